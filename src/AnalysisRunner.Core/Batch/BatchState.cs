@@ -1,0 +1,72 @@
+namespace AnalysisRunner.Core.Batch;
+
+public enum JobState
+{
+    Pending,
+    Ready,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+public enum BatchState
+{
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+public static class JobStates
+{
+    public static bool IsFinished(this JobState state) =>
+        state is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
+}
+
+/// <summary>A batch as the store sees it now.</summary>
+public sealed record BatchInfo
+{
+    public required long Id { get; init; }
+    public required string Name { get; init; }
+    public string? ArGuid { get; init; }
+    public IReadOnlyDictionary<string, string> Attributes { get; init; } = new Dictionary<string, string>();
+    public required BatchState State { get; init; }
+    public required int TotalJobs { get; init; }
+    public int PendingJobs { get; init; }
+    public int RunningJobs { get; init; }
+    public int SucceededJobs { get; init; }
+    public int FailedJobs { get; init; }
+    public int CancelledJobs { get; init; }
+    public bool CancelRequested { get; init; }
+    public required DateTimeOffset Created { get; init; }
+    public DateTimeOffset? Completed { get; init; }
+    public string? ConfigPath { get; init; }
+
+    public bool IsComplete => SucceededJobs + FailedJobs + CancelledJobs == TotalJobs;
+}
+
+/// <summary>A job as the store sees it now; Command is the script with placeholders resolved.</summary>
+public sealed record JobInfo
+{
+    public required long BatchId { get; init; }
+    public required int JobId { get; init; }
+    public required string Name { get; init; }
+    public required JobState State { get; init; }
+    public int? ExitCode { get; init; }
+    public int Attempt { get; init; }
+    public DateTimeOffset? Started { get; init; }
+    public DateTimeOffset? Ended { get; init; }
+    public required string Command { get; init; }
+    public double Cpu { get; init; }
+    public long MemoryBytes { get; init; }
+    public string? Image { get; init; }
+    public bool AlwaysRun { get; init; }
+    public IReadOnlyList<int> Parents { get; init; } = [];
+    public IReadOnlyDictionary<string, string> Attributes { get; init; } = new Dictionary<string, string>();
+    /// <summary>Why a job ended as it did when the exit code does not say (Timeout, Cancelled, ParentFailed, Interrupted).</summary>
+    public string? Reason { get; init; }
+}
+
+/// <summary>Where one attempt of a job writes its output.</summary>
+public sealed record JobLogPaths(string Stdout, string Stderr);

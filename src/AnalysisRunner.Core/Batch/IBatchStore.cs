@@ -1,0 +1,36 @@
+using System.Data.Common;
+
+namespace AnalysisRunner.Core.Batch;
+
+/// <summary>Which batches to list: all filters are optional and combine with AND; newest first.</summary>
+public sealed record BatchQuery
+{
+    public string? ArGuid { get; init; }
+    public IReadOnlyList<long>? Ids { get; init; }
+    public BatchState? State { get; init; }
+    public int? First { get; init; }
+}
+
+/// <summary>
+/// The state of record for batches and jobs. The client side submits, reads and requests cancels;
+/// the executor owns every job transition. Implementations: SqliteBatchStore (embedded), later PostgreSQL.
+/// </summary>
+public interface IBatchStore
+{
+    /// <summary>Validates nothing (DagValidator does that first); stores the batch with every job Pending or Ready and returns its id.</summary>
+    long Submit(BatchSpec spec);
+
+    /// <summary>As Submit, inside a transaction the caller owns, so a run's audit row and its driver batch land together.</summary>
+    long Submit(BatchSpec spec, DbConnection connection, DbTransaction transaction);
+
+    BatchInfo? GetBatch(long batchId);
+    IReadOnlyList<BatchInfo> FindBatches(BatchQuery query);
+    IReadOnlyList<JobInfo> GetJobs(long batchId);
+    JobInfo? GetJob(long batchId, int jobId);
+
+    /// <summary>Marks the batch for cancellation; the executor stops what has not finished.</summary>
+    void RequestCancel(long batchId);
+
+    /// <summary>Where attempt <paramref name="attempt"/> of a job writes stdout and stderr.</summary>
+    JobLogPaths GetLogPaths(long batchId, int jobId, int attempt);
+}

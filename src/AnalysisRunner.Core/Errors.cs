@@ -1,0 +1,58 @@
+namespace AnalysisRunner.Core;
+
+/// <summary>
+/// What went wrong, in terms the PowerShell layer maps one-to-one onto ErrorCategory.
+/// Core stays free of System.Management.Automation, so it carries its own copy of the few categories it uses.
+/// </summary>
+public enum ErrorKind
+{
+    NotSpecified,
+    InvalidArgument,
+    InvalidData,
+    InvalidOperation,
+    ObjectNotFound,
+    PermissionDenied,
+    ResourceUnavailable,
+    LimitsExceeded,
+    OperationTimeout,
+    OperationStopped,
+}
+
+/// <summary>
+/// Base of every error Core raises on purpose. ErrorId is stable (tests and users match on it),
+/// Target is the offending value, and the message says what would be right.
+/// </summary>
+public class AnalysisRunnerException : Exception
+{
+    public AnalysisRunnerException(string errorId, ErrorKind kind, object? target, string message, Exception? inner = null)
+        : base(message, inner)
+    {
+        ErrorId = errorId;
+        Kind = kind;
+        Target = target;
+    }
+
+    public string ErrorId { get; }
+    public ErrorKind Kind { get; }
+    public object? Target { get; }
+}
+
+/// <summary>A policy rule refused the request (membership, allowlist, commit on main, image, output dir…).</summary>
+public sealed class PolicyViolationException(string errorId, ErrorKind kind, object? target, string message)
+    : AnalysisRunnerException(errorId, kind, target, message);
+
+/// <summary>A config file could not be read, or tried to change what it may not.</summary>
+public sealed class ConfigException(string errorId, ErrorKind kind, object? target, string message, Exception? inner = null)
+    : AnalysisRunnerException(errorId, kind, target, message, inner);
+
+/// <summary>The source (repository, commit, cwd, script) could not be captured or resolved.</summary>
+public sealed class SourceException(string errorId, ErrorKind kind, object? target, string message, Exception? inner = null)
+    : AnalysisRunnerException(errorId, kind, target, message, inner);
+
+/// <summary>A batch was refused at submit (cycle, dangling resource, impossible resources…).</summary>
+public sealed class BatchValidationException(string errorId, ErrorKind kind, object? target, string message)
+    : AnalysisRunnerException(errorId, kind, target, message);
+
+/// <summary>A bucket path was malformed, missing, or outside what the run may touch.</summary>
+public sealed class StorageException(string errorId, ErrorKind kind, object? target, string message, Exception? inner = null)
+    : AnalysisRunnerException(errorId, kind, target, message, inner);

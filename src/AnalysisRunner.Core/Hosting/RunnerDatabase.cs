@@ -1,0 +1,51 @@
+using Microsoft.Data.Sqlite;
+
+namespace AnalysisRunner.Core.Hosting;
+
+/// <summary>
+/// The embedded database: one SQLite file in WAL mode, shared by every process of a runner home
+/// (pwsh sessions, the executor, jobs that submit sub-batches). Each store creates its own tables
+/// (CREATE TABLE IF NOT EXISTS, once per process) and takes a connection and transaction from here,
+/// so one submission can write several stores in one transaction.
+/// </summary>
+public sealed class RunnerDatabase
+{
+    public RunnerDatabase(RunnerHome home)
+    {
+        Home = home;
+        ConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = home.DatabasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            // Microsoft.Data.Sqlite retries SQLITE_BUSY inside this window, so concurrent
+            // submitters queue up instead of being refused for a lock.
+            DefaultTimeout = 60,
+        }.ToString();
+    }
+
+    public RunnerHome Home { get; }
+    public string ConnectionString { get; }
+
+    public SqliteConnection Open()
+    {
+        Directory.CreateDirectory(Home.Root);
+        var connection = new SqliteConnection(ConnectionString);
+        connection.Open();
+        using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=60000;";
+        pragma.ExecuteNonQuery();
+        return connection;
+    }
+
+    /// <summary>Runs <paramref name="work"/> in one IMMEDIATE transaction: it all lands or none of it does.</summary>
+    public T InTransaction<T>(Func<SqliteConnection, SqliteTransaction, T> work)
+    {
+        using var connection = Open();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var result = work(connection, transaction);
+        transaction.Commit();
+        return result;
+    }
+}

@@ -1,0 +1,2 @@
+// Placeholder entry point; the executor is being built in its own change.
+return 0;
