@@ -1,0 +1,28 @@
+using AnalysisRunner.Core.Batch.Building;
+using AnalysisRunner.Core.Hosting;
+
+namespace AnalysisRunner.Core.Batch;
+
+/// <summary>Validates a built batch against the executor's limits, stores it and wakes the executor.</summary>
+public sealed class BatchSubmitter(Deployment deployment)
+{
+    /// <summary>Everything Submit checks, with nothing written: a refused batch leaves no trace.</summary>
+    public BatchSpec Prepare(BatchBuilder batch)
+    {
+        if (batch.SubmittedBatchId is { } existing)
+            throw new BatchValidationException("BatchAlreadySubmitted", ErrorKind.InvalidOperation, batch.Name,
+                $"Batch '{batch.Name}' was already submitted as batch {existing}; start another with New-Batch.");
+        var spec = batch.Build();
+        var capacity = deployment.Capacity;
+        DagValidator.Validate(spec, capacity.Cpu, capacity.MemoryBytes);
+        return spec;
+    }
+
+    public long Submit(BatchBuilder batch, BatchSpec spec)
+    {
+        var id = deployment.Batches.Submit(spec);
+        batch.SubmittedBatchId = id;
+        deployment.Executor.Wake();
+        return id;
+    }
+}

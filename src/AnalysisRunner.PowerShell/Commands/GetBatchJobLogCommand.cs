@@ -1,0 +1,100 @@
+using System.Management.Automation;
+using AnalysisRunner.Core;
+using AnalysisRunner.Core.Batch;
+
+namespace AnalysisRunner.PowerShell.Commands;
+
+public enum JobLogStream
+{
+    All,
+    Stdout,
+    Stderr,
+}
+
+/// <summary>Writes a job's output lines (stdout, then stderr); -Follow streams a running job until it ends.</summary>
+[Cmdlet(VerbsCommon.Get, "BatchJobLog")]
+[OutputType(typeof(string))]
+public sealed class GetBatchJobLogCommand : AnalysisRunnerCmdlet
+{
+    private static readonly TimeSpan FollowInterval = TimeSpan.FromMilliseconds(200);
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    public long BatchId { get; set; }
+
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    public int JobId { get; set; }
+
+    /// <summary>Which attempt (1 is the first); defaults to the latest.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int? Attempt { get; set; }
+
+    [Parameter]
+    public JobLogStream Stream { get; set; } = JobLogStream.All;
+
+    [Parameter]
+    public SwitchParameter Follow { get; set; }
+
+    protected override void Process()
+    {
+        var job = Deployment.Batches.GetJob(BatchId, JobId)
+            ?? throw new AnalysisRunnerException("JobNotFound", ErrorKind.ObjectNotFound, $"{BatchId}/{JobId}",
+                $"Batch {BatchId} has no job {JobId}; Get-BatchJob -BatchId {BatchId} lists its jobs.");
+        var attempt = Attempt ?? Math.Max(job.Attempt, 1);
+        if (attempt > Math.Max(job.Attempt, 1))
+            throw new AnalysisRunnerException("AttemptNotFound", ErrorKind.ObjectNotFound, attempt,
+                $"Job {BatchId}/{JobId} has had {job.Attempt} attempt(s); -Attempt takes 1 to {Math.Max(job.Attempt, 1)}.");
+        var paths = Deployment.Batches.GetLogPaths(BatchId, JobId, attempt);
+        if (Follow)
+        {
+            FollowStdout(paths.Stdout);
+            if (Stream != JobLogStream.Stdout) WriteLines(paths.Stderr);
+            return;
+        }
+        if (Stream != JobLogStream.Stderr) WriteLines(paths.Stdout);
+        if (Stream != JobLogStream.Stdout) WriteLines(paths.Stderr);
+    }
+
+    private void WriteLines(string path)
+    {
+        if (!File.Exists(path)) return;
+        using var reader = OpenShared(path);
+        while (reader.ReadLine() is { } line) WriteObject(line);
+    }
+
+    /// <summary>Tails stdout while the job runs, then drains what is left once it has finished.</summary>
+    private void FollowStdout(string path)
+    {
+        StreamReader? reader = null;
+        var partial = "";
+        try
+        {
+            while (true)
+            {
+                var finished = Deployment.Batches.GetJob(BatchId, JobId) is { } job && job.State.IsFinished();
+                if (reader is null && File.Exists(path)) reader = OpenShared(path);
+                if (reader is not null)
+                {
+                    var chunk = partial + reader.ReadToEnd();
+                    var lines = chunk.Split('\n');
+                    partial = lines[^1];
+                    foreach (var line in lines[..^1]) WriteObject(line);
+                }
+                if (finished)
+                {
+                    if (partial.Length > 0) WriteObject(partial);
+                    return;
+                }
+                if (Stopping) return;
+                Thread.Sleep(FollowInterval);
+            }
+        }
+        finally
+        {
+            reader?.Dispose();
+        }
+    }
+
+    private static StreamReader OpenShared(string path) =>
+        new(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+}

@@ -1,0 +1,162 @@
+using System.Collections;
+using System.Management.Automation;
+using AnalysisRunner.Core;
+using AnalysisRunner.Core.Runs;
+using AnalysisRunner.PowerShell.Completers;
+
+namespace AnalysisRunner.PowerShell.Commands;
+
+/// <summary>
+/// Submits the committed script at HEAD of this checkout to run against a dataset, after the policy
+/// checks; or, given a run from Get-AnalysisLog, runs it again exactly.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Submit, "Analysis", SupportsShouldProcess = true, DefaultParameterSetName = ScriptSet)]
+[OutputType(typeof(RunRecord))]
+[OutputType(typeof(RunPlan))]
+public sealed class SubmitAnalysisCommand : AnalysisRunnerCmdlet
+{
+    private const string ScriptSet = "Script";
+    private const string RerunSet = "Rerun";
+
+    [Parameter(Mandatory = true, ParameterSetName = ScriptSet)]
+    [ArgumentCompleter(typeof(DatasetCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string Dataset { get; set; } = "";
+
+    [Parameter(Mandatory = true, ParameterSetName = ScriptSet)]
+    [ValidateSet("test", "standard", "full")]
+    public string AccessLevel { get; set; } = "";
+
+    [Parameter(Mandatory = true, ParameterSetName = ScriptSet)]
+    [ValidateNotNullOrEmpty]
+    public string Description { get; set; } = "";
+
+    /// <summary>Output prefix inside the dataset's bucket for this access level, e.g. onboarding/me/hello-world.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ScriptSet)]
+    [ValidateNotNullOrEmpty]
+    public string OutputDir { get; set; } = "";
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ScriptSet)]
+    [ValidateNotNullOrEmpty]
+    public string Script { get; set; } = "";
+
+    /// <summary>Everything after the script, passed to it verbatim and in order.</summary>
+    [Parameter(Position = 1, ValueFromRemainingArguments = true, ParameterSetName = ScriptSet)]
+    [AllowEmptyString]
+    public string[] ScriptArguments { get; set; } = [];
+
+    [Parameter(ParameterSetName = ScriptSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Repository { get; set; }
+
+    [Parameter(ParameterSetName = ScriptSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Commit { get; set; }
+
+    [Parameter(ParameterSetName = ScriptSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Cwd { get; set; }
+
+    [Parameter(ParameterSetName = ScriptSet)]
+    public SwitchParameter SkipRepoCheckout { get; set; }
+
+    [Parameter(ParameterSetName = ScriptSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Image { get; set; }
+
+    [Parameter(ParameterSetName = ScriptSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Cpu { get; set; }
+
+    [Parameter(ParameterSetName = ScriptSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Memory { get; set; }
+
+    [Parameter(ParameterSetName = ScriptSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Storage { get; set; }
+
+    [Parameter(ParameterSetName = ScriptSet)]
+    public SwitchParameter Preemptible { get; set; }
+
+    [Parameter(ParameterSetName = ScriptSet)]
+    public Hashtable? Environment { get; set; }
+
+    /// <summary>User config files (TOML), merged left to right over the runner's baseline.</summary>
+    [Parameter(ParameterSetName = ScriptSet)]
+    [ValidateNotNullOrEmpty]
+    public string[] Config { get; set; } = [];
+
+    /// <summary>A run from Get-AnalysisLog (or an earlier Submit-Analysis) to run again as a new run.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = RerunSet)]
+    public RunRecord? InputObject { get; set; }
+
+    /// <summary>Wait for the driver batch to finish before returning.</summary>
+    [Parameter]
+    public SwitchParameter Wait { get; set; }
+
+    /// <summary>Skip the confirmation for access level full and for a commit origin does not have.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override void Process()
+    {
+        var request = InputObject is null ? RequestFromParameters() : RunRequest.FromRecord(InputObject, CurrentDirectory);
+        var submitter = new RunSubmitter(Deployment);
+        var plan = submitter.Plan(request);
+        foreach (var warning in plan.Warnings) WriteWarning(warning);
+
+        var target = $"{plan.Run.Repository ?? "(no repository)"}@{plan.Run.Commit ?? "-"} for dataset \"{plan.Run.Dataset}\" ({plan.Run.AccessLevel.ToConfigName()})";
+        if (!ShouldProcess(target, "Submit analysis"))
+        {
+            WriteObject(plan);
+            return;
+        }
+        if (plan.Refusal is not null) throw plan.Refusal;
+        if (!Force && plan.CommitMissingFromOrigin && !ShouldContinue(
+                $"Commit {plan.Run.Commit} is not on any branch of origin, so a fresh clone of {plan.Run.Repository} may not have it. Submit anyway?",
+                "Commit not pushed"))
+            return;
+        if (!Force && request.AccessLevel == Core.AccessLevel.Full && !ShouldContinue(
+                $"Access level 'full' can read, write and delete everything in the main buckets of '{plan.Run.Dataset}'. Submit anyway?",
+                "Full access"))
+            return;
+
+        WriteHostLine($"Submitting {plan.Run.Repository ?? "(no repository)"}@{plan.Run.Commit ?? "-"} for dataset \"{plan.Run.Dataset}\"");
+        var run = submitter.Submit(plan);
+        if (Wait)
+            new BatchWaiter(this, Deployment).WaitForRun(run, timeout: null);
+        WriteObject(run);
+    }
+
+    private RunRequest RequestFromParameters() => new()
+    {
+        Dataset = Dataset,
+        AccessLevel = AccessLevelNames.Parse(AccessLevel),
+        Description = Description,
+        OutputDir = OutputDir,
+        Script = Script,
+        ScriptArguments = ScriptArguments,
+        WorkingDirectory = CurrentDirectory,
+        Repository = Repository,
+        Commit = Commit,
+        Cwd = Cwd,
+        SkipRepoCheckout = SkipRepoCheckout,
+        Image = Image,
+        Cpu = Cpu,
+        Memory = Memory,
+        Storage = Storage,
+        Preemptible = Preemptible,
+        Environment = ToStringDictionary(Environment),
+        ConfigFiles = Config.Select(ResolveUserPath).ToList(),
+    };
+
+    private static Dictionary<string, string> ToStringDictionary(Hashtable? table)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (table is null) return result;
+        foreach (DictionaryEntry entry in table)
+            result[entry.Key.ToString()!] = entry.Value?.ToString() ?? "";
+        return result;
+    }
+}

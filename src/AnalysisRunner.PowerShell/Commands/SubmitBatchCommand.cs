@@ -1,0 +1,34 @@
+using System.Management.Automation;
+using AnalysisRunner.Core.Batch;
+using AnalysisRunner.Core.Batch.Building;
+
+namespace AnalysisRunner.PowerShell.Commands;
+
+/// <summary>Checks a batch (cycles, unwritten resources, clashing outputs, impossible resources) and queues it. Returns at once unless -Wait.</summary>
+[Cmdlet(VerbsLifecycle.Submit, "Batch", SupportsShouldProcess = true)]
+[OutputType(typeof(BatchInfo))]
+public sealed class SubmitBatchCommand : AnalysisRunnerCmdlet
+{
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    public BatchBuilder? Batch { get; set; }
+
+    [Parameter]
+    public SwitchParameter Wait { get; set; }
+
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int? Timeout { get; set; }
+
+    protected override void Process()
+    {
+        var submitter = new BatchSubmitter(Deployment);
+        var spec = submitter.Prepare(Batch!);
+        if (!ShouldProcess($"batch '{spec.Name}' ({spec.Jobs.Count} jobs)", "Submit batch")) return;
+        var id = submitter.Submit(Batch!, spec);
+        WriteHostLine($"Submitted batch {id}");
+        var batch = Wait
+            ? new PowerShell.BatchWaiter(this, Deployment).WaitFor([id], Timeout is { } seconds ? TimeSpan.FromSeconds(seconds) : null)[0]
+            : Deployment.Batches.GetBatch(id);
+        WriteObject(batch);
+    }
+}
