@@ -1,0 +1,178 @@
+BeforeAll {
+    Import-Module AnalysisRunner -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
+}
+
+Describe 'The batch onboarding exercise through the runner' {
+    BeforeAll {
+        $world = New-TestWorld
+        Push-Location (Join-Path $world.Checkout 'examples/batch')
+        $run = Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description 'Run Batch' -OutputDir 'onboarding/tester/hello-world' hello.ps1 -NameToPrint "O'Brien; rm -rf ~"
+        $batches = @($run | Wait-Batch -Timeout 300)
+        $jobs = @($batches | Get-BatchJob)
+    }
+    AfterAll { Pop-Location; Remove-TestWorld $world }
+
+    It 'the driver says which batch it submitted' {
+        $driver = $jobs | Where-Object Name -eq 'driver'
+        $driver.State | Should -Be 'Succeeded'
+        $sub = $batches | Where-Object Id -ne $run.DriverBatchId
+        ($driver | Get-BatchJobLog) | Should -Contain "Submitted batch $($sub.Id)"
+    }
+
+    It 'finds the driver batch and the batch it submitted by ar_guid, with the run''s attributes' {
+        $found = @(Get-Batch -ArGuid $run.ArGuid)
+        $found.Count | Should -Be 2
+        foreach ($b in $found) {
+            $b.Attributes['ar_guid'] | Should -Be $run.ArGuid
+            $b.Attributes['author'] | Should -Be 'tester@example.org'
+            $b.Attributes['repository'] | Should -Be $world.Origin
+            $b.Attributes['commit'] | Should -Be $run.Commit
+        }
+    }
+
+    It 'the sub-batch has two jobs and the second prints what the first wrote, quoted safely' {
+        $sub = $jobs | Where-Object BatchId -ne $run.DriverBatchId
+        $sub.Name | Should -Be @('first job', 'second job')
+        $sub.State | Should -Be @('Succeeded', 'Succeeded')
+        ($sub | Where-Object Name -eq 'second job' | Get-BatchJobLog) | Should -Contain "Hello, O'Brien; rm -rf ~"
+    }
+
+    It 'shows each job''s command with resources resolved to paths in the run''s tmp bucket' {
+        $first = $jobs | Where-Object Name -eq 'first job'
+        $first.Command | Should -Not -Match '\{\{ar:'
+        $first.Command | Should -Match 'cpg-fewgenomes-test-tmp'
+    }
+}
+
+Describe 'Batches built in the session' {
+    BeforeAll {
+        $world = New-TestWorld
+        $env:AR_EXECUTOR_IDLE_SECONDS = '3'
+    }
+    AfterAll { Remove-TestWorld $world }
+
+    It 'makes a job depend on another by using its resource' {
+        $b = New-Batch -Name deps
+        $j1 = $b | Add-BatchJob -Name 'writer'
+        $j1 | Add-BatchJobCommand "sleep 1; echo payload > $($j1.Out)"
+        $j2 = $b | Add-BatchJob -Name 'reader'
+        $j2 | Add-BatchJobCommand "cat $($j1.Out)"
+        $batch = $b | Submit-Batch -Wait -Timeout 120 6>$null
+        $batch.State | Should -Be 'Succeeded'
+        $reader = Get-BatchJob -BatchId $batch.Id -Name reader
+        $reader.Parents | Should -Be @(1)
+        ($reader | Get-BatchJobLog) | Should -Be 'payload'
+        $writer = Get-BatchJob -BatchId $batch.Id -Name writer
+        $reader.Started | Should -BeGreaterOrEqual $writer.Ended
+    }
+
+    It 'fans out and back in' {
+        $b = New-Batch -Name fan
+        $root = $b | Add-BatchJob -Name root
+        $root | Add-BatchJobCommand "echo 0 > $($root.Out)"
+        $leaves = foreach ($i in 1..6) {
+            $j = $b | Add-BatchJob -Name "leaf $i"
+            $j | Add-BatchJobCommand "echo $i | cat $($root.Out) - > $($j.Out)"
+            $j
+        }
+        $sink = $b | Add-BatchJob -Name sink
+        $sink | Add-BatchJobCommand ("cat " + (($leaves | ForEach-Object { "$($_.Out)" }) -join ' '))
+        $batch = $b | Submit-Batch -Wait -Timeout 120 6>$null
+        $batch.State | Should -Be 'Succeeded'
+        $lines = Get-BatchJob -BatchId $batch.Id -Name sink | Get-BatchJobLog
+        $lines.Count | Should -Be 12
+        ($lines | Where-Object { $_ -ne '0' }) | Should -Be @('1', '2', '3', '4', '5', '6')
+    }
+
+    It 'cancels the children of a failed job, but still runs -AlwaysRun clean-up' {
+        $b = New-Batch -Name failing
+        $bad = $b | Add-BatchJob -Name bad
+        $bad | Add-BatchJobCommand "echo partial > $($bad.Out); exit 3"
+        $child = $b | Add-BatchJob -Name child
+        $child | Add-BatchJobCommand "cat $($bad.Out); touch $(ConvertTo-ShellLiteral (Join-Path $world.Root 'child-ran'))"
+        $cleanup = $b | Add-BatchJob -Name cleanup -AlwaysRun -DependsOn $bad
+        $cleanup | Add-BatchJobCommand 'echo cleaned'
+        $batch = $b | Submit-Batch -Wait -Timeout 120 6>$null
+        $batch.State | Should -Be 'Failed'
+        $jobs = Get-BatchJob -BatchId $batch.Id
+        ($jobs | Where-Object Name -eq bad).ExitCode | Should -Be 3
+        ($jobs | Where-Object Name -eq bad).State | Should -Be 'Failed'
+        ($jobs | Where-Object Name -eq child).State | Should -Be 'Cancelled'
+        ($jobs | Where-Object Name -eq cleanup).State | Should -Be 'Succeeded'
+        Test-Path (Join-Path $world.Root 'child-ran') | Should -BeFalse
+    }
+
+    It 'stops a running batch with Stop-Batch' {
+        $b = New-Batch -Name long
+        $j = $b | Add-BatchJob -Name sleeper
+        $j | Add-BatchJobCommand 'sleep 60'
+        $after = $b | Add-BatchJob -Name after -DependsOn $j
+        $after | Add-BatchJobCommand 'echo never'
+        $batch = $b | Submit-Batch 6>$null
+        $deadline = (Get-Date).AddSeconds(60)
+        while ((Get-BatchJob -BatchId $batch.Id -Name sleeper).State -ne 'Running' -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 200 }
+        $batch | Stop-Batch -Confirm:$false
+        $done = $batch | Wait-Batch -Timeout 60
+        $done.State | Should -Be 'Cancelled'
+        (Get-BatchJob -BatchId $batch.Id).State | Should -Be @('Cancelled', 'Cancelled')
+    }
+
+    It 'quotes hostile job names and arguments' {
+        $evil = "x'; touch $(Join-Path $world.Root 'pwned'); echo '"
+        $b = New-Batch -Name $evil
+        $j = $b | Add-BatchJob -Name $evil
+        $j | Add-BatchJobCommand "printf '%s\n' $(ConvertTo-ShellLiteral $evil) > $($j.Out); cat $($j.Out)"
+        $batch = $b | Submit-Batch -Wait -Timeout 120 6>$null
+        $batch.State | Should -Be 'Succeeded'
+        (Get-BatchJob -BatchId $batch.Id | Get-BatchJobLog) | Should -Be $evil
+        Test-Path (Join-Path $world.Root 'pwned') | Should -BeFalse
+    }
+
+    It 'refuses <Case> at submit, naming the jobs, and submits nothing' -ForEach @(
+        @{ Case = 'a cycle'; ErrorId = 'DependencyCycle'; Build = {
+            param($b)
+            $x = $b | Add-BatchJob -Name 'job x'; $y = $b | Add-BatchJob -Name 'job y'
+            $x | Add-BatchJobCommand "cat $($y.Out) > $($x.Out)"; $y | Add-BatchJobCommand "cat $($x.Out) > $($y.Out)"
+            'job x' } }
+        @{ Case = 'a resource no job writes'; ErrorId = 'ResourceNotWritten'; Build = {
+            param($b)
+            $x = $b | Add-BatchJob -Name 'silent'; $y = $b | Add-BatchJob -Name 'hopeful'
+            $x | Add-BatchJobCommand 'true'; $y | Add-BatchJobCommand "cat $($x.Resource('vcf'))"
+            'silent' } }
+        @{ Case = 'two jobs writing one output'; ErrorId = 'DuplicateOutput'; Build = {
+            param($b)
+            foreach ($n in 'one', 'two') {
+                $j = $b | Add-BatchJob -Name "writer $n"; $j | Add-BatchJobCommand "echo $n > $($j.Out)"
+                $j | Write-BatchOutput $j.Out 'gs://cpg-fewgenomes-test/same.txt'
+            }
+            'writer two' } }
+        @{ Case = 'a job bigger than the executor'; ErrorId = 'ResourcesExceedExecutor'; Build = {
+            param($b)
+            $j = $b | Add-BatchJob -Name 'huge' -Cpu 64; $j | Add-BatchJobCommand 'true'
+            'huge' } }
+    ) {
+        $before = @(Get-Batch).Count
+        $b = New-Batch -Name refused
+        $name = & $Build $b
+        $err = $null
+        $b | Submit-Batch -ErrorAction SilentlyContinue -ErrorVariable err 6>$null | Out-Null
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike "$ErrorId*"
+        $err[0].Exception.Message | Should -Match ([regex]::Escape($name))
+        @(Get-Batch).Count | Should -Be $before
+    }
+
+    It 'copies a Write-BatchOutput resource to the bucket after success, and reads inputs' {
+        $inputFile = Join-Path $world.Home 'buckets/cpg-fewgenomes-test/in/data.txt'
+        New-Item -ItemType Directory -Force (Split-Path $inputFile) | Out-Null
+        Set-Content $inputFile 'from the bucket'
+        $b = New-Batch -Name io
+        $in = $b | Read-BatchInput 'gs://cpg-fewgenomes-test/in/data.txt'
+        $j = $b | Add-BatchJob -Name copy
+        $j | Add-BatchJobCommand "tr a-z A-Z < $in > $($j.Out)"
+        $j | Write-BatchOutput $j.Out 'gs://cpg-fewgenomes-test/out/upper.txt'
+        ($b | Submit-Batch -Wait -Timeout 120 6>$null).State | Should -Be 'Succeeded'
+        Get-Content (Join-Path $world.Home 'buckets/cpg-fewgenomes-test/out/upper.txt') | Should -Be 'FROM THE BUCKET'
+    }
+}

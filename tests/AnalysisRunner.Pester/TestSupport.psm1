@@ -1,0 +1,128 @@
+# Shared set-up for the Pester suites: a throwaway runner home, and a git checkout of the project's
+# examples whose origin is a local bare repository, allowlisted for dataset fewgenomes.
+
+$script:ExamplesDir = Join-Path $PSScriptRoot '../../examples' | Resolve-Path | Select-Object -ExpandProperty Path
+
+function Invoke-Git {
+    $output = git @args 2>&1
+    if ($LASTEXITCODE) { throw "git $args failed: $output" }
+    $output
+}
+
+function New-TestRoot {
+    $root = Join-Path ([IO.Path]::GetTempPath()) ("ar-pester-" + [guid]::NewGuid().ToString('N').Substring(0, 10))
+    New-Item -ItemType Directory $root | Out-Null
+    $root
+}
+
+<#
+ Creates <root>/origin.git (bare) and <root>/checkout (examples/ committed and pushed to main),
+ a runner home at <root>/home whose registry allowlists the origin for fewgenomes, and sets
+ $env:AR_HOME. Returns a hashtable of the paths and the user's email.
+#>
+function New-TestWorld {
+    param(
+        [string] $Email = 'tester@example.org',
+        [string[]] $TestMembers = @('tester@example.org'),
+        [string[]] $StandardMembers = @('tester@example.org'),
+        [string[]] $FullMembers = @('tester@example.org'),
+        [string[]] $ExtraRepositories = @()
+    )
+    $root = New-TestRoot
+    $origin = Join-Path $root 'origin.git'
+    $checkout = Join-Path $root 'checkout'
+    Invoke-Git init -q --bare -b main $origin | Out-Null
+    Invoke-Git init -q -b main $checkout | Out-Null
+    New-Item -ItemType Directory (Join-Path $checkout 'examples') | Out-Null
+    foreach ($folder in 'bash', 'powershell', 'batch') {
+        Copy-Item -Recurse (Join-Path $script:ExamplesDir $folder) (Join-Path $checkout 'examples')
+    }
+    Invoke-Git -C $checkout config user.email $Email | Out-Null
+    Invoke-Git -C $checkout config user.name 'Pester' | Out-Null
+    Invoke-Git -C $checkout remote add origin $origin | Out-Null
+    Invoke-Git -C $checkout add -A | Out-Null
+    Invoke-Git -C $checkout commit -q -m 'examples' | Out-Null
+    Invoke-Git -C $checkout push -q origin main | Out-Null
+
+    $home_ = Join-Path $root 'home'
+    New-Item -ItemType Directory $home_ | Out-Null
+    $env:AR_HOME = $home_
+    $env:AR_EXECUTOR_IDLE_SECONDS = '3'
+    $world = @{
+        Root = $root; Origin = $origin; Checkout = $checkout; Home = $home_; Email = $Email
+        Commit = (Invoke-Git -C $checkout rev-parse HEAD).Trim()
+    }
+    Set-TestRegistry -World $world -TestMembers $TestMembers -StandardMembers $StandardMembers -FullMembers $FullMembers `
+        -Repositories (@($origin) + $ExtraRepositories)
+    $world
+}
+
+function ConvertTo-TomlArray([string[]] $Values) {
+    '[' + (($Values | ForEach-Object { '"' + ($_ -replace '\\', '\\' -replace '"', '\"') + '"' }) -join ', ') + ']'
+}
+
+function Set-TestRegistry {
+    param($World, [string[]] $TestMembers = @(), [string[]] $StandardMembers = @(), [string[]] $FullMembers = @(),
+        [string[]] $Repositories = @(), [string[]] $ImagePrefixes = @('registry.example.org/approved/'))
+    Set-Content (Join-Path $World.Home 'registry.toml') @"
+image_prefixes = $(ConvertTo-TomlArray $ImagePrefixes)
+
+[datasets.fewgenomes]
+repositories = $(ConvertTo-TomlArray $Repositories)
+
+[datasets.fewgenomes.members]
+test = $(ConvertTo-TomlArray $TestMembers)
+standard = $(ConvertTo-TomlArray $StandardMembers)
+full = $(ConvertTo-TomlArray $FullMembers)
+
+[datasets.othergenomes]
+repositories = $(ConvertTo-TomlArray $Repositories)
+
+[datasets.othergenomes.members]
+test = []
+"@
+}
+
+<# Commits a file in the checkout (on main, pushed unless -NoPush) and returns the new sha. #>
+function Add-TestCommit {
+    param($World, [string] $Path, [string] $Content, [switch] $NoPush, [switch] $Executable)
+    $full = Join-Path $World.Checkout $Path
+    New-Item -ItemType Directory -Force (Split-Path $full) | Out-Null
+    Set-Content -Path $full -Value $Content -NoNewline
+    if ($Executable) { chmod +x $full }
+    Invoke-Git -C $World.Checkout add -A | Out-Null
+    Invoke-Git -C $World.Checkout commit -q -m "add $Path" | Out-Null
+    if (-not $NoPush) { Invoke-Git -C $World.Checkout push -q origin HEAD | Out-Null }
+    (Invoke-Git -C $World.Checkout rev-parse HEAD).Trim()
+}
+
+<# Everything a refused submission must not have left behind. #>
+function Get-TestFootprint {
+    param($World)
+    $configs = Join-Path $World.Home 'configs'
+    $work = Join-Path $World.Home 'work'
+    [pscustomobject]@{
+        Configs = @(if (Test-Path $configs) { Get-ChildItem -Force $configs }).Count
+        LogRows = @(Get-AnalysisLog).Count
+        Batches = @(Get-Batch).Count
+        WorkFolders = @(if (Test-Path $work) { Get-ChildItem -Force $work }).Count
+    }
+}
+
+function Stop-TestExecutor {
+    param($World)
+    if (-not $World) { return }
+    try {
+        [AnalysisRunner.Core.Batch.ExecutorClient]::new([AnalysisRunner.Core.Hosting.RunnerHome]::new($World.Home)).Stop()
+    } catch { }
+}
+
+function Remove-TestWorld {
+    param($World)
+    if (-not $World) { return }
+    Stop-TestExecutor $World
+    Remove-Item -Recurse -Force $World.Root -ErrorAction SilentlyContinue
+    Remove-Item Env:AR_HOME -ErrorAction SilentlyContinue
+}
+
+Export-ModuleMember -Function *
