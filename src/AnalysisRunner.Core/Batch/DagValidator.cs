@@ -211,7 +211,10 @@ public static class DagValidator
             walk.Add(current);
             current = parents[current].First(parent => parent >= 0 && parent < count && waiting[parent] > 0);
         }
-        var cycle = walk.Skip(stepOf[current]).Reverse().ToList();
+        // Walked child → parent; report parent → child, starting from the lowest job id so the message is stable.
+        var loop = walk.Skip(stepOf[current]).Reverse().ToList();
+        var lowest = loop.IndexOf(loop.Min());
+        var cycle = loop.Skip(lowest).Concat(loop.Take(lowest)).ToList();
         cycle.Add(cycle[0]);
         throw Refuse("DependencyCycle", cycle.Take(cycle.Count - 1).Select(i => jobs[i].Name).ToArray(),
             $"The jobs wait on each other in a cycle, so none of them can start: {string.Join(" → ", cycle.Select(i => Label(jobs[i])))} " +
