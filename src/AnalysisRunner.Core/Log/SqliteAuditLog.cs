@@ -1,0 +1,202 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using System.Text.Json;
+using AnalysisRunner.Core.Hosting;
+using AnalysisRunner.Core.Runs;
+using Microsoft.Data.Sqlite;
+
+namespace AnalysisRunner.Core.Log;
+
+/// <summary>
+/// The audit log in the runner home's SQLite database: one row per accepted run, never updated.
+/// Timestamps are unix milliseconds (sortable, indexable) plus the offset in minutes, so a
+/// DateTimeOffset comes back as it went in, to the millisecond. Lists, dictionaries and config
+/// snapshots are JSON. Every filter Get-AnalysisLog offers is served by an index that also yields
+/// newest-first order, so -First 20 reads about 20 rows however long the log is.
+/// </summary>
+public sealed class SqliteAuditLog : IAuditLog
+{
+    private static readonly ConcurrentDictionary<string, bool> SchemaReady = new(StringComparer.Ordinal);
+
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS audit_log (
+            id INTEGER PRIMARY KEY,
+            ar_guid TEXT NOT NULL,
+            timestamp_ms INTEGER NOT NULL,
+            timestamp_offset_minutes INTEGER NOT NULL,
+            user TEXT NOT NULL,
+            dataset TEXT NOT NULL,
+            access_level TEXT NOT NULL,
+            repository TEXT,
+            commit_sha TEXT,
+            cwd TEXT,
+            script TEXT NOT NULL,
+            script_arguments TEXT NOT NULL,
+            description TEXT NOT NULL,
+            output_prefix TEXT NOT NULL,
+            output_dir TEXT NOT NULL,
+            config_path TEXT NOT NULL,
+            driver_batch_id INTEGER NOT NULL,
+            image TEXT,
+            cpu REAL,
+            memory TEXT,
+            storage TEXT,
+            preemptible INTEGER NOT NULL,
+            environment TEXT NOT NULL,
+            config_files TEXT NOT NULL,
+            config_snapshots TEXT NOT NULL,
+            skip_repo_checkout INTEGER NOT NULL,
+            rerun_of TEXT
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS audit_log_ar_guid ON audit_log (ar_guid);
+        CREATE INDEX IF NOT EXISTS audit_log_timestamp ON audit_log (timestamp_ms);
+        CREATE INDEX IF NOT EXISTS audit_log_dataset_timestamp ON audit_log (dataset, timestamp_ms);
+        CREATE INDEX IF NOT EXISTS audit_log_user_timestamp ON audit_log (user, timestamp_ms);
+        CREATE INDEX IF NOT EXISTS audit_log_dataset_user_timestamp ON audit_log (dataset, user, timestamp_ms);
+        """;
+
+    private const string Columns =
+        "ar_guid, timestamp_ms, timestamp_offset_minutes, user, dataset, access_level, repository, commit_sha, cwd, " +
+        "script, script_arguments, description, output_prefix, output_dir, config_path, driver_batch_id, image, cpu, " +
+        "memory, storage, preemptible, environment, config_files, config_snapshots, skip_repo_checkout, rerun_of";
+
+    private readonly RunnerDatabase _db;
+
+    /// <summary>Creates the table on first use of this database file in this process (on its own connection, so call it outside a transaction).</summary>
+    public SqliteAuditLog(RunnerDatabase db)
+    {
+        _db = db;
+        if (SchemaReady.ContainsKey(db.Home.DatabasePath)) return;
+        using var connection = db.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = Schema;
+        command.ExecuteNonQuery();
+        SchemaReady[db.Home.DatabasePath] = true;
+    }
+
+    public void Append(RunRecord run, DbConnection connection, DbTransaction transaction)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        var names = Columns.Split(", ");
+        command.CommandText = $"INSERT INTO audit_log ({Columns}) VALUES ({string.Join(", ", names.Select(name => "$" + name))})";
+        object?[] values =
+        [
+            run.ArGuid, run.Timestamp.ToUnixTimeMilliseconds(), (int)run.Timestamp.Offset.TotalMinutes, run.User, run.Dataset,
+            run.AccessLevel.ToConfigName(), run.Repository, run.Commit, run.Cwd,
+            run.Script, Json(run.ScriptArguments), run.Description, run.OutputPrefix, run.OutputDir, run.ConfigPath,
+            run.DriverBatchId, run.Image, run.Cpu,
+            run.Memory, run.Storage, run.Preemptible, Json(run.Environment), Json(run.ConfigFiles), Json(run.ConfigSnapshots),
+            run.SkipRepoCheckout, run.RerunOf,
+        ];
+        for (var i = 0; i < names.Length; i++)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = "$" + names[i];
+            parameter.Value = values[i] ?? DBNull.Value;
+            command.Parameters.Add(parameter);
+        }
+        try
+        {
+            command.ExecuteNonQuery();
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == 19 /* SQLITE_CONSTRAINT */)
+        {
+            throw new AnalysisRunnerException("DuplicateRun", ErrorKind.InvalidOperation, run.ArGuid,
+                $"The audit log already holds run {run.ArGuid}; each run gets a new ar_guid.", e);
+        }
+    }
+
+    public IEnumerable<RunRecord> Query(LogQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.First is < 0)
+            throw new AnalysisRunnerException("InvalidFirst", ErrorKind.InvalidArgument, query.First,
+                $"-First must be 0 or more, not {query.First}.");
+        // Checked here, not in the iterator, so a bad query fails when asked rather than when read.
+        return Stream(query);
+    }
+
+    /// <summary>The SQL and parameters a query runs; internal so a test can ask SQLite how it plans it.</summary>
+    internal static (string Sql, IReadOnlyList<KeyValuePair<string, object>> Parameters) BuildSql(LogQuery query)
+    {
+        var conditions = new List<string>();
+        var parameters = new List<KeyValuePair<string, object>>();
+        void Filter(string condition, string name, object? value)
+        {
+            if (value is null) return;
+            conditions.Add(condition);
+            parameters.Add(new(name, value));
+        }
+        Filter("dataset = $dataset", "$dataset", query.Dataset);
+        Filter("user = $user", "$user", query.User);
+        Filter("ar_guid = $ar_guid", "$ar_guid", query.ArGuid);
+        Filter("timestamp_ms >= $after", "$after", query.After?.ToUnixTimeMilliseconds());
+        Filter("timestamp_ms < $before", "$before", query.Before?.ToUnixTimeMilliseconds());
+        var where = conditions.Count == 0 ? "" : " WHERE " + string.Join(" AND ", conditions);
+        // Without statistics SQLite may pick the user index for dataset + user + a date range and then
+        // filter by dataset row by row; the three-column index answers that exactly, so name it.
+        var table = query is { Dataset: not null, User: not null, ArGuid: null }
+            ? "audit_log INDEXED BY audit_log_dataset_user_timestamp"
+            : "audit_log";
+        var sql = $"SELECT {Columns} FROM {table}{where} ORDER BY timestamp_ms DESC, id DESC";
+        if (query.First is { } first)
+        {
+            sql += " LIMIT $first";
+            parameters.Add(new("$first", first));
+        }
+        return (sql, parameters);
+    }
+
+    private IEnumerable<RunRecord> Stream(LogQuery query)
+    {
+        var (sql, parameters) = BuildSql(query);
+        using var connection = _db.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) yield return Read(reader);
+    }
+
+    private static RunRecord Read(SqliteDataReader row)
+    {
+        var offset = TimeSpan.FromMinutes(row.GetInt32(2));
+        return new RunRecord
+        {
+            ArGuid = row.GetString(0),
+            Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(row.GetInt64(1)).ToOffset(offset),
+            User = row.GetString(3),
+            Dataset = row.GetString(4),
+            AccessLevel = AccessLevelNames.Parse(row.GetString(5)),
+            Repository = Text(row, 6),
+            Commit = Text(row, 7),
+            Cwd = Text(row, 8),
+            Script = row.GetString(9),
+            ScriptArguments = FromJson<List<string>>(row, 10),
+            Description = row.GetString(11),
+            OutputPrefix = row.GetString(12),
+            OutputDir = row.GetString(13),
+            ConfigPath = row.GetString(14),
+            DriverBatchId = row.GetInt64(15),
+            Image = Text(row, 16),
+            Cpu = row.IsDBNull(17) ? null : row.GetDouble(17),
+            Memory = Text(row, 18),
+            Storage = Text(row, 19),
+            Preemptible = row.GetBoolean(20),
+            Environment = FromJson<Dictionary<string, string>>(row, 21),
+            ConfigFiles = FromJson<List<string>>(row, 22),
+            ConfigSnapshots = FromJson<List<ConfigSnapshot>>(row, 23),
+            SkipRepoCheckout = row.GetBoolean(24),
+            RerunOf = Text(row, 25),
+        };
+    }
+
+    private static string? Text(SqliteDataReader row, int ordinal) => row.IsDBNull(ordinal) ? null : row.GetString(ordinal);
+
+    private static string Json<T>(T value) => JsonSerializer.Serialize(value);
+
+    private static T FromJson<T>(SqliteDataReader row, int ordinal) where T : new() =>
+        JsonSerializer.Deserialize<T>(row.GetString(ordinal)) ?? new T();
+}
