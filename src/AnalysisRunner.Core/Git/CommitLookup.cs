@@ -12,7 +12,7 @@ internal static class CommitLookup
         Commit? commit;
         try
         {
-            commit = repository.Lookup<Commit>(commitish.Trim());
+            commit = PeelToCommit(repository.Lookup(commitish.Trim()));
         }
         catch (AmbiguousSpecificationException ex)
         {
@@ -24,6 +24,13 @@ internal static class CommitLookup
             throw NotFound(commitish, where, ex);
         }
         return commit ?? throw NotFound(commitish, where);
+    }
+
+    /// <summary>Lookup&lt;Commit&gt; does not see through annotated tags, so follow them here.</summary>
+    private static Commit? PeelToCommit(GitObject? found)
+    {
+        while (found is TagAnnotation tag) found = tag.Target;
+        return found as Commit;
     }
 
     private static SourceException NotFound(string commitish, string where, Exception? inner = null) =>
