@@ -27,19 +27,20 @@ public static class TomlFiles
         }
     }
 
-    public static TomlTable Read(string path)
+    public static TomlTable Read(string path) =>
+        Parse(ReadText(path, "ConfigNotFound", $"The config file '{path}' does not exist; give the path of an existing TOML file."), path);
+
+    /// <summary>A file's text, or a ConfigException (ObjectNotFound) with the given id and message when it is missing.</summary>
+    internal static string ReadText(string path, string notFoundErrorId, string notFoundMessage)
     {
-        string text;
         try
         {
-            text = File.ReadAllText(path);
+            return File.ReadAllText(path);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new ConfigException("ConfigNotFound", ErrorKind.ObjectNotFound, path,
-                $"The config file '{path}' does not exist; give the path of an existing TOML file.", ex);
+            throw new ConfigException(notFoundErrorId, ErrorKind.ObjectNotFound, path, notFoundMessage, ex);
         }
-        return Parse(text, path);
     }
 
     public static string Serialize(TomlTable table)

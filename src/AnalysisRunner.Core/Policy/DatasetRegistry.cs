@@ -46,16 +46,8 @@ public sealed partial class DatasetRegistry
     public static DatasetRegistry Load(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new ConfigException("RegistryNotFound", ErrorKind.ObjectNotFound, path,
-                $"The dataset registry '{path}' does not exist; create it (DatasetRegistry.DefaultToml gives a working start).", ex);
-        }
+        var text = TomlFiles.ReadText(path, "RegistryNotFound",
+            $"The dataset registry '{path}' does not exist; create it (DatasetRegistry.DefaultToml gives a working start).");
         return Parse(text, path);
     }
 
