@@ -35,12 +35,14 @@ public static class ExecutorHost
 
         using (lockFile)
         {
-            lockFile.SetLength(0);
-            using (var writer = new StreamWriter(lockFile, leaveOpen: true)) writer.Write(Environment.ProcessId);
+            // Beside the lock, not in it: nobody else can read a file under an exclusive flock.
+            File.WriteAllText(PidPath(home), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
             using var executor = new LocalExecutor(home, options, log);
             return await executor.RunAsync();
         }
     }
+
+    internal static string PidPath(RunnerHome home) => Path.Combine(home.Root, "executor.pid");
 
     /// <summary>FileShare.None is an exclusive flock on Linux; null when another process holds it.</summary>
     internal static FileStream? TryLock(RunnerHome home)
