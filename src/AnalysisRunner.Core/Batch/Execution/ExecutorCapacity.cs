@@ -1,0 +1,27 @@
+using System.Globalization;
+
+namespace AnalysisRunner.Core.Batch.Execution;
+
+/// <summary>
+/// What the local executor may hand out at once: each running job reserves its Cpu and MemoryBytes.
+/// Submit-time validation uses the same numbers to refuse a job that could never fit.
+/// </summary>
+public sealed record ExecutorCapacity(double Cpu, long MemoryBytes)
+{
+    public const string CpuVariable = "AR_EXECUTOR_CPUS";
+    public const string MemoryVariable = "AR_EXECUTOR_MEMORY_BYTES";
+
+    /// <summary>The machine's processors and physical memory, unless AR_EXECUTOR_CPUS / AR_EXECUTOR_MEMORY_BYTES say otherwise.</summary>
+    public static ExecutorCapacity Detect()
+    {
+        var cpu = double.TryParse(Environment.GetEnvironmentVariable(CpuVariable), NumberStyles.Float, CultureInfo.InvariantCulture, out var c) && c > 0
+            ? c
+            : Environment.ProcessorCount;
+        var memory = long.TryParse(Environment.GetEnvironmentVariable(MemoryVariable), NumberStyles.Integer, CultureInfo.InvariantCulture, out var m) && m > 0
+            ? m
+            : GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        return new ExecutorCapacity(cpu, memory);
+    }
+
+    public bool CanEverFit(JobSpec job) => job.Cpu <= Cpu && job.MemoryBytes <= MemoryBytes;
+}

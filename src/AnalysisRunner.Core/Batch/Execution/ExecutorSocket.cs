@@ -1,0 +1,38 @@
+using System.Net.Sockets;
+
+namespace AnalysisRunner.Core.Batch.Execution;
+
+/// <summary>The one-byte protocol on the executor's Unix socket: any byte wakes it, 'S' asks it to stop.</summary>
+internal static class ExecutorSocket
+{
+    public const byte Wake = (byte)'W';
+    public const byte Stop = (byte)'S';
+
+    /// <summary>Sends one byte to a live executor; false when none is listening.</summary>
+    public static bool TrySend(string socketPath, byte message)
+    {
+        if (!File.Exists(socketPath)) return false;
+        try
+        {
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            socket.Connect(new UnixDomainSocketEndPoint(socketPath));
+            socket.Send([message]);
+            socket.Shutdown(SocketShutdown.Send);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    public static Socket Listen(string socketPath)
+    {
+        // Only the lock holder gets here, so a socket file left behind belongs to a dead executor.
+        File.Delete(socketPath);
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(socketPath));
+        listener.Listen(64);
+        return listener;
+    }
+}

@@ -1,0 +1,169 @@
+namespace AnalysisRunner.Core.Batch.Execution;
+
+/// <summary>What the scheduler keeps of one job: its state, how many parents are still unfinished, its children.</summary>
+internal sealed class JobNode
+{
+    public required BatchGraph Batch { get; init; }
+    public required int JobId { get; init; }
+    public JobState State { get; set; }
+    public int Attempt { get; set; }
+    public int MaxAttempts { get; init; }
+    public bool Preemptible { get; init; }
+    public bool AlwaysRun { get; init; }
+    public double Cpu { get; init; }
+    public long MemoryBytes { get; init; }
+    public int RemainingParents { get; set; }
+    public bool ParentFailed { get; set; }
+    public int[] Children { get; set; } = [];
+    public RunningJob? Running { get; set; }
+
+    public bool AttemptsRemain => Attempt < MaxAttempts;
+}
+
+/// <summary>One unfinished batch in memory. Its spec (tmp root, inputs) is read only when a job starts.</summary>
+internal sealed class BatchGraph
+{
+    public required long Id { get; init; }
+    public required JobNode[] Jobs { get; init; }
+    public bool CancelRequested { get; set; }
+    public int Unfinished { get; set; }
+    public bool AllSucceeded { get; set; } = true;
+    public ResourcePaths? Paths { get; set; }
+    public string? ConfigPath { get; set; }
+
+    public JobNode Job(int jobId) => Jobs[jobId - 1];
+
+    public BatchState FinalState => AllSucceeded ? BatchState.Succeeded : CancelRequested ? BatchState.Cancelled : BatchState.Failed;
+}
+
+/// <summary>
+/// Transitions decided together and written in one transaction, plus what becomes runnable once they land.
+/// </summary>
+internal sealed class TransitionSet
+{
+    public List<JobTransition> Jobs { get; } = [];
+    public List<(long BatchId, BatchState State)> Batches { get; } = [];
+    public List<JobNode> NewlyReady { get; } = [];
+    public List<BatchGraph> Completed { get; } = [];
+}
+
+/// <summary>
+/// The DAG rules, in memory and free of I/O: a job is Ready when every parent has finished and none
+/// failed; a failed or cancelled parent cancels its children at once unless they AlwaysRun, which wait
+/// for every parent and then run whatever happened. A batch completes when its last job finishes.
+/// </summary>
+internal static class JobGraph
+{
+    public static BatchGraph Build(BatchRow row)
+    {
+        var jobs = new JobNode[row.Jobs.Count];
+        var batch = new BatchGraph { Id = row.Id, Jobs = jobs, CancelRequested = row.CancelRequested };
+        foreach (var job in row.Jobs)
+            jobs[job.JobId - 1] = new JobNode
+            {
+                Batch = batch, JobId = job.JobId, State = job.State, Attempt = job.Attempt, MaxAttempts = job.MaxAttempts,
+                Preemptible = job.Preemptible, AlwaysRun = job.AlwaysRun, Cpu = job.Cpu, MemoryBytes = job.MemoryBytes,
+            };
+        var children = new List<int>[jobs.Length];
+        foreach (var job in row.Jobs)
+        {
+            var node = jobs[job.JobId - 1];
+            if (!node.State.IsFinished()) batch.Unfinished++;
+            else if (node.State != JobState.Succeeded) batch.AllSucceeded = false;
+            foreach (var parentId in job.Parents)
+            {
+                (children[parentId - 1] ??= []).Add(job.JobId);
+                var parent = jobs[parentId - 1];
+                if (!parent.State.IsFinished()) node.RemainingParents++;
+                else if (parent.State != JobState.Succeeded) node.ParentFailed = true;
+            }
+        }
+        for (var i = 0; i < jobs.Length; i++) jobs[i].Children = children[i]?.ToArray() ?? [];
+        return batch;
+    }
+
+    /// <summary>
+    /// Brings a freshly loaded batch in line with the rules (a crash may have left children Pending
+    /// behind a finished parent) and queues what is Ready.
+    /// </summary>
+    public static void Reconcile(BatchGraph batch, TransitionSet changes)
+    {
+        foreach (var job in batch.Jobs)
+        {
+            if (job.State == JobState.Ready) changes.NewlyReady.Add(job);
+            else if (job.State == JobState.Pending) Evaluate(job, changes);
+        }
+        if (batch.Unfinished == 0) Complete(batch, changes);
+    }
+
+    /// <summary>Records that <paramref name="job"/> ended in <paramref name="state"/> and lets its children react.</summary>
+    public static void Finish(JobNode job, JobState state, string? reason, int? exitCode, TransitionSet changes)
+    {
+        var work = new Stack<JobNode>();
+        FinishOne(job, state, reason, exitCode, changes, work);
+        while (work.Count > 0)
+        {
+            var child = work.Pop();
+            if (child.State != JobState.Pending) continue;
+            if (child.ParentFailed && !child.AlwaysRun)
+                FinishOne(child, JobState.Cancelled, "ParentFailed", null, changes, work);
+            else if (child.RemainingParents == 0)
+                MakeReady(child, changes);
+        }
+    }
+
+    /// <summary>Puts a job back to Ready for another attempt.</summary>
+    public static void Retry(JobNode job, string reason, int? exitCode, TransitionSet changes)
+    {
+        job.Attempt++;
+        job.State = JobState.Ready;
+        changes.Jobs.Add(new JobTransition(job.Batch.Id, job.JobId, JobState.Ready, reason, exitCode, Attempt: job.Attempt));
+        changes.NewlyReady.Add(job);
+    }
+
+    /// <summary>Cancels every job of the batch that has not started. Running jobs are the caller's to stop.</summary>
+    public static void Cancel(BatchGraph batch, TransitionSet changes)
+    {
+        batch.CancelRequested = true;
+        foreach (var job in batch.Jobs)
+            if (job.State is JobState.Pending or JobState.Ready)
+                Finish(job, JobState.Cancelled, "Cancelled", null, changes);
+    }
+
+    private static void Evaluate(JobNode job, TransitionSet changes)
+    {
+        if (job.ParentFailed && !job.AlwaysRun) Finish(job, JobState.Cancelled, "ParentFailed", null, changes);
+        else if (job.RemainingParents == 0) MakeReady(job, changes);
+    }
+
+    private static void MakeReady(JobNode job, TransitionSet changes)
+    {
+        job.State = JobState.Ready;
+        changes.Jobs.Add(new JobTransition(job.Batch.Id, job.JobId, JobState.Ready));
+        changes.NewlyReady.Add(job);
+    }
+
+    private static void FinishOne(JobNode job, JobState state, string? reason, int? exitCode, TransitionSet changes, Stack<JobNode> work)
+    {
+        if (job.State.IsFinished()) return;
+        job.State = state;
+        changes.Jobs.Add(new JobTransition(job.Batch.Id, job.JobId, state, reason, exitCode));
+        var batch = job.Batch;
+        if (state != JobState.Succeeded) batch.AllSucceeded = false;
+        foreach (var childId in job.Children)
+        {
+            var child = batch.Job(childId);
+            child.RemainingParents--;
+            if (state != JobState.Succeeded) child.ParentFailed = true;
+            work.Push(child);
+        }
+        job.Children = [];
+        if (--batch.Unfinished == 0) Complete(batch, changes);
+    }
+
+    private static void Complete(BatchGraph batch, TransitionSet changes)
+    {
+        changes.Batches.Add((batch.Id, batch.FinalState));
+        changes.Completed.Add(batch);
+    }
+}

@@ -1,0 +1,461 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using AnalysisRunner.Core.Hosting;
+
+namespace AnalysisRunner.Core.Batch.Execution;
+
+/// <summary>
+/// The scheduler of one runner home. A single loop owns the in-memory DAG and the database
+/// connection; the socket, job exits and timers only post events to it, so nothing is shared
+/// between threads and nothing sleeps. Each round of events becomes one transaction, written
+/// before its effects (a child starts only after its parent's end is committed; a job's Running
+/// row is committed before its bash starts).
+/// </summary>
+public sealed class LocalExecutor : IDisposable
+{
+    private abstract record ExecutorEvent;
+    private sealed record WakeEvent : ExecutorEvent;
+    private sealed record StopEvent : ExecutorEvent;
+    private sealed record IdleEvent(int Generation) : ExecutorEvent;
+    private sealed record JobEndedEvent(RunningJob Job, AttemptOutcome Outcome) : ExecutorEvent;
+
+    private readonly RunnerHome _home;
+    private readonly ExecutorOptions _options;
+    private readonly TextWriter _log;
+    private readonly SqliteJobLedger _ledger;
+    private readonly Channel<ExecutorEvent> _events = Channel.CreateUnbounded<ExecutorEvent>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Dictionary<long, BatchGraph> _batches = [];
+    private readonly LinkedList<JobNode> _ready = new();
+    private readonly HashSet<RunningJob> _running = [];
+    private readonly Dictionary<string, string> _sharedEnvironment;
+    private long _lastBatchId;
+    private double _freeCpu;
+    private long _freeMemory;
+    private Socket? _listener;
+    private int _idleGeneration;
+    private bool _idleArmed;
+    private bool _stopping;
+
+    public LocalExecutor(RunnerHome home, ExecutorOptions options, TextWriter log)
+    {
+        _home = home;
+        _options = options;
+        _log = log;
+        _ledger = new SqliteJobLedger(new RunnerDatabase(home));
+        _freeCpu = options.Capacity.Cpu;
+        _freeMemory = options.Capacity.MemoryBytes;
+        _sharedEnvironment = SharedEnvironment(home);
+    }
+
+    /// <summary>Recovers, then schedules until idle or told to stop. The caller holds the home's executor lock.</summary>
+    public async Task<int> RunAsync()
+    {
+        Recover();
+        var changes = new TransitionSet();
+        LoadNewBatches(changes);
+        Commit(changes);
+        OpenSocket();
+        Log($"executor {Environment.ProcessId} listening; capacity {_options.Capacity.Cpu} cpu, {_options.Capacity.MemoryBytes} bytes; {_batches.Count} batch(es) to finish");
+        Schedule();
+
+        while (true)
+        {
+            if (CheckIdle() && _stopping) break;
+            var first = await _events.Reader.ReadAsync();
+            var round = new List<ExecutorEvent> { first };
+            while (_events.Reader.TryRead(out var more)) round.Add(more);
+
+            changes = new TransitionSet();
+            bool wake = false, stop = false, idleCheck = false;
+            foreach (var e in round)
+            {
+                switch (e)
+                {
+                    case JobEndedEvent ended: Ended(ended.Job, ended.Outcome, changes); break;
+                    case WakeEvent: wake = true; break;
+                    case StopEvent: stop = true; break;
+                    case IdleEvent idle when idle.Generation == _idleGeneration: idleCheck = true; break;
+                }
+            }
+            if (wake && !_stopping)
+            {
+                LoadNewBatches(changes);
+                CancelRequested(changes);
+            }
+            Commit(changes);
+            if (stop && !_stopping)
+            {
+                Log("stop requested");
+                _stopping = true;
+                foreach (var job in _running) job.Stop(RunningJob.Interrupted);
+            }
+            if (_stopping)
+            {
+                if (_running.Count == 0) break;
+                continue;
+            }
+            Schedule();
+            if (idleCheck && IsIdle() && !StillHasWork()) break;
+        }
+
+        CloseSocket();
+        Log($"executor {Environment.ProcessId} exiting");
+        return 0;
+    }
+
+    /// <summary>Before exiting for idleness: stop listening, then look once more, so a submit that raced the close is not lost.</summary>
+    private bool StillHasWork()
+    {
+        CloseSocket();
+        var changes = new TransitionSet();
+        LoadNewBatches(changes);
+        Commit(changes);
+        if (_batches.Count == 0) return false;
+        OpenSocket();
+        Schedule();
+        return true;
+    }
+
+    /// <summary>Arms the idle timer when nothing runs or waits; returns whether the loop is idle.</summary>
+    private bool CheckIdle()
+    {
+        if (!IsIdle())
+        {
+            if (_idleArmed) { _idleArmed = false; _idleGeneration++; }
+            return false;
+        }
+        FailUnschedulable();
+        if (!_idleArmed && !_stopping)
+        {
+            _idleArmed = true;
+            var generation = ++_idleGeneration;
+            _ = Task.Delay(_options.IdleTimeout).ContinueWith(_ => _events.Writer.TryWrite(new IdleEvent(generation)), TaskScheduler.Default);
+        }
+        return true;
+    }
+
+    private bool IsIdle()
+    {
+        if (_running.Count > 0) return false;
+        while (_ready.First is { } first && first.Value.State != JobState.Ready) _ready.RemoveFirst();
+        return _ready.Count == 0;
+    }
+
+    /// <summary>Jobs that wait with nothing running and nothing ready can never run (a cycle the validator missed).</summary>
+    private void FailUnschedulable()
+    {
+        if (_batches.Count == 0 || _stopping) return;
+        var changes = new TransitionSet();
+        foreach (var batch in _batches.Values.ToList())
+            foreach (var job in batch.Jobs)
+                if (job.State == JobState.Pending)
+                    JobGraph.Finish(job, JobState.Failed, "Unschedulable", null, changes);
+        Commit(changes);
+    }
+
+    private void Ended(RunningJob running, AttemptOutcome outcome, TransitionSet changes)
+    {
+        _running.Remove(running);
+        _freeCpu += running.ReservedCpu;
+        _freeMemory += running.ReservedMemory;
+        var job = running.Node;
+        job.Running = null;
+        var exit = outcome.ExitCode;
+        switch (outcome.StopReason)
+        {
+            case RunningJob.Cancelled:
+                JobGraph.Finish(job, JobState.Cancelled, RunningJob.Cancelled, exit, changes);
+                break;
+            case RunningJob.Timeout:
+                JobGraph.Finish(job, JobState.Failed, RunningJob.Timeout, exit, changes);
+                break;
+            case RunningJob.Interrupted when job.AttemptsRemain:
+                JobGraph.Retry(job, RunningJob.Interrupted, exit, changes);
+                break;
+            case RunningJob.Interrupted:
+                JobGraph.Finish(job, JobState.Failed, RunningJob.Interrupted, exit, changes);
+                break;
+            default:
+                if (outcome.Error is not null)
+                    JobGraph.Finish(job, JobState.Failed, outcome.Error, exit, changes);
+                else if (exit == 0)
+                    JobGraph.Finish(job, JobState.Succeeded, null, exit, changes);
+                else if (job.Preemptible && job.AttemptsRemain)
+                    JobGraph.Retry(job, "Preempted", exit, changes);
+                else
+                    JobGraph.Finish(job, JobState.Failed, null, exit, changes);
+                break;
+        }
+    }
+
+    private void CancelRequested(TransitionSet changes)
+    {
+        foreach (var batchId in _ledger.CancelRequests())
+        {
+            if (!_batches.TryGetValue(batchId, out var batch) || batch.CancelRequested) continue;
+            Log($"batch {batchId}: cancel requested");
+            JobGraph.Cancel(batch, changes);
+            foreach (var job in batch.Jobs) job.Running?.Stop(RunningJob.Cancelled);
+        }
+    }
+
+    private void LoadNewBatches(TransitionSet changes)
+    {
+        foreach (var row in _ledger.LoadBatches(_lastBatchId))
+        {
+            _lastBatchId = Math.Max(_lastBatchId, row.Id);
+            if (_batches.ContainsKey(row.Id)) continue;
+            var batch = JobGraph.Build(row);
+            _batches[row.Id] = batch;
+            JobGraph.Reconcile(batch, changes);
+            if (batch.CancelRequested) JobGraph.Cancel(batch, changes);
+            Log($"batch {row.Id}: loaded {row.Jobs.Count} job(s)");
+        }
+    }
+
+    /// <summary>Writes a round of transitions in one transaction, then lets them take effect in memory.</summary>
+    private void Commit(TransitionSet changes)
+    {
+        _ledger.Write(changes.Jobs, changes.Batches);
+        foreach (var job in changes.NewlyReady)
+            if (job.State == JobState.Ready) _ready.AddLast(job);
+        foreach (var batch in changes.Completed)
+        {
+            _batches.Remove(batch.Id);
+            Log($"batch {batch.Id}: {batch.FinalState}");
+        }
+    }
+
+    /// <summary>Starts every Ready job that fits, first come first served, skipping (not waiting for) ones that do not fit yet.</summary>
+    private void Schedule()
+    {
+        while (!_stopping)
+        {
+            var capacity = _options.Capacity;
+            var starting = new List<(JobNode Job, double Cpu, long Memory)>();
+            for (var node = _ready.First; node is not null;)
+            {
+                var next = node.Next;
+                var job = node.Value;
+                // A job bigger than the machine would wait forever; it gets the whole machine instead.
+                var cpu = Math.Clamp(job.Cpu, 0, capacity.Cpu);
+                var memory = Math.Clamp(job.MemoryBytes, 0, capacity.MemoryBytes);
+                if (job.State != JobState.Ready)
+                    _ready.Remove(node);
+                else if (cpu <= _freeCpu + 1e-9 && memory <= _freeMemory)
+                {
+                    _freeCpu -= cpu;
+                    _freeMemory -= memory;
+                    _ready.Remove(node);
+                    starting.Add((job, cpu, memory));
+                }
+                node = next;
+            }
+            if (starting.Count == 0) return;
+
+            var changes = new TransitionSet();
+            var launches = new List<RunningJob>();
+            foreach (var (job, cpu, memory) in starting)
+            {
+                LaunchPlan plan;
+                try
+                {
+                    plan = Plan(job);
+                }
+                catch (Exception e) when (e is AnalysisRunnerException or IOException or System.Text.Json.JsonException)
+                {
+                    _freeCpu += cpu;
+                    _freeMemory += memory;
+                    JobGraph.Finish(job, JobState.Failed, "StartFailed: " + e.Message, null, changes);
+                    continue;
+                }
+                job.State = JobState.Running;
+                changes.Jobs.Add(new JobTransition(job.Batch.Id, job.JobId, JobState.Running, Command: plan.Command));
+                var running = new RunningJob(job, plan, _options.KillGrace) { ReservedCpu = cpu, ReservedMemory = memory };
+                job.Running = running;
+                launches.Add(running);
+            }
+            Commit(changes);
+            foreach (var running in launches)
+            {
+                _running.Add(running);
+                _ = Launch(running);
+            }
+            if (changes.NewlyReady.Count == 0) return;
+        }
+    }
+
+    private async Task Launch(RunningJob running)
+    {
+        var outcome = await running.RunAsync();
+        _events.Writer.TryWrite(new JobEndedEvent(running, outcome));
+    }
+
+    private LaunchPlan Plan(JobNode node)
+    {
+        var batch = node.Batch;
+        if (batch.Paths is null)
+        {
+            var batchSpec = _ledger.LoadBatchSpec(batch.Id);
+            batch.Paths = new ResourcePaths(_home, batch.Id, batchSpec.TmpRoot, batchSpec.Inputs);
+            batch.ConfigPath = batchSpec.ConfigPath;
+        }
+        var spec = _ledger.LoadJobSpec(batch.Id, node.JobId);
+        var groupsOf = GroupLookup(batch.Id, spec);
+        var command = string.Join('\n', spec.Commands.Select(c => batch.Paths.ResolveCommand(c, groupsOf)));
+        var outputs = Outputs(batch.Paths, spec, groupsOf);
+
+        var environment = new Dictionary<string, string>(_sharedEnvironment, StringComparer.Ordinal);
+        foreach (var (name, value) in spec.Environment) environment[name] = value;
+        // The runner's context comes last, so a job cannot claim another job's identity or config.
+        environment[RunnerHome.EnvironmentVariable] = _home.Root;
+        environment["AR_BATCH_ID"] = batch.Id.ToString(CultureInfo.InvariantCulture);
+        environment["AR_JOB_ID"] = node.JobId.ToString(CultureInfo.InvariantCulture);
+        environment["AR_ATTEMPT"] = node.Attempt.ToString(CultureInfo.InvariantCulture);
+        if (batch.ConfigPath is not null) environment["CPG_CONFIG_PATH"] = batch.ConfigPath;
+
+        var logs = JobLogFiles.For(_home, batch.Id, node.JobId, node.Attempt);
+        var exitStatus = JobLogFiles.ExitStatusPath(_home, batch.Id, node.JobId, node.Attempt);
+        var script = $"""
+            # AnalysisRunner batch {batch.Id} job {node.JobId} attempt {node.Attempt}
+            exec </dev/null >{ShellQuoting.Quote(logs.Stdout)} 2>{ShellQuoting.Quote(logs.Stderr)}
+            trap {ShellQuoting.Quote("echo $? >" + ShellQuoting.Quote(exitStatus))} EXIT
+            set -e
+            {command}
+
+            """;
+        return new LaunchPlan(batch.Id, node.JobId, node.Attempt, command, script,
+            JobLogFiles.ScriptPath(_home, batch.Id, node.JobId, node.Attempt), exitStatus,
+            Path.Combine(_home.WorkDirectory, batch.Id.ToString(CultureInfo.InvariantCulture), node.JobId.ToString(CultureInfo.InvariantCulture)),
+            batch.Paths.JobRoot(spec.Index), spec.Checkout, environment, outputs, spec.Timeout);
+    }
+
+    private Func<int, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>> GroupLookup(long batchId, JobSpec spec)
+    {
+        var cache = new Dictionary<int, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>> { [spec.Index] = spec.ResourceGroups };
+        return index =>
+        {
+            if (!cache.TryGetValue(index, out var groups))
+                cache[index] = groups = _ledger.LoadJobSpec(batchId, index + 1).ResourceGroups;
+            return groups;
+        };
+    }
+
+    private List<(string Source, string Destination)> Outputs(ResourcePaths paths, JobSpec spec,
+        Func<int, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>> groupsOf) =>
+        spec.Outputs.Select(output =>
+        {
+            var use = ResourcePlaceholder.Find(output.Resource).SingleOrDefault()
+                ?? throw new BatchValidationException("InvalidOutputResource", ErrorKind.InvalidArgument, output.Resource,
+                    $"Output '{output.Resource}' is not one resource placeholder.");
+            return (paths.Resolve(use, groupsOf), ResourcePaths.ToLocalPath(_home, output.Destination));
+        }).ToList();
+
+    /// <summary>
+    /// Jobs a dead executor left Running: kill what is left of them, then keep the result of those
+    /// that recorded an exit status, and retry (or fail) the rest as Interrupted.
+    /// </summary>
+    private void Recover()
+    {
+        var running = _ledger.RunningJobs();
+        if (running.Count == 0) return;
+        OrphanJobs.Kill(_home, running.Select(r => (r.BatchId, r.JobId)).ToHashSet(), _log);
+        var transitions = new List<JobTransition>();
+        foreach (var row in running)
+        {
+            var exit = JobLogFiles.ReadExitStatus(_home, row.BatchId, row.JobId, row.Attempt);
+            var attemptsRemain = row.Attempt < row.MaxAttempts;
+            JobTransition transition = exit switch
+            {
+                0 => RecoverSucceeded(row),
+                null when attemptsRemain => new(row.BatchId, row.JobId, JobState.Ready, RunningJob.Interrupted, Attempt: row.Attempt + 1),
+                null => new(row.BatchId, row.JobId, JobState.Failed, RunningJob.Interrupted),
+                _ when row.Preemptible && attemptsRemain => new(row.BatchId, row.JobId, JobState.Ready, "Preempted", exit, Attempt: row.Attempt + 1),
+                _ => new(row.BatchId, row.JobId, JobState.Failed, null, exit),
+            };
+            transitions.Add(transition);
+            Log($"recovery: batch {row.BatchId} job {row.JobId} attempt {row.Attempt} → {transition.State} ({transition.Reason ?? "exit " + exit})");
+        }
+        _ledger.Write(transitions, []);
+    }
+
+    private JobTransition RecoverSucceeded(RunningRow row)
+    {
+        string? error;
+        try
+        {
+            var batchSpec = _ledger.LoadBatchSpec(row.BatchId);
+            var spec = _ledger.LoadJobSpec(row.BatchId, row.JobId);
+            var paths = new ResourcePaths(_home, row.BatchId, batchSpec.TmpRoot, batchSpec.Inputs);
+            error = RunningJob.CopyOutputs(Outputs(paths, spec, GroupLookup(row.BatchId, spec)));
+        }
+        catch (AnalysisRunnerException e) { error = "OutputCopyFailed: " + e.Message; }
+        return error is null
+            ? new(row.BatchId, row.JobId, JobState.Succeeded, null, 0)
+            : new(row.BatchId, row.JobId, JobState.Failed, error, 0);
+    }
+
+    private static Dictionary<string, string> SharedEnvironment(RunnerHome home)
+    {
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        var path = Environment.GetEnvironmentVariable("PATH");
+        environment["PATH"] = string.IsNullOrEmpty(path) ? home.BinDirectory : home.BinDirectory + ":" + path;
+        // The module folder is <parent>/AnalysisRunner/, beside this executor, so jobs can Import-Module AnalysisRunner.
+        var modules = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory))!;
+        var modulePath = Environment.GetEnvironmentVariable("PSModulePath");
+        environment["PSModulePath"] = string.IsNullOrEmpty(modulePath) ? modules : modules + ":" + modulePath;
+        return environment;
+    }
+
+    private void OpenSocket()
+    {
+        if (_listener is not null) return;
+        var listener = ExecutorSocket.Listen(_home.ExecutorSocketPath);
+        _listener = listener;
+        _ = Accept(listener);
+    }
+
+    private void CloseSocket()
+    {
+        if (_listener is null) return;
+        _listener.Dispose();
+        _listener = null;
+        try { File.Delete(_home.ExecutorSocketPath); } catch (IOException) { }
+    }
+
+    private async Task Accept(Socket listener)
+    {
+        while (true)
+        {
+            Socket connection;
+            try { connection = await listener.AcceptAsync(); }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException) { return; }
+            _ = Read(connection);
+        }
+    }
+
+    private async Task Read(Socket connection)
+    {
+        using var _ = connection;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var buffer = new byte[64];
+        try
+        {
+            int count;
+            while ((count = await connection.ReceiveAsync(buffer, SocketFlags.None, timeout.Token)) > 0)
+                for (var i = 0; i < count; i++)
+                    _events.Writer.TryWrite(buffer[i] == ExecutorSocket.Stop ? new StopEvent() : new WakeEvent());
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException) { }
+    }
+
+    private void Log(string message) =>
+        _log.WriteLine($"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {message}");
+
+    public void Dispose()
+    {
+        CloseSocket();
+        _ledger.Dispose();
+    }
+}

@@ -1,0 +1,164 @@
+using System.Text.Json;
+using AnalysisRunner.Core.Hosting;
+using Microsoft.Data.Sqlite;
+
+namespace AnalysisRunner.Core.Batch.Execution;
+
+/// <summary>One change of a job's row. Attempt is set only when a job goes back to Ready for another try.</summary>
+internal sealed record JobTransition(long BatchId, int JobId, JobState State, string? Reason = null, int? ExitCode = null,
+    string? Command = null, int? Attempt = null);
+
+/// <summary>A job row as the scheduler needs it: no commands, no spec.</summary>
+internal sealed record JobRow(int JobId, JobState State, int Attempt, int MaxAttempts, bool Preemptible, bool AlwaysRun,
+    double Cpu, long MemoryBytes, int[] Parents);
+
+internal sealed record BatchRow(long Id, bool CancelRequested, List<JobRow> Jobs);
+
+/// <summary>A job the database says is Running.</summary>
+internal sealed record RunningRow(long BatchId, int JobId, int Attempt, int MaxAttempts, bool Preemptible);
+
+/// <summary>
+/// The executor's side of the batch tables (the client's side is SqliteBatchStore): one long-lived
+/// connection, used only from the scheduler loop; every group of transitions lands in one transaction.
+/// </summary>
+internal sealed class SqliteJobLedger : IDisposable
+{
+    private readonly SqliteConnection _connection;
+    private readonly SqliteCommand _updateJob;
+    private readonly SqliteCommand _completeBatch;
+
+    public SqliteJobLedger(RunnerDatabase db)
+    {
+        SqliteBatchStore.EnsureSchema(db);
+        _connection = db.Open();
+        _updateJob = _connection.CreateCommand();
+        _updateJob.CommandText = """
+            UPDATE jobs SET
+                state = @state,
+                attempt = coalesce(@attempt, attempt),
+                command = coalesce(@command, command),
+                started = CASE WHEN @state = 'Running' THEN @now ELSE started END,
+                ended = CASE WHEN @state = 'Running' THEN NULL
+                             WHEN @state IN ('Succeeded', 'Failed', 'Cancelled') OR @attempt IS NOT NULL THEN @now
+                             ELSE ended END,
+                exit_code = CASE WHEN @state = 'Running' THEN NULL ELSE coalesce(@exit, exit_code) END,
+                reason = CASE WHEN @state = 'Running' THEN NULL ELSE coalesce(@reason, reason) END
+            WHERE batch_id = @batch AND job_id = @job
+            """;
+        foreach (var name in new[] { "@state", "@attempt", "@command", "@now", "@exit", "@reason", "@batch", "@job" })
+            _updateJob.Parameters.Add(new SqliteParameter(name, DBNull.Value));
+        _completeBatch = _connection.CreateCommand();
+        _completeBatch.CommandText = "UPDATE batches SET state = @state, completed = @now WHERE id = @batch";
+        foreach (var name in new[] { "@state", "@now", "@batch" })
+            _completeBatch.Parameters.Add(new SqliteParameter(name, DBNull.Value));
+    }
+
+    public void Write(IReadOnlyList<JobTransition> jobs, IReadOnlyList<(long BatchId, BatchState State)> batches)
+    {
+        if (jobs.Count == 0 && batches.Count == 0) return;
+        var now = SqliteBatchStore.Timestamp(DateTimeOffset.UtcNow);
+        using var transaction = _connection.BeginTransaction(deferred: false);
+        _updateJob.Transaction = transaction;
+        _completeBatch.Transaction = transaction;
+        foreach (var t in jobs)
+        {
+            var p = _updateJob.Parameters;
+            p["@state"].Value = t.State.ToString();
+            p["@attempt"].Value = (object?)t.Attempt ?? DBNull.Value;
+            p["@command"].Value = (object?)t.Command ?? DBNull.Value;
+            p["@now"].Value = now;
+            p["@exit"].Value = (object?)t.ExitCode ?? DBNull.Value;
+            p["@reason"].Value = (object?)t.Reason ?? DBNull.Value;
+            p["@batch"].Value = t.BatchId;
+            p["@job"].Value = t.JobId;
+            _updateJob.ExecuteNonQuery();
+        }
+        foreach (var (batchId, state) in batches)
+        {
+            _completeBatch.Parameters["@state"].Value = state.ToString();
+            _completeBatch.Parameters["@now"].Value = now;
+            _completeBatch.Parameters["@batch"].Value = batchId;
+            _completeBatch.ExecuteNonQuery();
+        }
+        transaction.Commit();
+        _updateJob.Transaction = null;
+        _completeBatch.Transaction = null;
+    }
+
+    public List<RunningRow> RunningJobs()
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT batch_id, job_id, attempt, max_attempts, preemptible FROM jobs WHERE state = 'Running'";
+        using var reader = command.ExecuteReader();
+        var rows = new List<RunningRow>();
+        while (reader.Read())
+            rows.Add(new RunningRow(reader.GetInt64(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3), reader.GetInt64(4) != 0));
+        return rows;
+    }
+
+    /// <summary>Unfinished batches with an id above <paramref name="afterId"/>, with their jobs.</summary>
+    public List<BatchRow> LoadBatches(long afterId)
+    {
+        var batches = new List<BatchRow>();
+        using (var command = _connection.CreateCommand())
+        {
+            command.CommandText = "SELECT id, cancel_requested FROM batches WHERE state = 'Running' AND id > @after ORDER BY id";
+            command.Parameters.AddWithValue("@after", afterId);
+            using var reader = command.ExecuteReader();
+            while (reader.Read()) batches.Add(new BatchRow(reader.GetInt64(0), reader.GetInt64(1) != 0, []));
+        }
+        using var jobs = _connection.CreateCommand();
+        jobs.CommandText = """
+            SELECT job_id, state, attempt, max_attempts, preemptible, always_run, cpu, memory, parents
+            FROM jobs WHERE batch_id = @batch ORDER BY job_id
+            """;
+        var batchParameter = jobs.Parameters.Add(new SqliteParameter("@batch", 0L));
+        foreach (var batch in batches)
+        {
+            batchParameter.Value = batch.Id;
+            using var reader = jobs.ExecuteReader();
+            while (reader.Read())
+                batch.Jobs.Add(new JobRow(reader.GetInt32(0), Enum.Parse<JobState>(reader.GetString(1)), reader.GetInt32(2),
+                    reader.GetInt32(3), reader.GetInt64(4) != 0, reader.GetInt64(5) != 0, reader.GetDouble(6), reader.GetInt64(7),
+                    JsonSerializer.Deserialize<int[]>(reader.GetString(8), SqliteBatchStore.Json) ?? []));
+        }
+        return batches;
+    }
+
+    public HashSet<long> CancelRequests()
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT id FROM batches WHERE state = 'Running' AND cancel_requested = 1";
+        using var reader = command.ExecuteReader();
+        var ids = new HashSet<long>();
+        while (reader.Read()) ids.Add(reader.GetInt64(0));
+        return ids;
+    }
+
+    /// <summary>The batch as submitted, without its jobs (tmp root, inputs, config path).</summary>
+    public BatchSpec LoadBatchSpec(long batchId)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT spec FROM batches WHERE id = @batch";
+        command.Parameters.AddWithValue("@batch", batchId);
+        return JsonSerializer.Deserialize<BatchSpec>((string)command.ExecuteScalar()!, SqliteBatchStore.Json)!;
+    }
+
+    public JobSpec LoadJobSpec(long batchId, int jobId)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT spec FROM jobs WHERE batch_id = @batch AND job_id = @job";
+        command.Parameters.AddWithValue("@batch", batchId);
+        command.Parameters.AddWithValue("@job", jobId);
+        var json = command.ExecuteScalar() as string
+            ?? throw new InvalidOperationException($"Batch {batchId} has no job {jobId}.");
+        return JsonSerializer.Deserialize<JobSpec>(json, SqliteBatchStore.Json)!;
+    }
+
+    public void Dispose()
+    {
+        _updateJob.Dispose();
+        _completeBatch.Dispose();
+        _connection.Dispose();
+    }
+}

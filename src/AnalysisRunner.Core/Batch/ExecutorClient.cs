@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using AnalysisRunner.Core.Batch.Execution;
+using AnalysisRunner.Core.Hosting;
+
+namespace AnalysisRunner.Core.Batch;
+
+/// <summary>
+/// Wakes the executor of a runner home, starting one if none answers. The executor is started
+/// fully detached (own session, stdin from /dev/null, output to executor.log), so the caller holds
+/// none of its pipes and the batch outlives the caller.
+/// </summary>
+public sealed class ExecutorClient(RunnerHome home) : IExecutorClient
+{
+    public const string ExecutorAssembly = "AnalysisRunner.Executor.dll";
+
+    /// <summary>Variables that name a job; an executor started from inside a job must not look like part of it.</summary>
+    private static readonly string[] JobVariables = ["AR_BATCH_ID", "AR_JOB_ID", "AR_ATTEMPT"];
+
+    public void Wake()
+    {
+        if (ExecutorSocket.TrySend(home.ExecutorSocketPath, ExecutorSocket.Wake)) return;
+        Start();
+    }
+
+    /// <summary>Asks a running executor to stop its jobs (they are retried later as Interrupted) and exit; waits up to <paramref name="timeout"/> for it to go.</summary>
+    public bool Stop(TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        ExecutorSocket.TrySend(home.ExecutorSocketPath, ExecutorSocket.Stop);
+        while (IsRunning(home))
+        {
+            if (DateTime.UtcNow > deadline) return false;
+            Thread.Sleep(50);
+        }
+        return true;
+    }
+
+    /// <summary>Whether an executor holds the home's lock right now.</summary>
+    public static bool IsRunning(RunnerHome home)
+    {
+        if (!File.Exists(home.ExecutorLockPath)) return false;
+        using var lockFile = ExecutorHost.TryLock(home);
+        return lockFile is null;
+    }
+
+    /// <summary>The process id of the running executor, or null when none runs.</summary>
+    public static int? RunningProcessId(RunnerHome home)
+    {
+        if (!IsRunning(home)) return null;
+        try { return int.TryParse(File.ReadAllText(ExecutorHost.PidPath(home)), out var pid) ? pid : null; }
+        catch (IOException) { return null; }
+    }
+
+    private void Start()
+    {
+        Directory.CreateDirectory(home.Root);
+        var executor = Path.Combine(Path.GetDirectoryName(typeof(ExecutorClient).Assembly.Location)!, ExecutorAssembly);
+        if (!File.Exists(executor))
+            throw new AnalysisRunnerException("ExecutorNotFound", ErrorKind.ResourceUnavailable, executor,
+                $"The executor is not installed beside AnalysisRunner.Core ({executor}).");
+        var command = "exec setsid " + ShellQuoting.Join([DotnetHost(), executor, "--home", home.Root])
+            + " </dev/null >>" + ShellQuoting.Quote(home.ExecutorLogPath) + " 2>&1 &";
+        var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add(command);
+        foreach (var variable in JobVariables) info.Environment.Remove(variable);
+        using var shell = Process.Start(info)!;
+        // The shell backgrounds the executor and exits at once; reaping it leaves nothing of ours behind.
+        shell.WaitForExit();
+    }
+
+    /// <summary>The dotnet host running us (pwsh and test hosts are not it), else the one beside the runtime, else PATH.</summary>
+    internal static string DotnetHost()
+    {
+        var processPath = Environment.ProcessPath;
+        if (processPath is not null && Path.GetFileNameWithoutExtension(processPath) == "dotnet") return processPath;
+        var besideRuntime = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "../../../dotnet"));
+        if (File.Exists(besideRuntime)) return besideRuntime;
+        var root = Environment.GetEnvironmentVariable("DOTNET_ROOT");
+        if (root is not null && File.Exists(Path.Combine(root, "dotnet"))) return Path.Combine(root, "dotnet");
+        return "dotnet";
+    }
+}

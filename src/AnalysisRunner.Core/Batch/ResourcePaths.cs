@@ -1,0 +1,90 @@
+using AnalysisRunner.Core.Hosting;
+
+namespace AnalysisRunner.Core.Batch;
+
+/// <summary>
+/// Where resources live on this machine. A bucket URI gs://bucket/key is the file
+/// &lt;home&gt;/buckets/bucket/key (the embedded store); absolute paths stay as they are. A job's
+/// resources live under &lt;TmpRoot&gt;/&lt;batch id&gt;/&lt;job index&gt;/; a group member is the group's
+/// pattern with {root} replaced by that folder plus the group name.
+/// </summary>
+public sealed class ResourcePaths
+{
+    private const string GcsScheme = "gs://";
+    private readonly RunnerHome _home;
+    private readonly long _batchId;
+    private readonly string _tmpRoot;
+    private readonly IReadOnlyList<InputSpec> _inputs;
+
+    public ResourcePaths(RunnerHome home, long batchId, string tmpRoot, IReadOnlyList<InputSpec> inputs)
+    {
+        _home = home;
+        _batchId = batchId;
+        _tmpRoot = ToLocalPath(home, tmpRoot);
+        _inputs = inputs;
+    }
+
+    /// <summary>Maps a bucket URI or an absolute path to a local absolute path.</summary>
+    public static string ToLocalPath(RunnerHome home, string location)
+    {
+        if (location.StartsWith(GcsScheme, StringComparison.Ordinal))
+        {
+            var rest = location[GcsScheme.Length..];
+            var slash = rest.IndexOf('/');
+            var bucket = slash < 0 ? rest : rest[..slash];
+            var key = slash < 0 ? "" : rest[(slash + 1)..];
+            var bucketRoot = Path.Combine(home.BucketsDirectory, bucket);
+            var full = Path.GetFullPath(Path.Combine(bucketRoot, key));
+            if (bucket.Length == 0 || bucket is "." or ".." || !IsInside(full, bucketRoot))
+                throw new StorageException("InvalidBucketPath", ErrorKind.InvalidArgument, location,
+                    $"'{location}' is not a path inside a bucket (expected gs://bucket/key without '..').");
+            return full;
+        }
+        if (Path.IsPathFullyQualified(location)) return Path.GetFullPath(location);
+        throw new StorageException("InvalidResourceLocation", ErrorKind.InvalidArgument, location,
+            $"'{location}' is neither a gs:// URI nor an absolute path.");
+    }
+
+    /// <summary>The folder holding every resource of job <paramref name="jobIndex"/>.</summary>
+    public string JobRoot(int jobIndex) => Path.Combine(_tmpRoot, _batchId.ToString(), jobIndex.ToString());
+
+    /// <summary>
+    /// The local path of one placeholder. <paramref name="groupsOf"/> gives a job's resource groups
+    /// (only asked for group members).
+    /// </summary>
+    public string Resolve(PlaceholderUse use, Func<int, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>> groupsOf)
+    {
+        if (use.InputIndex is { } inputIndex)
+        {
+            var input = _inputs.FirstOrDefault(i => i.Index == inputIndex)
+                ?? throw Unresolved(use, $"input {inputIndex} is not declared");
+            if (use.Member is null)
+                return ToLocalPath(_home, input.Path ?? throw Unresolved(use, $"input {inputIndex} is a group; name a member"));
+            if (input.Group is null || !input.Group.TryGetValue(use.Member, out var memberPath))
+                throw Unresolved(use, $"input {inputIndex} has no member '{use.Member}'");
+            return ToLocalPath(_home, memberPath);
+        }
+
+        var jobIndex = use.JobIndex!.Value;
+        var root = JobRoot(jobIndex);
+        if (use.Member is null) return Path.Combine(root, use.Name!);
+        var groupRoot = Path.Combine(root, use.Name!);
+        if (groupsOf(jobIndex).TryGetValue(use.Name!, out var members) && members.TryGetValue(use.Member, out var pattern))
+            return pattern.Replace("{root}", groupRoot, StringComparison.Ordinal);
+        throw Unresolved(use, $"job {jobIndex} declares no resource group '{use.Name}' with member '{use.Member}'");
+    }
+
+    /// <summary>Replaces every placeholder in <paramref name="command"/> with its shell-quoted local path.</summary>
+    public string ResolveCommand(string command, Func<int, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>> groupsOf) =>
+        ResourcePlaceholder.Pattern().Replace(command, match =>
+            ShellQuoting.Quote(Resolve(ResourcePlaceholder.Find(match.Value).Single(), groupsOf)));
+
+    private static bool IsInside(string path, string root)
+    {
+        var fullRoot = Path.GetFullPath(root).TrimEnd('/') + "/";
+        return (path + "/").StartsWith(fullRoot, StringComparison.Ordinal);
+    }
+
+    private static BatchValidationException Unresolved(PlaceholderUse use, string why) =>
+        new("UnresolvedResource", ErrorKind.InvalidData, use.Text, $"Cannot resolve {use.Text}: {why}.");
+}

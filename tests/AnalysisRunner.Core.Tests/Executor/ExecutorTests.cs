@@ -1,0 +1,190 @@
+using AnalysisRunner.Core.Batch;
+using AnalysisRunner.Core.Batch.Execution;
+
+namespace AnalysisRunner.Core.Tests.Executor;
+
+/// <summary>Batches run by the real executor process, started by ExecutorClient.Wake as a user's submit would.</summary>
+public sealed class ExecutorTests : IDisposable
+{
+    private readonly TestHome _home = new();
+
+    public void Dispose() => _home.Dispose();
+
+    [Fact]
+    public void A_job_reads_the_resource_its_parent_wrote()
+    {
+        var id = _home.SubmitAndWake(
+            TestHome.Job(0, $"echo 'hello from one' > {ResourcePlaceholder.ForJob(0, "greeting")}"),
+            TestHome.Job(1, $"cat {ResourcePlaceholder.ForJob(0, "greeting")}"));
+
+        var batch = _home.WaitForBatch(id);
+
+        Assert.Equal(BatchState.Succeeded, batch.State);
+        Assert.Equal(2, batch.SucceededJobs);
+        Assert.Equal("hello from one\n", _home.Stdout(id, 2));
+        var second = _home.Store.GetJob(id, 2)!;
+        Assert.Equal([1], second.Parents);
+        Assert.Contains(Path.Combine(_home.TmpRoot, id.ToString(), "0", "greeting"), second.Command);
+        Assert.DoesNotContain("{{ar:", second.Command);
+        Assert.True(second.Started <= second.Ended);
+    }
+
+    [Fact]
+    public void Fan_out_then_fan_in_sees_every_branch()
+    {
+        var jobs = new List<JobSpec> { TestHome.Job(0, $"echo 10 > {ResourcePlaceholder.ForJob(0, "n")}") };
+        for (var i = 1; i <= 5; i++)
+            jobs.Add(TestHome.Job(i, $"echo $(( $(cat {ResourcePlaceholder.ForJob(0, "n")}) + {i} )) > {ResourcePlaceholder.ForJob(i, "n")}"));
+        var sum = string.Join(" + ", Enumerable.Range(1, 5).Select(i => $"$(cat {ResourcePlaceholder.ForJob(i, "n")})"));
+        jobs.Add(TestHome.Job(6, $"echo $(( {sum} ))"));
+
+        var id = _home.SubmitAndWake([.. jobs]);
+        var batch = _home.WaitForBatch(id);
+
+        Assert.Equal(BatchState.Succeeded, batch.State);
+        Assert.Equal("65\n", _home.Stdout(id, 7));
+        Assert.Equal([2, 3, 4, 5, 6], _home.Store.GetJob(id, 7)!.Parents);
+    }
+
+    [Fact]
+    public void A_failure_cancels_the_children_but_always_run_still_runs()
+    {
+        var id = _home.SubmitAndWake(
+            TestHome.Job(0, "echo before", "exit 3", "echo never"),
+            TestHome.Job(1, "echo child") with { DependsOn = [0] },
+            TestHome.Job(2, "echo grandchild") with { DependsOn = [1] },
+            TestHome.Job(3, "echo cleaning up") with { DependsOn = [0, 2], AlwaysRun = true });
+
+        var batch = _home.WaitForBatch(id);
+        var jobs = _home.Store.GetJobs(id);
+
+        Assert.Equal(BatchState.Failed, batch.State);
+        Assert.Equal((JobState.Failed, 3), (jobs[0].State, jobs[0].ExitCode!.Value));
+        Assert.Equal("before\n", _home.Stdout(id, 1));
+        Assert.Equal((JobState.Cancelled, "ParentFailed"), (jobs[1].State, jobs[1].Reason));
+        Assert.Equal((JobState.Cancelled, "ParentFailed"), (jobs[2].State, jobs[2].Reason));
+        Assert.False(File.Exists(_home.Store.GetLogPaths(id, 2, 1).Stdout));
+        Assert.Equal(JobState.Succeeded, jobs[3].State);
+        Assert.Equal("cleaning up\n", _home.Stdout(id, 4));
+    }
+
+    [Fact]
+    public void A_job_over_its_timeout_is_killed_and_fails_with_reason_timeout()
+    {
+        var id = _home.SubmitAndWake(TestHome.Job(0, "echo started", "sleep 30") with { Timeout = TimeSpan.FromSeconds(1) });
+
+        var batch = _home.WaitForBatch(id, seconds: 20);
+        var job = _home.Store.GetJob(id, 1)!;
+
+        Assert.Equal(BatchState.Failed, batch.State);
+        Assert.Equal((JobState.Failed, "Timeout"), (job.State, job.Reason));
+        Assert.True(job.Ended - job.Started < TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public void Cancelling_a_batch_stops_its_running_job_and_nothing_more_runs()
+    {
+        var marker = Path.Combine(_home.Root, "child-ran");
+        var id = _home.SubmitAndWake(
+            TestHome.Job(0, "sleep 30"),
+            TestHome.Job(1, $"touch {ShellQuoting.Quote(marker)}") with { DependsOn = [0] },
+            TestHome.Job(2, $"touch {ShellQuoting.Quote(marker)}") with { DependsOn = [0], AlwaysRun = true });
+        _home.WaitForJob(id, 1, JobState.Running);
+
+        _home.Store.RequestCancel(id);
+        _home.Client.Wake();
+        var batch = _home.WaitForBatch(id, seconds: 20);
+
+        Assert.Equal(BatchState.Cancelled, batch.State);
+        Assert.True(batch.CancelRequested);
+        Assert.Equal(3, batch.CancelledJobs);
+        Assert.Equal("Cancelled", _home.Store.GetJob(id, 1)!.Reason);
+        Assert.True(_home.Store.GetJob(id, 1)!.Ended - _home.Store.GetJob(id, 1)!.Started < TimeSpan.FromSeconds(15));
+        Assert.False(File.Exists(marker));
+    }
+
+    [Fact]
+    public void Jobs_see_their_context_and_outputs_are_copied_to_the_bucket()
+    {
+        var spec = _home.Batch(
+            TestHome.Job(0, $"echo \"$AR_BATCH_ID $AR_JOB_ID $AR_ATTEMPT $CPG_CONFIG_PATH $GREETING\" > {ResourcePlaceholder.ForJob(0, "out")}", "pwd")
+                with
+                {
+                    Environment = new Dictionary<string, string> { ["GREETING"] = "hi there" },
+                    Outputs = [new OutputCopy(ResourcePlaceholder.ForJob(0, "out"), "gs://cpg-test-main/results/out.txt")],
+                }) with { ConfigPath = "/configs/run.toml" };
+
+        var id = _home.SubmitAndWake(spec);
+        var batch = _home.WaitForBatch(id);
+
+        Assert.Equal(BatchState.Succeeded, batch.State);
+        var copied = Path.Combine(_home.Root, "buckets", "cpg-test-main", "results", "out.txt");
+        Assert.Equal($"{id} 1 1 /configs/run.toml hi there\n", File.ReadAllText(copied));
+        Assert.Equal(Path.Combine(_home.Root, "work", id.ToString(), "1") + "\n", _home.Stdout(id, 1));
+    }
+
+    [Fact]
+    public void The_state_read_by_a_second_store_matches_after_a_run()
+    {
+        var id = _home.SubmitAndWake(TestHome.Job(0, "true"), TestHome.Job(1, "false") with { DependsOn = [0] });
+        _home.WaitForBatch(id);
+
+        var other = new SqliteBatchStore(new Hosting.RunnerDatabase(new Hosting.RunnerHome(_home.Root)));
+
+        var expected = _home.Store.GetBatch(id)!;
+        Assert.Equal(expected, other.GetBatch(id)! with { Attributes = expected.Attributes });
+        Assert.Equal(BatchState.Failed, other.GetBatch(id)!.State);
+        Assert.Equal([JobState.Succeeded, JobState.Failed], other.GetJobs(id).Select(j => j.State));
+        Assert.Equal(1, other.GetJob(id, 2)!.ExitCode);
+    }
+
+    [Fact]
+    public void After_the_executor_is_killed_the_next_one_recovers_and_every_job_runs_exactly_once()
+    {
+        var ledger = Path.Combine(_home.Root, "ran.txt");
+        var jobs = Enumerable.Range(0, 50)
+            .Select(i => TestHome.Job(i, "sleep 0.1", $"echo {i} >> {ShellQuoting.Quote(ledger)}"))
+            .ToArray();
+        var id = _home.SubmitAndWake(jobs);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (_home.Store.GetBatch(id)!.SucceededJobs < 10 && DateTime.UtcNow < deadline) Thread.Sleep(20);
+
+        var pid = ExecutorClient.RunningProcessId(_home.Home)!.Value;
+        System.Diagnostics.Process.GetProcessById(pid).Kill();
+        var stopped = DateTime.UtcNow.AddSeconds(10);
+        while (ExecutorClient.IsRunning(_home.Home) && DateTime.UtcNow < stopped) Thread.Sleep(20);
+        Assert.False(ExecutorClient.IsRunning(_home.Home));
+        Assert.NotEqual(BatchState.Succeeded, _home.Store.GetBatch(id)!.State);
+
+        _home.Client.Wake();
+        var batch = _home.WaitForBatch(id, seconds: 90);
+
+        Assert.Equal(BatchState.Succeeded, batch.State);
+        var ran = File.ReadAllLines(ledger).Select(int.Parse).Order().ToList();
+        Assert.Equal(Enumerable.Range(0, 50).ToList(), ran);
+    }
+
+    [Fact]
+    public void A_second_wake_while_running_does_not_start_a_second_executor()
+    {
+        var id = _home.SubmitAndWake(TestHome.Job(0, "sleep 1"));
+        _home.WaitForJob(id, 1, JobState.Running);
+        var pid = ExecutorClient.RunningProcessId(_home.Home);
+
+        var second = _home.SubmitAndWake(TestHome.Job(0, "echo second"));
+        _home.WaitForBatch(second);
+        _home.WaitForBatch(id);
+
+        Assert.Equal(pid, ExecutorClient.RunningProcessId(_home.Home));
+        Assert.True(ExecutorClient.IsRunning(_home.Home));
+    }
+
+    [Fact]
+    public void Capacity_comes_from_the_machine_unless_overridden()
+    {
+        var capacity = ExecutorCapacity.Detect();
+        Assert.Equal(2, capacity.Cpu);
+        Assert.True(capacity.MemoryBytes > 0);
+        Assert.False(capacity.CanEverFit(TestHome.Job(0) with { Cpu = 64 }));
+    }
+}
