@@ -27,6 +27,7 @@ $email = "$me@example.org"
 Write-Host "== A scratch checkout of examples/, origin = $origin"
 Invoke-Git init -q --bare -b main $origin
 Invoke-Git init -q -b main $checkout
+New-Item -ItemType Directory (Join-Path $checkout 'examples') | Out-Null
 Copy-Item -Recurse (Join-Path $PSScriptRoot '*') (Join-Path $checkout 'examples')
 Push-Location $checkout
 Invoke-Git config user.email $email
@@ -37,7 +38,7 @@ Invoke-Git commit -q -m 'Examples for the onboarding exercise'
 Invoke-Git push -q origin main
 Pop-Location
 
-Write-Host "== Runner home $env:AR_HOME: dataset fewgenomes allowlists the scratch repository; $email may use test"
+Write-Host "== Runner home ${env:AR_HOME}: dataset fewgenomes allowlists the scratch repository; $email may use test"
 New-Item -ItemType Directory -Force $env:AR_HOME | Out-Null
 Set-Content (Join-Path $env:AR_HOME 'registry.toml') @"
 [datasets.fewgenomes]
@@ -69,9 +70,11 @@ $jobs | Where-Object Name -eq 'second job' | Get-BatchJobLog
 Pop-Location
 
 Write-Host "`n== 3. The audit log, the run's config, and a re-run from the log"
+Push-Location $checkout   # who re-runs is who is submitting now: the checkout's git user
 Get-AnalysisLog -Dataset fewgenomes | Format-Table
 $config = $run | Get-CpgConfig
 "workflow.dataset = $($config.workflow.dataset); output_prefix = $($config.workflow.output_prefix); tmp = $($config.storage.default.tmp)"
 $again = Get-AnalysisLog -Dataset fewgenomes -First 1 | Submit-Analysis -Wait
 "Re-ran $($run.ArGuid) as $($again.ArGuid) at commit $($again.Commit)"
 $again | Wait-Batch | Get-BatchJob | Where-Object Name -eq 'second job' | Get-BatchJobLog
+Pop-Location

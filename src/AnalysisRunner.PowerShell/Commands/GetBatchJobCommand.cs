@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using AnalysisRunner.Core;
 using AnalysisRunner.Core.Batch;
+using JobState = AnalysisRunner.Core.Batch.JobState;
 
 namespace AnalysisRunner.PowerShell.Commands;
 

@@ -5,7 +5,7 @@ using AnalysisRunner.Core.Runs;
 namespace AnalysisRunner.PowerShell.Commands;
 
 /// <summary>Waits for batches to finish; given a run, for its driver batch and every batch the driver submitted.</summary>
-[Cmdlet(VerbsLifecycle.Wait, "Batch", DefaultParameterSetName = IdSet)]
+[Cmdlet(VerbsLifecycle.Wait, "Batch", DefaultParameterSetName = RunSet)]
 [OutputType(typeof(BatchInfo))]
 public sealed class WaitBatchCommand : AnalysisRunnerCmdlet
 {
