@@ -96,7 +96,7 @@ Import-Module '$pester'
 "@
     $env:PSModulePath = (Join-Path $artifacts 'module') + [IO.Path]::PathSeparator + $env:PSModulePath
     $pwsh = (Get-Process -Id $PID).Path
-    $pwshArgs = if ((Split-Path $pwsh -Leaf) -like 'dotnet*') { @((Join-Path $PSHOME 'pwsh.dll')) } else { @() }
+    $pwshArgs = @(if ((Split-Path $pwsh -Leaf) -like 'dotnet*') { Join-Path $PSHOME 'pwsh.dll' })
     & $pwsh @pwshArgs -NoProfile -NonInteractive -Command $script
     $pesterPassed = 0; $pesterFailed = 1
     if (Test-Path $summary) {

@@ -134,7 +134,7 @@ Describe 'Submit-Analysis refuses what policy does not allow, and leaves nothing
         @{ Case = 'an output dir with ..'; Extra = @{ OutputDir = 'a/../../b' }; ErrorId = 'InvalidOutputDir'; Category = 'InvalidArgument'; Target = 'a/../../b' }
         @{ Case = 'an image outside the allowlist for standard'; Extra = @{ AccessLevel = 'standard'; Image = 'docker.io/evil/image:latest' }; ErrorId = 'ImageNotAllowed'; Category = 'PermissionDenied'; Target = 'docker.io/evil/image:latest' }
         @{ Case = 'memory that is not a size'; Extra = @{ Memory = '10XB' }; ErrorId = 'InvalidMemory'; Category = 'InvalidArgument'; Target = '10XB' }
-        @{ Case = 'more cpu than the executor has'; Extra = @{ Cpu = '64' }; ErrorId = 'ResourcesExceedExecutor'; Category = 'InvalidArgument'; Target = $null }
+        @{ Case = 'more cpu than the executor has'; Extra = @{ Cpu = '64' }; ErrorId = 'ResourcesExceedExecutor'; Category = 'LimitsExceeded'; Target = $null }
         @{ Case = '-Repository without -Commit'; Extra = @{ Repository = 'populationgenomics/analysis-runner' }; ErrorId = 'CommitRequired'; Category = 'InvalidArgument'; Target = 'populationgenomics/analysis-runner' }
         @{ Case = 'a commit that does not exist'; Extra = @{ Commit = 'deadbeef' }; ErrorId = 'CommitNotFound'; Category = 'ObjectNotFound'; Target = 'deadbeef' }
         @{ Case = 'a script that is not there'; Extra = @{ Script = 'nope.sh' }; ErrorId = 'ScriptNotFound'; Category = 'ObjectNotFound'; Target = 'nope.sh' }
@@ -291,7 +291,7 @@ Describe 'Submit-Analysis config merging, -WhatIf and warnings' {
 
     It 'records resources and environment and gives them to the driver' {
         $run = Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description 'env' -OutputDir 'e' -Cpu 1 -Memory 2Gi -Environment @{ GREETING = 'hi there' } `
-            -SkipRepoCheckout bash -c 'echo "$GREETING|$CPG_CONFIG_PATH"' -Wait
+            -Wait -SkipRepoCheckout -- bash -c 'echo "$GREETING|$CPG_CONFIG_PATH"'
         $run.Memory | Should -Be '2Gi'
         $run.Cpu | Should -Be 1
         $run.Environment['GREETING'] | Should -Be 'hi there'
@@ -310,7 +310,7 @@ Describe 'Re-running from the audit log' {
         # Move on: new commit, changed config file, somewhere else entirely.
         Add-TestCommit -World $world -Path 'examples/bash/later.txt' -Content 'later' | Out-Null
         Set-Content $configFile "[custom]`nvalue = 'changed'"
-        Push-Location $world.Root
+        Push-Location $world.Checkout   # the re-runner is whoever submits now: the checkout's git user
         $again = Get-AnalysisLog -Dataset fewgenomes -First 1 | Submit-Analysis -Wait
     }
     AfterAll { Pop-Location; Remove-TestWorld $world }
@@ -347,11 +347,11 @@ Describe 'Another pwsh session' {
 
     It 'imports the module in a fresh pwsh -NoProfile and sees the batch, its log and the audit log' {
         $pwsh = (Get-Process -Id $PID).Path
-        $prefix = if ((Split-Path $pwsh -Leaf) -like 'dotnet*') { @((Join-Path $PSHOME 'pwsh.dll')) } else { @() }
+        $prefix = @(if ((Split-Path $pwsh -Leaf) -like 'dotnet*') { Join-Path $PSHOME 'pwsh.dll' })
         $command = "Import-Module AnalysisRunner; `$b = Get-Batch -Id $($run.DriverBatchId); `$b.State; `$b | Get-BatchJob | Get-BatchJobLog; (Get-AnalysisLog -First 1).ArGuid; (Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description w -OutputDir w -WhatIf hello.sh x).Run.Commit"
         Push-Location (Join-Path $world.Checkout 'examples/bash')
         try { $output = & $pwsh @prefix -NoProfile -NonInteractive -Command $command 2>&1 } finally { Pop-Location }
-        $LASTEXITCODE | Should -Be 0
+        $LASTEXITCODE | Should -Be 0 -Because ($output | Out-String)
         $output | Should -Contain 'Succeeded'
         $output | Should -Contain 'Hello, other!'
         $output | Should -Contain $run.ArGuid
