@@ -70,7 +70,7 @@ public sealed class RunSubmitter(Deployment deployment)
         var configToml = TomlFiles.Serialize(config);
 
         var cpu = request.Cpu is null ? (double?)null : ResourceQuantity.ParseCpu(request.Cpu);
-        var memoryBytes = request.Memory is null ? (long?)null : ResourceQuantity.ParseMemory(request.Memory);
+        var memoryBytes = request.Memory is null ? (long?)null : ResourceQuantity.ParseMemory(request.Memory, cpu ?? 1);
         var storageBytes = request.Storage is null ? (long?)null : ResourceQuantity.ParseStorage(request.Storage);
 
         var run = new RunRecord

@@ -64,7 +64,7 @@ public sealed class AddBatchJobCommand : AnalysisRunnerCmdlet
         var job = Batch!.AddJob(Name);
         if (Image is not null) job.Image = Image;
         if (Cpu is not null) job.Cpu = ResourceQuantity.ParseCpu(Cpu);
-        if (Memory is not null) job.MemoryBytes = ResourceQuantity.ParseMemory(Memory);
+        if (Memory is not null) job.MemoryBytes = ResourceQuantity.ParseMemory(Memory, job.Cpu);
         if (Storage is not null) job.StorageBytes = ResourceQuantity.ParseStorage(Storage);
         job.Preemptible = Preemptible;
         job.AlwaysRun = AlwaysRun;

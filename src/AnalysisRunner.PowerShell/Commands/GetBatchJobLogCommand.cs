@@ -47,8 +47,8 @@ public sealed class GetBatchJobLogCommand : AnalysisRunnerCmdlet
         var paths = Deployment.Batches.GetLogPaths(BatchId, JobId, attempt);
         if (Follow)
         {
-            FollowStdout(paths.Stdout);
-            if (Stream != JobLogStream.Stdout) WriteLines(paths.Stderr);
+            FollowUntilFinished(Stream == JobLogStream.Stderr ? paths.Stderr : paths.Stdout);
+            if (Stream == JobLogStream.All) WriteLines(paths.Stderr);
             return;
         }
         if (Stream != JobLogStream.Stderr) WriteLines(paths.Stdout);
@@ -62,8 +62,8 @@ public sealed class GetBatchJobLogCommand : AnalysisRunnerCmdlet
         while (reader.ReadLine() is { } line) WriteObject(line);
     }
 
-    /// <summary>Tails stdout while the job runs, then drains what is left once it has finished.</summary>
-    private void FollowStdout(string path)
+    /// <summary>Tails one log file while the job runs, then drains what is left once it has finished.</summary>
+    private void FollowUntilFinished(string path)
     {
         StreamReader? reader = null;
         var partial = "";
