@@ -203,6 +203,22 @@ public sealed class ExecutorTests : IDisposable
     }
 
     [Fact]
+    public void An_idle_executor_exits_on_its_own_and_the_next_wake_starts_another()
+    {
+        var first = _home.SubmitAndWake(TestHome.Job(0, "true"));
+        _home.WaitForBatch(first);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (ExecutorClient.IsRunning(_home.Home) && DateTime.UtcNow < deadline) Thread.Sleep(100);
+        Assert.False(ExecutorClient.IsRunning(_home.Home));
+        Assert.False(File.Exists(_home.Home.ExecutorSocketPath));
+
+        var second = _home.SubmitAndWake(TestHome.Job(0, "echo again"));
+
+        Assert.Equal(BatchState.Succeeded, _home.WaitForBatch(second).State);
+        Assert.Equal("again\n", _home.Stdout(second, 1));
+    }
+
+    [Fact]
     public void Capacity_comes_from_the_machine_unless_overridden()
     {
         var capacity = ExecutorCapacity.Detect();
