@@ -60,14 +60,38 @@ public sealed class ExecutorClient(RunnerHome home) : IExecutorClient
             throw new AnalysisRunnerException("ExecutorNotFound", ErrorKind.ResourceUnavailable, executor,
                 $"The executor is not installed beside AnalysisRunner.Core ({executor}).");
         var command = "exec setsid " + ShellQuoting.Join([DotnetHost(), executor, "--home", home.Root])
-            + " </dev/null >>" + ShellQuoting.Quote(home.ExecutorLogPath) + " 2>&1 &";
-        var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+            + " </dev/null >>" + ShellQuoting.Quote(home.ExecutorLogPath) + " 2>&1"
+            + string.Concat(InheritableDescriptors().Select(fd => $" {fd}>&-")) + " &";
+        var info = new ProcessStartInfo(File.Exists("/bin/bash") ? "/bin/bash" : "/bin/sh") { UseShellExecute = false };
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add(command);
         foreach (var variable in JobVariables) info.Environment.Remove(variable);
         using var shell = Process.Start(info)!;
         // The shell backgrounds the executor and exits at once; reaping it leaves nothing of ours behind.
         shell.WaitForExit();
+    }
+
+    /// <summary>
+    /// Descriptors above stderr that a child would inherit (no close-on-exec): pipes our own caller
+    /// leaked to us. The executor must not keep them open, or whoever reads them waits for it.
+    /// </summary>
+    internal static IEnumerable<int> InheritableDescriptors()
+    {
+        const int CloseOnExec = 0x80000; // O_CLOEXEC, as /proc/self/fdinfo reports it in "flags:" (octal)
+        if (!Directory.Exists("/proc/self/fdinfo")) return [];
+        var descriptors = new List<int>();
+        foreach (var file in Directory.EnumerateFiles("/proc/self/fdinfo"))
+        {
+            if (!int.TryParse(Path.GetFileName(file), out var fd) || fd <= 2) continue;
+            try
+            {
+                var flags = File.ReadLines(file).FirstOrDefault(line => line.StartsWith("flags:", StringComparison.Ordinal));
+                if (flags is not null && (Convert.ToInt32(flags["flags:".Length..].Trim(), 8) & CloseOnExec) == 0)
+                    descriptors.Add(fd);
+            }
+            catch (IOException) { }
+        }
+        return descriptors;
     }
 
     /// <summary>The dotnet host running us (pwsh and test hosts are not it), else the one beside the runtime, else PATH.</summary>

@@ -143,7 +143,7 @@ public sealed class ExecutorTests : IDisposable
     {
         var ledger = Path.Combine(_home.Root, "ran.txt");
         var jobs = Enumerable.Range(0, 50)
-            .Select(i => TestHome.Job(i, "sleep 0.1", $"echo {i} >> {ShellQuoting.Quote(ledger)}"))
+            .Select(i => TestHome.Job(i, "sleep 0.1", $"echo {i} >> {ShellQuoting.Quote(ledger)}") with { MaxAttempts = 2 })
             .ToArray();
         var id = _home.SubmitAndWake(jobs);
         var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -162,6 +162,29 @@ public sealed class ExecutorTests : IDisposable
         Assert.Equal(BatchState.Succeeded, batch.State);
         var ran = File.ReadAllLines(ledger).Select(int.Parse).Order().ToList();
         Assert.Equal(Enumerable.Range(0, 50).ToList(), ran);
+        Assert.Contains("recovery:", _home.ExecutorLog());
+    }
+
+    [Fact]
+    public void Jobs_cut_off_by_a_dead_executor_are_killed_and_run_again_as_a_new_attempt()
+    {
+        var ledger = Path.Combine(_home.Root, "ran.txt");
+        var id = _home.SubmitAndWake(Enumerable.Range(0, 3)
+            .Select(i => TestHome.Job(i, "sleep 4", $"echo {i} >> {ShellQuoting.Quote(ledger)}") with { MaxAttempts = 2 })
+            .ToArray());
+        _home.WaitForJob(id, 1, JobState.Running);
+        _home.WaitForJob(id, 2, JobState.Running);
+
+        System.Diagnostics.Process.GetProcessById(ExecutorClient.RunningProcessId(_home.Home)!.Value).Kill();
+        var stopped = DateTime.UtcNow.AddSeconds(10);
+        while (ExecutorClient.IsRunning(_home.Home) && DateTime.UtcNow < stopped) Thread.Sleep(20);
+        _home.Client.Wake();
+        var batch = _home.WaitForBatch(id, seconds: 60);
+
+        Assert.Equal(BatchState.Succeeded, batch.State);
+        Assert.Equal([0, 1, 2], File.ReadAllLines(ledger).Select(int.Parse).Order());
+        Assert.Equal([2, 2, 1], _home.Store.GetJobs(id).Select(j => j.Attempt));
+        Assert.Contains("→ Ready (Interrupted)", _home.ExecutorLog());
     }
 
     [Fact]
@@ -177,6 +200,22 @@ public sealed class ExecutorTests : IDisposable
 
         Assert.Equal(pid, ExecutorClient.RunningProcessId(_home.Home));
         Assert.True(ExecutorClient.IsRunning(_home.Home));
+    }
+
+    [Fact]
+    public void An_idle_executor_exits_on_its_own_and_the_next_wake_starts_another()
+    {
+        var first = _home.SubmitAndWake(TestHome.Job(0, "true"));
+        _home.WaitForBatch(first);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (ExecutorClient.IsRunning(_home.Home) && DateTime.UtcNow < deadline) Thread.Sleep(100);
+        Assert.False(ExecutorClient.IsRunning(_home.Home));
+        Assert.False(File.Exists(_home.Home.ExecutorSocketPath));
+
+        var second = _home.SubmitAndWake(TestHome.Job(0, "echo again"));
+
+        Assert.Equal(BatchState.Succeeded, _home.WaitForBatch(second).State);
+        Assert.Equal("again\n", _home.Stdout(second, 1));
     }
 
     [Fact]
