@@ -31,8 +31,6 @@ public sealed class ReadBatchInputCommand : AnalysisRunnerCmdlet
             WriteObject(Batch!.ReadInput(Path));
             return;
         }
-        var members = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (DictionaryEntry entry in Group!) members[entry.Key.ToString()!] = entry.Value?.ToString() ?? "";
-        WriteObject(Batch!.ReadInputGroup(members));
+        WriteObject(Batch!.ReadInputGroup(Group!));
     }
 }

@@ -83,6 +83,10 @@ public sealed class BatchBuilder
     }
 
     /// <summary>Files read together, member name → bucket path, e.g. vcf → gs://b/x.vcf.gz, tbi → gs://b/x.vcf.gz.tbi.</summary>
+    /// <summary>As above, for callers that hold a non-generic dictionary (a PowerShell hashtable).</summary>
+    public InputResourceGroup ReadInputGroup(System.Collections.IDictionary members) =>
+        ReadInputGroup(GroupMembers.FromDictionary(members));
+
     public InputResourceGroup ReadInputGroup(IReadOnlyDictionary<string, string> members)
     {
         EnsureNotSubmitted();
