@@ -282,6 +282,17 @@ Describe 'Submit-Analysis config merging, -WhatIf and warnings' {
         }
     }
 
+    It 'uses the main buckets for <Level> (full confirmed with <How>)' -ForEach @(
+        @{ Level = 'standard'; How = 'nothing to confirm'; Extra = @{} }
+        @{ Level = 'full'; How = '-Confirm:$false'; Extra = @{ Confirm = $false } }
+        @{ Level = 'full'; How = '-Force'; Extra = @{ Force = $true } }
+    ) {
+        $run = Submit-Analysis -Dataset fewgenomes -AccessLevel $Level -Description 'main' -OutputDir 'main-out' hello.sh me @Extra
+        $run.AccessLevel | Should -Be $Level
+        $run.OutputDir | Should -BeLike '*cpg-fewgenomes-main/main-out'
+        (Get-CpgConfig -Path $run.ConfigPath).storage.default.tmp | Should -BeLike '*cpg-fewgenomes-main-tmp'
+    }
+
     It 'runs a command with no repository with -SkipRepoCheckout' {
         $run = Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description 'skip' -OutputDir 's' -SkipRepoCheckout echo 'no repo here' -Wait
         $run.Repository | Should -BeNullOrEmpty

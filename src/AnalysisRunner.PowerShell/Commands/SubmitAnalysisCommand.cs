@@ -117,7 +117,8 @@ public sealed class SubmitAnalysisCommand : AnalysisRunnerCmdlet
                 $"Commit {plan.Run.Commit} is not on any branch of origin, so a fresh clone of {plan.Run.Repository} may not have it. Submit anyway?",
                 "Commit not pushed"))
             return;
-        if (!Force && request.AccessLevel == Core.AccessLevel.Full && !ShouldContinue(
+        // Access level full is ConfirmImpact High in effect: it always asks unless -Force or -Confirm:$false.
+        if (!Force && !ConfirmExplicitlyDeclined && request.AccessLevel == Core.AccessLevel.Full && !ShouldContinue(
                 $"Access level 'full' can read, write and delete everything in the main buckets of '{plan.Run.Dataset}'. Submit anyway?",
                 "Full access"))
             return;
@@ -128,6 +129,9 @@ public sealed class SubmitAnalysisCommand : AnalysisRunnerCmdlet
             new BatchWaiter(this, Deployment).WaitForRun(run, timeout: null);
         WriteObject(run);
     }
+
+    private bool ConfirmExplicitlyDeclined =>
+        MyInvocation.BoundParameters.TryGetValue("Confirm", out var confirm) && confirm is SwitchParameter { IsPresent: false };
 
     private RunRequest RequestFromParameters() => new()
     {
