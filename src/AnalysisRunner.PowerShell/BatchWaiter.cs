@@ -39,7 +39,7 @@ internal sealed class BatchWaiter(Cmdlet cmdlet, Deployment deployment)
         {
             while (true)
             {
-                var batches = batchIds.Select(Get).ToList();
+                var batches = batchIds.Select(deployment.Batches.RequireBatch).ToList();
                 var total = batches.Sum(batch => batch.TotalJobs);
                 var done = batches.Sum(batch => batch.SucceededJobs + batch.FailedJobs + batch.CancelledJobs);
                 var failed = batches.Sum(batch => batch.FailedJobs);
@@ -61,8 +61,4 @@ internal sealed class BatchWaiter(Cmdlet cmdlet, Deployment deployment)
             cmdlet.WriteProgress(progress);
         }
     }
-
-    private BatchInfo Get(long id) => deployment.Batches.GetBatch(id)
-        ?? throw new AnalysisRunnerException("BatchNotFound", ErrorKind.ObjectNotFound, id,
-            $"There is no batch {id} in {deployment.Home.Root}; Get-Batch lists the batches there.");
 }

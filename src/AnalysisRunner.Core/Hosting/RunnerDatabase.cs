@@ -25,8 +25,25 @@ public sealed class RunnerDatabase
         }.ToString();
     }
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> SchemasReady = new();
+
     public RunnerHome Home { get; }
     public string ConnectionString { get; }
+
+    /// <summary>
+    /// Runs a store's CREATE … IF NOT EXISTS once per process per database file, on its own connection
+    /// (so a caller's later rollback cannot undo it). A database file deleted since is set up again.
+    /// </summary>
+    public void EnsureSchema(string storeName, string createTables)
+    {
+        var key = storeName + "\n" + Home.DatabasePath;
+        if (SchemasReady.ContainsKey(key) && File.Exists(Home.DatabasePath)) return;
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = createTables;
+        command.ExecuteNonQuery();
+        SchemasReady[key] = true;
+    }
 
     public SqliteConnection Open()
     {

@@ -16,7 +16,6 @@ namespace AnalysisRunner.Core.Log;
 /// </summary>
 public sealed class SqliteAuditLog : IAuditLog
 {
-    private static readonly ConcurrentDictionary<string, bool> SchemaReady = new(StringComparer.Ordinal);
 
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS audit_log (
@@ -66,12 +65,7 @@ public sealed class SqliteAuditLog : IAuditLog
     public SqliteAuditLog(RunnerDatabase db)
     {
         _db = db;
-        if (SchemaReady.ContainsKey(db.Home.DatabasePath)) return;
-        using var connection = db.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = Schema;
-        command.ExecuteNonQuery();
-        SchemaReady[db.Home.DatabasePath] = true;
+        db.EnsureSchema("audit_log", Schema);
     }
 
     public void Append(RunRecord run, DbConnection connection, DbTransaction transaction)

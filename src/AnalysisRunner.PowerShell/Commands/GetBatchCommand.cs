@@ -34,12 +34,14 @@ public sealed class GetBatchCommand : AnalysisRunnerCmdlet
         {
             foreach (var id in Id)
             {
-                var batch = Deployment.Batches.GetBatch(id);
-                if (batch is null)
-                    WriteError(ToErrorRecord(new AnalysisRunnerException("BatchNotFound", ErrorKind.ObjectNotFound, id,
-                        $"There is no batch {id} in {Deployment.Home.Root}; Get-Batch lists the batches there.")));
-                else
-                    WriteObject(batch);
+                try
+                {
+                    WriteObject(Deployment.Batches.RequireBatch(id));
+                }
+                catch (AnalysisRunnerException missing)
+                {
+                    WriteError(ToErrorRecord(missing));
+                }
             }
             return;
         }

@@ -27,9 +27,7 @@ public sealed class GetBatchJobCommand : AnalysisRunnerCmdlet
 
     protected override void Process()
     {
-        if (Deployment.Batches.GetBatch(BatchId) is null)
-            throw new AnalysisRunnerException("BatchNotFound", ErrorKind.ObjectNotFound, BatchId,
-                $"There is no batch {BatchId} in {Deployment.Home.Root}; Get-Batch lists the batches there.");
+        Deployment.Batches.RequireBatch(BatchId);
         var pattern = Name is null ? null : new WildcardPattern(Name, WildcardOptions.IgnoreCase);
         foreach (var job in Deployment.Batches.GetJobs(BatchId))
         {

@@ -20,11 +20,14 @@ public sealed class StopBatchCommand : AnalysisRunnerCmdlet
     {
         foreach (var id in Id)
         {
-            var batch = Deployment.Batches.GetBatch(id);
-            if (batch is null)
+            BatchInfo batch;
+            try
             {
-                WriteError(ToErrorRecord(new AnalysisRunnerException("BatchNotFound", ErrorKind.ObjectNotFound, id,
-                    $"There is no batch {id} in {Deployment.Home.Root}; Get-Batch lists the batches there.")));
+                batch = Deployment.Batches.RequireBatch(id);
+            }
+            catch (AnalysisRunnerException missing)
+            {
+                WriteError(ToErrorRecord(missing));
                 continue;
             }
             if (batch.IsComplete || !ShouldProcess($"batch {id} ({batch.Name})", "Cancel unfinished jobs")) continue;
