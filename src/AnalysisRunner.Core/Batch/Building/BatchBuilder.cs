@@ -83,8 +83,8 @@ public sealed class BatchBuilder
     }
 
     /// <summary>Files read together, member name → bucket path, e.g. vcf → gs://b/x.vcf.gz, tbi → gs://b/x.vcf.gz.tbi.</summary>
-    /// <summary>As above, for callers that hold a non-generic dictionary (a PowerShell hashtable).</summary>
-    public InputResourceGroup ReadInputGroup(System.Collections.IDictionary members) =>
+    /// <summary>As above, for PowerShell callers, whose @{ } is a Hashtable.</summary>
+    public InputResourceGroup ReadInputGroup(System.Collections.Hashtable members) =>
         ReadInputGroup(GroupMembers.FromDictionary(members));
 
     public InputResourceGroup ReadInputGroup(IReadOnlyDictionary<string, string> members)

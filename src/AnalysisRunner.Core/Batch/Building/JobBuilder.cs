@@ -164,8 +164,8 @@ public sealed class JobBuilder
     /// Files this job writes under one root: member → file name pattern containing {root},
     /// e.g. cram → "{root}.cram", crai → "{root}.cram.crai" (Hail's declare_resource_group).
     /// </summary>
-    /// <summary>As above, for callers that hold a non-generic dictionary (a PowerShell hashtable).</summary>
-    public JobResourceGroup ResourceGroup(string name, System.Collections.IDictionary members) =>
+    /// <summary>As above, for PowerShell callers, whose @{ } is a Hashtable.</summary>
+    public JobResourceGroup ResourceGroup(string name, System.Collections.Hashtable members) =>
         ResourceGroup(name, GroupMembers.FromDictionary(members));
 
     public JobResourceGroup ResourceGroup(string name, IReadOnlyDictionary<string, string> members)
