@@ -118,6 +118,51 @@ Describe 'Batches built in the session' {
         (Get-BatchJob -BatchId $batch.Id).State | Should -Be @('Cancelled', 'Cancelled')
     }
 
+    It 'follows a running job''s log with -Follow until the job ends' {
+        $b = New-Batch -Name follow
+        $j = $b | Add-BatchJob -Name ticker
+        $j | Add-BatchJobCommand 'for i in 1 2 3; do echo "tick $i"; sleep 1; done'
+        $batch = $b | Submit-Batch 6>$null
+        $deadline = (Get-Date).AddSeconds(60)
+        while ((Get-BatchJob -BatchId $batch.Id).State -notin 'Running', 'Succeeded' -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        $lines = Get-BatchJob -BatchId $batch.Id | Get-BatchJobLog -Follow
+        $lines | Should -Be @('tick 1', 'tick 2', 'tick 3')
+        (Get-BatchJob -BatchId $batch.Id).State | Should -Be 'Succeeded'
+    }
+
+    It 'gives up waiting after -Timeout with WaitTimedOut, and the batch goes on' {
+        $b = New-Batch -Name slow
+        $j = $b | Add-BatchJob -Name sleeper
+        $j | Add-BatchJobCommand 'sleep 20'
+        $batch = $b | Submit-Batch 6>$null
+        $err = $null
+        $batch | Wait-Batch -Timeout 1 -ErrorAction SilentlyContinue -ErrorVariable err | Out-Null
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'WaitTimedOut*'
+        $err[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
+        (Get-Batch -Id $batch.Id).State | Should -Be 'Running'
+        $batch | Stop-Batch -Confirm:$false
+    }
+
+    It 'submits nothing with -WhatIf' {
+        $before = @(Get-Batch).Count
+        $b = New-Batch -Name whatif
+        $j = $b | Add-BatchJob -Name j
+        $j | Add-BatchJobCommand 'true'
+        $b | Submit-Batch -WhatIf | Should -BeNullOrEmpty
+        @(Get-Batch).Count | Should -Be $before
+        $b.SubmittedBatchId | Should -BeNullOrEmpty
+    }
+
+    It 'refuses to submit the same batch twice' {
+        $b = New-Batch -Name twice
+        $j = $b | Add-BatchJob -Name j
+        $j | Add-BatchJobCommand 'true'
+        $b | Submit-Batch 6>$null | Out-Null
+        $err = $null
+        $b | Submit-Batch -ErrorAction SilentlyContinue -ErrorVariable err 6>$null | Out-Null
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'BatchAlreadySubmitted*'
+    }
+
     It 'quotes hostile job names and arguments' {
         $evil = "x'; touch $(Join-Path $world.Root 'pwned'); echo '"
         $b = New-Batch -Name $evil
