@@ -9,6 +9,8 @@
     FormatsToProcess     = @('AnalysisRunner.format.ps1xml')
     CmdletsToExport      = @(
         'Submit-Analysis'
+        'Remove-Batch'
+        'Resume-Batch'
         'Get-AnalysisLog'
         'Get-CpgConfig'
         'New-Batch'

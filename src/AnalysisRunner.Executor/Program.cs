@@ -16,7 +16,8 @@ Console.Out.Flush();
 var log = TextWriter.Synchronized(new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true });
 try
 {
-    return await ExecutorHost.RunAsync(new RunnerHome(homePath), ExecutorOptions.FromEnvironment(), log);
+    var home = new RunnerHome(homePath);
+    return await ExecutorHost.RunAsync(home, ExecutorOptions.FromEnvironment(home), log);
 }
 catch (Exception e)
 {

@@ -68,5 +68,8 @@ public sealed record JobInfo
     public string? Reason { get; init; }
 }
 
+/// <summary>One attempt of a job: its exit code as the shell recorded it (null while running or when cut off) and its logs.</summary>
+public sealed record JobAttempt(long BatchId, int JobId, int Attempt, int? ExitCode, string Stdout, string Stderr);
+
 /// <summary>Where one attempt of a job writes its output.</summary>
 public sealed record JobLogPaths(string Stdout, string Stderr);

@@ -19,7 +19,7 @@ public sealed class ExecutorClient(RunnerHome home) : IExecutorClient
 
     public void Wake()
     {
-        if (ExecutorSocket.TrySend(home.ExecutorSocketPath, ExecutorSocket.Wake)) return;
+        if (ExecutorSocket.TrySend(ExecutorSocket.PathFor(home), ExecutorSocket.Wake)) return;
         Start();
     }
 
@@ -27,7 +27,7 @@ public sealed class ExecutorClient(RunnerHome home) : IExecutorClient
     public bool Stop(TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        ExecutorSocket.TrySend(home.ExecutorSocketPath, ExecutorSocket.Stop);
+        ExecutorSocket.TrySend(ExecutorSocket.PathFor(home), ExecutorSocket.Stop);
         while (IsRunning(home))
         {
             if (DateTime.UtcNow > deadline) return false;

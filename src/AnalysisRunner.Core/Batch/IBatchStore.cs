@@ -33,4 +33,13 @@ public interface IBatchStore
 
     /// <summary>Where attempt <paramref name="attempt"/> of a job writes stdout and stderr.</summary>
     JobLogPaths GetLogPaths(long batchId, int jobId, int attempt);
+
+    /// <summary>Every attempt a job has had so far, first to latest, with where its output is and how it ended.</summary>
+    IReadOnlyList<JobAttempt> GetAttempts(long batchId, int jobId);
+
+    /// <summary>
+    /// Deletes a finished batch: its rows, its logs and its work folders (resources in the tmp bucket
+    /// stay). Throws BatchNotFinished for a batch still running (cancel it first) and BatchNotFound.
+    /// </summary>
+    void Remove(long batchId);
 }

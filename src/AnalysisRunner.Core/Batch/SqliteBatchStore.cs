@@ -275,6 +275,51 @@ public sealed class SqliteBatchStore : IBatchStore
 
     public JobLogPaths GetLogPaths(long batchId, int jobId, int attempt) => JobLogFiles.For(_db.Home, batchId, jobId, attempt);
 
+    public IReadOnlyList<JobAttempt> GetAttempts(long batchId, int jobId)
+    {
+        var job = GetJob(batchId, jobId)
+            ?? throw new AnalysisRunnerException("JobNotFound", ErrorKind.ObjectNotFound, $"{batchId}/{jobId}", $"Batch {batchId} has no job {jobId}.");
+        // A job that never started has attempt 1 and no logs: it has had no attempts.
+        var last = job.Started is null && job.State is not JobState.Running ? job.Attempt - 1 : job.Attempt;
+        return Enumerable.Range(1, Math.Max(0, last)).Select(attempt =>
+        {
+            var logs = JobLogFiles.For(_db.Home, batchId, jobId, attempt);
+            return new JobAttempt(batchId, jobId, attempt, JobLogFiles.ReadExitStatus(_db.Home, batchId, jobId, attempt), logs.Stdout, logs.Stderr);
+        }).ToList();
+    }
+
+    public void Remove(long batchId)
+    {
+        var state = _db.InTransaction((connection, transaction) =>
+        {
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "SELECT state FROM batches WHERE id = @id";
+            command.Parameters.AddWithValue("@id", batchId);
+            var found = command.ExecuteScalar() as string;
+            if (found is null || found == nameof(BatchState.Running)) return found;
+            command.CommandText = "DELETE FROM jobs WHERE batch_id = @id; DELETE FROM batches WHERE id = @id;";
+            command.ExecuteNonQuery();
+            return found;
+        });
+        if (state is null)
+            throw new AnalysisRunnerException("BatchNotFound", ErrorKind.ObjectNotFound, batchId, $"There is no batch {batchId}.");
+        if (state == nameof(BatchState.Running))
+            throw new AnalysisRunnerException("BatchNotFinished", ErrorKind.InvalidOperation, batchId,
+                $"Batch {batchId} has not finished; cancel it with Stop-Batch and wait for it before removing it.");
+        // The rows are gone, so nothing points at these files any more; a failure here leaves only litter.
+        foreach (var folder in new[] { Path.Combine(_db.Home.LogsDirectory, batchId.ToString(CultureInfo.InvariantCulture)),
+                                       Path.Combine(_db.Home.WorkDirectory, batchId.ToString(CultureInfo.InvariantCulture)) })
+        {
+            try { if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new StorageException("BatchFilesNotRemoved", ErrorKind.ResourceUnavailable, folder,
+                    $"Batch {batchId}'s records are removed but {folder} could not be: {e.Message}", e);
+            }
+        }
+    }
+
     internal static string Timestamp(DateTimeOffset value) => value.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
 
     internal static DateTimeOffset ParseTimestamp(string text) =>

@@ -45,11 +45,7 @@ public sealed class Deployment
     /// <summary>What the local executor can ever give one job, so a batch asking for more is refused at submit.</summary>
     public ExecutorCapacity Capacity
     {
-        get
-        {
-            var detected = ExecutorCapacity.Detect();
-            return Settings.ExecutorCpus is { } cpus ? detected with { Cpu = cpus } : detected;
-        }
+        get => ExecutorCapacity.Detect(Settings);
     }
 
     public IEnumerable<string> TemplatePaths =>

@@ -15,6 +15,9 @@ public sealed record RunnerSettings
     /// <summary>CPU the local executor hands out; defaults to the machine's cores.</summary>
     public double? ExecutorCpus { get; init; }
 
+    /// <summary>Memory the local executor hands out ([executor] memory = "8Gi" or a byte count); defaults to the machine's.</summary>
+    public long? ExecutorMemoryBytes { get; init; }
+
     public static RunnerSettings Load(RunnerHome home)
     {
         if (!File.Exists(home.SettingsPath)) return new RunnerSettings();
@@ -26,6 +29,14 @@ public sealed record RunnerSettings
         if (table.TryGetValue("executor", out var executor) && executor is TomlTable executorTable
             && executorTable.TryGetValue("cpus", out var cpus))
             settings = settings with { ExecutorCpus = Convert.ToDouble(cpus, System.Globalization.CultureInfo.InvariantCulture) };
+        if (table.TryGetValue("executor", out var executorMemory) && executorMemory is TomlTable memoryTable
+            && memoryTable.TryGetValue("memory", out var memory))
+            settings = settings with
+            {
+                ExecutorMemoryBytes = memory is string text
+                    ? Batch.ResourceQuantity.ParseMemory(text)
+                    : Convert.ToInt64(memory, System.Globalization.CultureInfo.InvariantCulture),
+            };
         return settings;
     }
 }

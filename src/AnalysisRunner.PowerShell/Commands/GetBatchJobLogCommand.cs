@@ -13,7 +13,7 @@ public enum JobLogStream
 
 /// <summary>Writes a job's output lines (stdout, then stderr); -Follow streams a running job until it ends.</summary>
 [Cmdlet(VerbsCommon.Get, "BatchJobLog")]
-[OutputType(typeof(string))]
+[OutputType(typeof(string), typeof(JobAttempt))]
 public sealed class GetBatchJobLogCommand : AnalysisRunnerCmdlet
 {
     private static readonly TimeSpan FollowInterval = TimeSpan.FromMilliseconds(200);
@@ -35,8 +35,17 @@ public sealed class GetBatchJobLogCommand : AnalysisRunnerCmdlet
     [Parameter]
     public SwitchParameter Follow { get; set; }
 
+    /// <summary>Lists the job's attempts (number, exit code, log paths) instead of writing a log.</summary>
+    [Parameter]
+    public SwitchParameter ListAttempts { get; set; }
+
     protected override void Process()
     {
+        if (ListAttempts)
+        {
+            WriteObject(Deployment.Batches.GetAttempts(BatchId, JobId), enumerateCollection: true);
+            return;
+        }
         var job = Deployment.Batches.GetJob(BatchId, JobId)
             ?? throw new AnalysisRunnerException("JobNotFound", ErrorKind.ObjectNotFound, $"{BatchId}/{JobId}",
                 $"Batch {BatchId} has no job {JobId}; Get-BatchJob -BatchId {BatchId} lists its jobs.");

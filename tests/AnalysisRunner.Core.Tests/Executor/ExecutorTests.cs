@@ -166,18 +166,39 @@ public sealed class ExecutorTests : IDisposable
     }
 
     [Fact]
-    public void Jobs_cut_off_by_a_dead_executor_are_killed_and_run_again_as_a_new_attempt()
+    public void Jobs_still_running_when_the_executor_dies_are_adopted_and_finish_their_attempt()
     {
         var ledger = Path.Combine(_home.Root, "ran.txt");
         var id = _home.SubmitAndWake(Enumerable.Range(0, 3)
-            .Select(i => TestHome.Job(i, "sleep 4", $"echo {i} >> {ShellQuoting.Quote(ledger)}") with { MaxAttempts = 2 })
+            .Select(i => TestHome.Job(i, "echo started", "sleep 3", $"echo {i} >> {ShellQuoting.Quote(ledger)}"))
             .ToArray());
-        _home.WaitForJob(id, 1, JobState.Running);
-        _home.WaitForJob(id, 2, JobState.Running);
+        WaitForOutput(id, 1);
+        WaitForOutput(id, 2);
 
-        System.Diagnostics.Process.GetProcessById(ExecutorClient.RunningProcessId(_home.Home)!.Value).Kill();
-        var stopped = DateTime.UtcNow.AddSeconds(10);
-        while (ExecutorClient.IsRunning(_home.Home) && DateTime.UtcNow < stopped) Thread.Sleep(20);
+        KillExecutor();
+        _home.Client.Wake();
+        var batch = _home.WaitForBatch(id, seconds: 60);
+
+        Assert.Equal(BatchState.Succeeded, batch.State);
+        Assert.Equal([0, 1, 2], File.ReadAllLines(ledger).Select(int.Parse).Order());
+        Assert.Equal([1, 1, 1], _home.Store.GetJobs(id).Select(j => j.Attempt));
+        Assert.Contains("adopted", _home.ExecutorLog());
+    }
+
+    [Fact]
+    public void Jobs_cut_off_with_their_executor_run_again_as_a_new_attempt_even_with_max_attempts_one()
+    {
+        var ledger = Path.Combine(_home.Root, "ran.txt");
+        var id = _home.SubmitAndWake(Enumerable.Range(0, 3)
+            .Select(i => TestHome.Job(i, "echo started", "sleep 4", $"echo {i} >> {ShellQuoting.Quote(ledger)}"))
+            .ToArray());
+        WaitForOutput(id, 1);
+        WaitForOutput(id, 2);
+
+        // As if the machine went down: the executor and its jobs die together.
+        var jobs = OrphanJobs.Find(_home.Home, new HashSet<(long, int)> { (id, 1), (id, 2) });
+        KillExecutor();
+        OrphanJobs.Kill(jobs, TextWriter.Null);
         _home.Client.Wake();
         var batch = _home.WaitForBatch(id, seconds: 60);
 
@@ -185,6 +206,29 @@ public sealed class ExecutorTests : IDisposable
         Assert.Equal([0, 1, 2], File.ReadAllLines(ledger).Select(int.Parse).Order());
         Assert.Equal([2, 2, 1], _home.Store.GetJobs(id).Select(j => j.Attempt));
         Assert.Contains("→ Ready (Interrupted)", _home.ExecutorLog());
+        Assert.Equal("started\n", _home.Stdout(id, 1, attempt: 1));
+        Assert.Equal("started\n", _home.Stdout(id, 1, attempt: 2));
+    }
+
+    private void WaitForOutput(long batchId, int jobId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            var job = _home.Store.GetJob(batchId, jobId)!;
+            var stdout = _home.Store.GetLogPaths(batchId, jobId, job.Attempt).Stdout;
+            if (File.Exists(stdout) && new FileInfo(stdout).Length > 0) return;
+            Thread.Sleep(25);
+        }
+        throw new TimeoutException($"Job {batchId}/{jobId} never printed. Executor log:\n{_home.ExecutorLog()}");
+    }
+
+    private void KillExecutor()
+    {
+        System.Diagnostics.Process.GetProcessById(ExecutorClient.RunningProcessId(_home.Home)!.Value).Kill();
+        var stopped = DateTime.UtcNow.AddSeconds(10);
+        while (ExecutorClient.IsRunning(_home.Home) && DateTime.UtcNow < stopped) Thread.Sleep(20);
+        Assert.False(ExecutorClient.IsRunning(_home.Home));
     }
 
     [Fact]

@@ -11,15 +11,18 @@ public sealed record ExecutorCapacity(double Cpu, long MemoryBytes)
     public const string CpuVariable = "AR_EXECUTOR_CPUS";
     public const string MemoryVariable = "AR_EXECUTOR_MEMORY_BYTES";
 
-    /// <summary>The machine's processors and physical memory, unless AR_EXECUTOR_CPUS / AR_EXECUTOR_MEMORY_BYTES say otherwise.</summary>
-    public static ExecutorCapacity Detect()
+    /// <summary>
+    /// AR_EXECUTOR_CPUS / AR_EXECUTOR_MEMORY_BYTES when set, else settings.toml's [executor] cpus / memory,
+    /// else the machine's processors and physical memory.
+    /// </summary>
+    public static ExecutorCapacity Detect(Hosting.RunnerSettings? settings = null)
     {
         var cpu = double.TryParse(Environment.GetEnvironmentVariable(CpuVariable), NumberStyles.Float, CultureInfo.InvariantCulture, out var c) && c > 0
             ? c
-            : Environment.ProcessorCount;
+            : settings?.ExecutorCpus is > 0 and var configuredCpu ? configuredCpu : Environment.ProcessorCount;
         var memory = long.TryParse(Environment.GetEnvironmentVariable(MemoryVariable), NumberStyles.Integer, CultureInfo.InvariantCulture, out var m) && m > 0
             ? m
-            : GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+            : settings?.ExecutorMemoryBytes is > 0 and var configuredMemory ? configuredMemory : GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         return new ExecutorCapacity(cpu, memory);
     }
 

@@ -20,7 +20,7 @@ public static class ExecutorHost
             if (lockFile is not null) break;
             // Someone holds the lock: if it answers, it has our wake-up and we are not needed.
             // If not, it is on its way out (socket already closed); wait for it to let go.
-            if (ExecutorSocket.TrySend(home.ExecutorSocketPath, ExecutorSocket.Wake))
+            if (ExecutorSocket.TrySend(ExecutorSocket.PathFor(home), ExecutorSocket.Wake))
             {
                 log.WriteLine($"executor {Environment.ProcessId}: another executor is running in {home.Root}; exiting");
                 return 0;

@@ -16,9 +16,10 @@ public sealed record ExecutorOptions
     /// <summary>Between SIGTERM and SIGKILL when a job times out or is cancelled.</summary>
     public TimeSpan KillGrace { get; init; } = TimeSpan.FromSeconds(5);
 
-    public static ExecutorOptions FromEnvironment() => new()
+    /// <summary>The AR_EXECUTOR_* variables, then the home's settings.toml [executor] table, then the machine.</summary>
+    public static ExecutorOptions FromEnvironment(Hosting.RunnerHome? home = null) => new()
     {
-        Capacity = ExecutorCapacity.Detect(),
+        Capacity = ExecutorCapacity.Detect(home is null ? null : Hosting.RunnerSettings.Load(home)),
         IdleTimeout = Seconds(IdleVariable) ?? TimeSpan.FromSeconds(30),
         KillGrace = Seconds(KillGraceVariable) ?? TimeSpan.FromSeconds(5),
     };

@@ -5,6 +5,21 @@ namespace AnalysisRunner.Core.Batch.Execution;
 /// <summary>The one-byte protocol on the executor's Unix socket: any byte wakes it, 'S' asks it to stop.</summary>
 internal static class ExecutorSocket
 {
+    /// <summary>sun_path holds 108 bytes with its terminating NUL; stay well inside it.</summary>
+    private const int MaxSocketPathBytes = 100;
+
+    /// <summary>
+    /// &lt;home&gt;/executor.sock, or, for a home whose path is too long for a Unix socket, a short path in
+    /// /tmp named by a hash of the home (the same for every process of that home, so nothing needs recording).
+    /// </summary>
+    public static string PathFor(Hosting.RunnerHome home)
+    {
+        var inHome = home.ExecutorSocketPath;
+        if (System.Text.Encoding.UTF8.GetByteCount(inHome) <= MaxSocketPathBytes) return inHome;
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(home.Root)))[..24];
+        return Path.Combine("/tmp", $"ar-executor-{hash}.sock");
+    }
+
     public const byte Wake = (byte)'W';
     public const byte Stop = (byte)'S';
 

@@ -18,6 +18,17 @@ internal sealed class JobNode
     public RunningJob? Running { get; set; }
 
     public bool AttemptsRemain => Attempt < MaxAttempts;
+
+    public bool MayRetryAfterInterruption => MayRetryInterrupted(Attempt, MaxAttempts);
+
+    /// <summary>
+    /// At least this many attempts in all when attempts are cut off by the executor (stopped, killed,
+    /// machine restarted) rather than by the job: an interruption is not the job's failure, so even a
+    /// MaxAttempts 1 job is run again, but a job that keeps taking the executor down stops after this.
+    /// </summary>
+    public const int AttemptsAfterInterruption = 3;
+
+    public static bool MayRetryInterrupted(int attempt, int maxAttempts) => attempt < Math.Max(maxAttempts, AttemptsAfterInterruption);
 }
 
 /// <summary>One unfinished batch in memory. Its spec (tmp root, inputs) is read only when a job starts.</summary>

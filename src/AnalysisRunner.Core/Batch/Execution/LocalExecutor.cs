@@ -29,6 +29,9 @@ public sealed class LocalExecutor : IDisposable
     private readonly LinkedList<JobNode> _ready = new();
     private readonly HashSet<RunningJob> _running = [];
     private readonly Dictionary<string, string> _sharedEnvironment;
+    private readonly JobSpawner _spawner = new();
+    private readonly Dictionary<(long BatchId, int JobId), int> _adoptable = [];
+    private readonly List<Task> _cleanups = [];
     private long _lastBatchId;
     private double _freeCpu;
     private long _freeMemory;
@@ -57,7 +60,7 @@ public sealed class LocalExecutor : IDisposable
         Commit(changes);
         OpenSocket();
         Log($"executor {Environment.ProcessId} listening; capacity {_options.Capacity.Cpu} cpu, {_options.Capacity.MemoryBytes} bytes; {_batches.Count} batch(es) to finish");
-        Schedule();
+        Schedule(new TransitionSet());
 
         while (true)
         {
@@ -83,7 +86,6 @@ public sealed class LocalExecutor : IDisposable
                 LoadNewBatches(changes);
                 CancelRequested(changes);
             }
-            Commit(changes);
             if (stop && !_stopping)
             {
                 Log("stop requested");
@@ -92,14 +94,17 @@ public sealed class LocalExecutor : IDisposable
             }
             if (_stopping)
             {
+                Commit(changes);
                 if (_running.Count == 0) break;
                 continue;
             }
-            Schedule();
+            // Ends and the starts they allow land in one transaction, before any new shell starts.
+            Schedule(changes);
             if (idleCheck && IsIdle() && !StillHasWork()) break;
         }
 
         CloseSocket();
+        await Task.WhenAll(_cleanups);
         Log($"executor {Environment.ProcessId} exiting");
         return 0;
     }
@@ -113,7 +118,7 @@ public sealed class LocalExecutor : IDisposable
         Commit(changes);
         if (_batches.Count == 0) return false;
         OpenSocket();
-        Schedule();
+        Schedule(new TransitionSet());
         return true;
     }
 
@@ -170,7 +175,7 @@ public sealed class LocalExecutor : IDisposable
             case RunningJob.Timeout:
                 JobGraph.Finish(job, JobState.Failed, RunningJob.Timeout, exit, changes);
                 break;
-            case RunningJob.Interrupted when job.AttemptsRemain:
+            case RunningJob.Interrupted when job.MayRetryAfterInterruption:
                 JobGraph.Retry(job, RunningJob.Interrupted, exit, changes);
                 break;
             case RunningJob.Interrupted:
@@ -209,7 +214,12 @@ public sealed class LocalExecutor : IDisposable
             var batch = JobGraph.Build(row);
             _batches[row.Id] = batch;
             JobGraph.Reconcile(batch, changes);
-            if (batch.CancelRequested) JobGraph.Cancel(batch, changes);
+            AdoptSurvivors(batch, changes);
+            if (batch.CancelRequested)
+            {
+                JobGraph.Cancel(batch, changes);
+                foreach (var job in batch.Jobs) job.Running?.Stop(RunningJob.Cancelled);
+            }
             Log($"batch {row.Id}: loaded {row.Jobs.Count} job(s)");
         }
     }
@@ -217,47 +227,76 @@ public sealed class LocalExecutor : IDisposable
     /// <summary>Writes a round of transitions in one transaction, then lets them take effect in memory.</summary>
     private void Commit(TransitionSet changes)
     {
+        Enqueue(changes);
         _ledger.Write(changes.Jobs, changes.Batches);
-        foreach (var job in changes.NewlyReady)
-            if (job.State == JobState.Ready) _ready.AddLast(job);
         foreach (var batch in changes.Completed)
         {
             _batches.Remove(batch.Id);
             Log($"batch {batch.Id}: {batch.FinalState}");
+            RemoveWorkFolder(batch.Id);
         }
     }
 
-    /// <summary>Starts every Ready job that fits, first come first served, skipping (not waiting for) ones that do not fit yet.</summary>
-    private void Schedule()
+    /// <summary>A finished batch's work folders are scratch (its resources live in the tmp bucket); removed off the loop.</summary>
+    private void RemoveWorkFolder(long batchId)
     {
-        while (!_stopping)
+        var folder = Path.Combine(_home.WorkDirectory, batchId.ToString(CultureInfo.InvariantCulture));
+        _cleanups.RemoveAll(t => t.IsCompleted);
+        _cleanups.Add(Task.Run(() =>
         {
-            var capacity = _options.Capacity;
-            var starting = new List<(JobNode Job, double Cpu, long Memory)>();
-            for (var node = _ready.First; node is not null;)
-            {
-                var next = node.Next;
-                var job = node.Value;
-                // A job bigger than the machine would wait forever; it gets the whole machine instead.
-                var cpu = Math.Clamp(job.Cpu, 0, capacity.Cpu);
-                var memory = Math.Clamp(job.MemoryBytes, 0, capacity.MemoryBytes);
-                if (job.State != JobState.Ready)
-                    _ready.Remove(node);
-                else if (cpu <= _freeCpu + 1e-9 && memory <= _freeMemory)
-                {
-                    _freeCpu -= cpu;
-                    _freeMemory -= memory;
-                    _ready.Remove(node);
-                    starting.Add((job, cpu, memory));
-                }
-                node = next;
-            }
-            if (starting.Count == 0) return;
+            try { if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Log($"batch {batchId}: could not remove {folder}: {e.Message}"); }
+        }));
+    }
 
-            var changes = new TransitionSet();
-            var launches = new List<RunningJob>();
-            foreach (var (job, cpu, memory) in starting)
+    /// <summary>
+    /// Starts every Ready job that fits, first come first served, skipping (not waiting for) ones that
+    /// do not fit yet. The Running rows are committed with <paramref name="changes"/> before any shell starts.
+    /// </summary>
+    private void Schedule(TransitionSet changes)
+    {
+        while (true)
+        {
+            Enqueue(changes);
+            var launches = _stopping ? [] : PickAndPlan(changes);
+            var more = changes.NewlyReady.Count > 0;
+            Commit(changes);
+            foreach (var running in launches)
             {
+                _running.Add(running);
+                running.Start(_spawner);
+                _ = ReportEnd(running);
+            }
+            if (!more || _stopping) return;
+            changes = new TransitionSet();
+        }
+    }
+
+    private void Enqueue(TransitionSet changes)
+    {
+        foreach (var job in changes.NewlyReady)
+            if (job.State == JobState.Ready) _ready.AddLast(job);
+        changes.NewlyReady.Clear();
+    }
+
+    private List<RunningJob> PickAndPlan(TransitionSet changes)
+    {
+        var capacity = _options.Capacity;
+        var launches = new List<RunningJob>();
+        for (var node = _ready.First; node is not null;)
+        {
+            // A full machine ends the scan, so a long queue costs nothing per event.
+            if (_freeCpu < 1e-9 || _freeMemory <= 0) break;
+            var next = node.Next;
+            var job = node.Value;
+            // A job bigger than the machine would wait forever; it gets the whole machine instead.
+            var cpu = Math.Clamp(job.Cpu, 0, capacity.Cpu);
+            var memory = Math.Clamp(job.MemoryBytes, 0, capacity.MemoryBytes);
+            if (job.State != JobState.Ready)
+                _ready.Remove(node);
+            else if (cpu <= _freeCpu + 1e-9 && memory <= _freeMemory)
+            {
+                _ready.Remove(node);
                 LaunchPlan plan;
                 try
                 {
@@ -265,30 +304,26 @@ public sealed class LocalExecutor : IDisposable
                 }
                 catch (Exception e) when (e is AnalysisRunnerException or IOException or System.Text.Json.JsonException)
                 {
-                    _freeCpu += cpu;
-                    _freeMemory += memory;
                     JobGraph.Finish(job, JobState.Failed, "StartFailed: " + e.Message, null, changes);
+                    node = next;
                     continue;
                 }
+                _freeCpu -= cpu;
+                _freeMemory -= memory;
                 job.State = JobState.Running;
                 changes.Jobs.Add(new JobTransition(job.Batch.Id, job.JobId, JobState.Running, Command: plan.Command));
                 var running = new RunningJob(job, plan, _options.KillGrace) { ReservedCpu = cpu, ReservedMemory = memory };
                 job.Running = running;
                 launches.Add(running);
             }
-            Commit(changes);
-            foreach (var running in launches)
-            {
-                _running.Add(running);
-                _ = Launch(running);
-            }
-            if (changes.NewlyReady.Count == 0) return;
+            node = next;
         }
+        return launches;
     }
 
-    private async Task Launch(RunningJob running)
+    private async Task ReportEnd(RunningJob running)
     {
-        var outcome = await running.RunAsync();
+        var outcome = await running.Completion;
         _events.Writer.TryWrite(new JobEndedEvent(running, outcome));
     }
 
@@ -308,6 +343,7 @@ public sealed class LocalExecutor : IDisposable
 
         var environment = new Dictionary<string, string>(_sharedEnvironment, StringComparer.Ordinal);
         foreach (var (name, value) in spec.Environment) environment[name] = value;
+        environment.Remove("OLDPWD");
         // The runner's context comes last, so a job cannot claim another job's identity or config.
         environment[RunnerHome.EnvironmentVariable] = _home.Root;
         environment["AR_BATCH_ID"] = batch.Id.ToString(CultureInfo.InvariantCulture);
@@ -319,7 +355,6 @@ public sealed class LocalExecutor : IDisposable
         var exitStatus = JobLogFiles.ExitStatusPath(_home, batch.Id, node.JobId, node.Attempt);
         var script = $"""
             # AnalysisRunner batch {batch.Id} job {node.JobId} attempt {node.Attempt}
-            exec </dev/null >{ShellQuoting.Quote(logs.Stdout)} 2>{ShellQuoting.Quote(logs.Stderr)}
             trap {ShellQuoting.Quote("echo $? >" + ShellQuoting.Quote(exitStatus))} EXIT
             set -e
             {command}
@@ -328,7 +363,8 @@ public sealed class LocalExecutor : IDisposable
         return new LaunchPlan(batch.Id, node.JobId, node.Attempt, command, script,
             JobLogFiles.ScriptPath(_home, batch.Id, node.JobId, node.Attempt), exitStatus,
             Path.Combine(_home.WorkDirectory, batch.Id.ToString(CultureInfo.InvariantCulture), node.JobId.ToString(CultureInfo.InvariantCulture)),
-            batch.Paths.JobRoot(spec.Index), spec.Checkout, environment, outputs, spec.Timeout);
+            batch.Paths.JobRoot(spec.Index), spec.Checkout, logs,
+            environment.Select(pair => pair.Key + "=" + pair.Value).ToList(), outputs, spec.Timeout);
     }
 
     private Func<int, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>> GroupLookup(long batchId, JobSpec spec)
@@ -353,23 +389,42 @@ public sealed class LocalExecutor : IDisposable
         }).ToList();
 
     /// <summary>
-    /// Jobs a dead executor left Running: kill what is left of them, then keep the result of those
-    /// that recorded an exit status, and retry (or fail) the rest as Interrupted.
+    /// Jobs a dead executor left Running. One whose shell still runs is adopted: it finishes its
+    /// attempt and its result is kept (AdoptSurvivors), so a kill -9 of the executor runs nothing twice.
+    /// For the rest, whatever is left of them is killed; a recorded exit status is kept (the job
+    /// finished, the executor died before writing it down), otherwise the attempt was cut off and is
+    /// retried as Interrupted.
     /// </summary>
     private void Recover()
     {
         var running = _ledger.RunningJobs();
         if (running.Count == 0) return;
-        OrphanJobs.Kill(_home, running.Select(r => (r.BatchId, r.JobId)).ToHashSet(), _log);
+        var processes = OrphanJobs.Find(_home, running.Select(r => (r.BatchId, r.JobId)).ToHashSet());
         var transitions = new List<JobTransition>();
+        var stragglers = new List<JobProcess>();
         foreach (var row in running)
         {
+            var mine = processes.Where(p => p.BatchId == row.BatchId && p.JobId == row.JobId).ToList();
+            var shell = mine.FirstOrDefault(p => p.Pid == p.Session && p.Attempt == row.Attempt);
+            if (shell is not null)
+            {
+                _adoptable[(row.BatchId, row.JobId)] = shell.Pid;
+                Log($"recovery: batch {row.BatchId} job {row.JobId} attempt {row.Attempt} still runs as {shell.Pid}; adopted");
+                continue;
+            }
+            stragglers.AddRange(mine);
+        }
+        OrphanJobs.Kill(stragglers, _log);
+        foreach (var row in running)
+        {
+            if (_adoptable.ContainsKey((row.BatchId, row.JobId))) continue;
             var exit = JobLogFiles.ReadExitStatus(_home, row.BatchId, row.JobId, row.Attempt);
             var attemptsRemain = row.Attempt < row.MaxAttempts;
             JobTransition transition = exit switch
             {
                 0 => RecoverSucceeded(row),
-                null when attemptsRemain => new(row.BatchId, row.JobId, JobState.Ready, RunningJob.Interrupted, Attempt: row.Attempt + 1),
+                null when JobNode.MayRetryInterrupted(row.Attempt, row.MaxAttempts) =>
+                    new(row.BatchId, row.JobId, JobState.Ready, RunningJob.Interrupted, Attempt: row.Attempt + 1),
                 null => new(row.BatchId, row.JobId, JobState.Failed, RunningJob.Interrupted),
                 _ when row.Preemptible && attemptsRemain => new(row.BatchId, row.JobId, JobState.Ready, "Preempted", exit, Attempt: row.Attempt + 1),
                 _ => new(row.BatchId, row.JobId, JobState.Failed, null, exit),
@@ -378,6 +433,34 @@ public sealed class LocalExecutor : IDisposable
             Log($"recovery: batch {row.BatchId} job {row.JobId} attempt {row.Attempt} → {transition.State} ({transition.Reason ?? "exit " + exit})");
         }
         _ledger.Write(transitions, []);
+    }
+
+    /// <summary>Watches the adopted shells of a freshly loaded batch as if this executor had started them.</summary>
+    private void AdoptSurvivors(BatchGraph batch, TransitionSet changes)
+    {
+        if (_adoptable.Count == 0) return;
+        foreach (var job in batch.Jobs)
+        {
+            if (job.State != JobState.Running || !_adoptable.Remove((batch.Id, job.JobId), out var pid)) continue;
+            LaunchPlan plan;
+            try { plan = Plan(job); }
+            catch (Exception e) when (e is AnalysisRunnerException or IOException or System.Text.Json.JsonException)
+            {
+                OrphanJobs.Kill([new JobProcess(batch.Id, job.JobId, job.Attempt, pid, pid)], _log);
+                JobGraph.Finish(job, JobState.Failed, "StartFailed: " + e.Message, null, changes);
+                continue;
+            }
+            var cpu = Math.Clamp(job.Cpu, 0, _options.Capacity.Cpu);
+            var memory = Math.Clamp(job.MemoryBytes, 0, _options.Capacity.MemoryBytes);
+            _freeCpu -= cpu;
+            _freeMemory -= memory;
+            var running = new RunningJob(job, plan, _options.KillGrace) { ReservedCpu = cpu, ReservedMemory = memory };
+            job.Running = running;
+            _running.Add(running);
+            var (batchId, jobId, attempt) = (batch.Id, job.JobId, job.Attempt);
+            running.Adopt(pid, () => JobLogFiles.ReadExitStatus(_home, batchId, jobId, attempt));
+            _ = ReportEnd(running);
+        }
     }
 
     private JobTransition RecoverSucceeded(RunningRow row)
@@ -398,7 +481,11 @@ public sealed class LocalExecutor : IDisposable
 
     private static Dictionary<string, string> SharedEnvironment(RunnerHome home)
     {
+        // The executor's own environment (what Process.Start used to pass on), less any job identity it was started with.
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
+            environment[(string)entry.Key] = (string?)entry.Value ?? "";
+        foreach (var name in new[] { "AR_BATCH_ID", "AR_JOB_ID", "AR_ATTEMPT" }) environment.Remove(name);
         var path = Environment.GetEnvironmentVariable("PATH");
         environment["PATH"] = string.IsNullOrEmpty(path) ? home.BinDirectory : home.BinDirectory + ":" + path;
         // The module folder is <parent>/AnalysisRunner/, beside this executor, so jobs can Import-Module AnalysisRunner.
@@ -411,7 +498,7 @@ public sealed class LocalExecutor : IDisposable
     private void OpenSocket()
     {
         if (_listener is not null) return;
-        var listener = ExecutorSocket.Listen(_home.ExecutorSocketPath);
+        var listener = ExecutorSocket.Listen(ExecutorSocket.PathFor(_home));
         _listener = listener;
         _ = Accept(listener);
     }
@@ -421,7 +508,7 @@ public sealed class LocalExecutor : IDisposable
         if (_listener is null) return;
         _listener.Dispose();
         _listener = null;
-        try { File.Delete(_home.ExecutorSocketPath); } catch (IOException) { }
+        try { File.Delete(ExecutorSocket.PathFor(_home)); } catch (IOException) { }
     }
 
     private async Task Accept(Socket listener)

@@ -3,45 +3,54 @@ using AnalysisRunner.Core.Hosting;
 
 namespace AnalysisRunner.Core.Batch.Execution;
 
+/// <summary>A process that carries a job's identity in its environment.</summary>
+internal sealed record JobProcess(long BatchId, int JobId, int Attempt, int Pid, int Session);
+
 /// <summary>
-/// Jobs of a dead executor keep running in their own sessions. Before their rows are retried, the
-/// processes still carrying their AR_HOME / AR_BATCH_ID / AR_JOB_ID are killed, group and all, so an
-/// attempt never runs twice at once. Runs only at recovery, so reading /proc is affordable.
+/// Jobs of a dead executor keep running in their own sessions. At recovery the next executor finds
+/// them by the AR_HOME / AR_BATCH_ID / AR_JOB_ID / AR_ATTEMPT they carry: a job whose shell (the
+/// session leader) is still alive is adopted and finishes its attempt; what is left of a job whose
+/// shell is gone is killed, group and all, before the job is retried, so an attempt never runs
+/// twice at once. Runs only at recovery, so reading /proc is affordable.
 /// </summary>
 internal static class OrphanJobs
 {
-    public static int Kill(RunnerHome home, IReadOnlySet<(long BatchId, int JobId)> jobs, TextWriter log)
+    public static List<JobProcess> Find(RunnerHome home, IReadOnlySet<(long BatchId, int JobId)> jobs)
     {
-        if (jobs.Count == 0 || !Directory.Exists("/proc")) return 0;
+        var found = new List<JobProcess>();
+        if (jobs.Count == 0 || !Directory.Exists("/proc")) return found;
         var self = Environment.ProcessId;
-        var ownGroup = ProcessGroup(self);
-        var killed = new List<int>();
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(directory), out var pid) || pid == self) continue;
+            if (!int.TryParse(Path.GetFileName(directory), out var pid) || pid == self || !IsAlive(pid)) continue;
             var environment = ReadEnvironment(pid);
             if (environment is null
                 || !environment.TryGetValue(RunnerHome.EnvironmentVariable, out var root) || root != home.Root
                 || !environment.TryGetValue("AR_BATCH_ID", out var batch) || !long.TryParse(batch, out var batchId)
                 || !environment.TryGetValue("AR_JOB_ID", out var job) || !int.TryParse(job, out var jobId)
-                || !jobs.Contains((batchId, jobId)))
+                || !jobs.Contains((batchId, jobId))
+                || Stat(pid) is not { } stat)
                 continue;
-            var group = ProcessGroup(pid);
-            if (group is { } g && g != ownGroup) ProcessSignals.SignalGroup(g, ProcessSignals.SigKill);
-            KillOne(pid);
-            killed.Add(pid);
-            log.WriteLine($"recovery: killed orphan process {pid} of batch {batchId} job {jobId}");
+            var attempt = environment.TryGetValue("AR_ATTEMPT", out var a) && int.TryParse(a, out var n) ? n : 0;
+            found.Add(new JobProcess(batchId, jobId, attempt, pid, stat.Session));
+        }
+        return found;
+    }
+
+    /// <summary>Kills these processes and their groups, and waits (briefly) for them to go.</summary>
+    public static void Kill(IEnumerable<JobProcess> processes, TextWriter log)
+    {
+        var ownSession = Stat(Environment.ProcessId)?.Session;
+        var killed = new List<int>();
+        foreach (var process in processes)
+        {
+            if (process.Session != ownSession) ProcessSignals.SignalGroup(process.Session, ProcessSignals.SigKill);
+            ProcessSignals.Signal(process.Pid, ProcessSignals.SigKill);
+            killed.Add(process.Pid);
+            log.WriteLine($"recovery: killed orphan process {process.Pid} of batch {process.BatchId} job {process.JobId}");
         }
         var deadline = DateTime.UtcNow.AddSeconds(5);
         while (killed.Any(IsAlive) && DateTime.UtcNow < deadline) Thread.Sleep(20);
-        return killed.Count;
-    }
-
-    private static void KillOne(int pid)
-    {
-        try { System.Diagnostics.Process.GetProcessById(pid).Kill(); }
-        catch (ArgumentException) { }
-        catch (InvalidOperationException) { }
     }
 
     private static Dictionary<string, string>? ReadEnvironment(int pid)
@@ -59,26 +68,18 @@ internal static class OrphanJobs
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
     }
 
-    /// <summary>Field 5 of /proc/pid/stat (after the parenthesised command name, which may hold spaces).</summary>
-    private static int? ProcessGroup(int pid)
+    /// <summary>State, group and session from /proc/pid/stat (fields after the parenthesised command name, which may hold spaces).</summary>
+    private static (char State, int Group, int Session)? Stat(int pid)
     {
         try
         {
             var stat = File.ReadAllText($"/proc/{pid}/stat");
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return int.TryParse(fields[2], out var group) ? group : null;
+            return (fields[0][0], int.Parse(fields[2]), int.Parse(fields[3]));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or IndexOutOfRangeException) { return null; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or IndexOutOfRangeException or FormatException) { return null; }
     }
 
     /// <summary>Alive and not a zombie waiting for its new parent to reap it.</summary>
-    private static bool IsAlive(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)] != 'Z';
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
-    }
+    public static bool IsAlive(int pid) => Stat(pid) is { } stat && stat.State != 'Z' && stat.State != 'X';
 }

@@ -12,4 +12,6 @@ internal static class ProcessSignals
     private static extern int Kill(int pid, int signal);
 
     public static bool SignalGroup(int processGroup, int signal) => processGroup > 1 && Kill(-processGroup, signal) == 0;
+
+    public static bool Signal(int pid, int signal) => pid > 1 && Kill(pid, signal) == 0;
 }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace AnalysisRunner.Core.Batch.Execution;
 
 /// <summary>Everything needed to run one attempt, resolved on the scheduler loop before the Running row is committed.</summary>
@@ -14,7 +12,8 @@ internal sealed record LaunchPlan(
     string WorkDirectory,
     string ResourceDirectory,
     CheckoutSpec? Checkout,
-    IReadOnlyDictionary<string, string> Environment,
+    JobLogPaths Logs,
+    IReadOnlyList<string> Environment,
     IReadOnlyList<(string Source, string Destination)> Outputs,
     TimeSpan? Timeout);
 
@@ -22,8 +21,9 @@ internal sealed record LaunchPlan(
 internal sealed record AttemptOutcome(int? ExitCode, string? StopReason, string? Error);
 
 /// <summary>
-/// One attempt in flight: one bash in its own session, stdout/stderr opened by bash itself onto the
-/// log files, an exit noticed through the runtime's SIGCHLD handling (no thread waits per job).
+/// One attempt in flight: one bash in its own session (JobSpawner), stdout/stderr opened onto the
+/// log files by the spawn, its end reported by the reaper thread (nothing waits or polls per job).
+/// A job adopted from a dead executor is not our child; its end is noticed by watching /proc.
 /// </summary>
 internal sealed class RunningJob(JobNode node, LaunchPlan plan, TimeSpan killGrace)
 {
@@ -31,8 +31,10 @@ internal sealed class RunningJob(JobNode node, LaunchPlan plan, TimeSpan killGra
     public const string Cancelled = "Cancelled";
     public const string Interrupted = "Interrupted";
 
+    private static readonly TimeSpan AdoptedWatchInterval = TimeSpan.FromMilliseconds(100);
     private readonly Lock _gate = new();
-    private Process? _process;
+    private readonly TaskCompletionSource<AttemptOutcome> _outcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _pid;
     private bool _exited;
 
     public JobNode Node { get; } = node;
@@ -40,16 +42,17 @@ internal sealed class RunningJob(JobNode node, LaunchPlan plan, TimeSpan killGra
     public double ReservedCpu { get; init; }
     public long ReservedMemory { get; init; }
     public string? StopReason { get; private set; }
+    public Task<AttemptOutcome> Completion => _outcome.Task;
 
-    /// <summary>SIGTERM to the job's process group, SIGKILL after the grace period. The first reason given wins.</summary>
+    /// <summary>SIGTERM to the job's process group, then SIGKILL to the group after the grace period. The first reason given wins.</summary>
     public void Stop(string reason)
     {
         int pid;
         lock (_gate)
         {
             StopReason ??= reason;
-            if (_process is null || _exited) return;
-            pid = _process.Id;
+            if (_pid == 0 || _exited) return;
+            pid = _pid;
         }
         ProcessSignals.SignalGroup(pid, ProcessSignals.SigTerm);
         _ = Task.Delay(killGrace).ContinueWith(_ =>
@@ -59,62 +62,77 @@ internal sealed class RunningJob(JobNode node, LaunchPlan plan, TimeSpan killGra
         }, TaskScheduler.Default);
     }
 
-    public async Task<AttemptOutcome> RunAsync()
+    /// <summary>Prepares the folders and script and spawns the shell; a driver's checkout is cloned off the scheduler thread first.</summary>
+    public void Start(JobSpawner spawner)
+    {
+        if (Plan.Checkout is null)
+            Launch(spawner, () => Prepare());
+        else
+            _ = Task.Run(() => Launch(spawner, () => Prepare()));
+    }
+
+    private void Launch(JobSpawner spawner, Func<string> prepare)
     {
         try
         {
-            var cwd = await Task.Run(Prepare);
-            using var process = new Process { StartInfo = StartInfo(cwd) };
+            var cwd = prepare();
             lock (_gate)
             {
-                if (StopReason is not null) return new AttemptOutcome(null, StopReason, null);
-                process.Start();
-                _process = process;
+                if (StopReason is not null)
+                {
+                    _exited = true;
+                    _outcome.TrySetResult(new AttemptOutcome(null, StopReason, null));
+                    return;
+                }
+                var logs = Plan.Logs;
+                _pid = spawner.Spawn(cwd, Plan.ScriptPath, logs.Stdout, logs.Stderr, Plan.Environment, Exited);
             }
-            var exited = process.WaitForExitAsync();
             if (Plan.Timeout is { } timeout)
-            {
-                try { await exited.WaitAsync(timeout); }
-                catch (TimeoutException) { Stop(Timeout); }
-            }
-            await exited;
-            lock (_gate) _exited = true;
-            var code = process.ExitCode;
-            if (code == 0 && StopReason is null && Plan.Outputs.Count > 0)
-            {
-                var error = await Task.Run(() => CopyOutputs(Plan.Outputs));
-                if (error is not null) return new AttemptOutcome(code, null, error);
-            }
-            return new AttemptOutcome(code, StopReason, null);
+                _ = Task.Delay(timeout).ContinueWith(_ => { if (!Completion.IsCompleted) Stop(Timeout); }, TaskScheduler.Default);
         }
         catch (Exception e)
         {
             lock (_gate) _exited = true;
-            return new AttemptOutcome(null, StopReason, $"StartFailed: {e.Message}");
+            _outcome.TrySetResult(new AttemptOutcome(null, StopReason, $"StartFailed: {e.Message}"));
         }
+    }
+
+    /// <summary>Takes over an attempt a dead executor started and that is still running as <paramref name="pid"/>.</summary>
+    public void Adopt(int pid, Func<int?> recordedExit)
+    {
+        lock (_gate) _pid = pid;
+        _ = Task.Run(async () =>
+        {
+            while (OrphanJobs.IsAlive(pid)) await Task.Delay(AdoptedWatchInterval);
+            ProcessSignals.SignalGroup(pid, ProcessSignals.SigKill);
+            var code = recordedExit();
+            Finish(code, code is null ? StopReason ?? Interrupted : StopReason);
+        });
+    }
+
+    private void Exited(int code) => Finish(code, StopReason);
+
+    private void Finish(int? code, string? stopReason)
+    {
+        lock (_gate) _exited = true;
+        if (code == 0 && stopReason is null && Plan.Outputs.Count > 0)
+        {
+            _ = Task.Run(() => _outcome.TrySetResult(new AttemptOutcome(code, null, CopyOutputs(Plan.Outputs))));
+            return;
+        }
+        _outcome.TrySetResult(new AttemptOutcome(code, stopReason, null));
     }
 
     /// <summary>Fresh work folder, the job's resource folder, the log folder and the script; returns the cwd.</summary>
     private string Prepare()
     {
-        if (Directory.Exists(Plan.WorkDirectory)) Directory.Delete(Plan.WorkDirectory, recursive: true);
+        if (Plan.Attempt > 1 && Directory.Exists(Plan.WorkDirectory)) Directory.Delete(Plan.WorkDirectory, recursive: true);
         Directory.CreateDirectory(Plan.WorkDirectory);
         Directory.CreateDirectory(Plan.ResourceDirectory);
         Directory.CreateDirectory(Path.GetDirectoryName(Plan.ScriptPath)!);
         File.Delete(Plan.ExitStatusPath);
         File.WriteAllText(Plan.ScriptPath, Plan.Script);
         return Plan.Checkout is { } checkout ? DriverCheckout.Checkout(checkout, Plan.WorkDirectory) : Plan.WorkDirectory;
-    }
-
-    private ProcessStartInfo StartInfo(string cwd)
-    {
-        // setsid execs bash in place (our child is not a group leader), so the pid is also the
-        // session and process-group id that Stop signals.
-        var info = new ProcessStartInfo("setsid") { WorkingDirectory = cwd, UseShellExecute = false };
-        info.ArgumentList.Add("bash");
-        info.ArgumentList.Add(Plan.ScriptPath);
-        foreach (var (name, value) in Plan.Environment) info.Environment[name] = value;
-        return info;
     }
 
     /// <summary>Copies a succeeded job's outputs; returns why one failed, or null.</summary>

@@ -1,0 +1,34 @@
+using System.Management.Automation;
+using AnalysisRunner.Core;
+using AnalysisRunner.Core.Batch;
+
+namespace AnalysisRunner.PowerShell.Commands;
+
+/// <summary>Deletes finished batches: their records, job logs and work folders. Resources in the tmp bucket stay.</summary>
+[Cmdlet(VerbsCommon.Remove, "Batch", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(void))]
+public sealed class RemoveBatchCommand : AnalysisRunnerCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("BatchId")]
+    public long[] Id { get; set; } = [];
+
+    protected override void Process()
+    {
+        foreach (var id in Id)
+        {
+            try
+            {
+                var batch = Deployment.Batches.GetBatch(id)
+                    ?? throw new AnalysisRunnerException("BatchNotFound", ErrorKind.ObjectNotFound, id,
+                        $"There is no batch {id} in {Deployment.Home.Root}; Get-Batch lists the batches there.");
+                if (!ShouldProcess($"batch {id} ({batch.Name}, {batch.State}, {batch.TotalJobs} job(s))", "Remove records, logs and work files")) continue;
+                Deployment.Batches.Remove(id);
+            }
+            catch (AnalysisRunnerException error)
+            {
+                WriteError(ToErrorRecord(error));
+            }
+        }
+    }
+}

@@ -1,0 +1,195 @@
+using System.Diagnostics;
+using AnalysisRunner.Core.Batch;
+using AnalysisRunner.Core.Batch.Execution;
+using Xunit.Abstractions;
+
+namespace AnalysisRunner.Core.Tests.Executor;
+
+public sealed class ScaleTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly TestHome _home = new();
+
+    public void Dispose() => _home.Dispose();
+
+    [Fact]
+    public void A_200_job_batch_survives_kill_9_of_its_executor_and_every_job_succeeds_exactly_once()
+    {
+        var ledger = Path.Combine(_home.Root, "ran.txt");
+        var jobs = Enumerable.Range(0, 200)
+            .Select(i => TestHome.Job(i, "sleep 0.05", $"echo {i} >> {ShellQuoting.Quote(ledger)}") with { Cpu = 0.5 })
+            .ToArray();
+        var id = _home.SubmitAndWake(jobs);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (_home.Store.GetBatch(id)!.SucceededJobs < 50 && DateTime.UtcNow < deadline) Thread.Sleep(10);
+
+        Process.GetProcessById(ExecutorClient.RunningProcessId(_home.Home)!.Value).Kill();
+        while (ExecutorClient.IsRunning(_home.Home)) Thread.Sleep(10);
+        Assert.Equal(BatchState.Running, _home.Store.GetBatch(id)!.State);
+        _home.Client.Wake();
+        var batch = _home.WaitForBatch(id, seconds: 180);
+
+        Assert.Equal(BatchState.Succeeded, batch.State);
+        Assert.Equal(200, batch.SucceededJobs);
+        var ran = File.ReadAllLines(ledger).Select(int.Parse).ToList();
+        Assert.Equal(ran.Distinct().Count(), ran.Count);
+        Assert.Equal(Enumerable.Range(0, 200), ran.Order());
+        Assert.Contains("recovery", _home.ExecutorLog());
+    }
+
+    [Fact]
+    public void Ten_batches_submitted_in_parallel_all_land_and_complete()
+    {
+        var ids = new long[10];
+        Parallel.For(0, 10, new ParallelOptions { MaxDegreeOfParallelism = 10 }, i =>
+        {
+            // A store per submitter, as separate sessions would have.
+            var store = new SqliteBatchStore(new Hosting.RunnerDatabase(new Hosting.RunnerHome(_home.Root)));
+            ids[i] = store.Submit(_home.Batch(Enumerable.Range(0, 20).Select(j => TestHome.Job(j, $"echo {i}-{j}") with { Cpu = 0.25 }).ToArray()));
+            new ExecutorClient(_home.Home).Wake();
+        });
+
+        Assert.Equal(10, ids.Distinct().Count());
+        foreach (var id in ids)
+        {
+            var batch = _home.WaitForBatch(id, seconds: 120);
+            Assert.Equal((BatchState.Succeeded, 20), (batch.State, batch.SucceededJobs));
+        }
+        using var connection = _home.Database.Open();
+        using var check = connection.CreateCommand();
+        check.CommandText = "PRAGMA integrity_check";
+        Assert.Equal("ok", check.ExecuteScalar());
+    }
+
+    [Fact]
+    public void A_10000_job_dag_submits_and_completes_and_its_work_folders_are_removed()
+    {
+        // Each job: true, plus one resource hand-off from its parent(s).
+        var parents = DagShapes.FanOutChainsFanIn(10_000);
+        var jobs = parents.Select((ps, i) => TestHome.Job(i,
+                "true", ps.Length == 0 ? $"touch {ResourcePlaceholder.ForJob(i, "out")}" : $"cat {ResourcePlaceholder.ForJob(ps[0], "out")} > {ResourcePlaceholder.ForJob(i, "out")}")
+            with { Cpu = 0.5, DependsOn = ps.Skip(1).ToArray() })
+            .ToArray();
+        var clock = Stopwatch.StartNew();
+        var spec = _home.Batch(jobs);
+        DagValidator.Validate(spec, 2, 1L << 34);
+        var id = _home.SubmitAndWake(spec);
+        var submitted = clock.Elapsed;
+        int? pid = null;
+        while (pid is null && clock.Elapsed < TimeSpan.FromSeconds(30)) { pid = ExecutorClient.RunningProcessId(_home.Home); Thread.Sleep(20); }
+        var batch = _home.WaitForBatch(id, seconds: 900);
+        string? peak = null;
+        try { peak = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmHWM")); } catch (IOException) { }
+
+        Assert.Equal((BatchState.Succeeded, 10_000), (batch.State, batch.SucceededJobs));
+        output.WriteLine($"10,000 jobs: submitted in {submitted.TotalSeconds:F1}s, complete in {clock.Elapsed.TotalSeconds:F1}s; executor {peak}");
+        Console.WriteLine($"MEASURE 10,000 jobs: submitted in {submitted.TotalSeconds:F1}s, complete in {clock.Elapsed.TotalSeconds:F1}s; executor {peak}");
+        var work = Path.Combine(_home.Home.WorkDirectory, id.ToString());
+        var gone = DateTime.UtcNow.AddSeconds(60);
+        while (Directory.Exists(work) && DateTime.UtcNow < gone) Thread.Sleep(100);
+        Assert.False(Directory.Exists(work));
+    }
+
+    [Fact]
+    public void Remove_deletes_a_finished_batch_and_refuses_a_running_one()
+    {
+        var running = _home.SubmitAndWake(TestHome.Job(0, "sleep 30"));
+        var finished = _home.SubmitAndWake(TestHome.Job(0, "echo done"));
+        _home.WaitForBatch(finished);
+
+        var refused = Assert.Throws<AnalysisRunnerException>(() => _home.Store.Remove(running));
+        Assert.Equal("BatchNotFinished", refused.ErrorId);
+        _home.Store.Remove(finished);
+
+        Assert.Null(_home.Store.GetBatch(finished));
+        Assert.Empty(_home.Store.GetJobs(finished));
+        Assert.False(Directory.Exists(Path.Combine(_home.Home.LogsDirectory, finished.ToString())));
+        Assert.Equal("BatchNotFound", Assert.Throws<AnalysisRunnerException>(() => _home.Store.Remove(finished)).ErrorId);
+        _home.Store.RequestCancel(running);
+        _home.Client.Wake();
+        _home.WaitForBatch(running);
+        _home.Store.Remove(running);
+        Assert.Null(_home.Store.GetBatch(running));
+    }
+
+    [Fact]
+    public void Each_attempt_of_a_retried_job_keeps_its_own_logs()
+    {
+        var marker = Path.Combine(_home.Root, "second-time");
+        var id = _home.SubmitAndWake(TestHome.Job(0,
+            $"echo attempt $AR_ATTEMPT", $"if [ ! -e {ShellQuoting.Quote(marker)} ]; then touch {ShellQuoting.Quote(marker)}; echo boom >&2; exit 7; fi")
+            with { Preemptible = true, MaxAttempts = 3 });
+        var batch = _home.WaitForBatch(id);
+
+        Assert.Equal(BatchState.Succeeded, batch.State);
+        var attempts = _home.Store.GetAttempts(id, 1);
+        Assert.Equal([(1, (int?)7), (2, 0)], attempts.Select(a => (a.Attempt, a.ExitCode)));
+        Assert.Equal("attempt 1\n", File.ReadAllText(attempts[0].Stdout));
+        Assert.Equal("boom\n", File.ReadAllText(attempts[0].Stderr));
+        Assert.Equal("attempt 2\n", File.ReadAllText(attempts[1].Stdout));
+    }
+
+    [Fact]
+    public void A_home_too_long_for_a_unix_socket_still_gets_an_executor()
+    {
+        var root = Path.Combine(_home.Root, new string('h', 120));
+        var home = new Hosting.RunnerHome(root);
+        var store = new SqliteBatchStore(new Hosting.RunnerDatabase(home));
+        var client = new ExecutorClient(home);
+        try
+        {
+            var id = store.Submit(new BatchSpec { Name = "long", TmpRoot = Path.Combine(root, "tmp"), Jobs = [TestHome.Job(0, "echo long home")] });
+            client.Wake();
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (store.GetBatch(id)!.State == BatchState.Running && DateTime.UtcNow < deadline) Thread.Sleep(50);
+            Assert.Equal(BatchState.Succeeded, store.GetBatch(id)!.State);
+            Assert.StartsWith("/tmp/ar-executor-", ExecutorSocket.PathFor(home));
+        }
+        finally { client.Stop(TimeSpan.FromSeconds(20)); }
+    }
+
+    [Fact]
+    public void Capacity_comes_from_settings_unless_a_variable_overrides_it()
+    {
+        File.WriteAllText(_home.Home.SettingsPath, "[executor]\ncpus = 3\nmemory = \"2Gi\"\n");
+
+        var capacity = ExecutorCapacity.Detect(Hosting.RunnerSettings.Load(_home.Home));
+
+        // TestHome sets AR_EXECUTOR_CPUS=2 for every executor the tests start; memory comes from the file.
+        Assert.Equal((2.0, 2L << 30), (capacity.Cpu, capacity.MemoryBytes));
+    }
+
+    /// <summary>Not a timed assertion: prints our wall time beside make -j2 on the same DAG. Runs only with AR_MEASURE=1.</summary>
+    [Fact]
+    public void Measure_against_make()
+    {
+        if (Environment.GetEnvironmentVariable("AR_MEASURE") != "1") return;
+        var size = int.Parse(Environment.GetEnvironmentVariable("AR_MEASURE_SIZE") ?? "1000");
+        var parents = DagShapes.FanOutChainsFanIn(size);
+
+        var makeDir = Path.Combine(_home.Root, "make");
+        Directory.CreateDirectory(makeDir);
+        File.WriteAllText(Path.Combine(makeDir, "Makefile"), DagShapes.Makefile(parents));
+        var clock = Stopwatch.StartNew();
+        using (var make = Process.Start(new ProcessStartInfo("make", "-s -j2") { WorkingDirectory = makeDir })!) make.WaitForExit();
+        var makeTime = clock.Elapsed;
+
+        clock.Restart();
+        var id = _home.SubmitAndWake(DagShapes.Jobs(parents));
+        var batch = _home.WaitForBatch(id, seconds: 600);
+        var ours = clock.Elapsed;
+        var pid = ExecutorClient.RunningProcessId(_home.Home);
+        var hwm = pid is null ? "?" : File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmHWM"));
+        if (pid is not null)
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            hwm += $", cpu {(long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0:F2}s";
+        }
+        Assert.Equal(BatchState.Succeeded, batch.State);
+        var jobs = _home.Store.GetJobs(id);
+        var inJob = jobs.Sum(j => (j.Ended!.Value - j.Started!.Value).TotalSeconds);
+        Console.WriteLine($"MEASURE time inside jobs (started→ended summed): {inJob:F2}s");
+        output.WriteLine($"{size} jobs: ours {ours.TotalSeconds:F2}s, make -j2 {makeTime.TotalSeconds:F2}s, ratio {ours / makeTime:F2}; executor {hwm}");
+        Console.WriteLine($"MEASURE {size} jobs: ours {ours.TotalSeconds:F2}s, make -j2 {makeTime.TotalSeconds:F2}s, ratio {ours / makeTime:F2}; executor {hwm}");
+    }
+}
