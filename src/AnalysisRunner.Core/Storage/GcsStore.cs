@@ -32,12 +32,21 @@ public sealed record GcsStoreOptions
 /// </summary>
 public sealed class GcsStore : IObjectStore, IDisposable
 {
-    private readonly StorageClient _client;
+    private readonly Lazy<StorageClient> _client;
     private readonly string? _project;
 
+    /// <summary>Nothing is contacted or read (credentials included) until the first call.</summary>
     public GcsStore(GcsStoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _client = new Lazy<StorageClient>(() => Connect(options));
+        _project = options.Project;
+    }
+
+    private StorageClient Client => _client.Value;
+
+    private static StorageClient Connect(GcsStoreOptions options)
+    {
         var builder = new StorageClientBuilder();
         if (!string.IsNullOrWhiteSpace(options.Endpoint)) builder.BaseUri = options.Endpoint.TrimEnd('/') + "/";
         if (options.Unauthenticated) builder.UnauthenticatedAccess = true;
@@ -48,8 +57,15 @@ public sealed class GcsStore : IObjectStore, IDisposable
                     $"The service-account key file '{options.CredentialsPath}' named in settings.toml does not exist.");
             builder.GoogleCredential = CredentialFactory.FromFile<ServiceAccountCredential>(options.CredentialsPath).ToGoogleCredential();
         }
-        _client = builder.Build();
-        _project = options.Project;
+        try
+        {
+            return builder.Build();
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new StorageException("StorageCredentialsUnavailable", ErrorKind.PermissionDenied, options.Endpoint ?? "https://storage.googleapis.com",
+                $"No credentials for Google Cloud Storage: {ex.Message} Set [storage] runner_credentials or dataset_credentials in settings.toml.", ex);
+        }
     }
 
     public async Task<Stream> OpenReadAsync(StorageUri uri, CancellationToken cancellationToken = default)
@@ -57,9 +73,9 @@ public sealed class GcsStore : IObjectStore, IDisposable
         var (bucket, key) = ObjectName(uri);
         // Checking first turns a missing object into ObjectNotFound before any body is streamed.
         await GetInfoAsync(uri, cancellationToken).ConfigureAwait(false);
-        var url = $"{_client.Service.BaseUri}b/{Uri.EscapeDataString(bucket)}/o/{Uri.EscapeDataString(key)}?alt=media"
+        var url = $"{Client.Service.BaseUri}b/{Uri.EscapeDataString(bucket)}/o/{Uri.EscapeDataString(key)}?alt=media"
             + (_project is null ? "" : $"&userProject={Uri.EscapeDataString(_project)}");
-        var response = await Call(uri, () => _client.Service.HttpClient.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken))
+        var response = await Call(uri, () => Client.Service.HttpClient.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken))
             .ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
@@ -89,7 +105,7 @@ public sealed class GcsStore : IObjectStore, IDisposable
             UserProject = _project,
         };
         var progress = options.Progress is null ? null : new Progress<IUploadProgress>(p => options.Progress.Report(p.BytesSent));
-        var written = await Call(uri, () => _client.UploadObjectAsync(bucket, key, options.ContentType, content, uploadOptions, cancellationToken, progress),
+        var written = await Call(uri, () => Client.UploadObjectAsync(bucket, key, options.ContentType, content, uploadOptions, cancellationToken, progress),
             writing: true).ConfigureAwait(false);
         return Info(uri, written);
     }
@@ -98,7 +114,7 @@ public sealed class GcsStore : IObjectStore, IDisposable
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         if (prefix.Scheme != StorageScheme.Gs) throw StorageErrors.UnsupportedHere(prefix, "Google Cloud Storage");
-        var pages = _client.ListObjectsAsync(prefix.Bucket, prefix.Key.Length == 0 ? null : prefix.Key,
+        var pages = Client.ListObjectsAsync(prefix.Bucket, prefix.Key.Length == 0 ? null : prefix.Key,
             new ListObjectsOptions { Delimiter = delimiter, UserProject = _project }).AsRawResponses();
         await using var enumerator = pages.GetAsyncEnumerator(cancellationToken);
         while (true)
@@ -142,7 +158,7 @@ public sealed class GcsStore : IObjectStore, IDisposable
     public async Task<StorageObjectInfo> GetInfoAsync(StorageUri uri, CancellationToken cancellationToken = default)
     {
         var (bucket, key) = ObjectName(uri);
-        var found = await Call(uri, () => _client.GetObjectAsync(bucket, key, new GetObjectOptions { UserProject = _project }, cancellationToken))
+        var found = await Call(uri, () => Client.GetObjectAsync(bucket, key, new GetObjectOptions { UserProject = _project }, cancellationToken))
             .ConfigureAwait(false);
         return Info(uri, found);
     }
@@ -152,7 +168,7 @@ public sealed class GcsStore : IObjectStore, IDisposable
         var (bucket, key) = ObjectName(uri);
         await Call(uri, async () =>
         {
-            await _client.DeleteObjectAsync(bucket, key, new DeleteObjectOptions { UserProject = _project }, cancellationToken).ConfigureAwait(false);
+            await Client.DeleteObjectAsync(bucket, key, new DeleteObjectOptions { UserProject = _project }, cancellationToken).ConfigureAwait(false);
             return true;
         }, writing: true).ConfigureAwait(false);
     }
@@ -167,7 +183,7 @@ public sealed class GcsStore : IObjectStore, IDisposable
             throw StorageErrors.AlreadyExists(destination);
         try
         {
-            var copied = await _client.CopyObjectAsync(sourceBucket, sourceKey, bucket, key,
+            var copied = await Client.CopyObjectAsync(sourceBucket, sourceKey, bucket, key,
                 new CopyObjectOptions { IfGenerationMatch = options.Overwrite ? null : 0, UserProject = _project }, cancellationToken).ConfigureAwait(false);
             options.Progress?.Report(size);
             return Info(destination, copied);
@@ -184,7 +200,10 @@ public sealed class GcsStore : IObjectStore, IDisposable
         return await WriteAsync(destination, content, options, cancellationToken).ConfigureAwait(false);
     }
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose()
+    {
+        if (_client.IsValueCreated) _client.Value.Dispose();
+    }
 
     private static (string Bucket, string Key) ObjectName(StorageUri uri)
     {
