@@ -33,16 +33,7 @@ public sealed class ScopedObjectStore : IObjectStore
     public async Task<StorageObjectInfo> WriteAsync(StorageUri uri, Stream content, WriteOptions? options = null, CancellationToken cancellationToken = default)
     {
         Allowed(uri, "write");
-        options ??= WriteOptions.Default;
-        if (MayDelete || !options.Overwrite) return await _inner.WriteAsync(uri, content, options, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return await _inner.WriteAsync(uri, content, options with { Overwrite = false }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (StorageException ex) when (ex.ErrorId == "ObjectAlreadyExists")
-        {
-            throw ReplaceRefused(uri, ex);
-        }
+        return await Guarded(uri, options, o => _inner.WriteAsync(uri, content, o, cancellationToken)).ConfigureAwait(false);
     }
 
     public IAsyncEnumerable<StorageEntry> ListAsync(StorageUri prefix, string? delimiter = null, CancellationToken cancellationToken = default) =>
@@ -67,15 +58,21 @@ public sealed class ScopedObjectStore : IObjectStore
     {
         Allowed(source, "read");
         Allowed(destination, "write");
+        return await Guarded(destination, options, o => _inner.CopyAsync(source, destination, o, cancellationToken)).ConfigureAwait(false);
+    }
+
+    /// <summary>Where this scope may not delete, a write may not replace either (replacing deletes the old object).</summary>
+    private async Task<StorageObjectInfo> Guarded(StorageUri target, WriteOptions? options, Func<WriteOptions, Task<StorageObjectInfo>> write)
+    {
         options ??= WriteOptions.Default;
-        if (MayDelete || !options.Overwrite) return await _inner.CopyAsync(source, destination, options, cancellationToken).ConfigureAwait(false);
+        if (MayDelete || !options.Overwrite) return await write(options).ConfigureAwait(false);
         try
         {
-            return await _inner.CopyAsync(source, destination, options with { Overwrite = false }, cancellationToken).ConfigureAwait(false);
+            return await write(options with { Overwrite = false }).ConfigureAwait(false);
         }
         catch (StorageException ex) when (ex.ErrorId == "ObjectAlreadyExists")
         {
-            throw ReplaceRefused(destination, ex);
+            throw ReplaceRefused(target, ex);
         }
     }
 
