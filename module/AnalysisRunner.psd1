@@ -25,6 +25,10 @@
         'Wait-Batch'
         'Stop-Batch'
         'ConvertTo-ShellLiteral'
+        'Get-StorageItem'
+        'Get-StorageContent'
+        'Copy-StorageItem'
+        'Remove-StorageItem'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

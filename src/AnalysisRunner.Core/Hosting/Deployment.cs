@@ -22,9 +22,18 @@ public sealed class Deployment
         Batches = new SqliteBatchStore(Database);
         AuditLog = new SqliteAuditLog(Database);
         Executor = new ExecutorClient(home);
-        Configs = new ConfigStore(home.ConfigStoreDirectory);
         Git = new RemoteMirror(home);
         Buckets = new LocalBuckets(home);
+        if (IsGcs)
+        {
+            Objects = new GcsStore(GcsOptions(settings.Storage.RunnerCredentials));
+            Configs = new ConfigStore(Objects, StorageUri.Gs(settings.Storage.ConfigBucket, ""));
+        }
+        else
+        {
+            Objects = new LocalFolderStore(home.BucketsDirectory);
+            Configs = new ConfigStore(Objects, StorageUri.Parse(home.ConfigStoreDirectory + "/"));
+        }
     }
 
     public RunnerHome Home { get; }
@@ -37,10 +46,53 @@ public sealed class Deployment
     public RemoteMirror Git { get; }
     public LocalBuckets Buckets { get; }
 
+    /// <summary>The runner's own, unscoped object store (config store, the executor's staging). Runs get <see cref="ScopedStore"/>.</summary>
+    public IObjectStore Objects { get; }
+
+    public bool IsGcs => Settings.StorageBackend == "gcs";
+
     /// <summary>Read fresh on every use: admins edit it while sessions are open.</summary>
     public DatasetRegistry LoadRegistry() => DatasetRegistry.Load(Home.RegistryPath);
 
-    public BucketLayout BucketsFor(string dataset, AccessLevel level) => BucketLayout.Create(dataset, level, Buckets.Locate);
+    /// <summary>The run config's bucket locations: gs://bucket on GCS, the bucket's folder on the local backend.</summary>
+    public BucketLayout BucketsFor(string dataset, AccessLevel level) =>
+        BucketLayout.Create(dataset, level, IsGcs ? name => StorageUri.Gs(name, "").ToString().TrimEnd('/') : Buckets.Locate);
+
+    /// <summary>
+    /// The object store one dataset at one access level may use: its buckets only, and on GCS with
+    /// only that scope's service-account key (settings.toml [storage.dataset_credentials]).
+    /// </summary>
+    public ScopedObjectStore ScopedStore(string dataset, AccessLevel level)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(dataset);
+        if (!IsGcs) return new ScopedObjectStore(Objects, dataset, level);
+        var keyFile = Settings.Storage.CredentialsFor(dataset, level);
+        if (keyFile is null && !Settings.Storage.Unauthenticated)
+            throw new StorageException("NoStorageCredential", ErrorKind.PermissionDenied, $"{dataset}/{level.ToConfigName()}",
+                $"{Home.SettingsPath} names no service-account key for {dataset} at {level.ToConfigName()}; add " +
+                $"{level.ToConfigName()} = \"<key file>\" under [storage.dataset_credentials.{dataset}].");
+        return new ScopedObjectStore(new GcsStore(GcsOptions(keyFile)), dataset, level);
+    }
+
+    /// <summary>
+    /// Parses a user's storage path. On the local backend a path inside the buckets folder (as the
+    /// run config's [storage.*] sections hold them) becomes its gs:// URI, so scope rules apply to it.
+    /// </summary>
+    public StorageUri ParseLocation(string text)
+    {
+        var uri = StorageUri.Parse(text);
+        return !IsGcs && uri.Scheme == StorageScheme.File && ((LocalFolderStore)Objects).ToBucketUri(uri.LocalPath!) is { } inBucket
+            ? inBucket
+            : uri;
+    }
+
+    private GcsStoreOptions GcsOptions(string? credentialsPath) => new()
+    {
+        Endpoint = Settings.Storage.Endpoint,
+        Unauthenticated = Settings.Storage.Unauthenticated,
+        Project = Settings.Storage.Project,
+        CredentialsPath = credentialsPath,
+    };
 
     /// <summary>What the local executor can ever give one job, so a batch asking for more is refused at submit.</summary>
     public ExecutorCapacity Capacity
@@ -57,9 +109,9 @@ public sealed class Deployment
     {
         HomeInitializer.EnsureInitialized(home);
         var settings = RunnerSettings.Load(home);
-        if (settings.StorageBackend != "local")
+        if (settings.StorageBackend is not ("local" or "gcs"))
             throw new AnalysisRunnerException("StorageBackendNotSupported", ErrorKind.InvalidArgument, settings.StorageBackend,
-                $"Storage backend '{settings.StorageBackend}' in {home.SettingsPath} is not available in this build; use backend = \"local\".");
+                $"Storage backend '{settings.StorageBackend}' in {home.SettingsPath} is not one of: local, gcs.");
         return new Deployment(home, settings);
     }
 }

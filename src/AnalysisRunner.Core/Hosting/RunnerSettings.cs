@@ -9,8 +9,10 @@ namespace AnalysisRunner.Core.Hosting;
 /// </summary>
 public sealed record RunnerSettings
 {
-    /// <summary>"local" (a bucket is a folder under the home); "gcs" is described in docs/architecture.md.</summary>
-    public string StorageBackend { get; init; } = "local";
+    public StorageSettings Storage { get; init; } = new();
+
+    /// <summary>"local" (a bucket is a folder under the home) or "gcs"; see docs/architecture.md, "Storage".</summary>
+    public string StorageBackend => Storage.Backend;
 
     /// <summary>CPU the local executor hands out; defaults to the machine's cores.</summary>
     public double? ExecutorCpus { get; init; }
@@ -23,9 +25,8 @@ public sealed record RunnerSettings
         if (!File.Exists(home.SettingsPath)) return new RunnerSettings();
         var table = TomlFiles.Read(home.SettingsPath);
         var settings = new RunnerSettings();
-        if (table.TryGetValue("storage", out var storage) && storage is TomlTable storageTable
-            && storageTable.TryGetValue("backend", out var backend) && backend is string backendName)
-            settings = settings with { StorageBackend = backendName };
+        if (table.TryGetValue("storage", out var storage) && storage is TomlTable storageTable)
+            settings = settings with { Storage = StorageSettings.Read(storageTable, home.SettingsPath) };
         if (table.TryGetValue("executor", out var executor) && executor is TomlTable executorTable
             && executorTable.TryGetValue("cpus", out var cpus))
             settings = settings with { ExecutorCpus = Convert.ToDouble(cpus, System.Globalization.CultureInfo.InvariantCulture) };
@@ -39,4 +40,87 @@ public sealed record RunnerSettings
             };
         return settings;
     }
+}
+
+/// <summary>
+/// [storage] in settings.toml. The keys of Google Cloud Storage live here, with the admin, not in
+/// the registry: one service-account key file per dataset × access level, so a run (its driver and
+/// jobs) gets only the one for its scope.
+/// <code>
+/// [storage]
+/// backend = "gcs"                                   # "local" (default) or "gcs"
+/// endpoint = "http://127.0.0.1:9199/storage/v1/"    # optional; Google's when absent
+/// unauthenticated = true                            # only for an emulator
+/// project = "my-billing-project"                    # optional
+/// runner_credentials = "/etc/ar/keys/runner.json"   # the runner's own key (config bucket)
+/// config_bucket = "cpg-config"                      # optional
+/// [storage.dataset_credentials.fewgenomes]
+/// test = "/etc/ar/keys/fewgenomes-test.json"
+/// standard = "/etc/ar/keys/fewgenomes-standard.json"
+/// full = "/etc/ar/keys/fewgenomes-full.json"
+/// </code>
+/// </summary>
+public sealed record StorageSettings
+{
+    public const string DefaultConfigBucket = "cpg-config";
+    private static readonly string[] Keys = ["backend", "endpoint", "unauthenticated", "project", "runner_credentials", "config_bucket", "dataset_credentials"];
+
+    public string Backend { get; init; } = "local";
+    public string? Endpoint { get; init; }
+    public bool Unauthenticated { get; init; }
+    public string? Project { get; init; }
+    public string? RunnerCredentials { get; init; }
+    public string ConfigBucket { get; init; } = DefaultConfigBucket;
+
+    /// <summary>dataset → access level → service-account key file.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<AccessLevel, string>> DatasetCredentials { get; init; } =
+        new Dictionary<string, IReadOnlyDictionary<AccessLevel, string>>();
+
+    public string? CredentialsFor(string dataset, AccessLevel level) =>
+        DatasetCredentials.TryGetValue(dataset, out var levels) && levels.TryGetValue(level, out var path) ? path : null;
+
+    internal static StorageSettings Read(TomlTable table, string source)
+    {
+        // Strict, like the registry: a misspelt key would silently fall back to another backend or credential.
+        foreach (var key in table.Keys)
+            if (!Keys.Contains(key, StringComparer.Ordinal))
+                throw Invalid(source, $"unknown key 'storage.{key}'; the keys allowed there are {string.Join(", ", Keys)}");
+        string? Text(string key) => table.TryGetValue(key, out var value)
+            ? value as string ?? throw Invalid(source, $"'storage.{key}' must be a string")
+            : null;
+
+        var credentials = new Dictionary<string, IReadOnlyDictionary<AccessLevel, string>>(StringComparer.Ordinal);
+        if (table.TryGetValue("dataset_credentials", out var perDataset))
+        {
+            if (perDataset is not TomlTable datasets) throw Invalid(source, "'storage.dataset_credentials' must be a table of datasets");
+            foreach (var (dataset, value) in datasets)
+            {
+                if (value is not TomlTable levels) throw Invalid(source, $"'storage.dataset_credentials.{dataset}' must be a table: test/standard/full = key file");
+                var map = new Dictionary<AccessLevel, string>();
+                foreach (var (level, path) in levels)
+                {
+                    if (!AccessLevelNames.All.Contains(level) || path is not string keyFile || keyFile.Length == 0)
+                        throw Invalid(source, $"'storage.dataset_credentials.{dataset}.{level}' must be test, standard or full = \"<key file>\"");
+                    map[AccessLevelNames.Parse(level)] = keyFile;
+                }
+                credentials[dataset] = map;
+            }
+        }
+
+        var backend = Text("backend") ?? "local";
+        return new StorageSettings
+        {
+            Backend = backend,
+            Endpoint = Text("endpoint"),
+            Unauthenticated = table.TryGetValue("unauthenticated", out var unauthenticated)
+                && (unauthenticated as bool? ?? throw Invalid(source, "'storage.unauthenticated' must be true or false")),
+            Project = Text("project"),
+            RunnerCredentials = Text("runner_credentials"),
+            ConfigBucket = Text("config_bucket") ?? DefaultConfigBucket,
+            DatasetCredentials = credentials,
+        };
+    }
+
+    private static ConfigException Invalid(string source, string what) =>
+        new("InvalidSettings", ErrorKind.InvalidData, source, $"The settings file '{source}' is invalid: {what}.");
 }

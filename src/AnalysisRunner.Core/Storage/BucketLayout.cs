@@ -15,18 +15,25 @@ public sealed record BucketLayout(string Dataset, AccessLevel AccessLevel, IRead
         ArgumentException.ThrowIfNullOrWhiteSpace(dataset);
         ArgumentNullException.ThrowIfNull(locateBucket);
         var ns = level.Namespace();
-        var main = $"cpg-{dataset}-{ns}";
-        var categories = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["default"] = locateBucket(main),
-            ["analysis"] = locateBucket($"{main}-analysis"),
-            ["tmp"] = locateBucket($"{main}-tmp"),
-            ["upload"] = locateBucket($"{main}-upload"),
-            ["web"] = locateBucket($"{main}-web"),
-            ["web_url"] = $"https://{ns}-web.populationgenomics.org.au/{dataset}",
-        };
+        var categories = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (category, bucket) in BucketCategories.Zip(BucketNames(dataset, level)))
+            categories[category] = locateBucket(bucket);
+        categories["web_url"] = $"https://{ns}-web.populationgenomics.org.au/{dataset}";
         return new BucketLayout(dataset, level, categories);
     }
+
+    /// <summary>
+    /// The bucket names (not locations) of one dataset at one access level, in category order:
+    /// exactly the buckets a run's scoped store may touch.
+    /// </summary>
+    public static IReadOnlyList<string> BucketNames(string dataset, AccessLevel level)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(dataset);
+        var main = $"cpg-{dataset}-{level.Namespace()}";
+        return BucketCategories.Select(category => category == "default" ? main : $"{main}-{category}").ToArray();
+    }
+
+    private static IReadOnlyList<string> BucketCategories { get; } = ["default", "analysis", "tmp", "upload", "web"];
 
     public string Default => Categories["default"];
     public string Tmp => Categories["tmp"];

@@ -1,0 +1,230 @@
+using System.Runtime.CompilerServices;
+
+namespace AnalysisRunner.Core.Storage;
+
+/// <summary>
+/// The embedded backend: bucket b is the folder &lt;bucketsDirectory&gt;/b and key k the file under it;
+/// file:// paths are files as they are. A write goes to a hidden temp file in the target's folder and
+/// is renamed into place, so an interrupted write leaves no visible partial object, and listings
+/// never show the temp files. GCS has no empty folders, so neither do listings here.
+/// </summary>
+public sealed class LocalFolderStore : IObjectStore
+{
+    /// <summary>Names of in-flight writes; a store never lists or serves them.</summary>
+    public const string TempFilePrefix = ".ar-tmp-";
+    private const int BufferSize = 1 << 16;
+
+    public LocalFolderStore(string bucketsDirectory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(bucketsDirectory);
+        BucketsDirectory = Path.GetFullPath(bucketsDirectory);
+    }
+
+    public string BucketsDirectory { get; }
+
+    /// <summary>The file (or folder, for a prefix) that holds <paramref name="uri"/>.</summary>
+    public string LocalPathOf(StorageUri uri) => uri.Scheme == StorageScheme.File
+        ? uri.LocalPath!
+        : Path.Combine(BucketsDirectory, uri.Bucket, uri.Key);
+
+    /// <summary>gs://bucket/key for a path inside the buckets folder (the run config's local bucket paths); null for any other path.</summary>
+    public StorageUri? ToBucketUri(string absolutePath)
+    {
+        var full = Path.GetFullPath(absolutePath);
+        var root = BucketsDirectory.TrimEnd('/') + "/";
+        if (!full.StartsWith(root, StringComparison.Ordinal)) return null;
+        var relative = full[root.Length..];
+        if (relative.Length == 0) return null;
+        if (absolutePath.EndsWith('/') && !relative.EndsWith('/')) relative += "/";
+        var slash = relative.IndexOf('/');
+        return slash < 0 ? StorageUri.Gs(relative, "") : StorageUri.Gs(relative[..slash], relative[(slash + 1)..]);
+    }
+
+    public Task<Stream> OpenReadAsync(StorageUri uri, CancellationToken cancellationToken = default)
+    {
+        var path = ObjectPath(uri);
+        try
+        {
+            return Task.FromResult<Stream>(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete,
+                BufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan));
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException && !File.Exists(path))
+        {
+            throw StorageErrors.NotFound(uri, ex);
+        }
+    }
+
+    public async Task<StorageObjectInfo> WriteAsync(StorageUri uri, Stream content, WriteOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        options ??= WriteOptions.Default;
+        var path = ObjectPath(uri);
+        if (Path.GetFileName(path).StartsWith(TempFilePrefix, StringComparison.Ordinal))
+            throw new StorageException("InvalidStoragePath", ErrorKind.InvalidArgument, uri.ToString(),
+                $"'{uri}' uses the reserved name prefix '{TempFilePrefix}' (in-flight writes); choose another name.");
+        if (!options.Overwrite && File.Exists(path)) throw StorageErrors.AlreadyExists(uri);
+        var folder = Path.GetDirectoryName(path)!;
+        if (Directory.Exists(path)) throw Conflict(uri, "a folder of objects already has that name");
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (IOException ex)
+        {
+            throw Conflict(uri, "an object already has the name of one of its folders", ex);
+        }
+
+        var temp = Path.Combine(folder, TempFilePrefix + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using (var target = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize, FileOptions.Asynchronous))
+            {
+                await StreamCopy.CopyAsync(content, target, options.Progress, cancellationToken).ConfigureAwait(false);
+                await target.FlushAsync(cancellationToken).ConfigureAwait(false);
+                target.Flush(flushToDisk: true);
+            }
+            if (options.ReadOnly)
+                File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            try
+            {
+                // overwrite: false is a no-clobber rename, so two writers racing for a write-once key cannot both win.
+                File.Move(temp, path, options.Overwrite);
+            }
+            catch (IOException ex) when (!options.Overwrite && File.Exists(path))
+            {
+                throw StorageErrors.AlreadyExists(uri, ex);
+            }
+        }
+        finally
+        {
+            TryDelete(temp);
+        }
+        return Info(uri, new FileInfo(path));
+    }
+
+    public async IAsyncEnumerable<StorageEntry> ListAsync(StorageUri prefix, string? delimiter = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        if (delimiter is not (null or "/"))
+            throw new StorageException("UnsupportedDelimiter", ErrorKind.InvalidArgument, delimiter,
+                "The local store lists with no delimiter or with '/'.");
+        var (root, keyPrefix) = ListingRoot(prefix);
+        var slash = keyPrefix.LastIndexOf('/');
+        var folderPart = slash < 0 ? "" : keyPrefix[..(slash + 1)];
+        var folder = Path.Combine(root, folderPart);
+        if (!Directory.Exists(folder)) yield break;
+
+        var entries = new List<(string Key, StorageEntry Entry)>();
+        if (delimiter is null)
+        {
+            foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories))
+            {
+                var key = Relative(root, file);
+                if (key.StartsWith(keyPrefix, StringComparison.Ordinal) && !IsTemp(file))
+                    entries.Add((key, StorageEntry.FromObject(Info(UriFor(prefix, key), new FileInfo(file)))));
+            }
+        }
+        else
+        {
+            foreach (var file in Directory.EnumerateFiles(folder))
+            {
+                var key = Relative(root, file);
+                if (key.StartsWith(keyPrefix, StringComparison.Ordinal) && !IsTemp(file))
+                    entries.Add((key, StorageEntry.FromObject(Info(UriFor(prefix, key), new FileInfo(file)))));
+            }
+            foreach (var sub in Directory.EnumerateDirectories(folder))
+            {
+                var key = Relative(root, sub) + "/";
+                if (key.StartsWith(keyPrefix, StringComparison.Ordinal) && HoldsObjects(sub))
+                    entries.Add((key, StorageEntry.FromPrefix(UriFor(prefix, key))));
+            }
+        }
+        foreach (var (_, entry) in entries.OrderBy(e => e.Key, StringComparer.Ordinal))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return entry;
+        }
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    public Task<bool> ExistsAsync(StorageUri uri, CancellationToken cancellationToken = default) =>
+        Task.FromResult(!uri.IsPrefix && File.Exists(LocalPathOf(uri)) && !IsTemp(LocalPathOf(uri)));
+
+    public Task<StorageObjectInfo> GetInfoAsync(StorageUri uri, CancellationToken cancellationToken = default)
+    {
+        var path = ObjectPath(uri);
+        var file = new FileInfo(path);
+        if (!file.Exists || IsTemp(path)) throw StorageErrors.NotFound(uri);
+        return Task.FromResult(Info(uri, file));
+    }
+
+    public Task DeleteAsync(StorageUri uri, CancellationToken cancellationToken = default)
+    {
+        var path = ObjectPath(uri);
+        if (!File.Exists(path) || IsTemp(path)) throw StorageErrors.NotFound(uri);
+        File.Delete(path);
+        return Task.CompletedTask;
+    }
+
+    public async Task<StorageObjectInfo> CopyAsync(StorageUri source, StorageUri destination, WriteOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        await using var content = await OpenReadAsync(source, cancellationToken).ConfigureAwait(false);
+        return await WriteAsync(destination, content, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    private string ObjectPath(StorageUri uri)
+    {
+        if (uri.IsPrefix) throw StorageErrors.IsPrefix(uri);
+        return LocalPathOf(uri);
+    }
+
+    /// <summary>The folder keys are relative to (a bucket folder, or "/" for files) and the key prefix inside it.</summary>
+    private (string Root, string KeyPrefix) ListingRoot(StorageUri prefix) => prefix.Scheme == StorageScheme.Gs
+        ? (Path.Combine(BucketsDirectory, prefix.Bucket), prefix.Key)
+        : ("/", prefix.LocalPath!.TrimStart('/'));
+
+    private static StorageUri UriFor(StorageUri prefix, string key) => prefix.Scheme == StorageScheme.Gs
+        ? StorageUri.Gs(prefix.Bucket, key)
+        : StorageUri.Parse("/" + key);
+
+    private static string Relative(string root, string path) => Path.GetRelativePath(root, path).Replace('\\', '/');
+
+    private static bool HoldsObjects(string folder) =>
+        Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Any(file => !IsTemp(file));
+
+    private static bool IsTemp(string path) => Path.GetFileName(path).StartsWith(TempFilePrefix, StringComparison.Ordinal);
+
+    private static StorageObjectInfo Info(StorageUri uri, FileInfo file) =>
+        new(uri, file.Length, new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero), null);
+
+    private static StorageException Conflict(StorageUri uri, string why, Exception? inner = null) =>
+        new("StoragePathConflict", ErrorKind.InvalidOperation, uri.ToString(),
+            $"Cannot write '{uri}' on the local backend: {why}. A local bucket is a folder, so a name cannot be both an object and a folder.", inner);
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); }
+        catch (IOException) { /* a leftover hidden temp file is never listed or served */ }
+        catch (UnauthorizedAccessException) { }
+    }
+}
+
+/// <summary>Copies with a bounded buffer and progress reports, so large objects never sit in memory.</summary>
+internal static class StreamCopy
+{
+    private const int BufferSize = 1 << 20;
+
+    public static async Task<long> CopyAsync(Stream source, Stream destination, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[BufferSize];
+        long total = 0;
+        int read;
+        while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+            total += read;
+            progress?.Report(total);
+        }
+        return total;
+    }
+}

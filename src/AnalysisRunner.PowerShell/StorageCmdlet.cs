@@ -1,0 +1,78 @@
+using System.Management.Automation;
+using AnalysisRunner.Core;
+using AnalysisRunner.Core.Hosting;
+using AnalysisRunner.Core.Storage;
+using AnalysisRunner.PowerShell.Completers;
+
+namespace AnalysisRunner.PowerShell;
+
+/// <summary>
+/// What the storage cmdlets share: the scope (-Dataset/-AccessLevel, the job's run, or the bucket's
+/// own name), parsing paths the user typed, and waiting on Core's I/O with Write-Progress.
+/// </summary>
+public abstract class StorageCmdlet : AnalysisRunnerCmdlet
+{
+    /// <summary>The dataset whose buckets to use; inside a job the run's, else the bucket name's.</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(DatasetCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string? Dataset { get; set; }
+
+    /// <summary>test: the test buckets; standard/full: the main ones (only full deletes there).</summary>
+    [Parameter]
+    [ValidateSet("test", "standard", "full", IgnoreCase = true)]
+    public string? AccessLevel { get; set; }
+
+    private ScopedObjectStore? _store;
+
+    /// <summary>The scoped store for the first bucket path the cmdlet was given.</summary>
+    protected ScopedObjectStore StoreFor(StorageUri path) =>
+        _store ??= new StorageAccess(Deployment).For(path, Dataset,
+            AccessLevel is null ? null : AccessLevelNames.Parse(AccessLevel), Identity.Current(CurrentDirectory));
+
+    /// <summary>gs://…, file://…, or a path relative to the current location (bucket folders of the local backend become gs://).</summary>
+    protected StorageUri ParsePath(string path) =>
+        Deployment.ParseLocation(path.Contains("://", StringComparison.Ordinal) || path.StartsWith('/')
+            ? path
+            : ResolveUserPath(path) + (path.EndsWith('/') ? "/" : ""));
+
+    /// <summary>Waits for Core's work on the pipeline thread, reporting bytes done as Write-Progress.</summary>
+    protected T Wait<T>(Func<IProgress<long>, Task<T>> work, string activity, string what, long totalBytes, int activityId = 1)
+    {
+        var progress = new LatestValue();
+        var task = work(progress);
+        while (!((IAsyncResult)task).AsyncWaitHandle.WaitOne(TimeSpan.FromMilliseconds(250)))
+        {
+            var done = progress.Value;
+            WriteProgress(new ProgressRecord(activityId, activity, $"{what}: {Bytes(done)} of {Bytes(totalBytes)}")
+            {
+                PercentComplete = totalBytes > 0 ? (int)Math.Min(100, done * 100 / totalBytes) : -1,
+            });
+        }
+        WriteProgress(new ProgressRecord(activityId, activity, what) { RecordType = ProgressRecordType.Completed });
+        return Unwrap(task);
+    }
+
+    /// <summary>Waits at the edge; Core's exceptions come out as themselves, for the base class to map.</summary>
+    protected static T Run<T>(Task<T> task) => Unwrap(task);
+
+    protected static void Run(Task task) => task.GetAwaiter().GetResult();
+
+    private static T Unwrap<T>(Task<T> task) => task.GetAwaiter().GetResult();
+
+    private static string Bytes(long n) => n switch
+    {
+        >= 1L << 30 => $"{n / (double)(1L << 30):0.0} GiB",
+        >= 1L << 20 => $"{n / (double)(1L << 20):0.0} MiB",
+        >= 1L << 10 => $"{n / 1024.0:0.0} KiB",
+        _ => $"{n} B",
+    };
+
+    /// <summary>Progress reports arrive on I/O threads; the pipeline thread only reads the latest.</summary>
+    private sealed class LatestValue : IProgress<long>
+    {
+        private long _value;
+        public long Value => Interlocked.Read(ref _value);
+        public void Report(long value) => Interlocked.Exchange(ref _value, value);
+    }
+}

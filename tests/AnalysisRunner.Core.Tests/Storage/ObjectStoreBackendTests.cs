@@ -1,0 +1,73 @@
+using AnalysisRunner.Core.Storage;
+using AnalysisRunner.Core.Tests.TestSupport;
+
+namespace AnalysisRunner.Core.Tests.Storage;
+
+public sealed class LocalFolderStoreContractTests : ObjectStoreContract, IDisposable
+{
+    private readonly TempFolder _folder = new();
+    private readonly LocalFolderStore _store;
+
+    public LocalFolderStoreContractTests() => _store = new LocalFolderStore(_folder.Combine("buckets"));
+
+    protected override IObjectStore Store => _store;
+
+    public void Dispose() => _folder.Dispose();
+
+    [Fact]
+    public async Task A_bucket_is_a_folder_under_the_buckets_directory()
+    {
+        await WriteText("a/b.txt", "x");
+        Assert.Equal("x", File.ReadAllText(_folder.Combine("buckets", Bucket, Prefix + "a", "b.txt")));
+        Assert.Equal(Uri("a/b.txt"), _store.ToBucketUri(_folder.Combine("buckets", Bucket, Prefix + "a", "b.txt")));
+        Assert.Null(_store.ToBucketUri(_folder.Combine("elsewhere", "b.txt")));
+    }
+
+    [Fact]
+    public async Task Temp_files_of_writes_in_flight_are_never_listed_or_served()
+    {
+        await WriteText("a/real.txt", "x");
+        var temp = _folder.Combine("buckets", Bucket, Prefix + "a", LocalFolderStore.TempFilePrefix + "123");
+        File.WriteAllText(temp, "half");
+
+        Assert.Equal(["a/real.txt"], (await List(StorageUri.Gs(Bucket, Prefix))).Select(e => e.Uri.Key[Prefix.Length..]));
+        Assert.False(await Store.ExistsAsync(StorageUri.Gs(Bucket, Prefix + "a/" + LocalFolderStore.TempFilePrefix + "123")));
+        var ex = await Assert.ThrowsAsync<StorageException>(() => WriteText("a/" + LocalFolderStore.TempFilePrefix + "x", "no"));
+        Assert.Equal("InvalidStoragePath", ex.ErrorId);
+    }
+
+    [Fact]
+    public async Task An_interrupted_write_leaves_no_file_behind_at_all()
+    {
+        await Assert.ThrowsAnyAsync<Exception>(() => Store.WriteAsync(Uri("p/partial.bin"), new PatternStream(1 << 20, failAfter: 1000)));
+        Assert.Empty(Directory.GetFiles(_folder.Combine("buckets", Bucket), "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task File_uris_are_plain_files()
+    {
+        var path = _folder.Combine("plain", "f.txt");
+        await Store.WriteAsync(StorageUri.Parse("file://" + path), new MemoryStream("hi"u8.ToArray()), new WriteOptions { ReadOnly = true });
+        Assert.Equal("hi", File.ReadAllText(path));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead, File.GetUnixFileMode(path));
+        Assert.Equal(["f.txt"], (await List(StorageUri.Parse(_folder.Combine("plain") + "/"))).Select(e => e.Name));
+    }
+}
+
+[RequiresEnvironment(EndpointVariable)]
+public sealed class GcsStoreContractTests : ObjectStoreContract, IDisposable
+{
+    public const string EndpointVariable = "AR_TEST_GCS_ENDPOINT";
+    private readonly GcsStore? _store;
+
+    public GcsStoreContractTests()
+    {
+        var endpoint = Environment.GetEnvironmentVariable(EndpointVariable);
+        if (!string.IsNullOrWhiteSpace(endpoint))
+            _store = new GcsStore(new GcsStoreOptions { Endpoint = endpoint, Unauthenticated = true });
+    }
+
+    protected override IObjectStore Store => _store!;
+
+    public void Dispose() => _store?.Dispose();
+}

@@ -1,0 +1,159 @@
+BeforeAll {
+    Import-Module AnalysisRunner -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
+
+    # The first error a command writes (the suites run with $ErrorActionPreference = 'Stop').
+    function Get-ErrorOf([scriptblock] $Command) {
+        $ErrorActionPreference = 'Continue'
+        & $Command 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] } | Select-Object -First 1
+    }
+}
+
+# The same cmdlets against each backend: the local folder store always; Google Cloud Storage when
+# AR_TEST_GCS_ENDPOINT names an emulator (.ci/run starts one).
+Describe 'Storage cmdlets on the <Backend> backend' -ForEach @(
+    @{ Backend = 'local'; Skip = $false }
+    @{ Backend = 'gcs'; Skip = -not $env:AR_TEST_GCS_ENDPOINT }
+) {
+    BeforeAll {
+        $world = New-TestWorld -FullMembers @('tester@example.org')
+        if ($Backend -eq 'gcs') {
+            Set-Content (Join-Path $world.Home 'settings.toml') @"
+[storage]
+backend = "gcs"
+endpoint = "$($env:AR_TEST_GCS_ENDPOINT)"
+unauthenticated = true
+"@
+        }
+        Push-Location $world.Checkout          # identity: the checkout's git user.email
+        $p = 'pester-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $test = "gs://cpg-fewgenomes-test/$p"
+        $local = Join-Path $world.Root 'local'
+        New-Item -ItemType Directory $local | Out-Null
+        Set-Content (Join-Path $local 'hello.txt') "Hello, storage!`nsecond line" -NoNewline
+        $scope = @{ Dataset = 'fewgenomes'; AccessLevel = 'test' }
+    }
+    AfterAll { Pop-Location; Remove-TestWorld $world }
+
+    It 'Copy-StorageItem uploads a local file and returns the object' -Skip:$Skip {
+        $item = Copy-StorageItem (Join-Path $local 'hello.txt') "$test/onboarding/" @scope
+        $item.Path | Should -Be "$test/onboarding/hello.txt"
+        $item.Size | Should -Be 27
+    }
+
+    It 'Get-StorageItem lists what is under a prefix, folders as prefixes, and -Recurse lists everything' -Skip:$Skip {
+        Copy-StorageItem (Join-Path $local 'hello.txt') "$test/onboarding/deeper/again.txt" @scope | Out-Null
+        $top = @(Get-StorageItem "$test/onboarding/" @scope)
+        $top.Name | Should -Be @('deeper/', 'hello.txt')
+        $top[0].IsPrefix | Should -BeTrue
+        @(Get-StorageItem "$test/onboarding" -Recurse @scope).Path | Should -Be @("$test/onboarding/deeper/again.txt", "$test/onboarding/hello.txt")
+        (Get-StorageItem "$test/onboarding/hello.txt").Size | Should -Be 27      # scope from the bucket name
+        (Get-StorageItem "$test/onboarding/" @scope | Out-String) | Should -Match 'hello\.txt'
+    }
+
+    It 'Get-StorageContent reads lines, -Raw text and -AsByteStream bytes' -Skip:$Skip {
+        Get-StorageContent "$test/onboarding/hello.txt" @scope | Should -Be @('Hello, storage!', 'second line')
+        Get-StorageContent "$test/onboarding/hello.txt" -Raw @scope | Should -BeExactly "Hello, storage!`nsecond line"
+        $bytes = Get-StorageContent "$test/onboarding/hello.txt" -AsByteStream -Raw @scope
+        $bytes.GetType() | Should -Be ([byte[]])
+        $bytes.Length | Should -Be 27
+    }
+
+    It 'Copy-StorageItem downloads and copies bucket to bucket' -Skip:$Skip {
+        $file = Copy-StorageItem "$test/onboarding/hello.txt" (Join-Path $local 'down.txt') @scope
+        $file | Should -BeOfType ([IO.FileInfo])
+        Get-Content -Raw (Join-Path $local 'down.txt') | Should -BeExactly "Hello, storage!`nsecond line"
+        $copy = Copy-StorageItem "$test/onboarding/hello.txt" "gs://cpg-fewgenomes-test-tmp/$p/copy.txt" @scope
+        $copy.Size | Should -Be 27
+        $tree = @(Copy-StorageItem "$test/onboarding/" (Join-Path $local 'tree') -Recurse @scope)
+        $tree.Count | Should -Be 2
+        Test-Path (Join-Path $local 'tree/deeper/again.txt') | Should -BeTrue
+    }
+
+    It 'a missing object is ObjectNotFound naming the path' -Skip:$Skip {
+        $e = Get-ErrorOf { Get-StorageContent "$test/nothing-here.txt" @scope }
+        $e.FullyQualifiedErrorId | Should -Match '^ObjectNotFound'
+        $e.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $e.TargetObject | Should -Be "$test/nothing-here.txt"
+    }
+
+    It 'a test run writing or reading a main bucket is refused with the buckets it may use, and nothing is written' -Skip:$Skip {
+        $e = Get-ErrorOf { Copy-StorageItem (Join-Path $local 'hello.txt') "gs://cpg-fewgenomes-main/$p/x.txt" @scope }
+        $e.FullyQualifiedErrorId | Should -Match '^BucketNotAllowed'
+        $e.CategoryInfo.Category | Should -Be 'PermissionDenied'
+        $e.TargetObject | Should -Be "gs://cpg-fewgenomes-main/$p/x.txt"
+        $e.Exception.Message | Should -Match 'gs://cpg-fewgenomes-test-tmp'
+        (Get-ErrorOf { Get-StorageItem "gs://cpg-fewgenomes-main/$p/x.txt" -Dataset fewgenomes -AccessLevel full }).FullyQualifiedErrorId |
+            Should -Match '^ObjectNotFound'
+        (Get-ErrorOf { Get-StorageItem "gs://cpg-othergenomes-test/" @scope }).FullyQualifiedErrorId | Should -Match '^BucketNotAllowed'
+    }
+
+    It 'someone who is not a member of the dataset at that level gets no store' -Skip:$Skip {
+        $e = Get-ErrorOf { Get-StorageItem 'gs://cpg-othergenomes-test/' -Dataset othergenomes -AccessLevel test }
+        $e.FullyQualifiedErrorId | Should -Match '^NotAMember'
+    }
+
+    It 'Remove-StorageItem honours -WhatIf, removes, and -Recurse removes a prefix' -Skip:$Skip {
+        Remove-StorageItem "$test/onboarding/hello.txt" -WhatIf @scope
+        Get-StorageItem "$test/onboarding/hello.txt" @scope | Should -Not -BeNullOrEmpty
+        Remove-StorageItem "$test/onboarding/hello.txt" @scope
+        (Get-ErrorOf { Get-StorageItem "$test/onboarding/hello.txt" @scope }).FullyQualifiedErrorId | Should -Match '^ObjectNotFound'
+        (Get-ErrorOf { Remove-StorageItem "$test/onboarding/" @scope }).FullyQualifiedErrorId | Should -Match '^RecurseRequired'
+        Remove-StorageItem "$test/onboarding/" -Recurse @scope
+        (Get-ErrorOf { Get-StorageItem "$test/onboarding/" @scope }).FullyQualifiedErrorId | Should -Match '^ObjectNotFound'
+    }
+
+    It 'standard may not delete in main buckets; full may' -Skip:$Skip {
+        $main = "gs://cpg-fewgenomes-main-analysis/$p/result.txt"
+        Copy-StorageItem (Join-Path $local 'hello.txt') $main -Dataset fewgenomes -AccessLevel standard | Out-Null
+        $e = Get-ErrorOf { Remove-StorageItem $main -Dataset fewgenomes -AccessLevel standard -Force }
+        $e.FullyQualifiedErrorId | Should -Match '^DeleteNotAllowed'
+        $e.CategoryInfo.Category | Should -Be 'PermissionDenied'
+        Get-StorageItem $main -Dataset fewgenomes -AccessLevel standard | Should -Not -BeNullOrEmpty
+        Remove-StorageItem $main -Dataset fewgenomes -AccessLevel full -Force
+        (Get-ErrorOf { Get-StorageItem $main -Dataset fewgenomes -AccessLevel full }).FullyQualifiedErrorId | Should -Match '^ObjectNotFound'
+    }
+
+    It 'inside a job the run''s dataset and access level decide' -Skip:$Skip {
+        $config = Join-Path $world.Root 'run.toml'
+        Set-Content $config "[workflow]`ndataset = `"fewgenomes`"`naccess_level = `"test`"`n"
+        $env:CPG_CONFIG_PATH = $config
+        try {
+            @(Get-StorageItem "$test/onboarding/" -Recurse -ErrorAction SilentlyContinue).Count | Should -Be 0
+            (Get-ErrorOf { Get-StorageItem "gs://cpg-fewgenomes-main/" }).FullyQualifiedErrorId | Should -Match '^BucketNotAllowed'
+        }
+        finally { Remove-Item Env:CPG_CONFIG_PATH }
+    }
+
+    It 'bucket names tab-complete from the user''s datasets' -Skip:$Skip {
+        $line = 'Get-StorageItem gs://cpg-few'
+        $completions = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
+        $completions | Should -Contain 'gs://cpg-fewgenomes-test/'
+        $completions | Should -Contain 'gs://cpg-fewgenomes-main-tmp/'
+        $completions | Should -Not -Contain 'gs://cpg-othergenomes-test/'
+    }
+}
+
+Describe 'Storage on the local backend keeps run configs and bucket folders usable as paths' {
+    BeforeAll {
+        $world = New-TestWorld
+        Push-Location (Join-Path $world.Checkout 'examples/bash')
+        $run = Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description 'storage' -OutputDir 'onboarding/tester/storage' hello.sh tester -Wait
+    }
+    AfterAll { Pop-Location; Remove-TestWorld $world }
+
+    It 'the config is a plain file under configs/ that Get-CpgConfig reads by path and ar_guid' {
+        $run.ConfigPath | Should -Be (Join-Path $world.Home "configs/$($run.ArGuid).toml")
+        (Get-CpgConfig -Path $run.ConfigPath).workflow.dataset | Should -Be 'fewgenomes'
+        (Get-CpgConfig -ArGuid $run.ArGuid).workflow.ar_guid | Should -Be $run.ArGuid
+        @(Get-ChildItem -Force (Join-Path $world.Home 'configs')).Name | Should -Be @("$($run.ArGuid).toml")
+    }
+
+    It 'a bucket folder from the run config works as a storage path, under the same scope' {
+        $folder = (Get-CpgConfig -Path $run.ConfigPath).storage.default.default
+        Set-Content (Join-Path $world.Root 'f.txt') 'x'
+        $item = Copy-StorageItem (Join-Path $world.Root 'f.txt') "$folder/from-config/f.txt"
+        $item.Path | Should -Be 'gs://cpg-fewgenomes-test/from-config/f.txt'
+        Test-Path (Join-Path $folder 'from-config/f.txt') | Should -BeTrue
+    }
+}
