@@ -42,13 +42,36 @@ public static class RunConfigBuilder
 
         merged = TomlMerge.Merge(merged, Baseline(input));
 
-        foreach (var user in userConfigs)
+        // Parsing dominates (a strict pass per file); files are independent, so parse them in parallel
+        // and merge in the user's order. The first file in order that fails is the one reported.
+        var users = userConfigs.ToList();
+        var parsed = users.AsParallel().AsOrdered()
+            .Select(user => Parsed.Of(() => TomlFiles.Parse(user.Toml, user.Path)))
+            .ToList();
+        for (var i = 0; i < users.Count; i++)
         {
-            var table = TomlFiles.Parse(user.Toml, user.Path);
-            ProtectedKeys.Check(table, user.Path);
+            var table = parsed[i].Value;
+            ProtectedKeys.Check(table, users[i].Path);
             merged = TomlMerge.Merge(merged, table);
         }
         return merged;
+    }
+
+    private readonly record struct Parsed(TomlTable? Table, ConfigException? Error)
+    {
+        public TomlTable Value => Error is null ? Table! : throw Error;
+
+        public static Parsed Of(Func<TomlTable> parse)
+        {
+            try
+            {
+                return new Parsed(parse(), null);
+            }
+            catch (ConfigException error)
+            {
+                return new Parsed(null, error);
+            }
+        }
     }
 
     internal static TomlTable Baseline(RunConfigInput input)

@@ -27,6 +27,22 @@ public static class TomlFiles
         }
     }
 
+    /// <summary>
+    /// Parses TOML this process wrote itself (a serialised run config): it cannot hold duplicate keys,
+    /// so the strict pass that costs most of a parse is skipped.
+    /// </summary>
+    public static TomlTable ParseOwn(string text, string sourceName)
+    {
+        try
+        {
+            return TomlSerializer.Deserialize<TomlTable>(text, new TomlSerializerOptions { SourceName = sourceName }) ?? new TomlTable();
+        }
+        catch (TomlException ex)
+        {
+            throw InvalidToml(sourceName, ex);
+        }
+    }
+
     public static TomlTable Read(string path) =>
         Parse(ReadText(path, "ConfigNotFound", $"The config file '{path}' does not exist; give the path of an existing TOML file."), path);
 

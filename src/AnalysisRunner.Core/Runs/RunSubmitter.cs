@@ -157,7 +157,7 @@ public sealed class RunSubmitter(Deployment deployment)
     public RunRecord Submit(RunPlan plan)
     {
         if (plan.Refusal is not null) throw plan.Refusal;
-        var config = TomlFiles.Parse(plan.ConfigToml, plan.Run.ConfigPath);
+        var config = TomlFiles.ParseOwn(plan.ConfigToml, plan.Run.ConfigPath);
         using var staged = deployment.Configs.Stage(plan.Run.ArGuid, config);
         RunRecord submitted;
         try
@@ -221,9 +221,8 @@ public sealed class RunSubmitter(Deployment deployment)
         if (!File.Exists(full))
             throw new ConfigException("ConfigNotFound", ErrorKind.ObjectNotFound, path,
                 $"Config file '{path}' does not exist; -Config takes paths of TOML files, merged left to right.");
-        var text = File.ReadAllText(full);
-        TomlFiles.Parse(text, full);
-        return new ConfigSnapshot(full, text);
+        // Not parsed here: RunConfigBuilder parses every file once and names the one that is not TOML.
+        return new ConfigSnapshot(full, File.ReadAllText(full));
     }
 
     private CapturedSource? CaptureSource(RunRequest request)
