@@ -13,7 +13,10 @@ namespace AnalysisRunner.PowerShell;
 /// </summary>
 internal sealed class BatchWaiter(Cmdlet cmdlet, Deployment deployment)
 {
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(150);
+    // Short batches are seen to finish at once; long ones are polled less and less, so the waiting
+    // client does not take CPU from the jobs it waits for.
+    private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan LongestPoll = TimeSpan.FromSeconds(1);
     private readonly Stopwatch elapsed = Stopwatch.StartNew();
 
     /// <summary>Waits for the driver batch, then for every batch the driver submitted (same ar_guid), until none is left running.</summary>
@@ -35,6 +38,7 @@ internal sealed class BatchWaiter(Cmdlet cmdlet, Deployment deployment)
     {
         var activity = batchIds.Count == 1 ? $"Waiting for batch {batchIds[0]}" : $"Waiting for batches {string.Join(", ", batchIds)}";
         var progress = new ProgressRecord(Math.Abs(activity.GetHashCode() % 10000) + 1, activity, "starting");
+        var interval = FirstPoll;
         try
         {
             while (true)
@@ -52,7 +56,8 @@ internal sealed class BatchWaiter(Cmdlet cmdlet, Deployment deployment)
                     throw new AnalysisRunnerException("WaitTimedOut", ErrorKind.OperationTimeout, batchIds.Count == 1 ? batchIds[0] : batchIds,
                         $"{activity} timed out after {limit.TotalSeconds:0.#} s with {done}/{total} jobs done; the batch goes on running (Stop-Batch cancels it).");
                 if (cmdlet.Stopping) throw new PipelineStoppedException();
-                Thread.Sleep(PollInterval);
+                Thread.Sleep(interval);
+                interval = TimeSpan.FromMilliseconds(Math.Min(interval.TotalMilliseconds * 1.3, LongestPoll.TotalMilliseconds));
             }
         }
         finally
