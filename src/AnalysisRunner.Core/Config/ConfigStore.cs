@@ -56,6 +56,17 @@ public sealed class ConfigStore
         return new StagedConfig(_store, temp, final, text);
     }
 
+    /// <summary>
+    /// Takes back a config whose submission failed after it was published (the database transaction
+    /// did not commit): the one case where a written config goes away.
+    /// </summary>
+    public void Withdraw(string arGuid)
+    {
+        var uri = UriFor(arGuid);
+        if (_store.ExistsAsync(uri).GetAwaiter().GetResult())
+            _store.DeleteAsync(uri).GetAwaiter().GetResult();
+    }
+
     /// <summary>Reads a config by what PathFor returned (or any path or URI this store holds).</summary>
     public TomlTable Read(string pathOrUri)
     {

@@ -173,11 +173,8 @@ public sealed class RunSubmitter(Deployment deployment)
         }
         catch
         {
-            if (File.Exists(staged.FinalPath) && !RunIsLogged(plan.Run.ArGuid))
-            {
-                File.SetUnixFileMode(staged.FinalPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-                File.Delete(staged.FinalPath);
-            }
+            if (!RunIsLogged(plan.Run.ArGuid))
+                deployment.Configs.Withdraw(plan.Run.ArGuid);
             throw;
         }
         deployment.Executor.Wake();

@@ -28,8 +28,12 @@ public sealed class GetCpgConfigCommand : AnalysisRunnerCmdlet
 
     protected override void Process()
     {
-        var path = ParameterSetName == ArGuidSet ? PathForArGuid(ArGuid!) : Path is null ? PathFromEnvironment() : ResolveUserPath(Path);
-        var plain = TomlTableConversion.ToPlain(TomlFiles.Read(path));
+        var path = ParameterSetName == ArGuidSet ? PathForArGuid(ArGuid!)
+            : Path is null ? PathFromEnvironment()
+            : Path.Contains("://", StringComparison.Ordinal) ? Path
+            : ResolveUserPath(Path);
+        // Through the config store, so a gs:// config of the GCS backend reads like a local one.
+        var plain = TomlTableConversion.ToPlain(path.Contains("://", StringComparison.Ordinal) ? Deployment.Configs.Read(path) : TomlFiles.Read(path));
         var config = ToPSObject(plain);
         if (config is PSObject psObject)
         {
