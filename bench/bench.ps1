@@ -41,7 +41,7 @@ else {
     [ordered]@{
         'import' = @('-Runs', 10)
         'latency' = @('-Runs', 5)
-        'dag' = @('-Sizes', '1000,2000,4000,10000', '-Runs', 3, '-SnakemakeRuns', 3, '-SnakemakeCapSeconds', 300)
+        'dag' = @('-Sizes', '1000,2000,4000,10000', '-Runs', 3, '-LargeRuns', 2, '-SnakemakeRuns', 3, '-SnakemakeCapSeconds', 300)
         'audit-log' = @('-Rows', 1000000, '-Runs', 10)
         'config' = @('-Runs', 10)
     }
