@@ -32,7 +32,7 @@ $plan = if ($Quick) {
     [ordered]@{
         'import' = @('-Runs', 2)
         'latency' = @('-Runs', 2)
-        'dag' = @('-Sizes', '100,200', '-Runs', 2, '-SkipSnakemake')
+        'dag' = @('-Sizes', '100:2,200:2', '-SkipSnakemake')
         'audit-log' = @('-Rows', 10000, '-Runs', 2)
         'config' = @('-Runs', 2)
     }
@@ -41,7 +41,7 @@ else {
     [ordered]@{
         'import' = @('-Runs', 10)
         'latency' = @('-Runs', 5)
-        'dag' = @('-Sizes', '1000,2000,4000,10000', '-Runs', 3, '-LargeRuns', 2, '-SnakemakeRuns', 3, '-SnakemakeCapSeconds', 300)
+        'dag' = @('-Sizes', '1000:3,2000:3,4000:2,10000:1', '-SnakemakeRuns', 3, '-SnakemakeCapSeconds', 300)
         'audit-log' = @('-Rows', 1000000, '-Runs', 10)
         'config' = @('-Runs', 10)
     }

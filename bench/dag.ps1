@@ -17,12 +17,9 @@
 param(
     [Parameter(Mandatory)] [string] $OutFile,
     [Parameter(Mandatory)] [string] $WorkRoot,
-    # Comma-separated DAG sizes; the first is figure 3.
-    [string] $Sizes = '1000,2000,4000,10000',
-    [int] $Runs = 3,
-    # Runs at sizes of 4,000 jobs and more (they take minutes each); at most $Runs.
-    [int] $LargeRuns = 2,
-    # Snakemake is slow: it runs this many times at the first size (at most $Runs), once at the others.
+    # Comma-separated DAG sizes with the runs of ours and make at each (size:runs); the first is figure 3.
+    [string] $Sizes = '1000:3,2000:3,4000:2,10000:1',
+    # Snakemake is slow: it runs this many times at the first size (at most that size's runs), once at the others.
     [int] $SnakemakeRuns = 1,
     # A snakemake run longer than this is killed, and sizes whose run would exceed it (extrapolated
     # linearly from the previous size) are skipped.
@@ -34,7 +31,12 @@ $ProgressPreference = 'SilentlyContinue'
 Import-Module (Join-Path $PSScriptRoot 'BenchSupport.psm1')
 Import-Module AnalysisRunner
 
-$sizeList = @($Sizes -split ',' | ForEach-Object { [int]$_.Trim() })
+$runsBySize = @{}   # a plain hashtable: an [ordered] one would read an int key as a position
+$sizeList = @(foreach ($item in $Sizes -split ',') {
+    $size, $runs = $item.Trim() -split ':'
+    $runsBySize[[int]$size] = if ($runs) { [int]$runs } else { 3 }
+    [int]$size
+})
 $haveSnakemake = -not $SkipSnakemake -and [bool](Get-Command snakemake -ErrorAction SilentlyContinue)
 $env:AR_EXECUTOR_IDLE_SECONDS = '60'   # stays up after the batch so its VmHWM can be read; stopped explicitly
 
@@ -144,7 +146,9 @@ $previous = $null
 foreach ($n in $sizeList) {
     $parents = Get-DagParents $n
     $ours = @(); $memory = @(); $make = @(); $snake = @()
-    $snakeRuns = if ($n -eq $sizeList[0]) { [Math]::Min($SnakemakeRuns, $Runs) } else { 1 }
+    $runsHere = $runsBySize[$n]
+    $snakeRuns = if ($n -eq $sizeList[0]) { [Math]::Min($SnakemakeRuns, $runsHere) } else { 1 }
+    $snakeFailure = $null
     if (-not $snakemakeStopped -and $previous -and $results["$previous"].snakemake.Count -gt 0) {
         $predicted = (Get-Stat $results["$previous"].snakemake).Median * $n / $previous
         if ($predicted -gt $SnakemakeCapSeconds) {
@@ -152,7 +156,6 @@ foreach ($n in $sizeList) {
             $snakemakeStopped = $true
         }
     }
-    $runsHere = if ($n -ge 4000) { [Math]::Min($LargeRuns, $Runs) } else { $Runs }
     for ($r = 1; $r -le $runsHere; $r++) {
         $o = Invoke-Ours $n $parents $r
         $ours += $o.Seconds
@@ -161,7 +164,17 @@ foreach ($n in $sizeList) {
         $make += $m
         $line = "$n jobs, run ${r}: ours $(Format-Number $o.Seconds 2) s (executor peak $(if ($o.MemoryMiB) { [int]$o.MemoryMiB } else { '?' }) MiB), make $(Format-Number $m 2) s"
         if (-not $snakemakeStopped -and $r -le $snakeRuns) {
-            $s = Invoke-Snakemake $n $parents $r
+            try { $s = Invoke-Snakemake $n $parents $r }
+            catch {
+                # A peer that fails is a result, not a harness error: say so and stop running it.
+                $why = @("$_" -split "`n" | Where-Object { $_ -match 'Error' } | Select-Object -First 2) -join ' '
+                $snakeFailure = "failed at $n jobs: $($why.Trim())"
+                $notes.Add("snakemake $snakeFailure; not run at larger sizes.")
+                $snakemakeStopped = $true
+                $line += ", snakemake failed"
+                Write-BenchLine $line
+                continue
+            }
             if ($null -eq $s) {
                 $notes.Add("snakemake at $n jobs ran past the $SnakemakeCapSeconds s cap and was killed; larger sizes skipped.")
                 $snakemakeStopped = $true
@@ -171,13 +184,14 @@ foreach ($n in $sizeList) {
         }
         Write-BenchLine $line
     }
-    $results["$n"] = [ordered]@{ size = $n; ours = $ours; memory = $memory; make = $make; snakemake = $snake }
+    $results["$n"] = [ordered]@{ size = $n; ours = $ours; memory = $memory; make = $make; snakemake = $snake; snakemakeFailure = $snakeFailure }
     $previous = $n
 }
 
 function Format-Tools($entry) {
     $text = "make $(Format-Seconds (Get-Stat $entry.make))"
     if (@($entry.snakemake).Count) { $text += "; snakemake $(Format-Seconds (Get-Stat $entry.snakemake))" }
+    if ($entry.snakemakeFailure) { $text += "; snakemake $($entry.snakemakeFailure)" }
     $text
 }
 
@@ -218,5 +232,5 @@ for ($i = 1; $i -lt $sizesDone.Count; $i++) {
         -Target '≤ 2.2× per doubling' -Met ($oursGrowth -le 2.2)))
 }
 
-$notes.Insert(0, "DAG: $Runs runs per size (below 4,000 jobs; $([Math]::Min($LargeRuns, $Runs)) from 4,000) for ours and make, alternating, snakemake $(if ($haveSnakemake) { "$([Math]::Min($SnakemakeRuns, $Runs)) run(s) at $($sizeList[0]) jobs and 1 at each larger size, each capped at $SnakemakeCapSeconds s" } else { 'not run' }); ours timed around ``Submit-Batch -Wait`` (validation, insert, executor start, all jobs, and the client's 150 ms completion poll); a fresh runner home per run.")
+$notes.Insert(0, "DAG: runs of ours and make per size $(($sizeList | ForEach-Object { "$($_): $($runsBySize[$_])" }) -join ', ') (fewer at large sizes to keep the run near 25 min), alternating, snakemake $(if ($haveSnakemake) { "$([Math]::Min($SnakemakeRuns, $runsBySize[$sizeList[0]])) run(s) at $($sizeList[0]) jobs and 1 at each larger size, each capped at $SnakemakeCapSeconds s" } else { 'not run' }); ours timed around ``Submit-Batch -Wait`` (validation, insert, executor start, all jobs, and the client's 150 ms completion poll); a fresh runner home per run.")
 Save-FigureResult -Path $OutFile -Name 'dag' -Rows $rows -Notes $notes -Data @($results.Values)
