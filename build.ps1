@@ -118,9 +118,12 @@ function Invoke-Demo {
 }
 
 function Invoke-Bench {
+    # Side by side with peers (make, snakemake, sqlite3; installed from Debian when missing); writes
+    # bench/results.md and bench/dag-scaling.png, or with -Quick the -quick variants (small sizes, for CI).
     Invoke-Build
     $env:PSModulePath = (Join-Path $artifacts 'module') + [IO.Path]::PathSeparator + $env:PSModulePath
     & (Join-Path $root 'bench/bench.ps1') -Quick:$Quick
+    if ($LASTEXITCODE) { exit $LASTEXITCODE }
 }
 
 switch ($Task) {

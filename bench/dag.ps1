@@ -1,0 +1,236 @@
+<#
+.SYNOPSIS
+    Figures 3 and 4: a local DAG run by ours, `make -j2` and `snakemake -j2`, at several sizes.
+.DESCRIPTION
+    The DAG for N jobs (N = 1,000 in figure 3): a root, fan-out to W = N/10 chains of 8 jobs, a
+    fan-in of the W chain ends, then a chain to N jobs. Every job writes one file:
+    the root `echo root > <file>`, every other job `cat <parents' files> > <file>`. The last file
+    holds W lines "root", which each tool's run is checked against.
+    Ours: built with New-Batch/Add-BatchJob/Add-BatchJobCommand and $job.Out (not timed), then
+    `Submit-Batch -Wait` timed from submit to completion, with a fresh runner home per run and no
+    executor running before it (so its start is included). Executor peak memory is VmHWM from
+    /proc/<executor pid>/status, read after the batch completes.
+    make: a generated Makefile, `make -j2`. snakemake: a generated Snakefile (one rule for the root,
+    one wildcard rule with the parents from a dict), `snakemake -j2`. Each in a fresh folder per run,
+    output to a log file. Runs of the three tools alternate.
+#>
+param(
+    [Parameter(Mandatory)] [string] $OutFile,
+    [Parameter(Mandatory)] [string] $WorkRoot,
+    # Comma-separated DAG sizes with the runs of ours and make at each (size:runs); the first is figure 3.
+    [string] $Sizes = '1000:3,2000:3,4000:2,10000:1',
+    # Snakemake is slow: it runs this many times at the first size (at most that size's runs), once at the others.
+    [int] $SnakemakeRuns = 1,
+    # A snakemake run longer than this is killed, and sizes whose run would exceed it (extrapolated
+    # linearly from the previous size) are skipped.
+    [int] $SnakemakeCapSeconds = 300,
+    [switch] $SkipSnakemake
+)
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+Import-Module (Join-Path $PSScriptRoot 'BenchSupport.psm1')
+Import-Module AnalysisRunner
+
+$runsBySize = @{}   # a plain hashtable: an [ordered] one would read an int key as a position
+$sizeList = @(foreach ($item in $Sizes -split ',') {
+    $size, $runs = $item.Trim() -split ':'
+    $runsBySize[[int]$size] = if ($runs) { [int]$runs } else { 3 }
+    [int]$size
+})
+$haveSnakemake = -not $SkipSnakemake -and [bool](Get-Command snakemake -ErrorAction SilentlyContinue)
+$env:AR_EXECUTOR_IDLE_SECONDS = '60'   # stays up after the batch so its VmHWM can be read; stopped explicitly
+
+<# parents[i] = the indices job i reads. #>
+function Get-DagParents([int] $N) {
+    $width = [int][Math]::Floor($N / 10)
+    $fanIn = 1 + 8 * $width
+    if ($width -lt 1 -or $fanIn -ge $N) { throw "A DAG of $N jobs is too small for this shape." }
+    $parents = [System.Collections.Generic.List[int[]]]::new($N)
+    $parents.Add(@())
+    for ($c = 0; $c -lt $width; $c++) {
+        for ($p = 0; $p -lt 8; $p++) {
+            $index = 1 + $c * 8 + $p
+            $parents.Add(@(if ($p -eq 0) { 0 } else { $index - 1 }))
+        }
+    }
+    $parents.Add(@(for ($c = 0; $c -lt $width; $c++) { 1 + $c * 8 + 7 }))
+    for ($i = $fanIn + 1; $i -lt $N; $i++) { $parents.Add(@($i - 1)) }
+    , $parents.ToArray()
+}
+
+function Get-JobCommand([int[]] $Parents, [string[]] $Files, [string] $Out) {
+    if ($Parents.Count -eq 0) { "echo root > $Out" } else { "cat $(($Parents | ForEach-Object { $Files[$_] }) -join ' ') > $Out" }
+}
+
+function Assert-LastFile([string] $Path, [int] $Width, [string] $Tool) {
+    $lines = @(Get-Content $Path)
+    if ($lines.Count -ne $Width -or ($lines | Where-Object { $_ -ne 'root' })) {
+        throw "$Tool wrote $($lines.Count) lines to its last file, expected $Width lines 'root'."
+    }
+}
+
+function Invoke-Ours([int] $N, $Parents, [int] $Run) {
+    $runnerHome = New-BenchDirectory $WorkRoot "ours-$N-$Run"
+    $env:AR_HOME = $runnerHome
+    $batch = New-Batch -Name "bench dag $N"
+    $jobs = [object[]]::new($N)
+    $outs = [string[]]::new($N)
+    for ($i = 0; $i -lt $N; $i++) {
+        $job = Add-BatchJob -Batch $batch -Name "j$i"
+        $jobs[$i] = $job
+        $outs[$i] = "$($job.Out)"
+        Add-BatchJobCommand -Job $job -Command (Get-JobCommand $Parents[$i] $outs $outs[$i])
+    }
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    $info = Submit-Batch -Batch $batch -Wait -Timeout 3600 6>$null
+    $clock.Stop()
+    if ("$($info.State)" -ne 'Succeeded') { throw "Our batch of $N jobs ended $($info.State): $($info.SucceededJobs) succeeded, $($info.FailedJobs) failed." }
+    $executorPid = Get-ExecutorProcessId $runnerHome
+    $memory = if ($executorPid) { Get-PeakMemoryMiB $executorPid } else { $null }
+    Stop-BenchExecutor $runnerHome
+    Remove-Item -Recurse -Force $runnerHome
+    [pscustomobject]@{ Seconds = $clock.Elapsed.TotalSeconds; MemoryMiB = $memory }
+}
+
+function Invoke-Make([int] $N, $Parents, [int] $Run) {
+    $dir = New-BenchDirectory $WorkRoot "make-$N-$Run"
+    $files = [string[]]@(for ($i = 0; $i -lt $N; $i++) { "j$i" })
+    $text = [Text.StringBuilder]::new()
+    [void]$text.AppendLine(".PHONY: all").AppendLine("all: j$($N - 1)")
+    for ($i = 0; $i -lt $N; $i++) {
+        [void]$text.AppendLine("j${i}: $(($Parents[$i] | ForEach-Object { $files[$_] }) -join ' ')")
+        [void]$text.AppendLine("`t$(Get-JobCommand $Parents[$i] $files $files[$i])")
+    }
+    Set-Content (Join-Path $dir 'Makefile') $text.ToString() -NoNewline
+    $seconds = Invoke-TimedProcess make @('-j2') -WorkingDirectory $dir -LogPath (Join-Path $WorkRoot "make-$N-$Run.log")
+    Assert-LastFile (Join-Path $dir "j$($N - 1)") ([Math]::Floor($N / 10)) 'make'
+    Remove-Item -Recurse -Force $dir
+    $seconds
+}
+
+function Invoke-Snakemake([int] $N, $Parents, [int] $Run) {
+    $dir = New-BenchDirectory $WorkRoot "snakemake-$N-$Run"
+    $text = [Text.StringBuilder]::new()
+    [void]$text.AppendLine('PARENTS = {')
+    for ($i = 1; $i -lt $N; $i++) {
+        [void]$text.AppendLine("    'j$i': [$(($Parents[$i] | ForEach-Object { "'j$_'" }) -join ', ')],")
+    }
+    [void]$text.AppendLine('}')
+    [void]$text.AppendLine(@"
+
+rule all:
+    input: 'j$($N - 1)'
+
+rule root:
+    output: 'j0'
+    shell: 'echo root > {output}'
+
+rule job:
+    input: lambda wildcards: PARENTS[wildcards.name]
+    output: '{name}'
+    wildcard_constraints: name = 'j[1-9][0-9]*'
+    shell: 'cat {input} > {output}'
+"@)
+    Set-Content (Join-Path $dir 'Snakefile') $text.ToString() -NoNewline
+    $seconds = Invoke-TimedProcess snakemake @('-j2') -WorkingDirectory $dir -LogPath (Join-Path $WorkRoot "snakemake-$N-$Run.log") `
+        -TimeoutSeconds $SnakemakeCapSeconds
+    if ($null -ne $seconds) { Assert-LastFile (Join-Path $dir "j$($N - 1)") ([Math]::Floor($N / 10)) 'snakemake' }
+    Remove-Item -Recurse -Force $dir
+    $seconds
+}
+
+$results = [ordered]@{}
+$notes = [System.Collections.Generic.List[string]]::new()
+$snakemakeStopped = -not $haveSnakemake
+$previous = $null
+foreach ($n in $sizeList) {
+    $parents = Get-DagParents $n
+    $ours = @(); $memory = @(); $make = @(); $snake = @()
+    $runsHere = $runsBySize[$n]
+    $snakeRuns = if ($n -eq $sizeList[0]) { [Math]::Min($SnakemakeRuns, $runsHere) } else { 1 }
+    $snakeFailure = $null
+    if (-not $snakemakeStopped -and $previous -and $results["$previous"].snakemake.Count -gt 0) {
+        $predicted = (Get-Stat $results["$previous"].snakemake).Median * $n / $previous
+        if ($predicted -gt $SnakemakeCapSeconds) {
+            $notes.Add("snakemake skipped at $n jobs and above: $([int]$predicted) s expected (linear from $previous jobs) exceeds the $SnakemakeCapSeconds s cap.")
+            $snakemakeStopped = $true
+        }
+    }
+    for ($r = 1; $r -le $runsHere; $r++) {
+        $o = Invoke-Ours $n $parents $r
+        $ours += $o.Seconds
+        if ($null -ne $o.MemoryMiB) { $memory += $o.MemoryMiB }
+        $m = Invoke-Make $n $parents $r
+        $make += $m
+        $line = "$n jobs, run ${r}: ours $(Format-Number $o.Seconds 2) s (executor peak $(if ($o.MemoryMiB) { [int]$o.MemoryMiB } else { '?' }) MiB), make $(Format-Number $m 2) s"
+        if (-not $snakemakeStopped -and $r -le $snakeRuns) {
+            try { $s = Invoke-Snakemake $n $parents $r }
+            catch {
+                # A peer that fails is a result, not a harness error: say so and stop running it.
+                $why = @("$_" -split "`n" | Where-Object { $_ -match 'Error' } | Select-Object -First 2) -join ' '
+                $snakeFailure = "failed at $n jobs: $($why.Trim())"
+                $notes.Add("snakemake $snakeFailure; not run at larger sizes.")
+                $snakemakeStopped = $true
+                $line += ", snakemake failed"
+                Write-BenchLine $line
+                continue
+            }
+            if ($null -eq $s) {
+                $notes.Add("snakemake at $n jobs ran past the $SnakemakeCapSeconds s cap and was killed; larger sizes skipped.")
+                $snakemakeStopped = $true
+                $line += ", snakemake > $SnakemakeCapSeconds s (killed)"
+            }
+            else { $snake += $s; $line += ", snakemake $(Format-Number $s 2) s" }
+        }
+        Write-BenchLine $line
+    }
+    $results["$n"] = [ordered]@{ size = $n; ours = $ours; memory = $memory; make = $make; snakemake = $snake; snakemakeFailure = $snakeFailure }
+    $previous = $n
+}
+
+function Format-Tools($entry) {
+    $text = "make $(Format-Seconds (Get-Stat $entry.make))"
+    if (@($entry.snakemake).Count) { $text += "; snakemake $(Format-Seconds (Get-Stat $entry.snakemake))" }
+    if ($entry.snakemakeFailure) { $text += "; snakemake $($entry.snakemakeFailure)" }
+    $text
+}
+
+$rows = [System.Collections.Generic.List[object]]::new()
+$first = $true
+foreach ($entry in $results.Values) {
+    $n = $entry.size
+    $oursStat = Get-Stat $entry.ours
+    $vsMake = Get-Stat @(for ($i = 0; $i -lt $entry.ours.Count; $i++) { $entry.ours[$i] / $entry.make[$i] })
+    $figure = if ($first) { "3. Local DAG, $n jobs, vs make -j2" } else { "4. Local DAG, $n jobs, vs make -j2" }
+    $rows.Add((New-ResultRow -Figure $figure -Ours (Format-Seconds $oursStat) -Peer (Format-Tools $entry) `
+        -Ratio (Format-Ratio $vsMake) -Target $(if ($first) { '≤ 1.0× make' } else { '—' }) -Met $(if ($first) { $vsMake.Median -le 1.0 })))
+    if (@($entry.snakemake).Count) {
+        $snakeStat = Get-Stat $entry.snakemake
+        $ratio = $oursStat.Median / $snakeStat.Median
+        $figure = if ($first) { "3. Local DAG, $n jobs, vs snakemake -j2" } else { "4. Local DAG, $n jobs, vs snakemake -j2" }
+        $rows.Add((New-ResultRow -Figure $figure -Ours (Format-Seconds $oursStat) -Peer "snakemake $(Format-Seconds $snakeStat)" `
+            -Ratio "$(Format-Number $ratio 2)× (medians)" -Target $(if ($first) { '≤ 0.2× snakemake (≥ 5× faster)' } else { '—' }) `
+            -Met $(if ($first) { $ratio -le 0.2 })))
+    }
+    if (@($entry.memory).Count) {
+        $rows.Add((New-ResultRow -Figure "4. Executor peak memory (VmHWM), $n jobs" -Ours "$(Format-Number (Get-Stat $entry.memory).Median 0) MiB (max $(Format-Number (Get-Stat $entry.memory).Max 0))" -Target 'reported'))
+    }
+    $first = $false
+}
+
+# Growth per doubling, from medians: a step of factor f counts as f = 2^k doublings.
+$sizesDone = @($results.Values | ForEach-Object { $_.size })
+for ($i = 1; $i -lt $sizesDone.Count; $i++) {
+    $a = $results["$($sizesDone[$i - 1])"]; $b = $results["$($sizesDone[$i])"]
+    $doublings = [Math]::Log($b.size / $a.size, 2)
+    $growth = { param($x, $y) [Math]::Pow((Get-Stat $y).Median / (Get-Stat $x).Median, 1 / $doublings) }
+    $oursGrowth = & $growth $a.ours $b.ours
+    $peer = "make $(Format-Number (& $growth $a.make $b.make) 2)×"
+    if (@($a.snakemake).Count -and @($b.snakemake).Count) { $peer += "; snakemake $(Format-Number (& $growth $a.snakemake $b.snakemake) 2)×" }
+    $label = if ([Math]::Abs($doublings - 1) -lt 1e-9) { '' } else { " (per doubling: (t$($b.size)/t$($a.size))^(1/log2($($b.size / $a.size))))" }
+    $rows.Add((New-ResultRow -Figure "4. Growth $($a.size) → $($b.size) jobs$label" -Ours "$(Format-Number $oursGrowth 2)×" -Peer $peer `
+        -Target '≤ 2.2× per doubling' -Met ($oursGrowth -le 2.2)))
+}
+
+$notes.Insert(0, "DAG: runs of ours and make per size $(($sizeList | ForEach-Object { "$($_): $($runsBySize[$_])" }) -join ', ') (fewer at large sizes to keep the run near 25 min), alternating, snakemake $(if ($haveSnakemake) { "$([Math]::Min($SnakemakeRuns, $runsBySize[$sizeList[0]])) run(s) at $($sizeList[0]) jobs and 1 at each larger size, each capped at $SnakemakeCapSeconds s" } else { 'not run' }); ours timed around ``Submit-Batch -Wait`` (validation, insert, executor start, all jobs, and the client's 150 ms completion poll); a fresh runner home per run.")
+Save-FigureResult -Path $OutFile -Name 'dag' -Rows $rows -Notes $notes -Data @($results.Values)
