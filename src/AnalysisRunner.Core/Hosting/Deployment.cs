@@ -51,6 +51,10 @@ public sealed class Deployment
 
     public bool IsGcs => Settings.StorageBackend == "gcs";
 
+    /// <summary>A run config by the path a run records: a local file, or a gs:// object of the config store.</summary>
+    public Tomlyn.Model.TomlTable ReadConfig(string pathOrUri) =>
+        pathOrUri.Contains("://", StringComparison.Ordinal) ? Configs.Read(pathOrUri) : Config.TomlFiles.Read(pathOrUri);
+
     /// <summary>Read fresh on every use: admins edit it while sessions are open.</summary>
     public DatasetRegistry LoadRegistry() => DatasetRegistry.Load(Home.RegistryPath);
 

@@ -11,15 +11,16 @@ public sealed record RunContext(string ConfigPath, string? ArGuid, string? TmpBu
 {
     public const string ConfigPathVariable = "CPG_CONFIG_PATH";
 
-    public static RunContext? FromEnvironment()
+    /// <summary>The run of this process, if CPG_CONFIG_PATH names one; <paramref name="readConfig"/> reads local or gs:// configs.</summary>
+    public static RunContext? FromEnvironment(Func<string, TomlTable>? readConfig = null)
     {
         var path = Environment.GetEnvironmentVariable(ConfigPathVariable);
-        return string.IsNullOrWhiteSpace(path) ? null : FromConfig(path);
+        return string.IsNullOrWhiteSpace(path) ? null : FromConfig(path, readConfig);
     }
 
-    public static RunContext FromConfig(string path)
+    public static RunContext FromConfig(string path, Func<string, TomlTable>? readConfig = null)
     {
-        var config = TomlFiles.Read(path);
+        var config = (readConfig ?? TomlFiles.Read)(path);
         var workflow = config.TryGetValue("workflow", out var w) && w is TomlTable wt ? wt : new TomlTable();
         string? Workflow(string key) => workflow.TryGetValue(key, out var value) ? value?.ToString() : null;
 
@@ -40,6 +41,6 @@ public sealed record RunContext(string ConfigPath, string? ArGuid, string? TmpBu
             && storage.TryGetValue("default", out var d) && d is TomlTable defaults
             && defaults.TryGetValue("tmp", out var t))
             tmp = t?.ToString();
-        return new RunContext(Path.GetFullPath(path), Workflow("ar_guid"), tmp, attributes);
+        return new RunContext(path.Contains("://", StringComparison.Ordinal) ? path : Path.GetFullPath(path), Workflow("ar_guid"), tmp, attributes);
     }
 }

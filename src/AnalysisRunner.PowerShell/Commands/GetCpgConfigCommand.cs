@@ -32,8 +32,7 @@ public sealed class GetCpgConfigCommand : AnalysisRunnerCmdlet
             : Path is null ? PathFromEnvironment()
             : Path.Contains("://", StringComparison.Ordinal) ? Path
             : ResolveUserPath(Path);
-        // Through the config store, so a gs:// config of the GCS backend reads like a local one.
-        var plain = TomlTableConversion.ToPlain(path.Contains("://", StringComparison.Ordinal) ? Deployment.Configs.Read(path) : TomlFiles.Read(path));
+        var plain = TomlTableConversion.ToPlain(Deployment.ReadConfig(path));
         var config = ToPSObject(plain);
         if (config is PSObject psObject)
         {

@@ -23,7 +23,7 @@ public sealed class NewBatchCommand : AnalysisRunnerCmdlet
 
     protected override void Process()
     {
-        var run = RunContext.FromEnvironment();
+        var run = RunContext.FromEnvironment(Deployment.ReadConfig);
         var tmpRoot = (run?.TmpBucket ?? Deployment.Buckets.Locate("local-tmp")).TrimEnd('/') + "/batch";
         var batch = new BatchBuilder(Name ?? (run?.ArGuid is null ? "batch" : $"batch of run {run.ArGuid}"), tmpRoot)
         {

@@ -32,6 +32,7 @@ public sealed class LocalExecutor : IDisposable
     private readonly JobSpawner _spawner = new();
     private readonly Dictionary<(long BatchId, int JobId), int> _adoptable = [];
     private readonly List<Task> _cleanups = [];
+    private readonly Func<IReadOnlyDictionary<string, string>, JobStaging>? _staging;
     private long _lastBatchId;
     private double _freeCpu;
     private long _freeMemory;
@@ -49,6 +50,7 @@ public sealed class LocalExecutor : IDisposable
         _freeCpu = options.Capacity.Cpu;
         _freeMemory = options.Capacity.MemoryBytes;
         _sharedEnvironment = SharedEnvironment(home);
+        _staging = JobStaging.ForHome(home);
     }
 
     /// <summary>Recovers, then schedules until idle or told to stop. The caller holds the home's executor lock.</summary>
@@ -335,11 +337,17 @@ public sealed class LocalExecutor : IDisposable
             var batchSpec = _ledger.LoadBatchSpec(batch.Id);
             batch.Paths = new ResourcePaths(_home, batch.Id, batchSpec.TmpRoot, batchSpec.Inputs);
             batch.ConfigPath = batchSpec.ConfigPath;
+            batch.Staging = _staging?.Invoke(batchSpec.Attributes);
         }
         var spec = _ledger.LoadJobSpec(batch.Id, node.JobId);
         var groupsOf = GroupLookup(batch.Id, spec);
         var command = string.Join('\n', spec.Commands.Select(c => batch.Paths.ResolveCommand(c, groupsOf)));
         var outputs = Outputs(batch.Paths, spec, groupsOf);
+        var reads = batch.Staging is null ? null : spec.Commands.Concat(spec.Outputs.Select(output => output.Resource))
+            .SelectMany(ResourcePlaceholder.Find)
+            .Where(use => use.JobIndex != spec.Index)
+            .Select(use => batch.Paths.Resolve(use, groupsOf))
+            .ToList();
 
         var environment = new Dictionary<string, string>(_sharedEnvironment, StringComparer.Ordinal);
         foreach (var (name, value) in spec.Environment) environment[name] = value;
@@ -364,7 +372,7 @@ public sealed class LocalExecutor : IDisposable
             JobLogFiles.ScriptPath(_home, batch.Id, node.JobId, node.Attempt), exitStatus,
             Path.Combine(_home.WorkDirectory, batch.Id.ToString(CultureInfo.InvariantCulture), node.JobId.ToString(CultureInfo.InvariantCulture)),
             batch.Paths.JobRoot(spec.Index), spec.Checkout, logs,
-            environment.Select(pair => pair.Key + "=" + pair.Value).ToList(), outputs, spec.Timeout);
+            environment.Select(pair => pair.Key + "=" + pair.Value).ToList(), outputs, spec.Timeout, batch.Staging, reads);
     }
 
     private Func<int, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>> GroupLookup(long batchId, JobSpec spec)

@@ -15,7 +15,9 @@ internal sealed record LaunchPlan(
     JobLogPaths Logs,
     IReadOnlyList<string> Environment,
     IReadOnlyList<(string Source, string Destination)> Outputs,
-    TimeSpan? Timeout);
+    TimeSpan? Timeout,
+    JobStaging? Staging = null,
+    IReadOnlyList<string>? Reads = null);
 
 /// <summary>How an attempt ended: the exit code (null if it never started), why it was stopped, or why it failed around the process.</summary>
 internal sealed record AttemptOutcome(int? ExitCode, string? StopReason, string? Error);
@@ -115,9 +117,9 @@ internal sealed class RunningJob(JobNode node, LaunchPlan plan, TimeSpan killGra
     private void Finish(int? code, string? stopReason)
     {
         lock (_gate) _exited = true;
-        if (code == 0 && stopReason is null && Plan.Outputs.Count > 0)
+        if (code == 0 && stopReason is null && (Plan.Outputs.Count > 0 || Plan.Staging is not null))
         {
-            _ = Task.Run(() => _outcome.TrySetResult(new AttemptOutcome(code, null, CopyOutputs(Plan.Outputs))));
+            _ = Task.Run(() => _outcome.TrySetResult(new AttemptOutcome(code, null, CopyOutputs(Plan.Outputs) ?? Publish())));
             return;
         }
         _outcome.TrySetResult(new AttemptOutcome(code, stopReason, null));
@@ -132,10 +134,26 @@ internal sealed class RunningJob(JobNode node, LaunchPlan plan, TimeSpan killGra
         Directory.CreateDirectory(Path.GetDirectoryName(Plan.ScriptPath)!);
         File.Delete(Plan.ExitStatusPath);
         File.WriteAllText(Plan.ScriptPath, Plan.Script);
+        Plan.Staging?.Download(Plan.Reads ?? []);
         return Plan.Checkout is { } checkout ? DriverCheckout.Checkout(checkout, Plan.WorkDirectory) : Plan.WorkDirectory;
     }
 
     /// <summary>Copies a succeeded job's outputs; returns why one failed, or null.</summary>
+    /// <summary>On a remote backend, the job's resources and outputs go up once it has succeeded.</summary>
+    private string? Publish()
+    {
+        if (Plan.Staging is null) return null;
+        try
+        {
+            Plan.Staging.Upload(Plan.ResourceDirectory, Plan.Outputs.Select(output => output.Destination));
+            return null;
+        }
+        catch (Exception e) when (e is AnalysisRunnerException or IOException)
+        {
+            return $"OutputUploadFailed: {e.Message}";
+        }
+    }
+
     public static string? CopyOutputs(IReadOnlyList<(string Source, string Destination)> outputs)
     {
         foreach (var (source, destination) in outputs)

@@ -1,0 +1,56 @@
+using AnalysisRunner.Core.Hosting;
+using AnalysisRunner.Core.Storage;
+
+namespace AnalysisRunner.Core.Batch.Execution;
+
+/// <summary>
+/// On the gcs backend the home's buckets folder is a cache of the buckets, laid out as gs://b/k →
+/// H/buckets/b/k (the same mapping ResourcePaths uses). Before a job starts, what it reads from a bucket
+/// (inputs, other jobs' resources) is downloaded into the cache if it is not there; after it succeeds,
+/// its own resources go up to the run's tmp bucket and its outputs to their destinations. Transfers go
+/// through the batch's scoped store, so a job cannot reach outside its dataset and namespace.
+/// On the local backend the cache is the bucket and there is nothing to do.
+/// </summary>
+internal sealed class JobStaging(RunnerHome home, IObjectStore store)
+{
+    /// <summary>Null on the local backend: staging is only needed where buckets are remote.</summary>
+    public static Func<IReadOnlyDictionary<string, string>, JobStaging>? ForHome(RunnerHome home)
+    {
+        var deployment = Deployment.Open(home);
+        if (!deployment.IsGcs) return null;
+        return attributes =>
+            attributes.TryGetValue("dataset", out var dataset) && attributes.TryGetValue("access_level", out var level)
+                ? new JobStaging(home, deployment.ScopedStore(dataset, AccessLevelNames.Parse(level)))
+                : new JobStaging(home, deployment.Objects);
+    }
+
+    /// <summary>Fetches the bucket files a job reads that the cache does not hold yet.</summary>
+    public void Download(IEnumerable<string> localPaths)
+    {
+        var staging = new StorageStaging(store);
+        foreach (var local in localPaths.Distinct(StringComparer.Ordinal))
+        {
+            if (File.Exists(local) || RemoteFor(local) is not { } remote) continue;
+            staging.Download(remote, local);
+        }
+    }
+
+    /// <summary>Publishes every file under the job's resource folder, then each output destination.</summary>
+    public void Upload(string resourceDirectory, IEnumerable<string> outputDestinations)
+    {
+        var staging = new StorageStaging(store);
+        var files = Directory.Exists(resourceDirectory)
+            ? Directory.EnumerateFiles(resourceDirectory, "*", SearchOption.AllDirectories)
+            : [];
+        foreach (var local in files.Concat(outputDestinations))
+            if (RemoteFor(local) is { } remote)
+                staging.Upload(local, remote);
+    }
+
+    private StorageUri? RemoteFor(string localPath)
+    {
+        var relative = Path.GetRelativePath(home.BucketsDirectory, localPath);
+        if (relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative)) return null;
+        return StorageUri.Parse("gs://" + relative.Replace(Path.DirectorySeparatorChar, '/'));
+    }
+}
