@@ -194,3 +194,39 @@ unauthenticated = true
         $listing.items.name | Should -Contain "batch/$($batch.Id)/1/out"
     }
 }
+
+Describe 'The batch onboarding exercise on the gcs backend' -Skip:(-not $env:AR_TEST_GCS_ENDPOINT) {
+    BeforeAll {
+        $world = New-TestWorld
+        Set-Content (Join-Path $world.Home 'settings.toml') @"
+[storage]
+backend = "gcs"
+endpoint = "$($env:AR_TEST_GCS_ENDPOINT)"
+unauthenticated = true
+"@
+        Push-Location (Join-Path $world.Checkout 'examples/batch')
+        $run = Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description 'Run Batch on GCS' -OutputDir 'onboarding/tester/gcs' hello.ps1 -NameToPrint 'GCS tester'
+        $batches = @($run | Wait-Batch -Timeout 300)
+        $jobs = @($batches | Get-BatchJob)
+    }
+    AfterAll { Pop-Location; Remove-TestWorld $world }
+
+    It 'keeps the run config in the config bucket and gs:// buckets in it' {
+        $run.ConfigPath | Should -BeLike 'gs://cpg-config/*.toml'
+        $config = $run | Get-CpgConfig
+        $config.workflow.dataset | Should -Be 'fewgenomes'
+        $config.storage.default.tmp | Should -Be 'gs://cpg-fewgenomes-test-tmp'
+    }
+
+    It 'runs the driver, which submits the two-job batch from inside the job' {
+        ($jobs | Where-Object Name -eq 'driver').State | Should -Be 'Succeeded'
+        $batches.Count | Should -Be 2
+        ($jobs | Where-Object Name -eq 'second job' | Get-BatchJobLog) | Should -Contain 'Hello, GCS tester'
+    }
+
+    It 'hands the first job''s file to the second through the run''s tmp bucket' {
+        $sub = $batches | Where-Object Id -ne $run.DriverBatchId
+        $listing = Invoke-RestMethod "$($env:AR_TEST_GCS_ENDPOINT)b/cpg-fewgenomes-test-tmp/o?prefix=batch/$($sub.Id)/"
+        $listing.items.name | Should -Contain "batch/$($sub.Id)/0/out"
+    }
+}
