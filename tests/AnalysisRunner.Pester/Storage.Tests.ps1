@@ -203,13 +203,23 @@ Describe 'The batch onboarding exercise on the gcs backend' -Skip:(-not $env:AR_
 backend = "gcs"
 endpoint = "$($env:AR_TEST_GCS_ENDPOINT)"
 unauthenticated = true
+[storage.dataset_credentials.fewgenomes]
+test = "/keys/fewgenomes-test.json"
+standard = "/keys/fewgenomes-standard.json"
 "@
+        $env:GOOGLE_APPLICATION_CREDENTIALS = '/keys/the-runners-own.json'   # must not reach a job
         Push-Location (Join-Path $world.Checkout 'examples/batch')
         $run = Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description 'Run Batch on GCS' -OutputDir 'onboarding/tester/gcs' hello.ps1 -NameToPrint 'GCS tester'
         $batches = @($run | Wait-Batch -Timeout 300)
         $jobs = @($batches | Get-BatchJob)
     }
-    AfterAll { Pop-Location; Remove-TestWorld $world }
+    AfterAll { Pop-Location; Remove-TestWorld $world; Remove-Item Env:GOOGLE_APPLICATION_CREDENTIALS -ErrorAction SilentlyContinue }
+
+    It 'gives the driver its scope''s key file and no other' {
+        $check = Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description 'key' -OutputDir 'k' -Wait `
+            -SkipRepoCheckout -- bash -c 'echo "key=$GOOGLE_APPLICATION_CREDENTIALS"'
+        ($check | Get-BatchJob | Get-BatchJobLog) | Should -Contain 'key=/keys/fewgenomes-test.json'
+    }
 
     It 'keeps the run config in the config bucket and gs:// buckets in it' {
         $run.ConfigPath | Should -BeLike 'gs://cpg-config/*.toml'

@@ -11,17 +11,25 @@ namespace AnalysisRunner.Core.Batch.Execution;
 /// through the batch's scoped store, so a job cannot reach outside its dataset and namespace.
 /// On the local backend the cache is the bucket and there is nothing to do.
 /// </summary>
-internal sealed class JobStaging(RunnerHome home, IObjectStore store)
+internal sealed class JobStaging(RunnerHome home, IObjectStore store, string? credentials)
 {
+    public const string CredentialsVariable = "GOOGLE_APPLICATION_CREDENTIALS";
+
+    /// <summary>The key file of the batch's dataset × access level, the only one its jobs receive (null: none configured).</summary>
+    public string? Credentials { get; } = credentials;
+
     /// <summary>Null on the local backend: staging is only needed where buckets are remote.</summary>
     public static Func<IReadOnlyDictionary<string, string>, JobStaging>? ForHome(RunnerHome home)
     {
         var deployment = Deployment.Open(home);
         if (!deployment.IsGcs) return null;
         return attributes =>
-            attributes.TryGetValue("dataset", out var dataset) && attributes.TryGetValue("access_level", out var level)
-                ? new JobStaging(home, deployment.ScopedStore(dataset, AccessLevelNames.Parse(level)))
-                : new JobStaging(home, deployment.Objects);
+        {
+            if (!attributes.TryGetValue("dataset", out var dataset) || !attributes.TryGetValue("access_level", out var levelName))
+                return new JobStaging(home, deployment.Objects, null);
+            var level = AccessLevelNames.Parse(levelName);
+            return new JobStaging(home, deployment.ScopedStore(dataset, level), deployment.Settings.Storage.CredentialsFor(dataset, level));
+        };
     }
 
     /// <summary>Fetches the bucket files a job reads that the cache does not hold yet.</summary>

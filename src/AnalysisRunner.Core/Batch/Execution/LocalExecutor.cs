@@ -358,6 +358,12 @@ public sealed class LocalExecutor : IDisposable
         environment["AR_JOB_ID"] = node.JobId.ToString(CultureInfo.InvariantCulture);
         environment["AR_ATTEMPT"] = node.Attempt.ToString(CultureInfo.InvariantCulture);
         if (batch.ConfigPath is not null) environment["CPG_CONFIG_PATH"] = batch.ConfigPath;
+        if (batch.Staging is not null)
+        {
+            // On a cloud backend a job holds its own scope's key and no other (never the runner's).
+            environment.Remove(JobStaging.CredentialsVariable);
+            if (batch.Staging.Credentials is { } key) environment[JobStaging.CredentialsVariable] = key;
+        }
 
         var logs = JobLogFiles.For(_home, batch.Id, node.JobId, node.Attempt);
         var exitStatus = JobLogFiles.ExitStatusPath(_home, batch.Id, node.JobId, node.Attempt);
