@@ -4,6 +4,9 @@ public static class BatchStoreExtensions
 {
     /// <summary>The batch, or the one error every caller gives for an id that is not there.</summary>
     public static BatchInfo RequireBatch(this IBatchStore store, long batchId) =>
-        store.GetBatch(batchId) ?? throw new AnalysisRunnerException("BatchNotFound", ErrorKind.ObjectNotFound, batchId,
+        store.GetBatch(batchId) ?? throw NotFound(batchId);
+
+    public static AnalysisRunnerException NotFound(long batchId) =>
+        new("BatchNotFound", ErrorKind.ObjectNotFound, batchId,
             $"There is no batch {batchId} in this runner home; Get-Batch lists the batches there.");
 }

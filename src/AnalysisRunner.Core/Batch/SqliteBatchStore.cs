@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
@@ -55,7 +54,6 @@ public sealed class SqliteBatchStore : IBatchStore
         """;
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private static readonly ConcurrentDictionary<string, bool> SchemaReady = new();
     private readonly RunnerDatabase _db;
 
     public SqliteBatchStore(RunnerDatabase db)
@@ -64,15 +62,7 @@ public sealed class SqliteBatchStore : IBatchStore
         EnsureSchema(db);
     }
 
-    internal static void EnsureSchema(RunnerDatabase db)
-    {
-        if (SchemaReady.ContainsKey(db.Home.DatabasePath)) return;
-        using var connection = db.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = Schema;
-        command.ExecuteNonQuery();
-        SchemaReady[db.Home.DatabasePath] = true;
-    }
+    internal static void EnsureSchema(RunnerDatabase db) => db.EnsureSchema("batches", Schema);
 
     public long Submit(BatchSpec spec) => _db.InTransaction((connection, transaction) => Submit(spec, connection, transaction));
 
@@ -270,7 +260,7 @@ public sealed class SqliteBatchStore : IBatchStore
             return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) > 0;
         });
         if (!found)
-            throw new AnalysisRunnerException("BatchNotFound", ErrorKind.ObjectNotFound, batchId, $"There is no batch {batchId}.");
+            throw BatchStoreExtensions.NotFound(batchId);
     }
 
     public JobLogPaths GetLogPaths(long batchId, int jobId, int attempt) => JobLogFiles.For(_db.Home, batchId, jobId, attempt);
@@ -303,7 +293,7 @@ public sealed class SqliteBatchStore : IBatchStore
             return found;
         });
         if (state is null)
-            throw new AnalysisRunnerException("BatchNotFound", ErrorKind.ObjectNotFound, batchId, $"There is no batch {batchId}.");
+            throw BatchStoreExtensions.NotFound(batchId);
         if (state == nameof(BatchState.Running))
             throw new AnalysisRunnerException("BatchNotFinished", ErrorKind.InvalidOperation, batchId,
                 $"Batch {batchId} has not finished; cancel it with Stop-Batch and wait for it before removing it.");
