@@ -50,7 +50,7 @@ function Measure-Config {
     }
     $config = [AnalysisRunner.Core.Config.RunConfigBuilder]::Build($input_, $templates, $snapshots)
     $toml = [AnalysisRunner.Core.Config.TomlFiles]::Serialize($config)
-    $reread = [AnalysisRunner.Core.Config.TomlFiles]::Parse($toml, $deployment.Configs.PathFor($arGuid))
+    $reread = [AnalysisRunner.Core.Config.TomlFiles]::ParseOwn($toml, $deployment.Configs.PathFor($arGuid))
     $staged = $deployment.Configs.Stage($arGuid, $reread)
     try { $staged.Commit() } finally { $staged.Dispose() }
     $clock.Stop()
@@ -65,5 +65,5 @@ Write-BenchLine "$Files files × $KeysPerFile keys → $keys keys in the run con
 $rows = @(New-ResultRow -Figure "6. Config: $Files user configs × $KeysPerFile keys merged, run config written ($keys keys)" `
     -Ours (Format-Ms $stat 1) -Peer 'none (no fair peer)' -Target '≤ 100 ms' -Met ($stat.Median -le 100))
 Save-FigureResult -Path $OutFile -Name 'config' -Rows $rows -Notes @(
-    "Config: one warm-up, then $Runs timed runs in-process of read files → RunConfigBuilder.Build → TomlFiles.Serialize → TomlFiles.Parse → ConfigStore.Stage + Commit (as RunSubmitter does). No peer: no other tool merges cpg-utils configs; none is fair."
+    "Config: one warm-up, then $Runs timed runs in-process of read files → RunConfigBuilder.Build → TomlFiles.Serialize → TomlFiles.ParseOwn → ConfigStore.Stage + Commit (as RunSubmitter does). No peer: no other tool merges cpg-utils configs; none is fair."
 )
