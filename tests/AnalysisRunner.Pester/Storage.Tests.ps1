@@ -18,12 +18,7 @@ Describe 'Storage cmdlets on the <Backend> backend' -ForEach @(
     BeforeAll {
         $world = New-TestWorld -FullMembers @('tester@example.org')
         if ($Backend -eq 'gcs') {
-            Set-Content (Join-Path $world.Home 'settings.toml') @"
-[storage]
-backend = "gcs"
-endpoint = "$($env:AR_TEST_GCS_ENDPOINT)"
-unauthenticated = true
-"@
+            Set-TestGcsBackend $world
         }
         Push-Location $world.Checkout          # identity: the checkout's git user.email
         $p = 'pester-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
@@ -161,12 +156,7 @@ Describe 'Storage on the local backend keeps run configs and bucket folders usab
 Describe 'A batch on the gcs backend hands files over through the buckets' -Skip:(-not $env:AR_TEST_GCS_ENDPOINT) {
     BeforeAll {
         $world = New-TestWorld
-        Set-Content (Join-Path $world.Home 'settings.toml') @"
-[storage]
-backend = "gcs"
-endpoint = "$($env:AR_TEST_GCS_ENDPOINT)"
-unauthenticated = true
-"@
+        Set-TestGcsBackend $world
         Push-Location $world.Checkout
         $p = 'pester-batch-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
         $scope = @{ Dataset = 'fewgenomes'; AccessLevel = 'test' }
@@ -198,11 +188,7 @@ unauthenticated = true
 Describe 'The batch onboarding exercise on the gcs backend' -Skip:(-not $env:AR_TEST_GCS_ENDPOINT) {
     BeforeAll {
         $world = New-TestWorld
-        Set-Content (Join-Path $world.Home 'settings.toml') @"
-[storage]
-backend = "gcs"
-endpoint = "$($env:AR_TEST_GCS_ENDPOINT)"
-unauthenticated = true
+        Set-TestGcsBackend $world -Extra @"
 [storage.dataset_credentials.fewgenomes]
 test = "/keys/fewgenomes-test.json"
 standard = "/keys/fewgenomes-standard.json"

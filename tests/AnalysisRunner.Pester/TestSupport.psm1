@@ -83,6 +83,18 @@ test = []
 "@
 }
 
+<# Points the world's runner home at the GCS emulator; extra TOML (e.g. key files) goes after [storage]. #>
+function Set-TestGcsBackend {
+    param($World, [string] $Extra = '')
+    Set-Content (Join-Path $World.Home 'settings.toml') @"
+[storage]
+backend = "gcs"
+endpoint = "$($env:AR_TEST_GCS_ENDPOINT)"
+unauthenticated = true
+$Extra
+"@
+}
+
 <# Commits a file in the checkout (on main, pushed unless -NoPush) and returns the new sha. #>
 function Add-TestCommit {
     param($World, [string] $Path, [string] $Content, [switch] $NoPush, [switch] $Executable)

@@ -70,15 +70,9 @@ public sealed class AddBatchJobCommand : AnalysisRunnerCmdlet
         job.AlwaysRun = AlwaysRun;
         job.MaxAttempts = MaxAttempts;
         if (Timeout is { } seconds) job.Timeout = TimeSpan.FromSeconds(seconds);
-        Copy(Attributes, job.Attributes);
-        Copy(Environment, job.Environment);
+        HashtableParameters.CopyInto(Attributes, job.Attributes);
+        HashtableParameters.CopyInto(Environment, job.Environment);
         foreach (var parent in DependsOn) job.DependOn(parent);
         WriteObject(job);
-    }
-
-    private static void Copy(Hashtable? from, IDictionary<string, string> to)
-    {
-        if (from is null) return;
-        foreach (DictionaryEntry entry in from) to[entry.Key.ToString()!] = entry.Value?.ToString() ?? "";
     }
 }

@@ -32,9 +32,7 @@ public sealed class NewBatchCommand : AnalysisRunnerCmdlet
         };
         foreach (var (key, value) in run?.Attributes ?? new Dictionary<string, string>())
             batch.Attributes[key] = value;
-        if (Attributes is not null)
-            foreach (DictionaryEntry entry in Attributes)
-                batch.Attributes[entry.Key.ToString()!] = entry.Value?.ToString() ?? "";
+        HashtableParameters.CopyInto(Attributes, batch.Attributes);
         WriteObject(batch);
     }
 }

@@ -151,16 +151,7 @@ public sealed class SubmitAnalysisCommand : AnalysisRunnerCmdlet
         Memory = Memory,
         Storage = Storage,
         Preemptible = Preemptible,
-        Environment = ToStringDictionary(Environment),
+        Environment = HashtableParameters.ToDictionary(Environment),
         ConfigFiles = Config.Select(ResolveUserPath).ToList(),
     };
-
-    private static Dictionary<string, string> ToStringDictionary(Hashtable? table)
-    {
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (table is null) return result;
-        foreach (DictionaryEntry entry in table)
-            result[entry.Key.ToString()!] = entry.Value?.ToString() ?? "";
-        return result;
-    }
 }
