@@ -38,7 +38,9 @@ function Invoke-Build {
     if (Test-Path $moduleDir) { Remove-Item -Recurse -Force $moduleDir }
     foreach ($project in 'src/AnalysisRunner.PowerShell', 'src/AnalysisRunner.Executor') {
         Invoke-Native dotnet @('publish', (Join-Path $root $project), '-c', $Configuration, '-r', 'linux-x64',
-            '--self-contained', 'false', '-o', $moduleDir, '-nologo', '-v', 'quiet', '-p:GenerateDocumentationFile=false')
+            '--self-contained', 'false', '-o', $moduleDir, '-nologo', '-v', 'quiet', '-p:GenerateDocumentationFile=false',
+            # Precompiled (ReadyToRun): less JIT at Import-Module, and an executor that starts compiled.
+            '-p:PublishReadyToRun=true')
     }
     Copy-Item (Join-Path $root 'module/*') $moduleDir -Recurse -Force
     Write-Host "Module built at $moduleDir"

@@ -8,14 +8,13 @@ using AnalysisRunner.Core.Runs;
 namespace AnalysisRunner.PowerShell;
 
 /// <summary>
-/// Waits in the client for batches the executor runs, showing Write-Progress. It reads the
-/// database a few times a second: the client is not on the executor's hot path.
+/// Waits in the client for batches the executor runs, showing Write-Progress. The executor signals
+/// each batch's end (BatchEndSignal), so an end is seen when it happens; between signals the
+/// database is read less and less often, only to move the progress bar.
 /// </summary>
 internal sealed class BatchWaiter(Cmdlet cmdlet, Deployment deployment)
 {
-    // Short batches are seen to finish at once; long ones are polled less and less, so the waiting
-    // client does not take CPU from the jobs it waits for.
-    private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan LongestPoll = TimeSpan.FromSeconds(1);
     private readonly Stopwatch elapsed = Stopwatch.StartNew();
 
@@ -39,6 +38,8 @@ internal sealed class BatchWaiter(Cmdlet cmdlet, Deployment deployment)
         var activity = batchIds.Count == 1 ? $"Waiting for batch {batchIds[0]}" : $"Waiting for batches {string.Join(", ", batchIds)}";
         var progress = new ProgressRecord(Math.Abs(activity.GetHashCode() % 10000) + 1, activity, "starting");
         var interval = FirstPoll;
+        using var batchEnded = new BatchEndSignal(deployment.Home);
+        batchEnded.Listen();
         try
         {
             while (true)
@@ -56,7 +57,7 @@ internal sealed class BatchWaiter(Cmdlet cmdlet, Deployment deployment)
                     throw new AnalysisRunnerException("WaitTimedOut", ErrorKind.OperationTimeout, batchIds.Count == 1 ? batchIds[0] : batchIds,
                         $"{activity} timed out after {limit.TotalSeconds:0.#} s with {done}/{total} jobs done; the batch goes on running (Stop-Batch cancels it).");
                 if (cmdlet.Stopping) throw new PipelineStoppedException();
-                Thread.Sleep(interval);
+                batchEnded.Wait(interval);
                 interval = TimeSpan.FromMilliseconds(Math.Min(interval.TotalMilliseconds * 1.3, LongestPoll.TotalMilliseconds));
             }
         }

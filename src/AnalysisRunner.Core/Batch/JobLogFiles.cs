@@ -1,16 +1,25 @@
+using System.Globalization;
 using AnalysisRunner.Core.Hosting;
 
 namespace AnalysisRunner.Core.Batch;
 
 /// <summary>
-/// Where one attempt of a job leaves its traces: &lt;home&gt;/logs/&lt;batch&gt;/&lt;job&gt;/&lt;attempt&gt;.out, .err,
-/// the script that ran (.sh) and the exit status bash wrote as it ended (.exit), which lets a
-/// restarted executor tell a job that finished from one that was cut off.
+/// Where the attempts of a batch's jobs leave their traces, all in one folder per batch
+/// (&lt;home&gt;/logs/&lt;batch&gt;/): &lt;job&gt;.&lt;attempt&gt;.out and .err, and one ledger, exits, to which
+/// every attempt's shell appends "&lt;job&gt; &lt;attempt&gt; &lt;status&gt;" as it ends. The ledger lets a
+/// restarted executor tell a job that finished from one that was cut off. One folder and one ledger
+/// per batch, not a folder and a status file per job: creating files is most of what the file system
+/// costs a job, and the shell's append is a single write, atomic beside the others.
 /// </summary>
 public static class JobLogFiles
 {
-    public static string Directory(RunnerHome home, long batchId, int jobId) =>
-        Path.Combine(home.LogsDirectory, batchId.ToString(), jobId.ToString());
+    public const string ExitLedgerName = "exits";
+
+    /// <summary>Scripts longer than this go into a file (&lt;job&gt;.&lt;attempt&gt;.sh): Linux refuses a single argument over 128 KiB.</summary>
+    public const int LongestInlineScript = 100_000;
+
+    public static string BatchDirectory(RunnerHome home, long batchId) =>
+        Path.Combine(home.LogsDirectory, batchId.ToString(CultureInfo.InvariantCulture));
 
     public static JobLogPaths For(RunnerHome home, long batchId, int jobId, int attempt)
     {
@@ -21,21 +30,36 @@ public static class JobLogFiles
     public static string ScriptPath(RunnerHome home, long batchId, int jobId, int attempt) =>
         Prefix(home, batchId, jobId, attempt) + ".sh";
 
-    public static string ExitStatusPath(RunnerHome home, long batchId, int jobId, int attempt) =>
-        Prefix(home, batchId, jobId, attempt) + ".exit";
+    public static string ExitLedgerPath(RunnerHome home, long batchId) =>
+        Path.Combine(BatchDirectory(home, batchId), ExitLedgerName);
+
+    /// <summary>The line an attempt's shell appends to the ledger: "&lt;job&gt; &lt;attempt&gt; $?".</summary>
+    public static string ExitRecordCommand(RunnerHome home, long batchId, int jobId, int attempt) =>
+        $"echo {jobId.ToString(CultureInfo.InvariantCulture)} {attempt.ToString(CultureInfo.InvariantCulture)} $? >>{ShellQuoting.Quote(ExitLedgerPath(home, batchId))}";
 
     /// <summary>The exit status an attempt recorded, or null when it never got to record one.</summary>
-    public static int? ReadExitStatus(RunnerHome home, long batchId, int jobId, int attempt)
+    public static int? ReadExitStatus(RunnerHome home, long batchId, int jobId, int attempt) =>
+        ReadExitStatuses(home, batchId).TryGetValue((jobId, attempt), out var code) ? code : null;
+
+    /// <summary>Every status the batch's attempts recorded, by (job, attempt); a torn last line is ignored.</summary>
+    public static Dictionary<(int JobId, int Attempt), int> ReadExitStatuses(RunnerHome home, long batchId)
     {
-        try
+        var statuses = new Dictionary<(int, int), int>();
+        string text;
+        try { text = File.ReadAllText(ExitLedgerPath(home, batchId)); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return statuses; }
+        foreach (var line in text.Split('\n'))
         {
-            var text = File.ReadAllText(ExitStatusPath(home, batchId, jobId, attempt)).Trim();
-            return int.TryParse(text, out var code) ? code : null;
+            var fields = line.Split(' ');
+            if (fields.Length == 3
+                && int.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out var job)
+                && int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var attempt)
+                && int.TryParse(fields[2], NumberStyles.None, CultureInfo.InvariantCulture, out var code))
+                statuses[(job, attempt)] = code;
         }
-        catch (IOException) { return null; }
-        catch (UnauthorizedAccessException) { return null; }
+        return statuses;
     }
 
     private static string Prefix(RunnerHome home, long batchId, int jobId, int attempt) =>
-        Path.Combine(Directory(home, batchId, jobId), attempt.ToString());
+        Path.Combine(BatchDirectory(home, batchId), $"{jobId.ToString(CultureInfo.InvariantCulture)}.{attempt.ToString(CultureInfo.InvariantCulture)}");
 }

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using AnalysisRunner.Core.Hosting;
 using Microsoft.Data.Sqlite;
 
@@ -53,7 +54,11 @@ public sealed class SqliteBatchStore : IBatchStore
         CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state) WHERE state = 'Running';
         """;
 
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    /// <summary>Web defaults, the generated serializers first, reflection for anything they were not made for.</summary>
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        TypeInfoResolver = JsonTypeInfoResolver.Combine(BatchJson.Default, new DefaultJsonTypeInfoResolver()),
+    };
     private readonly RunnerDatabase _db;
 
     public SqliteBatchStore(RunnerDatabase db)

@@ -2,7 +2,10 @@ using System.Net.Sockets;
 
 namespace AnalysisRunner.Core.Batch.Execution;
 
-/// <summary>The one-byte protocol on the executor's Unix socket: any byte wakes it, 'S' asks it to stop.</summary>
+/// <summary>
+/// The one-byte protocol on the executor's Unix socket: any byte wakes it, 'S' asks it to stop, and
+/// 'F' asks it to send 'E' on this connection whenever a batch ends (acknowledged with 'A').
+/// </summary>
 internal static class ExecutorSocket
 {
     /// <summary>sun_path holds 108 bytes with its terminating NUL; stay well inside it.</summary>
@@ -22,6 +25,9 @@ internal static class ExecutorSocket
 
     public const byte Wake = (byte)'W';
     public const byte Stop = (byte)'S';
+    public const byte Follow = (byte)'F';
+    public const byte Following = (byte)'A';
+    public const byte BatchEnded = (byte)'E';
 
     /// <summary>Sends one byte to a live executor; false when none is listening.</summary>
     public static bool TrySend(string socketPath, byte message)

@@ -26,15 +26,15 @@ internal sealed unsafe class JobSpawner
         new Thread(Reap) { IsBackground = true, Name = "job reaper" }.Start();
     }
 
-    /// <summary>Starts `bash script` in <paramref name="cwd"/>; <paramref name="exited"/> gets the exit code (128+signal when killed) on the reaper thread.</summary>
-    public int Spawn(string cwd, string script, string stdout, string stderr, IReadOnlyList<string> environment, Action<int> exited)
+    /// <summary>Starts `bash <paramref name="arguments"/>` in <paramref name="cwd"/>; <paramref name="exited"/> gets the exit code (128+signal when killed) on the reaper thread.</summary>
+    public int Spawn(string cwd, IReadOnlyList<string> arguments, string stdout, string stderr, IReadOnlyList<string> environment, Action<int> exited)
     {
         var strings = new List<nint>();
         nint Native(string s) { var p = Marshal.StringToCoTaskMemUTF8(s); strings.Add(p); return p; }
         var fileActions = NativeMemory.AllocZeroed(512);
         var attributes = NativeMemory.AllocZeroed(1024);
         var signals = NativeMemory.AllocZeroed(256);
-        var argv = (byte**)NativeMemory.AllocZeroed(3, (nuint)sizeof(nint));
+        var argv = (byte**)NativeMemory.AllocZeroed((nuint)arguments.Count + 2, (nuint)sizeof(nint));
         var envp = (byte**)NativeMemory.AllocZeroed((nuint)environment.Count + 1, (nuint)sizeof(nint));
         try
         {
@@ -51,7 +51,7 @@ internal sealed unsafe class JobSpawner
             Check(posix_spawnattr_setsigmask(attributes, signals), "setsigmask");
             Check(posix_spawnattr_setflags(attributes, (short)(PosixSpawnSetSid | PosixSpawnSetSigDef | PosixSpawnSetSigMask)), "setflags");
             argv[0] = (byte*)Native("bash");
-            argv[1] = (byte*)Native(script);
+            for (var i = 0; i < arguments.Count; i++) argv[i + 1] = (byte*)Native(arguments[i]);
             for (var i = 0; i < environment.Count; i++) envp[i] = (byte*)Native(environment[i]);
 
             fixed (byte* path = _bash)

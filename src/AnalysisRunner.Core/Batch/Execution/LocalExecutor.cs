@@ -28,10 +28,11 @@ public sealed class LocalExecutor : IDisposable
     private readonly Dictionary<long, BatchGraph> _batches = [];
     private readonly LinkedList<JobNode> _ready = new();
     private readonly HashSet<RunningJob> _running = [];
-    private readonly Dictionary<string, string> _sharedEnvironment;
+    private readonly List<KeyValuePair<string, string>> _sharedEnvironment;
     private readonly JobSpawner _spawner = new();
     private readonly Dictionary<(long BatchId, int JobId), int> _adoptable = [];
     private readonly List<Task> _cleanups = [];
+    private readonly HashSet<Socket> _followers = [];
     private readonly Func<IReadOnlyDictionary<string, string>, JobStaging>? _staging;
     private long _lastBatchId;
     private double _freeCpu;
@@ -61,7 +62,7 @@ public sealed class LocalExecutor : IDisposable
         LoadNewBatches(changes);
         Commit(changes);
         OpenSocket();
-        Log($"executor {Environment.ProcessId} listening; capacity {_options.Capacity.Cpu} cpu, {_options.Capacity.MemoryBytes} bytes; {_batches.Count} batch(es) to finish");
+        Log($"executor {System.Environment.ProcessId} listening; capacity {_options.Capacity.Cpu} cpu, {_options.Capacity.MemoryBytes} bytes; {_batches.Count} batch(es) to finish");
         Schedule(new TransitionSet());
 
         while (true)
@@ -107,7 +108,7 @@ public sealed class LocalExecutor : IDisposable
 
         CloseSocket();
         await Task.WhenAll(_cleanups);
-        Log($"executor {Environment.ProcessId} exiting");
+        Log($"executor {System.Environment.ProcessId} exiting");
         return 0;
     }
 
@@ -237,6 +238,7 @@ public sealed class LocalExecutor : IDisposable
             Log($"batch {batch.Id}: {batch.FinalState}");
             RemoveWorkFolder(batch.Id);
         }
+        if (changes.Completed.Count > 0) NotifyFollowers();
     }
 
     /// <summary>A finished batch's work folders are scratch (its resources live in the tmp bucket); removed off the loop.</summary>
@@ -338,6 +340,7 @@ public sealed class LocalExecutor : IDisposable
             batch.Paths = new ResourcePaths(_home, batch.Id, batchSpec.TmpRoot, batchSpec.Inputs);
             batch.ConfigPath = batchSpec.ConfigPath;
             batch.Staging = _staging?.Invoke(batchSpec.Attributes);
+            Directory.CreateDirectory(JobLogFiles.BatchDirectory(_home, batch.Id));
         }
         var spec = _ledger.LoadJobSpec(batch.Id, node.JobId);
         var groupsOf = GroupLookup(batch.Id, spec);
@@ -349,36 +352,49 @@ public sealed class LocalExecutor : IDisposable
             .Select(use => batch.Paths.Resolve(use, groupsOf))
             .ToList();
 
-        var environment = new Dictionary<string, string>(_sharedEnvironment, StringComparer.Ordinal);
-        foreach (var (name, value) in spec.Environment) environment[name] = value;
-        environment.Remove("OLDPWD");
-        // The runner's context comes last, so a job cannot claim another job's identity or config.
-        environment[RunnerHome.EnvironmentVariable] = _home.Root;
-        environment["AR_BATCH_ID"] = batch.Id.ToString(CultureInfo.InvariantCulture);
-        environment["AR_JOB_ID"] = node.JobId.ToString(CultureInfo.InvariantCulture);
-        environment["AR_ATTEMPT"] = node.Attempt.ToString(CultureInfo.InvariantCulture);
-        if (batch.ConfigPath is not null) environment["CPG_CONFIG_PATH"] = batch.ConfigPath;
-        if (batch.Staging is not null)
-        {
-            // On a cloud backend a job holds its own scope's key and no other (never the runner's).
-            environment.Remove(JobStaging.CredentialsVariable);
-            if (batch.Staging.Credentials is { } key) environment[JobStaging.CredentialsVariable] = key;
-        }
-
         var logs = JobLogFiles.For(_home, batch.Id, node.JobId, node.Attempt);
-        var exitStatus = JobLogFiles.ExitStatusPath(_home, batch.Id, node.JobId, node.Attempt);
+        // The trap appends the attempt's status to the batch's exit ledger, so an executor that died
+        // meanwhile can still tell this attempt finished (and how) instead of running it again.
         var script = $"""
             # AnalysisRunner batch {batch.Id} job {node.JobId} attempt {node.Attempt}
-            trap {ShellQuoting.Quote("echo $? >" + ShellQuoting.Quote(exitStatus))} EXIT
+            trap {ShellQuoting.Quote(JobLogFiles.ExitRecordCommand(_home, batch.Id, node.JobId, node.Attempt))} EXIT
             set -e
             {command}
 
             """;
-        return new LaunchPlan(batch.Id, node.JobId, node.Attempt, command, script,
-            JobLogFiles.ScriptPath(_home, batch.Id, node.JobId, node.Attempt), exitStatus,
+        var scriptPath = script.Length > JobLogFiles.LongestInlineScript ? JobLogFiles.ScriptPath(_home, batch.Id, node.JobId, node.Attempt) : null;
+        return new LaunchPlan(batch.Id, node.JobId, node.Attempt, command, script, scriptPath,
             Path.Combine(_home.WorkDirectory, batch.Id.ToString(CultureInfo.InvariantCulture), node.JobId.ToString(CultureInfo.InvariantCulture)),
-            batch.Paths.JobRoot(spec.Index), spec.Checkout, logs,
-            environment.Select(pair => pair.Key + "=" + pair.Value).ToList(), outputs, spec.Timeout, batch.Staging, reads);
+            batch.Paths.JobRoot(spec.Index), spec.Checkout, logs, Environment(batch, node, spec), outputs, spec.Timeout, batch.Staging, reads);
+    }
+
+    /// <summary>
+    /// The executor's environment, then the job's own -Environment, then the runner's context last, so
+    /// a job cannot claim another job's identity or config.
+    /// </summary>
+    private List<string> Environment(BatchGraph batch, JobNode node, JobSpec spec)
+    {
+        var runner = new List<KeyValuePair<string, string>>
+        {
+            new(RunnerHome.EnvironmentVariable, _home.Root),
+            new("AR_BATCH_ID", batch.Id.ToString(CultureInfo.InvariantCulture)),
+            new("AR_JOB_ID", node.JobId.ToString(CultureInfo.InvariantCulture)),
+            new("AR_ATTEMPT", node.Attempt.ToString(CultureInfo.InvariantCulture)),
+        };
+        if (batch.ConfigPath is not null) runner.Add(new("CPG_CONFIG_PATH", batch.ConfigPath));
+        // On a cloud backend a job holds its own scope's key and no other (never the runner's).
+        if (batch.Staging?.Credentials is { } key) runner.Add(new(JobStaging.CredentialsVariable, key));
+        var cloud = batch.Staging is not null;
+
+        bool Reserved(string name) =>
+            name == "OLDPWD" || (cloud && name == JobStaging.CredentialsVariable) || runner.Exists(pair => pair.Key == name);
+        var environment = new List<string>(_sharedEnvironment.Count + spec.Environment.Count + runner.Count);
+        foreach (var (name, line) in _sharedEnvironment)
+            if (!Reserved(name) && !spec.Environment.ContainsKey(name)) environment.Add(line);
+        foreach (var (name, value) in spec.Environment)
+            if (!Reserved(name)) environment.Add(name + "=" + value);
+        foreach (var (name, value) in runner) environment.Add(name + "=" + value);
+        return environment;
     }
 
     private Func<int, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>> GroupLookup(long batchId, JobSpec spec)
@@ -493,20 +509,21 @@ public sealed class LocalExecutor : IDisposable
             : new(row.BatchId, row.JobId, JobState.Failed, error, 0);
     }
 
-    private static Dictionary<string, string> SharedEnvironment(RunnerHome home)
+    /// <summary>Name → "name=value" lines of what every job inherits, made once rather than per job.</summary>
+    private static List<KeyValuePair<string, string>> SharedEnvironment(RunnerHome home)
     {
         // The executor's own environment (what Process.Start used to pass on), less any job identity it was started with.
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        foreach (System.Collections.DictionaryEntry entry in System.Environment.GetEnvironmentVariables())
             environment[(string)entry.Key] = (string?)entry.Value ?? "";
         foreach (var name in new[] { "AR_BATCH_ID", "AR_JOB_ID", "AR_ATTEMPT" }) environment.Remove(name);
-        var path = Environment.GetEnvironmentVariable("PATH");
+        var path = System.Environment.GetEnvironmentVariable("PATH");
         environment["PATH"] = string.IsNullOrEmpty(path) ? home.BinDirectory : home.BinDirectory + ":" + path;
         // The module folder is <parent>/AnalysisRunner/, beside this executor, so jobs can Import-Module AnalysisRunner.
         var modules = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory))!;
-        var modulePath = Environment.GetEnvironmentVariable("PSModulePath");
+        var modulePath = System.Environment.GetEnvironmentVariable("PSModulePath");
         environment["PSModulePath"] = string.IsNullOrEmpty(modulePath) ? modules : modules + ":" + modulePath;
-        return environment;
+        return environment.Select(pair => KeyValuePair.Create(pair.Key, pair.Key + "=" + pair.Value)).ToList();
     }
 
     private void OpenSocket()
@@ -522,6 +539,12 @@ public sealed class LocalExecutor : IDisposable
         if (_listener is null) return;
         _listener.Dispose();
         _listener = null;
+        // Followers see the connection close and go back to reading the database (or to the next executor).
+        lock (_followers)
+        {
+            foreach (var follower in _followers) follower.Dispose();
+            _followers.Clear();
+        }
         try { File.Delete(ExecutorSocket.PathFor(_home)); } catch (IOException) { }
     }
 
@@ -539,16 +562,44 @@ public sealed class LocalExecutor : IDisposable
     private async Task Read(Socket connection)
     {
         using var _ = connection;
+        // A client that only wakes us has 10 s to say so; one that follows batch ends stays as long as it likes.
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         var buffer = new byte[64];
+        var following = false;
         try
         {
             int count;
-            while ((count = await connection.ReceiveAsync(buffer, SocketFlags.None, timeout.Token)) > 0)
+            while ((count = await connection.ReceiveAsync(buffer, SocketFlags.None, following ? CancellationToken.None : timeout.Token)) > 0)
                 for (var i = 0; i < count; i++)
-                    _events.Writer.TryWrite(buffer[i] == ExecutorSocket.Stop ? new StopEvent() : new WakeEvent());
+                {
+                    if (buffer[i] == ExecutorSocket.Follow && !following)
+                    {
+                        following = true;
+                        connection.Blocking = false;
+                        lock (_followers) _followers.Add(connection);
+                        await connection.SendAsync(new[] { ExecutorSocket.Following }, SocketFlags.None);
+                    }
+                    else
+                        _events.Writer.TryWrite(buffer[i] == ExecutorSocket.Stop ? new StopEvent() : new WakeEvent());
+                }
         }
-        catch (Exception e) when (e is SocketException or OperationCanceledException) { }
+        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException) { }
+        finally
+        {
+            lock (_followers) _followers.Remove(connection);
+        }
+    }
+
+    /// <summary>Tells every client waiting on a batch that one has ended, so it reads the database now rather than at its next poll.</summary>
+    private void NotifyFollowers()
+    {
+        lock (_followers)
+            foreach (var follower in _followers)
+            {
+                // Never block the scheduler on a slow client: a full buffer already holds an unread 'E'.
+                try { follower.Send([ExecutorSocket.BatchEnded], SocketFlags.None, out _); }
+                catch (SocketException) { }
+            }
     }
 
     private void Log(string message) =>

@@ -7,8 +7,7 @@ internal sealed record LaunchPlan(
     int Attempt,
     string Command,
     string Script,
-    string ScriptPath,
-    string ExitStatusPath,
+    string? ScriptPath,
     string WorkDirectory,
     string ResourceDirectory,
     CheckoutSpec? Checkout,
@@ -87,7 +86,7 @@ internal sealed class RunningJob(JobNode node, LaunchPlan plan, TimeSpan killGra
                     return;
                 }
                 var logs = Plan.Logs;
-                _pid = spawner.Spawn(cwd, Plan.ScriptPath, logs.Stdout, logs.Stderr, Plan.Environment, Exited);
+                _pid = spawner.Spawn(cwd, ShellArguments(), logs.Stdout, logs.Stderr, Plan.Environment, Exited);
             }
             if (Plan.Timeout is { } timeout)
                 _ = Task.Delay(timeout).ContinueWith(_ => { if (!Completion.IsCompleted) Stop(Timeout); }, TaskScheduler.Default);
@@ -125,15 +124,16 @@ internal sealed class RunningJob(JobNode node, LaunchPlan plan, TimeSpan killGra
         _outcome.TrySetResult(new AttemptOutcome(code, stopReason, null));
     }
 
-    /// <summary>Fresh work folder, the job's resource folder, the log folder and the script; returns the cwd.</summary>
+    /// <summary>The script goes to bash as an argument (no file to create per job) unless it is too long for one.</summary>
+    private string[] ShellArguments() => Plan.ScriptPath is { } path ? [path] : ["-c", Plan.Script];
+
+    /// <summary>Fresh work folder and the job's resource folder (the batch's log folder exists); returns the cwd.</summary>
     private string Prepare()
     {
         if (Plan.Attempt > 1 && Directory.Exists(Plan.WorkDirectory)) Directory.Delete(Plan.WorkDirectory, recursive: true);
         Directory.CreateDirectory(Plan.WorkDirectory);
         Directory.CreateDirectory(Plan.ResourceDirectory);
-        Directory.CreateDirectory(Path.GetDirectoryName(Plan.ScriptPath)!);
-        File.Delete(Plan.ExitStatusPath);
-        File.WriteAllText(Plan.ScriptPath, Plan.Script);
+        if (Plan.ScriptPath is { } scriptPath) File.WriteAllText(scriptPath, Plan.Script);
         Plan.Staging?.Download(Plan.Reads ?? []);
         return Plan.Checkout is { } checkout ? DriverCheckout.Checkout(checkout, Plan.WorkDirectory) : Plan.WorkDirectory;
     }

@@ -99,12 +99,26 @@ public sealed class SqliteBatchStoreTests : IDisposable
     }
 
     [Fact]
-    public void Log_paths_are_per_attempt_under_the_home()
+    public void Log_paths_are_per_attempt_in_one_folder_per_batch()
     {
         var paths = _store.GetLogPaths(7, 3, 2);
 
-        Assert.Equal(Path.Combine(_root, "logs", "7", "3", "2.out"), paths.Stdout);
-        Assert.Equal(Path.Combine(_root, "logs", "7", "3", "2.err"), paths.Stderr);
+        Assert.Equal(Path.Combine(_root, "logs", "7", "3.2.out"), paths.Stdout);
+        Assert.Equal(Path.Combine(_root, "logs", "7", "3.2.err"), paths.Stderr);
+    }
+
+    [Fact]
+    public void The_exit_ledger_gives_each_attempt_its_last_status_and_ignores_a_torn_line()
+    {
+        var ledger = JobLogFiles.ExitLedgerPath(new RunnerHome(_root), 7);
+        Directory.CreateDirectory(Path.GetDirectoryName(ledger)!);
+        File.WriteAllText(ledger, "3 1 1\n12 1 0\n3 2 0\n4 1 ");
+
+        Assert.Equal(1, JobLogFiles.ReadExitStatus(new RunnerHome(_root), 7, 3, 1));
+        Assert.Equal(0, JobLogFiles.ReadExitStatus(new RunnerHome(_root), 7, 3, 2));
+        Assert.Equal(0, JobLogFiles.ReadExitStatus(new RunnerHome(_root), 7, 12, 1));
+        Assert.Null(JobLogFiles.ReadExitStatus(new RunnerHome(_root), 7, 4, 1));
+        Assert.Null(JobLogFiles.ReadExitStatus(new RunnerHome(_root), 7, 5, 1));
     }
 
     [Fact]
