@@ -20,6 +20,9 @@ public sealed class BatchSubmitter(Deployment deployment)
 
     public long Submit(BatchBuilder batch, BatchSpec spec)
     {
+        // An executor starting (a runtime start, a fifth of a second) while the rows are written
+        // is ready when they are; the wake after the commit is what makes it read them.
+        deployment.Executor.Wake();
         var id = deployment.Batches.Submit(spec);
         batch.SubmittedBatchId = id;
         deployment.Executor.Wake();

@@ -17,9 +17,23 @@ public sealed class ExecutorClient(RunnerHome home) : IExecutorClient
     /// <summary>Variables that name a job; an executor started from inside a job must not look like part of it.</summary>
     private static readonly string[] JobVariables = ["AR_BATCH_ID", "AR_JOB_ID", "AR_ATTEMPT"];
 
+    /// <summary>How long an executor that holds the lock but is not listening may take to start listening or to go.</summary>
+    private static readonly TimeSpan StartingOrStopping = TimeSpan.FromSeconds(5);
+
     public void Wake()
     {
-        if (ExecutorSocket.TrySend(ExecutorSocket.PathFor(home), ExecutorSocket.Wake)) return;
+        var socket = ExecutorSocket.PathFor(home);
+        if (ExecutorSocket.TrySend(socket, ExecutorSocket.Wake)) return;
+        // One that holds the lock but does not answer is starting (it reads the database after it
+        // listens... or before: the wake covers both) or on its way out (it looks once more after it
+        // stops listening). Either way it answers or goes in a moment; starting a second one would
+        // only cost a runtime start for it to find the lock taken.
+        var deadline = DateTime.UtcNow + StartingOrStopping;
+        while (IsRunning(home) && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(10);
+            if (ExecutorSocket.TrySend(socket, ExecutorSocket.Wake)) return;
+        }
         Start();
     }
 

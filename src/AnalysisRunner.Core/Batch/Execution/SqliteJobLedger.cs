@@ -26,6 +26,7 @@ internal sealed class SqliteJobLedger : IDisposable
     private readonly SqliteConnection _connection;
     private readonly SqliteCommand _updateJob;
     private readonly SqliteCommand _completeBatch;
+    private readonly SqliteCommand _loadJobSpec;
 
     public SqliteJobLedger(RunnerDatabase db)
     {
@@ -51,6 +52,10 @@ internal sealed class SqliteJobLedger : IDisposable
         _completeBatch.CommandText = "UPDATE batches SET state = @state, completed = @now WHERE id = @batch";
         foreach (var name in new[] { "@state", "@now", "@batch" })
             _completeBatch.Parameters.Add(new SqliteParameter(name, DBNull.Value));
+        _loadJobSpec = _connection.CreateCommand();
+        _loadJobSpec.CommandText = "SELECT spec FROM jobs WHERE batch_id = @batch AND job_id = @job";
+        _loadJobSpec.Parameters.Add(new SqliteParameter("@batch", 0L));
+        _loadJobSpec.Parameters.Add(new SqliteParameter("@job", 0));
     }
 
     public void Write(IReadOnlyList<JobTransition> jobs, IReadOnlyList<(long BatchId, BatchState State)> batches)
@@ -144,13 +149,12 @@ internal sealed class SqliteJobLedger : IDisposable
         return JsonSerializer.Deserialize<BatchSpec>((string)command.ExecuteScalar()!, SqliteBatchStore.Json)!;
     }
 
+    /// <summary>Read once per job start, on the path from one job's end to the next one's start: one statement, prepared once.</summary>
     public JobSpec LoadJobSpec(long batchId, int jobId)
     {
-        using var command = _connection.CreateCommand();
-        command.CommandText = "SELECT spec FROM jobs WHERE batch_id = @batch AND job_id = @job";
-        command.Parameters.AddWithValue("@batch", batchId);
-        command.Parameters.AddWithValue("@job", jobId);
-        var json = command.ExecuteScalar() as string
+        _loadJobSpec.Parameters["@batch"].Value = batchId;
+        _loadJobSpec.Parameters["@job"].Value = jobId;
+        var json = _loadJobSpec.ExecuteScalar() as string
             ?? throw new InvalidOperationException($"Batch {batchId} has no job {jobId}.");
         return JsonSerializer.Deserialize<JobSpec>(json, SqliteBatchStore.Json)!;
     }
@@ -159,6 +163,7 @@ internal sealed class SqliteJobLedger : IDisposable
     {
         _updateJob.Dispose();
         _completeBatch.Dispose();
+        _loadJobSpec.Dispose();
         _connection.Dispose();
     }
 }
