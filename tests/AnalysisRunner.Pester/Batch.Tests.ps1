@@ -67,6 +67,24 @@ Describe 'Batches built in the session' {
         $reader.Started | Should -BeGreaterOrEqual $writer.Ended
     }
 
+    It 'runs a job under the shell -Shell names, and refuses a shell with arguments' {
+        $b = New-Batch -Name shells
+        $posix = $b | Add-BatchJob -Name 'posix' -Shell sh
+        $posix | Add-BatchJobCommand 'echo "shell: $0"'
+        $default = $b | Add-BatchJob -Name 'default'
+        $default | Add-BatchJobCommand 'echo "shell: $0"'
+        $batch = $b | Submit-Batch -Wait -Timeout 120 6>$null
+        $batch.State | Should -Be 'Succeeded'
+        Get-BatchJob -BatchId $batch.Id -Name posix | Get-BatchJobLog | Should -Be 'shell: sh'
+        Get-BatchJob -BatchId $batch.Id -Name default | Get-BatchJobLog | Should -Be 'shell: bash'
+
+        $err = $null
+        New-Batch -Name bad | Add-BatchJob -Name 'x' -Shell 'bash -e' -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidShell,*'
+        $err[0].TargetObject | Should -Be 'bash -e'
+        "$($err[0].CategoryInfo.Category)" | Should -Be 'InvalidArgument'
+    }
+
     It 'fans out and back in' {
         $b = New-Batch -Name fan
         $root = $b | Add-BatchJob -Name root

@@ -36,6 +36,12 @@ public sealed record JobSpec
     public required string Name { get; init; }
     public IReadOnlyList<string> Commands { get; init; } = [];
     public string? Image { get; init; }
+
+    /// <summary>
+    /// The shell that runs the commands (Hail Batch's shell=): a POSIX shell named on PATH or by its
+    /// absolute path, given the script with -c. Null is bash.
+    /// </summary>
+    public string? Shell { get; init; }
     public double Cpu { get; init; } = 1;
     public long MemoryBytes { get; init; } = 1L << 30;
     public long? StorageBytes { get; init; }

@@ -43,7 +43,8 @@ public sealed record BatchInfo
     public DateTimeOffset? Completed { get; init; }
     public string? ConfigPath { get; init; }
 
-    public bool IsComplete => SucceededJobs + FailedJobs + CancelledJobs == TotalJobs;
+    /// <summary>The batch row's state, which the executor writes with its last job's end; not the job counts, which can be ahead of it after a recovery.</summary>
+    public bool IsComplete => State != BatchState.Running;
 }
 
 /// <summary>A job as the store sees it now; Command is the script with placeholders resolved.</summary>

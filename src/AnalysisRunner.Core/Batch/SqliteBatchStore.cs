@@ -143,7 +143,11 @@ public sealed class SqliteBatchStore : IBatchStore
     public IReadOnlyList<BatchInfo> FindBatches(BatchQuery query)
     {
         using var connection = _db.Open();
+        // One snapshot for the batch rows and their job counts: read apart, a batch could show every
+        // job finished and still be Running, because the executor committed in between.
+        using var snapshot = connection.BeginTransaction(deferred: true);
         using var command = connection.CreateCommand();
+        command.Transaction = snapshot;
         var where = new List<string>();
         if (query.ArGuid is not null)
         {
@@ -184,12 +188,13 @@ public sealed class SqliteBatchStore : IBatchStore
                     ConfigPath = reader.IsDBNull(9) ? null : reader.GetString(9),
                 });
         }
-        return batches.Select(batch => WithCounters(connection, batch)).ToList();
+        return batches.Select(batch => WithCounters(snapshot, batch)).ToList();
     }
 
-    private static BatchInfo WithCounters(SqliteConnection connection, BatchInfo batch)
+    private static BatchInfo WithCounters(SqliteTransaction snapshot, BatchInfo batch)
     {
-        using var command = connection.CreateCommand();
+        using var command = snapshot.Connection!.CreateCommand();
+        command.Transaction = snapshot;
         command.CommandText = "SELECT state, count(*) FROM jobs WHERE batch_id = @id GROUP BY state";
         command.Parameters.AddWithValue("@id", batch.Id);
         using var reader = command.ExecuteReader();

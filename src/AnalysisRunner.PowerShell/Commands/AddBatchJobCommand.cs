@@ -21,6 +21,11 @@ public sealed class AddBatchJobCommand : AnalysisRunnerCmdlet
     [ValidateNotNullOrEmpty]
     public string? Image { get; set; }
 
+    /// <summary>The shell that runs the job's commands (sh, zsh, /bin/dash…); bash when not given.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Shell { get; set; }
+
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? Cpu { get; set; }
@@ -63,6 +68,7 @@ public sealed class AddBatchJobCommand : AnalysisRunnerCmdlet
     {
         var job = Batch!.AddJob(Name);
         if (Image is not null) job.Image = Image;
+        if (Shell is not null) job.Shell = Shell;
         if (Cpu is not null) job.Cpu = ResourceQuantity.ParseCpu(Cpu);
         if (Memory is not null) job.MemoryBytes = ResourceQuantity.ParseMemory(Memory, job.Cpu);
         if (Storage is not null) job.StorageBytes = ResourceQuantity.ParseStorage(Storage);

@@ -30,6 +30,31 @@ public sealed class ExecutorTests : IDisposable
     }
 
     [Fact]
+    public void A_job_runs_under_the_shell_it_names_and_an_unknown_shell_fails_it_at_start()
+    {
+        // [[ ]] is bash's: under sh it is a command that does not exist, and set -e ends the job there.
+        var id = _home.SubmitAndWake(
+            TestHome.Job(0, "echo $0", "[[ 1 == 1 ]] && echo bash-only"),
+            TestHome.Job(1, "echo $0", "[[ 1 == 1 ]] && echo bash-only") with { Shell = "sh" },
+            TestHome.Job(2, "echo $0") with { Shell = "/bin/sh" },
+            TestHome.Job(3, "echo never") with { Shell = "no-such-shell-here" });
+
+        var batch = _home.WaitForBatch(id);
+        var jobs = _home.Store.GetJobs(id);
+
+        Assert.Equal("bash\nbash-only\n", _home.Stdout(id, 1));
+        Assert.Equal(JobState.Succeeded, jobs[0].State);
+        Assert.StartsWith("sh\n", _home.Stdout(id, 2));
+        Assert.Equal(JobState.Failed, jobs[1].State);
+        Assert.Equal("sh\n", _home.Stdout(id, 3));
+        Assert.Equal(JobState.Succeeded, jobs[2].State);
+        Assert.Equal(JobState.Failed, jobs[3].State);
+        Assert.Contains("no-such-shell-here", jobs[3].Reason);
+        Assert.StartsWith("StartFailed", jobs[3].Reason);
+        Assert.Equal(BatchState.Failed, batch.State);
+    }
+
+    [Fact]
     public void Fan_out_then_fan_in_sees_every_branch()
     {
         var jobs = new List<JobSpec> { TestHome.Job(0, $"echo 10 > {ResourcePlaceholder.ForJob(0, "n")}") };

@@ -4,7 +4,7 @@ namespace AnalysisRunner.Core.Batch.Building;
 /// One job of a batch being built (Add-BatchJob). Its resources are placeholders for files it
 /// writes; another job that uses them in a command runs after it. Frozen once the batch is submitted.
 /// </summary>
-public sealed class JobBuilder
+public sealed partial class JobBuilder
 {
     public const string DefaultResourceName = "out";
 
@@ -16,6 +16,7 @@ public sealed class JobBuilder
     private readonly GuardedDictionary _attributes;
     private string _name;
     private string? _image;
+    private string? _shell;
     private double _cpu = 1;
     private long _memoryBytes = 1L << 30;
     private long? _storageBytes;
@@ -52,6 +53,23 @@ public sealed class JobBuilder
         get => _image;
         set { Batch.EnsureNotSubmitted(); _image = string.IsNullOrWhiteSpace(value) ? null : value; }
     }
+
+    /// <summary>A shell named on PATH (sh, bash, zsh) or by absolute path; null for bash. It is looked up where the job runs.</summary>
+    public string? Shell
+    {
+        get => _shell;
+        set
+        {
+            Batch.EnsureNotSubmitted();
+            if (value is not null && !ShellName().IsMatch(value))
+                throw new AnalysisRunnerException("InvalidShell", ErrorKind.InvalidArgument, value,
+                    $"Job '{_name}' (job {JobId}): shell '{value}' is not a program name (like sh or bash) or an absolute path, without spaces or arguments.");
+            _shell = value;
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(/[^\s\x00]+|[A-Za-z0-9_.+-]+)$")]
+    private static partial System.Text.RegularExpressions.Regex ShellName();
 
     public double Cpu
     {
@@ -203,6 +221,7 @@ public sealed class JobBuilder
         Name = _name,
         Commands = _commands.ToArray(),
         Image = _image,
+        Shell = _shell,
         Cpu = _cpu,
         MemoryBytes = _memoryBytes,
         StorageBytes = _storageBytes,

@@ -16,18 +16,31 @@ internal sealed unsafe class JobSpawner
     private const int PAll = 0, PPid = 1, WExited = 4, WNoWait = 0x01000000;
     private const int ClaExited = 1, EIntr = 4, EChild = 10;
 
+    public const string DefaultShell = "bash";
+
     private readonly object _gate = new();
     private readonly Dictionary<int, Action<int>> _exits = [];
-    private readonly byte[] _bash;
+    private readonly Dictionary<string, string?> _shells = [];
 
     public JobSpawner()
     {
-        _bash = Utf8(FindOnPath("bash") ?? "/bin/bash");
         new Thread(Reap) { IsBackground = true, Name = "job reaper" }.Start();
     }
 
-    /// <summary>Starts `bash <paramref name="arguments"/>` in <paramref name="cwd"/>; <paramref name="exited"/> gets the exit code (128+signal when killed) on the reaper thread.</summary>
-    public int Spawn(string cwd, IReadOnlyList<string> arguments, string stdout, string stderr, IReadOnlyList<string> environment, Action<int> exited)
+    /// <summary>The path of a job's shell (bash when it names none), found once per name; null when there is no such program.</summary>
+    public string? FindShell(string? shell)
+    {
+        shell ??= DefaultShell;
+        lock (_shells)
+        {
+            if (!_shells.TryGetValue(shell, out var path))
+                _shells[shell] = path = shell.StartsWith('/') ? (File.Exists(shell) ? shell : null) : FindOnPath(shell);
+            return path;
+        }
+    }
+
+    /// <summary>Starts `<paramref name="shell"/> <paramref name="arguments"/>` in <paramref name="cwd"/>; <paramref name="exited"/> gets the exit code (128+signal when killed) on the reaper thread.</summary>
+    public int Spawn(string shell, string cwd, IReadOnlyList<string> arguments, string stdout, string stderr, IReadOnlyList<string> environment, Action<int> exited)
     {
         var strings = new List<nint>();
         nint Native(string s) { var p = Marshal.StringToCoTaskMemUTF8(s); strings.Add(p); return p; }
@@ -50,11 +63,11 @@ internal sealed unsafe class JobSpawner
             sigemptyset(signals);
             Check(posix_spawnattr_setsigmask(attributes, signals), "setsigmask");
             Check(posix_spawnattr_setflags(attributes, (short)(PosixSpawnSetSid | PosixSpawnSetSigDef | PosixSpawnSetSigMask)), "setflags");
-            argv[0] = (byte*)Native("bash");
+            argv[0] = (byte*)Native(Path.GetFileName(shell));
             for (var i = 0; i < arguments.Count; i++) argv[i + 1] = (byte*)Native(arguments[i]);
             for (var i = 0; i < environment.Count; i++) envp[i] = (byte*)Native(environment[i]);
 
-            fixed (byte* path = _bash)
+            fixed (byte* path = Utf8(shell))
             {
                 lock (_gate)
                 {

@@ -363,7 +363,10 @@ public sealed class LocalExecutor : IDisposable
 
             """;
         var scriptPath = script.Length > JobLogFiles.LongestInlineScript ? JobLogFiles.ScriptPath(_home, batch.Id, node.JobId, node.Attempt) : null;
-        return new LaunchPlan(batch.Id, node.JobId, node.Attempt, command, script, scriptPath,
+        var shell = _spawner.FindShell(spec.Shell)
+            ?? throw new AnalysisRunnerException("ShellNotFound", ErrorKind.ObjectNotFound, spec.Shell ?? JobSpawner.DefaultShell,
+                $"Shell '{spec.Shell ?? JobSpawner.DefaultShell}' was not found{(spec.Shell?.StartsWith('/') == true ? "" : " on the executor's PATH")}.");
+        return new LaunchPlan(batch.Id, node.JobId, node.Attempt, command, shell, script, scriptPath,
             Path.Combine(_home.WorkDirectory, batch.Id.ToString(CultureInfo.InvariantCulture), node.JobId.ToString(CultureInfo.InvariantCulture)),
             batch.Paths.JobRoot(spec.Index), spec.Checkout, logs, Environment(batch, node, spec), outputs, spec.Timeout, batch.Staging, reads);
     }

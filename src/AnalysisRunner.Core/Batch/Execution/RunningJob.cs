@@ -6,6 +6,7 @@ internal sealed record LaunchPlan(
     int JobId,
     int Attempt,
     string Command,
+    string Shell,
     string Script,
     string? ScriptPath,
     string WorkDirectory,
@@ -88,7 +89,7 @@ internal sealed class RunningJob(JobNode node, LaunchPlan plan, TimeSpan killGra
                     return;
                 }
                 var logs = Plan.Logs;
-                _pid = spawner.Spawn(cwd, ShellArguments(), logs.Stdout, logs.Stderr, Plan.Environment, Exited);
+                _pid = spawner.Spawn(Plan.Shell, cwd, ShellArguments(), logs.Stdout, logs.Stderr, Plan.Environment, Exited);
             }
             if (Plan.Timeout is { } timeout)
                 _ = Task.Delay(timeout).ContinueWith(_ => { if (!Completion.IsCompleted) Stop(Timeout); }, TaskScheduler.Default);
@@ -126,7 +127,7 @@ internal sealed class RunningJob(JobNode node, LaunchPlan plan, TimeSpan killGra
         _outcome.TrySetResult(new AttemptOutcome(code, stopReason, null));
     }
 
-    /// <summary>The script goes to bash as an argument (no file to create per job) unless it is too long for one.</summary>
+    /// <summary>The script goes to the shell as an argument (no file to create per job) unless it is too long for one.</summary>
     private string[] ShellArguments() => Plan.ScriptPath is { } path ? [path] : ["-c", Plan.Script];
 
     /// <summary>Fresh work folder and the job's resource folder (the batch's log folder exists); returns the cwd.</summary>

@@ -244,6 +244,29 @@ public class BatchBuilderTests
         Assert.Null(job.StorageBytes);
     }
 
+    [Theory]
+    [InlineData("bash -e")]
+    [InlineData("relative/sh")]
+    [InlineData("")]
+    public void A_shell_must_be_a_program_name_or_an_absolute_path(string shell)
+    {
+        var job = NewBatch().AddJob("index");
+        var error = Assert.Throws<AnalysisRunnerException>(() => job.Shell = shell);
+        Assert.Equal("InvalidShell", error.ErrorId);
+        Assert.Equal(shell, error.Target);
+        Assert.Contains("'index' (job 1)", error.Message);
+    }
+
+    [Fact]
+    public void A_shell_given_by_name_or_path_is_kept_in_the_spec()
+    {
+        var batch = NewBatch();
+        batch.AddJob("a").Shell = "sh";
+        batch.AddJob("b").Shell = "/usr/bin/zsh";
+        batch.AddJob("c");
+        Assert.Equal(["sh", "/usr/bin/zsh", null], batch.Build().Jobs.Select(job => job.Shell));
+    }
+
     [Fact]
     public void Every_change_after_submission_is_refused()
     {
