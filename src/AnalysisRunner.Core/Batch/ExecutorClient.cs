@@ -20,21 +20,27 @@ public sealed class ExecutorClient(RunnerHome home) : IExecutorClient
     /// <summary>How long an executor that holds the lock but is not listening may take to start listening or to go.</summary>
     private static readonly TimeSpan StartingOrStopping = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long an executor this client started may take to reach its lock (a runtime start).</summary>
+    private static readonly TimeSpan ReachingTheLock = TimeSpan.FromSeconds(1.5);
+
+    private DateTime? _started;
+
     public void Wake()
     {
         var socket = ExecutorSocket.PathFor(home);
         if (ExecutorSocket.TrySend(socket, ExecutorSocket.Wake)) return;
-        // One that holds the lock but does not answer is starting (it reads the database after it
-        // listens... or before: the wake covers both) or on its way out (it looks once more after it
-        // stops listening). Either way it answers or goes in a moment; starting a second one would
-        // only cost a runtime start for it to find the lock taken.
+        // One that holds the lock but does not answer is starting or on its way out (it looks at the
+        // database once more after it stops listening); one this client started a moment ago may
+        // not hold the lock yet. Either way it answers or goes in a moment: starting another would
+        // cost a runtime start only for it to find the lock taken.
         var deadline = DateTime.UtcNow + StartingOrStopping;
-        while (IsRunning(home) && DateTime.UtcNow < deadline)
+        while ((IsRunning(home) || DateTime.UtcNow - _started < ReachingTheLock) && DateTime.UtcNow < deadline)
         {
             Thread.Sleep(10);
             if (ExecutorSocket.TrySend(socket, ExecutorSocket.Wake)) return;
         }
         Start();
+        _started = DateTime.UtcNow;
     }
 
     /// <summary>Asks a running executor to stop its jobs (they are retried later as Interrupted) and exit; waits up to <paramref name="timeout"/> for it to go.</summary>

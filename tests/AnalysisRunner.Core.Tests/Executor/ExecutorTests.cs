@@ -272,6 +272,23 @@ public sealed class ExecutorTests : IDisposable
     }
 
     [Fact]
+    public void Waking_before_and_after_the_insert_starts_one_executor_not_two()
+    {
+        // What a submit does: wake (start) the executor, write the batch, wake it again; here the
+        // second wake comes at once, before the runtime it started can have reached its lock.
+        var client = new ExecutorClient(_home.Home);
+        client.Wake();
+        client.Wake();
+        var id = _home.Store.Submit(_home.Batch(TestHome.Job(0, "echo once")));
+        client.Wake();
+
+        Assert.Equal(BatchState.Succeeded, _home.WaitForBatch(id).State);
+        var log = File.ReadAllText(_home.Home.ExecutorLogPath);
+        Assert.DoesNotContain("another executor is running", log);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(log, " listening;"));
+    }
+
+    [Fact]
     public void An_idle_executor_exits_on_its_own_and_the_next_wake_starts_another()
     {
         var first = _home.SubmitAndWake(TestHome.Job(0, "true"));
