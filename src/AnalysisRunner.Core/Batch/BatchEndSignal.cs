@@ -13,7 +13,12 @@ namespace AnalysisRunner.Core.Batch;
 public sealed class BatchEndSignal(RunnerHome home) : IDisposable
 {
     private static readonly TimeSpan AcknowledgeTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>After an executor did not acknowledge (one from before this protocol), how long to just sleep before asking again.</summary>
+    private static readonly TimeSpan RetryAfterNoAcknowledge = TimeSpan.FromSeconds(30);
+
     private Socket? _socket;
+    private DateTime _noFollowUntil = DateTime.MinValue;
 
     /// <summary>Connects now, so that a batch ending between this call and the first Wait is not missed.</summary>
     public void Listen() => _socket ??= TryFollow();
@@ -41,7 +46,7 @@ public sealed class BatchEndSignal(RunnerHome home) : IDisposable
     private Socket? TryFollow()
     {
         var path = ExecutorSocket.PathFor(home);
-        if (!File.Exists(path)) return null;
+        if (!File.Exists(path) || DateTime.UtcNow < _noFollowUntil) return null;
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
@@ -50,6 +55,7 @@ public sealed class BatchEndSignal(RunnerHome home) : IDisposable
             var reply = new byte[1];
             if (socket.Poll(AcknowledgeTimeout, SelectMode.SelectRead) && socket.Receive(reply) == 1 && reply[0] == ExecutorSocket.Following)
                 return socket;
+            _noFollowUntil = DateTime.UtcNow + RetryAfterNoAcknowledge;
         }
         catch (SocketException) { }
         socket.Dispose();

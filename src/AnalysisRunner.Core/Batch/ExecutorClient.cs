@@ -20,10 +20,7 @@ public sealed class ExecutorClient(RunnerHome home) : IExecutorClient
     /// <summary>How long an executor that holds the lock but is not listening may take to start listening or to go.</summary>
     private static readonly TimeSpan StartingOrStopping = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long an executor this client started may take to reach its lock (a runtime start).</summary>
-    private static readonly TimeSpan ReachingTheLock = TimeSpan.FromSeconds(1.5);
-
-    private DateTime? _started;
+    private (int? ProcessId, DateTime At)? _started;
 
     public void Wake()
     {
@@ -34,14 +31,17 @@ public sealed class ExecutorClient(RunnerHome home) : IExecutorClient
         // not hold the lock yet. Either way it answers or goes in a moment: starting another would
         // cost a runtime start only for it to find the lock taken.
         var deadline = DateTime.UtcNow + StartingOrStopping;
-        while ((IsRunning(home) || DateTime.UtcNow - _started < ReachingTheLock) && DateTime.UtcNow < deadline)
+        while ((IsRunning(home) || StartedOneStillStarting()) && DateTime.UtcNow < deadline)
         {
             Thread.Sleep(10);
             if (ExecutorSocket.TrySend(socket, ExecutorSocket.Wake)) return;
         }
-        Start();
-        _started = DateTime.UtcNow;
+        _started = (Start(), DateTime.UtcNow);
     }
+
+    /// <summary>The executor this client started a moment ago is alive (it may not hold the lock yet).</summary>
+    private bool StartedOneStillStarting() =>
+        _started is ({ } pid, var at) && DateTime.UtcNow - at < StartingOrStopping && Directory.Exists($"/proc/{pid}");
 
     /// <summary>Asks a running executor to stop its jobs (they are retried later as Interrupted) and exit; waits up to <paramref name="timeout"/> for it to go.</summary>
     public bool Stop(TimeSpan? timeout = null)
@@ -72,23 +72,28 @@ public sealed class ExecutorClient(RunnerHome home) : IExecutorClient
         catch (IOException) { return null; }
     }
 
-    private void Start()
+    /// <summary>Starts a detached executor; returns its process id (null if the shell did not say).</summary>
+    private int? Start()
     {
         Directory.CreateDirectory(home.Root);
         var executor = Path.Combine(Path.GetDirectoryName(typeof(ExecutorClient).Assembly.Location)!, ExecutorAssembly);
         if (!File.Exists(executor))
             throw new AnalysisRunnerException("ExecutorNotFound", ErrorKind.ResourceUnavailable, executor,
                 $"The executor is not installed beside AnalysisRunner.Core ({executor}).");
-        var command = "exec setsid " + ShellQuoting.Join([DotnetHost(), executor, "--home", home.Root])
+        // setsid in a non-interactive shell's background job is not a group leader, so it execs
+        // without forking: $! is the executor's own process id.
+        var command = "setsid " + ShellQuoting.Join([DotnetHost(), executor, "--home", home.Root])
             + " </dev/null >>" + ShellQuoting.Quote(home.ExecutorLogPath) + " 2>&1"
-            + string.Concat(InheritableDescriptors().Select(fd => $" {fd}>&-")) + " &";
-        var info = new ProcessStartInfo(File.Exists("/bin/bash") ? "/bin/bash" : "/bin/sh") { UseShellExecute = false };
+            + string.Concat(InheritableDescriptors().Select(fd => $" {fd}>&-")) + " & echo $!";
+        var info = new ProcessStartInfo(File.Exists("/bin/bash") ? "/bin/bash" : "/bin/sh") { UseShellExecute = false, RedirectStandardOutput = true };
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add(command);
         foreach (var variable in JobVariables) info.Environment.Remove(variable);
         using var shell = Process.Start(info)!;
+        var pid = shell.StandardOutput.ReadLine();
         // The shell backgrounds the executor and exits at once; reaping it leaves nothing of ours behind.
         shell.WaitForExit();
+        return int.TryParse(pid, out var id) ? id : null;
     }
 
     /// <summary>

@@ -24,6 +24,9 @@ public static class JobLogFiles
     public static JobLogPaths For(RunnerHome home, long batchId, int jobId, int attempt)
     {
         var prefix = Prefix(home, batchId, jobId, attempt);
+        // Batches run before this layout kept a folder per job (logs/<b>/<j>/<attempt>.out).
+        if (!File.Exists(prefix + ".out") && LegacyPrefix(home, batchId, jobId, attempt) is var legacy && File.Exists(legacy + ".out"))
+            prefix = legacy;
         return new JobLogPaths(prefix + ".out", prefix + ".err");
     }
 
@@ -39,7 +42,7 @@ public static class JobLogFiles
 
     /// <summary>The exit status an attempt recorded, or null when it never got to record one.</summary>
     public static int? ReadExitStatus(RunnerHome home, long batchId, int jobId, int attempt) =>
-        ReadExitStatuses(home, batchId).TryGetValue((jobId, attempt), out var code) ? code : null;
+        ReadExitStatuses(home, batchId).TryGetValue((jobId, attempt), out var code) ? code : ReadLegacyExitStatus(home, batchId, jobId, attempt);
 
     /// <summary>Every status the batch's attempts recorded, by (job, attempt); a torn last line is ignored.</summary>
     public static Dictionary<(int JobId, int Attempt), int> ReadExitStatuses(RunnerHome home, long batchId)
@@ -48,7 +51,8 @@ public static class JobLogFiles
         string text;
         try { text = File.ReadAllText(ExitLedgerPath(home, batchId)); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return statuses; }
-        foreach (var line in text.Split('\n'))
+        // Only whole lines count: a write cut short ("4 1 13" of "4 1 130") has no newline yet.
+        foreach (var line in text[..(text.LastIndexOf('\n') + 1)].Split('\n'))
         {
             var fields = line.Split(' ');
             if (fields.Length == 3
@@ -59,6 +63,20 @@ public static class JobLogFiles
         }
         return statuses;
     }
+
+    /// <summary>An attempt's status from the layout before the ledger (logs/&lt;b&gt;/&lt;j&gt;/&lt;attempt&gt;.exit), for batches started before it.</summary>
+    private static int? ReadLegacyExitStatus(RunnerHome home, long batchId, int jobId, int attempt)
+    {
+        try
+        {
+            var text = File.ReadAllText(LegacyPrefix(home, batchId, jobId, attempt) + ".exit").Trim();
+            return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var code) ? code : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+    }
+
+    private static string LegacyPrefix(RunnerHome home, long batchId, int jobId, int attempt) =>
+        Path.Combine(BatchDirectory(home, batchId), jobId.ToString(CultureInfo.InvariantCulture), attempt.ToString(CultureInfo.InvariantCulture));
 
     private static string Prefix(RunnerHome home, long batchId, int jobId, int attempt) =>
         Path.Combine(BatchDirectory(home, batchId), $"{jobId.ToString(CultureInfo.InvariantCulture)}.{attempt.ToString(CultureInfo.InvariantCulture)}");

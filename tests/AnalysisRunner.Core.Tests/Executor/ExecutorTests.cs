@@ -55,6 +55,16 @@ public sealed class ExecutorTests : IDisposable
     }
 
     [Fact]
+    public void A_script_too_long_for_one_argument_in_bytes_runs_from_a_file()
+    {
+        // 45,000 characters but 135,000 bytes of UTF-8: over Linux's 128 KiB for one argument.
+        var id = _home.SubmitAndWake(TestHome.Job(0, ": '" + new string('→', 45_000) + "'", "echo ran"));
+
+        Assert.Equal(BatchState.Succeeded, _home.WaitForBatch(id).State);
+        Assert.Equal("ran\n", _home.Stdout(id, 1));
+    }
+
+    [Fact]
     public void Fan_out_then_fan_in_sees_every_branch()
     {
         var jobs = new List<JobSpec> { TestHome.Job(0, $"echo 10 > {ResourcePlaceholder.ForJob(0, "n")}") };

@@ -68,7 +68,7 @@ public sealed partial class JobBuilder
         }
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"^(/[^\s\x00]+|[A-Za-z0-9_.+-]+)$")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"\A(/[^\s\x00]+|[A-Za-z0-9_.+-]+)\z")]
     private static partial System.Text.RegularExpressions.Regex ShellName();
 
     public double Cpu
@@ -146,6 +146,10 @@ public sealed partial class JobBuilder
         if (string.IsNullOrWhiteSpace(command))
             throw new BatchValidationException("EmptyCommand", ErrorKind.InvalidArgument, command,
                 $"Job '{_name}' (job {JobId}): a command must not be empty.");
+        // A shell gets its script as a C string: a NUL would silently cut it short.
+        if (command.Contains('\0'))
+            throw new BatchValidationException("InvalidCommand", ErrorKind.InvalidArgument, command,
+                $"Job '{_name}' (job {JobId}): a command must not contain a NUL character.");
         _commands.Add(command);
     }
 

@@ -306,7 +306,7 @@ public sealed class LocalExecutor : IDisposable
                 {
                     plan = Plan(job);
                 }
-                catch (Exception e) when (e is AnalysisRunnerException or IOException or System.Text.Json.JsonException)
+                catch (Exception e) when (e is AnalysisRunnerException or IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
                 {
                     JobGraph.Finish(job, JobState.Failed, "StartFailed: " + e.Message, null, changes);
                     node = next;
@@ -331,7 +331,7 @@ public sealed class LocalExecutor : IDisposable
         _events.Writer.TryWrite(new JobEndedEvent(running, outcome));
     }
 
-    private LaunchPlan Plan(JobNode node)
+    private LaunchPlan Plan(JobNode node, bool adopting = false)
     {
         var batch = node.Batch;
         if (batch.Paths is null)
@@ -340,7 +340,6 @@ public sealed class LocalExecutor : IDisposable
             batch.Paths = new ResourcePaths(_home, batch.Id, batchSpec.TmpRoot, batchSpec.Inputs);
             batch.ConfigPath = batchSpec.ConfigPath;
             batch.Staging = _staging?.Invoke(batchSpec.Attributes);
-            Directory.CreateDirectory(JobLogFiles.BatchDirectory(_home, batch.Id));
         }
         var spec = _ledger.LoadJobSpec(batch.Id, node.JobId);
         var groupsOf = GroupLookup(batch.Id, spec);
@@ -362,8 +361,10 @@ public sealed class LocalExecutor : IDisposable
             {command}
 
             """;
-        var scriptPath = script.Length > JobLogFiles.LongestInlineScript ? JobLogFiles.ScriptPath(_home, batch.Id, node.JobId, node.Attempt) : null;
-        var shell = _spawner.FindShell(spec.Shell)
+        var scriptPath = System.Text.Encoding.UTF8.GetByteCount(script) > JobLogFiles.LongestInlineScript
+            ? JobLogFiles.ScriptPath(_home, batch.Id, node.JobId, node.Attempt) : null;
+        // An adopted job's shell is already running: it needs no lookup, and a failed one must not cost it its attempt.
+        var shell = adopting ? spec.Shell ?? JobSpawner.DefaultShell : _spawner.FindShell(spec.Shell)
             ?? throw new AnalysisRunnerException("ShellNotFound", ErrorKind.ObjectNotFound, spec.Shell ?? JobSpawner.DefaultShell,
                 $"Shell '{spec.Shell ?? JobSpawner.DefaultShell}' was not found{(spec.Shell?.StartsWith('/') == true ? "" : " on the executor's PATH")}.");
         return new LaunchPlan(batch.Id, node.JobId, node.Attempt, command, shell, script, scriptPath,
@@ -476,8 +477,8 @@ public sealed class LocalExecutor : IDisposable
         {
             if (job.State != JobState.Running || !_adoptable.Remove((batch.Id, job.JobId), out var pid)) continue;
             LaunchPlan plan;
-            try { plan = Plan(job); }
-            catch (Exception e) when (e is AnalysisRunnerException or IOException or System.Text.Json.JsonException)
+            try { plan = Plan(job, adopting: true); }
+            catch (Exception e) when (e is AnalysisRunnerException or IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
             {
                 OrphanJobs.Kill([new JobProcess(batch.Id, job.JobId, job.Attempt, pid, pid)], _log);
                 JobGraph.Finish(job, JobState.Failed, "StartFailed: " + e.Message, null, changes);
@@ -564,7 +565,7 @@ public sealed class LocalExecutor : IDisposable
 
     private async Task Read(Socket connection)
     {
-        using var _ = connection;
+        using var connectionLifetime = connection;
         // A client that only wakes us has 10 s to say so; one that follows batch ends stays as long as it likes.
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         var buffer = new byte[64];
@@ -578,9 +579,14 @@ public sealed class LocalExecutor : IDisposable
                     if (buffer[i] == ExecutorSocket.Follow && !following)
                     {
                         following = true;
+                        // Acknowledged before it joins, so 'A' always comes before the first 'E'. One
+                        // byte into an empty buffer does not block; later sends never do.
                         connection.Blocking = false;
-                        lock (_followers) _followers.Add(connection);
-                        await connection.SendAsync(new[] { ExecutorSocket.Following }, SocketFlags.None);
+                        lock (_followers)
+                        {
+                            connection.Send([ExecutorSocket.Following], SocketFlags.None, out _);
+                            _followers.Add(connection);
+                        }
                     }
                     else
                         _events.Writer.TryWrite(buffer[i] == ExecutorSocket.Stop ? new StopEvent() : new WakeEvent());

@@ -130,9 +130,10 @@ internal sealed class RunningJob(JobNode node, LaunchPlan plan, TimeSpan killGra
     /// <summary>The script goes to the shell as an argument (no file to create per job) unless it is too long for one.</summary>
     private string[] ShellArguments() => Plan.ScriptPath is { } path ? [path] : ["-c", Plan.Script];
 
-    /// <summary>Fresh work folder and the job's resource folder (the batch's log folder exists); returns the cwd.</summary>
+    /// <summary>Fresh work folder, the job's resource folder and the batch's log folder; returns the cwd.</summary>
     private string Prepare()
     {
+        Directory.CreateDirectory(Path.GetDirectoryName(Plan.Logs.Stdout)!);
         if (Plan.Attempt > 1 && Directory.Exists(Plan.WorkDirectory)) Directory.Delete(Plan.WorkDirectory, recursive: true);
         Directory.CreateDirectory(Plan.WorkDirectory);
         Directory.CreateDirectory(Plan.ResourceDirectory);

@@ -237,6 +237,7 @@ public class BatchBuilderTests
         Assert.Equal("InvalidStorage", Assert.Throws<AnalysisRunnerException>(() => job.StorageBytes = 0).ErrorId);
         Assert.Equal("InvalidMaxAttempts", Assert.Throws<AnalysisRunnerException>(() => job.MaxAttempts = 0).ErrorId);
         Assert.Equal("InvalidTimeout", Assert.Throws<AnalysisRunnerException>(() => job.Timeout = TimeSpan.Zero).ErrorId);
+        Assert.Equal("InvalidCommand", Assert.Throws<BatchValidationException>(() => job.AddCommand("echo a\0rm -rf x")).ErrorId);
         var empty = Assert.Throws<BatchValidationException>(() => job.AddCommand("  "));
         Assert.Equal("EmptyCommand", empty.ErrorId);
         Assert.Contains("'align' (job 1)", empty.Message);
@@ -248,6 +249,7 @@ public class BatchBuilderTests
     [InlineData("bash -e")]
     [InlineData("relative/sh")]
     [InlineData("")]
+    [InlineData("bash\n")]
     public void A_shell_must_be_a_program_name_or_an_absolute_path(string shell)
     {
         var job = NewBatch().AddJob("index");

@@ -112,13 +112,28 @@ public sealed class SqliteBatchStoreTests : IDisposable
     {
         var ledger = JobLogFiles.ExitLedgerPath(new RunnerHome(_root), 7);
         Directory.CreateDirectory(Path.GetDirectoryName(ledger)!);
-        File.WriteAllText(ledger, "3 1 1\n12 1 0\n3 2 0\n4 1 ");
+        File.WriteAllText(ledger, "3 1 1\n12 1 0\n3 2 0\n4 1 13");
 
         Assert.Equal(1, JobLogFiles.ReadExitStatus(new RunnerHome(_root), 7, 3, 1));
         Assert.Equal(0, JobLogFiles.ReadExitStatus(new RunnerHome(_root), 7, 3, 2));
         Assert.Equal(0, JobLogFiles.ReadExitStatus(new RunnerHome(_root), 7, 12, 1));
         Assert.Null(JobLogFiles.ReadExitStatus(new RunnerHome(_root), 7, 4, 1));
         Assert.Null(JobLogFiles.ReadExitStatus(new RunnerHome(_root), 7, 5, 1));
+    }
+
+    [Fact]
+    public void Batches_from_the_folder_per_job_layout_keep_their_logs_and_statuses()
+    {
+        var home = new RunnerHome(_root);
+        var legacy = Path.Combine(_root, "logs", "8", "3");
+        Directory.CreateDirectory(legacy);
+        File.WriteAllText(Path.Combine(legacy, "2.out"), "old output\n");
+        File.WriteAllText(Path.Combine(legacy, "2.exit"), "4\n");
+
+        Assert.Equal(Path.Combine(legacy, "2.out"), JobLogFiles.For(home, 8, 3, 2).Stdout);
+        Assert.Equal(Path.Combine(legacy, "2.err"), JobLogFiles.For(home, 8, 3, 2).Stderr);
+        Assert.Equal(4, JobLogFiles.ReadExitStatus(home, 8, 3, 2));
+        Assert.Equal(Path.Combine(_root, "logs", "8", "3.1.out"), JobLogFiles.For(home, 8, 3, 1).Stdout);
     }
 
     [Fact]
