@@ -299,6 +299,24 @@ public sealed class ExecutorTests : IDisposable
     }
 
     [Fact]
+    public void A_waiting_client_is_told_when_a_batch_ends()
+    {
+        var id = _home.SubmitAndWake(TestHome.Job(0, "sleep 1"));
+        _home.WaitForJob(id, 1, JobState.Running);
+        using var batchEnded = new BatchEndSignal(_home.Home);
+        batchEnded.Listen();
+
+        batchEnded.Wait(TimeSpan.FromSeconds(60));
+        var woken = DateTimeOffset.UtcNow;
+
+        // Woken by the signal, not by the timeout, nor by the executor closing the socket as it
+        // goes idle (3 s after the end here).
+        var batch = _home.Store.GetBatch(id)!;
+        Assert.Equal(BatchState.Succeeded, batch.State);
+        Assert.True(woken - batch.Completed!.Value < TimeSpan.FromSeconds(2.5), $"woken {woken:O}, batch ended {batch.Completed:O}");
+    }
+
+    [Fact]
     public void An_idle_executor_exits_on_its_own_and_the_next_wake_starts_another()
     {
         var first = _home.SubmitAndWake(TestHome.Job(0, "true"));
