@@ -21,13 +21,22 @@ public static class JobLogFiles
     public static string BatchDirectory(RunnerHome home, long batchId) =>
         Path.Combine(home.LogsDirectory, batchId.ToString(CultureInfo.InvariantCulture));
 
+    /// <summary>Where an attempt writes its logs (what the executor opens for a new attempt).</summary>
     public static JobLogPaths For(RunnerHome home, long batchId, int jobId, int attempt)
     {
         var prefix = Prefix(home, batchId, jobId, attempt);
-        // Batches run before this layout kept a folder per job (logs/<b>/<j>/<attempt>.out).
-        if (!File.Exists(prefix + ".out") && LegacyPrefix(home, batchId, jobId, attempt) is var legacy && File.Exists(legacy + ".out"))
-            prefix = legacy;
         return new JobLogPaths(prefix + ".out", prefix + ".err");
+    }
+
+    /// <summary>
+    /// Where an attempt's logs are to be read: as For, or, for a batch run before this layout, its
+    /// folder per job (logs/&lt;b&gt;/&lt;j&gt;/&lt;attempt&gt;.out).
+    /// </summary>
+    public static JobLogPaths Find(RunnerHome home, long batchId, int jobId, int attempt)
+    {
+        var current = For(home, batchId, jobId, attempt);
+        var legacy = LegacyPrefix(home, batchId, jobId, attempt);
+        return !File.Exists(current.Stdout) && File.Exists(legacy + ".out") ? new JobLogPaths(legacy + ".out", legacy + ".err") : current;
     }
 
     public static string ScriptPath(RunnerHome home, long batchId, int jobId, int attempt) =>

@@ -273,7 +273,7 @@ public sealed class SqliteBatchStore : IBatchStore
             throw BatchStoreExtensions.NotFound(batchId);
     }
 
-    public JobLogPaths GetLogPaths(long batchId, int jobId, int attempt) => JobLogFiles.For(_db.Home, batchId, jobId, attempt);
+    public JobLogPaths GetLogPaths(long batchId, int jobId, int attempt) => JobLogFiles.Find(_db.Home, batchId, jobId, attempt);
 
     public IReadOnlyList<JobAttempt> GetAttempts(long batchId, int jobId)
     {
@@ -283,7 +283,7 @@ public sealed class SqliteBatchStore : IBatchStore
         var last = job.Started is null && job.State is not JobState.Running ? job.Attempt - 1 : job.Attempt;
         return Enumerable.Range(1, Math.Max(0, last)).Select(attempt =>
         {
-            var logs = JobLogFiles.For(_db.Home, batchId, jobId, attempt);
+            var logs = JobLogFiles.Find(_db.Home, batchId, jobId, attempt);
             return new JobAttempt(batchId, jobId, attempt, JobLogFiles.ReadExitStatus(_db.Home, batchId, jobId, attempt), logs.Stdout, logs.Stderr);
         }).ToList();
     }

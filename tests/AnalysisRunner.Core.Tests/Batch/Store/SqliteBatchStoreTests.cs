@@ -130,10 +130,12 @@ public sealed class SqliteBatchStoreTests : IDisposable
         File.WriteAllText(Path.Combine(legacy, "2.out"), "old output\n");
         File.WriteAllText(Path.Combine(legacy, "2.exit"), "4\n");
 
-        Assert.Equal(Path.Combine(legacy, "2.out"), JobLogFiles.For(home, 8, 3, 2).Stdout);
-        Assert.Equal(Path.Combine(legacy, "2.err"), JobLogFiles.For(home, 8, 3, 2).Stderr);
+        Assert.Equal(Path.Combine(legacy, "2.out"), JobLogFiles.Find(home, 8, 3, 2).Stdout);
+        Assert.Equal(Path.Combine(legacy, "2.err"), JobLogFiles.Find(home, 8, 3, 2).Stderr);
         Assert.Equal(4, JobLogFiles.ReadExitStatus(home, 8, 3, 2));
-        Assert.Equal(Path.Combine(_root, "logs", "8", "3.1.out"), JobLogFiles.For(home, 8, 3, 1).Stdout);
+        Assert.Equal(Path.Combine(_root, "logs", "8", "3.1.out"), JobLogFiles.Find(home, 8, 3, 1).Stdout);
+        // A new attempt is always written in the current layout.
+        Assert.Equal(Path.Combine(_root, "logs", "8", "3.2.out"), JobLogFiles.For(home, 8, 3, 2).Stdout);
     }
 
     [Fact]
