@@ -62,7 +62,7 @@ public sealed class LocalExecutor : IDisposable
         LoadNewBatches(changes);
         Commit(changes);
         OpenSocket();
-        Log($"executor {System.Environment.ProcessId} listening; capacity {_options.Capacity.Cpu} cpu, {_options.Capacity.MemoryBytes} bytes; {_batches.Count} batch(es) to finish");
+        Log($"executor {Environment.ProcessId} listening; capacity {_options.Capacity.Cpu} cpu, {_options.Capacity.MemoryBytes} bytes; {_batches.Count} batch(es) to finish");
         Schedule(new TransitionSet());
 
         while (true)
@@ -108,7 +108,7 @@ public sealed class LocalExecutor : IDisposable
 
         CloseSocket();
         await Task.WhenAll(_cleanups);
-        Log($"executor {System.Environment.ProcessId} exiting");
+        Log($"executor {Environment.ProcessId} exiting");
         return 0;
     }
 
@@ -306,7 +306,7 @@ public sealed class LocalExecutor : IDisposable
                 {
                     plan = Plan(job);
                 }
-                catch (Exception e) when (e is AnalysisRunnerException or IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
+                catch (Exception e) when (IsStartFailure(e))
                 {
                     JobGraph.Finish(job, JobState.Failed, "StartFailed: " + e.Message, null, changes);
                     node = next;
@@ -330,6 +330,10 @@ public sealed class LocalExecutor : IDisposable
         var outcome = await running.Completion;
         _events.Writer.TryWrite(new JobEndedEvent(running, outcome));
     }
+
+    /// <summary>What planning or preparing an attempt can throw that fails that job at start, not the executor.</summary>
+    private static bool IsStartFailure(Exception e) =>
+        e is AnalysisRunnerException or IOException or UnauthorizedAccessException or System.Text.Json.JsonException;
 
     private LaunchPlan Plan(JobNode node, bool adopting = false)
     {
@@ -369,14 +373,14 @@ public sealed class LocalExecutor : IDisposable
                 $"Shell '{spec.Shell ?? JobSpawner.DefaultShell}' was not found{(spec.Shell?.StartsWith('/') == true ? "" : " on the executor's PATH")}.");
         return new LaunchPlan(batch.Id, node.JobId, node.Attempt, command, shell, script, scriptPath,
             Path.Combine(_home.WorkDirectory, batch.Id.ToString(CultureInfo.InvariantCulture), node.JobId.ToString(CultureInfo.InvariantCulture)),
-            batch.Paths.JobRoot(spec.Index), spec.Checkout, logs, Environment(batch, node, spec), outputs, spec.Timeout, batch.Staging, reads);
+            batch.Paths.JobRoot(spec.Index), spec.Checkout, logs, JobEnvironment(batch, node, spec), outputs, spec.Timeout, batch.Staging, reads);
     }
 
     /// <summary>
     /// The executor's environment, then the job's own -Environment, then the runner's context last, so
     /// a job cannot claim another job's identity or config.
     /// </summary>
-    private List<string> Environment(BatchGraph batch, JobNode node, JobSpec spec)
+    private List<string> JobEnvironment(BatchGraph batch, JobNode node, JobSpec spec)
     {
         var runner = new List<KeyValuePair<string, string>>
         {
@@ -478,7 +482,7 @@ public sealed class LocalExecutor : IDisposable
             if (job.State != JobState.Running || !_adoptable.Remove((batch.Id, job.JobId), out var pid)) continue;
             LaunchPlan plan;
             try { plan = Plan(job, adopting: true); }
-            catch (Exception e) when (e is AnalysisRunnerException or IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
+            catch (Exception e) when (IsStartFailure(e))
             {
                 OrphanJobs.Kill([new JobProcess(batch.Id, job.JobId, job.Attempt, pid, pid)], _log);
                 JobGraph.Finish(job, JobState.Failed, "StartFailed: " + e.Message, null, changes);
@@ -518,14 +522,14 @@ public sealed class LocalExecutor : IDisposable
     {
         // The executor's own environment (what Process.Start used to pass on), less any job identity it was started with.
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (System.Collections.DictionaryEntry entry in System.Environment.GetEnvironmentVariables())
+        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
             environment[(string)entry.Key] = (string?)entry.Value ?? "";
         foreach (var name in new[] { "AR_BATCH_ID", "AR_JOB_ID", "AR_ATTEMPT" }) environment.Remove(name);
-        var path = System.Environment.GetEnvironmentVariable("PATH");
+        var path = Environment.GetEnvironmentVariable("PATH");
         environment["PATH"] = string.IsNullOrEmpty(path) ? home.BinDirectory : home.BinDirectory + ":" + path;
         // The module folder is <parent>/AnalysisRunner/, beside this executor, so jobs can Import-Module AnalysisRunner.
         var modules = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory))!;
-        var modulePath = System.Environment.GetEnvironmentVariable("PSModulePath");
+        var modulePath = Environment.GetEnvironmentVariable("PSModulePath");
         environment["PSModulePath"] = string.IsNullOrEmpty(modulePath) ? modules : modules + ":" + modulePath;
         return environment.Select(pair => KeyValuePair.Create(pair.Key, pair.Key + "=" + pair.Value)).ToList();
     }
