@@ -75,8 +75,9 @@ function Invoke-Ours([int] $N, $Parents, [int] $Run, [string] $Shell) {
     $batch = New-Batch -Name "bench dag $N"
     $jobs = [object[]]::new($N)
     $outs = [string[]]::new($N)
+    $jobOptions = if ($Shell) { @{ Shell = $Shell } } else { @{} }
     for ($i = 0; $i -lt $N; $i++) {
-        $job = if ($Shell) { Add-BatchJob -Batch $batch -Name "j$i" -Shell $Shell } else { Add-BatchJob -Batch $batch -Name "j$i" }
+        $job = Add-BatchJob -Batch $batch -Name "j$i" @jobOptions
         $jobs[$i] = $job
         $outs[$i] = "$($job.Out)"
         Add-BatchJobCommand -Job $job -Command (Get-JobCommand $Parents[$i] $outs $outs[$i])
