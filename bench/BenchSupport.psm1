@@ -119,6 +119,23 @@ function Get-PeakMemoryMiB([int] $ProcessId) {
     [double](($line -split '\s+')[1]) / 1024
 }
 
+<#
+ CPU seconds of a process from /proc/<pid>/stat: Own (user + system) and Children (user + system of
+ the children it has waited for, and theirs in turn). $null if the process is gone.
+#>
+function Get-ProcessCpuSeconds([int] $ProcessId) {
+    $path = "/proc/$ProcessId/stat"
+    if (-not (Test-Path $path)) { return $null }
+    $text = Get-Content -Raw $path
+    # The command name (field 2) may hold spaces; the fields after its closing parenthesis start at 3.
+    $fields = $text.Substring($text.LastIndexOf(')') + 2) -split ' '
+    $ticks = [double](getconf CLK_TCK)
+    [pscustomobject]@{
+        Own = ([double]$fields[11] + [double]$fields[12]) / $ticks
+        Children = ([double]$fields[13] + [double]$fields[14]) / $ticks
+    }
+}
+
 #endregion
 
 #region runner homes and scratch repositories

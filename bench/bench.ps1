@@ -65,10 +65,11 @@ function Install-Peer {
     }
     Write-Host "== Installing peers from Debian: $($packages -join ' ')"
     $clock = [Diagnostics.Stopwatch]::StartNew()
-    & apt-get update -qq
+    # apt's output goes to the console, not into this function's return value (the results note).
+    & apt-get update -qq | Out-Host
     if ($LASTEXITCODE) { Write-Warning "apt-get update failed ($LASTEXITCODE)" }
     $env:DEBIAN_FRONTEND = 'noninteractive'
-    & apt-get install -y -qq --no-install-recommends @packages
+    & apt-get install -y -qq --no-install-recommends @packages | Out-Host
     if ($LASTEXITCODE) { Write-Warning "apt-get install failed ($LASTEXITCODE); missing peers are skipped." }
     "Installed $($packages -join ', ') from Debian in $([int]$clock.Elapsed.TotalSeconds) s."
 }

@@ -88,9 +88,10 @@ function Invoke-Ours([int] $N, $Parents, [int] $Run, [string] $Shell) {
     if ("$($info.State)" -ne 'Succeeded') { throw "Our batch of $N jobs ended $($info.State): $($info.SucceededJobs) succeeded, $($info.FailedJobs) failed." }
     $executorPid = Get-ExecutorProcessId $runnerHome
     $memory = if ($executorPid) { Get-PeakMemoryMiB $executorPid } else { $null }
+    $cpu = if ($executorPid) { Get-ProcessCpuSeconds $executorPid } else { $null }
     Stop-BenchExecutor $runnerHome
     Remove-Item -Recurse -Force $runnerHome
-    [pscustomobject]@{ Seconds = $clock.Elapsed.TotalSeconds; MemoryMiB = $memory }
+    [pscustomobject]@{ Seconds = $clock.Elapsed.TotalSeconds; MemoryMiB = $memory; ExecutorCpu = $cpu.Own; JobsCpu = $cpu.Children }
 }
 
 function Invoke-Make([int] $N, $Parents, [int] $Run) {
@@ -103,10 +104,13 @@ function Invoke-Make([int] $N, $Parents, [int] $Run) {
         [void]$text.AppendLine("`t$(Get-JobCommand $Parents[$i] $files $files[$i])")
     }
     Set-Content (Join-Path $dir 'Makefile') $text.ToString() -NoNewline
+    # make is this pwsh's child: what it and its shells used shows up in this process's children CPU once it is waited for.
+    $before = (Get-ProcessCpuSeconds $PID).Children
     $seconds = Invoke-TimedProcess make @('-j2') -WorkingDirectory $dir -LogPath (Join-Path $WorkRoot "make-$N-$Run.log")
+    $cpu = (Get-ProcessCpuSeconds $PID).Children - $before
     Assert-LastFile (Join-Path $dir "j$($N - 1)") ([Math]::Floor($N / 10)) 'make'
     Remove-Item -Recurse -Force $dir
-    $seconds
+    [pscustomobject]@{ Seconds = $seconds; Cpu = $cpu }
 }
 
 function Invoke-Snakemake([int] $N, $Parents, [int] $Run) {
@@ -147,6 +151,7 @@ $previous = $null
 foreach ($n in $sizeList) {
     $parents = Get-DagParents $n
     $ours = @(); $memory = @(); $make = @(); $snake = @(); $oursSh = @()
+    $executorCpu = @(); $jobsCpu = @(); $makeCpu = @()
     $runsHere = $runsBySize[$n]
     $snakeRuns = if ($n -eq $sizeList[0]) { [Math]::Min($SnakemakeRuns, $runsHere) } else { 1 }
     $snakeFailure = $null
@@ -162,8 +167,9 @@ foreach ($n in $sizeList) {
         $ours += $o.Seconds
         if ($null -ne $o.MemoryMiB) { $memory += $o.MemoryMiB }
         $m = Invoke-Make $n $parents $r
-        $make += $m
-        $line = "$n jobs, run ${r}: ours $(Format-Number $o.Seconds 2) s (executor peak $(if ($o.MemoryMiB) { [int]$o.MemoryMiB } else { '?' }) MiB), make $(Format-Number $m 2) s"
+        $make += $m.Seconds
+        if ($null -ne $o.ExecutorCpu) { $executorCpu += $o.ExecutorCpu; $jobsCpu += $o.JobsCpu; $makeCpu += $m.Cpu }
+        $line = "$n jobs, run ${r}: ours $(Format-Number $o.Seconds 2) s (executor peak $(if ($o.MemoryMiB) { [int]$o.MemoryMiB } else { '?' }) MiB, CPU executor $(Format-Number $o.ExecutorCpu 2) s + jobs $(Format-Number $o.JobsCpu 2) s), make $(Format-Number $m.Seconds 2) s (CPU $(Format-Number $m.Cpu 2) s)"
         if ($n -eq $sizeList[0]) {
             # The same jobs under make's own shell (-Shell sh): what is left of the gap once bash is not in it.
             $oursSh += (Invoke-Ours $n $parents $r -Shell sh).Seconds
@@ -190,7 +196,8 @@ foreach ($n in $sizeList) {
         }
         Write-BenchLine $line
     }
-    $results["$n"] = [ordered]@{ size = $n; ours = $ours; oursSh = $oursSh; memory = $memory; make = $make; snakemake = $snake; snakemakeFailure = $snakeFailure }
+    $results["$n"] = [ordered]@{ size = $n; ours = $ours; oursSh = $oursSh; memory = $memory; make = $make; snakemake = $snake; snakemakeFailure = $snakeFailure
+        executorCpu = $executorCpu; jobsCpu = $jobsCpu; makeCpu = $makeCpu }
     $previous = $n
 }
 
@@ -210,6 +217,16 @@ foreach ($entry in $results.Values) {
     $figure = if ($first) { "3. Local DAG, $n jobs, vs make -j2" } else { "4. Local DAG, $n jobs, vs make -j2" }
     $rows.Add((New-ResultRow -Figure $figure -Ours (Format-Seconds $oursStat) -Peer (Format-Tools $entry) `
         -Ratio (Format-Ratio $vsMake) -Target $(if ($first) { '≤ 1.0× make' } else { '—' }) -Met $(if ($first) { $vsMake.Median -le 1.0 })))
+    if ($first -and @($entry.makeCpu).Count) {
+        # Per-job CPU, split: on 2 cores wall time follows CPU, so this says where the time goes.
+        $perJob = { param($samples) (Get-Stat $samples).Median * 1000 / $n }
+        $jobsVsMake = Get-Stat @(for ($i = 0; $i -lt $entry.makeCpu.Count; $i++) { $entry.jobsCpu[$i] / $entry.makeCpu[$i] })
+        $allVsMake = Get-Stat @(for ($i = 0; $i -lt $entry.makeCpu.Count; $i++) { ($entry.executorCpu[$i] + $entry.jobsCpu[$i]) / $entry.makeCpu[$i] })
+        $rows.Add((New-ResultRow -Figure "3. CPU per job, $n jobs: our executor and our jobs (bash and its commands), vs make's whole tree" `
+            -Ours "executor $(Format-Number (& $perJob $entry.executorCpu) 2) ms + jobs $(Format-Number (& $perJob $entry.jobsCpu) 2) ms" `
+            -Peer "make $(Format-Number (& $perJob $entry.makeCpu) 2) ms (make, its sh and commands)" `
+            -Ratio "jobs alone $(Format-Ratio $jobsVsMake); all $(Format-Ratio $allVsMake)" -Target 'reported'))
+    }
     if (@($entry.oursSh).Count) {
         $shVsMake = Get-Stat @(for ($i = 0; $i -lt $entry.oursSh.Count; $i++) { $entry.oursSh[$i] / $entry.make[$i] })
         $rows.Add((New-ResultRow -Figure "3. Local DAG, $n jobs, jobs under -Shell sh (make's shell), vs make -j2" -Ours (Format-Seconds (Get-Stat $entry.oursSh)) `
