@@ -3,8 +3,8 @@
     Figure 6: 20 user configs of 1,000 keys each merged into a run config and written.
 .DESCRIPTION
     Times, in-process, what RunSubmitter does with configs: read the 20 files, RunConfigBuilder.Build
-    (templates from the home + baseline + the 20 files), TomlFiles.Serialize (the plan), TomlFiles.Parse
-    (Submit re-reads the plan) and ConfigStore Stage + Commit (serialise again, write, fsync, rename).
+    (templates from the home + baseline + the 20 files), TomlFiles.Serialize (the plan) and ConfigStore
+    Stage + Commit of the plan's text (write, fsync, rename).
     Each file has 500 keys every file shares (common.s0..s4, 100 keys each: later files override) and
     500 of its own (fileNN.s0..s4), half strings, half integers. No peer: no other tool does this merge.
 #>
@@ -50,8 +50,7 @@ function Measure-Config {
     }
     $config = [AnalysisRunner.Core.Config.RunConfigBuilder]::Build($input_, $templates, $snapshots)
     $toml = [AnalysisRunner.Core.Config.TomlFiles]::Serialize($config)
-    $reread = [AnalysisRunner.Core.Config.TomlFiles]::ParseOwn($toml, $deployment.Configs.PathFor($arGuid))
-    $staged = $deployment.Configs.Stage($arGuid, $reread)
+    $staged = $deployment.Configs.Stage($arGuid, $toml)
     try { $staged.Commit() } finally { $staged.Dispose() }
     $clock.Stop()
     [pscustomobject]@{ Ms = $clock.Elapsed.TotalMilliseconds; Bytes = $toml.Length; Path = $staged.FinalPath }
@@ -65,5 +64,5 @@ Write-BenchLine "$Files files × $KeysPerFile keys → $keys keys in the run con
 $rows = @(New-ResultRow -Figure "6. Config: $Files user configs × $KeysPerFile keys merged, run config written ($keys keys)" `
     -Ours (Format-Ms $stat 1) -Peer 'none (no fair peer)' -Target '≤ 100 ms' -Met ($stat.Median -le 100))
 Save-FigureResult -Path $OutFile -Name 'config' -Rows $rows -Notes @(
-    "Config: one warm-up, then $Runs timed runs in-process of read files → RunConfigBuilder.Build → TomlFiles.Serialize → TomlFiles.ParseOwn → ConfigStore.Stage + Commit (as RunSubmitter does). No peer: no other tool merges cpg-utils configs; none is fair."
+    "Config: one warm-up, then $Runs timed runs in-process of read files → RunConfigBuilder.Build → TomlFiles.Serialize (the plan's text) → ConfigStore.Stage of that text + Commit (as RunSubmitter does). No peer: no other tool merges cpg-utils configs; none is fair."
 )

@@ -48,8 +48,14 @@ public sealed class ConfigStore
     public StagedConfig Stage(string arGuid, TomlTable config)
     {
         ArgumentNullException.ThrowIfNull(config);
+        return Stage(arGuid, TomlFiles.Serialize(config));
+    }
+
+    /// <summary>Stages TOML text as it is: a submission writes byte for byte the config its plan showed.</summary>
+    public StagedConfig Stage(string arGuid, string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
         var final = UriFor(arGuid);
-        var text = TomlFiles.Serialize(config);
         var temp = Root.Combine($".{arGuid}.{Guid.NewGuid():N}.tmp");
         using var content = new MemoryStream(new UTF8Encoding(false).GetBytes(text), writable: false);
         _store.WriteAsync(temp, content, StagedConfig.WriteOnce).GetAwaiter().GetResult();

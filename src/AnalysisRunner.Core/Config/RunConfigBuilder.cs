@@ -38,11 +38,11 @@ public static class RunConfigBuilder
 
         var merged = new TomlTable();
         foreach (var template in templates)
-            merged = TomlMerge.Merge(merged, TomlFiles.Parse(template.Toml, template.Path));
+            TomlMerge.MergeInto(merged, TomlFiles.Parse(template.Toml, template.Path));
 
-        merged = TomlMerge.Merge(merged, Baseline(input));
+        TomlMerge.MergeInto(merged, Baseline(input));
 
-        // Parsing dominates (a strict pass per file); files are independent, so parse them in parallel
+        // Parsing dominates; files are independent, so parse them in parallel
         // and merge in the user's order. The first file in order that fails is the one reported.
         var users = userConfigs.ToList();
         var parsed = users.AsParallel().AsOrdered()
@@ -52,7 +52,7 @@ public static class RunConfigBuilder
         {
             var table = parsed[i].Value;
             ProtectedKeys.Check(table, users[i].Path);
-            merged = TomlMerge.Merge(merged, table);
+            TomlMerge.MergeInto(merged, table);
         }
         return merged;
     }

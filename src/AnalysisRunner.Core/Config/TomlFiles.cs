@@ -16,26 +16,11 @@ public static class TomlFiles
         ArgumentNullException.ThrowIfNull(text);
         try
         {
-            // Tomlyn's deserializer lets a later duplicate key win; its strict syntax pass refuses it.
-            SyntaxParser.ParseStrict(text, TomlSerializerOptions.Default, sourceName, validate: true);
-            return TomlSerializer.Deserialize<TomlTable>(text, new TomlSerializerOptions { SourceName = sourceName })
-                ?? new TomlTable();
-        }
-        catch (TomlException ex)
-        {
-            throw InvalidToml(sourceName, ex);
-        }
-    }
-
-    /// <summary>
-    /// Parses TOML this process wrote itself (a serialised run config): it cannot hold duplicate keys,
-    /// so the strict pass that costs most of a parse is skipped.
-    /// </summary>
-    public static TomlTable ParseOwn(string text, string sourceName)
-    {
-        try
-        {
-            return TomlSerializer.Deserialize<TomlTable>(text, new TomlSerializerOptions { SourceName = sourceName }) ?? new TomlTable();
+            // Tomlyn's parser checks the syntax; what the spec says about keys and tables defined
+            // twice is checked while the tree becomes tables (Tomlyn's deserializer lets a later
+            // duplicate win).
+            var document = SyntaxParser.ParseStrict(text, TomlSerializerOptions.Default, sourceName, validate: false);
+            return TomlDocumentReader.Read(document, sourceName);
         }
         catch (TomlException ex)
         {

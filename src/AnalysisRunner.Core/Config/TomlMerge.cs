@@ -4,7 +4,7 @@ namespace AnalysisRunner.Core.Config;
 
 /// <summary>
 /// cpg-utils' update_dict: tables merge key by key, everything else (scalars, arrays,
-/// arrays of tables) is replaced by the overlay's value. Works on copies only.
+/// arrays of tables) is replaced by the overlay's value. Merge works on copies only.
 /// </summary>
 public static class TomlMerge
 {
@@ -17,7 +17,12 @@ public static class TomlMerge
         return result;
     }
 
-    private static void MergeInto(TomlTable target, TomlTable overlay)
+    /// <summary>
+    /// Merges <paramref name="overlay"/> into <paramref name="target"/> in place, taking copies of the
+    /// overlay's values (the overlay is left as it was). For a caller that owns the target and merges
+    /// many overlays into it: copying the growing result at every step would make that quadratic.
+    /// </summary>
+    internal static void MergeInto(TomlTable target, TomlTable overlay)
     {
         foreach (var (key, value) in overlay)
         {

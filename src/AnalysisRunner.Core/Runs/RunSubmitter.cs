@@ -159,8 +159,7 @@ public sealed class RunSubmitter(Deployment deployment)
         if (plan.Refusal is not null) throw plan.Refusal;
         // Started now, the executor is up by the time the run is written (BatchSubmitter says why).
         deployment.Executor.Wake();
-        var config = TomlFiles.ParseOwn(plan.ConfigToml, plan.Run.ConfigPath);
-        using var staged = deployment.Configs.Stage(plan.Run.ArGuid, config);
+        using var staged = deployment.Configs.Stage(plan.Run.ArGuid, plan.ConfigToml);
         RunRecord submitted;
         try
         {
