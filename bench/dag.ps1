@@ -151,7 +151,7 @@ $previous = $null
 foreach ($n in $sizeList) {
     $parents = Get-DagParents $n
     $ours = @(); $memory = @(); $make = @(); $snake = @(); $oursSh = @()
-    $executorCpu = @(); $jobsCpu = @(); $makeCpu = @()
+    $executorCpu = @(); $jobsCpu = @(); $makeCpu = @(); $jobsShCpu = @()
     $runsHere = $runsBySize[$n]
     $snakeRuns = if ($n -eq $sizeList[0]) { [Math]::Min($SnakemakeRuns, $runsHere) } else { 1 }
     $snakeFailure = $null
@@ -172,8 +172,10 @@ foreach ($n in $sizeList) {
         $line = "$n jobs, run ${r}: ours $(Format-Number $o.Seconds 2) s (executor peak $(if ($o.MemoryMiB) { [int]$o.MemoryMiB } else { '?' }) MiB, CPU executor $(Format-Number $o.ExecutorCpu 2) s + jobs $(Format-Number $o.JobsCpu 2) s), make $(Format-Number $m.Seconds 2) s (CPU $(Format-Number $m.Cpu 2) s)"
         if ($n -eq $sizeList[0]) {
             # The same jobs under make's own shell (-Shell sh): what is left of the gap once bash is not in it.
-            $oursSh += (Invoke-Ours $n $parents $r -Shell sh).Seconds
-            $line += ", ours -Shell sh $(Format-Number $oursSh[-1] 2) s"
+            $withSh = Invoke-Ours $n $parents $r -Shell sh
+            $oursSh += $withSh.Seconds
+            if ($null -ne $withSh.JobsCpu) { $jobsShCpu += $withSh.JobsCpu }
+            $line += ", ours -Shell sh $(Format-Number $withSh.Seconds 2) s (CPU jobs $(Format-Number $withSh.JobsCpu 2) s)"
         }
         if (-not $snakemakeStopped -and $r -le $snakeRuns) {
             try { $s = Invoke-Snakemake $n $parents $r }
@@ -197,7 +199,7 @@ foreach ($n in $sizeList) {
         Write-BenchLine $line
     }
     $results["$n"] = [ordered]@{ size = $n; ours = $ours; oursSh = $oursSh; memory = $memory; make = $make; snakemake = $snake; snakemakeFailure = $snakeFailure
-        executorCpu = $executorCpu; jobsCpu = $jobsCpu; makeCpu = $makeCpu }
+        executorCpu = $executorCpu; jobsCpu = $jobsCpu; makeCpu = $makeCpu; jobsShCpu = $jobsShCpu }
     $previous = $n
 }
 
@@ -226,6 +228,12 @@ foreach ($entry in $results.Values) {
             -Ours "executor $(Format-Number (& $perJob $entry.executorCpu) 2) ms + jobs $(Format-Number (& $perJob $entry.jobsCpu) 2) ms" `
             -Peer "make $(Format-Number (& $perJob $entry.makeCpu) 2) ms (make, its sh and commands)" `
             -Ratio "jobs alone $(Format-Ratio $jobsVsMake); all $(Format-Ratio $allVsMake)" -Target 'reported'))
+        if (@($entry.jobsShCpu).Count -eq @($entry.makeCpu).Count) {
+            $shJobsVsMake = Get-Stat @(for ($i = 0; $i -lt $entry.makeCpu.Count; $i++) { $entry.jobsShCpu[$i] / $entry.makeCpu[$i] })
+            $rows.Add((New-ResultRow -Figure "3. CPU per job, $n jobs: our jobs under -Shell sh, vs make's whole tree" `
+                -Ours "jobs $(Format-Number (& $perJob $entry.jobsShCpu) 2) ms" -Peer "make $(Format-Number (& $perJob $entry.makeCpu) 2) ms" `
+                -Ratio "jobs alone $(Format-Ratio $shJobsVsMake)" -Target 'reported'))
+        }
     }
     if (@($entry.oursSh).Count) {
         $shVsMake = Get-Stat @(for ($i = 0; $i -lt $entry.oursSh.Count; $i++) { $entry.oursSh[$i] / $entry.make[$i] })
