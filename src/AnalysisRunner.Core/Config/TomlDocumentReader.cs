@@ -73,7 +73,9 @@ internal sealed class TomlDocumentReader
             _origins[defined] = Origin.Header;
             return defined;
         }
-        throw Invalid(header, $"the table [{Dotted(keys)}] is defined twice, or already defined {Described(existing)}");
+        throw Invalid(header, existing is TomlTable earlier && _origins[earlier] == Origin.Header
+            ? $"the table [{Dotted(keys)}] is defined twice"
+            : $"the table [{Dotted(keys)}] is already defined {Described(existing)}");
     }
 
     /// <summary>[[a.b.c]]: walks to a.b and appends a new table to the array c.</summary>
@@ -147,7 +149,9 @@ internal sealed class TomlDocumentReader
             }
             else if (next is TomlTable open && _origins[open] is Origin.DottedKeys or Origin.Implicit)
             {
-                // Tables only made on the way to a header are not defined yet: dotted keys may add to them.
+                // A table only made on the way to a header is not defined yet: dotted keys may define it,
+                // and then no header may define it again (TOML 1.0; toml-lang/toml#859).
+                _origins[open] = Origin.DottedKeys;
                 current = open;
             }
             else

@@ -50,6 +50,8 @@ public class TomlDocumentReaderTests
 
     [Theory]
     [InlineData("[a.b.c]\nx = 1\n[a]\ny = 2\n")]                   // a parent defined after its child
+    [InlineData("[a.b.c]\n[a]\nb.d = 1\n[a.b.e]\n")]                // a header under a table dotted keys defined
+    [InlineData("[a]\nb.c = 1\n[a.b.d]\nx = 2\n")]
     [InlineData("[fruit]\napple.color = 1\napple.taste.sweet = true\n[fruit.apple.texture]\nsmooth = true\n")]
     [InlineData("[[a]]\nx = 1\n[a.b]\ny = 2\n[[a]]\nx = 2\n[a.b]\ny = 3\n")]
     [InlineData("x = {a.b = 1, a.c = 2, d = [1, \"two\", {e = 3}]}\n")]
@@ -68,7 +70,7 @@ public class TomlDocumentReaderTests
     {
         var table = TomlFiles.Parse("[[c]]\nx = 1\n[[b]]\n[[c]]\nx = 2\n", "my.toml");
         Assert.Equal([1L, 2L], Assert.IsType<TomlTableArray>(table["c"]).Select(element => element["x"]));
-        Assert.Single(Assert.IsType<TomlTableArray>(Reference("[[c]]\nx = 1\n[[b]]\n[[c]]\nx = 2\n")["c"]));   // the reference's loss
+        // Tomlyn 2.10.2 gives c one element here.
     }
 
     [Fact]
@@ -79,15 +81,18 @@ public class TomlDocumentReaderTests
         Assert.Equal([1L, 2L], array.Select(element => element["x"]));
         Assert.False(array[0].ContainsKey("b"));
         Assert.Equal(3L, ((TomlTable)array[1]["b"])["y"]);
-        Assert.IsType<TomlTable>(Reference("[[c]]\nx = 1\n[a]\n[c.b]\n")["c"]);   // the reference's loss, still there
+        // Tomlyn 2.10.2 gives c as an empty table here.
     }
 
     [Theory]
+    [InlineData("[a.b.c]\n[a]\nb.d = 1\n[a.b]\n", 4)]     // a table given keys by dotted keys, then a header (toml-lang/toml#859)
+    [InlineData("[a.b.c.d]\n[a]\nb.c.e = 1\n[a.b.c]\n", 4)]
+    [InlineData("a.b = 1\n[a]\n", 2)]                      // a table made by dotted keys at the top, then a header
     [InlineData("[[c]]\nc.x = 1\n[c.c]\n", 3)]          // in the array's element, a dotted-key table redefined by a header
     [InlineData("[[c]]\n[c.b]\n[c.b]\n", 3)]             // a table twice in one element
     [InlineData("[b]\nb = 1\n[[b.b]]\n", 3)]             // a value redefined as an array of tables
     [InlineData("[[a]]\nb = [1]\n[[a.b.c]]\n", 3)]       // a static array used as a table
-    public void What_the_spec_forbids_and_the_reference_misses_is_InvalidToml(string text, int line)
+    public void Redefinitions_the_spec_forbids_are_InvalidToml(string text, int line)
     {
         var error = Assert.Throws<ConfigException>(() => TomlFiles.Parse(text, "my.toml"));
         Assert.Contains($"my.toml, line {line} is not valid TOML", error.Message);
@@ -96,16 +101,15 @@ public class TomlDocumentReaderTests
     /// <summary>
     /// Random documents of headers, arrays of tables, dotted keys, inline tables and arrays over three
     /// key names, so that definitions collide often. What the reference refuses is refused; what both
-    /// accept reads as the same tables. The reference's validator misses some of what the spec forbids
-    /// (a value redefined as an array of tables, a dotted-key table redefined by a header inside an
-    /// array's element: see the tests above), so refusing what it accepts is allowed, but must stay rare.
+    /// accept reads as the same tables; what we accept serialises to TOML that reads back the same (a
+    /// submission writes that text as it is). The reference's validator misses some redefinitions the
+    /// spec forbids (see the tests above): refusing what it accepts is allowed only for those.
     /// </summary>
     [Fact]
     public void Random_documents_are_read_as_the_reference_reads_them()
     {
         var random = new Random(20261201);
         int accepted = 0, refused = 0, stricter = 0, notCompared = 0;
-        var stricterExamples = new List<string>();
         for (var n = 0; n < 4000; n++)
         {
             var text = RandomDocument(random);
@@ -115,6 +119,11 @@ public class TomlDocumentReaderTests
             ConfigException? error = null;
             try { actual = TomlFiles.Parse(text, "random.toml"); } catch (ConfigException refusal) { error = refusal; }
 
+            if (actual is not null)
+            {
+                var written = TomlFiles.Serialize(actual);
+                Assert.True(written == TomlFiles.Serialize(TomlFiles.Parse(written, "written.toml")), $"Does not read back as written:\n{text}");
+            }
             if (expected is null)
             {
                 Assert.True(error?.ErrorId == "InvalidToml", $"Accepted what the reference refuses:\n{text}");
@@ -123,8 +132,10 @@ public class TomlDocumentReaderTests
             else if (error is not null)
             {
                 Assert.Equal("InvalidToml", error.ErrorId);
+                // The kinds the reference misses: under arrays of tables, and tables dotted keys defined.
+                Assert.True(text.Contains("[[") || error.Message.Contains("by dotted keys"),
+                    $"Refused what the reference accepts, outside the known kinds:\n{text}\n{error.Message}");
                 stricter++;
-                if (stricterExamples.Count < 5) stricterExamples.Add($"{text}=> {error.Message}");
             }
             else if (ReferenceLosesTableArrays(text))
             {
@@ -137,22 +148,31 @@ public class TomlDocumentReaderTests
                     $"Read differently:\n{text}\n-- reference:\n{TomlFiles.Serialize(expected)}\n-- ours:\n{TomlFiles.Serialize(actual!)}");
             }
         }
-        // Both outcomes must be common, or the comparison says little about one of them.
+        // A check of the generator, not of the reader: each outcome must be common for the comparison to say much.
         Assert.InRange(accepted, 800, 3200);
         Assert.InRange(refused, 800, 3200);
-        Assert.True(stricter <= 100, $"{stricter} documents the reference accepts were refused, e.g.:\n{string.Join("\n", stricterExamples)}");
-        Assert.True(notCompared <= 800, $"{notCompared} documents not compared");
+        Assert.InRange(stricter + notCompared, 0, 800);
     }
 
-    /// <summary>A header naming, or running through, an earlier [[array of tables]]: where the reference can go wrong.</summary>
+    /// <summary>
+    /// Where the reference's tables go wrong: a header naming, or running through, an earlier
+    /// [[array of tables]] after a header outside that array came in between.
+    /// </summary>
     private static bool ReferenceLosesTableArrays(string text)
     {
-        var arrays = new List<string>();
-        foreach (var line in text.Split('\n').Where(line => line.StartsWith('[')))
+        var headers = text.Split('\n').Where(line => line.StartsWith('[')).ToList();
+        static bool Under(string path, string array) => path == array || path.StartsWith(array + ".", StringComparison.Ordinal);
+        for (var i = 0; i < headers.Count; i++)
         {
-            var path = line.Trim('[', ']');
-            if (arrays.Any(array => path == array || path.StartsWith(array + ".", StringComparison.Ordinal))) return true;
-            if (line.StartsWith("[[")) arrays.Add(path);
+            var path = headers[i].Trim('[', ']');
+            for (var j = i - 1; j >= 0; j--)
+            {
+                if (!headers[j].StartsWith("[[")) continue;
+                var array = headers[j].Trim('[', ']');
+                if (!Under(path, array)) continue;
+                if (headers.Skip(j + 1).Take(i - j - 1).Any(between => !Under(between.Trim('[', ']'), array))) return true;
+                break;   // the latest [[array]] this header is under decides
+            }
         }
         return false;
     }
@@ -173,9 +193,9 @@ public class TomlDocumentReaderTests
         {
             switch (random.Next(6))
             {
-                case 0: text.Append('[').Append(RandomKey(random)).AppendLine("]"); break;
-                case 1: text.Append("[[").Append(RandomKey(random)).AppendLine("]]"); break;
-                default: text.Append(RandomKey(random)).Append(" = ").AppendLine(RandomValue(random, depth: 0)); break;
+                case 0: text.Append('[').Append(RandomKey(random)).Append("]\n"); break;
+                case 1: text.Append("[[").Append(RandomKey(random)).Append("]]\n"); break;
+                default: text.Append(RandomKey(random)).Append(" = ").Append(RandomValue(random, depth: 0)).Append('\n'); break;
             }
         }
         return text.ToString();
