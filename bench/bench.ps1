@@ -41,7 +41,7 @@ else {
     [ordered]@{
         'import' = @('-Runs', 10)
         'latency' = @('-Runs', 5)
-        'dag' = @('-Sizes', '1000:3,2000:3,4000:2,10000:1', '-SnakemakeRuns', 3, '-SnakemakeCapSeconds', 300)
+        'dag' = @('-Sizes', '1000:5,2000:3,4000:2,10000:1', '-SnakemakeRuns', 3, '-SnakemakeCapSeconds', 300)
         'audit-log' = @('-Rows', 1000000, '-Runs', 10)
         'config' = @('-Runs', 10)
     }
