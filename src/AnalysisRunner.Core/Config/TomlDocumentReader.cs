@@ -135,6 +135,14 @@ internal sealed class TomlDocumentReader
     /// <summary>key = value, or a.b.c = value (a and a.b made or extended as dotted-key tables).</summary>
     private void AddKeyValue(TomlTable table, KeyValueSyntax keyValue)
     {
+        if (keyValue.Key is { DotKeys.ChildrenCount: 0 } plain)
+        {
+            // Most keys are plain: no list of parts to build.
+            var key = KeyPart(plain.Key);
+            if (table.ContainsKey(key)) throw Invalid(keyValue, $"the key '{key}' is defined twice");
+            table[key] = Value(keyValue.Value);
+            return;
+        }
         var keys = KeyParts(keyValue.Key);
         var current = table;
         for (var i = 0; i < keys.Count - 1; i++)
