@@ -251,6 +251,13 @@ Describe 'Submit-Analysis config merging, -WhatIf and warnings' {
         $after.Batches | Should -Be $before.Batches
     }
 
+    It 'writes, byte for byte, the config -WhatIf showed (but for the run''s own ar-guid)' {
+        $plan = Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description 'same' -OutputDir 's' -Config $a, $b hello.sh me -WhatIf
+        $run = Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description 'same' -OutputDir 's' -Config $a, $b hello.sh me
+        $run.ArGuid | Should -Not -Be $plan.Run.ArGuid
+        [IO.File]::ReadAllText($run.ConfigPath) | Should -BeExactly $plan.ConfigToml.Replace($plan.Run.ArGuid, $run.ArGuid)
+    }
+
     It 'shows a refused check in the -WhatIf plan instead of writing' {
         $plan = Submit-Analysis -Dataset othergenomes -AccessLevel test -Description 'whatif' -OutputDir 'w' hello.sh me -WhatIf
         $plan.Refusal.ErrorId | Should -Be 'NotAMember'
