@@ -51,7 +51,14 @@ public static class JobLogFiles
 
     /// <summary>The exit status an attempt recorded, or null when it never got to record one.</summary>
     public static int? ReadExitStatus(RunnerHome home, long batchId, int jobId, int attempt) =>
-        ReadExitStatuses(home, batchId).TryGetValue((jobId, attempt), out var code) ? code : ReadLegacyExitStatus(home, batchId, jobId, attempt);
+        ExitStatus(ReadExitStatuses(home, batchId), home, batchId, jobId, attempt);
+
+    /// <summary>
+    /// An attempt's status from a ledger already read with ReadExitStatuses (for callers asking about
+    /// several attempts of one batch), else from the layout before the ledger; null when none was recorded.
+    /// </summary>
+    public static int? ExitStatus(IReadOnlyDictionary<(int JobId, int Attempt), int> recorded, RunnerHome home, long batchId, int jobId, int attempt) =>
+        recorded.TryGetValue((jobId, attempt), out var code) ? code : ReadLegacyExitStatus(home, batchId, jobId, attempt);
 
     /// <summary>Every status the batch's attempts recorded, by (job, attempt); a torn last line is ignored.</summary>
     public static Dictionary<(int JobId, int Attempt), int> ReadExitStatuses(RunnerHome home, long batchId)

@@ -281,10 +281,12 @@ public sealed class SqliteBatchStore : IBatchStore
             ?? throw new AnalysisRunnerException("JobNotFound", ErrorKind.ObjectNotFound, $"{batchId}/{jobId}", $"Batch {batchId} has no job {jobId}.");
         // A job that never started has attempt 1 and no logs: it has had no attempts.
         var last = job.Started is null && job.State is not JobState.Running ? job.Attempt - 1 : job.Attempt;
-        return Enumerable.Range(1, Math.Max(0, last)).Select(attempt =>
+        if (last <= 0) return [];
+        var recorded = JobLogFiles.ReadExitStatuses(_db.Home, batchId);   // once for all the attempts
+        return Enumerable.Range(1, last).Select(attempt =>
         {
             var logs = JobLogFiles.Find(_db.Home, batchId, jobId, attempt);
-            return new JobAttempt(batchId, jobId, attempt, JobLogFiles.ReadExitStatus(_db.Home, batchId, jobId, attempt), logs.Stdout, logs.Stderr);
+            return new JobAttempt(batchId, jobId, attempt, JobLogFiles.ExitStatus(recorded, _db.Home, batchId, jobId, attempt), logs.Stdout, logs.Stderr);
         }).ToList();
     }
 

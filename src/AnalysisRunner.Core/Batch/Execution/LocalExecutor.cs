@@ -368,9 +368,10 @@ public sealed class LocalExecutor : IDisposable
         var scriptPath = System.Text.Encoding.UTF8.GetByteCount(script) > JobLogFiles.LongestInlineScript
             ? JobLogFiles.ScriptPath(_home, batch.Id, node.JobId, node.Attempt) : null;
         // An adopted job's shell is already running: it needs no lookup, and a failed one must not cost it its attempt.
-        var shell = adopting ? spec.Shell ?? JobSpawner.DefaultShell : _spawner.FindShell(spec.Shell)
-            ?? throw new AnalysisRunnerException("ShellNotFound", ErrorKind.ObjectNotFound, spec.Shell ?? JobSpawner.DefaultShell,
-                $"Shell '{spec.Shell ?? JobSpawner.DefaultShell}' was not found{(spec.Shell?.StartsWith('/') == true ? "" : " on the executor's PATH")}.");
+        var shellName = spec.Shell ?? JobSpawner.DefaultShell;
+        var shell = adopting ? shellName : _spawner.FindShell(shellName)
+            ?? throw new AnalysisRunnerException("ShellNotFound", ErrorKind.ObjectNotFound, shellName,
+                $"Shell '{shellName}' was not found{(shellName.StartsWith('/') ? "" : " on the executor's PATH")}.");
         return new LaunchPlan(batch.Id, node.JobId, node.Attempt, command, shell, script, scriptPath,
             Path.Combine(_home.WorkDirectory, batch.Id.ToString(CultureInfo.InvariantCulture), node.JobId.ToString(CultureInfo.InvariantCulture)),
             batch.Paths.JobRoot(spec.Index), spec.Checkout, logs, JobEnvironment(batch, node, spec), outputs, spec.Timeout, batch.Staging, reads);
@@ -453,10 +454,14 @@ public sealed class LocalExecutor : IDisposable
             stragglers.AddRange(mine);
         }
         OrphanJobs.Kill(stragglers, _log);
+        // Each batch's exit ledger is read once, however many of its jobs were running.
+        var ledgers = new Dictionary<long, Dictionary<(int JobId, int Attempt), int>>();
         foreach (var row in running)
         {
             if (_adoptable.ContainsKey((row.BatchId, row.JobId))) continue;
-            var exit = JobLogFiles.ReadExitStatus(_home, row.BatchId, row.JobId, row.Attempt);
+            if (!ledgers.TryGetValue(row.BatchId, out var recorded))
+                ledgers[row.BatchId] = recorded = JobLogFiles.ReadExitStatuses(_home, row.BatchId);
+            var exit = JobLogFiles.ExitStatus(recorded, _home, row.BatchId, row.JobId, row.Attempt);
             var attemptsRemain = row.Attempt < row.MaxAttempts;
             JobTransition transition = exit switch
             {
