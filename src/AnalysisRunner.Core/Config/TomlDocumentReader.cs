@@ -26,7 +26,6 @@ internal sealed class TomlDocumentReader
     }
 
     private readonly Dictionary<TomlTable, Origin> _origins = new(ReferenceEqualityComparer.Instance);
-    private readonly HashSet<TomlTableArray> _headerArrays = new(ReferenceEqualityComparer.Instance);
     private readonly string _sourceName;
 
     private TomlDocumentReader(string sourceName) => _sourceName = sourceName;
@@ -88,10 +87,9 @@ internal sealed class TomlDocumentReader
         if (!parent.TryGetValue(name, out var existing))
         {
             array = [];
-            _headerArrays.Add(array);
             parent[name] = array;
         }
-        else if (existing is TomlTableArray tables && _headerArrays.Contains(tables))
+        else if (existing is TomlTableArray tables)   // only [[headers]] make these; static arrays are TomlArray
         {
             array = tables;
         }
@@ -120,7 +118,7 @@ internal sealed class TomlDocumentReader
             {
                 current = table;
             }
-            else if (next is TomlTableArray array && _headerArrays.Contains(array) && array.Count > 0)
+            else if (next is TomlTableArray array && array.Count > 0)
             {
                 current = array[array.Count - 1];
             }
