@@ -129,12 +129,14 @@ function Get-ProcessCpuSeconds([int] $ProcessId) {
     $text = Get-Content -Raw $path
     # The command name (field 2) may hold spaces; the fields after its closing parenthesis start at 3.
     $fields = $text.Substring($text.LastIndexOf(')') + 2) -split ' '
-    $ticks = [double](getconf CLK_TCK)
     [pscustomobject]@{
-        Own = ([double]$fields[11] + [double]$fields[12]) / $ticks
-        Children = ([double]$fields[13] + [double]$fields[14]) / $ticks
+        Own = ([double]$fields[11] + [double]$fields[12]) / $script:ClockTicks
+        Children = ([double]$fields[13] + [double]$fields[14]) / $script:ClockTicks
     }
 }
+
+# Asked once: a getconf per reading would itself be a child whose CPU lands in the next reading.
+$script:ClockTicks = [double](getconf CLK_TCK)
 
 #endregion
 
