@@ -14,7 +14,8 @@ internal sealed unsafe class JobSpawner
     private const int PosixSpawnSetSigDef = 0x04, PosixSpawnSetSigMask = 0x08, PosixSpawnSetSid = 0x80;
     private const int ORdOnly = 0, OWrOnly = 1, OCreat = 0x40, OTrunc = 0x200;
     private const int PAll = 0, PPid = 1, WExited = 4, WNoWait = 0x01000000;
-    private const int ClaExited = 1, EIntr = 4, EChild = 10;
+    private const int ClaExited = 1;
+    internal const int EIntr = 4, EChild = 10;
 
     public const string DefaultShell = "bash";
 
@@ -102,11 +103,14 @@ internal sealed unsafe class JobSpawner
             if (waitid(PAll, 0, info, WExited | WNoWait) != 0)
             {
                 var errno = Marshal.GetLastPInvokeError();
-                if (errno == EChild)
-                    lock (_gate)
-                        if (_exits.Count == 0) Monitor.Wait(_gate); // no children: sleep until the next spawn
-                else if (errno != EIntr)
-                    Thread.Sleep(10);
+                ReapWait next;
+                lock (_gate)
+                {
+                    next = AfterWaitFailed(errno, _exits.Count > 0);
+                    if (next == ReapWait.UntilSpawn) Monitor.Wait(_gate);
+                }
+                // Not while holding the lock: a spawn must never wait for the reaper's back-off.
+                if (next == ReapWait.BackOff) Thread.Sleep(10);
                 continue;
             }
             var pid = *(int*)(info + 16);
@@ -120,6 +124,15 @@ internal sealed unsafe class JobSpawner
             new Span<byte>(info, 256).Clear();
             while (waitid(PPid, pid, info, WExited) != 0 && Marshal.GetLastPInvokeError() == EIntr) { }
         }
+    }
+
+    internal enum ReapWait { Retry, UntilSpawn, BackOff }
+
+    /// <summary>What the reaper does when waitid fails with <paramref name="errno"/>.</summary>
+    internal static ReapWait AfterWaitFailed(int errno, bool anyRegistered)
+    {
+        if (errno == EChild) return anyRegistered ? ReapWait.Retry : ReapWait.UntilSpawn; // no children: sleep until the next spawn
+        return errno == EIntr ? ReapWait.Retry : ReapWait.BackOff;
     }
 
     private static void Check(int result, string what)
