@@ -11,6 +11,7 @@ namespace AnalysisRunner.PowerShell;
 public abstract class AnalysisRunnerCmdlet : PSCmdlet
 {
     private Deployment? deployment;
+    private readonly CancellationTokenSource stopped = new();
 
     /// <summary>The runner home folder; defaults to $env:AR_HOME, then ~/.analysis-runner.</summary>
     [Parameter]
@@ -20,6 +21,9 @@ public abstract class AnalysisRunnerCmdlet : PSCmdlet
     protected Deployment Deployment => deployment ??= OpenDeployment();
 
     protected abstract void Process();
+
+    /// <summary>Cancelled when the pipeline is stopped (Ctrl-C), so a wait in Core ends at once.</summary>
+    protected CancellationToken PipelineStopped => stopped.Token;
 
     protected sealed override void ProcessRecord()
     {
@@ -31,7 +35,13 @@ public abstract class AnalysisRunnerCmdlet : PSCmdlet
         {
             WriteError(ToErrorRecord(error));
         }
+        catch (OperationCanceledException) when (stopped.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
     }
+
+    protected override void StopProcessing() => stopped.Cancel();
 
     /// <summary>Ends the pipeline with Core's error as a proper ErrorRecord (for errors no later input could avoid).</summary>
     protected void ThrowTerminating(AnalysisRunnerException error) => ThrowTerminatingError(ToErrorRecord(error));

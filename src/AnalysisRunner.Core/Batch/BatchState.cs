@@ -69,8 +69,18 @@ public sealed record JobInfo
     public string? Reason { get; init; }
 }
 
-/// <summary>One attempt of a job: its exit code as the shell recorded it (null while running or when cut off) and its logs.</summary>
-public sealed record JobAttempt(long BatchId, int JobId, int Attempt, int? ExitCode, string Stdout, string Stderr);
+/// <summary>
+/// One attempt of a job: when it started and ended, its exit code (null while it runs, or when it was
+/// cut off or never started) and why it ended when the code does not say. Its output is read through
+/// the runner (Get-BatchJobLog -Attempt), which alone knows where it is.
+/// </summary>
+public sealed record JobAttempt(long BatchId, int JobId, int Attempt)
+{
+    public int? ExitCode { get; init; }
+    public DateTimeOffset? Started { get; init; }
+    public DateTimeOffset? Ended { get; init; }
+    public string? Reason { get; init; }
 
-/// <summary>Where one attempt of a job writes its output.</summary>
-public sealed record JobLogPaths(string Stdout, string Stderr);
+    /// <summary>Where the runner said its output is, in the runner's own terms.</summary>
+    internal string? RunnerLog { get; init; }
+}

@@ -13,8 +13,9 @@ public sealed class BatchSubmitter(Deployment deployment)
             throw new BatchValidationException("BatchAlreadySubmitted", ErrorKind.InvalidOperation, batch.Name,
                 $"Batch '{batch.Name}' was already submitted as batch {existing}; start another with New-Batch.");
         var spec = batch.Build();
-        var capacity = deployment.Capacity;
-        DagValidator.Validate(spec, capacity.Cpu, capacity.MemoryBytes);
+        // The runner says how big a job may be (this machine; a Slurm partition's largest node).
+        var largest = deployment.Runner.Capacity.LargestJob;
+        DagValidator.Validate(spec, largest.Cpu, largest.MemoryBytes);
         return spec;
     }
 

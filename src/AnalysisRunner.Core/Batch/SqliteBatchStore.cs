@@ -52,6 +52,16 @@ public sealed class SqliteBatchStore : IBatchStore
             spec TEXT NOT NULL,
             PRIMARY KEY (batch_id, job_id));
         CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state) WHERE state = 'Running';
+        CREATE TABLE IF NOT EXISTS attempts (
+            batch_id INTEGER NOT NULL,
+            job_id INTEGER NOT NULL,
+            attempt INTEGER NOT NULL,
+            started TEXT,
+            ended TEXT,
+            exit_code INTEGER,
+            reason TEXT,
+            log TEXT,
+            PRIMARY KEY (batch_id, job_id, attempt));
         """;
 
     /// <summary>Web defaults, the generated serializers first, reflection for anything they were not made for.</summary>
@@ -273,21 +283,32 @@ public sealed class SqliteBatchStore : IBatchStore
             throw BatchStoreExtensions.NotFound(batchId);
     }
 
-    public JobLogPaths GetLogPaths(long batchId, int jobId, int attempt) => JobLogFiles.Find(_db.Home, batchId, jobId, attempt);
-
     public IReadOnlyList<JobAttempt> GetAttempts(long batchId, int jobId)
     {
-        var job = GetJob(batchId, jobId)
-            ?? throw new AnalysisRunnerException("JobNotFound", ErrorKind.ObjectNotFound, $"{batchId}/{jobId}", $"Batch {batchId} has no job {jobId}.");
-        // A job that never started has attempt 1 and no logs: it has had no attempts.
-        var last = job.Started is null && job.State is not JobState.Running ? job.Attempt - 1 : job.Attempt;
-        if (last <= 0) return [];
-        var recorded = JobLogFiles.ReadExitStatuses(_db.Home, batchId);   // once for all the attempts
-        return Enumerable.Range(1, last).Select(attempt =>
-        {
-            var logs = JobLogFiles.Find(_db.Home, batchId, jobId, attempt);
-            return new JobAttempt(batchId, jobId, attempt, JobLogFiles.ExitStatus(recorded, _db.Home, batchId, jobId, attempt), logs.Stdout, logs.Stderr);
-        }).ToList();
+        using var connection = _db.Open();
+        using var snapshot = connection.BeginTransaction(deferred: true);
+        using var command = connection.CreateCommand();
+        command.Transaction = snapshot;
+        command.CommandText = "SELECT count(*) FROM jobs WHERE batch_id = @batch AND job_id = @job";
+        command.Parameters.AddWithValue("@batch", batchId);
+        command.Parameters.AddWithValue("@job", jobId);
+        if (Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) == 0) throw BatchStoreExtensions.JobNotFound(batchId, jobId);
+        command.CommandText = """
+            SELECT attempt, started, ended, exit_code, reason, log FROM attempts
+            WHERE batch_id = @batch AND job_id = @job ORDER BY attempt
+            """;
+        using var reader = command.ExecuteReader();
+        var attempts = new List<JobAttempt>();
+        while (reader.Read())
+            attempts.Add(new JobAttempt(batchId, jobId, reader.GetInt32(0))
+            {
+                Started = reader.IsDBNull(1) ? null : ParseTimestamp(reader.GetString(1)),
+                Ended = reader.IsDBNull(2) ? null : ParseTimestamp(reader.GetString(2)),
+                ExitCode = reader.IsDBNull(3) ? null : reader.GetInt32(3),
+                Reason = reader.IsDBNull(4) ? null : reader.GetString(4),
+                RunnerLog = reader.IsDBNull(5) ? null : reader.GetString(5),
+            });
+        return attempts;
     }
 
     public void Remove(long batchId)
@@ -300,7 +321,7 @@ public sealed class SqliteBatchStore : IBatchStore
             command.Parameters.AddWithValue("@id", batchId);
             var found = command.ExecuteScalar() as string;
             if (found is null || found == nameof(BatchState.Running)) return found;
-            command.CommandText = "DELETE FROM jobs WHERE batch_id = @id; DELETE FROM batches WHERE id = @id;";
+            command.CommandText = "DELETE FROM attempts WHERE batch_id = @id; DELETE FROM jobs WHERE batch_id = @id; DELETE FROM batches WHERE id = @id;";
             command.ExecuteNonQuery();
             return found;
         });

@@ -1,5 +1,7 @@
 using AnalysisRunner.Core.Batch;
-using AnalysisRunner.Core.Batch.Execution;
+using AnalysisRunner.Core.Batch.Runners;
+using AnalysisRunner.Core.Batch.Runners.Local;
+using AnalysisRunner.Core.Batch.Watching;
 using AnalysisRunner.Core.Config;
 using AnalysisRunner.Core.Git;
 using AnalysisRunner.Core.Log;
@@ -22,6 +24,13 @@ public sealed class Deployment
         Batches = new SqliteBatchStore(Database);
         AuditLog = new SqliteAuditLog(Database);
         Executor = new ExecutorClient(home);
+        Runner = settings.ExecutorRunner switch
+        {
+            LocalRunnerBackend.SettingsName => new LocalRunnerBackend(home, settings, Batches),
+            _ => throw new AnalysisRunnerException("RunnerNotSupported", ErrorKind.InvalidArgument, settings.ExecutorRunner,
+                $"[executor] runner = '{settings.ExecutorRunner}' in {home.SettingsPath} is not one of: {LocalRunnerBackend.SettingsName}."),
+        };
+        Watcher = new BatchWatcher(home, Batches);
         Git = new RemoteMirror(home);
         Buckets = new LocalBuckets(home);
         if (IsGcs)
@@ -42,6 +51,12 @@ public sealed class Deployment
     public IBatchStore Batches { get; }
     public IAuditLog AuditLog { get; }
     public IExecutorClient Executor { get; }
+
+    /// <summary>Where jobs run: its capacity (what submit checks against) and its logs. The executor drives it.</summary>
+    public IJobRunnerBackend Runner { get; }
+
+    /// <summary>Waiting for batches: on the executor's signals, for cmdlets and (later) the server alike.</summary>
+    public IBatchWatcher Watcher { get; }
     public ConfigStore Configs { get; }
     public RemoteMirror Git { get; }
     public LocalBuckets Buckets { get; }
@@ -97,12 +112,6 @@ public sealed class Deployment
         Project = Settings.Storage.Project,
         CredentialsPath = credentialsPath,
     };
-
-    /// <summary>What the local executor can ever give one job, so a batch asking for more is refused at submit.</summary>
-    public ExecutorCapacity Capacity
-    {
-        get => ExecutorCapacity.Detect(Settings);
-    }
 
     public IEnumerable<string> TemplatePaths =>
         Directory.Exists(Home.TemplatesDirectory)

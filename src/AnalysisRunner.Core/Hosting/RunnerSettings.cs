@@ -20,6 +20,9 @@ public sealed record RunnerSettings
     /// <summary>Memory the local executor hands out ([executor] memory = "8Gi" or a byte count); defaults to the machine's.</summary>
     public long? ExecutorMemoryBytes { get; init; }
 
+    /// <summary>Where jobs run ([executor] runner): "local" (processes on this machine, the default). Slurm plugs in here.</summary>
+    public string ExecutorRunner { get; init; } = "local";
+
     public static RunnerSettings Load(RunnerHome home)
     {
         if (!File.Exists(home.SettingsPath)) return new RunnerSettings();
@@ -38,6 +41,9 @@ public sealed record RunnerSettings
                     ? Batch.ResourceQuantity.ParseMemory(text)
                     : Convert.ToInt64(memory, System.Globalization.CultureInfo.InvariantCulture),
             };
+        if (table.TryGetValue("executor", out var executorRunner) && executorRunner is TomlTable runnerTable
+            && runnerTable.TryGetValue("runner", out var runner))
+            settings = settings with { ExecutorRunner = Convert.ToString(runner, System.Globalization.CultureInfo.InvariantCulture) ?? "local" };
         return settings;
     }
 }

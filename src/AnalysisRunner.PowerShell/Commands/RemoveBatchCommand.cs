@@ -19,9 +19,7 @@ public sealed class RemoveBatchCommand : AnalysisRunnerCmdlet
         {
             try
             {
-                var batch = Deployment.Batches.GetBatch(id)
-                    ?? throw new AnalysisRunnerException("BatchNotFound", ErrorKind.ObjectNotFound, id,
-                        $"There is no batch {id} in {Deployment.Home.Root}; Get-Batch lists the batches there.");
+                var batch = Deployment.Batches.RequireBatch(id);
                 if (!ShouldProcess($"batch {id} ({batch.Name}, {batch.State}, {batch.TotalJobs} job(s))", "Remove records, logs and work files")) continue;
                 Deployment.Batches.Remove(id);
             }

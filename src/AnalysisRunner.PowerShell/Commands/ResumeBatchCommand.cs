@@ -25,8 +25,7 @@ public sealed class ResumeBatchCommand : AnalysisRunnerCmdlet
             var batch = Deployment.Batches.GetBatch(id);
             if (batch is null)
             {
-                WriteError(ToErrorRecord(new AnalysisRunnerException("BatchNotFound", ErrorKind.ObjectNotFound, id,
-                    $"There is no batch {id} in {Deployment.Home.Root}; Get-Batch lists the batches there.")));
+                WriteError(ToErrorRecord(BatchStoreExtensions.NotFound(id)));
                 continue;
             }
             if (batch.State == BatchState.Running && !woken)

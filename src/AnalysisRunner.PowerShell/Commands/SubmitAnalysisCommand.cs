@@ -126,7 +126,7 @@ public sealed class SubmitAnalysisCommand : AnalysisRunnerCmdlet
         WriteHostLine($"Submitting {plan.Run.Repository ?? "(no repository)"}@{plan.Run.Commit ?? "-"} for dataset \"{plan.Run.Dataset}\"");
         var run = submitter.Submit(plan);
         if (Wait)
-            new BatchWaiter(this, Deployment).WaitForRun(run, timeout: null);
+            new BatchWaiter(this, Deployment, PipelineStopped).WaitForRun(run, timeout: null);
         WriteObject(run);
     }
 

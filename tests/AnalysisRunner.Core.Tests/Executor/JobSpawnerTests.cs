@@ -1,4 +1,5 @@
-using AnalysisRunner.Core.Batch.Execution;
+using AnalysisRunner.Core.Batch.Runners.Local;
+using AnalysisRunner.Core.Native;
 
 namespace AnalysisRunner.Core.Tests.Executor;
 
@@ -16,8 +17,8 @@ public sealed class JobSpawnerTests
     [Fact]
     public void No_children_sleeps_until_a_spawn_and_an_interrupted_wait_retries_at_once()
     {
-        Assert.Equal(JobSpawner.ReapWait.UntilSpawn, JobSpawner.AfterWaitFailed(JobSpawner.EChild, anyRegistered: false));
-        Assert.Equal(JobSpawner.ReapWait.Retry, JobSpawner.AfterWaitFailed(JobSpawner.EChild, anyRegistered: true));
-        Assert.Equal(JobSpawner.ReapWait.Retry, JobSpawner.AfterWaitFailed(JobSpawner.EIntr, anyRegistered: true));
+        Assert.Equal(JobSpawner.ReapWait.UntilSpawn, JobSpawner.AfterWaitFailed(NativeMethods.ECHILD, anyRegistered: false));
+        Assert.Equal(JobSpawner.ReapWait.Retry, JobSpawner.AfterWaitFailed(NativeMethods.ECHILD, anyRegistered: true));
+        Assert.Equal(JobSpawner.ReapWait.Retry, JobSpawner.AfterWaitFailed(NativeMethods.EINTR, anyRegistered: true));
     }
 }

@@ -99,46 +99,6 @@ public sealed class SqliteBatchStoreTests : IDisposable
     }
 
     [Fact]
-    public void Log_paths_are_per_attempt_in_one_folder_per_batch()
-    {
-        var paths = _store.GetLogPaths(7, 3, 2);
-
-        Assert.Equal(Path.Combine(_root, "logs", "7", "3.2.out"), paths.Stdout);
-        Assert.Equal(Path.Combine(_root, "logs", "7", "3.2.err"), paths.Stderr);
-    }
-
-    [Fact]
-    public void The_exit_ledger_gives_each_attempt_its_last_status_and_ignores_a_torn_line()
-    {
-        var ledger = JobLogFiles.ExitLedgerPath(new RunnerHome(_root), 7);
-        Directory.CreateDirectory(Path.GetDirectoryName(ledger)!);
-        File.WriteAllText(ledger, "3 1 1\n12 1 0\n3 2 0\n4 1 13");
-
-        Assert.Equal(1, JobLogFiles.ReadExitStatus(new RunnerHome(_root), 7, 3, 1));
-        Assert.Equal(0, JobLogFiles.ReadExitStatus(new RunnerHome(_root), 7, 3, 2));
-        Assert.Equal(0, JobLogFiles.ReadExitStatus(new RunnerHome(_root), 7, 12, 1));
-        Assert.Null(JobLogFiles.ReadExitStatus(new RunnerHome(_root), 7, 4, 1));
-        Assert.Null(JobLogFiles.ReadExitStatus(new RunnerHome(_root), 7, 5, 1));
-    }
-
-    [Fact]
-    public void Batches_from_the_folder_per_job_layout_keep_their_logs_and_statuses()
-    {
-        var home = new RunnerHome(_root);
-        var legacy = Path.Combine(_root, "logs", "8", "3");
-        Directory.CreateDirectory(legacy);
-        File.WriteAllText(Path.Combine(legacy, "2.out"), "old output\n");
-        File.WriteAllText(Path.Combine(legacy, "2.exit"), "4\n");
-
-        Assert.Equal(Path.Combine(legacy, "2.out"), JobLogFiles.Find(home, 8, 3, 2).Stdout);
-        Assert.Equal(Path.Combine(legacy, "2.err"), JobLogFiles.Find(home, 8, 3, 2).Stderr);
-        Assert.Equal(4, JobLogFiles.ReadExitStatus(home, 8, 3, 2));
-        Assert.Equal(Path.Combine(_root, "logs", "8", "3.1.out"), JobLogFiles.Find(home, 8, 3, 1).Stdout);
-        // A new attempt is always written in the current layout.
-        Assert.Equal(Path.Combine(_root, "logs", "8", "3.2.out"), JobLogFiles.For(home, 8, 3, 2).Stdout);
-    }
-
-    [Fact]
     public void Bucket_uris_map_into_the_home_and_cannot_escape_it()
     {
         var home = new RunnerHome(_root);
@@ -160,7 +120,8 @@ public sealed class SqliteBatchStoreTests : IDisposable
             $"tool {ResourcePlaceholder.ForJob(2, "out")} {ResourcePlaceholder.ForJob(2, "aln", "bam")} {ResourcePlaceholder.ForJob(2, "aln")} {ResourcePlaceholder.ForInput(0)} {ResourcePlaceholder.ForInput(1, "bai")}",
             _ => groups);
 
-        var root = Path.Combine(_root, "buckets", "tmp-bucket", "run 1", "4", "2");
-        Assert.Equal($"tool '{root}/out' '{root}/aln.bam' '{root}/aln' {_root}/buckets/in/x.txt /d/x.bai", resolved);
+        // Job index 2 is job id 3: its resources are 3.<name> in the batch's folder, no folder per job.
+        var root = Path.Combine(_root, "buckets", "tmp-bucket", "run 1", "4");
+        Assert.Equal($"tool '{root}/3.out' '{root}/3.aln.bam' '{root}/3.aln' {_root}/buckets/in/x.txt /d/x.bai", resolved);
     }
 }
