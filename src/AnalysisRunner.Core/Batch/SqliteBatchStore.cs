@@ -133,31 +133,17 @@ public sealed class SqliteBatchStore : IBatchStore
     /// <summary>A job's id in its batch: its index plus one.</summary>
     public static int JobId(JobSpec job) => job.Index + 1;
 
-    /// <summary>
-    /// The ids of the jobs that must finish first: those named in DependsOn, and the owners of
-    /// every other job's resource used in the commands or the output copies.
-    /// </summary>
-    public static IReadOnlyList<int> ParentIds(JobSpec job)
-    {
-        var parents = new SortedSet<int>(job.DependsOn.Select(index => index + 1));
-        foreach (var text in job.Commands.Concat(job.Outputs.Select(output => output.Resource)))
-            foreach (var use in ResourcePlaceholder.Find(text))
-                if (use.JobIndex is { } owner && owner != job.Index)
-                    parents.Add(owner + 1);
-        parents.Remove(JobId(job));
-        return parents.ToList();
-    }
+    /// <summary>The ids of the jobs that must finish first (DagValidator.Parents, the one rule), in id order.</summary>
+    public static IReadOnlyList<int> ParentIds(JobSpec job) => DagValidator.Parents(job).Select(index => index + 1).Order().ToList();
 
     public BatchInfo? GetBatch(long batchId) => FindBatches(new BatchQuery { Ids = [batchId] }).FirstOrDefault();
 
     public IReadOnlyList<BatchInfo> FindBatches(BatchQuery query)
     {
         using var connection = _db.Open();
-        // One snapshot for the batch rows and their job counts: read apart, a batch could show every
-        // job finished and still be Running, because the executor committed in between.
-        using var snapshot = connection.BeginTransaction(deferred: true);
+        // One statement, so the batch rows and their job counts are one snapshot: read apart, a batch
+        // could show every job finished and still be Running, because the executor committed in between.
         using var command = connection.CreateCommand();
-        command.Transaction = snapshot;
         var where = new List<string>();
         if (query.ArGuid is not null)
         {
@@ -176,55 +162,36 @@ public sealed class SqliteBatchStore : IBatchStore
             for (var i = 0; i < ids.Count; i++) command.Parameters.AddWithValue("@id" + i, ids[i]);
         }
         command.CommandText = $"""
-            SELECT id, name, ar_guid, attributes, state, total_jobs, cancel_requested, created, completed, config_path
-            FROM batches {(where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where))}
-            ORDER BY id DESC {(query.First is { } first ? "LIMIT " + Math.Max(0, first) : "")}
+            SELECT b.id, b.name, b.ar_guid, b.attributes, b.state, b.total_jobs, b.cancel_requested, b.created, b.completed, b.config_path,
+                   coalesce(sum(j.state IN ('Pending', 'Ready')), 0), coalesce(sum(j.state = 'Running'), 0),
+                   coalesce(sum(j.state = 'Succeeded'), 0), coalesce(sum(j.state = 'Failed'), 0), coalesce(sum(j.state = 'Cancelled'), 0)
+            FROM (SELECT * FROM batches {(where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where))}
+                  ORDER BY id DESC {(query.First is { } first ? "LIMIT " + Math.Max(0, first) : "")}) AS b
+            LEFT JOIN jobs j ON j.batch_id = b.id
+            GROUP BY b.id ORDER BY b.id DESC
             """;
         var batches = new List<BatchInfo>();
-        using (var reader = command.ExecuteReader())
-        {
-            while (reader.Read())
-                batches.Add(new BatchInfo
-                {
-                    Id = reader.GetInt64(0),
-                    Name = reader.GetString(1),
-                    ArGuid = reader.IsDBNull(2) ? null : reader.GetString(2),
-                    Attributes = Dictionary(reader.GetString(3)),
-                    State = Enum.Parse<BatchState>(reader.GetString(4)),
-                    TotalJobs = reader.GetInt32(5),
-                    CancelRequested = reader.GetInt64(6) != 0,
-                    Created = ParseTimestamp(reader.GetString(7)),
-                    Completed = reader.IsDBNull(8) ? null : ParseTimestamp(reader.GetString(8)),
-                    ConfigPath = reader.IsDBNull(9) ? null : reader.GetString(9),
-                });
-        }
-        return batches.Select(batch => WithCounters(snapshot, batch)).ToList();
-    }
-
-    private static BatchInfo WithCounters(SqliteTransaction snapshot, BatchInfo batch)
-    {
-        using var command = snapshot.Connection!.CreateCommand();
-        command.Transaction = snapshot;
-        command.CommandText = "SELECT state, count(*) FROM jobs WHERE batch_id = @id GROUP BY state";
-        command.Parameters.AddWithValue("@id", batch.Id);
         using var reader = command.ExecuteReader();
-        int pending = 0, running = 0, succeeded = 0, failed = 0, cancelled = 0;
         while (reader.Read())
-        {
-            var count = reader.GetInt32(1);
-            switch (Enum.Parse<JobState>(reader.GetString(0)))
+            batches.Add(new BatchInfo
             {
-                case JobState.Pending or JobState.Ready: pending += count; break;
-                case JobState.Running: running += count; break;
-                case JobState.Succeeded: succeeded += count; break;
-                case JobState.Failed: failed += count; break;
-                case JobState.Cancelled: cancelled += count; break;
-            }
-        }
-        return batch with
-        {
-            PendingJobs = pending, RunningJobs = running, SucceededJobs = succeeded, FailedJobs = failed, CancelledJobs = cancelled,
-        };
+                Id = reader.GetInt64(0),
+                Name = reader.GetString(1),
+                ArGuid = reader.IsDBNull(2) ? null : reader.GetString(2),
+                Attributes = Dictionary(reader.GetString(3)),
+                State = Enum.Parse<BatchState>(reader.GetString(4)),
+                TotalJobs = reader.GetInt32(5),
+                CancelRequested = reader.GetInt64(6) != 0,
+                Created = ParseTimestamp(reader.GetString(7)),
+                Completed = reader.IsDBNull(8) ? null : ParseTimestamp(reader.GetString(8)),
+                ConfigPath = reader.IsDBNull(9) ? null : reader.GetString(9),
+                PendingJobs = reader.GetInt32(10),
+                RunningJobs = reader.GetInt32(11),
+                SucceededJobs = reader.GetInt32(12),
+                FailedJobs = reader.GetInt32(13),
+                CancelledJobs = reader.GetInt32(14),
+            });
+        return batches;
     }
 
     public IReadOnlyList<JobInfo> GetJobs(long batchId) => ReadJobs(batchId, null);

@@ -60,6 +60,29 @@ public sealed class SqliteBatchStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_listing_counts_each_batchs_jobs_by_state_and_a_limit_keeps_the_newest()
+    {
+        var first = _store.Submit(Batch(Job(0, "a"), Job(1, "b"), Job(2, "c")));
+        var second = _store.Submit(Batch(Job(0, "d")));
+        var third = _store.Submit(Batch(Job(0, "e"), Job(1, "f")));
+        using (var ledger = new Core.Batch.Execution.SqliteJobLedger(_db))
+            ledger.Write([new(first, 1, JobState.Succeeded, 1), new(first, 2, JobState.Running, 1), new(first, 3, JobState.Failed, 1, ExitCode: 2),
+                          new(third, 2, JobState.Cancelled, 1)], [], []);
+
+        var all = _store.FindBatches(new BatchQuery());
+        var newest = _store.FindBatches(new BatchQuery { First = 2 });
+
+        Assert.Equal([third, second, first], all.Select(b => b.Id));
+        Assert.Equal((0, 1, 1, 1, 0), Counts(all[2]));
+        Assert.Equal((1, 0, 0, 0, 0), Counts(all[1]));
+        Assert.Equal((1, 0, 0, 0, 1), Counts(all[0]));
+        Assert.Equal([third, second], newest.Select(b => b.Id));
+        Assert.Equal(Counts(all[0]), Counts(newest[0]));
+
+        static (int, int, int, int, int) Counts(BatchInfo b) => (b.PendingJobs, b.RunningJobs, b.SucceededJobs, b.FailedJobs, b.CancelledJobs);
+    }
+
+    [Fact]
     public void Find_filters_by_run_and_state_newest_first()
     {
         var a = _store.Submit(Batch(Job(0, "true")));
