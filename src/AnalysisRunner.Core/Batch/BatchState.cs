@@ -47,7 +47,7 @@ public sealed record BatchInfo
     public bool IsComplete => State != BatchState.Running;
 }
 
-/// <summary>A job as the store sees it now; Command is the script with placeholders resolved.</summary>
+/// <summary>A job as the store sees it now; Command is what it runs, placeholders resolved (a driver's: with the steps the runner takes first).</summary>
 public sealed record JobInfo
 {
     public required long BatchId { get; init; }
@@ -67,6 +67,12 @@ public sealed record JobInfo
     public IReadOnlyDictionary<string, string> Attributes { get; init; } = new Dictionary<string, string>();
     /// <summary>Why a job ended as it did when the exit code does not say (Timeout, Cancelled, ParentFailed, Interrupted).</summary>
     public string? Reason { get; init; }
+
+    /// <summary>
+    /// The variables the runner gives the job on top of what it inherits: its own -Environment, then
+    /// AR_HOME, AR_BATCH_ID, AR_JOB_ID, AR_ATTEMPT (its latest attempt) and the run's CPG_CONFIG_PATH.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>

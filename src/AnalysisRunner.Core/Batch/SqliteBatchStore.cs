@@ -114,13 +114,16 @@ public sealed class SqliteBatchStore : IBatchStore
         var parameters = new[] { "@batch", "@job", "@name", "@state", "@max", "@command", "@parents", "@cpu", "@memory", "@image", "@always", "@preemptible", "@attributes", "@spec" }
             .Select(name => Add(job, name, null)).ToArray();
         job.Prepare();
+        // Commands are stored as they will run (placeholders resolved), so they read right before a job has started.
+        var paths = new ResourcePaths(_db.Home, batchId, spec.TmpRoot, spec.Inputs);
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> GroupsOf(int index) => spec.Jobs[index].ResourceGroups;
         foreach (var jobSpec in spec.Jobs)
         {
             var parents = ParentIds(jobSpec);
             object?[] values =
             [
                 batchId, JobId(jobSpec), jobSpec.Name, (parents.Count == 0 ? JobState.Ready : JobState.Pending).ToString(),
-                Math.Max(1, jobSpec.MaxAttempts), string.Join('\n', jobSpec.Commands), JsonSerializer.Serialize(parents, Json),
+                Math.Max(1, jobSpec.MaxAttempts), JobCommandText.Shown(jobSpec, paths, GroupsOf), JsonSerializer.Serialize(parents, Json),
                 jobSpec.Cpu, jobSpec.MemoryBytes, jobSpec.Image, jobSpec.AlwaysRun ? 1 : 0, jobSpec.Preemptible ? 1 : 0,
                 JsonSerializer.Serialize(jobSpec.Attributes, Json), JsonSerializer.Serialize(jobSpec, Json),
             ];
@@ -203,7 +206,8 @@ public sealed class SqliteBatchStore : IBatchStore
         using var connection = _db.Open();
         using var command = connection.CreateCommand();
         command.CommandText = $"""
-            SELECT job_id, name, state, exit_code, attempt, started, ended, command, cpu, memory, image, always_run, parents, attributes, reason
+            SELECT job_id, name, state, exit_code, attempt, started, ended, command, cpu, memory, image, always_run, parents, attributes, reason,
+                   json_extract(spec, '$.environment'), (SELECT config_path FROM batches WHERE id = @batch)
             FROM jobs WHERE batch_id = @batch {(jobId is null ? "" : "AND job_id = @job")} ORDER BY job_id
             """;
         command.Parameters.AddWithValue("@batch", batchId);
@@ -229,6 +233,10 @@ public sealed class SqliteBatchStore : IBatchStore
                 Parents = JsonSerializer.Deserialize<int[]>(reader.GetString(12), Json) ?? [],
                 Attributes = Dictionary(reader.GetString(13)),
                 Reason = reader.IsDBNull(14) ? null : reader.GetString(14),
+                Environment = Execution.JobEnvironment.For(_db.Home, batchId, reader.GetInt32(0), Math.Max(1, reader.GetInt32(4)),
+                    reader.IsDBNull(16) ? null : reader.GetString(16), cloudCredentials: null, cloud: false,
+                    reader.IsDBNull(15) ? new Dictionary<string, string>() : Dictionary(reader.GetString(15))).Variables
+                    .ToDictionary(pair => pair.Key, pair => pair.Value),
             });
         return jobs;
     }

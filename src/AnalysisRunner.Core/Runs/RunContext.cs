@@ -9,6 +9,9 @@ namespace AnalysisRunner.Core.Runs;
 /// </summary>
 public sealed record RunContext(string ConfigPath, string? ArGuid, string? TmpBucket, IReadOnlyDictionary<string, string> Attributes)
 {
+    /// <summary>The run's driver image ([workflow] driver_image): what a job of the run that names no image runs in.</summary>
+    public string? Image { get; init; }
+
     public const string ConfigPathVariable = "CPG_CONFIG_PATH";
 
     /// <summary>The run of this process, if CPG_CONFIG_PATH names one; <paramref name="readConfig"/> reads local or gs:// configs.</summary>
@@ -41,6 +44,9 @@ public sealed record RunContext(string ConfigPath, string? ArGuid, string? TmpBu
             && storage.TryGetValue("default", out var d) && d is TomlTable defaults
             && defaults.TryGetValue("tmp", out var t))
             tmp = t?.ToString();
-        return new RunContext(path.Contains("://", StringComparison.Ordinal) ? path : Path.GetFullPath(path), Workflow("ar_guid"), tmp, attributes);
+        return new RunContext(path.Contains("://", StringComparison.Ordinal) ? path : Path.GetFullPath(path), Workflow("ar_guid"), tmp, attributes)
+        {
+            Image = Workflow("driver_image"),
+        };
     }
 }

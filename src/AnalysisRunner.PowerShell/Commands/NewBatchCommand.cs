@@ -29,6 +29,7 @@ public sealed class NewBatchCommand : AnalysisRunnerCmdlet
         {
             ArGuid = run?.ArGuid,
             ConfigPath = run?.ConfigPath,
+            DefaultImage = run?.Image,
         };
         foreach (var (key, value) in run?.Attributes ?? new Dictionary<string, string>())
             batch.Attributes[key] = value;

@@ -327,7 +327,7 @@ public sealed class BatchScheduler : IDisposable, IAttemptSink
                 var attempt = Track(job, plan);
                 var log = _runner.ReserveLog(attempt.Key);
                 job.State = JobState.Running;
-                changes.Jobs.Add(new JobTransition(job.Batch.Id, job.JobId, JobState.Running, job.Attempt, Command: plan.Launch.Command));
+                changes.Jobs.Add(new JobTransition(job.Batch.Id, job.JobId, JobState.Running, job.Attempt));
                 changes.Attempts.Add(new AttemptChange(attempt.Key, Started: true, log));
                 launches.Add((attempt, log));
             }

@@ -15,25 +15,35 @@ public static class DriverCheckout
         public static readonly Steps None = new(_ => { }, _ => { });
     }
 
+    /// <summary>What a checkout does, step by step, as the driver's command shows it and its log records it.</summary>
+    public static IReadOnlyList<string> StepsFor(CheckoutSpec checkout) =>
+    [
+        "credentials: none (the clone URL carries none, and no credential helper is configured)",
+        $"clone {checkout.CloneUrl} into {RepositoryFolder}",
+        $"checkout {checkout.Commit} (detached)",
+        $"cd {Path.Combine(RepositoryFolder, string.IsNullOrEmpty(checkout.Cwd) ? "." : checkout.Cwd)}",
+    ];
+
+    private const string RepositoryFolder = "repo";
+
     public static string Checkout(CheckoutSpec checkout, string workDirectory, Steps? steps = null)
     {
         steps ??= Steps.None;
-        var repositoryPath = Path.Combine(workDirectory, "repo");
+        var (credentials, clone, detach, cd) = StepsFor(checkout) switch { var s => (s[0], s[1], s[2], s[3]) };
+        var repositoryPath = Path.Combine(workDirectory, RepositoryFolder);
         try
         {
-            steps.Started("credentials: none (the clone URL carries none, and no credential helper is configured)");
-            var clone = $"clone {checkout.CloneUrl} into {repositoryPath}";
+            steps.Started(credentials);
             steps.Started(clone);
             Repository.Clone(checkout.CloneUrl, repositoryPath, new CloneOptions { Checkout = false });
             steps.Done(clone);
-            var step = $"checkout {checkout.Commit} (detached)";
-            steps.Started(step);
+            steps.Started(detach);
             using var repository = new Repository(repositoryPath);
             var commit = repository.Lookup<Commit>(checkout.Commit)
                 ?? throw new SourceException("CommitNotFound", ErrorKind.ObjectNotFound, checkout.Commit,
                     $"Commit {checkout.Commit} is not in {checkout.CloneUrl}.");
             Commands.Checkout(repository, commit, new CheckoutOptions { CheckoutModifiers = CheckoutModifiers.Force });
-            steps.Done(step);
+            steps.Done(detach);
         }
         catch (LibGit2SharpException e)
         {
@@ -48,7 +58,7 @@ public static class DriverCheckout
         if (!Directory.Exists(cwd))
             throw new SourceException("CwdNotFound", ErrorKind.ObjectNotFound, checkout.Cwd,
                 $"'{checkout.Cwd}' does not exist at commit {checkout.Commit}.");
-        steps.Started($"cd {Path.GetRelativePath(workDirectory, cwd)}");
+        steps.Started(cd);
         return cwd;
     }
 }

@@ -6,7 +6,7 @@ namespace AnalysisRunner.Core.Batch.Execution;
 
 /// <summary>One change of a job's row, at its (current) attempt. Retried: the attempt before this one ended now.</summary>
 internal sealed record JobTransition(long BatchId, int JobId, JobState State, int Attempt, string? Reason = null, int? ExitCode = null,
-    bool Retried = false, string? Command = null);
+    bool Retried = false);
 
 /// <summary>
 /// A change of one attempt's row: it Started now (its output going where Log says), or it ended now
@@ -47,7 +47,6 @@ internal sealed class SqliteJobLedger : IDisposable
             UPDATE jobs SET
                 state = @state,
                 attempt = @attempt,
-                command = coalesce(@command, command),
                 started = CASE WHEN @state = 'Running' THEN @now ELSE started END,
                 ended = CASE WHEN @state = 'Running' THEN NULL
                              WHEN @state IN ('Succeeded', 'Failed', 'Cancelled') OR @retried THEN @now
@@ -56,7 +55,7 @@ internal sealed class SqliteJobLedger : IDisposable
                 reason = CASE WHEN @state = 'Running' THEN NULL ELSE coalesce(@reason, reason) END
             WHERE batch_id = @batch AND job_id = @job
             """;
-        foreach (var name in new[] { "@state", "@attempt", "@retried", "@command", "@now", "@exit", "@reason", "@batch", "@job" })
+        foreach (var name in new[] { "@state", "@attempt", "@retried", "@now", "@exit", "@reason", "@batch", "@job" })
             _updateJob.Parameters.Add(new SqliteParameter(name, DBNull.Value));
         _startAttempt = Prepare("""
             INSERT INTO attempts (batch_id, job_id, attempt, started, log) VALUES (@batch, @job, @attempt, @now, @log)
@@ -126,7 +125,6 @@ internal sealed class SqliteJobLedger : IDisposable
             p["@state"].Value = t.State.ToString();
             p["@attempt"].Value = t.Attempt;
             p["@retried"].Value = t.Retried ? 1 : 0;
-            p["@command"].Value = (object?)t.Command ?? DBNull.Value;
             p["@now"].Value = now;
             p["@exit"].Value = (object?)t.ExitCode ?? DBNull.Value;
             p["@reason"].Value = (object?)t.Reason ?? DBNull.Value;

@@ -39,7 +39,8 @@ public sealed class SqliteBatchStoreTests : IDisposable
         Assert.Equal([[], [], [1, 2], [3]], jobs.Select(j => j.Parents.ToArray()));
         Assert.Equal([JobState.Ready, JobState.Ready, JobState.Pending, JobState.Pending], jobs.Select(j => j.State));
         Assert.Equal([1, 1, 1, 1], jobs.Select(j => j.Attempt));
-        Assert.Contains("{{ar:0:a}}", jobs[2].Command);
+        Assert.Contains($"/tmp/x/{id}/1.a", jobs[2].Command);
+        Assert.DoesNotContain("{{ar:", jobs[2].Command);
     }
 
     [Fact]
@@ -80,6 +81,44 @@ public sealed class SqliteBatchStoreTests : IDisposable
         Assert.Equal(Counts(all[0]), Counts(newest[0]));
 
         static (int, int, int, int, int) Counts(BatchInfo b) => (b.PendingJobs, b.RunningJobs, b.SucceededJobs, b.FailedJobs, b.CancelledJobs);
+    }
+
+    [Fact]
+    public void A_job_not_yet_run_shows_its_command_resolved_and_the_variables_it_will_get()
+    {
+        var spec = Batch(
+            Job(0, $"echo hi > {ResourcePlaceholder.ForJob(0, "out")}") with { Environment = new Dictionary<string, string> { ["GREETING"] = "hi", ["AR_JOB_ID"] = "forged" } },
+            Job(1, $"cat {ResourcePlaceholder.ForJob(0, "out")}")) with { TmpRoot = "/tmp/ar-tmp", ConfigPath = "/configs/run.toml" };
+
+        var id = _store.Submit(spec);
+        var first = _store.GetJob(id, 1)!;
+        var second = _store.GetJob(id, 2)!;
+
+        Assert.Equal($"echo hi > /tmp/ar-tmp/{id}/1.out", first.Command);
+        Assert.Equal($"cat /tmp/ar-tmp/{id}/1.out", second.Command);
+        Assert.Equal("hi", first.Environment["GREETING"]);
+        Assert.Equal("1", first.Environment["AR_JOB_ID"]);
+        Assert.Equal(id.ToString(), first.Environment["AR_BATCH_ID"]);
+        Assert.Equal("1", first.Environment["AR_ATTEMPT"]);
+        Assert.Equal("/configs/run.toml", first.Environment["CPG_CONFIG_PATH"]);
+        Assert.Equal(_root, first.Environment["AR_HOME"]);
+        Assert.False(second.Environment.ContainsKey("GREETING"));
+    }
+
+    [Fact]
+    public void A_drivers_command_shows_each_step_the_runner_takes_before_it_runs()
+    {
+        var checkout = new CheckoutSpec("https://github.com/org/repo.git", new string('c', 40), "examples/batch");
+        var id = _store.Submit(Batch(Job(0, "pwsh -NoProfile -NonInteractive -File hello.ps1") with { Checkout = checkout }));
+
+        var lines = _store.GetJob(id, 1)!.Command.Split('\n');
+
+        Assert.Equal(5, lines.Length);
+        Assert.StartsWith("# 1. credentials: ", lines[0]);
+        Assert.StartsWith($"# 2. clone {checkout.CloneUrl} into repo", lines[1]);
+        Assert.StartsWith($"# 3. checkout {checkout.Commit} (detached)", lines[2]);
+        Assert.StartsWith("# 4. cd repo/examples/batch", lines[3]);
+        Assert.Equal("pwsh -NoProfile -NonInteractive -File hello.ps1", lines[4]);
     }
 
     [Fact]
