@@ -141,7 +141,9 @@ public sealed class SqliteBatchStore : IBatchStore
 
     public BatchInfo? GetBatch(long batchId) => FindBatches(new BatchQuery { Ids = [batchId] }).FirstOrDefault();
 
-    public IReadOnlyList<BatchInfo> FindBatches(BatchQuery query)
+    public IReadOnlyList<BatchInfo> FindBatches(BatchQuery query) => _db.Guard(() => Find(query));
+
+    private List<BatchInfo> Find(BatchQuery query)
     {
         using var connection = _db.Open();
         // One statement, so the batch rows and their job counts are one snapshot: read apart, a batch
@@ -197,9 +199,9 @@ public sealed class SqliteBatchStore : IBatchStore
         return batches;
     }
 
-    public IReadOnlyList<JobInfo> GetJobs(long batchId) => ReadJobs(batchId, null);
+    public IReadOnlyList<JobInfo> GetJobs(long batchId) => _db.Guard(() => ReadJobs(batchId, null));
 
-    public JobInfo? GetJob(long batchId, int jobId) => ReadJobs(batchId, jobId).FirstOrDefault();
+    public JobInfo? GetJob(long batchId, int jobId) => _db.Guard(() => ReadJobs(batchId, jobId)).FirstOrDefault();
 
     private List<JobInfo> ReadJobs(long batchId, int? jobId)
     {
@@ -258,7 +260,9 @@ public sealed class SqliteBatchStore : IBatchStore
             throw BatchStoreExtensions.NotFound(batchId);
     }
 
-    public IReadOnlyList<JobAttempt> GetAttempts(long batchId, int jobId)
+    public IReadOnlyList<JobAttempt> GetAttempts(long batchId, int jobId) => _db.Guard(() => ReadAttempts(batchId, jobId));
+
+    private List<JobAttempt> ReadAttempts(long batchId, int jobId)
     {
         using var connection = _db.Open();
         using var snapshot = connection.BeginTransaction(deferred: true);

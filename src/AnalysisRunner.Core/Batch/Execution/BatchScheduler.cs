@@ -27,6 +27,7 @@ public sealed class BatchScheduler : IDisposable, IAttemptSink
     private readonly SqliteJobLedger _ledger;
     private readonly IJobRunner _runner;
     private readonly AttemptPlanner _planner;
+    private readonly OutputCopier _outputs;
     private readonly ExecutorSignalServer _signals;
     private readonly Channel<SchedulerEvent> _events = Channel.CreateUnbounded<SchedulerEvent>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<long, BatchGraph> _batches = [];
@@ -47,6 +48,8 @@ public sealed class BatchScheduler : IDisposable, IAttemptSink
         _ledger = new SqliteJobLedger(deployment.Database);
         _runner = deployment.Runner.CreateRunner(options, this, log);
         _planner = new AttemptPlanner(_home, _ledger, JobStaging.For(deployment));
+        // Outputs land in the home's bucket folders (on gcs, the cache the upload reads from).
+        _outputs = new OutputCopier(new Storage.LocalFolderStore(_home.BucketsDirectory));
         _signals = new ExecutorSignalServer(_home, () => _events.Writer.TryWrite(new WakeEvent()), () => _events.Writer.TryWrite(new StopEvent()));
         _freeCpu = _runner.Capacity.AtOnce.Cpu;
         _freeMemory = _runner.Capacity.AtOnce.MemoryBytes;
@@ -169,7 +172,7 @@ public sealed class BatchScheduler : IDisposable, IAttemptSink
         Release(attempt);
         if (ended is { ExitCode: 0, StopReason: null, Error: null } && attempt.Plan.Publishes)
         {
-            _ = Task.Run(() => _events.Writer.TryWrite(new PublishedEvent(attempt, ended, OutputCopier.Publish(attempt.Plan))));
+            _ = Task.Run(() => _events.Writer.TryWrite(new PublishedEvent(attempt, ended, _outputs.Publish(attempt.Plan))));
             return;
         }
         Conclude(attempt, ended, ended.Error, changes);
@@ -226,7 +229,7 @@ public sealed class BatchScheduler : IDisposable, IAttemptSink
             Log($"batch {row.Id}: loaded {row.Jobs.Count} job(s)");
         }
         if (recovering)
-            foreach (var survivor in new Recovery(_runner, _planner, _log).Apply(loaded, changes))
+            foreach (var survivor in new Recovery(_runner, _planner, _outputs, _log).Apply(loaded, changes))
                 Adopt(survivor);
         foreach (var batch in loaded)
         {

@@ -31,7 +31,9 @@ public static class ExecutorHost
         using (held)
         {
             // Beside the lock, not in it; removed on a clean exit, so one left behind means the last executor died.
+            var uncleanStop = File.Exists(ExecutorPresence.PidPath(home));
             ExecutorPresence.WritePid(home);
+            if (uncleanStop && !DatabaseIsSound(home, log)) return 1;
             var deployment = Deployment.Open(home);
             int code;
             using (var scheduler = new BatchScheduler(deployment, options, log))
@@ -39,5 +41,22 @@ public static class ExecutorHost
             File.Delete(ExecutorPresence.PidPath(home));
             return code;
         }
+    }
+
+    /// <summary>
+    /// After an unclean stop (a killed executor, a machine that went down), every page of the
+    /// database is checked before anything is scheduled from it. A damaged one is marked so every
+    /// client says DatabaseDamaged, and nothing runs from it.
+    /// </summary>
+    private static bool DatabaseIsSound(RunnerHome home, TextWriter log)
+    {
+        var database = new RunnerDatabase(home);
+        if (!File.Exists(home.DatabasePath) || File.Exists(database.DamagedMarkerPath)) return !File.Exists(database.DamagedMarkerPath);
+        log.WriteLine($"executor {Environment.ProcessId}: the last executor did not stop cleanly; checking {home.DatabasePath}");
+        if (database.CheckIntegrity() is not { } problem) return true;
+        database.MarkDamaged(problem);
+        log.WriteLine($"executor {Environment.ProcessId}: DatabaseDamaged: {new DatabaseDamagedException(home.DatabasePath, problem).Message}");
+        File.Delete(ExecutorPresence.PidPath(home));
+        return false;
     }
 }

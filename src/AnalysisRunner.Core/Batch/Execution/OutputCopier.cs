@@ -1,3 +1,7 @@
+using System.Globalization;
+using AnalysisRunner.Core.Batch.Runners;
+using AnalysisRunner.Core.Storage;
+
 namespace AnalysisRunner.Core.Batch.Execution;
 
 /// <summary>
@@ -5,13 +9,18 @@ namespace AnalysisRunner.Core.Batch.Execution;
 /// resources are copied to their destinations, and on a cloud backend its resources and outputs go
 /// up through the batch's scoped store. Run off the scheduler's thread, and again at recovery for a
 /// job whose success was recorded but not yet published.
+/// Every copy goes through the local store: into a temporary file in the destination's folder,
+/// renamed into place once whole, so a copy that fails (a full disk) or is cut off (a killed
+/// executor) never leaves a partial file under the destination's name, nor takes the previous one
+/// away. The temporary name is fixed per attempt and output, so the copy repeated at recovery
+/// replaces what a killed one left rather than leaving it behind.
 /// </summary>
-internal static class OutputCopier
+internal sealed class OutputCopier(IObjectStore local)
 {
     /// <summary>Copies and uploads; returns why it failed, or null.</summary>
-    public static string? Publish(AttemptPlan plan)
+    public string? Publish(AttemptPlan plan)
     {
-        var error = Copy(plan.Outputs);
+        var error = Copy(plan.Launch.Key, plan.Outputs);
         if (error is not null || plan.Launch.Staging is null) return error;
         try
         {
@@ -24,33 +33,31 @@ internal static class OutputCopier
         }
     }
 
-    /// <summary>Copies each output; returns why one failed, or null.</summary>
-    public static string? Copy(IReadOnlyList<(string Source, string Destination)> outputs)
+    /// <summary>Copies each output (a folder file by file); returns why one failed, or null.</summary>
+    public string? Copy(AttemptKey key, IReadOnlyList<(string Source, string Destination)> outputs)
     {
-        foreach (var (source, destination) in outputs)
+        for (var i = 0; i < outputs.Count; i++)
         {
+            var (source, destination) = outputs[i];
             try
             {
-                Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-                if (Directory.Exists(source)) CopyDirectory(source, destination);
-                else File.Copy(source, destination, overwrite: true);
+                var files = Directory.Exists(source)
+                    ? Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories)
+                        .Select(file => (File: file, Target: Path.Combine(destination, Path.GetRelativePath(source, file))))
+                    : [(File: source, Target: destination)];
+                var n = 0;
+                foreach (var (file, target) in files)
+                {
+                    using var content = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+                    var temporary = string.Create(CultureInfo.InvariantCulture, $"output-{key.BatchId}-{key.JobId}-{key.Attempt}-{i}-{n++}");
+                    local.WriteAsync(StorageUri.Parse(target), content, new WriteOptions { TemporaryName = temporary }).GetAwaiter().GetResult();
+                }
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or AnalysisRunnerException)
             {
                 return $"OutputCopyFailed: {source} → {destination}: {e.Message}";
             }
         }
         return null;
-    }
-
-    private static void CopyDirectory(string source, string destination)
-    {
-        Directory.CreateDirectory(destination);
-        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(destination, Path.GetRelativePath(source, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target, overwrite: true);
-        }
     }
 }

@@ -10,7 +10,7 @@ namespace AnalysisRunner.Core.Batch.Execution;
 /// the last thing written about a job). A job the store shows Running that the runner knows nothing
 /// of was cut off: it runs again as a new attempt (Interrupted).
 /// </summary>
-internal sealed class Recovery(IJobRunner runner, AttemptPlanner planner, TextWriter log)
+internal sealed class Recovery(IJobRunner runner, AttemptPlanner planner, OutputCopier outputs, TextWriter log)
 {
     /// <summary>An attempt still running, to be adopted once its batch is in the scheduler's hands.</summary>
     public sealed record Survivor(JobNode Node, AttemptPlan Plan, RecoveredAttempt Attempt);
@@ -57,7 +57,7 @@ internal sealed class Recovery(IJobRunner runner, AttemptPlanner planner, TextWr
         void Conclude(JobNode job, int? exitCode, string? error, string? attemptLog = null)
         {
             if (exitCode == 0 && error is null)
-                error = TryPlan(job, out var plan, out var why) ? OutputCopier.Publish(plan!) : why;
+                error = TryPlan(job, out var plan, out var why) ? outputs.Publish(plan!) : why;
             var stop = exitCode is null && error is null ? StopReasons.Interrupted : null;
             changes.Attempts.Add(new AttemptChange(job.Key, Started: false, attemptLog, exitCode, stop ?? error));
             JobGraph.Ended(job, exitCode, stop, error, changes);
