@@ -23,6 +23,12 @@ public sealed record RunnerSettings
     /// <summary>Where jobs run ([executor] runner): "local" (processes on this machine, the default). Slurm plugs in here.</summary>
     public string ExecutorRunner { get; init; } = "local";
 
+    /// <summary>
+    /// [executor] sandbox: "none" (the default) or "bubblewrap", a sandbox per batch for local jobs
+    /// (issue 13). Only "none" is built; Deployment refuses the other with SandboxNotAvailable.
+    /// </summary>
+    public string ExecutorSandbox { get; init; } = "none";
+
     public static RunnerSettings Load(RunnerHome home)
     {
         if (!File.Exists(home.SettingsPath)) return new RunnerSettings();
@@ -44,6 +50,9 @@ public sealed record RunnerSettings
         if (table.TryGetValue("executor", out var executorRunner) && executorRunner is TomlTable runnerTable
             && runnerTable.TryGetValue("runner", out var runner))
             settings = settings with { ExecutorRunner = Convert.ToString(runner, System.Globalization.CultureInfo.InvariantCulture) ?? "local" };
+        if (table.TryGetValue("executor", out var executorSandbox) && executorSandbox is TomlTable sandboxTable
+            && sandboxTable.TryGetValue("sandbox", out var sandbox))
+            settings = settings with { ExecutorSandbox = Convert.ToString(sandbox, System.Globalization.CultureInfo.InvariantCulture) ?? "none" };
         return settings;
     }
 }

@@ -11,7 +11,7 @@ namespace AnalysisRunner.Core.Batch.Runners.Local;
 /// blocks in waitid and sees each exit while the shell is still a zombie, so killing what is left of
 /// its process group can never hit a recycled process id.
 /// </summary>
-internal sealed class JobSpawner
+internal sealed class JobSpawner : IShellLauncher
 {
     public const string DefaultShell = "bash";
 
@@ -50,8 +50,10 @@ internal sealed class JobSpawner
         }
     }
 
+    public void Signal(int shell, int signal) => ProcessSignals.SignalGroup(shell, signal);
+
     /// <summary>Starts the process; <paramref name="exited"/> gets its exit code (128+signal when killed) on the reaper thread.</summary>
-    public int Spawn(SpawnRequest request, Action<int> exited)
+    public int Start(SpawnRequest request, Action<int> exited)
     {
         lock (_gate) _spawning++;
         int pid = 0;

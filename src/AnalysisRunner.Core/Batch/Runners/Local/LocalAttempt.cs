@@ -11,7 +11,7 @@ namespace AnalysisRunner.Core.Batch.Runners.Local;
 /// (not our child), its end seen through a pidfd. Stop sends SIGTERM to the group and SIGKILL after the grace.
 /// </summary>
 internal sealed class LocalAttempt(RunnerHome home, AttemptKey key, BatchFiles files, LaneLog log, TimeSpan killGrace,
-    Action<LocalAttempt, int?, string?, string?> ended)
+    IShellLauncher launcher, Action<LocalAttempt, int?, string?, string?> ended)
 {
     private readonly Lock _gate = new();
     private int _pid;
@@ -32,11 +32,11 @@ internal sealed class LocalAttempt(RunnerHome home, AttemptKey key, BatchFiles f
             if (_pid == 0 || _exited) return;
             pid = _pid;
         }
-        ProcessSignals.SignalGroup(pid, ProcessSignals.Terminate);
+        launcher.Signal(pid, ProcessSignals.Terminate);
         _ = Task.Delay(killGrace).ContinueWith(_ =>
         {
             lock (_gate)
-                if (!_exited) ProcessSignals.SignalGroup(pid, ProcessSignals.Kill);
+                if (!_exited) launcher.Signal(pid, ProcessSignals.Kill);
         }, TaskScheduler.Default);
     }
 
@@ -60,7 +60,7 @@ internal sealed class LocalAttempt(RunnerHome home, AttemptKey key, BatchFiles f
                     ended(this, null, StopReason, null);
                     return;
                 }
-                _pid = spawner.Spawn(new SpawnRequest(shell, arguments, inherited.For(launch))
+                _pid = launcher.Start(new SpawnRequest(shell, arguments, inherited.For(launch))
                 {
                     WorkingDirectory = cwd,
                     Stdout = Files.Lane(Log.Stdout.Lane),

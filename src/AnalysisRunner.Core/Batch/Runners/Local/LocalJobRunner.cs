@@ -151,7 +151,7 @@ internal sealed class LocalJobRunner : IJobRunner
         lock (_reserved)
             if (!_reserved.Remove(key, out log))
                 throw new InvalidOperationException($"{key} has no log reserved.");
-        var attempt = new LocalAttempt(_home, key, Files(key.BatchId), log, _options.KillGrace, Ended);
+        var attempt = new LocalAttempt(_home, key, Files(key.BatchId), log, _options.KillGrace, Launcher(key.BatchId), Ended);
         lock (_attempts) _attempts[key] = attempt;
         return attempt;
     }
@@ -162,6 +162,9 @@ internal sealed class LocalJobRunner : IJobRunner
         var log = new LaneLog(attempt.Files.Release(attempt.Log.Stdout), attempt.Files.Release(attempt.Log.Stderr));
         _sink.Ended(new AttemptEnded(attempt.Key, exitCode, stopReason, error, log.ToString()));
     }
+
+    /// <summary>How a batch's shells are started: directly, today; through the batch's sandboxed launcher once there is one.</summary>
+    private IShellLauncher Launcher(long batchId) => _spawner;
 
     private BatchFiles Files(long batchId)
     {
