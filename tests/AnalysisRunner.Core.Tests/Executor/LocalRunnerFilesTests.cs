@@ -61,3 +61,34 @@ public sealed class LocalRunnerFilesTests : IDisposable
         Assert.NotEqual(first.Lane, reopened.Take().Lane);
     }
 }
+
+public sealed class InheritedEnvironmentTests
+{
+    [Fact]
+    public void A_job_never_inherits_a_users_server_token_nor_a_job_identity_and_its_own_variables_win()
+    {
+        var names = new[] { "AR_TOKEN", "AR_SERVER", "AR_JOB_ID" };
+        var saved = names.ToDictionary(name => name, Environment.GetEnvironmentVariable);
+        InheritedEnvironment inherited;
+        try
+        {
+            foreach (var name in names) Environment.SetEnvironmentVariable(name, "from-the-executor");
+            inherited = new InheritedEnvironment(new RunnerHome("/tmp/ar-env-home"));
+        }
+        finally
+        {
+            foreach (var (name, value) in saved) Environment.SetEnvironmentVariable(name, value);
+        }
+        var launch = new AttemptLaunch
+        {
+            Key = new AttemptKey(1, 2, 1), JobName = "j", Command = "true", Work = WorkFolder.Shared,
+            Environment = [new("AR_JOB_ID", "2"), new("PATH", "/job/bin")],
+        };
+
+        var lines = inherited.For(launch);
+
+        Assert.DoesNotContain(lines, line => line.StartsWith("AR_TOKEN=") || line.StartsWith("AR_SERVER="));
+        Assert.Equal(["AR_JOB_ID=2"], lines.Where(line => line.StartsWith("AR_JOB_ID=")));
+        Assert.Equal(["PATH=/job/bin"], lines.Where(line => line.StartsWith("PATH=")));
+    }
+}

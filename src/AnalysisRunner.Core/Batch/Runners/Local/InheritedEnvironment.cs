@@ -4,12 +4,16 @@ namespace AnalysisRunner.Core.Batch.Runners.Local;
 
 /// <summary>
 /// What every local job inherits from the executor (its own environment, less any job identity it was
-/// started with), with the home's bin folder first on PATH (the pwsh shim) and the module folder on
+/// started with and a user's server token), with the home's bin folder first on PATH (the pwsh shim) and the module folder on
 /// PSModulePath, made once rather than per job; then each job's variables on top.
 /// </summary>
 internal sealed class InheritedEnvironment
 {
-    private static readonly string[] JobIdentity = ["AR_BATCH_ID", "AR_JOB_ID", "AR_ATTEMPT"];
+    /// <summary>
+    /// Never passed on: a job identity the executor was started with, and a user's way to a server
+    /// (a job reaches a server with its run's capability only, never with the user's token).
+    /// </summary>
+    private static readonly string[] NotInherited = ["AR_BATCH_ID", "AR_JOB_ID", "AR_ATTEMPT", "AR_TOKEN", "AR_SERVER", "OLDPWD"];
     private readonly List<KeyValuePair<string, string>> _lines;
 
     public InheritedEnvironment(RunnerHome home)
@@ -17,8 +21,7 @@ internal sealed class InheritedEnvironment
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
             environment[(string)entry.Key] = (string?)entry.Value ?? "";
-        foreach (var name in JobIdentity) environment.Remove(name);
-        environment.Remove("OLDPWD");
+        foreach (var name in NotInherited) environment.Remove(name);
         var path = Environment.GetEnvironmentVariable("PATH");
         environment["PATH"] = string.IsNullOrEmpty(path) ? home.BinDirectory : home.BinDirectory + ":" + path;
         // The module folder is <parent>/AnalysisRunner/, beside this executor, so jobs can Import-Module AnalysisRunner.
