@@ -102,52 +102,41 @@ internal sealed class SafeDescriptor : SafeHandle
     protected override bool ReleaseHandle() => NativeMethods.close((int)handle) == 0;
 }
 
-/// <summary>posix_spawn_file_actions_t, in native memory (glibc's is 80 bytes; room to spare), destroyed on dispose.</summary>
-internal sealed unsafe class SpawnFileActions : SafeHandle
+/// <summary>A C struct libc initialises and destroys in memory we own (posix_spawn's file actions and attributes).</summary>
+internal abstract unsafe class NativeStruct : SafeHandle
 {
-    private const int Size = 512;
-
-    public SpawnFileActions() : base(0, ownsHandle: true)
+    protected NativeStruct(int size, Func<nint, int> init, string what) : base(0, ownsHandle: true)
     {
-        var memory = (nint)NativeMemory.AllocZeroed(Size);
-        var result = NativeMethods.posix_spawn_file_actions_init(memory);
-        if (result != 0) { FreeMemory(memory); throw NativeMethods.Failure("posix_spawn_file_actions_init", result); }
+        var memory = (nint)NativeMemory.AllocZeroed((nuint)size);
+        var result = init(memory);
+        if (result != 0)
+        {
+            NativeMemory.Free((void*)memory);
+            throw NativeMethods.Failure(what, result);
+        }
         SetHandle(memory);
     }
 
     public override bool IsInvalid => handle == 0;
 
-    private static void FreeMemory(nint memory) => NativeMemory.Free((void*)memory);
+    protected abstract void Destroy(nint memory);
 
-    protected override unsafe bool ReleaseHandle()
+    protected override bool ReleaseHandle()
     {
-        NativeMethods.posix_spawn_file_actions_destroy(handle);
+        Destroy(handle);
         NativeMemory.Free((void*)handle);
         return true;
     }
 }
 
-/// <summary>posix_spawnattr_t, in native memory (glibc's is 336 bytes), destroyed on dispose.</summary>
-internal sealed unsafe class SpawnAttributes : SafeHandle
+/// <summary>posix_spawn_file_actions_t (glibc's is 80 bytes; room to spare).</summary>
+internal sealed class SpawnFileActions() : NativeStruct(512, NativeMethods.posix_spawn_file_actions_init, "posix_spawn_file_actions_init")
 {
-    private const int Size = 1024;
+    protected override void Destroy(nint memory) => NativeMethods.posix_spawn_file_actions_destroy(memory);
+}
 
-    public SpawnAttributes() : base(0, ownsHandle: true)
-    {
-        var memory = (nint)NativeMemory.AllocZeroed(Size);
-        var result = NativeMethods.posix_spawnattr_init(memory);
-        if (result != 0) { FreeMemory(memory); throw NativeMethods.Failure("posix_spawnattr_init", result); }
-        SetHandle(memory);
-    }
-
-    public override bool IsInvalid => handle == 0;
-
-    private static void FreeMemory(nint memory) => NativeMemory.Free((void*)memory);
-
-    protected override unsafe bool ReleaseHandle()
-    {
-        NativeMethods.posix_spawnattr_destroy(handle);
-        NativeMemory.Free((void*)handle);
-        return true;
-    }
+/// <summary>posix_spawnattr_t (glibc's is 336 bytes).</summary>
+internal sealed class SpawnAttributes() : NativeStruct(1024, NativeMethods.posix_spawnattr_init, "posix_spawnattr_init")
+{
+    protected override void Destroy(nint memory) => NativeMethods.posix_spawnattr_destroy(memory);
 }

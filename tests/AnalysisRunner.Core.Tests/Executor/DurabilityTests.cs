@@ -89,17 +89,7 @@ public sealed class DurabilityTests : IDisposable
         _home.Client.Stop();
 
         // As if the database lost every commit after the submit: the batch running, its jobs waiting.
-        using (var connection = _home.Database.Open())
-        using (var command = connection.CreateCommand())
-        {
-            command.CommandText = """
-                UPDATE batches SET state = 'Running', completed = NULL WHERE id = @id;
-                UPDATE jobs SET state = CASE job_id WHEN 1 THEN 'Ready' ELSE 'Pending' END, started = NULL, ended = NULL, exit_code = NULL WHERE batch_id = @id;
-                DELETE FROM attempts WHERE batch_id = @id;
-                """;
-            command.Parameters.AddWithValue("@id", id);
-            command.ExecuteNonQuery();
-        }
+        LoseCommits(id, "UPDATE jobs SET state = CASE job_id WHEN 1 THEN 'Ready' ELSE 'Pending' END, started = NULL, ended = NULL, exit_code = NULL WHERE batch_id = @id");
         _home.Client.Wake();
         var batch = _home.WaitForBatch(id);
 
@@ -120,17 +110,7 @@ public sealed class DurabilityTests : IDisposable
             with { Preemptible = true, MaxAttempts = 3 });
         Assert.Equal(BatchState.Succeeded, _home.WaitForBatch(id).State);
         _home.Client.Stop();
-        using (var connection = _home.Database.Open())
-        using (var command = connection.CreateCommand())
-        {
-            command.CommandText = """
-                UPDATE batches SET state = 'Running', completed = NULL WHERE id = @id;
-                UPDATE jobs SET state = 'Running', attempt = 1, exit_code = NULL WHERE batch_id = @id;
-                DELETE FROM attempts WHERE batch_id = @id;
-                """;
-            command.Parameters.AddWithValue("@id", id);
-            command.ExecuteNonQuery();
-        }
+        LoseCommits(id, "UPDATE jobs SET state = 'Running', attempt = 1, exit_code = NULL WHERE batch_id = @id");
         _home.Client.Wake();
         var batch = _home.WaitForBatch(id);
 
@@ -139,6 +119,16 @@ public sealed class DurabilityTests : IDisposable
         Assert.Equal([(1, (int?)3), (2, 0)], _home.Logs.GetAttempts(id, 1).Select(a => (a.Attempt, a.ExitCode)));
         Assert.Equal("attempt 2\n", _home.Stdout(id, 1, attempt: 2));
         Assert.Equal(["1", "2"], File.ReadAllLines(ran));
+    }
+
+    /// <summary>Puts batch <paramref name="id"/> back as it was before its last commits: running, no attempts recorded, its jobs as <paramref name="jobs"/> sets them.</summary>
+    private void LoseCommits(long id, string jobs)
+    {
+        using var connection = _home.Database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"UPDATE batches SET state = 'Running', completed = NULL WHERE id = @id; {jobs}; DELETE FROM attempts WHERE batch_id = @id;";
+        command.Parameters.AddWithValue("@id", id);
+        command.ExecuteNonQuery();
     }
 
     [Fact]
