@@ -70,8 +70,9 @@ internal sealed class LocalAttempt(RunnerHome home, AttemptKey key, BatchFiles f
             if (launch.Timeout is { } timeout)
                 _ = Task.Delay(timeout).ContinueWith(_ => Stop(StopReasons.Timeout), TaskScheduler.Default);
         }
-        catch (Exception e) when (e is AnalysisRunnerException or IOException or UnauthorizedAccessException)
+        catch (Exception e)
         {
+            // Whatever goes wrong starting one job fails that job at start, never the executor.
             var why = "StartFailed: " + e.Message;
             TryWriteLine(Log.Stderr, why);
             lock (_gate) _exited = true;

@@ -86,12 +86,12 @@ internal sealed class LocalJobRunner : IJobRunner
                     var pid = shells[(jobId, attempt)];
                     adoptable.Add(key);
                     _survivors[key] = pid;
-                    if (log is { } busy)
-                    {
-                        Files(batchId).MarkBusy(busy.Stdout.Lane);
-                        Files(batchId).MarkBusy(busy.Stderr.Lane);
-                        lock (_reserved) _reserved[key] = busy;
-                    }
+                    // Its lanes stay its own until it ends. (No S line, which the runner writes before every
+                    // start, means a ledger that was lost: its output is then somewhere this cannot say.)
+                    var busy = log ?? new LaneLog(Files(batchId).Take(), Files(batchId).Take());
+                    Files(batchId).MarkBusy(busy.Stdout.Lane);
+                    Files(batchId).MarkBusy(busy.Stderr.Lane);
+                    lock (_reserved) _reserved[key] = busy;
                     recovered.Add(new RecoveredAttempt(key, StillRunning: true, null, log?.ToString()));
                     _log.WriteLine($"recovery: {key} still runs as {pid}");
                 }
