@@ -13,8 +13,12 @@ namespace AnalysisRunner.Core.Batch.Watching;
 /// </summary>
 internal sealed class BatchWatcher(RunnerHome home, IBatchStore store) : IBatchWatcher
 {
-    /// <summary>A safety net only: something no signal announced (an executor on another host) is seen this late.</summary>
-    private static readonly TimeSpan LongestWait = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// With no executor listening, how long to wait for one to appear before reading the database
+    /// again anyway: a safety net only (the socket's appearance wakes the wait). Connected, the wait
+    /// has none: the executor says when a batch ends, and says it is gone by closing the connection.
+    /// </summary>
+    private static readonly TimeSpan LongestWaitForAnExecutor = TimeSpan.FromSeconds(30);
 
     public async IAsyncEnumerable<BatchProgress> WatchAsync(IReadOnlyList<long> batchIds, WatchOptions options,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -67,15 +71,20 @@ internal sealed class BatchWatcher(RunnerHome home, IBatchStore store) : IBatchW
                     throw new AnalysisRunnerException("WaitTimedOut", ErrorKind.OperationTimeout, batchIds.Count == 1 ? batchIds[0] : batchIds,
                         $"Waiting for batch{(batchIds.Count == 1 ? "" : "es")} {string.Join(", ", batchIds)} timed out after {limit.TotalSeconds:0.#} s " +
                         $"with {progress.DoneJobs}/{progress.TotalJobs} jobs done; {(batchIds.Count == 1 ? "it goes" : "they go")} on running (Stop-Batch cancels).");
-                var wait = options.Timeout is { } t ? Min(Max(t - clock.Elapsed, TimeSpan.Zero) + TimeSpan.FromMilliseconds(1), LongestWait) : LongestWait;
+                TimeSpan? untilTimeout = options.Timeout is { } t ? Max(t - clock.Elapsed, TimeSpan.Zero) + TimeSpan.FromMilliseconds(1) : null;
                 signals ??= ExecutorSignals.TryConnect(home, options.Progress);
                 if (signals is null)
                 {
-                    await Task.Run(() => appears.Wait(wait)).WaitAsync(cancellationToken).ConfigureAwait(false);
+                    var waitForOne = untilTimeout is { } left ? Min(left, LongestWaitForAnExecutor) : LongestWaitForAnExecutor;
+                    await Task.Run(() => appears.Wait(waitForOne)).WaitAsync(cancellationToken).ConfigureAwait(false);
                     continue;
                 }
+                var wait = untilTimeout;
                 var handle = signals.Handle;
-                if (await Task.Run(() => Poll.WaitAny([handle], wait)).WaitAsync(cancellationToken).ConfigureAwait(false) < 0) continue;
+                // A cancelled wait ends the poll too (shutting the connection down makes it readable), so no thread stays behind.
+                var following = signals;
+                using (cancellationToken.Register(following.Shutdown))
+                    if (await Task.Run(() => Poll.WaitAny([handle], wait)).WaitAsync(cancellationToken).ConfigureAwait(false) < 0) continue;
                 var seen = signals.Drain();
                 if (seen.HasFlag(Signal.Gone))
                 {

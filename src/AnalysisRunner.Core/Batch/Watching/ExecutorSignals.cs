@@ -58,6 +58,13 @@ internal sealed class ExecutorSignals : IDisposable
         return seen;
     }
 
+    /// <summary>Ends the connection from this side: a poll waiting on it returns.</summary>
+    public void Shutdown()
+    {
+        try { _socket.Shutdown(SocketShutdown.Both); }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
+    }
+
     public void Dispose() => _socket.Dispose();
 }
 
