@@ -1,5 +1,6 @@
 # The batch engine under faults and load, through the cmdlets: a killed executor, concurrent
-# sessions, retries with their logs, and removing what is finished.
+# sessions, retries with their logs, and removing what is finished. Tests tagged Slow run with
+# build.ps1 -Task Test -IncludeSlow (and in CI), not in the quick default.
 
 BeforeAll {
     Import-Module AnalysisRunner -Force
@@ -15,7 +16,7 @@ BeforeAll {
     }
 }
 
-Describe 'A batch whose executor is killed' {
+Describe 'A batch whose executor is killed' -Tag Slow {
     BeforeAll { $world = New-TestWorld }
     AfterAll { Remove-TestWorld $world }
 
@@ -40,7 +41,7 @@ Describe 'A batch whose executor is killed' {
     }
 }
 
-Describe 'Concurrent sessions' {
+Describe 'Concurrent sessions' -Tag Slow {
     BeforeAll { $world = New-TestWorld }
     AfterAll { Remove-TestWorld $world }
 

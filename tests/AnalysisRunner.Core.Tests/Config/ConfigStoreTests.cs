@@ -15,7 +15,7 @@ public sealed class ConfigStoreTests : IDisposable
     public void Dispose() => _folder.Dispose();
 
     private string[] FilesInStore() =>
-        Directory.Exists(_store.Directory) ? Directory.GetFiles(_store.Directory).Select(Path.GetFileName).ToArray()! : [];
+        Directory.Exists(_store.Directory) ? Directory.GetFiles(_store.Directory).Select(f => Path.GetFileName(f)).ToArray() : [];
 
     [Fact]
     public void Stage_writes_a_hidden_temp_file_and_Commit_publishes_it_read_only()

@@ -106,35 +106,38 @@ public sealed class ExecutorTests : IDisposable
     [Fact]
     public void A_job_over_its_timeout_is_killed_and_fails_with_reason_timeout()
     {
-        var id = _home.SubmitAndWake(TestHome.Job(0, "echo started", "sleep 30") with { Timeout = TimeSpan.FromSeconds(1) });
+        using var gate = new JobGate(Path.Combine(_home.Root, "gate"));
+        var id = _home.SubmitAndWake(TestHome.Job(0, "echo started", gate.WaitCommand, "echo not killed") with { Timeout = TimeSpan.FromSeconds(1) });
 
-        var batch = _home.WaitForBatch(id, seconds: 20);
+        // The gate never opens: only the kill can end the job.
+        var batch = _home.WaitForBatch(id);
         var job = _home.Store.GetJob(id, 1)!;
 
         Assert.Equal(BatchState.Failed, batch.State);
         Assert.Equal((JobState.Failed, "Timeout"), (job.State, job.Reason));
-        Assert.True(job.Ended - job.Started < TimeSpan.FromSeconds(10));
+        Assert.Equal("started\n", _home.Stdout(id, 1));
     }
 
     [Fact]
     public void Cancelling_a_batch_stops_its_running_job_and_nothing_more_runs()
     {
         var marker = Path.Combine(_home.Root, "child-ran");
+        using var gate = new JobGate(Path.Combine(_home.Root, "gate"));
         var id = _home.SubmitAndWake(
-            TestHome.Job(0, "sleep 30"),
+            TestHome.Job(0, "echo started", gate.WaitCommand, "echo not stopped"),
             TestHome.Job(1, $"touch {ShellQuoting.Quote(marker)}") with { DependsOn = [0] },
             TestHome.Job(2, $"touch {ShellQuoting.Quote(marker)}") with { DependsOn = [0], AlwaysRun = true });
         _home.WaitForJob(id, 1, JobState.Running);
 
         _home.Store.RequestCancel(id);
         _home.Client.Wake();
-        var batch = _home.WaitForBatch(id, seconds: 20);
+        var batch = _home.WaitForBatch(id);
 
         Assert.Equal(BatchState.Cancelled, batch.State);
         Assert.True(batch.CancelRequested);
         Assert.Equal(3, batch.CancelledJobs);
         Assert.Equal("Cancelled", _home.Store.GetJob(id, 1)!.Reason);
-        Assert.True(_home.Store.GetJob(id, 1)!.Ended - _home.Store.GetJob(id, 1)!.Started < TimeSpan.FromSeconds(15));
+        Assert.DoesNotContain("not stopped", File.ReadAllText(_home.Store.GetLogPaths(id, 1, 1).Stdout));
         Assert.False(File.Exists(marker));
     }
 
@@ -204,20 +207,24 @@ public sealed class ExecutorTests : IDisposable
     public void Jobs_still_running_when_the_executor_dies_are_adopted_and_finish_their_attempt()
     {
         var ledger = Path.Combine(_home.Root, "ran.txt");
+        using var gate = new JobGate(Path.Combine(_home.Root, "gate"));
         var id = _home.SubmitAndWake(Enumerable.Range(0, 3)
-            .Select(i => TestHome.Job(i, "echo started", "sleep 3", $"echo {i} >> {ShellQuoting.Quote(ledger)}"))
+            .Select(i => TestHome.Job(i, "echo started", gate.WaitCommand, $"echo {i} >> {ShellQuoting.Quote(ledger)}"))
             .ToArray());
         WaitForOutput(id, 1);
         WaitForOutput(id, 2);
 
         KillExecutor();
         _home.Client.Wake();
+        // The gate keeps both jobs running until the new executor has adopted them, however slow its start.
+        WaitForExecutorLog($"batch {id} job 1 attempt 1 still runs as");
+        WaitForExecutorLog($"batch {id} job 2 attempt 1 still runs as");
+        gate.Open();
         var batch = _home.WaitForBatch(id, seconds: 60);
 
         Assert.Equal(BatchState.Succeeded, batch.State);
         Assert.Equal([0, 1, 2], File.ReadAllLines(ledger).Select(int.Parse).Order());
         Assert.Equal([1, 1, 1], _home.Store.GetJobs(id).Select(j => j.Attempt));
-        Assert.Contains("adopted", _home.ExecutorLog());
     }
 
     [Fact]
@@ -256,6 +263,16 @@ public sealed class ExecutorTests : IDisposable
             Thread.Sleep(25);
         }
         throw new TimeoutException($"Job {batchId}/{jobId} never printed. Executor log:\n{_home.ExecutorLog()}");
+    }
+
+    private void WaitForExecutorLog(string text)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!_home.ExecutorLog().Contains(text, StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"The executor never logged '{text}'. Executor log:\n{_home.ExecutorLog()}");
+            Thread.Sleep(25);
+        }
     }
 
     private void KillExecutor()
@@ -299,21 +316,27 @@ public sealed class ExecutorTests : IDisposable
     }
 
     [Fact]
-    public void A_waiting_client_is_told_when_a_batch_ends()
+    public async Task A_waiting_client_is_told_when_a_batch_ends()
     {
-        var id = _home.SubmitAndWake(TestHome.Job(0, "sleep 1"));
+        // A batch held open keeps the executor busy, so it cannot go idle and close the socket: the
+        // only thing that can end a wait with no timeout is the signal that the other batch ended.
+        using var keepBusy = new JobGate(Path.Combine(_home.Root, "busy"));
+        using var finish = new JobGate(Path.Combine(_home.Root, "finish"));
+        var busy = _home.SubmitAndWake(TestHome.Job(0, keepBusy.WaitCommand));
+        var id = _home.SubmitAndWake(TestHome.Job(0, finish.WaitCommand));
+        _home.WaitForJob(busy, 1, JobState.Running);
         _home.WaitForJob(id, 1, JobState.Running);
         using var batchEnded = new BatchEndSignal(_home.Home);
         batchEnded.Listen();
 
-        batchEnded.Wait(TimeSpan.FromSeconds(60));
-        var woken = DateTimeOffset.UtcNow;
+        var woken = Task.Run(() => batchEnded.Wait(Timeout.InfiniteTimeSpan));
+        Assert.False(woken.IsCompleted);
+        finish.Open();
 
-        // Woken by the signal, not by the timeout, nor by the executor closing the socket as it
-        // goes idle (3 s after the end here).
-        var batch = _home.Store.GetBatch(id)!;
-        Assert.Equal(BatchState.Succeeded, batch.State);
-        Assert.True(woken - batch.Completed!.Value < TimeSpan.FromSeconds(2.5), $"woken {woken:O}, batch ended {batch.Completed:O}");
+        await woken.WaitAsync(TimeSpan.FromSeconds(60));   // TimeoutException: no batch-end signal
+        Assert.Equal(BatchState.Succeeded, _home.Store.GetBatch(id)!.State);
+        Assert.Equal(BatchState.Running, _home.Store.GetBatch(busy)!.State);
+        keepBusy.Open();
     }
 
     [Fact]
