@@ -9,16 +9,18 @@ BeforeAll {
     }
 }
 
-# The same cmdlets against each backend: the local folder store always; Google Cloud Storage when
-# AR_TEST_GCS_ENDPOINT names an emulator (.ci/run starts one).
+# The same cmdlets against each backend: the local folder store, and Google Cloud Storage as the
+# project's GCS test server serves it.
 Describe 'Storage cmdlets on the <Backend> backend' -ForEach @(
-    @{ Backend = 'local'; Skip = $false }
-    @{ Backend = 'gcs'; Skip = -not $env:AR_TEST_GCS_ENDPOINT }
+    @{ Backend = 'local' }
+    @{ Backend = 'gcs' }
 ) {
     BeforeAll {
         $world = New-TestWorld -FullMembers @('tester@example.org')
+        $gcs = $null
         if ($Backend -eq 'gcs') {
-            Set-TestGcsBackend $world
+            $gcs = Start-TestGcsServer
+            Set-TestGcsBackend $world -Endpoint $gcs.Endpoint
         }
         Push-Location $world.Checkout          # identity: the checkout's git user.email
         $p = 'pester-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
@@ -28,15 +30,15 @@ Describe 'Storage cmdlets on the <Backend> backend' -ForEach @(
         Set-Content (Join-Path $local 'hello.txt') "Hello, storage!`nsecond line" -NoNewline
         $scope = @{ Dataset = 'fewgenomes'; AccessLevel = 'test' }
     }
-    AfterAll { Pop-Location; Remove-TestWorld $world }
+    AfterAll { Pop-Location; Remove-TestWorld $world; Stop-TestGcsServer $gcs }
 
-    It 'Copy-StorageItem uploads a local file and returns the object' -Skip:$Skip {
+    It 'Copy-StorageItem uploads a local file and returns the object' {
         $item = Copy-StorageItem (Join-Path $local 'hello.txt') "$test/onboarding/" @scope
         $item.Path | Should -Be "$test/onboarding/hello.txt"
         $item.Size | Should -Be 27
     }
 
-    It 'Get-StorageItem lists what is under a prefix, folders as prefixes, and -Recurse lists everything' -Skip:$Skip {
+    It 'Get-StorageItem lists what is under a prefix, folders as prefixes, and -Recurse lists everything' {
         Copy-StorageItem (Join-Path $local 'hello.txt') "$test/onboarding/deeper/again.txt" @scope | Out-Null
         $top = @(Get-StorageItem "$test/onboarding/" @scope)
         $top.Name | Should -Be @('deeper/', 'hello.txt')
@@ -46,7 +48,7 @@ Describe 'Storage cmdlets on the <Backend> backend' -ForEach @(
         (Get-StorageItem "$test/onboarding/" @scope | Out-String) | Should -Match 'hello\.txt'
     }
 
-    It 'Get-StorageContent reads lines, -Raw text and -AsByteStream bytes' -Skip:$Skip {
+    It 'Get-StorageContent reads lines, -Raw text and -AsByteStream bytes' {
         Get-StorageContent "$test/onboarding/hello.txt" @scope | Should -Be @('Hello, storage!', 'second line')
         Get-StorageContent "$test/onboarding/hello.txt" -Raw @scope | Should -BeExactly "Hello, storage!`nsecond line"
         $bytes = Get-StorageContent "$test/onboarding/hello.txt" -AsByteStream -Raw @scope
@@ -54,7 +56,7 @@ Describe 'Storage cmdlets on the <Backend> backend' -ForEach @(
         $bytes.Length | Should -Be 27
     }
 
-    It 'Copy-StorageItem downloads and copies bucket to bucket' -Skip:$Skip {
+    It 'Copy-StorageItem downloads and copies bucket to bucket' {
         $file = Copy-StorageItem "$test/onboarding/hello.txt" (Join-Path $local 'down.txt') @scope
         $file | Should -BeOfType ([IO.FileInfo])
         Get-Content -Raw (Join-Path $local 'down.txt') | Should -BeExactly "Hello, storage!`nsecond line"
@@ -65,14 +67,14 @@ Describe 'Storage cmdlets on the <Backend> backend' -ForEach @(
         Test-Path (Join-Path $local 'tree/deeper/again.txt') | Should -BeTrue
     }
 
-    It 'a missing object is ObjectNotFound naming the path' -Skip:$Skip {
+    It 'a missing object is ObjectNotFound naming the path' {
         $e = Get-ErrorOf { Get-StorageContent "$test/nothing-here.txt" @scope }
         $e.FullyQualifiedErrorId | Should -Match '^ObjectNotFound'
         $e.CategoryInfo.Category | Should -Be 'ObjectNotFound'
         $e.TargetObject | Should -Be "$test/nothing-here.txt"
     }
 
-    It 'a test run writing or reading a main bucket is refused with the buckets it may use, and nothing is written' -Skip:$Skip {
+    It 'a test run writing or reading a main bucket is refused with the buckets it may use, and nothing is written' {
         $e = Get-ErrorOf { Copy-StorageItem (Join-Path $local 'hello.txt') "gs://cpg-fewgenomes-main/$p/x.txt" @scope }
         $e.FullyQualifiedErrorId | Should -Match '^BucketNotAllowed'
         $e.CategoryInfo.Category | Should -Be 'PermissionDenied'
@@ -83,12 +85,12 @@ Describe 'Storage cmdlets on the <Backend> backend' -ForEach @(
         (Get-ErrorOf { Get-StorageItem "gs://cpg-othergenomes-test/" @scope }).FullyQualifiedErrorId | Should -Match '^BucketNotAllowed'
     }
 
-    It 'someone who is not a member of the dataset at that level gets no store' -Skip:$Skip {
+    It 'someone who is not a member of the dataset at that level gets no store' {
         $e = Get-ErrorOf { Get-StorageItem 'gs://cpg-othergenomes-test/' -Dataset othergenomes -AccessLevel test }
         $e.FullyQualifiedErrorId | Should -Match '^NotAMember'
     }
 
-    It 'Remove-StorageItem honours -WhatIf, removes, and -Recurse removes a prefix' -Skip:$Skip {
+    It 'Remove-StorageItem honours -WhatIf, removes, and -Recurse removes a prefix' {
         Remove-StorageItem "$test/onboarding/hello.txt" -WhatIf @scope
         Get-StorageItem "$test/onboarding/hello.txt" @scope | Should -Not -BeNullOrEmpty
         Remove-StorageItem "$test/onboarding/hello.txt" @scope
@@ -98,7 +100,7 @@ Describe 'Storage cmdlets on the <Backend> backend' -ForEach @(
         (Get-ErrorOf { Get-StorageItem "$test/onboarding/" @scope }).FullyQualifiedErrorId | Should -Match '^ObjectNotFound'
     }
 
-    It 'standard may not delete in main buckets; full may' -Skip:$Skip {
+    It 'standard may not delete in main buckets; full may' {
         $main = "gs://cpg-fewgenomes-main-analysis/$p/result.txt"
         Copy-StorageItem (Join-Path $local 'hello.txt') $main -Dataset fewgenomes -AccessLevel standard | Out-Null
         $e = Get-ErrorOf { Remove-StorageItem $main -Dataset fewgenomes -AccessLevel standard -Force }
@@ -109,7 +111,7 @@ Describe 'Storage cmdlets on the <Backend> backend' -ForEach @(
         (Get-ErrorOf { Get-StorageItem $main -Dataset fewgenomes -AccessLevel full }).FullyQualifiedErrorId | Should -Match '^ObjectNotFound'
     }
 
-    It 'inside a job the run''s dataset and access level decide' -Skip:$Skip {
+    It 'inside a job the run''s dataset and access level decide' {
         $config = Join-Path $world.Root 'run.toml'
         Set-Content $config "[workflow]`ndataset = `"fewgenomes`"`naccess_level = `"test`"`n"
         $env:CPG_CONFIG_PATH = $config
@@ -120,7 +122,7 @@ Describe 'Storage cmdlets on the <Backend> backend' -ForEach @(
         finally { Remove-Item Env:CPG_CONFIG_PATH }
     }
 
-    It 'bucket names tab-complete from the user''s datasets' -Skip:$Skip {
+    It 'bucket names tab-complete from the user''s datasets' {
         $line = 'Get-StorageItem gs://cpg-few'
         $completions = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
         $completions | Should -Contain 'gs://cpg-fewgenomes-test/'
@@ -153,10 +155,11 @@ Describe 'Storage on the local backend keeps run configs and bucket folders usab
     }
 }
 
-Describe 'A batch on the gcs backend hands files over through the buckets' -Skip:(-not $env:AR_TEST_GCS_ENDPOINT) {
+Describe 'A batch on the gcs backend hands files over through the buckets' {
     BeforeAll {
         $world = New-TestWorld
-        Set-TestGcsBackend $world
+        $gcs = Start-TestGcsServer
+        Set-TestGcsBackend $world -Endpoint $gcs.Endpoint
         Push-Location $world.Checkout
         $p = 'pester-batch-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
         $scope = @{ Dataset = 'fewgenomes'; AccessLevel = 'test' }
@@ -164,7 +167,7 @@ Describe 'A batch on the gcs backend hands files over through the buckets' -Skip
         Set-Content $inputFile 'from the bucket' -NoNewline
         Copy-StorageItem $inputFile "gs://cpg-fewgenomes-test/$p/in.txt" @scope | Out-Null
     }
-    AfterAll { Pop-Location; Remove-TestWorld $world }
+    AfterAll { Pop-Location; Remove-TestWorld $world; Stop-TestGcsServer $gcs }
 
     It 'downloads inputs, uploads resources to the tmp bucket and outputs to their destination' {
         $b = New-Batch -Name gcs
@@ -177,18 +180,19 @@ Describe 'A batch on the gcs backend hands files over through the buckets' -Skip
         $batch = $b | Submit-Batch -Wait -Timeout 120 6>$null
         $batch.State | Should -Be 'Succeeded'
         Get-StorageContent "gs://cpg-fewgenomes-test/$p/out.txt" @scope | Should -Be 'FROM THE BUCKET'
-        # The first job's resource went up to the tmp bucket (asked of the emulator directly: a batch
+        # The first job's resource went up to the tmp bucket (asked of the server directly: a batch
         # outside a run keeps its resources in a bucket no dataset scope covers).
-        $listing = Invoke-RestMethod "$($env:AR_TEST_GCS_ENDPOINT)b/local-tmp/o?prefix=batch/$($batch.Id)/"
+        $listing = Invoke-RestMethod "$($gcs.Endpoint)b/local-tmp/o?prefix=batch/$($batch.Id)/"
         $listing.items.name | Should -Contain "batch/$($batch.Id)/0/out"
         $listing.items.name | Should -Contain "batch/$($batch.Id)/1/out"
     }
 }
 
-Describe 'The batch onboarding exercise on the gcs backend' -Skip:(-not $env:AR_TEST_GCS_ENDPOINT) {
+Describe 'The batch onboarding exercise on the gcs backend' {
     BeforeAll {
         $world = New-TestWorld
-        Set-TestGcsBackend $world -Extra @"
+        $gcs = Start-TestGcsServer
+        Set-TestGcsBackend $world -Endpoint $gcs.Endpoint -Extra @"
 [storage.dataset_credentials.fewgenomes]
 test = "/keys/fewgenomes-test.json"
 standard = "/keys/fewgenomes-standard.json"
@@ -199,7 +203,7 @@ standard = "/keys/fewgenomes-standard.json"
         $batches = @($run | Wait-Batch -Timeout 300)
         $jobs = @($batches | Get-BatchJob)
     }
-    AfterAll { Pop-Location; Remove-TestWorld $world; Remove-Item Env:GOOGLE_APPLICATION_CREDENTIALS -ErrorAction SilentlyContinue }
+    AfterAll { Pop-Location; Remove-TestWorld $world; Stop-TestGcsServer $gcs; Remove-Item Env:GOOGLE_APPLICATION_CREDENTIALS -ErrorAction SilentlyContinue }
 
     It 'gives the driver its scope''s key file and no other' {
         $check = Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description 'key' -OutputDir 'k' -Wait `
@@ -222,7 +226,7 @@ standard = "/keys/fewgenomes-standard.json"
 
     It 'hands the first job''s file to the second through the run''s tmp bucket' {
         $sub = $batches | Where-Object Id -ne $run.DriverBatchId
-        $listing = Invoke-RestMethod "$($env:AR_TEST_GCS_ENDPOINT)b/cpg-fewgenomes-test-tmp/o?prefix=batch/$($sub.Id)/"
+        $listing = Invoke-RestMethod "$($gcs.Endpoint)b/cpg-fewgenomes-test-tmp/o?prefix=batch/$($sub.Id)/"
         $listing.items.name | Should -Contain "batch/$($sub.Id)/0/out"
     }
 }

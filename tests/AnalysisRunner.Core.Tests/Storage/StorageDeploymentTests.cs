@@ -82,25 +82,25 @@ public sealed class StorageDeploymentTests : IDisposable
     }
 }
 
-[RequiresEnvironment(GcsStoreContractTests.EndpointVariable)]
-public sealed class GcsConfigStoreTests
+[Collection(GcsServerCollection.Name)]
+public sealed class GcsConfigStoreTests(GcsServerFixture server)
 {
-    [StoreFact]
-    public void Configs_on_gcs_are_staged_then_written_once()
+    [Fact]
+    public async Task Configs_on_gcs_are_staged_then_written_once()
     {
-        using var store = new GcsStore(new GcsStoreOptions { Endpoint = Environment.GetEnvironmentVariable(GcsStoreContractTests.EndpointVariable), Unauthenticated = true });
+        using var store = server.NewStore();
         var configs = new ConfigStore(store, StorageUri.Gs("cpg-config", $"t-{Guid.NewGuid():N}/"));
         var arGuid = Guid.NewGuid().ToString();
         var config = new TomlTable { ["workflow"] = new TomlTable { ["dataset"] = "fewgenomes" } };
 
         using (var staged = configs.Stage(arGuid, config))
         {
-            Assert.False(store.ExistsAsync(configs.UriFor(arGuid)).Result);
+            Assert.False(await store.ExistsAsync(configs.UriFor(arGuid)));
             staged.Commit();
         }
         Assert.Equal("fewgenomes", ((TomlTable)configs.Read(configs.PathFor(arGuid))["workflow"])["dataset"]);
         var list = new List<StorageEntry>();
-        foreach (var e in store.ListAsync(configs.Root).ToBlockingEnumerable()) list.Add(e);
+        await foreach (var e in store.ListAsync(configs.Root)) list.Add(e);
         Assert.Equal([arGuid + ".toml"], list.Select(e => e.Name));
 
         using var again = configs.Stage(arGuid, new TomlTable { ["other"] = 1L });
