@@ -1,21 +1,32 @@
 <#
 .SYNOPSIS
-    Builds, tests, demonstrates and benchmarks AnalysisRunner.
+    Builds, tests, installs, demonstrates and benchmarks AnalysisRunner.
 .EXAMPLE
     dotnet tool restore; dotnet pwsh ./build.ps1 -Task Demo
 .EXAMPLE
     dotnet tool restore; dotnet pwsh ./build.ps1 -Task Test
+    The quick suite; -IncludeSlow (or $env:CI set, as .ci/run does) adds the scale tests.
+.EXAMPLE
+    dotnet pwsh ./build.ps1 -Task Install
+    Puts the module in your PowerShell module folder, so Import-Module AnalysisRunner works in any pwsh.
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench')]
+    [ValidateSet('Build', 'Test', 'Install', 'Demo', 'Bench')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
 
     # Bench only: small sizes, so CI can check the harness quickly.
-    [switch] $Quick
+    [switch] $Quick,
+
+    # Test only: also run the tests tagged Slow (scale: the 10,000-job DAG, 200 jobs through a killed
+    # executor, concurrent sessions). On by default when $env:CI is set; .ci/run sets it.
+    [switch] $IncludeSlow = (-not [string]::IsNullOrEmpty($env:CI)),
+
+    # Install only: install what artifacts/module already holds instead of building it first.
+    [switch] $NoBuild
 )
 
 $ErrorActionPreference = 'Stop'
@@ -25,6 +36,10 @@ $artifacts = Join-Path $root 'artifacts'
 $moduleDir = Join-Path $artifacts 'module/AnalysisRunner'
 $packagesDir = Join-Path $root '.tools/packages'
 $pesterVersion = '5.7.1'
+$slowTag = 'Slow'
+# Colour codes are for a terminal; in a log file or a pipe they are noise.
+$plainOutput = [Console]::IsOutputRedirected
+if ($plainOutput) { $PSStyle.OutputRendering = 'PlainText' }
 
 function Invoke-Native {
     param([string] $File, [string[]] $Arguments)
@@ -63,54 +78,127 @@ function Get-PesterModulePath {
     $manifest
 }
 
-function Invoke-Test {
-    Invoke-Build
-    $results = Join-Path $artifacts 'test-results'
-    if (Test-Path $results) { Remove-Item -Recurse -Force $results }
-    New-Item -ItemType Directory -Force $results | Out-Null
-
+<# Runs xunit; returns its counts and the reason of each skipped test, read from its trx file. #>
+function Invoke-XunitTests([string] $Results) {
     Write-Host '== xunit (Core) =='
-    & dotnet test (Join-Path $root 'tests/AnalysisRunner.Core.Tests') -c $Configuration -nologo `
-        --logger 'trx;LogFileName=core.trx' --logger 'console;verbosity=normal' --results-directory $results
-    $xunitExit = $LASTEXITCODE
-    $xunitPassed = 0; $xunitFailed = 0
-    $trx = Get-ChildItem $results -Filter *.trx -Recurse | Select-Object -First 1
-    if ($trx) {
-        $counters = ([xml](Get-Content $trx.FullName -Raw)).TestRun.ResultSummary.Counters
-        $xunitPassed = [int]$counters.passed
-        $xunitFailed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+    $filter = if ($IncludeSlow) { @() } else { @('--filter', "Category!=$slowTag") }
+    & dotnet test (Join-Path $root 'tests/AnalysisRunner.Core.Tests') -c $Configuration -nologo --no-build @filter `
+        --logger 'trx;LogFileName=core.trx' --logger 'console;verbosity=normal' --results-directory $Results | Out-Host
+    $exit = $LASTEXITCODE
+    $trx = Get-ChildItem $Results -Filter core.trx -Recurse | Select-Object -First 1
+    if (-not $trx) {
+        return [pscustomobject]@{ Passed = 0; Failed = [int]($exit -ne 0); Skipped = 0; Skips = @() }
     }
-    elseif ($xunitExit -ne 0) { $xunitFailed = 1 }
+    $run = ([xml](Get-Content $trx.FullName -Raw)).TestRun
+    $counters = $run.ResultSummary.Counters
+    $skips = @(foreach ($result in @($run.Results.UnitTestResult)) {
+            if ($result.outcome -ne 'NotExecuted') { continue }
+            $reason = $result.SelectSingleNode("*[local-name()='Output']/*[local-name()='ErrorInfo']/*[local-name()='Message']")
+            [pscustomobject]@{ Test = $result.testName; Reason = if ($reason) { $reason.InnerText.Trim() } else { 'no reason given' } }
+        })
+    $failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+    # A run that broke without a failing test (the test host crashed) still fails.
+    if ($exit -ne 0 -and $failed -eq 0) { $failed = 1 }
+    [pscustomobject]@{
+        Passed = [int]$counters.passed
+        Failed = $failed
+        Skipped = [int]$counters.notExecuted
+        Skips = $skips
+    }
+}
 
-    Write-Host '== Pester (cmdlets) =='
-    # A fresh pwsh, as a user would have: the module comes from the build output via PSModulePath.
+<#
+ Starts Pester in a fresh pwsh, as a user would have it (the module from the build via PSModulePath),
+ with its output going to a file; Receive-PesterTests waits for it and shows that output.
+#>
+function Start-PesterTests([string] $Results) {
     $pester = Get-PesterModulePath
-    $summary = Join-Path $results 'pester.json'
+    $summary = Join-Path $Results 'pester.json'
+    $exclude = if ($IncludeSlow) { '@()' } else { "@('$slowTag')" }
     $script = @"
 `$ErrorActionPreference = 'Stop'
+`$PSStyle.OutputRendering = 'PlainText'
 Import-Module '$pester'
 `$config = New-PesterConfiguration
 `$config.Run.Path = '$(Join-Path $root 'tests/AnalysisRunner.Pester')'
 `$config.Run.PassThru = `$true
+`$config.Filter.ExcludeTag = $exclude
 `$config.Output.Verbosity = 'Detailed'
+`$config.Output.RenderMode = 'Plaintext'
 `$r = Invoke-Pester -Configuration `$config
-@{ passed = `$r.PassedCount; failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount } | ConvertTo-Json | Set-Content '$summary'
+`$skips = @(foreach (`$test in `$r.Skipped) {
+    @{ Test = `$test.ExpandedPath; Reason = if (`$test.ErrorRecord.Count) { `$test.ErrorRecord[0].Exception.Message } else { 'marked -Skip, no reason given' } }
+})
+@{ passed = `$r.PassedCount; failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount; skipped = `$r.SkippedCount; skips = `$skips } |
+    ConvertTo-Json -Depth 4 | Set-Content '$summary'
 "@
     $env:PSModulePath = (Join-Path $artifacts 'module') + [IO.Path]::PathSeparator + $env:PSModulePath
+    $env:AR_TEST_GCS_SERVER = Join-Path $root "tests/AnalysisRunner.GcsTestServer/bin/$Configuration/net10.0/AnalysisRunner.GcsTestServer.dll"
     $pwsh = (Get-Process -Id $PID).Path
     $pwshArgs = @(if ((Split-Path $pwsh -Leaf) -like 'dotnet*') { Join-Path $PSHOME 'pwsh.dll' })
-    & $pwsh @pwshArgs -NoProfile -NonInteractive -Command $script
-    $pesterPassed = 0; $pesterFailed = 1
-    if (Test-Path $summary) {
-        $counts = Get-Content $summary -Raw | ConvertFrom-Json
-        $pesterPassed = [int]$counts.passed; $pesterFailed = [int]$counts.failed
+    $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script))
+    $output = Join-Path $Results 'pester.log'
+    $process = Start-Process -FilePath $pwsh -ArgumentList ($pwshArgs + @('-NoProfile', '-NonInteractive', '-OutputFormat', 'Text', '-EncodedCommand', $encoded)) `
+        -RedirectStandardOutput $output -RedirectStandardError "$output.err" -NoNewWindow -PassThru
+    [pscustomobject]@{ Process = $process; Output = $output; Summary = $summary }
+}
+
+function Receive-PesterTests($Run) {
+    $Run.Process.WaitForExit()
+    Write-Host '== Pester (cmdlets; ran alongside xunit) =='
+    Get-Content $Run.Output, "$($Run.Output).err" -ErrorAction SilentlyContinue | Out-Host
+    if (-not (Test-Path $Run.Summary)) { return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0; Skips = @() } }
+    $counts = Get-Content $Run.Summary -Raw | ConvertFrom-Json
+    [pscustomobject]@{ Passed = [int]$counts.passed; Failed = [int]$counts.failed; Skipped = [int]$counts.skipped; Skips = @($counts.skips) }
+}
+
+function Invoke-Test {
+    Invoke-Build
+    # The xunit project, and with it the GCS test server that Pester's gcs tests start too.
+    Invoke-Native dotnet @('build', (Join-Path $root 'tests/AnalysisRunner.Core.Tests'), '-c', $Configuration, '-nologo', '-v', 'quiet')
+    $results = Join-Path $artifacts 'test-results'
+    if (Test-Path $results) { Remove-Item -Recurse -Force $results }
+    New-Item -ItemType Directory -Force $results | Out-Null
+
+    # Side by side: both spend most of their time waiting on jobs and processes, not on the CPU.
+    $pesterRun = Start-PesterTests $results
+    try {
+        $xunit = Invoke-XunitTests $results
+        $pester = Receive-PesterTests $pesterRun
+    }
+    finally {
+        # Interrupted (Ctrl-C): the Pester run is ours to end.
+        if (-not $pesterRun.Process.HasExited) { $pesterRun.Process.Kill($true) }
     }
 
-    $passed = $xunitPassed + $pesterPassed
-    $failed = $xunitFailed + $pesterFailed
-    Write-Host "xunit: $xunitPassed passed, $xunitFailed failed; Pester: $pesterPassed passed, $pesterFailed failed"
-    Write-Output "$passed passed, $failed failed"
+    $passed = $xunit.Passed + $pester.Passed
+    $failed = $xunit.Failed + $pester.Failed
+    $skipped = $xunit.Skipped + $pester.Skipped
+    Write-Host "xunit: $($xunit.Passed) passed, $($xunit.Failed) failed, $($xunit.Skipped) skipped; Pester: $($pester.Passed) passed, $($pester.Failed) failed, $($pester.Skipped) skipped"
+    if (-not $IncludeSlow) { Write-Host "Not run: the tests tagged $slowTag (scale); -IncludeSlow runs them, and so does CI." }
+    # Each reason once, with the tests it kept from running.
+    foreach ($group in @($xunit.Skips) + @($pester.Skips) | Where-Object { $_ } | Group-Object Reason) {
+        Write-Host "Skipped $($group.Count): $($group.Name) ($(($group.Group.Test | Sort-Object) -join '; '))"
+    }
+    Write-Output "$passed passed, $failed failed, $skipped skipped"
     if ($failed -gt 0) { exit 1 }
+}
+
+<#
+ Copies the built module into the current user's PowerShell module folder (on Linux
+ $XDG_DATA_HOME/powershell/Modules, else ~/.local/share/powershell/Modules), which every pwsh has on
+ its PSModulePath, as AnalysisRunner/<version>. An earlier copy of the same version is replaced.
+#>
+function Invoke-Install {
+    if (-not $NoBuild) { Invoke-Build }
+    if (-not (Test-Path (Join-Path $moduleDir 'AnalysisRunner.psd1'))) { throw "No module at ${moduleDir}: run build.ps1 -Task Build first (or leave out -NoBuild)." }
+    $version = (Import-PowerShellDataFile (Join-Path $moduleDir 'AnalysisRunner.psd1')).ModuleVersion
+    $userModules = Join-Path ([Environment]::GetFolderPath('LocalApplicationData')) 'powershell/Modules'
+    $target = Join-Path $userModules "AnalysisRunner/$version"
+    if (Test-Path $target) { Remove-Item -Recurse -Force $target }
+    New-Item -ItemType Directory -Force $target | Out-Null
+    Copy-Item (Join-Path $moduleDir '*') $target -Recurse -Force
+    Write-Host "Installed AnalysisRunner $version in $target; in any pwsh: Import-Module AnalysisRunner"
 }
 
 function Invoke-Demo {
@@ -131,6 +219,7 @@ function Invoke-Bench {
 switch ($Task) {
     'Build' { Invoke-Build }
     'Test' { Invoke-Test }
+    'Install' { Invoke-Install }
     'Demo' { Invoke-Demo }
     'Bench' { Invoke-Bench }
 }

@@ -86,12 +86,12 @@ test = []
 
 <#
  Starts the project's GCS test server (tests/AnalysisRunner.GcsTestServer) on 127.0.0.1 and a free
- port; returns its Endpoint (the JSON API base) and Process. build.ps1 -Task Test builds it into
- artifacts/gcs-test-server; run on its own, a Pester file builds it there first. The server lives
- until its standard input closes: Stop-TestGcsServer, or this pwsh ending.
+ port; returns its Endpoint (the JSON API base) and Process. build.ps1 -Task Test builds it and names
+ the dll in $env:AR_TEST_GCS_SERVER; a Pester file run on its own builds it into artifacts/ first.
+ The server lives until its standard input closes: Stop-TestGcsServer, or this pwsh ending.
 #>
 function Start-TestGcsServer {
-    $dll = Join-Path $script:RepoRoot 'artifacts/gcs-test-server/AnalysisRunner.GcsTestServer.dll'
+    $dll = if ($env:AR_TEST_GCS_SERVER) { $env:AR_TEST_GCS_SERVER } else { Join-Path $script:RepoRoot 'artifacts/gcs-test-server/AnalysisRunner.GcsTestServer.dll' }
     $dotnet = if ((Split-Path ([Environment]::ProcessPath) -Leaf) -like 'dotnet*') { [Environment]::ProcessPath } else { 'dotnet' }
     if (-not (Test-Path $dll)) {
         $built = & $dotnet build (Join-Path $script:RepoRoot 'tests/AnalysisRunner.GcsTestServer') -c Release -o (Split-Path $dll) -nologo -v quiet 2>&1
