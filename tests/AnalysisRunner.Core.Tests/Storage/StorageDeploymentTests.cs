@@ -77,7 +77,7 @@ public sealed class StorageDeploymentTests : IDisposable
     [Fact]
     public void An_unknown_backend_is_refused()
     {
-        var ex = Assert.Throws<AnalysisRunnerException>(() => Open("[storage]\nbackend = \"s3\"\n"));
+        var ex = Assert.Throws<DeploymentException>(() => Open("[storage]\nbackend = \"s3\"\n"));
         Assert.Equal("StorageBackendNotSupported", ex.ErrorId);
     }
 }
