@@ -46,6 +46,7 @@ public sealed class GetBatchJobLogCommand : AnalysisRunnerCmdlet
             WriteObject(Deployment.Batches.GetAttempts(BatchId, JobId), enumerateCollection: true);
             return;
         }
+        Deployment.Batches.RequireBatch(BatchId);
         var job = Deployment.Batches.GetJob(BatchId, JobId)
             ?? throw new AnalysisRunnerException("JobNotFound", ErrorKind.ObjectNotFound, $"{BatchId}/{JobId}",
                 $"Batch {BatchId} has no job {JobId}; Get-BatchJob -BatchId {BatchId} lists its jobs.");

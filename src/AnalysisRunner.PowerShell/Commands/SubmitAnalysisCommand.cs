@@ -118,7 +118,7 @@ public sealed class SubmitAnalysisCommand : AnalysisRunnerCmdlet
                 "Commit not pushed"))
             return;
         // Access level full is ConfirmImpact High in effect: it always asks unless -Force or -Confirm:$false.
-        if (!Force && !ConfirmExplicitlyDeclined && request.AccessLevel == Core.AccessLevel.Full && !ShouldContinue(
+        if (!Force && !ConfirmTurnedOff && request.AccessLevel == Core.AccessLevel.Full && !ShouldContinue(
                 $"Access level 'full' can read, write and delete everything in the main buckets of '{plan.Run.Dataset}'. Submit anyway?",
                 "Full access"))
             return;
@@ -129,9 +129,6 @@ public sealed class SubmitAnalysisCommand : AnalysisRunnerCmdlet
             new BatchWaiter(this, Deployment).WaitForRun(run, timeout: null);
         WriteObject(run);
     }
-
-    private bool ConfirmExplicitlyDeclined =>
-        MyInvocation.BoundParameters.TryGetValue("Confirm", out var confirm) && confirm is SwitchParameter { IsPresent: false };
 
     private RunRequest RequestFromParameters() => new()
     {
