@@ -37,9 +37,13 @@ $moduleDir = Join-Path $artifacts 'module/AnalysisRunner'
 $packagesDir = Join-Path $root '.tools/packages'
 $pesterVersion = '5.7.1'
 $slowTag = 'Slow'
-# Colour codes are for a terminal; in a log file or a pipe they are noise.
+# Colour codes are for a terminal; in a log file or a pipe they are noise. NO_COLOR reaches the
+# pwsh processes started from here (help, Pester, the demo's), which otherwise colour even redirected output.
 $plainOutput = [Console]::IsOutputRedirected
-if ($plainOutput) { $PSStyle.OutputRendering = 'PlainText' }
+if ($plainOutput) {
+    $PSStyle.OutputRendering = 'PlainText'
+    $env:NO_COLOR = '1'
+}
 
 function Invoke-Native {
     param([string] $File, [string[]] $Arguments)
@@ -58,7 +62,16 @@ function Invoke-Build {
             '-p:PublishReadyToRun=true')
     }
     Copy-Item (Join-Path $root 'module/*') $moduleDir -Recurse -Force
+    # The MAML help, from docs/help/*.md and the cmdlets themselves, in a pwsh that can load the new module.
+    Invoke-Native (Get-Process -Id $PID).Path (@(Get-PwshArguments) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $root 'tools/New-MamlHelp.ps1'),
+        '-ModuleManifest', (Join-Path $moduleDir 'AnalysisRunner.psd1'), '-Source', (Join-Path $root 'docs/help'),
+        '-Destination', (Join-Path $moduleDir 'en-US/AnalysisRunner.PowerShell.dll-Help.xml')))
     Write-Host "Module built at $moduleDir"
+}
+
+<# What starts another pwsh like this one: the dotnet tool runs as `dotnet pwsh.dll`. #>
+function Get-PwshArguments {
+    if ((Split-Path (Get-Process -Id $PID).Path -Leaf) -like 'dotnet*') { Join-Path $PSHOME 'pwsh.dll' }
 }
 
 function Get-PesterModulePath {
@@ -135,7 +148,7 @@ Import-Module '$pester'
     $env:PSModulePath = (Join-Path $artifacts 'module') + [IO.Path]::PathSeparator + $env:PSModulePath
     $env:AR_TEST_GCS_SERVER = Join-Path $root "tests/AnalysisRunner.GcsTestServer/bin/$Configuration/net10.0/AnalysisRunner.GcsTestServer.dll"
     $pwsh = (Get-Process -Id $PID).Path
-    $pwshArgs = @(if ((Split-Path $pwsh -Leaf) -like 'dotnet*') { Join-Path $PSHOME 'pwsh.dll' })
+    $pwshArgs = @(Get-PwshArguments)
     $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script))
     $output = Join-Path $Results 'pester.log'
     $process = Start-Process -FilePath $pwsh -ArgumentList ($pwshArgs + @('-NoProfile', '-NonInteractive', '-OutputFormat', 'Text', '-EncodedCommand', $encoded)) `
