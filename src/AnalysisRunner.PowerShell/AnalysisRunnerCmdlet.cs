@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using AnalysisRunner.Core;
+using AnalysisRunner.Core.Batch;
 using AnalysisRunner.Core.Hosting;
 
 namespace AnalysisRunner.PowerShell;
@@ -48,6 +49,17 @@ public abstract class AnalysisRunnerCmdlet : PSCmdlet
             if (Unwrap(error) is DeploymentException) ThrowTerminatingError(record);
             WriteError(record);
         }
+    }
+
+    /// <summary>
+    /// After a wait: each batch that failed or was cancelled is a non-terminating error naming its
+    /// failed jobs and why (the batch as TargetObject), so $? and -ErrorAction Stop see it.
+    /// </summary>
+    protected void WriteErrorsForUnsuccessful(IEnumerable<BatchInfo> batches)
+    {
+        foreach (var batch in batches)
+            if (BatchOutcome.Failure(Deployment.Batches, batch) is { } failure)
+                WriteError(ToErrorRecord(failure));
     }
 
     /// <summary>Ends the pipeline with Core's error as a proper ErrorRecord (for errors no later input could avoid).</summary>

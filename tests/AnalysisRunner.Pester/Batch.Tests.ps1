@@ -111,8 +111,9 @@ Describe 'Batches built in the session' {
         $child | Add-BatchJobCommand "cat $($bad.Out); touch $(ConvertTo-ShellLiteral (Join-Path $world.Root 'child-ran'))"
         $cleanup = $b | Add-BatchJob -Name cleanup -AlwaysRun -DependsOn $bad
         $cleanup | Add-BatchJobCommand 'echo cleaned'
-        $batch = $b | Submit-Batch -Wait -Timeout 120 6>$null
+        $batch = $b | Submit-Batch -Wait -Timeout 120 -ErrorAction SilentlyContinue -ErrorVariable failed 6>$null
         $batch.State | Should -Be 'Failed'
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'BatchFailed,*'
         $jobs = Get-BatchJob -BatchId $batch.Id
         ($jobs | Where-Object Name -eq bad).ExitCode | Should -Be 3
         ($jobs | Where-Object Name -eq bad).State | Should -Be 'Failed'
@@ -131,8 +132,9 @@ Describe 'Batches built in the session' {
         $deadline = (Get-Date).AddSeconds(60)
         while ((Get-BatchJob -BatchId $batch.Id -Name sleeper).State -ne 'Running' -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 200 }
         $batch | Stop-Batch -Confirm:$false
-        $done = $batch | Wait-Batch -Timeout 60
+        $done = $batch | Wait-Batch -Timeout 60 -ErrorAction SilentlyContinue -ErrorVariable cancelled
         $done.State | Should -Be 'Cancelled'
+        $cancelled[0].FullyQualifiedErrorId | Should -BeLike 'BatchCancelled,*'
         (Get-BatchJob -BatchId $batch.Id).State | Should -Be @('Cancelled', 'Cancelled')
     }
 

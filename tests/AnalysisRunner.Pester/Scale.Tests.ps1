@@ -102,7 +102,7 @@ Describe 'Retries and clean-up' {
         Remove-Batch -Id $slow.Id -WhatIf
         Get-Batch -Id $slow.Id | Should -Not -BeNullOrEmpty
         Stop-Batch -Id $slow.Id
-        Wait-Batch -Id $slow.Id -Timeout 60 6>$null | Remove-Batch -Confirm:$false
+        Wait-Batch -Id $slow.Id -Timeout 60 -ErrorAction SilentlyContinue 6>$null | Remove-Batch -Confirm:$false
 
         Get-Batch -Id $slow.Id -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         Join-Path $world.Home "logs/$($slow.Id)" | Should -Not -Exist

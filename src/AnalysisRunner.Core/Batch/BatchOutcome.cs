@@ -14,6 +14,15 @@ public static class JobOutcome
         return job.Reason ?? (job.ExitCode is { } code ? $"exit {code}" : null);
     }
 
+    /// <summary>
+    /// The line Get-BatchJobLog ends a failed or cancelled job's log with, so why it ended is where its
+    /// output is; for a job that never started it is the whole log. Null for any other job.
+    /// </summary>
+    public static string? LogLine(JobInfo job) =>
+        Why(job) is { } why
+            ? $"[analysis-runner] job {job.BatchId}/{job.JobId} '{job.Name}' {(job.State == JobState.Cancelled ? "cancelled" : "failed")}: {why}"
+            : null;
+
     /// <summary>The state with the first word of <see cref="Why"/>, as a table shows it: "Failed (exit 3)", "Failed (StartFailed)".</summary>
     public static string State(JobInfo job)
     {

@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using AnalysisRunner.Core;
+using AnalysisRunner.Core.Batch;
 using AnalysisRunner.Core.Runs;
 using AnalysisRunner.PowerShell.Completers;
 
@@ -106,7 +107,7 @@ public sealed class SubmitAnalysisCommand : AnalysisRunnerCmdlet
         var plan = submitter.Plan(request);
         foreach (var warning in plan.Warnings) WriteWarning(warning);
 
-        var target = $"{plan.Run.Repository ?? "(no repository)"}@{plan.Run.Commit ?? "-"} for dataset \"{plan.Run.Dataset}\" ({plan.Run.AccessLevel.ToConfigName()})";
+        var target = Describe(plan.Run);
         if (!ShouldProcess(target, "Submit analysis"))
         {
             WriteObject(plan);
@@ -123,11 +124,37 @@ public sealed class SubmitAnalysisCommand : AnalysisRunnerCmdlet
                 "Full access"))
             return;
 
-        WriteHostLine($"Submitting {plan.Run.Repository ?? "(no repository)"}@{plan.Run.Commit ?? "-"} for dataset \"{plan.Run.Dataset}\"");
         var run = submitter.Submit(plan);
-        if (Wait)
-            new BatchWaiter(this, Deployment).WaitForRun(run, timeout: null);
+        // The handles a user needs to find the run again, before anything can scroll them away.
+        WriteHostLine($"Submitted run {run.ArGuid} (driver batch {run.DriverBatchId}): {target}");
+        if (!Wait)
+        {
+            WriteObject(run);
+            return;
+        }
+        IReadOnlyList<BatchInfo> batches;
+        try
+        {
+            batches = new BatchWaiter(this, Deployment).WaitForRun(run, timeout: null);
+        }
+        catch (PipelineStoppedException)
+        {
+            // Ctrl-C stops the wait, not the run; the pipeline is stopping, so only the host can still be told.
+            Host.UI.WriteLine($"Stopped waiting; run {run.ArGuid} goes on. Follow it with: Get-Batch -ArGuid {run.ArGuid} | Wait-Batch (Stop-Batch -ArGuid {run.ArGuid} stops it).");
+            throw;
+        }
         WriteObject(run);
+        WriteErrorsForUnsuccessful(batches);
+    }
+
+    /// <summary>What is submitted, for the confirmation and the submit line: repository@commit and script, or the command.</summary>
+    private static string Describe(RunRecord run)
+    {
+        var command = ShellQuoting.Join(new[] { run.Script }.Concat(run.ScriptArguments));
+        var source = run.Repository is null
+            ? $"{command} (no repository)"
+            : $"{run.Repository}@{run.Commit} {(run.Cwd is null or "." ? "" : run.Cwd + "/")}{run.Script}";
+        return $"{source} for dataset {run.Dataset} at {run.AccessLevel.ToConfigName()}";
     }
 
     private RunRequest RequestFromParameters() => new()
