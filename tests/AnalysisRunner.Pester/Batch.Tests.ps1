@@ -38,6 +38,12 @@ Describe 'The batch onboarding exercise through the runner' {
         ($sub | Where-Object Name -eq 'second job' | Get-BatchJobLog) | Should -Contain "Hello, O'Brien; rm -rf ~"
     }
 
+    It 'the second job writes out.txt to the run''s output folder, where Get-StorageContent reads it' {
+        Push-Location $world.Checkout   # identity: the checkout's git user.email
+        try { Get-StorageContent gs://cpg-fewgenomes-test/onboarding/tester/hello-world/out.txt | Should -Be "Hello, O'Brien; rm -rf ~" }
+        finally { Pop-Location }
+    }
+
     It 'shows each job''s command with resources resolved to paths in the run''s tmp bucket' {
         $first = $jobs | Where-Object Name -eq 'first job'
         $first.Command | Should -Not -Match '\{\{ar:'

@@ -224,6 +224,10 @@ standard = "/keys/fewgenomes-standard.json"
         ($jobs | Where-Object Name -eq 'second job' | Get-BatchJobLog) | Should -Contain 'Hello, GCS tester'
     }
 
+    It 'writes out.txt to the run''s output folder in the bucket' {
+        Get-StorageContent gs://cpg-fewgenomes-test/onboarding/tester/gcs/out.txt -Dataset fewgenomes -AccessLevel test | Should -Be 'Hello, GCS tester'
+    }
+
     It 'hands the first job''s file to the second through the run''s tmp bucket' {
         $sub = $batches | Where-Object Id -ne $run.DriverBatchId
         $listing = Invoke-RestMethod "$($gcs.Endpoint)b/cpg-fewgenomes-test-tmp/o?prefix=batch/$($sub.Id)/"
