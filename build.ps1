@@ -206,7 +206,7 @@ function Invoke-Install {
     if (-not $NoBuild) { Invoke-Build }
     if (-not (Test-Path (Join-Path $moduleDir 'AnalysisRunner.psd1'))) { throw "No module at ${moduleDir}: run build.ps1 -Task Build first (or leave out -NoBuild)." }
     $version = (Import-PowerShellDataFile (Join-Path $moduleDir 'AnalysisRunner.psd1')).ModuleVersion
-    $userModules = Join-Path ([Environment]::GetFolderPath('LocalApplicationData')) 'powershell/Modules'
+    $userModules = Join-Path ([Environment]::GetFolderPath('LocalApplicationData', 'DoNotVerify')) 'powershell/Modules'
     $target = Join-Path $userModules "AnalysisRunner/$version"
     if (Test-Path $target) { Remove-Item -Recurse -Force $target }
     New-Item -ItemType Directory -Force $target | Out-Null
