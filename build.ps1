@@ -36,6 +36,8 @@ $artifacts = Join-Path $root 'artifacts'
 $moduleDir = Join-Path $artifacts 'module/AnalysisRunner'
 $packagesDir = Join-Path $root '.tools/packages'
 $pesterVersion = '5.7.1'
+# Pester processes run side by side (besides xunit): the suites mostly wait on jobs and processes.
+$pesterWorkers = 2
 $slowTag = 'Slow'
 # Colour codes are for a terminal; in a log file or a pipe they are noise. NO_COLOR reaches the
 # pwsh processes started from here (help, Pester, the demo's), which otherwise colour even redirected output.
@@ -121,19 +123,32 @@ function Invoke-XunitTests([string] $Results) {
 }
 
 <#
- Starts Pester in a fresh pwsh, as a user would have it (the module from the build via PSModulePath),
- with its output going to a file; Receive-PesterTests waits for it and shows that output.
+ Starts Pester in fresh pwsh processes, as a user would have it (the module from the build via
+ PSModulePath): the test files split between $pesterWorkers of them, longest files first to the
+ least loaded, each with its output going to a file. Receive-PesterTests waits and shows the output.
 #>
 function Start-PesterTests([string] $Results) {
     $pester = Get-PesterModulePath
-    $summary = Join-Path $Results 'pester.json'
     $exclude = if ($IncludeSlow) { '@()' } else { "@('$slowTag')" }
-    $script = @"
+    $env:PSModulePath = (Join-Path $artifacts 'module') + [IO.Path]::PathSeparator + $env:PSModulePath
+    $env:AR_TEST_GCS_SERVER = Join-Path $root "tests/AnalysisRunner.GcsTestServer/bin/$Configuration/net10.0/AnalysisRunner.GcsTestServer.dll"
+    $groups = @(1..$pesterWorkers | ForEach-Object { [pscustomobject]@{ Files = [System.Collections.Generic.List[string]]::new(); Size = 0L } })
+    foreach ($file in Get-ChildItem (Join-Path $root 'tests/AnalysisRunner.Pester') -Filter '*.Tests.ps1' | Sort-Object Length -Descending) {
+        $group = $groups | Sort-Object Size | Select-Object -First 1
+        $group.Files.Add($file.FullName)
+        $group.Size += $file.Length
+    }
+    $pwsh = (Get-Process -Id $PID).Path
+    $n = 0
+    foreach ($group in $groups | Where-Object { $_.Files.Count }) {
+        $n++
+        $summary = Join-Path $Results "pester-$n.json"
+        $script = @"
 `$ErrorActionPreference = 'Stop'
 `$PSStyle.OutputRendering = 'PlainText'
 Import-Module '$pester'
 `$config = New-PesterConfiguration
-`$config.Run.Path = '$(Join-Path $root 'tests/AnalysisRunner.Pester')'
+`$config.Run.Path = @('$($group.Files -join "', '")')
 `$config.Run.PassThru = `$true
 `$config.Filter.ExcludeTag = $exclude
 `$config.Output.Verbosity = 'Detailed'
@@ -145,24 +160,28 @@ Import-Module '$pester'
 @{ passed = `$r.PassedCount; failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount; skipped = `$r.SkippedCount; skips = `$skips } |
     ConvertTo-Json -Depth 4 | Set-Content '$summary'
 "@
-    $env:PSModulePath = (Join-Path $artifacts 'module') + [IO.Path]::PathSeparator + $env:PSModulePath
-    $env:AR_TEST_GCS_SERVER = Join-Path $root "tests/AnalysisRunner.GcsTestServer/bin/$Configuration/net10.0/AnalysisRunner.GcsTestServer.dll"
-    $pwsh = (Get-Process -Id $PID).Path
-    $pwshArgs = @(Get-PwshArguments)
-    $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script))
-    $output = Join-Path $Results 'pester.log'
-    $process = Start-Process -FilePath $pwsh -ArgumentList ($pwshArgs + @('-NoProfile', '-NonInteractive', '-OutputFormat', 'Text', '-EncodedCommand', $encoded)) `
-        -RedirectStandardOutput $output -RedirectStandardError "$output.err" -NoNewWindow -PassThru
-    [pscustomobject]@{ Process = $process; Output = $output; Summary = $summary }
+        $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script))
+        $output = Join-Path $Results "pester-$n.log"
+        $process = Start-Process -FilePath $pwsh -ArgumentList (@(Get-PwshArguments) + @('-NoProfile', '-NonInteractive', '-OutputFormat', 'Text', '-EncodedCommand', $encoded)) `
+            -RedirectStandardOutput $output -RedirectStandardError "$output.err" -NoNewWindow -PassThru
+        [pscustomobject]@{ Process = $process; Output = $output; Summary = $summary; Files = $group.Files }
+    }
 }
 
-function Receive-PesterTests($Run) {
-    $Run.Process.WaitForExit()
-    Write-Host '== Pester (cmdlets; ran alongside xunit) =='
-    Get-Content $Run.Output, "$($Run.Output).err" -ErrorAction SilentlyContinue | Out-Host
-    if (-not (Test-Path $Run.Summary)) { return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0; Skips = @() } }
-    $counts = Get-Content $Run.Summary -Raw | ConvertFrom-Json
-    [pscustomobject]@{ Passed = [int]$counts.passed; Failed = [int]$counts.failed; Skipped = [int]$counts.skipped; Skips = @($counts.skips) }
+function Receive-PesterTests($Runs) {
+    $total = [pscustomobject]@{ Passed = 0; Failed = 0; Skipped = 0; Skips = @() }
+    foreach ($run in $Runs) {
+        $run.Process.WaitForExit()
+        Write-Host "== Pester (cmdlets; ran alongside xunit): $(($run.Files | ForEach-Object { Split-Path $_ -Leaf }) -join ', ') =="
+        Get-Content $run.Output, "$($run.Output).err" -ErrorAction SilentlyContinue | Out-Host
+        if (-not (Test-Path $run.Summary)) { $total.Failed++; continue }
+        $counts = Get-Content $run.Summary -Raw | ConvertFrom-Json
+        $total.Passed += [int]$counts.passed
+        $total.Failed += [int]$counts.failed
+        $total.Skipped += [int]$counts.skipped
+        $total.Skips += @($counts.skips)
+    }
+    $total
 }
 
 function Invoke-Test {
@@ -180,8 +199,8 @@ function Invoke-Test {
         $pester = Receive-PesterTests $pesterRun
     }
     finally {
-        # Interrupted (Ctrl-C): the Pester run is ours to end.
-        if (-not $pesterRun.Process.HasExited) { $pesterRun.Process.Kill($true) }
+        # Interrupted (Ctrl-C): the Pester runs are ours to end.
+        foreach ($run in $pesterRun) { if (-not $run.Process.HasExited) { $run.Process.Kill($true) } }
     }
 
     $passed = $xunit.Passed + $pester.Passed
