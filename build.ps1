@@ -117,7 +117,7 @@ function Invoke-XunitTests([string] $Results) {
     [pscustomobject]@{
         Passed = [int]$counters.passed
         Failed = $failed
-        Skipped = [int]$counters.notExecuted
+        Skipped = $skips.Count   # the counters say notExecuted="0" for skipped tests; their results say NotExecuted
         Skips = $skips
     }
 }
