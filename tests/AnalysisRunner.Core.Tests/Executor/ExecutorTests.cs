@@ -286,12 +286,15 @@ public sealed class ExecutorTests : IDisposable
     [Fact]
     public void A_second_wake_while_running_does_not_start_a_second_executor()
     {
-        var id = _home.SubmitAndWake(TestHome.Job(0, "sleep 1"));
+        // The first batch holds the executor busy until the second is done, so it cannot go idle between.
+        using var gate = new JobGate(Path.Combine(_home.Root, "gate"));
+        var id = _home.SubmitAndWake(TestHome.Job(0, gate.WaitCommand));
         _home.WaitForJob(id, 1, JobState.Running);
         var pid = ExecutorClient.RunningProcessId(_home.Home);
 
         var second = _home.SubmitAndWake(TestHome.Job(0, "echo second"));
         _home.WaitForBatch(second);
+        gate.Open();
         _home.WaitForBatch(id);
 
         Assert.Equal(pid, ExecutorClient.RunningProcessId(_home.Home));
