@@ -180,20 +180,19 @@ public sealed class ExecutorTests : IDisposable
     public void After_the_executor_is_killed_the_next_one_recovers_and_every_job_runs_exactly_once()
     {
         var ledger = Path.Combine(_home.Root, "ran.txt");
+        // The last jobs wait at a gate, so the batch is still under way when its executor dies, however slow the machine.
+        using var gate = new JobGate(Path.Combine(_home.Root, "gate"));
         var jobs = Enumerable.Range(0, 50)
-            .Select(i => TestHome.Job(i, "sleep 0.1", $"echo {i} >> {ShellQuoting.Quote(ledger)}") with { MaxAttempts = 2 })
+            .Select(i => TestHome.Job(i, i < 40 ? "sleep 0.1" : gate.WaitCommand, $"echo {i} >> {ShellQuoting.Quote(ledger)}") with { MaxAttempts = 2 })
             .ToArray();
         var id = _home.SubmitAndWake(jobs);
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (_home.Store.GetBatch(id)!.SucceededJobs < 10 && DateTime.UtcNow < deadline) Thread.Sleep(20);
 
-        var pid = ExecutorClient.RunningProcessId(_home.Home)!.Value;
-        System.Diagnostics.Process.GetProcessById(pid).Kill();
-        var stopped = DateTime.UtcNow.AddSeconds(10);
-        while (ExecutorClient.IsRunning(_home.Home) && DateTime.UtcNow < stopped) Thread.Sleep(20);
-        Assert.False(ExecutorClient.IsRunning(_home.Home));
+        KillExecutor();
         Assert.NotEqual(BatchState.Succeeded, _home.Store.GetBatch(id)!.State);
 
+        gate.Open();
         _home.Client.Wake();
         var batch = _home.WaitForBatch(id, seconds: 90);
 
@@ -231,16 +230,18 @@ public sealed class ExecutorTests : IDisposable
     public void Jobs_cut_off_with_their_executor_run_again_as_a_new_attempt_even_with_max_attempts_one()
     {
         var ledger = Path.Combine(_home.Root, "ran.txt");
+        using var gate = new JobGate(Path.Combine(_home.Root, "gate"));
         var id = _home.SubmitAndWake(Enumerable.Range(0, 3)
-            .Select(i => TestHome.Job(i, "echo started", "sleep 4", $"echo {i} >> {ShellQuoting.Quote(ledger)}"))
+            .Select(i => TestHome.Job(i, "echo started", gate.WaitCommand, $"echo {i} >> {ShellQuoting.Quote(ledger)}"))
             .ToArray());
         WaitForOutput(id, 1);
         WaitForOutput(id, 2);
 
-        // As if the machine went down: the executor and its jobs die together.
+        // As if the machine went down: the executor and its jobs die together (held at the gate, they cannot have finished).
         var jobs = OrphanJobs.Find(_home.Home, new HashSet<(long, int)> { (id, 1), (id, 2) });
         KillExecutor();
         OrphanJobs.Kill(jobs, TextWriter.Null);
+        gate.Open();
         _home.Client.Wake();
         var batch = _home.WaitForBatch(id, seconds: 60);
 
