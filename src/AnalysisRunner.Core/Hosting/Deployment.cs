@@ -22,7 +22,7 @@ public sealed class Deployment
         Batches = new SqliteBatchStore(Database);
         AuditLog = new SqliteAuditLog(Database);
         Executor = new ExecutorClient(home);
-        Git = new RemoteMirror(home);
+        Git = new RemoteMirror(home, GitCredentials.FromFile(settings.GitCredentialsFile));
         Buckets = new LocalBuckets(home);
         if (IsGcs)
         {
@@ -52,8 +52,18 @@ public sealed class Deployment
     public bool IsGcs => Settings.StorageBackend == "gcs";
 
     /// <summary>A run config by the path a run records: a local file, or a gs:// object of the config store.</summary>
-    public Tomlyn.Model.TomlTable ReadConfig(string pathOrUri) =>
-        pathOrUri.Contains("://", StringComparison.Ordinal) ? Configs.Read(pathOrUri) : Config.TomlFiles.Read(pathOrUri);
+    public Task<Tomlyn.Model.TomlTable> ReadConfigAsync(string pathOrUri) =>
+        pathOrUri.Contains("://", StringComparison.Ordinal) ? Configs.ReadAsync(pathOrUri) : Task.FromResult(Config.TomlFiles.Read(pathOrUri));
+
+    /// <summary>The run this process belongs to, proven by the capability the executor gave its job (AR_RUN_TOKEN); null outside any run.</summary>
+    public Runs.RunRecord? CurrentRun() => RunTokens.Current();
+
+    /// <summary>Verifies run capabilities against this home's key and audit log.</summary>
+    public Runs.RunTokens RunTokens => _runTokens ??= new Runs.RunTokens(Home, AuditLog);
+    private Runs.RunTokens? _runTokens;
+
+    /// <summary>Who calls on the embedded default: this process's OS account, mapped by settings.toml [identity.users].</summary>
+    public Runs.Caller EmbeddedCaller() => new(Identity.OfOsAccount(Settings), $"os account {Environment.UserName}");
 
     /// <summary>Read fresh on every use: admins edit it while sessions are open.</summary>
     public DatasetRegistry LoadRegistry() => DatasetRegistry.Load(Home.RegistryPath);
