@@ -57,6 +57,40 @@ public sealed class ResourcePaths
     /// <summary>The batch's scope as ForBatch derived it; its Run (verified in the audit log) is the one its jobs get a capability for.</summary>
     public BatchScope? Scope { get; }
 
+    /// <summary>
+    /// Checked again right before the executor copies a succeeded job's outputs (and, on GCS, uploads
+    /// its resource folder), since the job itself ran in between: no link anywhere in what is copied
+    /// (a job can replace its output by a link to the runner's key) and every destination still in
+    /// scope with no link on the way (a job can link a folder of its own bucket to anywhere). Returns
+    /// why the copy is refused, or null.
+    /// </summary>
+    public string? CheckCopies(IReadOnlyList<(string Source, string Destination)> outputs, string resourceDirectory)
+    {
+        if (_checked is null) return null;
+        try
+        {
+            foreach (var source in outputs.Select(output => output.Source).Prepend(resourceDirectory))
+                RefuseLinksUnder(source);
+            foreach (var (_, destination) in outputs) _checked(destination, BatchLocationUse.Output);
+            return null;
+        }
+        catch (AnalysisRunnerException e)
+        {
+            return $"OutputCopyRefused: {e.Message}";
+        }
+    }
+
+    private static void RefuseLinksUnder(string path)
+    {
+        var entries = Directory.Exists(path) && new DirectoryInfo(path).LinkTarget is null
+            ? new DirectoryInfo(path).EnumerateFileSystemInfos("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+            : [new FileInfo(path)];
+        foreach (var entry in entries.Prepend(new FileInfo(path)))
+            if (entry.LinkTarget is not null)
+                throw new BatchValidationException("OutputIsLink", ErrorKind.PermissionDenied, entry.FullName,
+                    $"'{entry.FullName}' is a symbolic link (to '{entry.LinkTarget}'); a job's outputs are copied as files, never through a link.");
+    }
+
     /// <summary>The local file an output destination is copied to, once the batch's scope allows it.</summary>
     public string OutputPath(string destination) =>
         _checked is null ? ToLocalPath(_home, destination) : _checked(destination, BatchLocationUse.Output);

@@ -91,6 +91,39 @@ public sealed class ExecutorScopeTests : IDisposable
     }
 
     [Fact]
+    public void A_link_the_job_makes_in_its_bucket_while_it_runs_does_not_redirect_its_output_copy()
+    {
+        var registry = File.ReadAllText(Path.Combine(_home.Root, "registry.toml"));
+        var run = LogRun();
+        var bucket = Path.Combine(_home.Root, "buckets", "cpg-fewgenomes-test");
+        var job = RunOne(_home.Batch(TestHome.Job(0,
+                $"mkdir -p {bucket} && ln -s \"$AR_HOME\" {bucket}/late-link",
+                $"echo x > {ResourcePlaceholder.ForJob(0, "out")}") with
+            {
+                Outputs = [new OutputCopy(ResourcePlaceholder.ForJob(0, "out"), "gs://cpg-fewgenomes-test/late-link/registry.toml")],
+            }) with { ArGuid = run.ArGuid, TmpRoot = "gs://cpg-fewgenomes-test-tmp/b" });
+
+        Assert.Equal(JobState.Failed, job.State);
+        Assert.Contains("is a symbolic link", job.Reason);
+        Assert.Equal(registry, File.ReadAllText(Path.Combine(_home.Root, "registry.toml")));
+    }
+
+    [Fact]
+    public void An_output_the_job_replaced_by_a_link_to_the_runners_key_is_not_copied()
+    {
+        var run = LogRun();
+        var job = RunOne(_home.Batch(TestHome.Job(0,
+                $"mkdir -p $(dirname {ResourcePlaceholder.ForJob(0, "out")}) && ln -s \"$AR_HOME/keys/run-token.key\" {ResourcePlaceholder.ForJob(0, "out")}") with
+            {
+                Outputs = [new OutputCopy(ResourcePlaceholder.ForJob(0, "out"), "gs://cpg-fewgenomes-test/stolen.key")],
+            }) with { ArGuid = run.ArGuid, TmpRoot = "gs://cpg-fewgenomes-test-tmp/b" });
+
+        Assert.Equal(JobState.Failed, job.State);
+        Assert.Contains("is a symbolic link", job.Reason);
+        Assert.False(File.Exists(Path.Combine(_home.Root, "buckets", "cpg-fewgenomes-test", "stolen.key")));
+    }
+
+    [Fact]
     public void Only_the_jobs_of_a_logged_runs_batches_get_its_capability()
     {
         var run = LogRun();

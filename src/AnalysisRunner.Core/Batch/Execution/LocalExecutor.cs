@@ -516,7 +516,8 @@ public sealed class LocalExecutor : IDisposable
             var batchSpec = _ledger.LoadBatchSpec(row.BatchId);
             var spec = _ledger.LoadJobSpec(row.BatchId, row.JobId);
             var paths = ResourcePaths.ForBatch(_home, row.BatchId, batchSpec);
-            error = RunningJob.CopyOutputs(Outputs(paths, spec, GroupLookup(row.BatchId, spec)));
+            var outputs = Outputs(paths, spec, GroupLookup(row.BatchId, spec));
+            error = paths.CheckCopies(outputs, paths.JobRoot(spec.Index)) ?? RunningJob.CopyOutputs(outputs);
         }
         catch (AnalysisRunnerException e) { error = "OutputCopyFailed: " + e.Message; }
         return error is null
