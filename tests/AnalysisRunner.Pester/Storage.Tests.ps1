@@ -313,3 +313,30 @@ try { Get-StorageItem 'gs://cpg-fewgenomes-main/' -ErrorAction Stop | Out-Null; 
         $log | Should -Contain 'main: BucketNotAllowed'
     }
 }
+
+Describe 'Storage cmdlets never move the runner home''s own files' {
+    BeforeAll { $world = New-TestWorld }
+    AfterAll { Remove-TestWorld $world }
+
+    It 'refuses to upload <File> from the runner home, and writes no object' -ForEach @(
+        @{ File = 'keys/run-token.key' }, @{ File = 'registry.toml' }, @{ File = 'runner.db' }
+    ) {
+        $ErrorActionPreference = 'Continue'
+        $e = Copy-StorageItem (Join-Path $world.Home $File) 'gs://cpg-fewgenomes-test/exfiltrated' -Dataset fewgenomes -AccessLevel test 2>&1 |
+            Where-Object { $_ -is [System.Management.Automation.ErrorRecord] } | Select-Object -First 1
+        $e.FullyQualifiedErrorId | Should -Match '^PathInRunnerHome'
+        Test-Path (Join-Path $world.Home 'buckets/cpg-fewgenomes-test/exfiltrated') | Should -BeFalse
+    }
+
+    It 'refuses to download over the registry' {
+        $ErrorActionPreference = 'Continue'
+        $source = Join-Path $world.Root 'evil.toml'
+        Set-Content $source '[datasets.evil]'
+        Copy-StorageItem $source 'gs://cpg-fewgenomes-test/evil.toml' -Dataset fewgenomes -AccessLevel test | Out-Null
+        $before = Get-Content -Raw (Join-Path $world.Home 'registry.toml')
+        $e = Copy-StorageItem 'gs://cpg-fewgenomes-test/evil.toml' (Join-Path $world.Home 'registry.toml') -Dataset fewgenomes -AccessLevel test 2>&1 |
+            Where-Object { $_ -is [System.Management.Automation.ErrorRecord] } | Select-Object -First 1
+        $e.FullyQualifiedErrorId | Should -Match '^PathInRunnerHome'
+        Get-Content -Raw (Join-Path $world.Home 'registry.toml') | Should -Be $before
+    }
+}

@@ -57,6 +57,12 @@ public sealed class ResourcePaths
     /// <summary>The batch's scope as ForBatch derived it; its Run (verified in the audit log) is the one its jobs get a capability for.</summary>
     public BatchScope? Scope { get; }
 
+    /// <summary>Dataset and access level of the verified run, for choosing a scope's store and key (never the batch's own attributes); empty outside a run.</summary>
+    public IReadOnlyDictionary<string, string> ScopeAttributes =>
+        Scope?.Run is { } run
+            ? new Dictionary<string, string> { ["dataset"] = run.Dataset, ["access_level"] = run.AccessLevel.ToConfigName() }
+            : new Dictionary<string, string>();
+
     /// <summary>
     /// Checked again right before the executor copies a succeeded job's outputs (and, on GCS, uploads
     /// its resource folder), since the job itself ran in between: no link anywhere in what is copied

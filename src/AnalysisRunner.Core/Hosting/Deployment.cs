@@ -90,14 +90,20 @@ public sealed class Deployment
 
     /// <summary>
     /// Parses a user's storage path. On the local backend a path inside the buckets folder (as the
-    /// run config's [storage.*] sections hold them) becomes its gs:// URI, so scope rules apply to it.
+    /// run config's [storage.*] sections hold them) becomes its gs:// URI, so scope rules apply to it;
+    /// any other path inside the runner home is refused (PathInRunnerHome).
     /// </summary>
     public StorageUri ParseLocation(string text)
     {
         var uri = StorageUri.Parse(text);
-        return !IsGcs && uri.Scheme == StorageScheme.File && ((LocalFolderStore)Objects).ToBucketUri(uri.LocalPath!) is { } inBucket
-            ? inBucket
-            : uri;
+        if (uri.Scheme != StorageScheme.File) return uri;
+        if (!IsGcs && ((LocalFolderStore)Objects).ToBucketUri(uri.LocalPath!) is { } inBucket) return inBucket;
+        // The home's own files (keys, registry, settings, configs, database) are never a copy's source or target.
+        var path = Path.GetFullPath(uri.LocalPath!).TrimEnd('/');
+        if (path == Home.Root || path.StartsWith(Home.Root.TrimEnd('/') + "/", StringComparison.Ordinal))
+            throw new StorageException("PathInRunnerHome", ErrorKind.PermissionDenied, text,
+                $"'{text}' is inside the runner home ({Home.Root}), whose files (keys, registry, configs, database) storage cmdlets never read or write; use its buckets through gs:// paths.");
+        return uri;
     }
 
     private GcsStoreOptions GcsOptions(string? credentialsPath) => new()

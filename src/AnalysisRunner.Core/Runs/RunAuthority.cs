@@ -69,6 +69,7 @@ public sealed class RunAuthority(Deployment deployment)
     {
         ArgumentNullException.ThrowIfNull(facts);
         ArgumentNullException.ThrowIfNull(caller);
+        facts.Validate();
         var registry = deployment.LoadRegistry();
         // The dataset names buckets, keys and config sections: nothing is derived from one the registry does not have.
         new DatasetExistsRule().Check(new PolicyRequest { Dataset = facts.Dataset, AccessLevel = facts.AccessLevel, User = caller.User, OutputDir = facts.OutputDir }, registry);
@@ -96,7 +97,7 @@ public sealed class RunAuthority(Deployment deployment)
         var allowed = RepositoryAllowlistRule.Allowed(request, registry);
         using var source = checks.Any(check => check.Error is not null) || allowed is null
             ? null
-            : deployment.Git.Open(RepositoryName.ToCloneUrl(allowed), facts.Commit!, freshMain: facts.AccessLevel != AccessLevel.Test);
+            : deployment.Git.Open(RepositoryName.WithoutCredentials(RepositoryName.ToCloneUrl(allowed)), facts.Commit!, freshMain: facts.AccessLevel != AccessLevel.Test);
         if (source is not null)
         {
             request = request with { Repository = RepositoryName.Normalize(allowed!), Commit = source.Commit, CloneUrl = source.CloneUrl };

@@ -52,9 +52,36 @@ public sealed record SubmissionFacts
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
-    public static SubmissionFacts FromJson(string json) =>
-        JsonSerializer.Deserialize<SubmissionFacts>(json, JsonOptions)
-        ?? throw new AnalysisRunnerException("InvalidSubmission", ErrorKind.InvalidData, null, "The submission is empty.");
+    public static SubmissionFacts FromJson(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<SubmissionFacts>(json, JsonOptions) ?? throw Invalid("it is empty");
+        }
+        catch (JsonException e)
+        {
+            throw Invalid(e.Message);
+        }
+    }
+
+    /// <summary>
+    /// What no client could have meant: missing required text, an access level outside the enum, null
+    /// lists or entries. The authority calls this first, so such facts fail as InvalidSubmission (a
+    /// server's 400), never as a crash in the middle of planning.
+    /// </summary>
+    public void Validate()
+    {
+        foreach (var (name, value) in new[] { ("dataset", Dataset), ("description", Description), ("outputDir", OutputDir), ("script", Script) })
+            if (value is null) throw Invalid($"{name} is missing");
+        if (!Enum.IsDefined(AccessLevel)) throw Invalid($"accessLevel {(int)AccessLevel} is not one of test, standard, full");
+        if (ScriptArguments is null || ScriptArguments.Any(argument => argument is null)) throw Invalid("scriptArguments must be a list of strings");
+        if (ConfigFiles is null || ConfigFiles.Any(file => file?.Path is null || file.Toml is null)) throw Invalid("configFiles must be a list of {path, toml}");
+        if (Environment is null || Environment.Any(pair => pair.Value is null)) throw Invalid("environment must map names to strings");
+        if (ClientWarnings is null) throw Invalid("clientWarnings must be a list");
+    }
+
+    private static AnalysisRunnerException Invalid(string why) =>
+        new("InvalidSubmission", ErrorKind.InvalidData, null, $"The submission is not valid: {why}.");
 
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {

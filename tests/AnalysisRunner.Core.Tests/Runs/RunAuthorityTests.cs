@@ -97,6 +97,40 @@ public sealed class RunAuthorityTests : IDisposable
     }
 
     [Fact]
+    public void Facts_a_client_cannot_have_meant_are_refused_as_InvalidSubmission()
+    {
+        foreach (var json in new[]
+        {
+            """{"dataset":"fewgenomes","accessLevel":7,"description":"d","outputDir":"o","script":"hello.sh"}""",
+            """{"dataset":null,"accessLevel":"test","description":"d","outputDir":"o","script":"hello.sh"}""",
+            """{"dataset":"fewgenomes","accessLevel":"test","description":"d","outputDir":"o","script":"hello.sh","scriptArguments":null}""",
+            """{"dataset":"fewgenomes","accessLevel":"test","description":"d","outputDir":"o","script":"hello.sh","configFiles":[null]}""",
+        })
+        {
+            var ex = Assert.ThrowsAny<AnalysisRunnerException>(() => _world.Authority.Plan(SubmissionFacts.FromJson(json), _world.Caller));
+            Assert.Equal("InvalidSubmission", ex.ErrorId);
+        }
+        Assert.Equal("InvalidSubmission", Assert.ThrowsAny<AnalysisRunnerException>(() => SubmissionFacts.FromJson("""{"dataset":"fewgenomes"}""")).ErrorId);
+        Assert.Equal("InvalidSubmission", Assert.ThrowsAny<AnalysisRunnerException>(() => SubmissionFacts.FromJson("not json")).ErrorId);
+    }
+
+    [Fact]
+    public void A_registry_entry_with_credentials_does_not_put_them_in_the_driver_batch()
+    {
+        var registry = Path.Combine(_world.HomePath, "registry.toml");
+        File.WriteAllText(registry, File.ReadAllText(registry).Replace(
+            $"repositories = [\"{_world.Git.OriginPath}\"]\n\n[datasets.fewgenomes.members]",
+            $"repositories = [\"https://bot:s3cr3t@git.example.invalid/org/repo.git\"]\n\n[datasets.fewgenomes.members]"));
+
+        var ex = Assert.ThrowsAny<AnalysisRunnerException>(() =>
+            _world.Authority.Plan(_world.Facts() with { RepositoryUrl = "https://git.example.invalid/org/repo.git" }, _world.Caller));
+
+        Assert.Equal("RepositoryUnreachable", ex.ErrorId);
+        Assert.DoesNotContain("s3cr3t", ex.Message + ex.Target);
+        Assert.DoesNotContain(Directory.GetDirectories(_world.Home.GitCacheDirectory).SelectMany(d => Directory.GetFiles(d, "config")).Select(File.ReadAllText), text => text.Contains("s3cr3t"));
+    }
+
+    [Fact]
     public void SubmitAsync_writes_config_driver_batch_and_a_chained_log_row()
     {
         var run = _world.Authority.SubmitAsync(_world.Facts(), _world.Caller).GetAwaiter().GetResult();

@@ -37,6 +37,20 @@ public sealed class StorageDeploymentTests : IDisposable
         Assert.Equal(StorageScheme.File, deployment.ParseLocation("/tmp/elsewhere.txt").Scheme);
     }
 
+    [Theory]
+    [InlineData("keys/run-token.key")]
+    [InlineData("registry.toml")]
+    [InlineData("runner.db")]
+    [InlineData("configs/some-run.toml")]
+    [InlineData("")]
+    public void A_local_path_inside_the_runner_home_but_not_its_buckets_is_no_storage_path(string relative)
+    {
+        var deployment = Open();
+        var ex = Assert.Throws<StorageException>(() => deployment.ParseLocation(Path.Combine(_folder.Path, relative)));
+        Assert.Equal("PathInRunnerHome", ex.ErrorId);
+        Assert.Equal(StorageScheme.File, deployment.ParseLocation(Path.GetTempPath() + "elsewhere.txt").Scheme);
+    }
+
     [Fact]
     public void The_gcs_backend_puts_gs_uris_in_the_run_config_and_needs_a_key_per_scope()
     {

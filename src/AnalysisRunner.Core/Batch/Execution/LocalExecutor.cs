@@ -343,7 +343,7 @@ public sealed class LocalExecutor : IDisposable
             var batchSpec = _ledger.LoadBatchSpec(batch.Id);
             batch.Paths = ResourcePaths.ForBatch(_home, batch.Id, batchSpec);
             batch.ConfigPath = batchSpec.ConfigPath;
-            batch.Staging = _staging?.Invoke(batchSpec.Attributes);
+            batch.Staging = _staging?.Invoke(batch.Paths.ScopeAttributes);
         }
         var spec = _ledger.LoadJobSpec(batch.Id, node.JobId);
         var groupsOf = GroupLookup(batch.Id, spec);
