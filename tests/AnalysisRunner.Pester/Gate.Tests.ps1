@@ -442,6 +442,7 @@ Describe 'Batches outside any run get their author''s membership' {
         @{ Case = 'another author'; ErrorId = 'ProtectedBatchAttribute'; Build = { param($b, $j) $b.Attributes['author'] = 'someone@example.org' } }
         @{ Case = 'a run''s config as CPG_CONFIG_PATH'; ErrorId = 'ProtectedBatchAttribute'; Build = { param($b, $j) $b.ConfigPath = '/tmp/forged.toml' } }
         @{ Case = 'an AR_RUN_TOKEN in a job''s environment'; ErrorId = 'ReservedEnvironmentVariable'; Build = { param($b, $j) $j.Environment['AR_RUN_TOKEN'] = 'stolen' } }
+        @{ Case = 'a variable smuggled in a name with ='; ErrorId = 'InvalidEnvironmentName'; Build = { param($b, $j) $j.Environment['AR_RUN_TOKEN=stolen'] = 'x' } }
     ) {
         $before = @(Get-Batch).Count
         $err = Submit-Refused $Build

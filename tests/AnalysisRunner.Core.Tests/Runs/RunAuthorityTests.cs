@@ -176,6 +176,21 @@ public sealed class RunAuthorityTests : IDisposable
         Assert.Equal("ReservedEnvironmentVariable", ex.ErrorId);
     }
 
+    [Theory]
+    [InlineData("AR_RUN_TOKEN=forged")]
+    [InlineData("AR_BATCH_ID=1")]
+    [InlineData("")]
+    [InlineData("HAS SPACE")]
+    [InlineData("NUL\0")]
+    [InlineData("NEWLINE\n")]
+    [InlineData("1STARTS_WITH_DIGIT")]
+    public void An_environment_name_that_would_smuggle_another_variable_is_refused(string name)
+    {
+        var ex = Assert.Throws<BatchValidationException>(() =>
+            _world.Authority.Plan(_world.Facts() with { Environment = new Dictionary<string, string> { [name] = "x" } }, _world.Caller));
+        Assert.Equal("InvalidEnvironmentName", ex.ErrorId);
+    }
+
     [Fact]
     public void A_rerun_takes_every_fact_from_the_verified_log_entry()
     {
