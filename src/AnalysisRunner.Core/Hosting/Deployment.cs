@@ -98,13 +98,17 @@ public sealed class Deployment
         var uri = StorageUri.Parse(text);
         if (uri.Scheme != StorageScheme.File) return uri;
         if (!IsGcs && ((LocalFolderStore)Objects).ToBucketUri(uri.LocalPath!) is { } inBucket) return inBucket;
-        // The home's own files (keys, registry, settings, configs, database) are never a copy's source or target.
+        // The home's own files (keys, registry, settings, configs, database) are never a copy's source
+        // or target; jobs' work folders are, since a job uploads what it made in its folder.
         var path = Path.GetFullPath(uri.LocalPath!).TrimEnd('/');
-        if (path == Home.Root || path.StartsWith(Home.Root.TrimEnd('/') + "/", StringComparison.Ordinal))
+        if (IsInside(path, Home.Root) && !IsInside(path, Home.WorkDirectory))
             throw new StorageException("PathInRunnerHome", ErrorKind.PermissionDenied, text,
                 $"'{text}' is inside the runner home ({Home.Root}), whose files (keys, registry, configs, database) storage cmdlets never read or write; use its buckets through gs:// paths.");
         return uri;
     }
+
+    private static bool IsInside(string path, string folder) =>
+        path == folder.TrimEnd('/') || path.StartsWith(folder.TrimEnd('/') + "/", StringComparison.Ordinal);
 
     private GcsStoreOptions GcsOptions(string? credentialsPath) => new()
     {

@@ -43,12 +43,14 @@ public sealed class StorageDeploymentTests : IDisposable
     [InlineData("runner.db")]
     [InlineData("configs/some-run.toml")]
     [InlineData("")]
+    [InlineData("workers/x")]
     public void A_local_path_inside_the_runner_home_but_not_its_buckets_is_no_storage_path(string relative)
     {
         var deployment = Open();
         var ex = Assert.Throws<StorageException>(() => deployment.ParseLocation(Path.Combine(_folder.Path, relative)));
         Assert.Equal("PathInRunnerHome", ex.ErrorId);
         Assert.Equal(StorageScheme.File, deployment.ParseLocation(Path.GetTempPath() + "elsewhere.txt").Scheme);
+        Assert.Equal(StorageScheme.File, deployment.ParseLocation(Path.Combine(_folder.Path, "work", "3", "1", "result.txt")).Scheme);
     }
 
     [Fact]
