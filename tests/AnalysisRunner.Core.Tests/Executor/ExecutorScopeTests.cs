@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using AnalysisRunner.Core.Batch;
 using AnalysisRunner.Core.Log;
 using AnalysisRunner.Core.Runs;
+using AnalysisRunner.Core.Tests.TestSupport;
 
 namespace AnalysisRunner.Core.Tests.Executor;
 
@@ -168,15 +168,5 @@ public sealed class ExecutorScopeTests : IDisposable
         Assert.Equal($"from-mirror\n{unreachable}\n", _home.Stdout(ok, 1));
     }
 
-    private static string Git(string cwd, params string[] args)
-    {
-        var info = new ProcessStartInfo("git") { WorkingDirectory = cwd, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEnd();
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"git {string.Join(' ', args)}: {error}");
-        return output.Trim();
-    }
+    private static string Git(string cwd, params string[] args) => GitFixture.Git(cwd, args).Trim();
 }
