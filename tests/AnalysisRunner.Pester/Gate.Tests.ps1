@@ -20,6 +20,12 @@ BeforeAll {
         $after.Batches | Should -Be $Before.Batches
     }
 
+    # Every file of the runner home (database included) that holds $Text; the executor's lock and socket hold no data.
+    function Find-TestSecret($World, [string] $Text) {
+        Get-ChildItem -Recurse -File $World.Home | Where-Object { $_.Name -notlike '*.lock' -and $_.Name -notlike '*.sock' } |
+            Where-Object { [IO.File]::ReadAllText($_.FullName) -match [regex]::Escape($Text) } | ForEach-Object FullName
+    }
+
     # Commits a symbolic link into the checkout (and pushes it).
     function Add-TestLink($World, [string] $Path, [string] $Target) {
         $full = Join-Path $World.Checkout $Path
@@ -272,8 +278,26 @@ Describe 'Secrets never stored' {
             ($err | Out-String) + ($whatIfErr | Out-String) + ($plan | ConvertTo-Json -Depth 8) | Should -Not -Match 's3cr3t'
             "$($err[0].TargetObject)" | Should -Not -Match 's3cr3t'
             Assert-NothingWritten $world $before
-            Get-ChildItem -Recurse -File $world.Home | Where-Object { (Get-Content -Raw $_.FullName -ErrorAction SilentlyContinue) -match 's3cr3t' } | Should -BeNullOrEmpty
+            Find-TestSecret $world 's3cr3t' | Should -BeNullOrEmpty
         } finally { Invoke-Git -C $world.Checkout remote set-url origin $world.Origin | Out-Null }
+    }
+
+    It 'runs from an origin whose URL carries a password, and the password is nowhere in the home or the output' {
+        $fileUrl = "file://$($world.Origin)"
+        Set-TestRegistry -World $world -TestMembers 'tester@example.org' -Repositories @($fileUrl)
+        Invoke-Git -C $world.Checkout remote set-url origin "file://tester:s3cr3t-token@$($world.Origin)" | Out-Null
+        try {
+            $run = Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description 'secret origin' -OutputDir 's' hello.sh secret -Wait -WarningAction SilentlyContinue
+            $run.Repository | Should -Be $fileUrl
+            $jobs = $run | Get-BatchJob
+            $jobs.State | Should -Be 'Succeeded'
+            ($jobs | Get-BatchJobLog) | Should -Contain 'Hello, secret!'
+            ($run | Format-List * | Out-String) + ($jobs | Format-List * | Out-String) + (Get-AnalysisLog | Format-List * | Out-String) | Should -Not -Match 's3cr3t'
+            Find-TestSecret $world 's3cr3t' | Should -BeNullOrEmpty
+        } finally {
+            Invoke-Git -C $world.Checkout remote set-url origin $world.Origin | Out-Null
+            Set-TestRegistry -World $world -TestMembers 'tester@example.org' -Repositories @($world.Origin, 'https://git.example.invalid/org/repo.git')
+        }
     }
 
     It 'strips credentials from -Repository too' {
