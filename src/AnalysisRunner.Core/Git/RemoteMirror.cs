@@ -244,8 +244,16 @@ public sealed class MirrorSnapshot : ICommitSource, IDisposable
         return main is not null && _repository.Refs.ReachableFrom([main], [target]).Any();
     }
 
-    public CommitScript ResolveScript(string commit, string cwd, string script) =>
-        CommitScripts.Resolve(CommitLookup.Resolve(_repository, commit, CloneUrl), cwd, script);
+    /// <summary>Asked by the rule, its explanation and the driver command: each script is looked up once (refusals are not kept).</summary>
+    public CommitScript ResolveScript(string commit, string cwd, string script)
+    {
+        if (_scripts.TryGetValue((commit, cwd, script), out var known)) return known;
+        var resolved = CommitScripts.Resolve(CommitLookup.Resolve(_repository, commit, CloneUrl), cwd, script);
+        _scripts[(commit, cwd, script)] = resolved;
+        return resolved;
+    }
+
+    private readonly Dictionary<(string Commit, string Cwd, string Script), CommitScript> _scripts = [];
 
     public void Dispose()
     {
