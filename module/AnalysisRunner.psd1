@@ -12,6 +12,7 @@
         'Remove-Batch'
         'Resume-Batch'
         'Get-AnalysisLog'
+        'Test-AnalysisLog'
         'Get-CpgConfig'
         'New-Batch'
         'Add-BatchJob'

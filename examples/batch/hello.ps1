@@ -2,7 +2,7 @@
 #   Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description 'Run Batch' -OutputDir "onboarding/$me/hello-world" hello.ps1 -NameToPrint $me
 param([string] $NameToPrint)
 
-$b  = New-Batch                                   # picks up this run from CPG_CONFIG_PATH, like get_batch()
+$b  = New-Batch                                   # belongs to this run (its capability, AR_RUN_TOKEN), like get_batch()
 $j1 = $b | Add-BatchJob -Name 'first job'
 $j1 | Add-BatchJobCommand "echo $(ConvertTo-ShellLiteral "Hello, $NameToPrint") > $($j1.Out)"
 $j2 = $b | Add-BatchJob -Name 'second job'

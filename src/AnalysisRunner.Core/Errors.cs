@@ -56,3 +56,10 @@ public sealed class BatchValidationException(string errorId, ErrorKind kind, obj
 /// <summary>A bucket path was malformed, missing, or outside what the run may touch.</summary>
 public sealed class StorageException(string errorId, ErrorKind kind, object? target, string message, Exception? inner = null)
     : AnalysisRunnerException(errorId, kind, target, message, inner);
+
+/// <summary>
+/// A step that needs a yes (access level full, a commit origin may not have) met a host that cannot ask,
+/// or was not confirmed: nothing was written. -Force (or -Confirm:$false for full) answers in advance.
+/// </summary>
+public sealed class ConfirmationRequiredException(object? target, string message)
+    : AnalysisRunnerException("ConfirmationRequired", ErrorKind.InvalidOperation, target, message);
