@@ -63,7 +63,7 @@ public sealed record ProblemDocument
     {
         null => null,
         { ValueKind: JsonValueKind.String } e => e.GetString(),
-        { ValueKind: JsonValueKind.Number } e => e.TryGetInt64(out var whole) ? whole : e.GetDouble(),
+        { ValueKind: JsonValueKind.Number } e => e.TryGetInt64(out var whole) ? (object)whole : e.GetDouble(),
         { ValueKind: JsonValueKind.True } => true,
         { ValueKind: JsonValueKind.False } => false,
         { ValueKind: JsonValueKind.Array } e => e.EnumerateArray().Select(i => TargetFromJson(i)).ToArray(),
