@@ -45,12 +45,8 @@ public sealed class PostgresTokenStore(PostgresDatabase database, TimeProvider? 
         {
             var token = await ReadOneAsync(connection, "token_hash", TokenSecret.Hash(secret), now, cancellationToken)
                 ?? throw TokenAuthenticationException.Invalid();
-            switch (token.State)
-            {
-                case TokenState.Revoked: throw TokenAuthenticationException.Revoked(token);
-                case TokenState.Expired: throw TokenAuthenticationException.Expired(token);
-            }
-            if (token.LastUsedAt is null || now - token.LastUsedAt >= TokenRules.LastUsedResolution)
+            TokenRules.EnsureUsable(token);
+            if (TokenRules.ShouldRecordUse(token, now))
             {
                 await using var touch = new NpgsqlCommand("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2", connection);
                 Add(touch, now, token.Id);

@@ -70,12 +70,8 @@ public sealed class SqliteTokenStore(RunnerDatabase database, TimeProvider? cloc
         await using var connection = Open();
         var token = await ReadOneAsync(connection, "token_hash = $key", TokenSecret.Hash(secret), now, cancellationToken)
             ?? throw TokenAuthenticationException.Invalid();
-        switch (token.State)
-        {
-            case TokenState.Revoked: throw TokenAuthenticationException.Revoked(token);
-            case TokenState.Expired: throw TokenAuthenticationException.Expired(token);
-        }
-        if (token.LastUsedAt is null || now - token.LastUsedAt >= TokenRules.LastUsedResolution)
+        TokenRules.EnsureUsable(token);
+        if (TokenRules.ShouldRecordUse(token, now))
         {
             await using var touch = connection.CreateCommand();
             touch.CommandText = "UPDATE api_tokens SET last_used_at_ms = $now WHERE id = $id";

@@ -21,6 +21,19 @@ internal static class TokenRules
         if (expires is { } at && at <= now) throw TokenErrors.ExpiryInPast(at);
     }
 
+    /// <summary>Throws why a token found by its secret does not work now (revoked, expired); the same words from every store.</summary>
+    public static void EnsureUsable(TokenInfo token)
+    {
+        switch (token.State)
+        {
+            case TokenState.Revoked: throw TokenAuthenticationException.Revoked(token);
+            case TokenState.Expired: throw TokenAuthenticationException.Expired(token);
+        }
+    }
+
+    public static bool ShouldRecordUse(TokenInfo token, DateTimeOffset now) =>
+        token.LastUsedAt is null || now - token.LastUsedAt >= LastUsedResolution;
+
     /// <summary>Stores keep milliseconds (SQLite's integers, PostgreSQL's microseconds), so both give back equal values.</summary>
     public static DateTimeOffset Truncate(DateTimeOffset time) =>
         DateTimeOffset.FromUnixTimeMilliseconds(time.ToUnixTimeMilliseconds());

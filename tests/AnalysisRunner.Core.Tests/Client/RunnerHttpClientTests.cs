@@ -11,20 +11,8 @@ namespace AnalysisRunner.Core.Tests.Client;
 /// <summary>The client base against the real server: the token goes along, and problems come back as the embedded mode's exceptions.</summary>
 [RequiresPostgres]
 [Collection(PostgresCollection.Name)]
-public sealed class RunnerHttpClientTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed class RunnerHttpClientTests(PostgresFixture postgres) : ServerTest(postgres)
 {
-    private RunningServer? _server;
-    private RunningServer Server => _server!;
-
-    public async Task InitializeAsync()
-    {
-        if (PostgresCluster.MissingReason is null) _server = await RunningServer.StartAsync(await postgres.CreateDatabaseAsync());
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_server is not null) await _server.DisposeAsync();
-    }
 
     private RunnerHttpClient Client(string? token) => new(new ServerConnection(Server.Address, token));
 

@@ -10,21 +10,11 @@ namespace AnalysisRunner.Core.Tests.Server;
 /// <summary>Identity comes from the bearer token only; everything an attacker could put elsewhere is ignored or refused.</summary>
 [RequiresPostgres]
 [Collection(PostgresCollection.Name)]
-public sealed class AuthenticationTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed class AuthenticationTests(PostgresFixture postgres) : ServerTest(postgres)
 {
     private readonly ManualClock _clock = new(DateTimeOffset.UtcNow);
-    private RunningServer? _server;
-    private RunningServer Server => _server!;
 
-    public async Task InitializeAsync()
-    {
-        if (PostgresCluster.MissingReason is null) _server = await RunningServer.StartAsync(await postgres.CreateDatabaseAsync(), _clock);
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_server is not null) await _server.DisposeAsync();
-    }
+    protected override TimeProvider Clock => _clock;
 
     [BackendFact]
     public async Task A_request_without_a_token_is_401_TokenMissing_with_a_bearer_challenge()

@@ -42,6 +42,9 @@ public sealed class HealthTests : IAsyncLifetime
         Assert.Equal("reachable", healthy.Database);
         Assert.Equal("alice@lab.org", (await client.WhoAmIAsync()).User);
 
+        // Several connections at once, so the pool holds more than one that will die with the server.
+        await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => client.WhoAmIAsync()));
+
         await _cluster!.StopAsync();
 
         using (var down = await anonymous.GetAsync(ApiRoutes.Health))

@@ -11,24 +11,14 @@ namespace AnalysisRunner.Core.Tests.Server;
 /// <summary>Requests the server refuses before they reach any store: each a problem detail with an ErrorId, and nothing written.</summary>
 [RequiresPostgres]
 [Collection(PostgresCollection.Name)]
-public sealed class RequestRefusalTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed class RequestRefusalTests(PostgresFixture postgres) : ServerTest(postgres)
 {
     private const long BodyLimit = 4096;
-    private RunningServer? _server;
     private IssuedToken? _admin;
-    private RunningServer Server => _server!;
 
-    public async Task InitializeAsync()
-    {
-        if (PostgresCluster.MissingReason is not null) return;
-        _server = await RunningServer.StartAsync(await postgres.CreateDatabaseAsync(), null, $"--server:max_request_body_bytes={BodyLimit}");
-        _admin = await _server.IssueAsync("root@lab.org", admin: true);
-    }
+    protected override string[] Settings => [$"--server:max_request_body_bytes={BodyLimit}"];
 
-    public async Task DisposeAsync()
-    {
-        if (_server is not null) await _server.DisposeAsync();
-    }
+    protected override async Task OnStartedAsync() => _admin = await Server.IssueAsync("root@lab.org", admin: true);
 
     private Task<IReadOnlyList<TokenInfo>> AllTokens() => Server.Tokens.ListAsync(new TokenQuery { IncludeInactive = true });
 
