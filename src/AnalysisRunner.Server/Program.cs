@@ -15,6 +15,7 @@ try
 }
 catch (AnalysisRunnerException error)
 {
-    await Console.Error.WriteLineAsync($"AnalysisRunner.Server cannot start: {error.Message} ({error.ErrorId})");
+    var where = error.Data["database"] is string database ? $" [{database}]" : "";
+    await Console.Error.WriteLineAsync($"AnalysisRunner.Server cannot start: {error.Message}{where} ({error.ErrorId})");
     return 1;
 }

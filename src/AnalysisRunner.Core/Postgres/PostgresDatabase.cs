@@ -75,9 +75,20 @@ public sealed class PostgresDatabase : IAsyncDisposable
 
     public ValueTask DisposeAsync() => DataSource.DisposeAsync();
 
-    private AnalysisRunnerException Unavailable(Exception error) =>
-        new("DatabaseUnavailable", ErrorKind.ResourceUnavailable, Description,
-            $"{Description} is not reachable: {Innermost(error).Message}", error);
+    private AnalysisRunnerException Unavailable(Exception error) => Unavailable($"is not reachable: {Innermost(error).Message}", error);
+
+    /// <summary>
+    /// DatabaseUnavailable. Its message and target say which kind of database, not where it is: the
+    /// server shows them to anonymous callers of /healthz. Where it is goes in Data["database"], for logs
+    /// and the admin's start-up message.
+    /// </summary>
+    public AnalysisRunnerException Unavailable(string what, Exception? inner = null)
+    {
+        var error = new AnalysisRunnerException("DatabaseUnavailable", ErrorKind.ResourceUnavailable, null,
+            $"PostgreSQL, the server's database, {what}. The server answers again as soon as it is back.", inner);
+        error.Data["database"] = Description;
+        return error;
+    }
 
     /// <summary>
     /// Connection-level failures (refused, reset, shut down, timed out), as opposed to errors in our

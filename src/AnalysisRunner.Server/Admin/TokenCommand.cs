@@ -76,7 +76,8 @@ public static class TokenCommand
         }
         catch (AnalysisRunnerException error)
         {
-            await errors.WriteLineAsync($"{error.Message} ({error.ErrorId})");
+            var where = error.Data["database"] is string database ? $" [{database}]" : "";
+            await errors.WriteLineAsync($"{error.Message}{where} ({error.ErrorId})");
             if (error.ErrorId == "InvalidCommandLine") await errors.WriteLineAsync(Usage);
             return 2;
         }

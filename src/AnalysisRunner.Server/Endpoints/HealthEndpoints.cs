@@ -31,8 +31,7 @@ internal static class HealthEndpoints
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new AnalysisRunnerException("DatabaseUnavailable", ErrorKind.ResourceUnavailable, database.Description,
-                $"{database.Description} did not answer within {ProbeTimeout.TotalSeconds:0} s.");
+            throw database.Unavailable($"did not answer within {ProbeTimeout.TotalSeconds:0} s");
         }
         return new HealthReport { Status = "healthy", Database = "reachable" };
     }

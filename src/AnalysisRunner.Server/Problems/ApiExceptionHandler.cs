@@ -24,7 +24,8 @@ internal sealed class ApiExceptionHandler(ServerSettings settings, ILogger<ApiEx
         }
         else if (error.Kind == ErrorKind.ResourceUnavailable)
         {
-            logger.LogWarning("{ErrorId} in {Method} {Path}: {Message}", error.ErrorId, context.Request.Method, context.Request.Path, error.Message);
+            logger.LogWarning("{ErrorId} in {Method} {Path}: {Message} ({Where})", error.ErrorId, context.Request.Method, context.Request.Path,
+                error.Message, error.Data["database"]);
         }
         await ProblemWriter.WriteAsync(context, error);
         return true;
