@@ -3,9 +3,11 @@ using System.Text;
 using System.Text.Json;
 using AnalysisRunner.Core.Client;
 using AnalysisRunner.Core.Http;
+using AnalysisRunner.Core.Tests.TestSupport;
 
 namespace AnalysisRunner.Core.Tests.Client;
 
+[Collection(PostgresCollection.Name)]
 public sealed class ProblemDocumentTests
 {
     [Theory]

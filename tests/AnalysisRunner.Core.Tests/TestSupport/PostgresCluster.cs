@@ -191,7 +191,12 @@ public sealed class PostgresFixture : IAsyncLifetime
     }
 }
 
-[CollectionDefinition(Name)]
+/// <summary>
+/// Runs on its own, after the parallel collections, and holds every test class of the server work:
+/// a cluster and Kestrel starting beside the executor's crash-recovery tests slowed them past the
+/// windows those tests need (a job of 3 s must still be running when a restarted executor recovers).
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class PostgresCollection : ICollectionFixture<PostgresFixture>
 {
     public const string Name = "PostgreSQL";

@@ -7,6 +7,7 @@ using Npgsql;
 
 namespace AnalysisRunner.Core.Tests.Tokens;
 
+[Collection(PostgresCollection.Name)]
 public sealed class SqliteTokenStoreContractTests : TokenStoreContract, IDisposable
 {
     private readonly TempFolder _folder = new("ar-tokens");
