@@ -30,6 +30,10 @@
         'Get-StorageContent'
         'Copy-StorageItem'
         'Remove-StorageItem'
+        'New-AnalysisRunnerToken'
+        'Get-AnalysisRunnerToken'
+        'Revoke-AnalysisRunnerToken'
+        'Set-AnalysisRunnerServer'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -16,6 +16,8 @@ public enum ErrorKind
     LimitsExceeded,
     OperationTimeout,
     OperationStopped,
+    /// <summary>The caller could not be identified (no token, or one that is unknown, expired or revoked).</summary>
+    AuthenticationError,
 }
 
 /// <summary>

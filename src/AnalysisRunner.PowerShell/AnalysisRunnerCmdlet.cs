@@ -53,6 +53,7 @@ public abstract class AnalysisRunnerCmdlet : PSCmdlet
         ErrorKind.LimitsExceeded => ErrorCategory.LimitsExceeded,
         ErrorKind.OperationTimeout => ErrorCategory.OperationTimeout,
         ErrorKind.OperationStopped => ErrorCategory.OperationStopped,
+        ErrorKind.AuthenticationError => ErrorCategory.AuthenticationError,
         _ => ErrorCategory.NotSpecified,
     };
 

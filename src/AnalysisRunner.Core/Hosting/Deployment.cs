@@ -5,6 +5,7 @@ using AnalysisRunner.Core.Git;
 using AnalysisRunner.Core.Log;
 using AnalysisRunner.Core.Policy;
 using AnalysisRunner.Core.Storage;
+using AnalysisRunner.Core.Tokens;
 
 namespace AnalysisRunner.Core.Hosting;
 
@@ -21,6 +22,7 @@ public sealed class Deployment
         Database = new RunnerDatabase(home);
         Batches = new SqliteBatchStore(Database);
         AuditLog = new SqliteAuditLog(Database);
+        Tokens = new SqliteTokenStore(Database);
         Executor = new ExecutorClient(home);
         Git = new RemoteMirror(home, GitCredentials.FromFile(settings.GitCredentialsFile));
         Buckets = new LocalBuckets(home);
@@ -41,6 +43,9 @@ public sealed class Deployment
     public RunnerDatabase Database { get; }
     public IBatchStore Batches { get; }
     public IAuditLog AuditLog { get; }
+
+    /// <summary>Bearer tokens for a server run over this home; the home's owner administers them directly.</summary>
+    public ITokenStore Tokens { get; }
     public IExecutorClient Executor { get; }
     public ConfigStore Configs { get; }
     public RemoteMirror Git { get; }
