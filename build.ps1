@@ -9,10 +9,12 @@
 .EXAMPLE
     dotnet pwsh ./build.ps1 -Task Install
     Puts the module in your PowerShell module folder, so Import-Module AnalysisRunner works in any pwsh.
+.EXAMPLE
+    $env:AR_SERVER_SETTINGS = '/etc/analysis-runner/server.toml'; dotnet pwsh ./build.ps1 -Task Serve
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Install', 'Demo', 'Bench')]
+    [ValidateSet('Build', 'Test', 'Install', 'Demo', 'Bench', 'Serve')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -248,10 +250,21 @@ function Invoke-Bench {
     if ($LASTEXITCODE) { exit $LASTEXITCODE }
 }
 
+function Invoke-Serve {
+    # AnalysisRunner.Server in the foreground (Ctrl+C stops it), with the settings file named by
+    # AR_SERVER_SETTINGS, else ./server.toml; src/AnalysisRunner.Server/server.example.toml shows every key.
+    $settings = if ($env:AR_SERVER_SETTINGS) { $env:AR_SERVER_SETTINGS } else { Join-Path $root 'server.toml' }
+    if (-not (Test-Path $settings)) {
+        throw "No server settings at ${settings}: copy src/AnalysisRunner.Server/server.example.toml there (or set AR_SERVER_SETTINGS) and set [database] connection_string."
+    }
+    Invoke-Native dotnet @('run', '--project', (Join-Path $root 'src/AnalysisRunner.Server'), '-c', $Configuration, '--', '--settings', $settings)
+}
+
 switch ($Task) {
     'Build' { Invoke-Build }
     'Test' { Invoke-Test }
     'Install' { Invoke-Install }
     'Demo' { Invoke-Demo }
     'Bench' { Invoke-Bench }
+    'Serve' { Invoke-Serve }
 }

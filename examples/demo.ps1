@@ -42,8 +42,13 @@ try {
     Invoke-Git push -q origin main
     Pop-Location
 
-    Write-Host "== Runner home ${env:AR_HOME}: dataset fewgenomes allowlists the scratch repository; $email may use test"
+    Write-Host "== Runner home ${env:AR_HOME}: this OS account ($([Environment]::UserName)) is $email; dataset fewgenomes allowlists the scratch repository; $email may use test"
     New-Item -ItemType Directory -Force $env:AR_HOME | Out-Null
+    # Who you are on the embedded default: the OS account, mapped to an email by the runner settings.
+    Set-Content (Join-Path $env:AR_HOME 'settings.toml') @"
+[identity.users]
+"$([Environment]::UserName)" = "$email"
+"@
     Set-Content (Join-Path $env:AR_HOME 'registry.toml') @"
 [datasets.fewgenomes]
 repositories = ["$origin"]
@@ -74,7 +79,8 @@ standard = ["$email"]
     Pop-Location
 
     Write-Host "`n== 3. The audit log, the run's config, and a re-run from the log"
-    Push-Location $checkout   # who re-runs is who is submitting now: the checkout's git user
+    Push-Location $DemoRoot   # who re-runs is who submits now (this OS account), wherever they stand
+    Test-AnalysisLog | Format-List Valid, Entries, HeadHash
     Get-AnalysisLog -Dataset fewgenomes | Format-Table
     $config = $run | Get-CpgConfig
     "workflow.dataset = $($config.workflow.dataset); output_prefix = $($config.workflow.output_prefix); tmp = $($config.storage.default.tmp)"
@@ -84,9 +90,7 @@ standard = ["$email"]
     Pop-Location
 
     Write-Host "`n== 4. What the second job wrote to the run's output folder"
-    Push-Location $checkout
     Get-StorageContent "gs://cpg-fewgenomes-test/onboarding/$me/hello-world/out.txt"
-    Pop-Location
 }
 finally {
     # The executor lives in the demo's home: stop it before the folder goes.

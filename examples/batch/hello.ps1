@@ -6,7 +6,7 @@ param([string] $NameToPrint)
 $config = Get-CpgConfig                           # this run's config, from CPG_CONFIG_PATH, like get_config()
 $outputDir = "$($config.storage.default.default)/$($config.workflow.output_prefix)"
 
-$b  = New-Batch                                   # picks up this run from CPG_CONFIG_PATH, like get_batch()
+$b  = New-Batch                                   # belongs to this run (its capability, AR_RUN_TOKEN), like get_batch()
 $j1 = $b | Add-BatchJob -Name 'first job'
 $j1 | Add-BatchJobCommand "echo $(ConvertTo-ShellLiteral "Hello, $NameToPrint") > $($j1.Out)"
 $j2 = $b | Add-BatchJob -Name 'second job'

@@ -18,6 +18,8 @@ public enum ErrorKind
     OperationStopped,
     /// <summary>The work ran and did not succeed (a batch whose job failed).</summary>
     InvalidResult,
+    /// <summary>The caller could not be identified (no token, or one that is unknown, expired or revoked).</summary>
+    AuthenticationError,
 }
 
 /// <summary>
@@ -70,3 +72,10 @@ public sealed class DeploymentException(string errorId, ErrorKind kind, object? 
     public static DeploymentException From(AnalysisRunnerException cause) =>
         cause as DeploymentException ?? new DeploymentException(cause.ErrorId, cause.Kind, cause.Target, cause.Message, cause);
 }
+
+/// <summary>
+/// A step that needs a yes (access level full, a commit origin may not have) met a host that cannot ask,
+/// or was not confirmed: nothing was written. -Force (or -Confirm:$false for full) answers in advance.
+/// </summary>
+public sealed class ConfirmationRequiredException(object? target, string message)
+    : AnalysisRunnerException("ConfirmationRequired", ErrorKind.InvalidOperation, target, message);

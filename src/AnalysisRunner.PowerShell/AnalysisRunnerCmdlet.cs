@@ -109,6 +109,7 @@ public abstract class AnalysisRunnerCmdlet : PSCmdlet
         ErrorKind.OperationTimeout => ErrorCategory.OperationTimeout,
         ErrorKind.OperationStopped => ErrorCategory.OperationStopped,
         ErrorKind.InvalidResult => ErrorCategory.InvalidResult,
+        ErrorKind.AuthenticationError => ErrorCategory.AuthenticationError,
         _ => ErrorCategory.NotSpecified,
     };
 

@@ -21,7 +21,7 @@ Describe 'Errors about the deployment end the pipeline, once' {
     BeforeAll { $world = New-TestWorld }
     AfterAll { Remove-TestWorld $world }
     AfterEach {
-        Remove-Item (Join-Path $world.Home 'settings.toml') -ErrorAction SilentlyContinue
+        Write-TestSettings $world
         Set-TestRegistry -World $world -TestMembers $world.Email -Repositories $world.Origin
     }
 

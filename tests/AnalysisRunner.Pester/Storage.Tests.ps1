@@ -22,7 +22,7 @@ Describe 'Storage cmdlets on the <Backend> backend' -ForEach @(
             $gcs = Start-TestGcsServer
             Set-TestGcsBackend $world -Endpoint $gcs.Endpoint
         }
-        Push-Location $world.Checkout          # identity: the checkout's git user.email
+        Push-Location $world.Checkout          # (who the caller is comes from the settings, not from here)
         $p = 'pester-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
         $test = "gs://cpg-fewgenomes-test/$p"
         $local = Join-Path $world.Root 'local'
@@ -111,15 +111,41 @@ Describe 'Storage cmdlets on the <Backend> backend' -ForEach @(
         (Get-ErrorOf { Get-StorageItem $main -Dataset fewgenomes -AccessLevel full }).FullyQualifiedErrorId | Should -Match '^ObjectNotFound'
     }
 
-    It 'inside a job the run''s dataset and access level decide' {
-        $config = Join-Path $world.Root 'run.toml'
-        Set-Content $config "[workflow]`ndataset = `"fewgenomes`"`naccess_level = `"test`"`n"
+    It 'a CPG_CONFIG_PATH the caller wrote grants nothing: outside a run the caller''s own membership decides' {
+        Set-TestRegistry -World $world -TestMembers 'tester@example.org' -Repositories @($world.Origin)   # no standard, no full
+        $config = Join-Path $world.Root 'forged.toml'
+        Set-Content $config "[workflow]`ndataset = `"fewgenomes`"`naccess_level = `"full`"`n"
         $env:CPG_CONFIG_PATH = $config
         try {
-            @(Get-StorageItem "$test/onboarding/" -Recurse -ErrorAction SilentlyContinue).Count | Should -Be 0
-            (Get-ErrorOf { Get-StorageItem "gs://cpg-fewgenomes-main/" }).FullyQualifiedErrorId | Should -Match '^BucketNotAllowed'
+            $e = Get-ErrorOf { Get-StorageItem "gs://cpg-fewgenomes-main/" }
+            $e.FullyQualifiedErrorId | Should -Match '^NotAMember'
+            $e = Get-ErrorOf { Copy-StorageItem (Join-Path $local 'hello.txt') "gs://cpg-fewgenomes-main/$p/forged.txt" }
+            $e.FullyQualifiedErrorId | Should -Match '^NotAMember'
+            @(Get-StorageItem "$test/" -ErrorAction SilentlyContinue).Count | Should -BeGreaterOrEqual 0
         }
-        finally { Remove-Item Env:CPG_CONFIG_PATH }
+        finally {
+            Remove-Item Env:CPG_CONFIG_PATH
+            Set-TestRegistry -World $world -TestMembers 'tester@example.org' -StandardMembers 'tester@example.org' -FullMembers 'tester@example.org' -Repositories @($world.Origin)
+        }
+        (Get-ErrorOf { Get-StorageItem "gs://cpg-fewgenomes-main/$p/forged.txt" -Dataset fewgenomes -AccessLevel full }).FullyQualifiedErrorId | Should -Match '^ObjectNotFound'
+    }
+
+    It 'a forged AR_RUN_TOKEN is refused, not ignored' {
+        $env:AR_RUN_TOKEN = '00000000-0000-0000-0000-000000000000.' + ('A' * 43)
+        try {
+            (Get-ErrorOf { Get-StorageItem "$test/" }).FullyQualifiedErrorId | Should -Match '^InvalidRunToken'
+            (Get-ErrorOf { Get-StorageItem "$test/" @scope }).FullyQualifiedErrorId | Should -Match '^InvalidRunToken'
+        }
+        finally { Remove-Item Env:AR_RUN_TOKEN }
+    }
+
+    It 'emails compare without case: a registry entry in other case is the same member' {
+        Set-TestIdentity -World $world -Email 'Tester@Example.ORG'
+        try {
+            @(Get-StorageItem "$test/" -Recurse -ErrorAction SilentlyContinue -ErrorVariable errs).Count | Should -BeGreaterOrEqual 0
+            @($errs | Where-Object { $_.FullyQualifiedErrorId -match '^NotAMember' }) | Should -BeNullOrEmpty
+        }
+        finally { Set-TestIdentity -World $world -Email 'tester@example.org' }
     }
 
     It 'bucket names tab-complete from the user''s datasets' {
@@ -232,5 +258,97 @@ standard = "/keys/fewgenomes-standard.json"
         $sub = $batches | Where-Object Id -ne $run.DriverBatchId
         $listing = Invoke-RestMethod "$($gcs.Endpoint)b/cpg-fewgenomes-test-tmp/o?prefix=batch/$($sub.Id)/"
         $listing.items.name | Should -Contain "batch/$($sub.Id)/0/out"
+    }
+}
+
+Describe 'Storage cmdlets take each path''s scope from that path (issue 18)' {
+    BeforeAll {
+        $world = New-TestWorld
+        Set-TestRegistry -World $world -TestMembers 'tester@example.org' -OtherTestMembers 'tester@example.org' -Repositories @($world.Origin)
+        Push-Location $world.Checkout
+        $file = Join-Path $world.Root 'f.txt'
+        Set-Content $file 'x'
+        Copy-StorageItem $file 'gs://cpg-fewgenomes-test/each/a.txt' | Out-Null
+        Copy-StorageItem $file 'gs://cpg-othergenomes-test/each/b.txt' | Out-Null
+    }
+    AfterAll { Pop-Location; Remove-TestWorld $world }
+
+    It 'checks the second path of one call against its own bucket''s scope, not the first path''s' {
+        $items = @(Get-StorageItem 'gs://cpg-fewgenomes-test/each/a.txt', 'gs://cpg-othergenomes-test/each/b.txt')
+        $items.Path | Should -Be @('gs://cpg-fewgenomes-test/each/a.txt', 'gs://cpg-othergenomes-test/each/b.txt')
+    }
+
+    It 'still refuses, per path, a bucket the caller is not a member of' {
+        Set-TestRegistry -World $world -TestMembers 'tester@example.org' -Repositories @($world.Origin)
+        try {
+            $errors = $null
+            $items = @(Get-StorageItem 'gs://cpg-fewgenomes-test/each/a.txt', 'gs://cpg-othergenomes-test/each/b.txt' -ErrorAction SilentlyContinue -ErrorVariable errors)
+            $items.Path | Should -Be @('gs://cpg-fewgenomes-test/each/a.txt')
+            $errors | Should -HaveCount 1
+            $errors[0].FullyQualifiedErrorId | Should -BeLike 'NotAMember*'
+        } finally {
+            Set-TestRegistry -World $world -TestMembers 'tester@example.org' -OtherTestMembers 'tester@example.org' -Repositories @($world.Origin)
+        }
+    }
+}
+
+Describe 'Storage cmdlets inside a job on the <Backend> backend take the run''s scope' -ForEach @(
+    @{ Backend = 'local' }
+    @{ Backend = 'gcs' }
+) {
+    BeforeAll {
+        $world = New-TestWorld
+        $gcs = $null
+        if ($Backend -eq 'gcs') {
+            $gcs = Start-TestGcsServer
+            Set-TestGcsBackend $world -Endpoint $gcs.Endpoint
+        }
+        $p = 'in-job-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $file = Join-Path $world.Root 'seed.txt'
+        Set-Content $file 'seed' -NoNewline
+        Push-Location $world.Checkout
+        Copy-StorageItem $file "gs://cpg-fewgenomes-test/$p/seed.txt" -Dataset fewgenomes -AccessLevel test | Out-Null
+        # A job that lists its run's bucket without naming a scope, and tries a main bucket.
+        Add-TestCommit -World $world -Path 'examples/storage/list.ps1' -Content @"
+Import-Module AnalysisRunner
+(Get-StorageItem 'gs://cpg-fewgenomes-test/$p/seed.txt').Path
+try { Get-StorageItem 'gs://cpg-fewgenomes-main/' -ErrorAction Stop | Out-Null; 'main: allowed' } catch { 'main: ' + `$_.FullyQualifiedErrorId.Split(',')[0] }
+"@ | Out-Null
+        Push-Location (Join-Path $world.Checkout 'examples/storage')
+    }
+    AfterAll { Pop-Location; Pop-Location; Remove-TestWorld $world; Stop-TestGcsServer $gcs }
+
+    It 'lists the run''s own bucket with no -Dataset, and is refused a main bucket' {
+        $run = Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description 'in job' -OutputDir 'j' list.ps1 -Wait
+        $log = $run | Get-BatchJob | Get-BatchJobLog
+        $log | Should -Contain "gs://cpg-fewgenomes-test/$p/seed.txt" -Because ($log | Out-String)
+        $log | Should -Contain 'main: BucketNotAllowed'
+    }
+}
+
+Describe 'Storage cmdlets never move the runner home''s own files' {
+    BeforeAll { $world = New-TestWorld }
+    AfterAll { Remove-TestWorld $world }
+
+    It 'refuses to upload <File> from the runner home, and writes no object' -ForEach @(
+        @{ File = 'keys/run-token.key' }, @{ File = 'registry.toml' }, @{ File = 'runner.db' }
+    ) {
+        $ErrorActionPreference = 'Continue'
+        $e = Copy-StorageItem (Join-Path $world.Home $File) 'gs://cpg-fewgenomes-test/exfiltrated' -Dataset fewgenomes -AccessLevel test 2>&1 |
+            Where-Object { $_ -is [System.Management.Automation.ErrorRecord] } | Select-Object -First 1
+        $e.FullyQualifiedErrorId | Should -Match '^PathInRunnerHome'
+        Test-Path (Join-Path $world.Home 'buckets/cpg-fewgenomes-test/exfiltrated') | Should -BeFalse
+    }
+
+    It 'refuses to download over the registry' {
+        $ErrorActionPreference = 'Continue'
+        $source = Join-Path $world.Root 'evil.toml'
+        Set-Content $source '[datasets.evil]'
+        Copy-StorageItem $source 'gs://cpg-fewgenomes-test/evil.toml' -Dataset fewgenomes -AccessLevel test | Out-Null
+        $before = Get-Content -Raw (Join-Path $world.Home 'registry.toml')
+        $e = Copy-StorageItem 'gs://cpg-fewgenomes-test/evil.toml' (Join-Path $world.Home 'registry.toml') -Dataset fewgenomes -AccessLevel test 2>&1 |
+            Where-Object { $_ -is [System.Management.Automation.ErrorRecord] } | Select-Object -First 1
+        $e.FullyQualifiedErrorId | Should -Match '^PathInRunnerHome'
+        Get-Content -Raw (Join-Path $world.Home 'registry.toml') | Should -Be $before
     }
 }

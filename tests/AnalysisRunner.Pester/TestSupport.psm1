@@ -18,7 +18,8 @@ function New-TestRoot {
 
 <#
  Creates <root>/origin.git (bare) and <root>/checkout (examples/ committed and pushed to main),
- a runner home at <root>/home whose registry allowlists the origin for fewgenomes, and sets
+ a runner home at <root>/home whose registry allowlists the origin for fewgenomes and whose
+ settings map this OS account to $Email (who the caller is on the embedded default), and sets
  $env:AR_HOME. Returns a hashtable of the paths and the user's email.
 #>
 function New-TestWorld {
@@ -52,24 +53,51 @@ function New-TestWorld {
     $world = @{
         Root = $root; Origin = $origin; Checkout = $checkout; Home = $home_; Email = $Email
         Commit = (Invoke-Git -C $checkout rev-parse HEAD).Trim()
+        StorageSettings = ''
     }
+    Write-TestSettings $world
     Set-TestRegistry -World $world -TestMembers $TestMembers -StandardMembers $StandardMembers -FullMembers $FullMembers `
         -Repositories (@($origin) + $ExtraRepositories)
     $world
 }
 
+function ConvertTo-TomlString([string] $Value) {
+    '"' + ($Value -replace '\\', '\\' -replace '"', '\"') + '"'
+}
+
 function ConvertTo-TomlArray([string[]] $Values) {
-    '[' + (($Values | ForEach-Object { '"' + ($_ -replace '\\', '\\' -replace '"', '\"') + '"' }) -join ', ') + ']'
+    '[' + (($Values | ForEach-Object { ConvertTo-TomlString $_ }) -join ', ') + ']'
+}
+
+<# settings.toml: this OS account is $World.Email, plus whatever storage backend the test chose. #>
+function Write-TestSettings {
+    param($World)
+    Set-Content (Join-Path $World.Home 'settings.toml') @"
+$($World.StorageSettings)
+
+[identity.users]
+$(ConvertTo-TomlString ([Environment]::UserName)) = $(ConvertTo-TomlString $World.Email)
+"@
+}
+
+<# Who this OS account is from now on, as the runner settings map it. #>
+function Set-TestIdentity {
+    param($World, [string] $Email)
+    $World.Email = $Email
+    Write-TestSettings $World
 }
 
 function Set-TestRegistry {
     param($World, [string[]] $TestMembers = @(), [string[]] $StandardMembers = @(), [string[]] $FullMembers = @(),
-        [string[]] $Repositories = @(), [string[]] $ImagePrefixes = @('registry.example.org/approved/'))
+        [string[]] $Repositories = @(), [string[]] $ImagePrefixes = @('registry.example.org/approved/'),
+        [string[]] $OtherTestMembers = @(), [string] $Extra = '')
     Set-Content (Join-Path $World.Home 'registry.toml') @"
+default_image = "registry.example.org/approved/driver:latest"
 image_prefixes = $(ConvertTo-TomlArray $ImagePrefixes)
 
 [datasets.fewgenomes]
 repositories = $(ConvertTo-TomlArray $Repositories)
+$Extra
 
 [datasets.fewgenomes.members]
 test = $(ConvertTo-TomlArray $TestMembers)
@@ -80,7 +108,7 @@ full = $(ConvertTo-TomlArray $FullMembers)
 repositories = $(ConvertTo-TomlArray $Repositories)
 
 [datasets.othergenomes.members]
-test = []
+test = $(ConvertTo-TomlArray $OtherTestMembers)
 "@
 }
 
@@ -122,13 +150,14 @@ function Stop-TestGcsServer {
 <# Points the world's runner home at a GCS server; extra TOML (e.g. key files) goes after [storage]. #>
 function Set-TestGcsBackend {
     param($World, [string] $Endpoint, [string] $Extra = '')
-    Set-Content (Join-Path $World.Home 'settings.toml') @"
+    $World.StorageSettings = @"
 [storage]
 backend = "gcs"
 endpoint = "$Endpoint"
 unauthenticated = true
 $Extra
 "@
+    Write-TestSettings $World
 }
 
 <# Commits a file in the checkout (on main, pushed unless -NoPush) and returns the new sha. #>
@@ -155,6 +184,34 @@ function Get-TestFootprint {
         Batches = @(Get-Batch).Count
         WorkFolders = @(if (Test-Path $work) { Get-ChildItem -Force $work }).Count
     }
+}
+
+<# Runs a command in a fresh pwsh (this module on its PSModulePath), optionally typing $InputText at its prompts. #>
+function Invoke-TestPwsh {
+    param([string] $Command, [string] $InputText, [switch] $NonInteractive)
+    $pwsh = (Get-Process -Id $PID).Path
+    $prefix = @(if ((Split-Path $pwsh -Leaf) -like 'dotnet*') { Join-Path $PSHOME 'pwsh.dll' })
+    $flags = @('-NoProfile') + @(if ($NonInteractive) { '-NonInteractive' })
+    $output = if ($PSBoundParameters.ContainsKey('InputText')) {
+        $InputText | & $pwsh @prefix @flags -Command $Command 2>&1
+    } else {
+        & $pwsh @prefix @flags -Command $Command 2>&1
+    }
+    [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = @($output | ForEach-Object { "$_" }) }
+}
+
+<# Changes one audit row behind the runner's back, as someone with the database file could. #>
+function Set-TestAuditRow {
+    param($World, [string] $ArGuid, [string] $Column, [string] $Value)
+    $connection = [Microsoft.Data.Sqlite.SqliteConnection]::new("Data Source=$(Join-Path $World.Home 'runner.db');Pooling=False")
+    $connection.Open()
+    try {
+        $command = $connection.CreateCommand()
+        $command.CommandText = "UPDATE audit_log SET $Column = `$value WHERE ar_guid = `$guid"
+        $command.Parameters.AddWithValue('$value', $Value) | Out-Null
+        $command.Parameters.AddWithValue('$guid', $ArGuid) | Out-Null
+        $command.ExecuteNonQuery()
+    } finally { $connection.Dispose() }
 }
 
 function Stop-TestExecutor {

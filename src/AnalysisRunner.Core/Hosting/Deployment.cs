@@ -5,6 +5,7 @@ using AnalysisRunner.Core.Git;
 using AnalysisRunner.Core.Log;
 using AnalysisRunner.Core.Policy;
 using AnalysisRunner.Core.Storage;
+using AnalysisRunner.Core.Tokens;
 
 namespace AnalysisRunner.Core.Hosting;
 
@@ -21,8 +22,9 @@ public sealed class Deployment
         Database = new RunnerDatabase(home);
         Batches = new SqliteBatchStore(Database);
         AuditLog = new SqliteAuditLog(Database);
+        Tokens = new SqliteTokenStore(Database);
         Executor = new ExecutorClient(home);
-        Git = new RemoteMirror(home);
+        Git = new RemoteMirror(home, GitCredentials.FromFile(settings.GitCredentialsFile));
         Buckets = new LocalBuckets(home);
         if (IsGcs)
         {
@@ -41,6 +43,9 @@ public sealed class Deployment
     public RunnerDatabase Database { get; }
     public IBatchStore Batches { get; }
     public IAuditLog AuditLog { get; }
+
+    /// <summary>Bearer tokens for a server run over this home; the home's owner administers them directly.</summary>
+    public ITokenStore Tokens { get; }
     public IExecutorClient Executor { get; }
     public ConfigStore Configs { get; }
     public RemoteMirror Git { get; }
@@ -52,8 +57,18 @@ public sealed class Deployment
     public bool IsGcs => Settings.StorageBackend == "gcs";
 
     /// <summary>A run config by the path a run records: a local file, or a gs:// object of the config store.</summary>
-    public Tomlyn.Model.TomlTable ReadConfig(string pathOrUri) =>
-        pathOrUri.Contains("://", StringComparison.Ordinal) ? Configs.Read(pathOrUri) : Config.TomlFiles.Read(pathOrUri);
+    public Task<Tomlyn.Model.TomlTable> ReadConfigAsync(string pathOrUri) =>
+        pathOrUri.Contains("://", StringComparison.Ordinal) ? Configs.ReadAsync(pathOrUri) : Task.FromResult(Config.TomlFiles.Read(pathOrUri));
+
+    /// <summary>The run this process belongs to, proven by the capability the executor gave its job (AR_RUN_TOKEN); null outside any run.</summary>
+    public Runs.RunRecord? CurrentRun() => RunTokens.Current();
+
+    /// <summary>Verifies run capabilities against this home's key and audit log.</summary>
+    public Runs.RunTokens RunTokens => _runTokens ??= new Runs.RunTokens(Home, AuditLog);
+    private Runs.RunTokens? _runTokens;
+
+    /// <summary>Who calls on the embedded default: this process's OS account, mapped by settings.toml [identity.users].</summary>
+    public Runs.Caller EmbeddedCaller() => new(Identity.OfOsAccount(Settings), $"os account {Environment.UserName}");
 
     /// <summary>Read fresh on every use: admins edit it while sessions are open. A broken one is a DeploymentException.</summary>
     public DatasetRegistry LoadRegistry()
@@ -90,15 +105,25 @@ public sealed class Deployment
 
     /// <summary>
     /// Parses a user's storage path. On the local backend a path inside the buckets folder (as the
-    /// run config's [storage.*] sections hold them) becomes its gs:// URI, so scope rules apply to it.
+    /// run config's [storage.*] sections hold them) becomes its gs:// URI, so scope rules apply to it;
+    /// any other path inside the runner home is refused (PathInRunnerHome).
     /// </summary>
     public StorageUri ParseLocation(string text)
     {
         var uri = StorageUri.Parse(text);
-        return !IsGcs && uri.Scheme == StorageScheme.File && ((LocalFolderStore)Objects).ToBucketUri(uri.LocalPath!) is { } inBucket
-            ? inBucket
-            : uri;
+        if (uri.Scheme != StorageScheme.File) return uri;
+        if (!IsGcs && ((LocalFolderStore)Objects).ToBucketUri(uri.LocalPath!) is { } inBucket) return inBucket;
+        // The home's own files (keys, registry, settings, configs, database) are never a copy's source
+        // or target; jobs' work folders are, since a job uploads what it made in its folder.
+        var path = Path.GetFullPath(uri.LocalPath!).TrimEnd('/');
+        if (IsInside(path, Home.Root) && !IsInside(path, Home.WorkDirectory))
+            throw new StorageException("PathInRunnerHome", ErrorKind.PermissionDenied, text,
+                $"'{text}' is inside the runner home ({Home.Root}), whose files (keys, registry, configs, database) storage cmdlets never read or write; use its buckets through gs:// paths.");
+        return uri;
     }
+
+    private static bool IsInside(string path, string folder) =>
+        path == folder.TrimEnd('/') || path.StartsWith(folder.TrimEnd('/') + "/", StringComparison.Ordinal);
 
     private GcsStoreOptions GcsOptions(string? credentialsPath) => new()
     {

@@ -20,6 +20,15 @@ public sealed record RunnerSettings
     /// <summary>Memory the local executor hands out ([executor] memory = "8Gi" or a byte count); defaults to the machine's.</summary>
     public long? ExecutorMemoryBytes { get; init; }
 
+    /// <summary>
+    /// [identity.users]: operating-system account → the email the registry lists. On the embedded
+    /// default this is who a caller is (Identity.OfOsAccount), whatever folder they stand in.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> IdentityUsers { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>[git] credentials: a git-credential-store file the runner's fetches authenticate from (GitCredentials).</summary>
+    public string? GitCredentialsFile { get; init; }
+
     public static RunnerSettings Load(RunnerHome home)
     {
         if (!File.Exists(home.SettingsPath)) return new RunnerSettings();
@@ -40,7 +49,36 @@ public sealed record RunnerSettings
             if (executorTable.TryGetValue("memory", out var memory))
                 settings = settings with { ExecutorMemoryBytes = Memory(memory, home.SettingsPath) };
         }
+        if (table.TryGetValue("identity", out var identity))
+            settings = settings with { IdentityUsers = ReadIdentity(identity, home.SettingsPath) };
+        if (table.TryGetValue("git", out var git))
+            settings = settings with { GitCredentialsFile = ReadGit(git, home.SettingsPath) };
         return settings;
+    }
+
+    private static Dictionary<string, string> ReadIdentity(object value, string source)
+    {
+        // Strict: a misspelt key would silently leave every caller as their bare account name.
+        if (value is not TomlTable table || table.Keys.Any(key => key != "users"))
+            throw StorageSettings.Invalid(source, "[identity] holds one table, [identity.users], of account = \"email\"");
+        var users = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!table.TryGetValue("users", out var usersValue)) return users;
+        if (usersValue is not TomlTable map) throw StorageSettings.Invalid(source, "'identity.users' must be a table of account = \"email\"");
+        foreach (var (account, email) in map)
+        {
+            if (email is not string text || string.IsNullOrWhiteSpace(text))
+                throw StorageSettings.Invalid(source, $"'identity.users.{account}' must be a non-empty email");
+            users[account] = text.Trim();
+        }
+        return users;
+    }
+
+    private static string? ReadGit(object value, string source)
+    {
+        if (value is not TomlTable table || table.Keys.Any(key => key != "credentials"))
+            throw StorageSettings.Invalid(source, "[git] holds one key, credentials = \"<git-credential-store file>\"");
+        if (!table.TryGetValue("credentials", out var path)) return null;
+        return path is string text && text.Length > 0 ? text : throw StorageSettings.Invalid(source, "'git.credentials' must be a file path");
     }
 
     /// <summary>A TOML value as the file spells it, for messages.</summary>

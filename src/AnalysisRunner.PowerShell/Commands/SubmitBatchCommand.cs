@@ -25,7 +25,7 @@ public sealed class SubmitBatchCommand : AnalysisRunnerCmdlet
     protected override void Process()
     {
         var submitter = new BatchSubmitter(Deployment);
-        var spec = submitter.Prepare(Batch!);
+        var spec = submitter.Prepare(Batch!, submitter.CurrentScope());
         if (!ShouldProcess($"batch '{spec.Name}' ({spec.Jobs.Count} jobs)", "Submit batch")) return;
         var id = submitter.Submit(Batch!, spec);
         WriteHostLine($"Submitted batch {id}");

@@ -149,14 +149,19 @@ public sealed class ExecutorTests : IDisposable
                 with
                 {
                     Environment = new Dictionary<string, string> { ["GREETING"] = "hi there" },
-                    Outputs = [new OutputCopy(ResourcePlaceholder.ForJob(0, "out"), "gs://cpg-test-main/results/out.txt")],
-                }) with { ConfigPath = "/configs/run.toml" };
+                    Outputs = [new OutputCopy(ResourcePlaceholder.ForJob(0, "out"), "gs://cpg-fewgenomes-main/results/out.txt")],
+                }) with
+                {
+                    ConfigPath = "/configs/run.toml",
+                    // Outside a run the batch's author must be a member where it writes (the home's default registry names this OS account).
+                    Attributes = new Dictionary<string, string> { ["author"] = Environment.UserName },
+                };
 
         var id = _home.SubmitAndWake(spec);
         var batch = _home.WaitForBatch(id);
 
         Assert.Equal(BatchState.Succeeded, batch.State);
-        var copied = Path.Combine(_home.Root, "buckets", "cpg-test-main", "results", "out.txt");
+        var copied = Path.Combine(_home.Root, "buckets", "cpg-fewgenomes-main", "results", "out.txt");
         Assert.Equal($"{id} 1 1 /configs/run.toml hi there\n", File.ReadAllText(copied));
         Assert.Equal(Path.Combine(_home.Root, "work", id.ToString(), "1") + "\n", _home.Stdout(id, 1));
     }

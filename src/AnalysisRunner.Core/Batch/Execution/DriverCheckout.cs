@@ -13,12 +13,17 @@ public static class DriverCheckout
         var repositoryPath = Path.Combine(workDirectory, "repo");
         try
         {
-            Repository.Clone(checkout.CloneUrl, repositoryPath, new CloneOptions { Checkout = false });
+            // From the runner's mirror the authority checked the commit in: no network, no credentials.
+            var fromMirror = checkout.Mirror is { } mirror && Directory.Exists(mirror);
+            Repository.Clone(fromMirror ? checkout.Mirror : checkout.CloneUrl, repositoryPath, new CloneOptions { Checkout = false });
             using var repository = new Repository(repositoryPath);
+            if (fromMirror) repository.Network.Remotes.Update("origin", remote => remote.Url = checkout.CloneUrl);
             var commit = repository.Lookup<Commit>(checkout.Commit)
                 ?? throw new SourceException("CommitNotFound", ErrorKind.ObjectNotFound, checkout.Commit,
                     $"Commit {checkout.Commit} is not in {checkout.CloneUrl}.");
             Commands.Checkout(repository, commit, new CheckoutOptions { CheckoutModifiers = CheckoutModifiers.Force });
+            // Defence in depth: what runs is the file the authority approved, in the commit cloned here.
+            if (checkout.Script is { } script) Git.CommitScripts.Resolve(commit, checkout.Cwd, script);
         }
         catch (LibGit2SharpException e)
         {

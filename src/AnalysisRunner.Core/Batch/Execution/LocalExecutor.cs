@@ -341,9 +341,9 @@ public sealed class LocalExecutor : IDisposable
         if (batch.Paths is null)
         {
             var batchSpec = _ledger.LoadBatchSpec(batch.Id);
-            batch.Paths = new ResourcePaths(_home, batch.Id, batchSpec.TmpRoot, batchSpec.Inputs);
+            batch.Paths = ResourcePaths.ForBatch(_home, batch.Id, batchSpec);
             batch.ConfigPath = batchSpec.ConfigPath;
-            batch.Staging = _staging?.Invoke(batchSpec.Attributes);
+            batch.Staging = _staging?.Invoke(batch.Paths.ScopeAttributes);
         }
         var spec = _ledger.LoadJobSpec(batch.Id, node.JobId);
         var groupsOf = GroupLookup(batch.Id, spec);
@@ -391,6 +391,8 @@ public sealed class LocalExecutor : IDisposable
             new("AR_ATTEMPT", node.Attempt.ToString(CultureInfo.InvariantCulture)),
         };
         if (batch.ConfigPath is not null) runner.Add(new("CPG_CONFIG_PATH", batch.ConfigPath));
+        // The run's capability, for the jobs of a batch the audit log says belongs to it (ResourcePaths.ForBatch verified that).
+        if (batch.Paths?.Scope?.Run is { } run) runner.Add(new(Runs.RunTokens.Variable, Runs.RunTokens.Issue(_home, run.ArGuid)));
         // On a cloud backend a job holds its own scope's key and no other (never the runner's).
         if (batch.Staging?.Credentials is { } key) runner.Add(new(JobStaging.CredentialsVariable, key));
         var cloud = batch.Staging is not null;
@@ -424,7 +426,7 @@ public sealed class LocalExecutor : IDisposable
             var use = ResourcePlaceholder.Find(output.Resource).SingleOrDefault()
                 ?? throw new BatchValidationException("InvalidOutputResource", ErrorKind.InvalidArgument, output.Resource,
                     $"Output '{output.Resource}' is not one resource placeholder.");
-            return (paths.Resolve(use, groupsOf), ResourcePaths.ToLocalPath(_home, output.Destination));
+            return (paths.Resolve(use, groupsOf), paths.OutputPath(output.Destination));
         }).ToList();
 
     /// <summary>
@@ -513,8 +515,9 @@ public sealed class LocalExecutor : IDisposable
         {
             var batchSpec = _ledger.LoadBatchSpec(row.BatchId);
             var spec = _ledger.LoadJobSpec(row.BatchId, row.JobId);
-            var paths = new ResourcePaths(_home, row.BatchId, batchSpec.TmpRoot, batchSpec.Inputs);
-            error = RunningJob.CopyOutputs(Outputs(paths, spec, GroupLookup(row.BatchId, spec)));
+            var paths = ResourcePaths.ForBatch(_home, row.BatchId, batchSpec);
+            var outputs = Outputs(paths, spec, GroupLookup(row.BatchId, spec));
+            error = paths.CheckCopies(outputs, paths.JobRoot(spec.Index)) ?? RunningJob.CopyOutputs(outputs);
         }
         catch (AnalysisRunnerException e) { error = "OutputCopyFailed: " + e.Message; }
         return error is null

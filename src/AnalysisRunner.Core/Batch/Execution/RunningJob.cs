@@ -121,7 +121,8 @@ internal sealed class RunningJob(JobNode node, LaunchPlan plan, TimeSpan killGra
         lock (_gate) _exited = true;
         if (code == 0 && stopReason is null && (Plan.Outputs.Count > 0 || Plan.Staging is not null))
         {
-            _ = Task.Run(() => _outcome.TrySetResult(new AttemptOutcome(code, null, CopyOutputs(Plan.Outputs) ?? Publish())));
+            _ = Task.Run(() => _outcome.TrySetResult(new AttemptOutcome(code, null,
+                Node.Batch.Paths?.CheckCopies(Plan.Outputs, Plan.ResourceDirectory) ?? CopyOutputs(Plan.Outputs) ?? Publish())));
             return;
         }
         _outcome.TrySetResult(new AttemptOutcome(code, stopReason, null));
