@@ -30,10 +30,10 @@ Describe 'A run''s handles' {
         }
     }
 
-    It 'a command run with no repository is named by its command' {
+    It 'a command run with no checkout is named by its command' {
         $info = $null
         Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description 'cmd' -OutputDir 'c' -SkipRepoCheckout echo 'no repo' -InformationVariable info | Out-Null
-        ($info | Out-String) | Should -Match "driver batch \d+\): echo 'no repo' \(no repository\) for dataset fewgenomes at test"
+        ($info | Out-String) | Should -Match "driver batch \d+\): echo 'no repo' \(no checkout\) for dataset fewgenomes at test"
         ($info | Out-String) | Should -Not -Match '\(no repository\)@-'
     }
 

@@ -152,6 +152,10 @@ public sealed class Deployment
         {
             HomeInitializer.EnsureInitialized(home);
         }
+        catch (AnalysisRunnerException cause)
+        {
+            throw DeploymentException.From(cause);
+        }
         catch (Exception cause) when (cause is IOException or UnauthorizedAccessException)
         {
             throw new DeploymentException("RunnerHomeUnusable", ErrorKind.InvalidArgument, home.Root,

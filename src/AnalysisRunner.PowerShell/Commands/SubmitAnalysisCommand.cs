@@ -151,12 +151,12 @@ public sealed class SubmitAnalysisCommand : AnalysisRunnerCmdlet
         WriteErrorsForUnsuccessful(batches);
     }
 
-    /// <summary>What is submitted, for the confirmation and the submit line: repository@commit and script, or the command.</summary>
+    /// <summary>What is submitted, for the confirmation and the submit line: repository@commit and script, or the command run without a checkout.</summary>
     private static string Describe(RunRecord run)
     {
         var command = ShellQuoting.Join(new[] { run.Script }.Concat(run.ScriptArguments));
-        var source = run.Repository is null
-            ? $"{command} (no repository)"
+        var source = run.SkipRepoCheckout || run.Repository is null
+            ? $"{command} ({(run.Repository is null ? "no repository" : "no checkout")})"
             : $"{run.Repository}@{run.Commit} {(run.Cwd is null or "." ? "" : run.Cwd + "/")}{run.Script}";
         return $"{source} for dataset {run.Dataset} at {run.AccessLevel.ToConfigName()}";
     }
