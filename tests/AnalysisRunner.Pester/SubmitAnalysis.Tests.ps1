@@ -13,8 +13,8 @@ Describe 'Submit-Analysis runs the onboarding exercise' {
     }
     AfterAll { Pop-Location; Remove-TestWorld $world }
 
-    It 'says what it submits, as the anchor CLI does' {
-        ($info | Out-String) | Should -Match ([regex]::Escape("Submitting $($world.Origin)@$($world.Commit) for dataset `"fewgenomes`""))
+    It 'says what it submitted, as the anchor CLI does, with the run and its driver batch' {
+        ($info | Out-String) | Should -Match ([regex]::Escape("Submitted run $($run.ArGuid) (driver batch $($run.DriverBatchId)): $($world.Origin)@$($world.Commit) examples/bash/hello.sh for dataset fewgenomes at test"))
     }
 
     It 'returns a typed run with the captured source' {

@@ -2,6 +2,7 @@
 # examples whose origin is a local bare repository, allowlisted for dataset fewgenomes.
 
 $script:ExamplesDir = Join-Path $PSScriptRoot '../../examples' | Resolve-Path | Select-Object -ExpandProperty Path
+$script:RepoRoot = Join-Path $PSScriptRoot '../..' | Resolve-Path | Select-Object -ExpandProperty Path
 
 function Invoke-Git {
     $output = git @args 2>&1
@@ -111,13 +112,48 @@ test = $(ConvertTo-TomlArray $OtherTestMembers)
 "@
 }
 
-<# Points the world's runner home at the GCS emulator; extra TOML (e.g. key files) goes after [storage]. #>
+<#
+ Starts the project's GCS test server (tests/AnalysisRunner.GcsTestServer) on 127.0.0.1 and a free
+ port; returns its Endpoint (the JSON API base) and Process. build.ps1 -Task Test builds it and names
+ the dll in $env:AR_TEST_GCS_SERVER; a Pester file run on its own builds it into artifacts/ first.
+ The server lives until its standard input closes: Stop-TestGcsServer, or this pwsh ending.
+#>
+function Start-TestGcsServer {
+    $dll = if ($env:AR_TEST_GCS_SERVER) { $env:AR_TEST_GCS_SERVER } else { Join-Path $script:RepoRoot 'artifacts/gcs-test-server/AnalysisRunner.GcsTestServer.dll' }
+    $dotnet = if ((Split-Path ([Environment]::ProcessPath) -Leaf) -like 'dotnet*') { [Environment]::ProcessPath } else { 'dotnet' }
+    if (-not (Test-Path $dll)) {
+        $built = & $dotnet build (Join-Path $script:RepoRoot 'tests/AnalysisRunner.GcsTestServer') -c Release -o (Split-Path $dll) -nologo -v quiet 2>&1
+        if ($LASTEXITCODE) { throw "Building the GCS test server failed: $built" }
+    }
+    $start = [System.Diagnostics.ProcessStartInfo]::new($dotnet)
+    $start.ArgumentList.Add($dll)
+    $start.RedirectStandardInput = $true
+    $start.RedirectStandardOutput = $true
+    $start.UseShellExecute = $false
+    $process = [System.Diagnostics.Process]::Start($start)
+    $firstLine = $process.StandardOutput.ReadLineAsync()
+    if (-not $firstLine.Wait([TimeSpan]::FromSeconds(60)) -or $firstLine.Result -notmatch 'listening on (\S+)') {
+        $process.Kill()
+        throw "The GCS test server did not start: '$(if ($firstLine.IsCompleted) { $firstLine.Result })'"
+    }
+    [pscustomobject]@{ Endpoint = $Matches[1]; Process = $process }
+}
+
+function Stop-TestGcsServer {
+    param($Server)
+    if (-not $Server) { return }
+    $Server.Process.StandardInput.Close()
+    if (-not $Server.Process.WaitForExit(10000)) { $Server.Process.Kill() }
+    $Server.Process.Dispose()
+}
+
+<# Points the world's runner home at a GCS server; extra TOML (e.g. key files) goes after [storage]. #>
 function Set-TestGcsBackend {
-    param($World, [string] $Extra = '')
+    param($World, [string] $Endpoint, [string] $Extra = '')
     $World.StorageSettings = @"
 [storage]
 backend = "gcs"
-endpoint = "$($env:AR_TEST_GCS_ENDPOINT)"
+endpoint = "$Endpoint"
 unauthenticated = true
 $Extra
 "@

@@ -70,8 +70,18 @@ public sealed class Deployment
     /// <summary>Who calls on the embedded default: this process's OS account, mapped by settings.toml [identity.users].</summary>
     public Runs.Caller EmbeddedCaller() => new(Identity.OfOsAccount(Settings), $"os account {Environment.UserName}");
 
-    /// <summary>Read fresh on every use: admins edit it while sessions are open.</summary>
-    public DatasetRegistry LoadRegistry() => DatasetRegistry.Load(Home.RegistryPath);
+    /// <summary>Read fresh on every use: admins edit it while sessions are open. A broken one is a DeploymentException.</summary>
+    public DatasetRegistry LoadRegistry()
+    {
+        try
+        {
+            return DatasetRegistry.Load(Home.RegistryPath);
+        }
+        catch (AnalysisRunnerException cause)
+        {
+            throw DeploymentException.From(cause);
+        }
+    }
 
     /// <summary>The run config's bucket locations: gs://bucket on GCS, the bucket's folder on the local backend.</summary>
     public BucketLayout BucketsFor(string dataset, AccessLevel level) =>
@@ -134,12 +144,34 @@ public sealed class Deployment
             ? Directory.EnumerateFiles(Home.TemplatesDirectory, "*.toml").Order(StringComparer.Ordinal)
             : [];
 
+    /// <summary>Opens (on first use, creates) the home; anything wrong with the home or its settings is a DeploymentException.</summary>
     public static Deployment Open(RunnerHome home)
     {
-        HomeInitializer.EnsureInitialized(home);
-        var settings = RunnerSettings.Load(home);
+        ArgumentNullException.ThrowIfNull(home);
+        try
+        {
+            HomeInitializer.EnsureInitialized(home);
+        }
+        catch (AnalysisRunnerException cause)
+        {
+            throw DeploymentException.From(cause);
+        }
+        catch (Exception cause) when (cause is IOException or UnauthorizedAccessException)
+        {
+            throw new DeploymentException("RunnerHomeUnusable", ErrorKind.InvalidArgument, home.Root,
+                $"The runner home '{home.Root}' cannot be used: {cause.Message} Give -RunnerHome (or $env:AR_HOME) a folder you may write to; it is created if missing.", cause);
+        }
+        RunnerSettings settings;
+        try
+        {
+            settings = RunnerSettings.Load(home);
+        }
+        catch (AnalysisRunnerException cause)
+        {
+            throw DeploymentException.From(cause);
+        }
         if (settings.StorageBackend is not ("local" or "gcs"))
-            throw new AnalysisRunnerException("StorageBackendNotSupported", ErrorKind.InvalidArgument, settings.StorageBackend,
+            throw new DeploymentException("StorageBackendNotSupported", ErrorKind.InvalidArgument, settings.StorageBackend,
                 $"Storage backend '{settings.StorageBackend}' in {home.SettingsPath} is not one of: local, gcs.");
         return new Deployment(home, settings);
     }

@@ -36,17 +36,19 @@ public sealed record RunnerSettings
         var settings = new RunnerSettings();
         if (table.TryGetValue("storage", out var storage) && storage is TomlTable storageTable)
             settings = settings with { Storage = StorageSettings.Read(storageTable, home.SettingsPath) };
-        if (table.TryGetValue("executor", out var executor) && executor is TomlTable executorTable
-            && executorTable.TryGetValue("cpus", out var cpus))
-            settings = settings with { ExecutorCpus = Convert.ToDouble(cpus, System.Globalization.CultureInfo.InvariantCulture) };
-        if (table.TryGetValue("executor", out var executorMemory) && executorMemory is TomlTable memoryTable
-            && memoryTable.TryGetValue("memory", out var memory))
-            settings = settings with
-            {
-                ExecutorMemoryBytes = memory is string text
-                    ? Batch.ResourceQuantity.ParseMemory(text)
-                    : Convert.ToInt64(memory, System.Globalization.CultureInfo.InvariantCulture),
-            };
+        if (table.TryGetValue("executor", out var executor))
+        {
+            if (executor is not TomlTable executorTable) throw StorageSettings.Invalid(home.SettingsPath, "'executor' must be a table");
+            if (executorTable.TryGetValue("cpus", out var cpus))
+                settings = settings with
+                {
+                    ExecutorCpus = cpus is long or double
+                        ? Convert.ToDouble(cpus, System.Globalization.CultureInfo.InvariantCulture)
+                        : throw StorageSettings.Invalid(home.SettingsPath, $"'executor.cpus' must be a number, not {Shown(cpus)}"),
+                };
+            if (executorTable.TryGetValue("memory", out var memory))
+                settings = settings with { ExecutorMemoryBytes = Memory(memory, home.SettingsPath) };
+        }
         if (table.TryGetValue("identity", out var identity))
             settings = settings with { IdentityUsers = ReadIdentity(identity, home.SettingsPath) };
         if (table.TryGetValue("git", out var git))
@@ -77,6 +79,32 @@ public sealed record RunnerSettings
             throw StorageSettings.Invalid(source, "[git] holds one key, credentials = \"<git-credential-store file>\"");
         if (!table.TryGetValue("credentials", out var path)) return null;
         return path is string text && text.Length > 0 ? text : throw StorageSettings.Invalid(source, "'git.credentials' must be a file path");
+    }
+
+    /// <summary>A TOML value as the file spells it, for messages.</summary>
+    private static string Shown(object? value) => value switch
+    {
+        string text => $"\"{text}\"",
+        bool flag => flag ? "true" : "false",
+        _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "nothing",
+    };
+
+    /// <summary>"8Gi" (ResourceQuantity's sizes) or a byte count.</summary>
+    private static long Memory(object? value, string source)
+    {
+        try
+        {
+            return value switch
+            {
+                string text => Batch.ResourceQuantity.ParseMemory(text),
+                long bytes => bytes,
+                _ => throw StorageSettings.Invalid(source, $"'executor.memory' must be a size such as \"8Gi\" or a number of bytes, not {Shown(value)}"),
+            };
+        }
+        catch (AnalysisRunnerException cause) when (cause is not ConfigException)
+        {
+            throw StorageSettings.Invalid(source, $"'executor.memory': {cause.Message}");
+        }
     }
 }
 

@@ -14,7 +14,8 @@ public static class ErrorStatus
         ErrorKind.AuthenticationError => 401,
         ErrorKind.PermissionDenied => 403,
         ErrorKind.ObjectNotFound => 404,
-        ErrorKind.InvalidOperation or ErrorKind.OperationStopped => 409,
+        // A batch that failed or was stopped (BatchFailed, BatchCancelled) conflicts with what was asked of it.
+        ErrorKind.InvalidOperation or ErrorKind.OperationStopped or ErrorKind.InvalidResult => 409,
         ErrorKind.LimitsExceeded => 413,
         ErrorKind.ResourceUnavailable => 503,
         ErrorKind.OperationTimeout => 504,

@@ -8,6 +8,7 @@ public sealed record LogQuery
 {
     public string? Dataset { get; init; }
     public string? User { get; init; }
+    public AccessLevel? AccessLevel { get; init; }
     public DateTimeOffset? After { get; init; }
     public DateTimeOffset? Before { get; init; }
     public string? ArGuid { get; init; }

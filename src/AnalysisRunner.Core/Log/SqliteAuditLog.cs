@@ -169,6 +169,7 @@ public sealed class SqliteAuditLog : IAuditLog
         }
         Filter("dataset = $dataset", "$dataset", query.Dataset);
         Filter("user = $user", "$user", query.User);
+        Filter("access_level = $access_level", "$access_level", query.AccessLevel?.ToConfigName());
         Filter("ar_guid = $ar_guid", "$ar_guid", query.ArGuid);
         Filter("timestamp_ms >= $after", "$after", query.After?.ToUnixTimeMilliseconds());
         Filter("timestamp_ms < $before", "$before", query.Before?.ToUnixTimeMilliseconds());

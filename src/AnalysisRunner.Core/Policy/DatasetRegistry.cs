@@ -47,6 +47,21 @@ public sealed partial class DatasetRegistry
     public DatasetEntry? Find(string name) =>
         name is not null && _datasets.TryGetValue(name, out var entry) ? entry : null;
 
+    /// <summary>
+    /// DatasetNotFound for a name the registry does not have, listing the ones it has; a bucket-style
+    /// name ("fewgenomes-test") gets the dataset and access level it probably meant.
+    /// </summary>
+    public AnalysisRunnerException NotFound(string name)
+    {
+        var known = DatasetNames.Count == 0 ? "none" : string.Join(", ", DatasetNames);
+        var meant = AccessLevelNames.All
+            .Select(level => (Level: level, Suffix: "-" + (level == "test" ? "test" : "main")))
+            .FirstOrDefault(guess => name.EndsWith(guess.Suffix, StringComparison.Ordinal) && Find(name[..^guess.Suffix.Length]) is not null);
+        var hint = meant.Level is null ? "" : $" For the {meant.Level} runs of {name[..^meant.Suffix.Length]}, use -Dataset {name[..^meant.Suffix.Length]} -AccessLevel {meant.Level}.";
+        return new AnalysisRunnerException("DatasetNotFound", ErrorKind.ObjectNotFound, name,
+            $"Dataset '{name}' is not in the registry '{SourceName}' (known datasets: {known}).{hint}");
+    }
+
     public static DatasetRegistry Load(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);

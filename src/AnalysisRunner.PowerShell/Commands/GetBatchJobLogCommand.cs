@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using AnalysisRunner.Core;
 using AnalysisRunner.Core.Batch;
+using JobState = AnalysisRunner.Core.Batch.JobState;
 
 namespace AnalysisRunner.PowerShell.Commands;
 
@@ -46,6 +47,7 @@ public sealed class GetBatchJobLogCommand : AnalysisRunnerCmdlet
             WriteObject(Deployment.Batches.GetAttempts(BatchId, JobId), enumerateCollection: true);
             return;
         }
+        Deployment.Batches.RequireBatch(BatchId);
         var job = Deployment.Batches.GetJob(BatchId, JobId)
             ?? throw new AnalysisRunnerException("JobNotFound", ErrorKind.ObjectNotFound, $"{BatchId}/{JobId}",
                 $"Batch {BatchId} has no job {JobId}; Get-BatchJob -BatchId {BatchId} lists its jobs.");
@@ -56,12 +58,28 @@ public sealed class GetBatchJobLogCommand : AnalysisRunnerCmdlet
         var paths = Deployment.Batches.GetLogPaths(BatchId, JobId, attempt);
         if (Follow)
         {
+            if (!job.State.IsFinished() && job.State != JobState.Running) SayWaiting(job);
             FollowUntilFinished(Stream == JobLogStream.Stderr ? paths.Stderr : paths.Stdout);
             if (Stream == JobLogStream.All) WriteLines(paths.Stderr);
-            return;
+            job = Deployment.Batches.GetJob(BatchId, JobId) ?? job;
         }
-        if (Stream != JobLogStream.Stderr) WriteLines(paths.Stdout);
-        if (Stream != JobLogStream.Stdout) WriteLines(paths.Stderr);
+        else
+        {
+            if (Stream != JobLogStream.Stderr) WriteLines(paths.Stdout);
+            if (Stream != JobLogStream.Stdout) WriteLines(paths.Stderr);
+        }
+        // Why the latest attempt ended badly is part of its log (for a job that never started, all of it).
+        if (Stream != JobLogStream.Stdout && attempt == Math.Max(job.Attempt, 1) && JobOutcome.LogLine(job) is { } why)
+            WriteObject(why);
+    }
+
+    /// <summary>-Follow on a job that has not started would otherwise print nothing for as long as it waits.</summary>
+    private void SayWaiting(JobInfo job)
+    {
+        var waitingFor = job.State == JobState.Pending && job.Parents.Count > 0
+            ? $"waits for job(s) {string.Join(", ", job.Parents)}"
+            : "waits for room on the executor";
+        WriteHostLine($"job {job.BatchId}/{job.JobId} '{job.Name}' is {job.State} ({waitingFor}); its log follows once it starts.");
     }
 
     private void WriteLines(string path)

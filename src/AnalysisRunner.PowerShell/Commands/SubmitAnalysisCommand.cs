@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using AnalysisRunner.Core;
+using AnalysisRunner.Core.Batch;
 using AnalysisRunner.Core.Runs;
 using AnalysisRunner.PowerShell.Completers;
 
@@ -110,7 +111,7 @@ public sealed class SubmitAnalysisCommand : AnalysisRunnerCmdlet
             : authority.PlanRerun(InputObject.ArGuid, caller);
         foreach (var warning in plan.Warnings) WriteWarning(warning);
 
-        var target = $"{plan.Run.Repository ?? "(no repository)"}@{plan.Run.Commit ?? "-"} for dataset \"{plan.Run.Dataset}\" ({plan.Run.AccessLevel.ToConfigName()})";
+        var target = Describe(plan.Run);
         if (!ShouldProcess(target, "Submit analysis"))
         {
             WriteObject(plan);
@@ -122,16 +123,42 @@ public sealed class SubmitAnalysisCommand : AnalysisRunnerCmdlet
                 "Commit not pushed"))
             return;
         // Access level full is ConfirmImpact High in effect: it always asks unless -Force or -Confirm:$false.
-        if (!Force && !ConfirmExplicitlyDeclined && plan.Run.AccessLevel == Core.AccessLevel.Full && !Confirm(target,
+        if (!Force && !ConfirmTurnedOff && plan.Run.AccessLevel == Core.AccessLevel.Full && !Confirm(target,
                 $"Access level 'full' can read, write and delete everything in the main buckets of '{plan.Run.Dataset}'. Submit anyway?",
                 "Full access"))
             return;
 
-        WriteHostLine($"Submitting {plan.Run.Repository ?? "(no repository)"}@{plan.Run.Commit ?? "-"} for dataset \"{plan.Run.Dataset}\"");
         var run = authority.SubmitAsync(plan).GetAwaiter().GetResult();
-        if (Wait)
-            new BatchWaiter(this, Deployment).WaitForRun(run, timeout: null);
+        // The handles a user needs to find the run again, before anything can scroll them away.
+        WriteHostLine($"Submitted run {run.ArGuid} (driver batch {run.DriverBatchId}): {target}");
+        if (!Wait)
+        {
+            WriteObject(run);
+            return;
+        }
+        IReadOnlyList<BatchInfo> batches;
+        try
+        {
+            batches = new BatchWaiter(this, Deployment).WaitForRun(run, timeout: null);
+        }
+        catch (PipelineStoppedException)
+        {
+            // Ctrl-C stops the wait, not the run; the pipeline is stopping, so only the host can still be told.
+            Host.UI.WriteLine($"Stopped waiting; run {run.ArGuid} goes on. Follow it with: Get-Batch -ArGuid {run.ArGuid} | Wait-Batch (Stop-Batch -ArGuid {run.ArGuid} stops it).");
+            throw;
+        }
         WriteObject(run);
+        WriteErrorsForUnsuccessful(batches);
+    }
+
+    /// <summary>What is submitted, for the confirmation and the submit line: repository@commit and script, or the command run without a checkout.</summary>
+    private static string Describe(RunRecord run)
+    {
+        var command = ShellQuoting.Join(new[] { run.Script }.Concat(run.ScriptArguments));
+        var source = run.SkipRepoCheckout || run.Repository is null
+            ? $"{command} ({(run.Repository is null ? "no repository" : "no checkout")})"
+            : $"{run.Repository}@{run.Commit} {(run.Cwd is null or "." ? "" : run.Cwd + "/")}{run.Script}";
+        return $"{source} for dataset {run.Dataset} at {run.AccessLevel.ToConfigName()}";
     }
 
     /// <summary>
@@ -152,9 +179,6 @@ public sealed class SubmitAnalysisCommand : AnalysisRunnerCmdlet
                 $"{caption}: {query} This session cannot ask, so nothing was submitted; pass -Force to submit without the question.");
         }
     }
-
-    private bool ConfirmExplicitlyDeclined =>
-        MyInvocation.BoundParameters.TryGetValue("Confirm", out var confirm) && confirm is SwitchParameter { IsPresent: false };
 
     private RunRequest RequestFromParameters() => new()
     {

@@ -26,9 +26,10 @@ public sealed class ProblemDocumentTests
     [Fact]
     public void Every_kind_but_NotSpecified_is_a_client_or_availability_status_and_reads_back_from_it()
     {
-        foreach (var kind in Enum.GetValues<ErrorKind>().Where(k => k is not (ErrorKind.NotSpecified or ErrorKind.InvalidData or ErrorKind.OperationStopped)))
+        foreach (var kind in Enum.GetValues<ErrorKind>().Where(k => k is not (ErrorKind.NotSpecified or ErrorKind.InvalidData or ErrorKind.OperationStopped or ErrorKind.InvalidResult)))
             Assert.Equal(kind, ErrorStatus.FromStatus(ErrorStatus.ToStatus(kind)));
         Assert.NotEqual(500, ErrorStatus.ToStatus(ErrorKind.OperationStopped));
+        Assert.NotEqual(500, ErrorStatus.ToStatus(ErrorKind.InvalidResult));
     }
 
     [Theory]

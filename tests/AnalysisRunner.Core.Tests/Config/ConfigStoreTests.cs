@@ -15,7 +15,7 @@ public sealed class ConfigStoreTests : IDisposable
     public void Dispose() => _folder.Dispose();
 
     private string[] FilesInStore() =>
-        Directory.Exists(_store.Directory) ? Directory.GetFiles(_store.Directory).Select(Path.GetFileName).ToArray()! : [];
+        Directory.Exists(_store.Directory) ? Directory.GetFiles(_store.Directory).Select(f => Path.GetFileName(f)).ToArray() : [];
 
     [Fact]
     public async Task Publish_writes_the_config_read_only_with_no_temp_file_left()

@@ -106,35 +106,38 @@ public sealed class ExecutorTests : IDisposable
     [Fact]
     public void A_job_over_its_timeout_is_killed_and_fails_with_reason_timeout()
     {
-        var id = _home.SubmitAndWake(TestHome.Job(0, "echo started", "sleep 30") with { Timeout = TimeSpan.FromSeconds(1) });
+        using var gate = new JobGate(Path.Combine(_home.Root, "gate"));
+        var id = _home.SubmitAndWake(TestHome.Job(0, "echo started", gate.WaitCommand, "echo not killed") with { Timeout = TimeSpan.FromSeconds(1) });
 
-        var batch = _home.WaitForBatch(id, seconds: 20);
+        // The gate never opens: only the kill can end the job.
+        var batch = _home.WaitForBatch(id);
         var job = _home.Store.GetJob(id, 1)!;
 
         Assert.Equal(BatchState.Failed, batch.State);
         Assert.Equal((JobState.Failed, "Timeout"), (job.State, job.Reason));
-        Assert.True(job.Ended - job.Started < TimeSpan.FromSeconds(10));
+        Assert.Equal("started\n", _home.Stdout(id, 1));
     }
 
     [Fact]
     public void Cancelling_a_batch_stops_its_running_job_and_nothing_more_runs()
     {
         var marker = Path.Combine(_home.Root, "child-ran");
+        using var gate = new JobGate(Path.Combine(_home.Root, "gate"));
         var id = _home.SubmitAndWake(
-            TestHome.Job(0, "sleep 30"),
+            TestHome.Job(0, "echo started", gate.WaitCommand, "echo not stopped"),
             TestHome.Job(1, $"touch {ShellQuoting.Quote(marker)}") with { DependsOn = [0] },
             TestHome.Job(2, $"touch {ShellQuoting.Quote(marker)}") with { DependsOn = [0], AlwaysRun = true });
         _home.WaitForJob(id, 1, JobState.Running);
 
         _home.Store.RequestCancel(id);
         _home.Client.Wake();
-        var batch = _home.WaitForBatch(id, seconds: 20);
+        var batch = _home.WaitForBatch(id);
 
         Assert.Equal(BatchState.Cancelled, batch.State);
         Assert.True(batch.CancelRequested);
         Assert.Equal(3, batch.CancelledJobs);
         Assert.Equal("Cancelled", _home.Store.GetJob(id, 1)!.Reason);
-        Assert.True(_home.Store.GetJob(id, 1)!.Ended - _home.Store.GetJob(id, 1)!.Started < TimeSpan.FromSeconds(15));
+        Assert.DoesNotContain("not stopped", File.ReadAllText(_home.Store.GetLogPaths(id, 1, 1).Stdout));
         Assert.False(File.Exists(marker));
     }
 
@@ -182,20 +185,19 @@ public sealed class ExecutorTests : IDisposable
     public void After_the_executor_is_killed_the_next_one_recovers_and_every_job_runs_exactly_once()
     {
         var ledger = Path.Combine(_home.Root, "ran.txt");
+        // The last jobs wait at a gate, so the batch is still under way when its executor dies, however slow the machine.
+        using var gate = new JobGate(Path.Combine(_home.Root, "gate"));
         var jobs = Enumerable.Range(0, 50)
-            .Select(i => TestHome.Job(i, "sleep 0.1", $"echo {i} >> {ShellQuoting.Quote(ledger)}") with { MaxAttempts = 2 })
+            .Select(i => TestHome.Job(i, i < 40 ? "sleep 0.1" : gate.WaitCommand, $"echo {i} >> {ShellQuoting.Quote(ledger)}") with { MaxAttempts = 2 })
             .ToArray();
         var id = _home.SubmitAndWake(jobs);
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (_home.Store.GetBatch(id)!.SucceededJobs < 10 && DateTime.UtcNow < deadline) Thread.Sleep(20);
 
-        var pid = ExecutorClient.RunningProcessId(_home.Home)!.Value;
-        System.Diagnostics.Process.GetProcessById(pid).Kill();
-        var stopped = DateTime.UtcNow.AddSeconds(10);
-        while (ExecutorClient.IsRunning(_home.Home) && DateTime.UtcNow < stopped) Thread.Sleep(20);
-        Assert.False(ExecutorClient.IsRunning(_home.Home));
+        KillExecutor();
         Assert.NotEqual(BatchState.Succeeded, _home.Store.GetBatch(id)!.State);
 
+        gate.Open();
         _home.Client.Wake();
         var batch = _home.WaitForBatch(id, seconds: 90);
 
@@ -209,36 +211,42 @@ public sealed class ExecutorTests : IDisposable
     public void Jobs_still_running_when_the_executor_dies_are_adopted_and_finish_their_attempt()
     {
         var ledger = Path.Combine(_home.Root, "ran.txt");
+        using var gate = new JobGate(Path.Combine(_home.Root, "gate"));
         var id = _home.SubmitAndWake(Enumerable.Range(0, 3)
-            .Select(i => TestHome.Job(i, "echo started", "sleep 3", $"echo {i} >> {ShellQuoting.Quote(ledger)}"))
+            .Select(i => TestHome.Job(i, "echo started", gate.WaitCommand, $"echo {i} >> {ShellQuoting.Quote(ledger)}"))
             .ToArray());
         WaitForOutput(id, 1);
         WaitForOutput(id, 2);
 
         KillExecutor();
         _home.Client.Wake();
+        // The gate keeps both jobs running until the new executor has adopted them, however slow its start.
+        WaitForExecutorLog($"batch {id} job 1 attempt 1 still runs as");
+        WaitForExecutorLog($"batch {id} job 2 attempt 1 still runs as");
+        gate.Open();
         var batch = _home.WaitForBatch(id, seconds: 60);
 
         Assert.Equal(BatchState.Succeeded, batch.State);
         Assert.Equal([0, 1, 2], File.ReadAllLines(ledger).Select(int.Parse).Order());
         Assert.Equal([1, 1, 1], _home.Store.GetJobs(id).Select(j => j.Attempt));
-        Assert.Contains("adopted", _home.ExecutorLog());
     }
 
     [Fact]
     public void Jobs_cut_off_with_their_executor_run_again_as_a_new_attempt_even_with_max_attempts_one()
     {
         var ledger = Path.Combine(_home.Root, "ran.txt");
+        using var gate = new JobGate(Path.Combine(_home.Root, "gate"));
         var id = _home.SubmitAndWake(Enumerable.Range(0, 3)
-            .Select(i => TestHome.Job(i, "echo started", "sleep 4", $"echo {i} >> {ShellQuoting.Quote(ledger)}"))
+            .Select(i => TestHome.Job(i, "echo started", gate.WaitCommand, $"echo {i} >> {ShellQuoting.Quote(ledger)}"))
             .ToArray());
         WaitForOutput(id, 1);
         WaitForOutput(id, 2);
 
-        // As if the machine went down: the executor and its jobs die together.
+        // As if the machine went down: the executor and its jobs die together (held at the gate, they cannot have finished).
         var jobs = OrphanJobs.Find(_home.Home, new HashSet<(long, int)> { (id, 1), (id, 2) });
         KillExecutor();
         OrphanJobs.Kill(jobs, TextWriter.Null);
+        gate.Open();
         _home.Client.Wake();
         var batch = _home.WaitForBatch(id, seconds: 60);
 
@@ -263,6 +271,16 @@ public sealed class ExecutorTests : IDisposable
         throw new TimeoutException($"Job {batchId}/{jobId} never printed. Executor log:\n{_home.ExecutorLog()}");
     }
 
+    private void WaitForExecutorLog(string text)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!_home.ExecutorLog().Contains(text, StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"The executor never logged '{text}'. Executor log:\n{_home.ExecutorLog()}");
+            Thread.Sleep(25);
+        }
+    }
+
     private void KillExecutor()
     {
         System.Diagnostics.Process.GetProcessById(ExecutorClient.RunningProcessId(_home.Home)!.Value).Kill();
@@ -274,12 +292,15 @@ public sealed class ExecutorTests : IDisposable
     [Fact]
     public void A_second_wake_while_running_does_not_start_a_second_executor()
     {
-        var id = _home.SubmitAndWake(TestHome.Job(0, "sleep 1"));
+        // The first batch holds the executor busy until the second is done, so it cannot go idle between.
+        using var gate = new JobGate(Path.Combine(_home.Root, "gate"));
+        var id = _home.SubmitAndWake(TestHome.Job(0, gate.WaitCommand));
         _home.WaitForJob(id, 1, JobState.Running);
         var pid = ExecutorClient.RunningProcessId(_home.Home);
 
         var second = _home.SubmitAndWake(TestHome.Job(0, "echo second"));
         _home.WaitForBatch(second);
+        gate.Open();
         _home.WaitForBatch(id);
 
         Assert.Equal(pid, ExecutorClient.RunningProcessId(_home.Home));
@@ -304,21 +325,27 @@ public sealed class ExecutorTests : IDisposable
     }
 
     [Fact]
-    public void A_waiting_client_is_told_when_a_batch_ends()
+    public async Task A_waiting_client_is_told_when_a_batch_ends()
     {
-        var id = _home.SubmitAndWake(TestHome.Job(0, "sleep 1"));
+        // A batch held open keeps the executor busy, so it cannot go idle and close the socket: the
+        // only thing that can end a wait with no timeout is the signal that the other batch ended.
+        using var keepBusy = new JobGate(Path.Combine(_home.Root, "busy"));
+        using var finish = new JobGate(Path.Combine(_home.Root, "finish"));
+        var busy = _home.SubmitAndWake(TestHome.Job(0, keepBusy.WaitCommand));
+        var id = _home.SubmitAndWake(TestHome.Job(0, finish.WaitCommand));
+        _home.WaitForJob(busy, 1, JobState.Running);
         _home.WaitForJob(id, 1, JobState.Running);
         using var batchEnded = new BatchEndSignal(_home.Home);
         batchEnded.Listen();
 
-        batchEnded.Wait(TimeSpan.FromSeconds(60));
-        var woken = DateTimeOffset.UtcNow;
+        var woken = Task.Run(() => batchEnded.Wait(Timeout.InfiniteTimeSpan));
+        Assert.False(woken.IsCompleted);
+        finish.Open();
 
-        // Woken by the signal, not by the timeout, nor by the executor closing the socket as it
-        // goes idle (3 s after the end here).
-        var batch = _home.Store.GetBatch(id)!;
-        Assert.Equal(BatchState.Succeeded, batch.State);
-        Assert.True(woken - batch.Completed!.Value < TimeSpan.FromSeconds(2.5), $"woken {woken:O}, batch ended {batch.Completed:O}");
+        await woken.WaitAsync(TimeSpan.FromSeconds(60));   // TimeoutException: no batch-end signal
+        Assert.Equal(BatchState.Succeeded, _home.Store.GetBatch(id)!.State);
+        Assert.Equal(BatchState.Running, _home.Store.GetBatch(busy)!.State);
+        keepBusy.Open();
     }
 
     [Fact]

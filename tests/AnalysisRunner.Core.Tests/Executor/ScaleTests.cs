@@ -1,30 +1,34 @@
 using System.Diagnostics;
+using AnalysisRunner.Core.Tests.TestSupport;
 using AnalysisRunner.Core.Batch;
 using AnalysisRunner.Core.Batch.Execution;
-using Xunit.Abstractions;
 
 namespace AnalysisRunner.Core.Tests.Executor;
 
-public sealed class ScaleTests(ITestOutputHelper output) : IDisposable
+public sealed class ScaleTests : IDisposable
 {
     private readonly TestHome _home = new();
 
     public void Dispose() => _home.Dispose();
 
     [Fact]
+    [Trait(TestCategory.Name, TestCategory.Slow)]
     public void A_200_job_batch_survives_kill_9_of_its_executor_and_every_job_succeeds_exactly_once()
     {
         var ledger = Path.Combine(_home.Root, "ran.txt");
+        // The last jobs wait at a gate, so the batch is still running when its executor dies, however slow the machine.
+        using var gate = new JobGate(Path.Combine(_home.Root, "gate"));
         var jobs = Enumerable.Range(0, 200)
-            .Select(i => TestHome.Job(i, "sleep 0.05", $"echo {i} >> {ShellQuoting.Quote(ledger)}") with { Cpu = 0.5 })
+            .Select(i => TestHome.Job(i, i < 190 ? "sleep 0.05" : gate.WaitCommand, $"echo {i} >> {ShellQuoting.Quote(ledger)}") with { Cpu = 0.5 })
             .ToArray();
         var id = _home.SubmitAndWake(jobs);
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var deadline = DateTime.UtcNow.AddSeconds(120);
         while (_home.Store.GetBatch(id)!.SucceededJobs < 50 && DateTime.UtcNow < deadline) Thread.Sleep(10);
 
         Process.GetProcessById(ExecutorClient.RunningProcessId(_home.Home)!.Value).Kill();
         while (ExecutorClient.IsRunning(_home.Home)) Thread.Sleep(10);
         Assert.Equal(BatchState.Running, _home.Store.GetBatch(id)!.State);
+        gate.Open();
         _home.Client.Wake();
         var batch = _home.WaitForBatch(id, seconds: 180);
 
@@ -61,6 +65,7 @@ public sealed class ScaleTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    [Trait(TestCategory.Name, TestCategory.Slow)]
     public void A_10000_job_dag_submits_and_completes_and_its_work_folders_are_removed()
     {
         // Each job: true, plus one resource hand-off from its parent(s).
@@ -69,20 +74,12 @@ public sealed class ScaleTests(ITestOutputHelper output) : IDisposable
                 "true", ps.Length == 0 ? $"touch {ResourcePlaceholder.ForJob(i, "out")}" : $"cat {ResourcePlaceholder.ForJob(ps[0], "out")} > {ResourcePlaceholder.ForJob(i, "out")}")
             with { Cpu = 0.5, DependsOn = ps.Skip(1).ToArray() })
             .ToArray();
-        var clock = Stopwatch.StartNew();
         var spec = _home.Batch(jobs);
         DagValidator.Validate(spec, 2, 1L << 34);
         var id = _home.SubmitAndWake(spec);
-        var submitted = clock.Elapsed;
-        int? pid = null;
-        while (pid is null && clock.Elapsed < TimeSpan.FromSeconds(30)) { pid = ExecutorClient.RunningProcessId(_home.Home); Thread.Sleep(20); }
-        var batch = _home.WaitForBatch(id, seconds: 900);
-        string? peak = null;
-        try { peak = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmHWM")); } catch (IOException) { }
+        var batch = _home.WaitForBatch(id, seconds: 1800);
 
         Assert.Equal((BatchState.Succeeded, 10_000), (batch.State, batch.SucceededJobs));
-        output.WriteLine($"10,000 jobs: submitted in {submitted.TotalSeconds:F1}s, complete in {clock.Elapsed.TotalSeconds:F1}s; executor {peak}");
-        Console.WriteLine($"MEASURE 10,000 jobs: submitted in {submitted.TotalSeconds:F1}s, complete in {clock.Elapsed.TotalSeconds:F1}s; executor {peak}");
         var work = Path.Combine(_home.Home.WorkDirectory, id.ToString());
         var gone = DateTime.UtcNow.AddSeconds(60);
         while (Directory.Exists(work) && DateTime.UtcNow < gone) Thread.Sleep(100);
@@ -156,40 +153,5 @@ public sealed class ScaleTests(ITestOutputHelper output) : IDisposable
 
         // TestHome sets AR_EXECUTOR_CPUS=2 for every executor the tests start; memory comes from the file.
         Assert.Equal((2.0, 2L << 30), (capacity.Cpu, capacity.MemoryBytes));
-    }
-
-    /// <summary>Not a timed assertion: prints our wall time beside make -j2 on the same DAG. Runs only with AR_MEASURE=1.</summary>
-    [Fact]
-    public void Measure_against_make()
-    {
-        if (Environment.GetEnvironmentVariable("AR_MEASURE") != "1") return;
-        var size = int.Parse(Environment.GetEnvironmentVariable("AR_MEASURE_SIZE") ?? "1000");
-        var parents = DagShapes.FanOutChainsFanIn(size);
-
-        var makeDir = Path.Combine(_home.Root, "make");
-        Directory.CreateDirectory(makeDir);
-        File.WriteAllText(Path.Combine(makeDir, "Makefile"), DagShapes.Makefile(parents));
-        var clock = Stopwatch.StartNew();
-        using (var make = Process.Start(new ProcessStartInfo("make", "-s -j2") { WorkingDirectory = makeDir })!) make.WaitForExit();
-        var makeTime = clock.Elapsed;
-
-        clock.Restart();
-        var id = _home.SubmitAndWake(DagShapes.Jobs(parents));
-        var batch = _home.WaitForBatch(id, seconds: 600);
-        var ours = clock.Elapsed;
-        var pid = ExecutorClient.RunningProcessId(_home.Home);
-        var hwm = pid is null ? "?" : File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmHWM"));
-        if (pid is not null)
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            hwm += $", cpu {(long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0:F2}s";
-        }
-        Assert.Equal(BatchState.Succeeded, batch.State);
-        var jobs = _home.Store.GetJobs(id);
-        var inJob = jobs.Sum(j => (j.Ended!.Value - j.Started!.Value).TotalSeconds);
-        Console.WriteLine($"MEASURE time inside jobs (started→ended summed): {inJob:F2}s");
-        output.WriteLine($"{size} jobs: ours {ours.TotalSeconds:F2}s, make -j2 {makeTime.TotalSeconds:F2}s, ratio {ours / makeTime:F2}; executor {hwm}");
-        Console.WriteLine($"MEASURE {size} jobs: ours {ours.TotalSeconds:F2}s, make -j2 {makeTime.TotalSeconds:F2}s, ratio {ours / makeTime:F2}; executor {hwm}");
     }
 }

@@ -4,32 +4,42 @@ using LibGit2Sharp;
 
 namespace AnalysisRunner.Core.Tests.Git;
 
-/// <summary>What runs is the commit: each case is what a hostile (or careless) user would try.</summary>
-public sealed class CommitScriptsTests : IDisposable
+/// <summary>
+/// One repository with one commit for every case below: they read the commit and nothing else (one
+/// writes to the working tree to show it is not read), and making it is most of what they cost.
+/// </summary>
+public sealed class CommitScriptsRepository : IDisposable
 {
-    private readonly GitFixture _git = new();
-    private readonly string _commit;
-
-    public CommitScriptsTests()
+    public CommitScriptsRepository()
     {
-        _git.CommitFile("scripts/run.sh", "#!/bin/bash\necho run\n", executable: true);
-        _git.CommitFile("scripts/by-shebang.py", "#!/usr/bin/env python3\nprint(1)\n");
-        _git.CommitFile("scripts/plain.sh", "echo plain\n");
-        _git.CommitFile("scripts/tool.ps1", "'ps'\n");
-        _git.CommitFile("tools/other.sh", "#!/bin/sh\necho other\n", executable: true);
+        Git.CommitFile("scripts/run.sh", "#!/bin/bash\necho run\n", executable: true);
+        Git.CommitFile("scripts/by-shebang.py", "#!/usr/bin/env python3\nprint(1)\n");
+        Git.CommitFile("scripts/plain.sh", "echo plain\n");
+        Git.CommitFile("scripts/tool.ps1", "'ps'\n");
+        Git.CommitFile("tools/other.sh", "#!/bin/sh\necho other\n", executable: true);
         Link("scripts/out.sh", "/bin/echo");
         Link("scripts/in.sh", "run.sh");
         Link("linked", "/usr/bin");
         Link("scripts-alias", "scripts");
-        GitFixture.Git(_git.WorkPath, "add", "-A");
-        GitFixture.Git(_git.WorkPath, "commit", "-q", "-m", "links");
-        _commit = _git.Head();
+        GitFixture.Git(Git.WorkPath, "add", "-A");
+        GitFixture.Git(Git.WorkPath, "commit", "-q", "-m", "links");
+        Commit = Git.Head();
     }
 
-    public void Dispose() => _git.Dispose();
+    public GitFixture Git { get; } = new();
+    public string Commit { get; }
+
+    public void Dispose() => Git.Dispose();
 
     private void Link(string path, string target) =>
-        File.CreateSymbolicLink(Path.Combine(_git.WorkPath, path), target);
+        File.CreateSymbolicLink(Path.Combine(Git.WorkPath, path), target);
+}
+
+/// <summary>What runs is the commit: each case is what a hostile (or careless) user would try.</summary>
+public sealed class CommitScriptsTests(CommitScriptsRepository tree) : IClassFixture<CommitScriptsRepository>
+{
+    private readonly GitFixture _git = tree.Git;
+    private readonly string _commit = tree.Commit;
 
     private CommitScript Resolve(string cwd, string script)
     {

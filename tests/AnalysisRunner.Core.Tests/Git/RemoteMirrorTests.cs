@@ -185,7 +185,7 @@ public sealed class RemoteMirrorSnapshotTests : IDisposable
     }
 
     [Fact]
-    public void A_held_mirror_makes_another_waiter_time_out_and_the_next_one_get_it_once_free()
+    public async Task A_held_mirror_makes_another_waiter_time_out_and_the_next_one_get_it_once_free()
     {
         var snapshot = _mirror.Open(_git.OriginPath, "main", freshMain: false);
         var other = new RemoteMirror(new RunnerHome(_git.Combine("home"))) { LockTimeout = TimeSpan.FromMilliseconds(200) };
@@ -200,6 +200,6 @@ public sealed class RemoteMirrorSnapshotTests : IDisposable
             return next.Commit;
         });
         snapshot.Dispose();
-        Assert.Equal(_main, waiting.GetAwaiter().GetResult());
+        Assert.Equal(_main, await waiting);
     }
 }

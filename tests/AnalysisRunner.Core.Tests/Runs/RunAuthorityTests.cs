@@ -131,9 +131,9 @@ public sealed class RunAuthorityTests : IDisposable
     }
 
     [Fact]
-    public void SubmitAsync_writes_config_driver_batch_and_a_chained_log_row()
+    public async Task SubmitAsync_writes_config_driver_batch_and_a_chained_log_row()
     {
-        var run = _world.Authority.SubmitAsync(_world.Facts(), _world.Caller).GetAwaiter().GetResult();
+        var run = await _world.Authority.SubmitAsync(_world.Facts(), _world.Caller);
 
         Assert.True(File.Exists(run.ConfigPath));
         Assert.Equal(1, _world.LogRows);
@@ -192,10 +192,9 @@ public sealed class RunAuthorityTests : IDisposable
     }
 
     [Fact]
-    public void A_rerun_takes_every_fact_from_the_verified_log_entry()
+    public async Task A_rerun_takes_every_fact_from_the_verified_log_entry()
     {
-        var first = _world.Authority.SubmitAsync(_world.Facts() with { ConfigFiles = [new ConfigSnapshot("u.toml", "[c]\nv = 'first'\n")] }, _world.Caller)
-            .GetAwaiter().GetResult();
+        var first = await _world.Authority.SubmitAsync(_world.Facts() with { ConfigFiles = [new ConfigSnapshot("u.toml", "[c]\nv = 'first'\n")] }, _world.Caller);
 
         var again = _world.Authority.PlanRerun(first.ArGuid, _world.Caller);
 

@@ -93,18 +93,18 @@ public sealed class StorageDeploymentTests : IDisposable
     [Fact]
     public void An_unknown_backend_is_refused()
     {
-        var ex = Assert.Throws<AnalysisRunnerException>(() => Open("[storage]\nbackend = \"s3\"\n"));
+        var ex = Assert.Throws<DeploymentException>(() => Open("[storage]\nbackend = \"s3\"\n"));
         Assert.Equal("StorageBackendNotSupported", ex.ErrorId);
     }
 }
 
-[RequiresEnvironment(GcsStoreContractTests.EndpointVariable)]
-public sealed class GcsConfigStoreTests
+[Collection(GcsServerCollection.Name)]
+public sealed class GcsConfigStoreTests(GcsServerFixture server)
 {
-    [StoreFact]
+    [Fact]
     public async Task Configs_on_gcs_are_written_once()
     {
-        using var store = new GcsStore(new GcsStoreOptions { Endpoint = Environment.GetEnvironmentVariable(GcsStoreContractTests.EndpointVariable), Unauthenticated = true });
+        using var store = server.NewStore();
         var configs = new ConfigStore(store, StorageUri.Gs("cpg-config", $"t-{Guid.NewGuid():N}/"));
         var arGuid = Guid.NewGuid().ToString();
         var config = new TomlTable { ["workflow"] = new TomlTable { ["dataset"] = "fewgenomes" } };
