@@ -20,7 +20,7 @@ public sealed record RunnerSettings
     /// <summary>Memory the local executor hands out ([executor] memory = "8Gi" or a byte count); defaults to the machine's.</summary>
     public long? ExecutorMemoryBytes { get; init; }
 
-    /// <summary>Where jobs run ([executor] runner): "local" (processes on this machine, the default). Slurm plugs in here.</summary>
+    /// <summary>Where jobs run ([executor] runner): "local" (processes on this machine, the default) or "slurm".</summary>
     public string ExecutorRunner { get; init; } = "local";
 
     /// <summary>
@@ -28,6 +28,9 @@ public sealed record RunnerSettings
     /// (issue 13). Only "none" is built; Deployment refuses the other with SandboxNotAvailable.
     /// </summary>
     public string ExecutorSandbox { get; init; } = "none";
+
+    /// <summary>[slurm]: the partition, who pays, how often squeue is asked (used when [executor] runner = "slurm").</summary>
+    public Batch.Runners.Slurm.SlurmSettings Slurm { get; init; } = new();
 
     public static RunnerSettings Load(RunnerHome home)
     {
@@ -53,6 +56,8 @@ public sealed record RunnerSettings
         if (table.TryGetValue("executor", out var executorSandbox) && executorSandbox is TomlTable sandboxTable
             && sandboxTable.TryGetValue("sandbox", out var sandbox))
             settings = settings with { ExecutorSandbox = Convert.ToString(sandbox, System.Globalization.CultureInfo.InvariantCulture) ?? "none" };
+        if (table.TryGetValue("slurm", out var slurm) && slurm is TomlTable slurmTable)
+            settings = settings with { Slurm = Batch.Runners.Slurm.SlurmSettings.Read(slurmTable) };
         return settings;
     }
 }

@@ -47,6 +47,8 @@ internal sealed class AttemptPlanner(RunnerHome home, SqliteJobLedger ledger, Fu
             StorageBytes = spec.StorageBytes,
             Image = spec.Image,
             Preemptible = spec.Preemptible,
+            Dataset = batch.Dataset,
+            ArGuid = batch.ArGuid,
             ResourceFolders = resources.Select(path => Path.GetDirectoryName(path)!).Distinct(StringComparer.Ordinal).ToList(),
             Staging = batch.Staging,
             Reads = reads,
@@ -62,6 +64,8 @@ internal sealed class AttemptPlanner(RunnerHome home, SqliteJobLedger ledger, Fu
             var batchSpec = ledger.LoadBatchSpec(batch.Id);
             batch.Paths = new ResourcePaths(home, batch.Id, batchSpec.TmpRoot, batchSpec.Inputs);
             batch.ConfigPath = batchSpec.ConfigPath;
+            batch.Dataset = batchSpec.Attributes.GetValueOrDefault("dataset");
+            batch.ArGuid = batchSpec.ArGuid ?? batchSpec.Attributes.GetValueOrDefault("ar_guid");
             batch.Staging = staging?.Invoke(batchSpec.Attributes);
         }
         return batch.Paths;
