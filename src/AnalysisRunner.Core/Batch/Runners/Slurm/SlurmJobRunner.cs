@@ -390,12 +390,10 @@ internal sealed class SlurmJobRunner : IJobRunner
 
     public void Dispose()
     {
+        if (_closing.IsCancellationRequested) return;
         _closing.Cancel();
         _watcher.Join();
         try { FlushCancels(); }
         catch (SlurmCommandException e) { _log.WriteLine($"slurm: {e.Message}"); }
-        _wake.Dispose();
-        _submitSlots.Dispose();
-        _closing.Dispose();
     }
 }
