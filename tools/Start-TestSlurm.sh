@@ -22,6 +22,8 @@ if sinfo -h >/dev/null 2>&1; then
 fi
 
 H=$(hostname -s)
+# slurmd and slurmctld find each other by this name; a fresh container may not resolve its own.
+getent hosts "$H" >/dev/null || echo "127.0.0.1 $H" >> /etc/hosts
 CPUS=$(( $(nproc) * 8 ))
 MEM=$(( $(awk '/MemTotal/{print $2}' /proc/meminfo) / 1024 - 512 ))
 TMP=$(( $(df -Pm /tmp | awk 'NR==2{print $4}') / 2 ))

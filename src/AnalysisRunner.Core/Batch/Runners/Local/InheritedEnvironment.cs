@@ -10,10 +10,12 @@ namespace AnalysisRunner.Core.Batch.Runners.Local;
 internal sealed class InheritedEnvironment
 {
     /// <summary>
-    /// Never passed on: a job identity the executor was started with, and a user's way to a server
+    /// Never passed on: a job identity or run capability the executor was started with (a job gets its
+    /// own run's capability from JobEnvironment, and none outside a run), and a user's way to a server
     /// (a job reaches a server with its run's capability only, never with the user's token).
     /// </summary>
-    private static readonly string[] NotInherited = ["AR_BATCH_ID", "AR_JOB_ID", "AR_ATTEMPT", "AR_TOKEN", "AR_SERVER", "OLDPWD"];
+    private static readonly string[] NotInherited =
+        ["AR_BATCH_ID", "AR_JOB_ID", "AR_ATTEMPT", Runs.RunTokens.Variable, Runs.RunContext.ConfigPathVariable, "AR_TOKEN", "AR_SERVER", "OLDPWD"];
     private readonly List<KeyValuePair<string, string>> _lines;
 
     public InheritedEnvironment(RunnerHome home)
