@@ -18,8 +18,14 @@ BeforeAll {
 
     function New-SlurmWorld {
         $world = New-TestWorld
-        Set-Content (Join-Path $world.Home 'settings.toml') "[executor]`nrunner = `"slurm`"`n[slurm]`npoll_seconds = 0.5`n"
+        Set-SlurmSettings $world
         $world
+    }
+
+    <# settings.toml: the Slurm runner, squeue asked twice a second, plus the world's identity. #>
+    function Set-SlurmSettings($World, [string] $Extra = '') {
+        $World.StorageSettings = "[executor]`nrunner = `"slurm`"`n`n[slurm]`npoll_seconds = 0.5`n$Extra"
+        Write-TestSettings $World
     }
 
     <# The Slurm jobs of a batch as the runner recorded them: job → Slurm id, from its slurm-ledger. #>
@@ -126,7 +132,7 @@ Describe 'DAGs on Slurm' -Tag 'Slurm' {
     }
 
     It 'a job Slurm refuses fails naming Slurm''s words, and its dependents are never queued' {
-        Set-Content (Join-Path $world.Home 'settings.toml') "[executor]`nrunner = `"slurm`"`n[slurm]`npoll_seconds = 0.5`npartition = `"debug`"`naccount = `"none`"`n"
+        Set-SlurmSettings $world "partition = `"debug`"`naccount = `"none`"`n"
         $b = New-Batch -Name 'refused'
         $big = $b | Add-BatchJob -Name 'too much disk' -Memory 50Mi -Storage 100Ti
         $big | Add-BatchJobCommand "echo x > $($big.Out)"
