@@ -149,6 +149,46 @@ Describe 'DAGs on Slurm' -Tag 'Slurm' {
     }
 }
 
+Describe 'Submitting to Slurm' -Tag 'Slurm' {
+    BeforeAll {
+        $world = New-SlurmWorld
+        function Get-SubmitError([string] $Name, [hashtable] $Job = @{}) {
+            $b = New-Batch -Name $Name
+            $b | Add-BatchJob -Name $Name @Job | Add-BatchJobCommand 'true' | Out-Null
+            $err = $null
+            $b | Submit-Batch -ErrorVariable err -ErrorAction SilentlyContinue | Out-Null
+            $err[0]
+        }
+    }
+    AfterAll { Remove-TestWorld $world }
+
+    It 'refuses a job bigger than the partition''s largest node, naming it' {
+        $nodeMemoryMb = [long](((& sinfo -h -N -o '%m') | Measure-Object -Maximum { [long]($_ -replace '\+', '') }).Maximum)
+        $e = Get-SubmitError 'huge' @{ Memory = "$($nodeMemoryMb + 1024)Mi" }
+        $e.FullyQualifiedErrorId | Should -BeLike 'ResourcesExceedExecutor,*'
+        $e.Exception.Message | Should -Match "'huge' \(job 1\)"
+        @(Get-Batch).Count | Should -Be 0
+    }
+
+    It 'refuses a partition Slurm does not have, and a machine without the Slurm tools, with typed errors' {
+        Set-SlurmSettings $world "partition = `"no-such-partition`"`n"
+        $e = Get-SubmitError 'nowhere'
+        $e.FullyQualifiedErrorId | Should -BeLike 'SlurmPartitionNotFound,*'
+        $e.TargetObject | Should -Be 'no-such-partition'
+
+        Set-SlurmSettings $world
+        $path = $env:PATH
+        try {
+            $env:PATH = Join-Path $world.Root 'no-slurm-here'
+            $e = Get-SubmitError 'no tools'
+        }
+        finally { $env:PATH = $path }
+        $e.FullyQualifiedErrorId | Should -BeLike 'SlurmUnavailable,*'
+        $e.Exception.Message | Should -Match 'sinfo'
+        @(Get-Batch).Count | Should -Be 0
+    }
+}
+
 Describe 'Stopping and restarting on Slurm' -Tag 'Slurm' {
     BeforeAll { $world = New-SlurmWorld }
     AfterAll { Remove-TestWorld $world }

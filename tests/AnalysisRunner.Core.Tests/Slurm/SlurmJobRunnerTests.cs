@@ -190,6 +190,18 @@ public sealed class SlurmJobRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_variable_name_that_is_not_plain_fails_the_attempt_and_is_never_submitted()
+    {
+        var (runner, sink) = NewRunner();
+        Start(runner, Launch(1) with { Environment = [new("SBATCH_X=1 EVIL", "x")] });
+
+        var ended = await sink.Next();
+        Assert.StartsWith("StartFailed: ", ended.Error);
+        Assert.Contains("SBATCH_X=1 EVIL", ended.Error);
+        Assert.Empty(_slurm.Jobs);
+    }
+
+    [Fact]
     public async Task The_timeout_runs_from_when_Slurm_starts_the_job()
     {
         var (runner, sink) = NewRunner();

@@ -19,7 +19,13 @@ internal static class SlurmJobScript
         script.Append("#!").Append(shell).Append('\n');
         script.Append(CultureInfo.InvariantCulture, $"# AnalysisRunner batch {key.BatchId} job {key.JobId} attempt {key.Attempt}\n");
         foreach (var (name, value) in variables)
-            if (IsVariableName(name)) script.Append("export ").Append(name).Append('=').Append(ShellQuoting.Quote(value)).Append('\n');
+        {
+            // Submit checks names (ReservedEnvironment); one that got past it fails the job rather than vanish.
+            if (!IsVariableName(name))
+                throw new AnalysisRunnerException("InvalidEnvironmentName", ErrorKind.InvalidArgument, name,
+                    $"Batch {key.BatchId} job {key.JobId} has an environment variable named '{name}'; names are letters, digits and '_', not starting with a digit.");
+            script.Append("export ").Append(name).Append('=').Append(ShellQuoting.Quote(value)).Append('\n');
+        }
         script.Append("set -e\n").Append(command).Append('\n');
         return script.ToString();
     }
