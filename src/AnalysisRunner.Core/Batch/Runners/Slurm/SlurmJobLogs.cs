@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Text;
 using AnalysisRunner.Core.Batch.Watching;
 using AnalysisRunner.Core.Hosting;
 using AnalysisRunner.Core.Native;
@@ -70,10 +69,8 @@ internal sealed class SlurmJobLogs(RunnerHome home, IBatchStore store) : IJobLog
     /// <summary>Reads a file as UTF-8 lines from where it last stopped, keeping an unfinished last line for the next read; a file not there yet reads as empty.</summary>
     private sealed class TailReader(string path) : IDisposable
     {
-        private readonly Decoder _decoder = Encoding.UTF8.GetDecoder();
-        private readonly StringBuilder _partial = new();
+        private readonly Utf8LineSplitter _lines = new();
         private readonly byte[] _bytes = new byte[1 << 16];
-        private readonly char[] _chars = new char[(1 << 16) + 1];
         private FileStream? _file;
 
         public IEnumerable<string> Read(bool final)
@@ -84,28 +81,9 @@ internal sealed class SlurmJobLogs(RunnerHome home, IBatchStore store) : IJobLog
             {
                 int count;
                 while ((count = _file.Read(_bytes, 0, _bytes.Length)) > 0)
-                {
-                    var chars = _decoder.GetChars(_bytes, 0, count, _chars, 0, flush: false);
-                    var from = 0;
-                    for (var i = 0; i < chars; i++)
-                    {
-                        if (_chars[i] != '\n') continue;
-                        _partial.Append(_chars, from, i - from);
-                        yield return Line();
-                        from = i + 1;
-                    }
-                    _partial.Append(_chars, from, chars - from);
-                }
+                    foreach (var line in _lines.Split(_bytes, count)) yield return line;
             }
-            if (final && _partial.Length > 0) yield return Line();
-        }
-
-        private string Line()
-        {
-            if (_partial.Length > 0 && _partial[^1] == '\r') _partial.Length--;
-            var line = _partial.ToString();
-            _partial.Clear();
-            return line;
+            if (final && _lines.Rest() is { } rest) yield return rest;
         }
 
         public void Dispose() => _file?.Dispose();
