@@ -5,7 +5,8 @@
     dotnet tool restore; dotnet pwsh ./build.ps1 -Task Demo
 .EXAMPLE
     dotnet tool restore; dotnet pwsh ./build.ps1 -Task Test
-    The quick suite; -IncludeSlow (or $env:CI set, as .ci/run does) adds the scale tests.
+    The quick suite; -IncludeSlow (or $env:CI set, as .ci/run does) adds the scale tests, and
+    -IncludeSlurm (or $env:CI) the Slurm tests, which need a Slurm cluster (tools/Start-TestSlurm.sh).
 .EXAMPLE
     dotnet pwsh ./build.ps1 -Task Install
     Puts the module in your PowerShell module folder, so Import-Module AnalysisRunner works in any pwsh.
@@ -27,6 +28,10 @@ param(
     # executor, concurrent sessions). On by default when $env:CI is set; .ci/run sets it.
     [switch] $IncludeSlow = (-not [string]::IsNullOrEmpty($env:CI)),
 
+    # Test only: also run the tests tagged Slurm (the Slurm runner through the cmdlets on a real
+    # cluster; they fail when `sinfo` does not answer). On by default when $env:CI is set.
+    [switch] $IncludeSlurm = (-not [string]::IsNullOrEmpty($env:CI)),
+
     # Install only: install what artifacts/module already holds instead of building it first.
     [switch] $NoBuild
 )
@@ -41,6 +46,7 @@ $pesterVersion = '5.7.1'
 # Pester processes run side by side (besides xunit): the suites mostly wait on jobs and processes.
 $pesterWorkers = 2
 $slowTag = 'Slow'
+$slurmTag = 'Slurm'
 # Colour codes are for a terminal; in a log file or a pipe they are noise. NO_COLOR reaches the
 # pwsh processes started from here (help, Pester, the demo's), which otherwise colour even redirected output.
 $plainOutput = [Console]::IsOutputRedirected
@@ -131,7 +137,8 @@ function Invoke-XunitTests([string] $Results) {
 #>
 function Start-PesterTests([string] $Results) {
     $pester = Get-PesterModulePath
-    $exclude = if ($IncludeSlow) { '@()' } else { "@('$slowTag')" }
+    $excluded = @(if (-not $IncludeSlow) { $slowTag }) + @(if (-not $IncludeSlurm) { $slurmTag })
+    $exclude = '@(' + (($excluded | ForEach-Object { "'$_'" }) -join ', ') + ')'
     $env:PSModulePath = (Join-Path $artifacts 'module') + [IO.Path]::PathSeparator + $env:PSModulePath
     $env:AR_TEST_GCS_SERVER = Join-Path $root "tests/AnalysisRunner.GcsTestServer/bin/$Configuration/net10.0/AnalysisRunner.GcsTestServer.dll"
     $groups = @(1..$pesterWorkers | ForEach-Object { [pscustomobject]@{ Files = [System.Collections.Generic.List[string]]::new(); Size = 0L } })
@@ -210,6 +217,7 @@ function Invoke-Test {
     $skipped = $xunit.Skipped + $pester.Skipped
     Write-Host "xunit: $($xunit.Passed) passed, $($xunit.Failed) failed, $($xunit.Skipped) skipped; Pester: $($pester.Passed) passed, $($pester.Failed) failed, $($pester.Skipped) skipped"
     if (-not $IncludeSlow) { Write-Host "Not run: the tests tagged $slowTag (scale); -IncludeSlow runs them, and so does CI." }
+    if (-not $IncludeSlurm) { Write-Host "Not run: the tests tagged $slurmTag (a real Slurm cluster); -IncludeSlurm runs them, and so does CI." }
     # Each reason once, with the tests it kept from running.
     foreach ($group in @($xunit.Skips) + @($pester.Skips) | Where-Object { $_ } | Group-Object Reason) {
         Write-Host "Skipped $($group.Count): $($group.Name) ($(($group.Group.Test | Sort-Object) -join '; '))"

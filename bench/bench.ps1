@@ -12,7 +12,7 @@
 param(
     [switch] $Quick,
     # Only these figures (import, latency, dag, audit-log, config); all by default.
-    [string[]] $Figures = @('import', 'latency', 'dag', 'audit-log', 'config', 'jobs', 'durability'),
+    [string[]] $Figures = @('import', 'latency', 'dag', 'audit-log', 'config', 'jobs', 'durability', 'slurm'),
     # Keep the scratch folder (homes, logs) instead of deleting it.
     [switch] $KeepWork
 )
@@ -37,6 +37,7 @@ $plan = if ($Quick) {
         'config' = @('-Runs', 2)
         'jobs' = @('-Jobs', 200, '-Runs', 2)
         'durability' = @('-Rounds', 50)
+        'slurm' = @('-Layers', 5, '-Width', 20, '-Runs', 1, '-SkipSnakemake')
     }
 }
 else {
@@ -48,10 +49,11 @@ else {
         'config' = @('-Runs', 10)
         'jobs' = @('-Jobs', 1000, '-Runs', 5)
         'durability' = @('-Rounds', 300)
+        'slurm' = @('-Layers', 10, '-Width', 50, '-Runs', 2)
     }
 }
-$numbers = @{ 'import' = 1; 'latency' = 2; 'dag' = '3–4'; 'audit-log' = 5; 'config' = 6; 'jobs' = 7; 'durability' = 8 }
-$scripts = @{ 'import' = 'import.ps1'; 'latency' = 'submit-latency.ps1'; 'dag' = 'dag.ps1'; 'audit-log' = 'audit-log.ps1'; 'config' = 'config.ps1'; 'jobs' = 'jobs.ps1'; 'durability' = 'durability.ps1' }
+$numbers = @{ 'import' = 1; 'latency' = 2; 'dag' = '3–4'; 'audit-log' = 5; 'config' = 6; 'jobs' = 7; 'durability' = 8; 'slurm' = 9 }
+$scripts = @{ 'import' = 'import.ps1'; 'latency' = 'submit-latency.ps1'; 'dag' = 'dag.ps1'; 'audit-log' = 'audit-log.ps1'; 'config' = 'config.ps1'; 'jobs' = 'jobs.ps1'; 'durability' = 'durability.ps1'; 'slurm' = 'slurm.ps1' }
 
 #region peers
 
@@ -203,7 +205,7 @@ $cpuModel = ((Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' 
 foreach ($note in @($notes) + @($figureResults.Values | ForEach-Object { $_.notes }) + @($plotNote)) {
     if ($note) { [void]$md.AppendLine("- $note") }
 }
-[void]$md.AppendLine("- Scripts: bench/bench.ps1 runs one script per figure (import.ps1, submit-latency.ps1, dag.ps1, audit-log.ps1, config.ps1, jobs.ps1, durability.ps1), each in its own ``dotnet pwsh.dll`` process.")
+[void]$md.AppendLine("- Scripts: bench/bench.ps1 runs one script per figure (import.ps1, submit-latency.ps1, dag.ps1, audit-log.ps1, config.ps1, jobs.ps1, durability.ps1, slurm.ps1), each in its own ``dotnet pwsh.dll`` process.")
 Set-Content -Path $resultsPath -Value $md.ToString() -NoNewline
 Write-Host "== Wrote $resultsPath$(if ($plotDrawn) { " and $plotPath" })"
 Get-Content $resultsPath | Select-Object -First ($allRows.Count + 10) | Write-Host

@@ -1,6 +1,7 @@
 using AnalysisRunner.Core.Batch;
 using AnalysisRunner.Core.Batch.Runners;
 using AnalysisRunner.Core.Batch.Runners.Local;
+using AnalysisRunner.Core.Batch.Runners.Slurm;
 using AnalysisRunner.Core.Batch.Watching;
 using AnalysisRunner.Core.Config;
 using AnalysisRunner.Core.Git;
@@ -29,8 +30,9 @@ public sealed class Deployment
         Runner = settings.ExecutorRunner switch
         {
             LocalRunnerBackend.SettingsName => new LocalRunnerBackend(home, settings, Batches),
+            SlurmRunnerBackend.SettingsName => new SlurmRunnerBackend(home, settings.Slurm, Batches, new SlurmCli()),
             _ => throw new DeploymentException("RunnerNotSupported", ErrorKind.InvalidArgument, settings.ExecutorRunner,
-                $"[executor] runner = '{settings.ExecutorRunner}' in {home.SettingsPath} is not one of: {LocalRunnerBackend.SettingsName}."),
+                $"[executor] runner = '{settings.ExecutorRunner}' in {home.SettingsPath} is not one of: {LocalRunnerBackend.SettingsName}, {SlurmRunnerBackend.SettingsName}."),
         };
         Watcher = new BatchWatcher(home, Batches);
         if (settings.ExecutorSandbox != "none")

@@ -20,7 +20,7 @@ public sealed record RunnerSettings
     /// <summary>Memory the local executor hands out ([executor] memory = "8Gi" or a byte count); defaults to the machine's.</summary>
     public long? ExecutorMemoryBytes { get; init; }
 
-    /// <summary>Where jobs run ([executor] runner): "local" (processes on this machine, the default). Slurm plugs in here.</summary>
+    /// <summary>Where jobs run ([executor] runner): "local" (processes on this machine, the default) or "slurm".</summary>
     public string ExecutorRunner { get; init; } = "local";
 
     /// <summary>
@@ -28,6 +28,9 @@ public sealed record RunnerSettings
     /// (issue 13). Only "none" is built; Deployment refuses the other with SandboxNotAvailable.
     /// </summary>
     public string ExecutorSandbox { get; init; } = "none";
+
+    /// <summary>[slurm]: the partition, who pays, how often squeue is asked (used when [executor] runner = "slurm").</summary>
+    public Batch.Runners.Slurm.SlurmSettings Slurm { get; init; } = new();
 
     /// <summary>
     /// [identity.users]: operating-system account → the email the registry lists. On the embedded
@@ -72,6 +75,11 @@ public sealed record RunnerSettings
             settings = settings with { IdentityUsers = ReadIdentity(identity, home.SettingsPath) };
         if (table.TryGetValue("git", out var git))
             settings = settings with { GitCredentialsFile = ReadGit(git, home.SettingsPath) };
+        if (table.TryGetValue("slurm", out var slurm))
+            settings = settings with
+            {
+                Slurm = slurm is TomlTable slurmTable ? Batch.Runners.Slurm.SlurmSettings.Read(slurmTable) : throw StorageSettings.Invalid(home.SettingsPath, "'slurm' must be a table"),
+            };
         return settings;
     }
 

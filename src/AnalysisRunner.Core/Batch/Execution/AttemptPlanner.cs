@@ -48,6 +48,8 @@ internal sealed class AttemptPlanner(RunnerHome home, SqliteJobLedger ledger, Fu
             StorageBytes = spec.StorageBytes,
             Image = spec.Image,
             Preemptible = spec.Preemptible,
+            Dataset = batch.Dataset,
+            ArGuid = batch.ArGuid,
             ResourceFolders = resources.Select(path => Path.GetDirectoryName(path)!).Distinct(StringComparer.Ordinal).ToList(),
             Staging = batch.Staging,
             Reads = reads,
@@ -67,6 +69,9 @@ internal sealed class AttemptPlanner(RunnerHome home, SqliteJobLedger ledger, Fu
             var batchSpec = ledger.LoadBatchSpec(batch.Id);
             var paths = ResourcePaths.ForBatch(home, batch.Id, batchSpec);
             batch.ConfigPath = batchSpec.ConfigPath;
+            // Who pays on a cluster is the verified run's dataset, never what the batch's attributes claim.
+            batch.Dataset = paths.Scope?.Run?.Dataset;
+            batch.ArGuid = paths.Scope?.Run?.ArGuid;
             batch.Staging = staging?.Invoke(paths.ScopeAttributes);
             batch.Paths = paths;
         }

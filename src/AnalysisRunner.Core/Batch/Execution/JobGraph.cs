@@ -46,6 +46,8 @@ internal sealed class BatchGraph
     public bool AllSucceeded { get; set; } = true;
     public ResourcePaths? Paths { get; set; }
     public string? ConfigPath { get; set; }
+    public string? Dataset { get; set; }
+    public string? ArGuid { get; set; }
     public JobStaging? Staging { get; set; }
 
     public JobNode Job(int jobId) => Jobs[jobId - 1];

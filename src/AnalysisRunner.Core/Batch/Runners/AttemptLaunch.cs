@@ -37,6 +37,10 @@ internal sealed record AttemptLaunch
     public string? Image { get; init; }
     public bool Preemptible { get; init; }
 
+    /// <summary>The dataset the run is for (who pays, on a cluster with accounts) and the run's ar_guid; null outside a run.</summary>
+    public string? Dataset { get; init; }
+    public string? ArGuid { get; init; }
+
     /// <summary>Folders the job's resources need before it starts (a resource group whose pattern has a folder in it).</summary>
     public IReadOnlyList<string> ResourceFolders { get; init; } = [];
 

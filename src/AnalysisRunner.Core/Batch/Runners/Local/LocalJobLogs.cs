@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Text;
 using AnalysisRunner.Core.Batch.Watching;
 using AnalysisRunner.Core.Hosting;
 using AnalysisRunner.Core.Native;
@@ -91,10 +90,8 @@ internal sealed class LocalJobLogs(RunnerHome home, IBatchStore store) : IJobLog
         private readonly FileStream? _file = File.Exists(path)
             ? new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan)
             : null;
-        private readonly Decoder _decoder = Encoding.UTF8.GetDecoder();
-        private readonly StringBuilder _partial = new();
+        private readonly Utf8LineSplitter _lines = new();
         private readonly byte[] _bytes = new byte[1 << 16];
-        private readonly char[] _chars = new char[(1 << 16) + 1];
         private long _position = start;
 
         public long Length => _file?.Length ?? 0;
@@ -110,27 +107,10 @@ internal sealed class LocalJobLogs(RunnerHome home, IBatchStore store) : IJobLog
                     var count = _file.Read(_bytes, 0, (int)Math.Min(_bytes.Length, end - _position));
                     if (count <= 0) break;
                     _position += count;
-                    var chars = _decoder.GetChars(_bytes, 0, count, _chars, 0, flush: false);
-                    var from = 0;
-                    for (var i = 0; i < chars; i++)
-                    {
-                        if (_chars[i] != '\n') continue;
-                        _partial.Append(_chars, from, i - from);
-                        yield return Line();
-                        from = i + 1;
-                    }
-                    _partial.Append(_chars, from, chars - from);
+                    foreach (var line in _lines.Split(_bytes, count)) yield return line;
                 }
             }
-            if (final && _partial.Length > 0) yield return Line();
-        }
-
-        private string Line()
-        {
-            if (_partial.Length > 0 && _partial[^1] == '\r') _partial.Length--;
-            var line = _partial.ToString();
-            _partial.Clear();
-            return line;
+            if (final && _lines.Rest() is { } rest) yield return rest;
         }
 
         public void Dispose() => _file?.Dispose();

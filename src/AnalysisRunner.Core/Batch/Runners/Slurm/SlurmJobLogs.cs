@@ -1,0 +1,91 @@
+using System.Runtime.CompilerServices;
+using AnalysisRunner.Core.Batch.Watching;
+using AnalysisRunner.Core.Hosting;
+using AnalysisRunner.Core.Native;
+
+namespace AnalysisRunner.Core.Batch.Runners.Slurm;
+
+/// <summary>
+/// Reads Slurm jobs' output from the files sbatch --output/--error name (the store records each
+/// attempt's stem). Following waits on the batch's log folder (inotify) and the executor's change
+/// signal; on a network file system, where another node's writes raise no inotify event, the short
+/// safety wait is what sees them.
+/// </summary>
+internal sealed class SlurmJobLogs(RunnerHome home, IBatchStore store) : IJobLogReader
+{
+    private static readonly TimeSpan LongestWait = TimeSpan.FromSeconds(1);
+
+    public IReadOnlyList<JobAttempt> GetAttempts(long batchId, int jobId) => store.GetAttempts(batchId, jobId);
+
+    public async IAsyncEnumerable<string> ReadAsync(long batchId, int jobId, int attempt, LogStream stream,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var (stem, _) = Find(batchId, jobId, attempt);
+        if (stem is null) yield break;
+        using var reader = new TailReader(SlurmLayout.Output(stem, stream));
+        foreach (var line in reader.Read(final: true)) yield return line;
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    public async IAsyncEnumerable<string> FollowAsync(long batchId, int jobId, int attempt, LogStream stream,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var folder = SlurmLayout.BatchLogs(home, batchId);
+        Directory.CreateDirectory(folder);
+        using var watch = new DirectoryWatch([folder], modified: true);
+        using var executor = ExecutorSignals.TryConnect(home, changes: true);
+        TailReader? reader = null;
+        try
+        {
+            while (true)
+            {
+                var (stem, ended) = Find(batchId, jobId, attempt);
+                if (stem is not null)
+                {
+                    reader ??= new TailReader(SlurmLayout.Output(stem, stream));
+                    foreach (var line in reader.Read(final: ended)) yield return line;
+                    if (ended) yield break;
+                }
+                else if (ended) yield break;
+                cancellationToken.ThrowIfCancellationRequested();
+                await Task.Run(() => watch.Wait(LongestWait, executor?.Handle)).WaitAsync(cancellationToken).ConfigureAwait(false);
+                executor?.Drain();
+            }
+        }
+        finally
+        {
+            reader?.Dispose();
+        }
+    }
+
+    private (string? Stem, bool Ended) Find(long batchId, int jobId, int attempt)
+    {
+        var job = store.GetJob(batchId, jobId) ?? throw BatchStoreExtensions.JobNotFound(batchId, jobId);
+        var record = store.GetAttempts(batchId, jobId).FirstOrDefault(a => a.Attempt == attempt);
+        var ended = record?.Ended is not null || job.Attempt > attempt || job.State.IsFinished();
+        return (string.IsNullOrEmpty(record?.RunnerLog) ? null : record.RunnerLog, ended);
+    }
+
+    /// <summary>Reads a file as UTF-8 lines from where it last stopped, keeping an unfinished last line for the next read; a file not there yet reads as empty.</summary>
+    private sealed class TailReader(string path) : IDisposable
+    {
+        private readonly Utf8LineSplitter _lines = new();
+        private readonly byte[] _bytes = new byte[1 << 16];
+        private FileStream? _file;
+
+        public IEnumerable<string> Read(bool final)
+        {
+            if (_file is null && File.Exists(path))
+                _file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+            if (_file is not null)
+            {
+                int count;
+                while ((count = _file.Read(_bytes, 0, _bytes.Length)) > 0)
+                    foreach (var line in _lines.Split(_bytes, count)) yield return line;
+            }
+            if (final && _lines.Rest() is { } rest) yield return rest;
+        }
+
+        public void Dispose() => _file?.Dispose();
+    }
+}

@@ -1,0 +1,298 @@
+using System.Threading.Channels;
+using AnalysisRunner.Core.Batch.Runners;
+using AnalysisRunner.Core.Batch.Runners.Slurm;
+using AnalysisRunner.Core.Hosting;
+
+namespace AnalysisRunner.Core.Tests.Slurm;
+
+/// <summary>The Slurm runner against FakeSlurm: what it submits, how it reads ends and stops, how it recovers.</summary>
+public sealed class SlurmJobRunnerTests : IDisposable
+{
+    /// <summary>Only so a broken runner fails the test instead of hanging it; nothing waits this long when things work.</summary>
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    private readonly string _root = Path.Combine("/tmp", "ar-slurm-" + Guid.NewGuid().ToString("N")[..10]);
+    private readonly RunnerHome _home;
+    private readonly FakeSlurm _slurm = new();
+    private readonly SlurmSettings _settings = new() { PollInterval = TimeSpan.FromMilliseconds(20) };
+    private readonly List<IDisposable> _runners = [];
+
+    public SlurmJobRunnerTests()
+    {
+        Directory.CreateDirectory(_root);
+        _home = new RunnerHome(_root);
+    }
+
+    private sealed class Sink : IAttemptSink
+    {
+        public Channel<AttemptEnded> Ends { get; } = Channel.CreateUnbounded<AttemptEnded>();
+        public void Ended(AttemptEnded ended) => Ends.Writer.TryWrite(ended);
+        public async Task<AttemptEnded> Next() => await Ends.Reader.ReadAsync(new CancellationTokenSource(Patience).Token);
+    }
+
+    private (SlurmJobRunner Runner, Sink Sink) NewRunner()
+    {
+        var sink = new Sink();
+        var runner = new SlurmJobRunner(_home, SlurmRunnerBackend.Detect(_slurm, _settings), _settings, _slurm, sink, TextWriter.Null);
+        _runners.Add(runner);
+        return (runner, sink);
+    }
+
+    private static AttemptLaunch Launch(int jobId, int attempt = 1, string name = "job", TimeSpan? timeout = null) => new()
+    {
+        Key = new AttemptKey(7, jobId, attempt),
+        JobName = name,
+        Command = "echo hello",
+        Environment = [new("GREETING", "it's me"), new("SBATCH_ACCOUNT", "someone-else"), new("AR_JOB_ID", jobId.ToString(System.Globalization.CultureInfo.InvariantCulture))],
+        Work = WorkFolder.Shared,
+        Cpu = 1.5,
+        MemoryBytes = 1L << 30,
+        StorageBytes = 10L << 20,
+        Timeout = timeout,
+        Preemptible = true,
+        Dataset = "fewgenomes",
+        ArGuid = "0b1e2f",
+    };
+
+    private static void Start(SlurmJobRunner runner, AttemptLaunch launch) => runner.Start(launch, runner.ReserveLog(launch.Key));
+
+    private async Task<FakeSlurm.Job> Submitted() => await _slurm.Submitted.Reader.ReadAsync(new CancellationTokenSource(Patience).Token);
+
+    [Fact]
+    public async Task An_attempt_becomes_one_sbatch_with_its_resources_identity_and_log_files()
+    {
+        var (runner, _) = NewRunner();
+        Start(runner, Launch(3, name: "x; rm -rf ~ $(id)", timeout: TimeSpan.FromSeconds(90)));
+        var job = await Submitted();
+
+        var options = job.Request.Options;
+        var prefix = SlurmLayout.NamePrefix(_home);
+        Assert.Contains($"--job-name={prefix}7.3.1.x__rm_-rf_____id_", options);
+        Assert.Contains("--comment=ar_guid=0b1e2f batch=7 job=3 attempt=1", options);
+        Assert.Contains("--cpus-per-task=2", options);
+        Assert.Contains("--mem=1024M", options);
+        Assert.Contains("--tmp=10M", options);
+        Assert.Contains("--time=2", options);
+        Assert.Contains("--account=fewgenomes", options);
+        Assert.Contains("--requeue", options);
+        Assert.Contains($"--output={_root}/logs/7/3.1.out", options);
+        Assert.Contains($"--error={_root}/logs/7/3.1.err", options);
+        Assert.Contains($"--chdir={_root}/work/7", options);
+        // The job's variables are in the script, where sbatch cannot read them as options.
+        Assert.Contains("export GREETING='it'\\''s me'", job.Script);
+        Assert.Contains("export AR_JOB_ID=3", job.Script);
+        Assert.Contains("set -e\necho hello", job.Script);
+        Assert.DoesNotContain(job.Request.Environment, line => line.StartsWith("SBATCH_", StringComparison.Ordinal) || line.StartsWith("GREETING=", StringComparison.Ordinal));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(job.Request.ScriptPath));
+        Assert.Contains("Q 3 1 " + job.Id, File.ReadAllText(SlurmLayout.Ledger(_home, 7)));
+    }
+
+    [Theory]
+    [InlineData("COMPLETED", 0, 0, null, null)]
+    [InlineData("FAILED", 3, 3, null, null)]
+    [InlineData("TIMEOUT", null, null, StopReasons.Timeout, null)]
+    [InlineData("NODE_FAIL", null, null, StopReasons.Interrupted, null)]
+    [InlineData("OUT_OF_MEMORY", 0, 0, null, "OutOfMemory")]
+    [InlineData("CANCELLED by 0", 143, 143, null, "SlurmCancelled")]
+    public async Task An_ended_Slurm_job_is_reported_as_the_scheduler_reads_ends(string state, int? slurmExit, int? exitCode, string? stop, string? errorId)
+    {
+        var (runner, sink) = NewRunner();
+        Start(runner, Launch(1));
+        var job = await Submitted();
+        _slurm.Set(job.Id, "RUNNING");
+        _slurm.Set(job.Id, state, slurmExit);
+
+        var ended = await sink.Next();
+        Assert.Equal(new AttemptKey(7, 1, 1), ended.Key);
+        Assert.Equal(exitCode, ended.ExitCode);
+        Assert.Equal(stop, ended.StopReason);
+        if (errorId is null) Assert.Null(ended.Error);
+        else Assert.StartsWith(errorId + ":", ended.Error);
+        Assert.Equal(SlurmLayout.LogStem(_home, ended.Key), ended.Log);
+    }
+
+    [Fact]
+    public async Task A_job_the_controller_forgot_is_read_from_sacct()
+    {
+        var (runner, sink) = NewRunner();
+        Start(runner, Launch(1));
+        var job = await Submitted();
+        _slurm.Set(job.Id, "FAILED", 5);
+        _slurm.Purge(job.Id);
+
+        Assert.Equal(5, (await sink.Next()).ExitCode);
+    }
+
+    [Fact]
+    public async Task Stop_cancels_the_job_with_scancel_and_reports_the_reason()
+    {
+        var (runner, sink) = NewRunner();
+        Start(runner, Launch(1));
+        var job = await Submitted();
+        _slurm.Set(job.Id, "RUNNING");
+
+        runner.Stop(new AttemptKey(7, 1, 1), StopReasons.Cancelled);
+
+        Assert.Equal(job.Id, await _slurm.Cancelled.Reader.ReadAsync(new CancellationTokenSource(Patience).Token));
+        var ended = await sink.Next();
+        Assert.Equal(StopReasons.Cancelled, ended.StopReason);
+    }
+
+    [Fact]
+    public async Task A_stop_while_sbatch_runs_cancels_the_job_sbatch_returns()
+    {
+        var (runner, sink) = NewRunner();
+        _slurm.SubmitGate = new SemaphoreSlim(0);
+        Start(runner, Launch(1));
+        await _slurm.Entered.Reader.ReadAsync(new CancellationTokenSource(Patience).Token);
+        runner.Stop(new AttemptKey(7, 1, 1), StopReasons.Cancelled);
+        _slurm.SubmitGate.Release();
+
+        var job = await Submitted();
+        Assert.Equal(job.Id, await _slurm.Cancelled.Reader.ReadAsync(new CancellationTokenSource(Patience).Token));
+        Assert.Equal(StopReasons.Cancelled, (await sink.Next()).StopReason);
+    }
+
+    [Fact]
+    public async Task A_stop_before_its_sbatch_means_it_is_never_submitted()
+    {
+        var settings = _settings with { SubmitParallel = 1 };
+        var sink = new Sink();
+        var runner = new SlurmJobRunner(_home, SlurmRunnerBackend.Detect(_slurm, settings), settings, _slurm, sink, TextWriter.Null);
+        _runners.Add(runner);
+        _slurm.SubmitGate = new SemaphoreSlim(0);
+        Start(runner, Launch(1));
+        await _slurm.Entered.Reader.ReadAsync(new CancellationTokenSource(Patience).Token);
+        Start(runner, Launch(2));
+        runner.Stop(new AttemptKey(7, 2, 1), StopReasons.Cancelled);
+        _slurm.SubmitGate.Release(2);
+
+        var ended = await sink.Next();
+        Assert.Equal(new AttemptKey(7, 2, 1), ended.Key);
+        Assert.Equal(StopReasons.Cancelled, ended.StopReason);
+        Assert.Equal("7.1.1.job", (await Submitted()).Name.Split('.', 3)[2]);
+        Assert.DoesNotContain(_slurm.Jobs.Values, job => job.Name.Contains(".7.2.", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_refused_submission_fails_the_attempt_quoting_Slurm_and_queues_nothing()
+    {
+        var (runner, sink) = NewRunner();
+        _slurm.Refusal = "sbatch: error: Batch job submission failed: Invalid account or account/partition combination specified";
+        Start(runner, Launch(1));
+
+        var ended = await sink.Next();
+        Assert.Null(ended.ExitCode);
+        Assert.StartsWith("SlurmSubmitRefused: ", ended.Error);
+        Assert.Contains("Invalid account", ended.Error);
+        Assert.Empty(_slurm.Jobs);
+        Assert.Contains("Invalid account", File.ReadAllText(SlurmLayout.Output(ended.Log!, LogStream.Stderr)));
+    }
+
+    [Fact]
+    public async Task A_variable_name_that_is_not_plain_fails_the_attempt_and_is_never_submitted()
+    {
+        var (runner, sink) = NewRunner();
+        Start(runner, Launch(1) with { Environment = [new("SBATCH_X=1 EVIL", "x")] });
+
+        var ended = await sink.Next();
+        Assert.StartsWith("StartFailed: ", ended.Error);
+        Assert.Contains("SBATCH_X=1 EVIL", ended.Error);
+        Assert.Empty(_slurm.Jobs);
+    }
+
+    [Fact]
+    public async Task The_timeout_runs_from_when_Slurm_starts_the_job()
+    {
+        var (runner, sink) = NewRunner();
+        Start(runner, Launch(1, timeout: TimeSpan.FromMilliseconds(50)));
+        var job = await Submitted();
+        _slurm.Set(job.Id, "RUNNING");
+
+        Assert.Equal(job.Id, await _slurm.Cancelled.Reader.ReadAsync(new CancellationTokenSource(Patience).Token));
+        Assert.Equal(StopReasons.Timeout, (await sink.Next()).StopReason);
+    }
+
+    [Fact]
+    public async Task A_restarted_runner_finds_every_job_by_name_or_ledger_and_submits_none_again()
+    {
+        var (first, _) = NewRunner();
+        foreach (var jobId in new[] { 1, 2, 3 }) Start(first, Launch(jobId));
+        var jobs = new Dictionary<int, FakeSlurm.Job>();
+        for (var i = 0; i < 3; i++)
+        {
+            var job = await Submitted();
+            jobs[int.Parse(job.Name.Split('.')[3], System.Globalization.CultureInfo.InvariantCulture)] = job;
+        }
+        first.Dispose();
+        _slurm.Set(jobs[1].Id, "RUNNING");
+        _slurm.Set(jobs[2].Id, "COMPLETED", 0);
+        _slurm.Purge(jobs[2].Id);
+        // The crash between sbatch answering and the ledger line: job 3 is known only by its name.
+        var ledger = SlurmLayout.Ledger(_home, 7);
+        File.WriteAllLines(ledger, File.ReadAllLines(ledger).Where(line => !line.StartsWith("Q 3 ", StringComparison.Ordinal)));
+        // Someone else's job, and a job of this home's finished batch 6, share the cluster.
+        _slurm.Jobs["900"] = new FakeSlurm.Job { Id = "900", Name = "ar.0000000000.7.1.1.x", Request = jobs[1].Request, Script = "" };
+        _slurm.Jobs["901"] = new FakeSlurm.Job { Id = "901", Name = SlurmLayout.NamePrefix(_home) + "6.1.1.old", Request = jobs[1].Request, Script = "" };
+
+        var (second, sink) = NewRunner();
+        var recovered = second.Recover([7]).ToDictionary(a => a.Key.JobId);
+
+        Assert.Equal(3, recovered.Count);
+        Assert.True(recovered[1].StillRunning);
+        Assert.False(recovered[2].StillRunning);
+        Assert.Equal(0, recovered[2].ExitCode);
+        Assert.True(recovered[3].StillRunning);
+        Assert.Equal(5, _slurm.Jobs.Count);
+        Assert.Equal("PENDING", _slurm.Jobs["900"].State);
+        Assert.Equal("CANCELLED", _slurm.Jobs["901"].State);
+
+        second.Adopt(Launch(1), recovered[1]);
+        second.Adopt(Launch(3), recovered[3]);
+        _slurm.Set(jobs[3].Id, "FAILED", 2);
+        _slurm.Set(jobs[1].Id, "COMPLETED", 0);
+        var ends = new[] { await sink.Next(), await sink.Next() }.ToDictionary(e => e.Key.JobId);
+        Assert.Equal(0, ends[1].ExitCode);
+        Assert.Equal(2, ends[3].ExitCode);
+        Assert.Equal(5, _slurm.Jobs.Count);
+    }
+
+    [Fact]
+    public void Capacity_is_the_partitions_largest_node_and_the_queue_holds_many_partitions()
+    {
+        _slurm.NodeList.Clear();
+        _slurm.NodeList.AddRange([new("small", 4, 8000, 0), new("big", 32, 256_000, 0)]);
+
+        var capacity = SlurmRunnerBackend.Detect(_slurm, _settings);
+
+        Assert.Equal(32, capacity.LargestJob.Cpu);
+        Assert.Equal(256_000L * 1024 * 1024, capacity.LargestJob.MemoryBytes);
+        Assert.True(capacity.AtOnce.Cpu >= 36 * 10);
+    }
+
+    [Theory]
+    [InlineData("768", 3)]
+    [InlineData("0", 0)]
+    [InlineData("9", 137)]
+    public void Wait_statuses_become_exit_codes(string status, int code) => Assert.Equal(code, SlurmJobStates.FromWaitStatus(status));
+
+    [Theory]
+    [InlineData("3:0", 3)]
+    [InlineData("0:15", 143)]
+    public void Sacct_exit_codes_become_exit_codes(string text, int code) => Assert.Equal(code, SlurmJobStates.FromCodeAndSignal(text));
+
+    [Theory]
+    [InlineData("dataset", "fewgenomes", "fewgenomes")]
+    [InlineData("dataset", null, null)]
+    [InlineData("none", "fewgenomes", null)]
+    [InlineData("lab", "fewgenomes", "lab")]
+    public void The_account_is_the_dataset_unless_the_settings_say_otherwise(string setting, string? dataset, string? account) =>
+        Assert.Equal(account, new SlurmSettings { Account = setting }.AccountFor(dataset));
+
+    public void Dispose()
+    {
+        foreach (var runner in _runners) runner.Dispose();
+        try { Directory.Delete(_root, recursive: true); }
+        catch (IOException) { }
+    }
+}
