@@ -24,10 +24,17 @@ public sealed record RunnerSettings
     public string ExecutorRunner { get; init; } = "local";
 
     /// <summary>
-    /// [executor] sandbox: "none" (the default) or "bubblewrap", a sandbox per batch for local jobs
-    /// (issue 13). Only "none" is built; Deployment refuses the other with SandboxNotAvailable.
+    /// [executor] sandbox: "auto" (the default: a bubblewrap sandbox per batch where bwrap is installed,
+    /// else unsandboxed with a warning), "bubblewrap" (required: without bwrap jobs fail to start with
+    /// SandboxNotAvailable) or "none". See Batch/Runners/Local/Sandbox and docs/architecture.md.
     /// </summary>
-    public string ExecutorSandbox { get; init; } = "none";
+    public string ExecutorSandbox { get; init; } = Batch.Runners.Local.Sandbox.SandboxMode.Auto;
+
+    /// <summary>[executor] allow_unsandboxed: whether jobs may run unsandboxed when bwrap is missing; true under "auto", false under "bubblewrap" unless set.</summary>
+    public bool? AllowUnsandboxed { get; init; }
+
+    /// <summary>[executor] sandbox_network: whether sandboxed jobs share the host's network; by default only on the gcs backend (jobs reach the bucket API).</summary>
+    public bool? SandboxNetwork { get; init; }
 
     public static RunnerSettings Load(RunnerHome home)
     {
@@ -53,8 +60,19 @@ public sealed record RunnerSettings
         if (table.TryGetValue("executor", out var executorSandbox) && executorSandbox is TomlTable sandboxTable
             && sandboxTable.TryGetValue("sandbox", out var sandbox))
             settings = settings with { ExecutorSandbox = Convert.ToString(sandbox, System.Globalization.CultureInfo.InvariantCulture) ?? "none" };
+        if (table.TryGetValue("executor", out var executorFlags) && executorFlags is TomlTable flagsTable)
+            settings = settings with
+            {
+                AllowUnsandboxed = Flag(flagsTable, "allow_unsandboxed", home.SettingsPath),
+                SandboxNetwork = Flag(flagsTable, "sandbox_network", home.SettingsPath),
+            };
         return settings;
     }
+
+    private static bool? Flag(TomlTable table, string key, string source) =>
+        !table.TryGetValue(key, out var value) ? null
+        : value as bool? ?? throw new ConfigException("InvalidSettings", ErrorKind.InvalidData, source,
+            $"The settings file '{source}' is invalid: 'executor.{key}' must be true or false.");
 }
 
 /// <summary>

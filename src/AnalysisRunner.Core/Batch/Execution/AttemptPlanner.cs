@@ -50,6 +50,8 @@ internal sealed class AttemptPlanner(RunnerHome home, SqliteJobLedger ledger, Fu
             ResourceFolders = resources.Select(path => Path.GetDirectoryName(path)!).Distinct(StringComparer.Ordinal).ToList(),
             Staging = batch.Staging,
             Reads = reads,
+            BatchResourceRoot = paths.BatchRoot,
+            BatchInputs = batch.InputFiles,
         };
         return new AttemptPlan(launch, Outputs(paths, spec, groupsOf), resources);
     }
@@ -62,9 +64,22 @@ internal sealed class AttemptPlanner(RunnerHome home, SqliteJobLedger ledger, Fu
             var batchSpec = ledger.LoadBatchSpec(batch.Id);
             batch.Paths = new ResourcePaths(home, batch.Id, batchSpec.TmpRoot, batchSpec.Inputs);
             batch.ConfigPath = batchSpec.ConfigPath;
+            batch.InputFiles = InputFiles(batchSpec.Inputs);
             batch.Staging = staging?.Invoke(batchSpec.Attributes);
         }
         return batch.Paths;
+    }
+
+    /// <summary>Where the batch's inputs are on this machine; one that is not a path here is left out (the job reports it).</summary>
+    private List<string> InputFiles(IReadOnlyList<InputSpec> inputs)
+    {
+        var files = new List<string>();
+        foreach (var location in inputs.SelectMany(input => input.Path is { } path ? [path] : input.Group?.Values ?? Enumerable.Empty<string>()))
+        {
+            try { files.Add(ResourcePaths.ToLocalPath(home, location)); }
+            catch (StorageException) { }
+        }
+        return files;
     }
 
     private Func<int, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>> GroupLookup(long batchId, JobSpec spec)

@@ -46,6 +46,7 @@ internal sealed class BatchGraph
     public bool AllSucceeded { get; set; } = true;
     public ResourcePaths? Paths { get; set; }
     public string? ConfigPath { get; set; }
+    public IReadOnlyList<string> InputFiles { get; set; } = [];
     public JobStaging? Staging { get; set; }
 
     public JobNode Job(int jobId) => Jobs[jobId - 1];

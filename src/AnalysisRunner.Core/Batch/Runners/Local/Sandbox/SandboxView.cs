@@ -1,0 +1,142 @@
+using AnalysisRunner.Core.Config;
+using AnalysisRunner.Core.Hosting;
+using AnalysisRunner.Core.Storage;
+
+namespace AnalysisRunner.Core.Batch.Runners.Local.Sandbox;
+
+/// <summary>
+/// What one batch's jobs see of this machine. Read-only: the system folders (/usr and the /bin, /lib…
+/// links or folders, a short list from /etc), the .NET runtime, the module and launcher folder, the
+/// home's bin folder and what its pwsh shim runs, the batch's run config (CPG_CONFIG_PATH), and the
+/// batch's inputs that are outside the runner home. Read-write: the batch's work folder, its own log
+/// folder (its lanes and ledger, which its jobs append to), its resource folder, and, on the local
+/// backend, the buckets of its run's scope (its dataset at its access level's namespace). Nothing else
+/// of the runner home — not registry.toml, settings.toml, runner.db, keys, the config store (other
+/// runs' configs), other batches' logs or work, other datasets' or namespaces' buckets.
+/// </summary>
+internal sealed record SandboxView
+{
+    /// <summary>The runner home: hidden (an empty tmpfs over it) wherever a folder shown contains it, before what is shown of it.</summary>
+    public required string HomeRoot { get; init; }
+
+    public required IReadOnlyList<string> ReadOnly { get; init; }
+    public required IReadOnlyList<string> ReadWrite { get; init; }
+    public required IReadOnlyList<(string Link, string Target)> Symlinks { get; init; }
+
+    /// <summary>Empty folders made inside (a HOME that is not shown from the host: jobs may write there, per batch).</summary>
+    public required IReadOnlyList<string> Folders { get; init; }
+
+    /// <summary>Whether jobs share the host's network (else they have only a loopback of their own).</summary>
+    public required bool Network { get; init; }
+
+    /// <summary>/etc entries jobs commonly need (names, DNS, certificates, the loader's cache, alternatives); nothing with secrets.</summary>
+    internal static readonly string[] EtcEntries =
+    [
+        "passwd", "group", "hosts", "hostname", "resolv.conf", "nsswitch.conf", "host.conf", "gai.conf", "localtime", "timezone",
+        "ssl", "ca-certificates", "ca-certificates.conf", "pki", "alternatives", "ld.so.cache", "ld.so.conf", "ld.so.conf.d",
+        "bash.bashrc", "profile", "profile.d", "inputrc", "environment", "gitconfig", "mime.types", "protocols", "services",
+        "os-release", "debian_version", "lsb-release", "magic", "mailcap", "R", "java-17-openjdk", "fonts",
+    ];
+
+    private static readonly string[] SystemFolders = ["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
+
+    /// <summary>The view for the batch of <paramref name="launch"/> (any attempt of it: every attempt of a batch shares these).</summary>
+    public static SandboxView For(RunnerHome home, RunnerSettings settings, AttemptLaunch launch, string launcher)
+    {
+        var readOnly = new List<string> { "/usr" };
+        var symlinks = new List<(string, string)>();
+        foreach (var folder in SystemFolders)
+        {
+            var info = new FileInfo(folder);
+            if (info.LinkTarget is { } target) symlinks.Add((folder, target));
+            else if (Directory.Exists(folder)) readOnly.Add(folder);
+        }
+        readOnly.AddRange(EtcEntries.Select(entry => "/etc/" + entry).Where(Path.Exists));
+        // The .NET runtime (pwsh, the module) when it is not under /usr, the module and launcher folder, and what the pwsh shim runs.
+        readOnly.Add(DotnetRoot());
+        readOnly.Add(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory))!);
+        readOnly.Add(Path.GetDirectoryName(launcher)!);
+        readOnly.Add(home.BinDirectory);
+        readOnly.AddRange(ShimTargets(home));
+        var config = Variable(launch, Execution.JobEnvironment.ConfigVariable);
+        if (config is not null && File.Exists(config)) readOnly.Add(config);
+        // Nothing shown may be the home itself (a module folder there, say): only named parts of it are shown.
+        readOnly.RemoveAll(path => IsUnder(home.Root, path) && IsUnder(path, home.Root));
+
+        var readWrite = new List<string>
+        {
+            LocalLayout.SharedWork(home, launch.Key.BatchId),
+            LocalLayout.BatchLogs(home, launch.Key.BatchId),
+        };
+        var scope = config is not null && File.Exists(config) ? ScopeBuckets(home, settings, config) : [];
+        readWrite.AddRange(scope);
+        if (launch.BatchResourceRoot is { } resources && MayShow(home, resources, scope)) readWrite.Add(resources);
+        readOnly.AddRange(launch.BatchInputs.Where(input => MayShow(home, input, scope) && Path.Exists(input)));
+
+        var userHome = Environment.GetEnvironmentVariable("HOME");
+        return new SandboxView
+        {
+            HomeRoot = home.Root,
+            ReadOnly = readOnly.Distinct(StringComparer.Ordinal).ToList(),
+            ReadWrite = readWrite.Distinct(StringComparer.Ordinal).ToList(),
+            Symlinks = symlinks,
+            Folders = string.IsNullOrEmpty(userHome) || !Path.IsPathFullyQualified(userHome) || IsUnder(userHome, home.Root) ? [] : [userHome],
+            Network = settings.SandboxNetwork ?? settings.StorageBackend == "gcs",
+        };
+    }
+
+    /// <summary>A path of the batch's (resources, inputs) is shown unless it is in the runner home outside the scope's buckets.</summary>
+    internal static bool MayShow(RunnerHome home, string path, IReadOnlyList<string> scopeBuckets)
+    {
+        var full = Path.GetFullPath(path);
+        if (!IsUnder(full, home.Root) && !IsUnder(home.Root, full)) return true;
+        return scopeBuckets.Any(bucket => IsUnder(full, bucket));
+    }
+
+    /// <summary>The run's own buckets, from its config's [workflow] dataset and access_level (the runner writes both; a job cannot).</summary>
+    private static List<string> ScopeBuckets(RunnerHome home, RunnerSettings settings, string configPath)
+    {
+        if (settings.StorageBackend != "local") return [];
+        try
+        {
+            var config = TomlFiles.Read(configPath);
+            if (config.TryGetValue("workflow", out var section) && section is Tomlyn.Model.TomlTable workflow
+                && workflow.TryGetValue("dataset", out var dataset) && dataset is string name
+                && workflow.TryGetValue("access_level", out var level) && level is string levelName
+                && AccessLevelNames.All.Contains(levelName))
+            {
+                var buckets = new LocalBuckets(home);
+                return BucketLayout.BucketNames(name, AccessLevelNames.Parse(levelName)).Select(buckets.Locate).ToList();
+            }
+        }
+        catch (Exception e) when (e is AnalysisRunnerException or IOException) { }
+        return [];
+    }
+
+    private static string? Variable(AttemptLaunch launch, string name) =>
+        launch.Environment.LastOrDefault(pair => pair.Key == name).Value;
+
+    private static string DotnetRoot()
+    {
+        // <root>/shared/Microsoft.NETCore.App/<version>/System.Private.CoreLib.dll
+        var runtime = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
+        return Path.GetFullPath(Path.Combine(runtime, "..", "..", ".."));
+    }
+
+    /// <summary>The folders of the absolute paths the home's pwsh shim runs (dotnet, pwsh.dll).</summary>
+    private static IEnumerable<string> ShimTargets(RunnerHome home)
+    {
+        var shim = Path.Combine(home.BinDirectory, "pwsh");
+        if (!File.Exists(shim)) return [];
+        return File.ReadAllText(shim).Split([' ', '\n', '\''], StringSplitOptions.RemoveEmptyEntries)
+            .Where(word => word.StartsWith('/') && File.Exists(word) && word != "/bin/sh")
+            .Select(word => Path.GetDirectoryName(word)!);
+    }
+
+    internal static bool IsUnder(string path, string folder)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
+        return full == root || full.StartsWith(root + "/", StringComparison.Ordinal);
+    }
+}
