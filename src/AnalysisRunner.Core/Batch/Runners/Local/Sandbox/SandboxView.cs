@@ -23,7 +23,7 @@ internal sealed record SandboxView
     public required IReadOnlyList<string> ReadWrite { get; init; }
     public required IReadOnlyList<(string Link, string Target)> Symlinks { get; init; }
 
-    /// <summary>Empty folders made inside (a HOME that is not shown from the host: jobs may write there, per batch).</summary>
+    /// <summary>Folders that are an empty tmpfs of the batch's own (HOME: jobs may write there; what is bound under it shows through).</summary>
     public required IReadOnlyList<string> Folders { get; init; }
 
     /// <summary>Whether jobs share the host's network (else they have only a loopback of their own).</summary>
@@ -37,6 +37,9 @@ internal sealed record SandboxView
         "bash.bashrc", "profile", "profile.d", "inputrc", "environment", "gitconfig", "mime.types", "protocols", "services",
         "os-release", "debian_version", "lsb-release", "magic", "mailcap", "R", "java-17-openjdk", "fonts",
     ];
+
+    /// <summary>The bucket New-Batch puts a batch's resources in when it is not part of a run.</summary>
+    public const string LocalTmpBucket = "local-tmp";
 
     private static readonly string[] SystemFolders = ["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
 
@@ -70,7 +73,10 @@ internal sealed record SandboxView
         };
         var scope = config is not null && File.Exists(config) ? ScopeBuckets(home, settings, config) : [];
         readWrite.AddRange(scope);
-        if (launch.BatchResourceRoot is { } resources && MayShow(home, resources, scope)) readWrite.Add(resources);
+        // The batch's resource folder (<tmp root>/<batch id>): in its scope's tmp bucket for a run, in the
+        // runner's local-tmp bucket for a batch outside any run (New-Batch), or outside the home.
+        if (launch.BatchResourceRoot is { } resources && MayShow(home, resources, [.. scope, new LocalBuckets(home).Locate(LocalTmpBucket)]))
+            readWrite.Add(resources);
         readOnly.AddRange(launch.BatchInputs.Where(input => MayShow(home, input, scope) && Path.Exists(input)));
 
         var userHome = Environment.GetEnvironmentVariable("HOME");
@@ -80,7 +86,7 @@ internal sealed record SandboxView
             ReadOnly = readOnly.Distinct(StringComparer.Ordinal).ToList(),
             ReadWrite = readWrite.Distinct(StringComparer.Ordinal).ToList(),
             Symlinks = symlinks,
-            Folders = string.IsNullOrEmpty(userHome) || !Path.IsPathFullyQualified(userHome) || IsUnder(userHome, home.Root) ? [] : [userHome],
+            Folders = string.IsNullOrEmpty(userHome) || !Path.IsPathFullyQualified(userHome) || userHome == "/" || IsUnder(userHome, home.Root) ? [] : [userHome],
             Network = settings.SandboxNetwork ?? settings.StorageBackend == "gcs",
         };
     }
