@@ -1,21 +1,34 @@
 <#
 .SYNOPSIS
-    Builds, tests, demonstrates and benchmarks AnalysisRunner.
+    Builds, tests, installs, demonstrates and benchmarks AnalysisRunner.
 .EXAMPLE
     dotnet tool restore; dotnet pwsh ./build.ps1 -Task Demo
 .EXAMPLE
     dotnet tool restore; dotnet pwsh ./build.ps1 -Task Test
+    The quick suite; -IncludeSlow (or $env:CI set, as .ci/run does) adds the scale tests.
+.EXAMPLE
+    dotnet pwsh ./build.ps1 -Task Install
+    Puts the module in your PowerShell module folder, so Import-Module AnalysisRunner works in any pwsh.
+.EXAMPLE
+    $env:AR_SERVER_SETTINGS = '/etc/analysis-runner/server.toml'; dotnet pwsh ./build.ps1 -Task Serve
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench')]
+    [ValidateSet('Build', 'Test', 'Install', 'Demo', 'Bench', 'Serve')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
 
     # Bench only: small sizes, so CI can check the harness quickly.
-    [switch] $Quick
+    [switch] $Quick,
+
+    # Test only: also run the tests tagged Slow (scale: the 10,000-job DAG, 200 jobs through a killed
+    # executor, concurrent sessions). On by default when $env:CI is set; .ci/run sets it.
+    [switch] $IncludeSlow = (-not [string]::IsNullOrEmpty($env:CI)),
+
+    # Install only: install what artifacts/module already holds instead of building it first.
+    [switch] $NoBuild
 )
 
 $ErrorActionPreference = 'Stop'
@@ -25,6 +38,16 @@ $artifacts = Join-Path $root 'artifacts'
 $moduleDir = Join-Path $artifacts 'module/AnalysisRunner'
 $packagesDir = Join-Path $root '.tools/packages'
 $pesterVersion = '5.7.1'
+# Pester processes run side by side (besides xunit): the suites mostly wait on jobs and processes.
+$pesterWorkers = 2
+$slowTag = 'Slow'
+# Colour codes are for a terminal; in a log file or a pipe they are noise. NO_COLOR reaches the
+# pwsh processes started from here (help, Pester, the demo's), which otherwise colour even redirected output.
+$plainOutput = [Console]::IsOutputRedirected
+if ($plainOutput) {
+    $PSStyle.OutputRendering = 'PlainText'
+    $env:NO_COLOR = '1'
+}
 
 function Invoke-Native {
     param([string] $File, [string[]] $Arguments)
@@ -43,7 +66,16 @@ function Invoke-Build {
             '-p:PublishReadyToRun=true')
     }
     Copy-Item (Join-Path $root 'module/*') $moduleDir -Recurse -Force
+    # The MAML help, from docs/help/*.md and the cmdlets themselves, in a pwsh that can load the new module.
+    Invoke-Native (Get-Process -Id $PID).Path (@(Get-PwshArguments) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $root 'tools/New-MamlHelp.ps1'),
+        '-ModuleManifest', (Join-Path $moduleDir 'AnalysisRunner.psd1'), '-Source', (Join-Path $root 'docs/help'),
+        '-Destination', (Join-Path $moduleDir 'en-US/AnalysisRunner.PowerShell.dll-Help.xml')))
     Write-Host "Module built at $moduleDir"
+}
+
+<# What starts another pwsh like this one: the dotnet tool runs as `dotnet pwsh.dll`. #>
+function Get-PwshArguments {
+    if ((Split-Path (Get-Process -Id $PID).Path -Leaf) -like 'dotnet*') { Join-Path $PSHOME 'pwsh.dll' }
 }
 
 function Get-PesterModulePath {
@@ -63,54 +95,144 @@ function Get-PesterModulePath {
     $manifest
 }
 
+<# Runs xunit; returns its counts and the reason of each skipped test, read from its trx file. #>
+function Invoke-XunitTests([string] $Results) {
+    Write-Host '== xunit (Core) =='
+    $filter = if ($IncludeSlow) { @() } else { @('--filter', "Category!=$slowTag") }
+    & dotnet test (Join-Path $root 'tests/AnalysisRunner.Core.Tests') -c $Configuration -nologo --no-build @filter `
+        --logger 'trx;LogFileName=core.trx' --logger 'console;verbosity=normal' --results-directory $Results | Out-Host
+    $exit = $LASTEXITCODE
+    $trx = Get-ChildItem $Results -Filter core.trx -Recurse | Select-Object -First 1
+    if (-not $trx) {
+        return [pscustomobject]@{ Passed = 0; Failed = [int]($exit -ne 0); Skipped = 0; Skips = @() }
+    }
+    $run = ([xml](Get-Content $trx.FullName -Raw)).TestRun
+    $counters = $run.ResultSummary.Counters
+    $skips = @(foreach ($result in @($run.Results.UnitTestResult)) {
+            if ($result.outcome -ne 'NotExecuted') { continue }
+            $reason = $result.SelectSingleNode("*[local-name()='Output']/*[local-name()='ErrorInfo']/*[local-name()='Message']")
+            [pscustomobject]@{ Test = $result.testName; Reason = if ($reason) { $reason.InnerText.Trim() } else { 'no reason given' } }
+        })
+    $failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+    # A run that broke without a failing test (the test host crashed) still fails.
+    if ($exit -ne 0 -and $failed -eq 0) { $failed = 1 }
+    [pscustomobject]@{
+        Passed = [int]$counters.passed
+        Failed = $failed
+        Skipped = $skips.Count   # the counters say notExecuted="0" for skipped tests; their results say NotExecuted
+        Skips = $skips
+    }
+}
+
+<#
+ Starts Pester in fresh pwsh processes, as a user would have it (the module from the build via
+ PSModulePath): the test files split between $pesterWorkers of them, longest files first to the
+ least loaded, each with its output going to a file. Receive-PesterTests waits and shows the output.
+#>
+function Start-PesterTests([string] $Results) {
+    $pester = Get-PesterModulePath
+    $exclude = if ($IncludeSlow) { '@()' } else { "@('$slowTag')" }
+    $env:PSModulePath = (Join-Path $artifacts 'module') + [IO.Path]::PathSeparator + $env:PSModulePath
+    $env:AR_TEST_GCS_SERVER = Join-Path $root "tests/AnalysisRunner.GcsTestServer/bin/$Configuration/net10.0/AnalysisRunner.GcsTestServer.dll"
+    $groups = @(1..$pesterWorkers | ForEach-Object { [pscustomobject]@{ Files = [System.Collections.Generic.List[string]]::new(); Size = 0L } })
+    foreach ($file in Get-ChildItem (Join-Path $root 'tests/AnalysisRunner.Pester') -Filter '*.Tests.ps1' | Sort-Object Length -Descending) {
+        $group = $groups | Sort-Object Size | Select-Object -First 1
+        $group.Files.Add($file.FullName)
+        $group.Size += $file.Length
+    }
+    $pwsh = (Get-Process -Id $PID).Path
+    $n = 0
+    foreach ($group in $groups | Where-Object { $_.Files.Count }) {
+        $n++
+        $summary = Join-Path $Results "pester-$n.json"
+        $script = @"
+`$ErrorActionPreference = 'Stop'
+`$PSStyle.OutputRendering = 'PlainText'
+Import-Module '$pester'
+`$config = New-PesterConfiguration
+`$config.Run.Path = @('$($group.Files -join "', '")')
+`$config.Run.PassThru = `$true
+`$config.Filter.ExcludeTag = $exclude
+`$config.Output.Verbosity = 'Detailed'
+`$config.Output.RenderMode = 'Plaintext'
+`$r = Invoke-Pester -Configuration `$config
+`$skips = @(foreach (`$test in `$r.Skipped) {
+    @{ Test = `$test.ExpandedPath; Reason = if (`$test.ErrorRecord.Count) { `$test.ErrorRecord[0].Exception.Message } else { 'marked -Skip, no reason given' } }
+})
+@{ passed = `$r.PassedCount; failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount; skipped = `$r.SkippedCount; skips = `$skips } |
+    ConvertTo-Json -Depth 4 | Set-Content '$summary'
+"@
+        $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script))
+        $output = Join-Path $Results "pester-$n.log"
+        $process = Start-Process -FilePath $pwsh -ArgumentList (@(Get-PwshArguments) + @('-NoProfile', '-NonInteractive', '-OutputFormat', 'Text', '-EncodedCommand', $encoded)) `
+            -RedirectStandardOutput $output -RedirectStandardError "$output.err" -NoNewWindow -PassThru
+        [pscustomobject]@{ Process = $process; Output = $output; Summary = $summary; Files = $group.Files }
+    }
+}
+
+function Receive-PesterTests($Runs) {
+    $total = [pscustomobject]@{ Passed = 0; Failed = 0; Skipped = 0; Skips = @() }
+    foreach ($run in $Runs) {
+        $run.Process.WaitForExit()
+        Write-Host "== Pester (cmdlets; ran alongside xunit): $(($run.Files | ForEach-Object { Split-Path $_ -Leaf }) -join ', ') =="
+        Get-Content $run.Output, "$($run.Output).err" -ErrorAction SilentlyContinue | Out-Host
+        if (-not (Test-Path $run.Summary)) { $total.Failed++; continue }
+        $counts = Get-Content $run.Summary -Raw | ConvertFrom-Json
+        $total.Passed += [int]$counts.passed
+        $total.Failed += [int]$counts.failed
+        $total.Skipped += [int]$counts.skipped
+        $total.Skips += @($counts.skips)
+    }
+    $total
+}
+
 function Invoke-Test {
     Invoke-Build
+    # The xunit project, and with it the GCS test server that Pester's gcs tests start too.
+    Invoke-Native dotnet @('build', (Join-Path $root 'tests/AnalysisRunner.Core.Tests'), '-c', $Configuration, '-nologo', '-v', 'quiet')
     $results = Join-Path $artifacts 'test-results'
     if (Test-Path $results) { Remove-Item -Recurse -Force $results }
     New-Item -ItemType Directory -Force $results | Out-Null
 
-    Write-Host '== xunit (Core) =='
-    & dotnet test (Join-Path $root 'tests/AnalysisRunner.Core.Tests') -c $Configuration -nologo `
-        --logger 'trx;LogFileName=core.trx' --logger 'console;verbosity=normal' --results-directory $results
-    $xunitExit = $LASTEXITCODE
-    $xunitPassed = 0; $xunitFailed = 0
-    $trx = Get-ChildItem $results -Filter *.trx -Recurse | Select-Object -First 1
-    if ($trx) {
-        $counters = ([xml](Get-Content $trx.FullName -Raw)).TestRun.ResultSummary.Counters
-        $xunitPassed = [int]$counters.passed
-        $xunitFailed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+    # Side by side: both spend most of their time waiting on jobs and processes, not on the CPU.
+    $pesterRun = Start-PesterTests $results
+    try {
+        $xunit = Invoke-XunitTests $results
+        $pester = Receive-PesterTests $pesterRun
     }
-    elseif ($xunitExit -ne 0) { $xunitFailed = 1 }
-
-    Write-Host '== Pester (cmdlets) =='
-    # A fresh pwsh, as a user would have: the module comes from the build output via PSModulePath.
-    $pester = Get-PesterModulePath
-    $summary = Join-Path $results 'pester.json'
-    $script = @"
-`$ErrorActionPreference = 'Stop'
-Import-Module '$pester'
-`$config = New-PesterConfiguration
-`$config.Run.Path = '$(Join-Path $root 'tests/AnalysisRunner.Pester')'
-`$config.Run.PassThru = `$true
-`$config.Output.Verbosity = 'Detailed'
-`$r = Invoke-Pester -Configuration `$config
-@{ passed = `$r.PassedCount; failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount } | ConvertTo-Json | Set-Content '$summary'
-"@
-    $env:PSModulePath = (Join-Path $artifacts 'module') + [IO.Path]::PathSeparator + $env:PSModulePath
-    $pwsh = (Get-Process -Id $PID).Path
-    $pwshArgs = @(if ((Split-Path $pwsh -Leaf) -like 'dotnet*') { Join-Path $PSHOME 'pwsh.dll' })
-    & $pwsh @pwshArgs -NoProfile -NonInteractive -Command $script
-    $pesterPassed = 0; $pesterFailed = 1
-    if (Test-Path $summary) {
-        $counts = Get-Content $summary -Raw | ConvertFrom-Json
-        $pesterPassed = [int]$counts.passed; $pesterFailed = [int]$counts.failed
+    finally {
+        # Interrupted (Ctrl-C): the Pester runs are ours to end.
+        foreach ($run in $pesterRun) { if (-not $run.Process.HasExited) { $run.Process.Kill($true) } }
     }
 
-    $passed = $xunitPassed + $pesterPassed
-    $failed = $xunitFailed + $pesterFailed
-    Write-Host "xunit: $xunitPassed passed, $xunitFailed failed; Pester: $pesterPassed passed, $pesterFailed failed"
-    Write-Output "$passed passed, $failed failed"
+    $passed = $xunit.Passed + $pester.Passed
+    $failed = $xunit.Failed + $pester.Failed
+    $skipped = $xunit.Skipped + $pester.Skipped
+    Write-Host "xunit: $($xunit.Passed) passed, $($xunit.Failed) failed, $($xunit.Skipped) skipped; Pester: $($pester.Passed) passed, $($pester.Failed) failed, $($pester.Skipped) skipped"
+    if (-not $IncludeSlow) { Write-Host "Not run: the tests tagged $slowTag (scale); -IncludeSlow runs them, and so does CI." }
+    # Each reason once, with the tests it kept from running.
+    foreach ($group in @($xunit.Skips) + @($pester.Skips) | Where-Object { $_ } | Group-Object Reason) {
+        Write-Host "Skipped $($group.Count): $($group.Name) ($(($group.Group.Test | Sort-Object) -join '; '))"
+    }
+    Write-Output "$passed passed, $failed failed, $skipped skipped"
     if ($failed -gt 0) { exit 1 }
+}
+
+<#
+ Copies the built module into the current user's PowerShell module folder (on Linux
+ $XDG_DATA_HOME/powershell/Modules, else ~/.local/share/powershell/Modules), which every pwsh has on
+ its PSModulePath, as AnalysisRunner/<version>. An earlier copy of the same version is replaced.
+#>
+function Invoke-Install {
+    if (-not $NoBuild) { Invoke-Build }
+    if (-not (Test-Path (Join-Path $moduleDir 'AnalysisRunner.psd1'))) { throw "No module at ${moduleDir}: run build.ps1 -Task Build first (or leave out -NoBuild)." }
+    $version = (Import-PowerShellDataFile (Join-Path $moduleDir 'AnalysisRunner.psd1')).ModuleVersion
+    $userModules = Join-Path ([Environment]::GetFolderPath('LocalApplicationData', 'DoNotVerify')) 'powershell/Modules'
+    $target = Join-Path $userModules "AnalysisRunner/$version"
+    if (Test-Path $target) { Remove-Item -Recurse -Force $target }
+    New-Item -ItemType Directory -Force $target | Out-Null
+    Copy-Item (Join-Path $moduleDir '*') $target -Recurse -Force
+    Write-Host "Installed AnalysisRunner $version in $target; in any pwsh: Import-Module AnalysisRunner"
 }
 
 function Invoke-Demo {
@@ -128,9 +250,21 @@ function Invoke-Bench {
     if ($LASTEXITCODE) { exit $LASTEXITCODE }
 }
 
+function Invoke-Serve {
+    # AnalysisRunner.Server in the foreground (Ctrl+C stops it), with the settings file named by
+    # AR_SERVER_SETTINGS, else ./server.toml; src/AnalysisRunner.Server/server.example.toml shows every key.
+    $settings = if ($env:AR_SERVER_SETTINGS) { $env:AR_SERVER_SETTINGS } else { Join-Path $root 'server.toml' }
+    if (-not (Test-Path $settings)) {
+        throw "No server settings at ${settings}: copy src/AnalysisRunner.Server/server.example.toml there (or set AR_SERVER_SETTINGS) and set [database] connection_string."
+    }
+    Invoke-Native dotnet @('run', '--project', (Join-Path $root 'src/AnalysisRunner.Server'), '-c', $Configuration, '--', '--settings', $settings)
+}
+
 switch ($Task) {
     'Build' { Invoke-Build }
     'Test' { Invoke-Test }
+    'Install' { Invoke-Install }
     'Demo' { Invoke-Demo }
     'Bench' { Invoke-Bench }
+    'Serve' { Invoke-Serve }
 }

@@ -171,7 +171,8 @@ function Invoke-BenchGit {
 <#
  A scratch world for Submit-Analysis (as examples/demo.ps1 makes it): <root>/origin.git (bare),
  <root>/checkout with the given files committed and pushed to main, and a runner home <root>/home
- whose registry allowlists the origin for dataset fewgenomes. $Files maps relative paths to text;
+ whose registry allowlists the origin for dataset fewgenomes and whose settings map this OS account
+ to $Email. $Files maps relative paths to text;
  .sh files are made executable. Sets $env:AR_HOME.
 #>
 function New-BenchWorld {
@@ -195,6 +196,11 @@ function New-BenchWorld {
 
     $runnerHome = Join-Path $Root 'home'
     New-Item -ItemType Directory -Force $runnerHome | Out-Null
+    # Who submits is this OS account, as the runner settings map it (not the checkout's git email).
+    Set-Content (Join-Path $runnerHome 'settings.toml') @"
+[identity.users]
+"$([Environment]::UserName)" = "$Email"
+"@
     Set-Content (Join-Path $runnerHome 'registry.toml') @"
 [datasets.fewgenomes]
 repositories = ["$origin"]

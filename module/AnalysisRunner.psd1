@@ -12,6 +12,7 @@
         'Remove-Batch'
         'Resume-Batch'
         'Get-AnalysisLog'
+        'Test-AnalysisLog'
         'Get-CpgConfig'
         'New-Batch'
         'Add-BatchJob'
@@ -29,6 +30,10 @@
         'Get-StorageContent'
         'Copy-StorageItem'
         'Remove-StorageItem'
+        'New-AnalysisRunnerToken'
+        'Get-AnalysisRunnerToken'
+        'Revoke-AnalysisRunnerToken'
+        'Set-AnalysisRunnerServer'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

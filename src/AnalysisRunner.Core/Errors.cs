@@ -16,6 +16,10 @@ public enum ErrorKind
     LimitsExceeded,
     OperationTimeout,
     OperationStopped,
+    /// <summary>The work ran and did not succeed (a batch whose job failed).</summary>
+    InvalidResult,
+    /// <summary>The caller could not be identified (no token, or one that is unknown, expired or revoked).</summary>
+    AuthenticationError,
 }
 
 /// <summary>
@@ -66,3 +70,22 @@ public sealed class DatabaseDamagedException(string path, string detail, Excepti
 /// <summary>A bucket path was malformed, missing, or outside what the run may touch.</summary>
 public sealed class StorageException(string errorId, ErrorKind kind, object? target, string message, Exception? inner = null)
     : AnalysisRunnerException(errorId, kind, target, message, inner);
+
+/// <summary>
+/// The deployment cannot be used at all (the runner home, settings.toml, registry.toml): no input
+/// could succeed, so a cmdlet reports it once and stops, instead of once per pipeline object. It
+/// keeps the ErrorId of its cause (InvalidSettings, InvalidRegistry…), which is its inner exception.
+/// </summary>
+public sealed class DeploymentException(string errorId, ErrorKind kind, object? target, string message, Exception? inner = null)
+    : AnalysisRunnerException(errorId, kind, target, message, inner)
+{
+    public static DeploymentException From(AnalysisRunnerException cause) =>
+        cause as DeploymentException ?? new DeploymentException(cause.ErrorId, cause.Kind, cause.Target, cause.Message, cause);
+}
+
+/// <summary>
+/// A step that needs a yes (access level full, a commit origin may not have) met a host that cannot ask,
+/// or was not confirmed: nothing was written. -Force (or -Confirm:$false for full) answers in advance.
+/// </summary>
+public sealed class ConfirmationRequiredException(object? target, string message)
+    : AnalysisRunnerException("ConfirmationRequired", ErrorKind.InvalidOperation, target, message);

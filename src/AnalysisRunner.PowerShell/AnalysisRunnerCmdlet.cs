@@ -1,12 +1,15 @@
 using System.Management.Automation;
 using AnalysisRunner.Core;
+using AnalysisRunner.Core.Batch;
 using AnalysisRunner.Core.Hosting;
 
 namespace AnalysisRunner.PowerShell;
 
 /// <summary>
 /// What every cmdlet shares: where the runner home is, the deployment behind it, and the one
-/// mapping from Core's exceptions to ErrorRecords. Subclasses implement <see cref="Process"/>.
+/// mapping from exceptions to ErrorRecords. Subclasses implement <see cref="Process"/>.
+/// An error about one input is written and the pipeline goes on; an error about the deployment
+/// itself (runner home, settings.toml, registry.toml: a DeploymentException) ends it, once.
 /// </summary>
 public abstract class AnalysisRunnerCmdlet : PSCmdlet
 {
@@ -25,23 +28,49 @@ public abstract class AnalysisRunnerCmdlet : PSCmdlet
     /// <summary>Cancelled when the pipeline is stopped (Ctrl-C), so a wait in Core ends at once.</summary>
     protected CancellationToken PipelineStopped => stopped.Token;
 
-    protected sealed override void ProcessRecord()
+    protected sealed override void ProcessRecord() => Report(Process);
+
+    /// <summary>
+    /// For a cmdlet given several inputs in one record (-Id 1, 2, 3): an input that fails is reported
+    /// and the next one is processed; a deployment error still ends the pipeline.
+    /// </summary>
+    protected void ForEachInput<T>(IEnumerable<T> inputs, Action<T> process)
+    {
+        foreach (var input in inputs) Report(() => process(input));
+    }
+
+    private void Report(Action work)
     {
         try
         {
-            Process();
-        }
-        catch (AnalysisRunnerException error)
-        {
-            WriteError(ToErrorRecord(error));
+            work();
         }
         catch (OperationCanceledException) when (stopped.IsCancellationRequested)
         {
             throw new PipelineStoppedException();
         }
+        // PowerShell's own exceptions (a stopped pipeline, a terminating error already made) go on up.
+        catch (Exception error) when (error is not RuntimeException)
+        {
+            if (Stopping) throw new PipelineStoppedException();
+            var record = ToErrorRecord(error);
+            if (Unwrap(error) is DeploymentException) ThrowTerminatingError(record);
+            WriteError(record);
+        }
     }
 
     protected override void StopProcessing() => stopped.Cancel();
+
+    /// <summary>
+    /// After a wait: each batch that failed or was cancelled is a non-terminating error naming its
+    /// failed jobs and why (the batch as TargetObject), so $? and -ErrorAction Stop see it.
+    /// </summary>
+    protected void WriteErrorsForUnsuccessful(IEnumerable<BatchInfo> batches)
+    {
+        foreach (var batch in batches)
+            if (BatchOutcome.Failure(Deployment.Batches, batch) is { } failure)
+                WriteError(ToErrorRecord(failure));
+    }
 
     /// <summary>Ends the pipeline with Core's error as a proper ErrorRecord (for errors no later input could avoid).</summary>
     protected void ThrowTerminating(AnalysisRunnerException error) => ThrowTerminatingError(ToErrorRecord(error));
@@ -51,6 +80,32 @@ public abstract class AnalysisRunnerCmdlet : PSCmdlet
         {
             ErrorDetails = new ErrorDetails(error.Message),
         };
+
+    /// <summary>
+    /// Any exception as an ErrorRecord: Core's own by their ErrorId; anything else (a bug, or the
+    /// machine: disk, permissions) by its type's name, so even those have a stable id and category.
+    /// </summary>
+    public static ErrorRecord ToErrorRecord(Exception error) => Unwrap(error) switch
+    {
+        AnalysisRunnerException known => ToErrorRecord(known),
+        var other => new ErrorRecord(other, other.GetType().Name, ToCategory(other), null),
+    };
+
+    private static Exception Unwrap(Exception error) =>
+        error is AggregateException { InnerExceptions.Count: 1 } aggregate ? Unwrap(aggregate.InnerExceptions[0]) : error;
+
+    private static ErrorCategory ToCategory(Exception error) => error switch
+    {
+        UnauthorizedAccessException => ErrorCategory.PermissionDenied,
+        FileNotFoundException or DirectoryNotFoundException => ErrorCategory.ObjectNotFound,
+        IOException => ErrorCategory.ResourceUnavailable,
+        ArgumentException => ErrorCategory.InvalidArgument,
+        FormatException or InvalidDataException => ErrorCategory.InvalidData,
+        InvalidOperationException => ErrorCategory.InvalidOperation,
+        TimeoutException => ErrorCategory.OperationTimeout,
+        OperationCanceledException => ErrorCategory.OperationStopped,
+        _ => ErrorCategory.NotSpecified,
+    };
 
     public static ErrorCategory ToCategory(ErrorKind kind) => kind switch
     {
@@ -63,12 +118,21 @@ public abstract class AnalysisRunnerCmdlet : PSCmdlet
         ErrorKind.LimitsExceeded => ErrorCategory.LimitsExceeded,
         ErrorKind.OperationTimeout => ErrorCategory.OperationTimeout,
         ErrorKind.OperationStopped => ErrorCategory.OperationStopped,
+        ErrorKind.InvalidResult => ErrorCategory.InvalidResult,
+        ErrorKind.AuthenticationError => ErrorCategory.AuthenticationError,
         _ => ErrorCategory.NotSpecified,
     };
 
     /// <summary>Shown like Write-Host, but on the information stream so it can be silenced or captured (6>).</summary>
     protected void WriteHostLine(string message) =>
         WriteInformation(new HostInformationMessage { Message = message }, ["PSHOST"]);
+
+    /// <summary>
+    /// -Confirm:$false was given. ShouldContinue (the extra question for what is dangerous) ignores
+    /// -Confirm, but the PowerShell convention is that -Confirm:$false means "do not ask".
+    /// </summary>
+    protected bool ConfirmTurnedOff =>
+        MyInvocation.BoundParameters.TryGetValue("Confirm", out var confirm) && confirm is SwitchParameter { IsPresent: false };
 
     protected string CurrentDirectory => SessionState.Path.CurrentFileSystemLocation.ProviderPath;
 

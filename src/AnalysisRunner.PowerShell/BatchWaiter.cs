@@ -41,6 +41,11 @@ internal sealed class BatchWaiter(PSCmdlet cmdlet, Deployment deployment, Cancel
                 cmdlet.WriteProgress(record);
             }
         }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            // Ctrl-C: to a cmdlet (Submit-Analysis -Wait says the run goes on) a stopped pipeline, as PowerShell's own waits end.
+            throw new PipelineStoppedException();
+        }
         finally
         {
             record.RecordType = ProgressRecordType.Completed;

@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using AnalysisRunner.Core;
-using AnalysisRunner.Core.Hosting;
 using AnalysisRunner.Core.Storage;
 using AnalysisRunner.PowerShell.Completers;
 
@@ -23,12 +22,23 @@ public abstract class StorageCmdlet : AnalysisRunnerCmdlet
     [ValidateSet("test", "standard", "full", IgnoreCase = true)]
     public string? AccessLevel { get; set; }
 
-    private ScopedObjectStore? _store;
+    private readonly Dictionary<string, ScopedObjectStore> _stores = new(StringComparer.Ordinal);
+    private (Core.Runs.RunRecord? Run, string User)? _caller;
 
-    /// <summary>The scoped store for the first bucket path the cmdlet was given.</summary>
-    protected ScopedObjectStore StoreFor(StorageUri path) =>
-        _store ??= new StorageAccess(Deployment).For(path, Dataset,
-            AccessLevel is null ? null : AccessLevelNames.Parse(AccessLevel), Identity.Current(CurrentDirectory));
+    /// <summary>
+    /// The scoped store for <paramref name="path"/>: one per bucket, since each path of one call may
+    /// be in another dataset's bucket and must be checked against its own scope. Inside a job the
+    /// run's verified capability decides (AR_RUN_TOKEN), else the caller's membership.
+    /// </summary>
+    protected ScopedObjectStore StoreFor(StorageUri path)
+    {
+        _caller ??= (Deployment.CurrentRun(), Deployment.EmbeddedCaller().User);
+        var key = path.Scheme == StorageScheme.Gs ? path.Bucket : "";
+        if (!_stores.TryGetValue(key, out var store))
+            _stores[key] = store = new StorageAccess(Deployment).For(path, Dataset,
+                AccessLevel is null ? null : AccessLevelNames.Parse(AccessLevel), _caller.Value.User, _caller.Value.Run);
+        return store;
+    }
 
     /// <summary>gs://…, file://…, or a path relative to the current location (bucket folders of the local backend become gs://).</summary>
     protected StorageUri ParsePath(string path) =>

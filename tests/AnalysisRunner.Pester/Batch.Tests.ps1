@@ -38,6 +38,12 @@ Describe 'The batch onboarding exercise through the runner' {
         ($sub | Where-Object Name -eq 'second job' | Get-BatchJobLog) | Should -Contain "Hello, O'Brien; rm -rf ~"
     }
 
+    It 'the second job writes out.txt to the run''s output folder, where Get-StorageContent reads it' {
+        Push-Location $world.Checkout   # identity: the checkout's git user.email
+        try { Get-StorageContent gs://cpg-fewgenomes-test/onboarding/tester/hello-world/out.txt | Should -Be "Hello, O'Brien; rm -rf ~" }
+        finally { Pop-Location }
+    }
+
     It 'shows each job''s command with resources resolved to paths in the run''s tmp bucket' {
         $first = $jobs | Where-Object Name -eq 'first job'
         $first.Command | Should -Not -Match '\{\{ar:'
@@ -129,8 +135,9 @@ Describe 'Batches built in the session' {
         $child | Add-BatchJobCommand "cat $($bad.Out); touch $(ConvertTo-ShellLiteral (Join-Path $world.Root 'child-ran'))"
         $cleanup = $b | Add-BatchJob -Name cleanup -AlwaysRun -DependsOn $bad
         $cleanup | Add-BatchJobCommand 'echo cleaned'
-        $batch = $b | Submit-Batch -Wait -Timeout 120 6>$null
+        $batch = $b | Submit-Batch -Wait -Timeout 120 -ErrorAction SilentlyContinue -ErrorVariable failed 6>$null
         $batch.State | Should -Be 'Failed'
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'BatchFailed,*'
         $jobs = Get-BatchJob -BatchId $batch.Id
         ($jobs | Where-Object Name -eq bad).ExitCode | Should -Be 3
         ($jobs | Where-Object Name -eq bad).State | Should -Be 'Failed'
@@ -149,8 +156,9 @@ Describe 'Batches built in the session' {
         $deadline = (Get-Date).AddSeconds(60)
         while ((Get-BatchJob -BatchId $batch.Id -Name sleeper).State -ne 'Running' -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 200 }
         $batch | Stop-Batch -Confirm:$false
-        $done = $batch | Wait-Batch -Timeout 60
+        $done = $batch | Wait-Batch -Timeout 60 -ErrorAction SilentlyContinue -ErrorVariable cancelled
         $done.State | Should -Be 'Cancelled'
+        $cancelled[0].FullyQualifiedErrorId | Should -BeLike 'BatchCancelled,*'
         (Get-BatchJob -BatchId $batch.Id).State | Should -Be @('Cancelled', 'Cancelled')
     }
 

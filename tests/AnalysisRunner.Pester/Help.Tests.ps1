@@ -1,5 +1,6 @@
-# Get-Help must explain every AnalysisRunner cmdlet from the module's MAML file (en-US), not fall
-# back to the syntax PowerShell generates when a cmdlet has no help.
+# Get-Help must explain every AnalysisRunner cmdlet from the module's MAML file (en-US, built from
+# docs/help/*.md by tools/New-MamlHelp.ps1), not fall back to the syntax PowerShell generates when a
+# cmdlet has no help.
 
 BeforeDiscovery {
     # -ForEach needs the cmdlets while Pester discovers the tests; importing touches no runner home.
@@ -96,5 +97,29 @@ Describe 'The about topics' {
         $topic = Get-Help about_AnalysisRunner_Batches
         $topic.Name | Should -Be 'about_AnalysisRunner_Batches'
         ($topic | Out-String) | Should -Match 'hello\.ps1'
+    }
+}
+
+Describe 'The help is built from docs/help and the cmdlets' {
+    It 'refuses to build help with an undocumented parameter or one the cmdlet does not have, naming both' {
+        # Only the page under test (and the shared one): the others are then reported missing, quickly.
+        $source = Join-Path ([IO.Path]::GetTempPath()) ("ar-help-source-" + [guid]::NewGuid().ToString('N'))
+        New-Item -ItemType Directory $source | Out-Null
+        Copy-Item (Join-Path $PSScriptRoot '../../docs/help/Get-AnalysisLog.md'), (Join-Path $PSScriptRoot '../../docs/help/_shared.md') $source
+        try {
+            $page = Join-Path $source 'Get-AnalysisLog.md'
+            (Get-Content $page -Raw) -replace '### -AccessLevel', '### -Level' | Set-Content $page
+            $pwsh = (Get-Process -Id $PID).Path
+            $prefix = @(if ((Split-Path $pwsh -Leaf) -like 'dotnet*') { Join-Path $PSHOME 'pwsh.dll' })
+            $output = & $pwsh @prefix -NoProfile -NonInteractive -File (Join-Path $PSScriptRoot '../../tools/New-MamlHelp.ps1') `
+                -ModuleManifest (Join-Path (Get-Module AnalysisRunner).ModuleBase 'AnalysisRunner.psd1') -Source $source `
+                -Destination (Join-Path $source 'out/help.xml') 2>&1 | Out-String
+            $LASTEXITCODE | Should -Not -Be 0
+            $output | Should -Match '-AccessLevel of Get-AnalysisLog has no description'
+            $output | Should -Match 'describes -Level, which Get-AnalysisLog does not have'
+            $output | Should -Match 'Submit-Analysis has no help: write docs/help/Submit-Analysis.md'
+            Join-Path $source 'out/help.xml' | Should -Not -Exist
+        }
+        finally { Remove-Item -Recurse -Force $source }
     }
 }

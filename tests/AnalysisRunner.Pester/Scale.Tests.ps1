@@ -1,33 +1,40 @@
 # The batch engine under faults and load, through the cmdlets: a killed executor, concurrent
-# sessions, retries with their logs, and removing what is finished.
+# sessions, retries with their logs, and removing what is finished. Tests tagged Slow run with
+# build.ps1 -Task Test -IncludeSlow (and in CI), not in the quick default.
 
 BeforeAll {
     Import-Module AnalysisRunner -Force
     Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
 
-    function New-LedgerBatch([string] $Name, [int] $Count, [string] $Ledger) {
+    # Jobs that append their number to a ledger; the last $Gated of them first wait at the lock on $Gate.
+    function New-LedgerBatch([string] $Name, [int] $Count, [string] $Ledger, [string] $Gate, [int] $Gated) {
         $b = New-Batch -Name $Name
         foreach ($i in 0..($Count - 1)) {
             $j = $b | Add-BatchJob -Name "job $i" -Cpu 0.5
-            $j | Add-BatchJobCommand "sleep 0.05; echo $i >> $(ConvertTo-ShellLiteral $Ledger)"
+            $wait = if ($i -ge $Count - $Gated) { "flock -s $(ConvertTo-ShellLiteral $Gate) true" } else { 'sleep 0.05' }
+            $j | Add-BatchJobCommand "$wait; echo $i >> $(ConvertTo-ShellLiteral $Ledger)"
         }
         $b
     }
 }
 
-Describe 'A batch whose executor is killed' {
+Describe 'A batch whose executor is killed' -Tag Slow {
     BeforeAll { $world = New-TestWorld }
     AfterAll { Remove-TestWorld $world }
 
     It 'Resume-Batch recovers it and every one of 200 jobs succeeds exactly once' {
         $ledger = Join-Path $world.Root 'ran.txt'
-        $batch = New-LedgerBatch -Name crash -Count 200 -Ledger $ledger | Submit-Batch
+        # The last jobs wait at a gate, so the batch is still running when its executor is killed, however slow the machine.
+        $gatePath = Join-Path $world.Root 'gate'
+        $gate = [IO.File]::Open($gatePath, 'OpenOrCreate', 'ReadWrite', 'None')
+        $batch = New-LedgerBatch -Name crash -Count 200 -Ledger $ledger -Gate $gatePath -Gated 10 | Submit-Batch
         $deadline = (Get-Date).AddSeconds(60)
         while ((Get-Batch -Id $batch.Id).SucceededJobs -lt 40 -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 20 }
         $executor = [AnalysisRunner.Core.Batch.ExecutorClient]::RunningProcessId([AnalysisRunner.Core.Hosting.RunnerHome]::new($world.Home))
         Stop-Process -Id $executor -Force
         while ([AnalysisRunner.Core.Batch.ExecutorClient]::IsRunning([AnalysisRunner.Core.Hosting.RunnerHome]::new($world.Home))) { Start-Sleep -Milliseconds 20 }
         (Get-Batch -Id $batch.Id).State | Should -Be 'Running'
+        $gate.Dispose()
 
         $resumed = Resume-Batch -Id $batch.Id
         $resumed.Id | Should -Be $batch.Id
@@ -40,7 +47,7 @@ Describe 'A batch whose executor is killed' {
     }
 }
 
-Describe 'Concurrent sessions' {
+Describe 'Concurrent sessions' -Tag Slow {
     BeforeAll { $world = New-TestWorld }
     AfterAll { Remove-TestWorld $world }
 
@@ -101,7 +108,7 @@ Describe 'Retries and clean-up' {
         Remove-Batch -Id $slow.Id -WhatIf
         Get-Batch -Id $slow.Id | Should -Not -BeNullOrEmpty
         Stop-Batch -Id $slow.Id
-        Wait-Batch -Id $slow.Id -Timeout 60 6>$null | Remove-Batch -Confirm:$false
+        Wait-Batch -Id $slow.Id -Timeout 60 -ErrorAction SilentlyContinue 6>$null | Remove-Batch -Confirm:$false
 
         Get-Batch -Id $slow.Id -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         Join-Path $world.Home "logs/$($slow.Id)" | Should -Not -Exist

@@ -9,18 +9,20 @@ BeforeAll {
     }
 }
 
-# The same cmdlets against each backend: the local folder store always; Google Cloud Storage when
-# AR_TEST_GCS_ENDPOINT names an emulator (.ci/run starts one).
+# The same cmdlets against each backend: the local folder store, and Google Cloud Storage as the
+# project's GCS test server serves it.
 Describe 'Storage cmdlets on the <Backend> backend' -ForEach @(
-    @{ Backend = 'local'; Skip = $false }
-    @{ Backend = 'gcs'; Skip = -not $env:AR_TEST_GCS_ENDPOINT }
+    @{ Backend = 'local' }
+    @{ Backend = 'gcs' }
 ) {
     BeforeAll {
         $world = New-TestWorld -FullMembers @('tester@example.org')
+        $gcs = $null
         if ($Backend -eq 'gcs') {
-            Set-TestGcsBackend $world
+            $gcs = Start-TestGcsServer
+            Set-TestGcsBackend $world -Endpoint $gcs.Endpoint
         }
-        Push-Location $world.Checkout          # identity: the checkout's git user.email
+        Push-Location $world.Checkout          # (who the caller is comes from the settings, not from here)
         $p = 'pester-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
         $test = "gs://cpg-fewgenomes-test/$p"
         $local = Join-Path $world.Root 'local'
@@ -28,15 +30,15 @@ Describe 'Storage cmdlets on the <Backend> backend' -ForEach @(
         Set-Content (Join-Path $local 'hello.txt') "Hello, storage!`nsecond line" -NoNewline
         $scope = @{ Dataset = 'fewgenomes'; AccessLevel = 'test' }
     }
-    AfterAll { Pop-Location; Remove-TestWorld $world }
+    AfterAll { Pop-Location; Remove-TestWorld $world; Stop-TestGcsServer $gcs }
 
-    It 'Copy-StorageItem uploads a local file and returns the object' -Skip:$Skip {
+    It 'Copy-StorageItem uploads a local file and returns the object' {
         $item = Copy-StorageItem (Join-Path $local 'hello.txt') "$test/onboarding/" @scope
         $item.Path | Should -Be "$test/onboarding/hello.txt"
         $item.Size | Should -Be 27
     }
 
-    It 'Get-StorageItem lists what is under a prefix, folders as prefixes, and -Recurse lists everything' -Skip:$Skip {
+    It 'Get-StorageItem lists what is under a prefix, folders as prefixes, and -Recurse lists everything' {
         Copy-StorageItem (Join-Path $local 'hello.txt') "$test/onboarding/deeper/again.txt" @scope | Out-Null
         $top = @(Get-StorageItem "$test/onboarding/" @scope)
         $top.Name | Should -Be @('deeper/', 'hello.txt')
@@ -46,7 +48,7 @@ Describe 'Storage cmdlets on the <Backend> backend' -ForEach @(
         (Get-StorageItem "$test/onboarding/" @scope | Out-String) | Should -Match 'hello\.txt'
     }
 
-    It 'Get-StorageContent reads lines, -Raw text and -AsByteStream bytes' -Skip:$Skip {
+    It 'Get-StorageContent reads lines, -Raw text and -AsByteStream bytes' {
         Get-StorageContent "$test/onboarding/hello.txt" @scope | Should -Be @('Hello, storage!', 'second line')
         Get-StorageContent "$test/onboarding/hello.txt" -Raw @scope | Should -BeExactly "Hello, storage!`nsecond line"
         $bytes = Get-StorageContent "$test/onboarding/hello.txt" -AsByteStream -Raw @scope
@@ -54,7 +56,7 @@ Describe 'Storage cmdlets on the <Backend> backend' -ForEach @(
         $bytes.Length | Should -Be 27
     }
 
-    It 'Copy-StorageItem downloads and copies bucket to bucket' -Skip:$Skip {
+    It 'Copy-StorageItem downloads and copies bucket to bucket' {
         $file = Copy-StorageItem "$test/onboarding/hello.txt" (Join-Path $local 'down.txt') @scope
         $file | Should -BeOfType ([IO.FileInfo])
         Get-Content -Raw (Join-Path $local 'down.txt') | Should -BeExactly "Hello, storage!`nsecond line"
@@ -65,14 +67,14 @@ Describe 'Storage cmdlets on the <Backend> backend' -ForEach @(
         Test-Path (Join-Path $local 'tree/deeper/again.txt') | Should -BeTrue
     }
 
-    It 'a missing object is ObjectNotFound naming the path' -Skip:$Skip {
+    It 'a missing object is ObjectNotFound naming the path' {
         $e = Get-ErrorOf { Get-StorageContent "$test/nothing-here.txt" @scope }
         $e.FullyQualifiedErrorId | Should -Match '^ObjectNotFound'
         $e.CategoryInfo.Category | Should -Be 'ObjectNotFound'
         $e.TargetObject | Should -Be "$test/nothing-here.txt"
     }
 
-    It 'a test run writing or reading a main bucket is refused with the buckets it may use, and nothing is written' -Skip:$Skip {
+    It 'a test run writing or reading a main bucket is refused with the buckets it may use, and nothing is written' {
         $e = Get-ErrorOf { Copy-StorageItem (Join-Path $local 'hello.txt') "gs://cpg-fewgenomes-main/$p/x.txt" @scope }
         $e.FullyQualifiedErrorId | Should -Match '^BucketNotAllowed'
         $e.CategoryInfo.Category | Should -Be 'PermissionDenied'
@@ -83,12 +85,12 @@ Describe 'Storage cmdlets on the <Backend> backend' -ForEach @(
         (Get-ErrorOf { Get-StorageItem "gs://cpg-othergenomes-test/" @scope }).FullyQualifiedErrorId | Should -Match '^BucketNotAllowed'
     }
 
-    It 'someone who is not a member of the dataset at that level gets no store' -Skip:$Skip {
+    It 'someone who is not a member of the dataset at that level gets no store' {
         $e = Get-ErrorOf { Get-StorageItem 'gs://cpg-othergenomes-test/' -Dataset othergenomes -AccessLevel test }
         $e.FullyQualifiedErrorId | Should -Match '^NotAMember'
     }
 
-    It 'Remove-StorageItem honours -WhatIf, removes, and -Recurse removes a prefix' -Skip:$Skip {
+    It 'Remove-StorageItem honours -WhatIf, removes, and -Recurse removes a prefix' {
         Remove-StorageItem "$test/onboarding/hello.txt" -WhatIf @scope
         Get-StorageItem "$test/onboarding/hello.txt" @scope | Should -Not -BeNullOrEmpty
         Remove-StorageItem "$test/onboarding/hello.txt" @scope
@@ -98,7 +100,7 @@ Describe 'Storage cmdlets on the <Backend> backend' -ForEach @(
         (Get-ErrorOf { Get-StorageItem "$test/onboarding/" @scope }).FullyQualifiedErrorId | Should -Match '^ObjectNotFound'
     }
 
-    It 'standard may not delete in main buckets; full may' -Skip:$Skip {
+    It 'standard may not delete in main buckets; full may' {
         $main = "gs://cpg-fewgenomes-main-analysis/$p/result.txt"
         Copy-StorageItem (Join-Path $local 'hello.txt') $main -Dataset fewgenomes -AccessLevel standard | Out-Null
         $e = Get-ErrorOf { Remove-StorageItem $main -Dataset fewgenomes -AccessLevel standard -Force }
@@ -109,18 +111,44 @@ Describe 'Storage cmdlets on the <Backend> backend' -ForEach @(
         (Get-ErrorOf { Get-StorageItem $main -Dataset fewgenomes -AccessLevel full }).FullyQualifiedErrorId | Should -Match '^ObjectNotFound'
     }
 
-    It 'inside a job the run''s dataset and access level decide' -Skip:$Skip {
-        $config = Join-Path $world.Root 'run.toml'
-        Set-Content $config "[workflow]`ndataset = `"fewgenomes`"`naccess_level = `"test`"`n"
+    It 'a CPG_CONFIG_PATH the caller wrote grants nothing: outside a run the caller''s own membership decides' {
+        Set-TestRegistry -World $world -TestMembers 'tester@example.org' -Repositories @($world.Origin)   # no standard, no full
+        $config = Join-Path $world.Root 'forged.toml'
+        Set-Content $config "[workflow]`ndataset = `"fewgenomes`"`naccess_level = `"full`"`n"
         $env:CPG_CONFIG_PATH = $config
         try {
-            @(Get-StorageItem "$test/onboarding/" -Recurse -ErrorAction SilentlyContinue).Count | Should -Be 0
-            (Get-ErrorOf { Get-StorageItem "gs://cpg-fewgenomes-main/" }).FullyQualifiedErrorId | Should -Match '^BucketNotAllowed'
+            $e = Get-ErrorOf { Get-StorageItem "gs://cpg-fewgenomes-main/" }
+            $e.FullyQualifiedErrorId | Should -Match '^NotAMember'
+            $e = Get-ErrorOf { Copy-StorageItem (Join-Path $local 'hello.txt') "gs://cpg-fewgenomes-main/$p/forged.txt" }
+            $e.FullyQualifiedErrorId | Should -Match '^NotAMember'
+            @(Get-StorageItem "$test/" -ErrorAction SilentlyContinue).Count | Should -BeGreaterOrEqual 0
         }
-        finally { Remove-Item Env:CPG_CONFIG_PATH }
+        finally {
+            Remove-Item Env:CPG_CONFIG_PATH
+            Set-TestRegistry -World $world -TestMembers 'tester@example.org' -StandardMembers 'tester@example.org' -FullMembers 'tester@example.org' -Repositories @($world.Origin)
+        }
+        (Get-ErrorOf { Get-StorageItem "gs://cpg-fewgenomes-main/$p/forged.txt" -Dataset fewgenomes -AccessLevel full }).FullyQualifiedErrorId | Should -Match '^ObjectNotFound'
     }
 
-    It 'bucket names tab-complete from the user''s datasets' -Skip:$Skip {
+    It 'a forged AR_RUN_TOKEN is refused, not ignored' {
+        $env:AR_RUN_TOKEN = '00000000-0000-0000-0000-000000000000.' + ('A' * 43)
+        try {
+            (Get-ErrorOf { Get-StorageItem "$test/" }).FullyQualifiedErrorId | Should -Match '^InvalidRunToken'
+            (Get-ErrorOf { Get-StorageItem "$test/" @scope }).FullyQualifiedErrorId | Should -Match '^InvalidRunToken'
+        }
+        finally { Remove-Item Env:AR_RUN_TOKEN }
+    }
+
+    It 'emails compare without case: a registry entry in other case is the same member' {
+        Set-TestIdentity -World $world -Email 'Tester@Example.ORG'
+        try {
+            @(Get-StorageItem "$test/" -Recurse -ErrorAction SilentlyContinue -ErrorVariable errs).Count | Should -BeGreaterOrEqual 0
+            @($errs | Where-Object { $_.FullyQualifiedErrorId -match '^NotAMember' }) | Should -BeNullOrEmpty
+        }
+        finally { Set-TestIdentity -World $world -Email 'tester@example.org' }
+    }
+
+    It 'bucket names tab-complete from the user''s datasets' {
         $line = 'Get-StorageItem gs://cpg-few'
         $completions = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
         $completions | Should -Contain 'gs://cpg-fewgenomes-test/'
@@ -153,10 +181,11 @@ Describe 'Storage on the local backend keeps run configs and bucket folders usab
     }
 }
 
-Describe 'A batch on the gcs backend hands files over through the buckets' -Skip:(-not $env:AR_TEST_GCS_ENDPOINT) {
+Describe 'A batch on the gcs backend hands files over through the buckets' {
     BeforeAll {
         $world = New-TestWorld
-        Set-TestGcsBackend $world
+        $gcs = Start-TestGcsServer
+        Set-TestGcsBackend $world -Endpoint $gcs.Endpoint
         Push-Location $world.Checkout
         $p = 'pester-batch-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
         $scope = @{ Dataset = 'fewgenomes'; AccessLevel = 'test' }
@@ -164,7 +193,7 @@ Describe 'A batch on the gcs backend hands files over through the buckets' -Skip
         Set-Content $inputFile 'from the bucket' -NoNewline
         Copy-StorageItem $inputFile "gs://cpg-fewgenomes-test/$p/in.txt" @scope | Out-Null
     }
-    AfterAll { Pop-Location; Remove-TestWorld $world }
+    AfterAll { Pop-Location; Remove-TestWorld $world; Stop-TestGcsServer $gcs }
 
     It 'downloads inputs, uploads resources to the tmp bucket and outputs to their destination' {
         $b = New-Batch -Name gcs
@@ -177,18 +206,19 @@ Describe 'A batch on the gcs backend hands files over through the buckets' -Skip
         $batch = $b | Submit-Batch -Wait -Timeout 120 6>$null
         $batch.State | Should -Be 'Succeeded'
         Get-StorageContent "gs://cpg-fewgenomes-test/$p/out.txt" @scope | Should -Be 'FROM THE BUCKET'
-        # The first job's resource went up to the tmp bucket (asked of the emulator directly: a batch
+        # The first job's resource went up to the tmp bucket (asked of the server directly: a batch
         # outside a run keeps its resources in a bucket no dataset scope covers).
-        $listing = Invoke-RestMethod "$($env:AR_TEST_GCS_ENDPOINT)b/local-tmp/o?prefix=batch/$($batch.Id)/"
-        $listing.items.name | Should -Contain "batch/$($batch.Id)/0/out"
-        $listing.items.name | Should -Contain "batch/$($batch.Id)/1/out"
+        $listing = Invoke-RestMethod "$($gcs.Endpoint)b/local-tmp/o?prefix=batch/$($batch.Id)/"
+        $listing.items.name | Should -Contain "batch/$($batch.Id)/1.out"
+        $listing.items.name | Should -Contain "batch/$($batch.Id)/2.out"
     }
 }
 
-Describe 'The batch onboarding exercise on the gcs backend' -Skip:(-not $env:AR_TEST_GCS_ENDPOINT) {
+Describe 'The batch onboarding exercise on the gcs backend' {
     BeforeAll {
         $world = New-TestWorld
-        Set-TestGcsBackend $world -Extra @"
+        $gcs = Start-TestGcsServer
+        Set-TestGcsBackend $world -Endpoint $gcs.Endpoint -Extra @"
 [storage.dataset_credentials.fewgenomes]
 test = "/keys/fewgenomes-test.json"
 standard = "/keys/fewgenomes-standard.json"
@@ -199,7 +229,7 @@ standard = "/keys/fewgenomes-standard.json"
         $batches = @($run | Wait-Batch -Timeout 300)
         $jobs = @($batches | Get-BatchJob)
     }
-    AfterAll { Pop-Location; Remove-TestWorld $world; Remove-Item Env:GOOGLE_APPLICATION_CREDENTIALS -ErrorAction SilentlyContinue }
+    AfterAll { Pop-Location; Remove-TestWorld $world; Stop-TestGcsServer $gcs; Remove-Item Env:GOOGLE_APPLICATION_CREDENTIALS -ErrorAction SilentlyContinue }
 
     It 'gives the driver its scope''s key file and no other' {
         $check = Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description 'key' -OutputDir 'k' -Wait `
@@ -220,9 +250,105 @@ standard = "/keys/fewgenomes-standard.json"
         ($jobs | Where-Object Name -eq 'second job' | Get-BatchJobLog) | Should -Contain 'Hello, GCS tester'
     }
 
+    It 'writes out.txt to the run''s output folder in the bucket' {
+        Get-StorageContent gs://cpg-fewgenomes-test/onboarding/tester/gcs/out.txt -Dataset fewgenomes -AccessLevel test | Should -Be 'Hello, GCS tester'
+    }
+
     It 'hands the first job''s file to the second through the run''s tmp bucket' {
         $sub = $batches | Where-Object Id -ne $run.DriverBatchId
-        $listing = Invoke-RestMethod "$($env:AR_TEST_GCS_ENDPOINT)b/cpg-fewgenomes-test-tmp/o?prefix=batch/$($sub.Id)/"
-        $listing.items.name | Should -Contain "batch/$($sub.Id)/0/out"
+        $listing = Invoke-RestMethod "$($gcs.Endpoint)b/cpg-fewgenomes-test-tmp/o?prefix=batch/$($sub.Id)/"
+        $listing.items.name | Should -Contain "batch/$($sub.Id)/1.out"
+    }
+}
+
+Describe 'Storage cmdlets take each path''s scope from that path (issue 18)' {
+    BeforeAll {
+        $world = New-TestWorld
+        Set-TestRegistry -World $world -TestMembers 'tester@example.org' -OtherTestMembers 'tester@example.org' -Repositories @($world.Origin)
+        Push-Location $world.Checkout
+        $file = Join-Path $world.Root 'f.txt'
+        Set-Content $file 'x'
+        Copy-StorageItem $file 'gs://cpg-fewgenomes-test/each/a.txt' | Out-Null
+        Copy-StorageItem $file 'gs://cpg-othergenomes-test/each/b.txt' | Out-Null
+    }
+    AfterAll { Pop-Location; Remove-TestWorld $world }
+
+    It 'checks the second path of one call against its own bucket''s scope, not the first path''s' {
+        $items = @(Get-StorageItem 'gs://cpg-fewgenomes-test/each/a.txt', 'gs://cpg-othergenomes-test/each/b.txt')
+        $items.Path | Should -Be @('gs://cpg-fewgenomes-test/each/a.txt', 'gs://cpg-othergenomes-test/each/b.txt')
+    }
+
+    It 'still refuses, per path, a bucket the caller is not a member of' {
+        Set-TestRegistry -World $world -TestMembers 'tester@example.org' -Repositories @($world.Origin)
+        try {
+            $errors = $null
+            $items = @(Get-StorageItem 'gs://cpg-fewgenomes-test/each/a.txt', 'gs://cpg-othergenomes-test/each/b.txt' -ErrorAction SilentlyContinue -ErrorVariable errors)
+            $items.Path | Should -Be @('gs://cpg-fewgenomes-test/each/a.txt')
+            $errors | Should -HaveCount 1
+            $errors[0].FullyQualifiedErrorId | Should -BeLike 'NotAMember*'
+        } finally {
+            Set-TestRegistry -World $world -TestMembers 'tester@example.org' -OtherTestMembers 'tester@example.org' -Repositories @($world.Origin)
+        }
+    }
+}
+
+Describe 'Storage cmdlets inside a job on the <Backend> backend take the run''s scope' -ForEach @(
+    @{ Backend = 'local' }
+    @{ Backend = 'gcs' }
+) {
+    BeforeAll {
+        $world = New-TestWorld
+        $gcs = $null
+        if ($Backend -eq 'gcs') {
+            $gcs = Start-TestGcsServer
+            Set-TestGcsBackend $world -Endpoint $gcs.Endpoint
+        }
+        $p = 'in-job-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $file = Join-Path $world.Root 'seed.txt'
+        Set-Content $file 'seed' -NoNewline
+        Push-Location $world.Checkout
+        Copy-StorageItem $file "gs://cpg-fewgenomes-test/$p/seed.txt" -Dataset fewgenomes -AccessLevel test | Out-Null
+        # A job that lists its run's bucket without naming a scope, and tries a main bucket.
+        Add-TestCommit -World $world -Path 'examples/storage/list.ps1' -Content @"
+Import-Module AnalysisRunner
+(Get-StorageItem 'gs://cpg-fewgenomes-test/$p/seed.txt').Path
+try { Get-StorageItem 'gs://cpg-fewgenomes-main/' -ErrorAction Stop | Out-Null; 'main: allowed' } catch { 'main: ' + `$_.FullyQualifiedErrorId.Split(',')[0] }
+"@ | Out-Null
+        Push-Location (Join-Path $world.Checkout 'examples/storage')
+    }
+    AfterAll { Pop-Location; Pop-Location; Remove-TestWorld $world; Stop-TestGcsServer $gcs }
+
+    It 'lists the run''s own bucket with no -Dataset, and is refused a main bucket' {
+        $run = Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description 'in job' -OutputDir 'j' list.ps1 -Wait
+        $log = $run | Get-BatchJob | Get-BatchJobLog
+        $log | Should -Contain "gs://cpg-fewgenomes-test/$p/seed.txt" -Because ($log | Out-String)
+        $log | Should -Contain 'main: BucketNotAllowed'
+    }
+}
+
+Describe 'Storage cmdlets never move the runner home''s own files' {
+    BeforeAll { $world = New-TestWorld }
+    AfterAll { Remove-TestWorld $world }
+
+    It 'refuses to upload <File> from the runner home, and writes no object' -ForEach @(
+        @{ File = 'keys/run-token.key' }, @{ File = 'registry.toml' }, @{ File = 'runner.db' }
+    ) {
+        $ErrorActionPreference = 'Continue'
+        $e = Copy-StorageItem (Join-Path $world.Home $File) 'gs://cpg-fewgenomes-test/exfiltrated' -Dataset fewgenomes -AccessLevel test 2>&1 |
+            Where-Object { $_ -is [System.Management.Automation.ErrorRecord] } | Select-Object -First 1
+        $e.FullyQualifiedErrorId | Should -Match '^PathInRunnerHome'
+        Test-Path (Join-Path $world.Home 'buckets/cpg-fewgenomes-test/exfiltrated') | Should -BeFalse
+    }
+
+    It 'refuses to download over the registry' {
+        $ErrorActionPreference = 'Continue'
+        $source = Join-Path $world.Root 'evil.toml'
+        Set-Content $source '[datasets.evil]'
+        Copy-StorageItem $source 'gs://cpg-fewgenomes-test/evil.toml' -Dataset fewgenomes -AccessLevel test | Out-Null
+        $before = Get-Content -Raw (Join-Path $world.Home 'registry.toml')
+        $e = Copy-StorageItem 'gs://cpg-fewgenomes-test/evil.toml' (Join-Path $world.Home 'registry.toml') -Dataset fewgenomes -AccessLevel test 2>&1 |
+            Where-Object { $_ -is [System.Management.Automation.ErrorRecord] } | Select-Object -First 1
+        $e.FullyQualifiedErrorId | Should -Match '^PathInRunnerHome'
+        Get-Content -Raw (Join-Path $world.Home 'registry.toml') | Should -Be $before
     }
 }

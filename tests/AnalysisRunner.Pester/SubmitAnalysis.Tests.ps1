@@ -13,8 +13,8 @@ Describe 'Submit-Analysis runs the onboarding exercise' {
     }
     AfterAll { Pop-Location; Remove-TestWorld $world }
 
-    It 'says what it submits, as the anchor CLI does' {
-        ($info | Out-String) | Should -Match ([regex]::Escape("Submitting $($world.Origin)@$($world.Commit) for dataset `"fewgenomes`""))
+    It 'says what it submitted, as the anchor CLI does, with the run and its driver batch' {
+        ($info | Out-String) | Should -Match ([regex]::Escape("Submitted run $($run.ArGuid) (driver batch $($run.DriverBatchId)): $($world.Origin)@$($world.Commit) examples/bash/hello.sh for dataset fewgenomes at test"))
     }
 
     It 'returns a typed run with the captured source' {
@@ -199,14 +199,23 @@ Describe 'Submit-Analysis refuses what policy does not allow, and leaves nothing
     }
 
     It 'refuses a user config that sets <Key>, naming the key and the file' -ForEach @(
-        @{ Key = 'access_level'; Toml = "[workflow]`naccess_level = 'full'" }
-        @{ Key = 'dataset'; Toml = "[workflow]`ndataset = 'othergenomes'" }
+        @{ Key = 'workflow.access_level'; Toml = "[workflow]`naccess_level = 'full'" }
+        @{ Key = 'workflow.dataset'; Toml = "[workflow]`ndataset = 'othergenomes'" }
+        @{ Key = 'workflow.user'; Toml = "[workflow]`nuser = 'someone-else@example.org'" }
+        @{ Key = 'workflow.commit'; Toml = "[workflow]`ncommit = '0000000000000000000000000000000000000000'" }
+        @{ Key = 'workflow.repository'; Toml = "[workflow]`nrepository = 'evil/repo'" }
+        @{ Key = 'workflow.output_prefix'; Toml = "[workflow]`noutput_prefix = '../../etc'" }
+        @{ Key = 'workflow.ar_guid'; Toml = "[workflow]`nar_guid = 'another-run'" }
+        @{ Key = 'workflow.driver_image'; Toml = "[workflow]`ndriver_image = 'docker.io/evil/image'" }
+        @{ Key = 'storage'; Toml = "[storage.default]`ndefault = 'gs://cpg-fewgenomes-main'" }
+        @{ Key = 'storage'; Toml = "[storage.othergenomes]`ntmp = 'gs://cpg-othergenomes-main-tmp'" }
+        @{ Key = 'hail.bucket'; Toml = "[hail]`nbucket = 'gs://cpg-othergenomes-main-tmp'" }
     ) {
         $file = Join-Path $world.Root "protected-$Key.toml"
         Set-Content $file $Toml
         $err = Submit-Refused @{ Config = @($file) }
         $err[0].FullyQualifiedErrorId | Should -BeLike 'ProtectedConfigKey*'
-        $err[0].Exception.Message | Should -Match "workflow\.$Key"
+        $err[0].Exception.Message | Should -Match "'$([regex]::Escape($Key))'"
         $err[0].Exception.Message | Should -Match ([regex]::Escape("protected-$Key.toml"))
         (Get-TestFootprint $world).Configs | Should -Be 0
     }
@@ -279,13 +288,33 @@ Describe 'Submit-Analysis config merging, -WhatIf and warnings' {
         (Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description 'c' -OutputDir 'c' -Commit $short hello.sh me -WhatIf).Run.Commit | Should -Be $world.Commit
     }
 
-    It 'asks before submitting a commit origin does not have, and -Force skips the question' {
+    It 'warns (also under -WhatIf) about a commit origin may not have, and -Force skips the question' {
         $sha = Add-TestCommit -World $world -Path 'examples/bash/local-only.txt' -Content 'x' -NoPush
+        # Pushed by URL, so the checkout's origin refs still say it is not there: only the client thinks so.
+        Invoke-Git -C $world.Checkout push -q $world.Origin HEAD:main | Out-Null
+        $warnings = $null
+        $plan = Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description 'unpushed' -OutputDir 'u' hello.sh me -WhatIf -WarningVariable warnings -WarningAction SilentlyContinue
+        ($warnings | Out-String) | Should -Match "$($sha.Substring(0, 12)) is not on any branch of origin"
+        $plan.CommitMissingFromOrigin | Should -BeTrue
+        $run = Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description 'unpushed' -OutputDir 'u' hello.sh me -Force -WarningAction SilentlyContinue
+        $run.Commit | Should -Be $sha
+        Invoke-Git -C $world.Checkout fetch -q origin | Out-Null
+    }
+
+    It 'refuses, even with -Force, a commit the remote does not have, and writes nothing' {
+        $before = Get-TestFootprint $world
+        $sha = Add-TestCommit -World $world -Path 'examples/bash/never-pushed.txt' -Content 'x' -NoPush
         try {
-            $run = Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description 'unpushed' -OutputDir 'u' hello.sh me -Force
-            $run.Commit | Should -Be $sha
+            $err = $null
+            Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description 'x' -OutputDir 'x' hello.sh me -Force -WarningAction SilentlyContinue -ErrorAction SilentlyContinue -ErrorVariable err | Out-Null
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'CommitNotFound*'
+            $err[0].TargetObject | Should -Be $sha
+            $after = Get-TestFootprint $world
+            $after.Configs | Should -Be $before.Configs
+            $after.LogRows | Should -Be $before.LogRows
+            $after.Batches | Should -Be $before.Batches
         } finally {
-            Invoke-Git -C $world.Checkout push -q origin main | Out-Null
+            Invoke-Git -C $world.Checkout reset -q --hard HEAD~1 | Out-Null
         }
     }
 
@@ -300,11 +329,13 @@ Describe 'Submit-Analysis config merging, -WhatIf and warnings' {
         (Get-CpgConfig -Path $run.ConfigPath).storage.default.tmp | Should -BeLike '*cpg-fewgenomes-main-tmp'
     }
 
-    It 'runs a command with no repository with -SkipRepoCheckout' {
-        $run = Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description 'skip' -OutputDir 's' -SkipRepoCheckout echo 'no repo here' -Wait
-        $run.Repository | Should -BeNullOrEmpty
+    It 'runs a command without checking out the repository with -SkipRepoCheckout, still recording (and checking) repository and commit' {
+        $run = Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description 'skip' -OutputDir 's' -SkipRepoCheckout echo 'no checkout here' -Wait
+        $run.Repository | Should -Be $world.Origin
+        $run.Commit | Should -Not -BeNullOrEmpty
         $run.SkipRepoCheckout | Should -BeTrue
-        ($run | Get-BatchJob | Get-BatchJobLog) | Should -Contain 'no repo here'
+        ($run | Get-BatchJob | Get-BatchJobLog) | Should -Contain 'no checkout here'
+        Test-Path (Join-Path $world.Home "work/$($run.DriverBatchId)/1/repo") | Should -BeFalse
     }
 
     It 'records resources and environment and gives them to the driver' {
@@ -328,7 +359,7 @@ Describe 'Re-running from the audit log' {
         # Move on: new commit, changed config file, somewhere else entirely.
         Add-TestCommit -World $world -Path 'examples/bash/later.txt' -Content 'later' | Out-Null
         Set-Content $configFile "[custom]`nvalue = 'changed'"
-        Push-Location $world.Checkout   # the re-runner is whoever submits now: the checkout's git user
+        Push-Location $world.Root       # the re-runner is whoever submits now (this OS account), wherever they stand
         $again = Get-AnalysisLog -Dataset fewgenomes -First 1 | Submit-Analysis -Wait
     }
     AfterAll { Pop-Location; Remove-TestWorld $world }

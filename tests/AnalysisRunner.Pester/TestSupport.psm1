@@ -2,6 +2,7 @@
 # examples whose origin is a local bare repository, allowlisted for dataset fewgenomes.
 
 $script:ExamplesDir = Join-Path $PSScriptRoot '../../examples' | Resolve-Path | Select-Object -ExpandProperty Path
+$script:RepoRoot = Join-Path $PSScriptRoot '../..' | Resolve-Path | Select-Object -ExpandProperty Path
 
 function Invoke-Git {
     $output = git @args 2>&1
@@ -17,7 +18,8 @@ function New-TestRoot {
 
 <#
  Creates <root>/origin.git (bare) and <root>/checkout (examples/ committed and pushed to main),
- a runner home at <root>/home whose registry allowlists the origin for fewgenomes, and sets
+ a runner home at <root>/home whose registry allowlists the origin for fewgenomes and whose
+ settings map this OS account to $Email (who the caller is on the embedded default), and sets
  $env:AR_HOME. Returns a hashtable of the paths and the user's email.
 #>
 function New-TestWorld {
@@ -51,24 +53,51 @@ function New-TestWorld {
     $world = @{
         Root = $root; Origin = $origin; Checkout = $checkout; Home = $home_; Email = $Email
         Commit = (Invoke-Git -C $checkout rev-parse HEAD).Trim()
+        StorageSettings = ''
     }
+    Write-TestSettings $world
     Set-TestRegistry -World $world -TestMembers $TestMembers -StandardMembers $StandardMembers -FullMembers $FullMembers `
         -Repositories (@($origin) + $ExtraRepositories)
     $world
 }
 
+function ConvertTo-TomlString([string] $Value) {
+    '"' + ($Value -replace '\\', '\\' -replace '"', '\"') + '"'
+}
+
 function ConvertTo-TomlArray([string[]] $Values) {
-    '[' + (($Values | ForEach-Object { '"' + ($_ -replace '\\', '\\' -replace '"', '\"') + '"' }) -join ', ') + ']'
+    '[' + (($Values | ForEach-Object { ConvertTo-TomlString $_ }) -join ', ') + ']'
+}
+
+<# settings.toml: this OS account is $World.Email, plus whatever storage backend the test chose. #>
+function Write-TestSettings {
+    param($World)
+    Set-Content (Join-Path $World.Home 'settings.toml') @"
+$($World.StorageSettings)
+
+[identity.users]
+$(ConvertTo-TomlString ([Environment]::UserName)) = $(ConvertTo-TomlString $World.Email)
+"@
+}
+
+<# Who this OS account is from now on, as the runner settings map it. #>
+function Set-TestIdentity {
+    param($World, [string] $Email)
+    $World.Email = $Email
+    Write-TestSettings $World
 }
 
 function Set-TestRegistry {
     param($World, [string[]] $TestMembers = @(), [string[]] $StandardMembers = @(), [string[]] $FullMembers = @(),
-        [string[]] $Repositories = @(), [string[]] $ImagePrefixes = @('registry.example.org/approved/'))
+        [string[]] $Repositories = @(), [string[]] $ImagePrefixes = @('registry.example.org/approved/'),
+        [string[]] $OtherTestMembers = @(), [string] $Extra = '')
     Set-Content (Join-Path $World.Home 'registry.toml') @"
+default_image = "registry.example.org/approved/driver:latest"
 image_prefixes = $(ConvertTo-TomlArray $ImagePrefixes)
 
 [datasets.fewgenomes]
 repositories = $(ConvertTo-TomlArray $Repositories)
+$Extra
 
 [datasets.fewgenomes.members]
 test = $(ConvertTo-TomlArray $TestMembers)
@@ -79,20 +108,56 @@ full = $(ConvertTo-TomlArray $FullMembers)
 repositories = $(ConvertTo-TomlArray $Repositories)
 
 [datasets.othergenomes.members]
-test = []
+test = $(ConvertTo-TomlArray $OtherTestMembers)
 "@
 }
 
-<# Points the world's runner home at the GCS emulator; extra TOML (e.g. key files) goes after [storage]. #>
+<#
+ Starts the project's GCS test server (tests/AnalysisRunner.GcsTestServer) on 127.0.0.1 and a free
+ port; returns its Endpoint (the JSON API base) and Process. build.ps1 -Task Test builds it and names
+ the dll in $env:AR_TEST_GCS_SERVER; a Pester file run on its own builds it into artifacts/ first.
+ The server lives until its standard input closes: Stop-TestGcsServer, or this pwsh ending.
+#>
+function Start-TestGcsServer {
+    $dll = if ($env:AR_TEST_GCS_SERVER) { $env:AR_TEST_GCS_SERVER } else { Join-Path $script:RepoRoot 'artifacts/gcs-test-server/AnalysisRunner.GcsTestServer.dll' }
+    $dotnet = if ((Split-Path ([Environment]::ProcessPath) -Leaf) -like 'dotnet*') { [Environment]::ProcessPath } else { 'dotnet' }
+    if (-not (Test-Path $dll)) {
+        $built = & $dotnet build (Join-Path $script:RepoRoot 'tests/AnalysisRunner.GcsTestServer') -c Release -o (Split-Path $dll) -nologo -v quiet 2>&1
+        if ($LASTEXITCODE) { throw "Building the GCS test server failed: $built" }
+    }
+    $start = [System.Diagnostics.ProcessStartInfo]::new($dotnet)
+    $start.ArgumentList.Add($dll)
+    $start.RedirectStandardInput = $true
+    $start.RedirectStandardOutput = $true
+    $start.UseShellExecute = $false
+    $process = [System.Diagnostics.Process]::Start($start)
+    $firstLine = $process.StandardOutput.ReadLineAsync()
+    if (-not $firstLine.Wait([TimeSpan]::FromSeconds(60)) -or $firstLine.Result -notmatch 'listening on (\S+)') {
+        $process.Kill()
+        throw "The GCS test server did not start: '$(if ($firstLine.IsCompleted) { $firstLine.Result })'"
+    }
+    [pscustomobject]@{ Endpoint = $Matches[1]; Process = $process }
+}
+
+function Stop-TestGcsServer {
+    param($Server)
+    if (-not $Server) { return }
+    $Server.Process.StandardInput.Close()
+    if (-not $Server.Process.WaitForExit(10000)) { $Server.Process.Kill() }
+    $Server.Process.Dispose()
+}
+
+<# Points the world's runner home at a GCS server; extra TOML (e.g. key files) goes after [storage]. #>
 function Set-TestGcsBackend {
-    param($World, [string] $Extra = '')
-    Set-Content (Join-Path $World.Home 'settings.toml') @"
+    param($World, [string] $Endpoint, [string] $Extra = '')
+    $World.StorageSettings = @"
 [storage]
 backend = "gcs"
-endpoint = "$($env:AR_TEST_GCS_ENDPOINT)"
+endpoint = "$Endpoint"
 unauthenticated = true
 $Extra
 "@
+    Write-TestSettings $World
 }
 
 <# Commits a file in the checkout (on main, pushed unless -NoPush) and returns the new sha. #>
@@ -119,6 +184,34 @@ function Get-TestFootprint {
         Batches = @(Get-Batch).Count
         WorkFolders = @(if (Test-Path $work) { Get-ChildItem -Force $work }).Count
     }
+}
+
+<# Runs a command in a fresh pwsh (this module on its PSModulePath), optionally typing $InputText at its prompts. #>
+function Invoke-TestPwsh {
+    param([string] $Command, [string] $InputText, [switch] $NonInteractive)
+    $pwsh = (Get-Process -Id $PID).Path
+    $prefix = @(if ((Split-Path $pwsh -Leaf) -like 'dotnet*') { Join-Path $PSHOME 'pwsh.dll' })
+    $flags = @('-NoProfile') + @(if ($NonInteractive) { '-NonInteractive' })
+    $output = if ($PSBoundParameters.ContainsKey('InputText')) {
+        $InputText | & $pwsh @prefix @flags -Command $Command 2>&1
+    } else {
+        & $pwsh @prefix @flags -Command $Command 2>&1
+    }
+    [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = @($output | ForEach-Object { "$_" }) }
+}
+
+<# Changes one audit row behind the runner's back, as someone with the database file could. #>
+function Set-TestAuditRow {
+    param($World, [string] $ArGuid, [string] $Column, [string] $Value)
+    $connection = [Microsoft.Data.Sqlite.SqliteConnection]::new("Data Source=$(Join-Path $World.Home 'runner.db');Pooling=False")
+    $connection.Open()
+    try {
+        $command = $connection.CreateCommand()
+        $command.CommandText = "UPDATE audit_log SET $Column = `$value WHERE ar_guid = `$guid"
+        $command.Parameters.AddWithValue('$value', $Value) | Out-Null
+        $command.Parameters.AddWithValue('$guid', $ArGuid) | Out-Null
+        $command.ExecuteNonQuery()
+    } finally { $connection.Dispose() }
 }
 
 function Stop-TestExecutor {

@@ -68,8 +68,17 @@ public sealed record JobSpec
     public CheckoutSpec? Checkout { get; init; }
 }
 
-/// <summary>A repository at one commit, and the folder inside it to run from.</summary>
-public sealed record CheckoutSpec(string CloneUrl, string Commit, string Cwd);
+/// <summary>
+/// A repository at one commit, and the folder inside it to run from. Script is the file the driver
+/// runs, which the checkout checks again in the commit it cloned (CommitScripts); Mirror is the
+/// runner's verified bare mirror the driver clones from, so the executor needs no network and no
+/// credentials (the origin of the clone is set back to CloneUrl).
+/// </summary>
+public sealed record CheckoutSpec(string CloneUrl, string Commit, string Cwd)
+{
+    public string? Script { get; init; }
+    public string? Mirror { get; init; }
+}
 
 /// <summary>After success, copy resource <paramref name="Resource"/> (a placeholder) to <paramref name="Destination"/>.</summary>
 public sealed record OutputCopy(string Resource, string Destination);

@@ -1,18 +1,42 @@
 using AnalysisRunner.Core.Batch.Building;
 using AnalysisRunner.Core.Hosting;
+using AnalysisRunner.Core.Policy;
+using AnalysisRunner.Core.Runs;
 
 namespace AnalysisRunner.Core.Batch;
 
-/// <summary>Validates a built batch against the executor's limits, stores it and wakes the executor.</summary>
+/// <summary>
+/// Puts a built batch into its scope, validates it against the executor's limits, stores it and
+/// wakes the executor. The scope is the submitting process's: the run its verified capability names
+/// (inside a job), else its caller, and never anything the batch says about itself.
+/// </summary>
 public sealed class BatchSubmitter(Deployment deployment)
 {
+    /// <summary>Attributes that say whose batch it is; only the scope sets them.</summary>
+    public static IReadOnlyList<string> ProtectedAttributes { get; } = ["ar_guid", "author", "dataset", "access_level", "repository", "commit"];
+
+    /// <summary>This process's scope: its run if it holds a valid capability (AR_RUN_TOKEN), else the embedded caller.</summary>
+    public BatchScope CurrentScope() =>
+        deployment.CurrentRun() is { } run ? BatchScope.ForRun(run) : BatchScope.ForCaller(deployment.EmbeddedCaller().User);
+
     /// <summary>Everything Submit checks, with nothing written: a refused batch leaves no trace.</summary>
-    public BatchSpec Prepare(BatchBuilder batch)
+    public BatchSpec Prepare(BatchBuilder batch, BatchScope scope)
     {
+        ArgumentNullException.ThrowIfNull(scope);
         if (batch.SubmittedBatchId is { } existing)
             throw new BatchValidationException("BatchAlreadySubmitted", ErrorKind.InvalidOperation, batch.Name,
                 $"Batch '{batch.Name}' was already submitted as batch {existing}; start another with New-Batch.");
-        var spec = batch.Build();
+        var spec = Scoped(batch.Build(), scope);
+        var rule = new BatchScopeRule(deployment.Home, deployment.LoadRegistry());
+        rule.Check(scope, spec.TmpRoot, BatchLocationUse.TmpRoot);
+        foreach (var input in spec.Inputs)
+            foreach (var path in input.Path is { } single ? new[] { single } : input.Group!.Values.ToArray())
+                rule.Check(scope, path, BatchLocationUse.Input);
+        foreach (var job in spec.Jobs)
+        {
+            ReservedEnvironment.Check(job.Environment, $"Job '{job.Name}' (job {job.Index + 1})");
+            foreach (var output in job.Outputs) rule.Check(scope, output.Destination, BatchLocationUse.Output);
+        }
         // The runner says how big a job may be (this machine; a Slurm partition's largest node).
         var largest = deployment.Runner.Capacity.LargestJob;
         DagValidator.Validate(spec, largest.Cpu, largest.MemoryBytes);
@@ -29,4 +53,41 @@ public sealed class BatchSubmitter(Deployment deployment)
         deployment.Executor.Wake();
         return id;
     }
+
+    /// <summary>The attributes a batch of <paramref name="scope"/> carries; refuses any it sets to something else.</summary>
+    public static Dictionary<string, string> CheckAttributes(IEnumerable<KeyValuePair<string, string>> attributes, BatchScope scope)
+    {
+        var required = scope.Run is { } run
+            ? RunAuthority.RunAttributes(run).Where(pair => ProtectedAttributes.Contains(pair.Key)).ToDictionary()
+            : new Dictionary<string, string> { ["author"] = scope.Author };
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in attributes)
+        {
+            if (ProtectedAttributes.Contains(name, StringComparer.Ordinal) &&
+                !(required.TryGetValue(name, out var expected) && (name == "author" ? Identity.Same(value, expected) : value == expected)))
+                throw ProtectedAttribute(name, value, scope);
+            result[name] = value;
+        }
+        foreach (var (name, value) in required) result[name] = value;
+        return result;
+    }
+
+    private static BatchSpec Scoped(BatchSpec spec, BatchScope scope)
+    {
+        var run = scope.Run;
+        if (spec.ArGuid is not null && spec.ArGuid != run?.ArGuid) throw ProtectedAttribute("ArGuid", spec.ArGuid, scope);
+        if (spec.ConfigPath is not null && spec.ConfigPath != run?.ConfigPath) throw ProtectedAttribute("ConfigPath", spec.ConfigPath, scope);
+        return spec with
+        {
+            ArGuid = run?.ArGuid,
+            ConfigPath = run?.ConfigPath,
+            Attributes = CheckAttributes(spec.Attributes, scope),
+        };
+    }
+
+    private static BatchValidationException ProtectedAttribute(string name, string value, BatchScope scope) =>
+        new("ProtectedBatchAttribute", ErrorKind.PermissionDenied, name,
+            scope.Run is { } run
+                ? $"The batch sets {name} = '{value}', but it belongs to run {run.ArGuid} ({run.Dataset}, {run.AccessLevel.ToConfigName()}), which decides {name}; leave it out."
+                : $"The batch sets {name} = '{value}', but it is outside any run: only the runner sets {name}, from a run's capability (inside its jobs). Leave it out.");
 }

@@ -15,8 +15,12 @@ public sealed class ExecutorClient(RunnerHome home) : IExecutorClient
 {
     public const string ExecutorAssembly = "AnalysisRunner.Executor.dll";
 
-    /// <summary>Variables that name a job; an executor started from inside a job must not look like part of it.</summary>
-    private static readonly string[] JobVariables = [JobEnvironment.BatchVariable, JobEnvironment.JobVariable, JobEnvironment.AttemptVariable];
+    /// <summary>
+    /// Variables that name a job or its run; an executor started from inside a job must not look like
+    /// part of it, nor hold (and so pass on to other batches' jobs) that run's capability.
+    /// </summary>
+    private static readonly string[] JobVariables =
+        [JobEnvironment.BatchVariable, JobEnvironment.JobVariable, JobEnvironment.AttemptVariable, JobEnvironment.ConfigVariable, Runs.RunTokens.Variable];
 
     /// <summary>How long an executor that holds the lock but is not listening may take to start listening or to go.</summary>
     private static readonly TimeSpan StartingOrStopping = TimeSpan.FromSeconds(10);

@@ -17,7 +17,11 @@ public sealed record BatchQuery
 /// </summary>
 public interface IBatchStore
 {
-    /// <summary>Validates nothing (DagValidator does that first); stores the batch with every job Pending or Ready and returns its id.</summary>
+    /// <summary>
+    /// Validates nothing (DagValidator does that first); stores the batch with every job Pending or
+    /// Ready and returns its id. A batch of a run whose driver batch (the run's first) has been asked
+    /// to cancel lands asked to cancel too, in the same write: a stopped run takes no new work.
+    /// </summary>
     long Submit(BatchSpec spec);
 
     /// <summary>As Submit, inside a transaction the caller owns, so a run's audit row and its driver batch land together.</summary>

@@ -1,4 +1,6 @@
 using AnalysisRunner.Core.Hosting;
+using AnalysisRunner.Core.Log;
+using AnalysisRunner.Core.Policy;
 
 namespace AnalysisRunner.Core.Batch;
 
@@ -6,7 +8,8 @@ namespace AnalysisRunner.Core.Batch;
 /// Where resources live on this machine. A bucket URI gs://bucket/key is the file
 /// &lt;home&gt;/buckets/bucket/key (the embedded store); absolute paths stay as they are. Job J's
 /// resource r is &lt;TmpRoot&gt;/&lt;batch id&gt;/&lt;J's id&gt;.r; a group member is the group's pattern
-/// with {root} replaced by the group's path.
+/// with {root} replaced by the group's path. Made with ForBatch (as the executor does), every input
+/// and output location is checked against the batch's scope as it is mapped.
 /// </summary>
 public sealed class ResourcePaths
 {
@@ -15,14 +18,97 @@ public sealed class ResourcePaths
     private readonly long _batchId;
     private readonly string _tmpRoot;
     private readonly IReadOnlyList<InputSpec> _inputs;
+    private readonly Func<string, BatchLocationUse, string>? _checked;
 
-    public ResourcePaths(RunnerHome home, long batchId, string tmpRoot, IReadOnlyList<InputSpec> inputs)
+    /// <summary>Without a scope: only for tests of the mapping itself.</summary>
+    internal ResourcePaths(RunnerHome home, long batchId, string tmpRoot, IReadOnlyList<InputSpec> inputs)
+        : this(home, batchId, tmpRoot, inputs, null)
     {
+    }
+
+    private ResourcePaths(RunnerHome home, long batchId, string tmpRoot, IReadOnlyList<InputSpec> inputs, Func<string, BatchLocationUse, string>? check,
+        BatchScope? scope = null)
+    {
+        Scope = scope;
         _home = home;
         _batchId = batchId;
         _tmpRoot = ToLocalPath(home, tmpRoot);
         _inputs = inputs;
+        _checked = check;
     }
+
+    /// <summary>
+    /// The paths of a stored batch, checking each input and output against the batch's scope
+    /// (BatchScope.Of: its logged run, or its author's membership) when it is mapped: the executor's
+    /// second look at what BatchSubmitter checked at submit, made from the stored record.
+    /// </summary>
+    public static ResourcePaths ForBatch(RunnerHome home, long batchId, BatchSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var scope = BatchScope.Of(spec, new SqliteAuditLog(new RunnerDatabase(home)));
+        var rule = new BatchScopeRule(home, DatasetRegistry.Load(home.RegistryPath));
+        return new ResourcePaths(home, batchId, spec.TmpRoot, spec.Inputs, (location, use) =>
+        {
+            rule.Check(scope, location, use);
+            return ToLocalPath(home, location);
+        }, scope);
+    }
+
+    /// <summary>The batch's scope as ForBatch derived it; its Run (verified in the audit log) is the one its jobs get a capability for.</summary>
+    public BatchScope? Scope { get; }
+
+    /// <summary>Dataset and access level of the verified run, for choosing a scope's store and key (never the batch's own attributes); empty outside a run.</summary>
+    public IReadOnlyDictionary<string, string> ScopeAttributes =>
+        Scope?.Run is { } run
+            ? new Dictionary<string, string> { ["dataset"] = run.Dataset, ["access_level"] = run.AccessLevel.ToConfigName() }
+            : new Dictionary<string, string>();
+
+    /// <summary>
+    /// Checked again right before the executor copies a succeeded job's outputs (and, on GCS, uploads
+    /// its own resources), since the job itself ran in between: no link anywhere in what is copied or
+    /// uploaded (a job can replace its output by a link to the runner's key), the batch's resource
+    /// folder itself no link, and every destination still in scope with no link on the way (a job can
+    /// link a folder of its own bucket to anywhere). Returns why the copy is refused, or null.
+    /// </summary>
+    public string? CheckCopies(IReadOnlyList<(string Source, string Destination)> outputs, IReadOnlyList<string> ownResources)
+    {
+        if (_checked is null) return null;
+        try
+        {
+            RefuseLink(new DirectoryInfo(BatchRoot));
+            foreach (var source in outputs.Select(output => output.Source).Concat(ownResources).Distinct(StringComparer.Ordinal))
+                RefuseLinksUnder(source);
+            foreach (var (_, destination) in outputs) _checked(destination, BatchLocationUse.Output);
+            return null;
+        }
+        catch (AnalysisRunnerException e)
+        {
+            return $"OutputCopyRefused: {e.Message}";
+        }
+    }
+
+    private static void RefuseLinksUnder(string path)
+    {
+        var entries = Directory.Exists(path) && new DirectoryInfo(path).LinkTarget is null
+            ? new DirectoryInfo(path).EnumerateFileSystemInfos("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+            : [];
+        foreach (var entry in entries.Prepend(new FileInfo(path)))
+            RefuseLink(entry);
+    }
+
+    private static void RefuseLink(FileSystemInfo entry)
+    {
+        if (entry.LinkTarget is not null)
+            throw new BatchValidationException("OutputIsLink", ErrorKind.PermissionDenied, entry.FullName,
+                $"'{entry.FullName}' is a symbolic link (to '{entry.LinkTarget}'); a job's outputs are copied as files, never through a link.");
+    }
+
+    /// <summary>The local file an output destination is copied to, once the batch's scope allows it.</summary>
+    public string OutputPath(string destination) =>
+        _checked is null ? ToLocalPath(_home, destination) : _checked(destination, BatchLocationUse.Output);
+
+    private string InputPath(string location) =>
+        _checked is null ? ToLocalPath(_home, location) : _checked(location, BatchLocationUse.Input);
 
     /// <summary>Maps a bucket URI or an absolute path to a local absolute path.</summary>
     public static string ToLocalPath(RunnerHome home, string location)
@@ -67,10 +153,10 @@ public sealed class ResourcePaths
             var input = _inputs.FirstOrDefault(i => i.Index == inputIndex)
                 ?? throw Unresolved(use, $"input {inputIndex} is not declared");
             if (use.Member is null)
-                return ToLocalPath(_home, input.Path ?? throw Unresolved(use, $"input {inputIndex} is a group; name a member"));
+                return InputPath(input.Path ?? throw Unresolved(use, $"input {inputIndex} is a group; name a member"));
             if (input.Group is null || !input.Group.TryGetValue(use.Member, out var memberPath))
                 throw Unresolved(use, $"input {inputIndex} has no member '{use.Member}'");
-            return ToLocalPath(_home, memberPath);
+            return InputPath(memberPath);
         }
 
         var jobIndex = use.JobIndex!.Value;

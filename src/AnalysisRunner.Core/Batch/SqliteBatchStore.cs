@@ -87,8 +87,9 @@ public sealed class SqliteBatchStore : IBatchStore
         using var batch = connection.CreateCommand();
         batch.Transaction = transaction;
         batch.CommandText = """
-            INSERT INTO batches (name, ar_guid, attributes, config_path, tmp_root, spec, state, created, completed, total_jobs)
-            VALUES (@name, @guid, @attributes, @config, @tmp, @spec, @state, @created, @completed, @total)
+            INSERT INTO batches (name, ar_guid, attributes, config_path, tmp_root, spec, state, created, completed, total_jobs, cancel_requested)
+            VALUES (@name, @guid, @attributes, @config, @tmp, @spec, @state, @created, @completed, @total,
+                    coalesce((SELECT cancel_requested FROM batches WHERE ar_guid = @guid ORDER BY id LIMIT 1), 0))
             RETURNING id
             """;
         Add(batch, "@name", spec.Name);

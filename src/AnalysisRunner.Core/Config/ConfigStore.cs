@@ -7,8 +7,8 @@ namespace AnalysisRunner.Core.Config;
 /// <summary>
 /// Where run configs live, one object per ar-guid, written once, through the deployment's object
 /// store: &lt;home&gt;/configs/ on the local backend (a plain path that jobs and Get-CpgConfig -Path
-/// read directly), gs://cpg-config/ on GCS. Staging writes a hidden temp object first so a
-/// submission can commit its database transaction before the config appears.
+/// read directly), gs://cpg-config/ on GCS. A store's write is atomic (a hidden temp file renamed
+/// into place locally, a resumable upload on GCS), so a config is never seen half written.
 /// </summary>
 public sealed class ConfigStore
 {
@@ -45,108 +45,52 @@ public sealed class ConfigStore
         return Root.Combine(arGuid + ".toml");
     }
 
-    public StagedConfig Stage(string arGuid, TomlTable config)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        return Stage(arGuid, TomlFiles.Serialize(config));
-    }
-
-    /// <summary>Stages TOML text as it is: a submission writes byte for byte the config its plan showed.</summary>
-    public StagedConfig Stage(string arGuid, string text)
+    /// <summary>
+    /// Writes the config as it is, once: a submission writes byte for byte the config its plan showed.
+    /// A second write for the same ar-guid is ConfigAlreadyExists, so two runs racing for one cannot both win.
+    /// Called before the run's database transaction, never inside it: on GCS this is a network call.
+    /// </summary>
+    public async Task<string> PublishAsync(string arGuid, string text, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(text);
         var final = UriFor(arGuid);
-        var temp = Root.Combine($".{arGuid}.{Guid.NewGuid():N}.tmp");
-        using var content = new MemoryStream(new UTF8Encoding(false).GetBytes(text), writable: false);
-        _store.WriteAsync(temp, content, StagedConfig.WriteOnce).GetAwaiter().GetResult();
-        return new StagedConfig(_store, temp, final, text);
+        await using var content = new MemoryStream(new UTF8Encoding(false).GetBytes(text), writable: false);
+        try
+        {
+            await _store.WriteAsync(final, content, WriteOnce, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StorageException ex) when (ex.ErrorId == "ObjectAlreadyExists")
+        {
+            throw new ConfigException("ConfigAlreadyExists", ErrorKind.InvalidOperation, final.ToString(),
+                $"A config already exists at '{final}' and configs are written once; submit the run with a new ar-guid.", ex);
+        }
+        return final.ToString();
     }
+
+    public Task<string> PublishAsync(string arGuid, TomlTable config, CancellationToken cancellationToken = default) =>
+        PublishAsync(arGuid, TomlFiles.Serialize(config ?? throw new ArgumentNullException(nameof(config))), cancellationToken);
 
     /// <summary>
     /// Takes back a config whose submission failed after it was published (the database transaction
     /// did not commit): the one case where a written config goes away.
     /// </summary>
-    public void Withdraw(string arGuid)
+    public async Task WithdrawAsync(string arGuid, CancellationToken cancellationToken = default)
     {
         var uri = UriFor(arGuid);
-        if (_store.ExistsAsync(uri).GetAwaiter().GetResult())
-            _store.DeleteAsync(uri).GetAwaiter().GetResult();
+        if (await _store.ExistsAsync(uri, cancellationToken).ConfigureAwait(false))
+            await _store.DeleteAsync(uri, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Reads a config by what PathFor returned (or any path or URI this store holds).</summary>
-    public TomlTable Read(string pathOrUri)
+    public async Task<TomlTable> ReadAsync(string pathOrUri, CancellationToken cancellationToken = default)
     {
         var uri = StorageUri.Parse(pathOrUri);
-        using var stream = _store.OpenReadAsync(uri).GetAwaiter().GetResult();
+        await using var stream = await _store.OpenReadAsync(uri, cancellationToken).ConfigureAwait(false);
         using var reader = new StreamReader(stream, Encoding.UTF8);
-        return TomlFiles.Parse(reader.ReadToEnd(), pathOrUri);
-    }
-}
-
-/// <summary>A config written under a temporary name: Commit publishes it, Dispose without Commit removes it.</summary>
-public sealed class StagedConfig : IDisposable
-{
-    internal static readonly WriteOptions WriteOnce = new() { Overwrite = false, ReadOnly = true, ContentType = "application/toml" };
-
-    private readonly IObjectStore _store;
-    private readonly StorageUri _temp;
-    private readonly StorageUri _final;
-    private bool _committed;
-    private bool _disposed;
-
-    internal StagedConfig(IObjectStore store, StorageUri temp, StorageUri final, string text)
-    {
-        _store = store;
-        _temp = temp;
-        _final = final;
-        Text = text;
+        return TomlFiles.Parse(await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false), pathOrUri);
     }
 
-    public string FinalPath => _final.ToString();
-    public string Text { get; }
-
-    /// <summary>The hidden object the config sits in until Commit.</summary>
-    public string TempPath => _temp.ToString();
-
-    public void Commit()
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_committed) throw new InvalidOperationException($"The config {FinalPath} has already been committed.");
-        try
-        {
-            // Write-once: the copy refuses to replace an existing object, so two runs racing for one ar-guid cannot both win.
-            _store.CopyAsync(_temp, _final, WriteOnce).GetAwaiter().GetResult();
-        }
-        catch (StorageException ex) when (ex.ErrorId == "ObjectAlreadyExists")
-        {
-            throw AlreadyExists(ex);
-        }
-        _committed = true;
-        RemoveTemp();
-    }
-
-    public void Dispose()
-    {
-        if (_disposed) return;
-        _disposed = true;
-        if (!_committed) RemoveTemp();
-    }
-
-    private void RemoveTemp()
-    {
-        try
-        {
-            _store.DeleteAsync(_temp).GetAwaiter().GetResult();
-        }
-        catch (Exception ex) when (ex is StorageException or IOException or UnauthorizedAccessException)
-        {
-            // best effort: a hidden temp config is harmless
-        }
-    }
-
-    private ConfigException AlreadyExists(Exception? inner = null) =>
-        new("ConfigAlreadyExists", ErrorKind.InvalidOperation, FinalPath,
-            $"A config already exists at '{FinalPath}' and configs are written once; submit the run with a new ar-guid.", inner);
+    private static readonly WriteOptions WriteOnce = new() { Overwrite = false, ReadOnly = true, ContentType = "application/toml" };
 }
 
 /// <summary>Reads a run config back (Get-CpgConfig, the driver).</summary>

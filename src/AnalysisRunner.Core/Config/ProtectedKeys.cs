@@ -3,12 +3,21 @@ using Tomlyn.Model;
 namespace AnalysisRunner.Core.Config;
 
 /// <summary>
-/// Keys the runner decides and a user config may not change: they name what the policy gate
-/// approved, so overriding them would let a run act as another dataset or access level.
+/// Keys the runner decides and a user config may not change: every key of the runner's baseline
+/// (RunConfigBuilder.Baseline). They name what the policy gate approved and what the audit log
+/// records: overriding them would let a run's config contradict its log entry, claim another
+/// identity, commit or image, write outside its output prefix, or point at other buckets.
+/// "storage" is protected whole: every [storage.*] table holds bucket locations the runner derives.
 /// </summary>
 public static class ProtectedKeys
 {
-    private static readonly string[] All = ["workflow.access_level", "workflow.dataset"];
+    private static readonly string[] All =
+    [
+        "workflow.ar_guid", "workflow.access_level", "workflow.dataset", "workflow.output_prefix",
+        "workflow.driver_image", "workflow.description", "workflow.user", "workflow.repository", "workflow.commit",
+        "hail.billing_project", "hail.bucket",
+        "storage",
+    ];
 
     public static IReadOnlyList<string> Keys => All;
 
@@ -34,6 +43,6 @@ public static class ProtectedKeys
     private static ConfigException Refuse(string found, string protectedKey, string sourceName) =>
         new("ProtectedConfigKey", ErrorKind.PermissionDenied, sourceName,
             found == protectedKey
-                ? $"The config file '{sourceName}' sets '{protectedKey}', which the runner sets from -Dataset and -AccessLevel; remove it from the file."
+                ? $"The config file '{sourceName}' sets '{protectedKey}', which the runner derives for every run (see about_AnalysisRunner, THE RUN CONFIG); remove it from the file."
                 : $"The config file '{sourceName}' sets '{found}' to a value that is not a table, which would replace the protected key '{protectedKey}'; make '{found}' a table or remove it.");
 }

@@ -1,15 +1,17 @@
 using System.Security.Cryptography;
 using System.Text;
 using AnalysisRunner.Core.Hosting;
+using AnalysisRunner.Core.Native;
 using AnalysisRunner.Core.Policy;
 using LibGit2Sharp;
 
 namespace AnalysisRunner.Core.Git;
 
 /// <summary>
-/// A bare mirror of each remote in the runner home's git cache: the policy asks it whether a
-/// commit is on main, and jobs check code out of it without going back to the network.
-/// Each mirror has a lock file beside it, so concurrent runs take turns instead of corrupting it.
+/// A bare mirror of each remote in the runner home's git cache: the authority resolves commits and
+/// scripts in it and asks it whether a commit is on main, and driver jobs clone from it without going
+/// back to the network. Each mirror has a lock file beside it, so concurrent runs take turns instead
+/// of corrupting it. Fetches authenticate from the runner's credential source, never from the URL.
 /// </summary>
 public sealed class RemoteMirror : ICommitOnMainChecker
 {
@@ -18,11 +20,17 @@ public sealed class RemoteMirror : ICommitOnMainChecker
     private static readonly string[] CheckoutRefSpecs = ["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"];
 
     private readonly RunnerHome _home;
+    private readonly GitCredentials _credentials;
+    private int _fetches;
 
-    public RemoteMirror(RunnerHome home)
+    public RemoteMirror(RunnerHome home, GitCredentials? credentials = null)
     {
         _home = home ?? throw new ArgumentNullException(nameof(home));
+        _credentials = credentials ?? GitCredentials.None;
     }
+
+    /// <summary>How many fetches this instance made (a submission should make at most one).</summary>
+    internal int Fetches => Volatile.Read(ref _fetches);
 
     /// <summary>How long to wait for another process holding a mirror's lock before giving up.</summary>
     public TimeSpan LockTimeout { get; init; } = TimeSpan.FromMinutes(5);
@@ -61,6 +69,37 @@ public sealed class RemoteMirror : ICommitOnMainChecker
         var target = CommitLookup.Resolve(repository, commit, Canonical(cloneUrl));
         var main = repository.Refs[MainBranch];
         return main is not null && repository.Refs.ReachableFrom([main], [target]).Any();
+    }
+
+    /// <summary>
+    /// One look at the remote for one submission, holding the mirror's lock until disposed: at most
+    /// one fetch (none for a full sha the mirror has, unless main must be fresh), then every question
+    /// (which commit, is it on main, which script) answered from the same refs and objects.
+    /// </summary>
+    public MirrorSnapshot Open(string cloneUrl, string commitish, bool freshMain)
+    {
+        var held = Lock(cloneUrl);
+        try
+        {
+            var mirror = MirrorPath(cloneUrl);
+            if (freshMain || !IsFullSha(commitish) || TryFindCommit(cloneUrl, commitish) is null) mirror = FetchLocked(cloneUrl);
+            var repository = new Repository(mirror);
+            try
+            {
+                var commit = CommitLookup.Resolve(repository, commitish, Canonical(cloneUrl));
+                return new MirrorSnapshot(held, repository, Canonical(cloneUrl), mirror, commit);
+            }
+            catch
+            {
+                repository.Dispose();
+                throw;
+            }
+        }
+        catch
+        {
+            held.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
@@ -116,7 +155,9 @@ public sealed class RemoteMirror : ICommitOnMainChecker
             if (repository.Network.Remotes["origin"] is null) repository.Network.Remotes.Add("origin", url);
             else if (repository.Network.Remotes["origin"].Url != url)
                 repository.Network.Remotes.Update("origin", remote => remote.Url = url);
-            Commands.Fetch(repository, "origin", MirrorRefSpecs, new FetchOptions { TagFetchMode = TagFetchMode.None }, null);
+            Interlocked.Increment(ref _fetches);
+            Commands.Fetch(repository, "origin", MirrorRefSpecs,
+                new FetchOptions { TagFetchMode = TagFetchMode.None, CredentialsProvider = _credentials.Handler }, null);
             // HEAD of the mirror means the remote's main, which is what the policy calls main.
             if (repository.Refs[MainBranch] is { } main) repository.Refs.UpdateTarget(repository.Refs["HEAD"], main);
         }
@@ -142,28 +183,12 @@ public sealed class RemoteMirror : ICommitOnMainChecker
         ArgumentException.ThrowIfNullOrWhiteSpace(cloneUrl);
         Directory.CreateDirectory(_home.GitCacheDirectory);
         var lockPath = MirrorPath(cloneUrl) + ".lock";
-        var deadline = DateTime.UtcNow + LockTimeout;
-        while (true)
-        {
-            try
-            {
-                // FileShare.None is an exclusive advisory lock (flock) on Unix, released when the process dies.
-                return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                Thread.Sleep(Random.Shared.Next(50, 150));
-            }
-            catch (IOException ex)
-            {
-                throw new SourceException("MirrorBusy", ErrorKind.ResourceUnavailable, cloneUrl,
-                    $"Another process has held the git cache lock '{lockPath}' for over {LockTimeout.TotalMinutes:0} minutes; try again, or remove the lock if no runner is using it.", ex);
-            }
-        }
+        return FileLock.Acquire(lockPath, LockTimeout, () => new SourceException("MirrorBusy", ErrorKind.ResourceUnavailable, cloneUrl,
+            $"Another process has held the git cache lock '{lockPath}' for over {LockTimeout.TotalMinutes:0.#} minutes; try again, or remove the lock if no runner is using it."));
     }
 
     /// <summary>Local paths become absolute so one mirror serves a repository however it was spelled.</summary>
-    private static string Canonical(string cloneUrl)
+    internal static string Canonical(string cloneUrl)
     {
         var trimmed = cloneUrl.Trim();
         return Directory.Exists(trimmed) ? Path.TrimEndingDirectorySeparator(Path.GetFullPath(trimmed)) : trimmed;
@@ -185,5 +210,55 @@ public sealed class RemoteMirror : ICommitOnMainChecker
         {
             // Leaving debris is better than hiding the error that got us here.
         }
+    }
+}
+
+/// <summary>The mirror as one submission sees it: its lock held, one repository open, the commit resolved.</summary>
+public sealed class MirrorSnapshot : ICommitSource, IDisposable
+{
+    private const string MainBranch = "refs/heads/main";
+    private readonly IDisposable _lock;
+    private readonly Repository _repository;
+    private readonly Commit _commit;
+
+    internal MirrorSnapshot(IDisposable held, Repository repository, string cloneUrl, string mirrorPath, Commit commit)
+    {
+        _lock = held;
+        _repository = repository;
+        CloneUrl = cloneUrl;
+        MirrorPath = mirrorPath;
+        _commit = commit;
+    }
+
+    public string CloneUrl { get; }
+
+    /// <summary>The bare mirror the driver clones from.</summary>
+    public string MirrorPath { get; }
+
+    /// <summary>The full sha the commitish resolved to.</summary>
+    public string Commit => _commit.Sha;
+
+    public bool IsOnMain(string cloneUrl, string commit)
+    {
+        var target = CommitLookup.Resolve(_repository, commit, CloneUrl);
+        var main = _repository.Refs[MainBranch];
+        return main is not null && _repository.Refs.ReachableFrom([main], [target]).Any();
+    }
+
+    /// <summary>Asked by the rule, its explanation and the driver command: each script is looked up once (refusals are not kept).</summary>
+    public CommitScript ResolveScript(string commit, string cwd, string script)
+    {
+        if (_scripts.TryGetValue((commit, cwd, script), out var known)) return known;
+        var resolved = CommitScripts.Resolve(CommitLookup.Resolve(_repository, commit, CloneUrl), cwd, script);
+        _scripts[(commit, cwd, script)] = resolved;
+        return resolved;
+    }
+
+    private readonly Dictionary<(string Commit, string Cwd, string Script), CommitScript> _scripts = [];
+
+    public void Dispose()
+    {
+        _repository.Dispose();
+        _lock.Dispose();
     }
 }

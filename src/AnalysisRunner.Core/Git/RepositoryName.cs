@@ -14,7 +14,7 @@ public static partial class RepositoryName
         var url = remoteUrl.Trim();
         var match = GitHubUrl().Match(url);
         if (match.Success) return $"{match.Groups["org"].Value}/{match.Groups["name"].Value}";
-        url = StripPassword(url);
+        url = WithoutCredentials(url);
         return url.Length > 1 ? url.TrimEnd('/') : url;
     }
 
@@ -27,14 +27,31 @@ public static partial class RepositoryName
         return repository;
     }
 
-    /// <summary>A token in https://user:token@host/… must not travel into configs and the audit log.</summary>
-    private static string StripPassword(string url)
+    /// <summary>
+    /// The URL without any secret it carries, so it can go into the database, configs, logs and
+    /// messages: userinfo is dropped from every scheme://user[:password]@host URL (a token may be
+    /// the user name, as GitLab and GitHub accept), except that ssh keeps its login name, which
+    /// selects the key and is no secret. Fetching then needs a credential source (GitCredentials).
+    /// </summary>
+    public static string WithoutCredentials(string url)
     {
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") ||
-            !uri.UserInfo.Contains(':'))
-            return url;
-        var at = url.IndexOf('@', url.IndexOf("://", StringComparison.Ordinal) + 3);
-        return at < 0 ? url : url[..(url.IndexOf("://", StringComparison.Ordinal) + 3)] + url[(at + 1)..];
+        ArgumentNullException.ThrowIfNull(url);
+        var schemeEnd = url.IndexOf("://", StringComparison.Ordinal);
+        if (schemeEnd <= 0) return url;
+        var authorityStart = schemeEnd + 3;
+        var authorityEnd = url.IndexOfAny(['/', '?', '#'], authorityStart);
+        if (authorityEnd < 0) authorityEnd = url.Length;
+        var at = url.LastIndexOf('@', authorityEnd - 1, authorityEnd - authorityStart);
+        if (at < 0) return url;
+        var scheme = url[..schemeEnd].ToLowerInvariant();
+        var keep = "";
+        if (scheme is "ssh" or "git+ssh" or "ssh+git")
+        {
+            var userInfo = url[authorityStart..at];
+            var colon = userInfo.IndexOf(':');
+            keep = (colon < 0 ? userInfo : userInfo[..colon]) + "@";
+        }
+        return url[..authorityStart] + keep + url[(at + 1)..];
     }
 
     // git@github.com:org/name(.git), ssh://git@github.com[:port]/org/name(.git), http(s)://[user[:pw]@]github.com/org/name(.git)(/), git://github.com/…

@@ -8,6 +8,7 @@ using AnalysisRunner.Core.Git;
 using AnalysisRunner.Core.Log;
 using AnalysisRunner.Core.Policy;
 using AnalysisRunner.Core.Storage;
+using AnalysisRunner.Core.Tokens;
 
 namespace AnalysisRunner.Core.Hosting;
 
@@ -24,16 +25,17 @@ public sealed class Deployment
         Database = new RunnerDatabase(home);
         Batches = new SqliteBatchStore(Database);
         AuditLog = new SqliteAuditLog(Database);
+        Tokens = new SqliteTokenStore(Database);
         Executor = new ExecutorClient(home);
         Runner = settings.ExecutorRunner switch
         {
             LocalRunnerBackend.SettingsName => new LocalRunnerBackend(home, settings, Batches),
-            _ => throw new AnalysisRunnerException("RunnerNotSupported", ErrorKind.InvalidArgument, settings.ExecutorRunner,
+            _ => throw new DeploymentException("RunnerNotSupported", ErrorKind.InvalidArgument, settings.ExecutorRunner,
                 $"[executor] runner = '{settings.ExecutorRunner}' in {home.SettingsPath} is not one of: {LocalRunnerBackend.SettingsName}."),
         };
         Watcher = new BatchWatcher(home, Batches);
         SandboxMode.Check(settings.ExecutorSandbox, home.SettingsPath);
-        Git = new RemoteMirror(home);
+        Git = new RemoteMirror(home, GitCredentials.FromFile(settings.GitCredentialsFile));
         Buckets = new LocalBuckets(home);
         if (IsGcs)
         {
@@ -52,6 +54,9 @@ public sealed class Deployment
     public RunnerDatabase Database { get; }
     public IBatchStore Batches { get; }
     public IAuditLog AuditLog { get; }
+
+    /// <summary>Bearer tokens for a server run over this home; the home's owner administers them directly.</summary>
+    public ITokenStore Tokens { get; }
     public IExecutorClient Executor { get; }
 
     /// <summary>Where jobs run: its capacity (what submit checks against) and its logs. The executor drives it.</summary>
@@ -69,11 +74,31 @@ public sealed class Deployment
     public bool IsGcs => Settings.StorageBackend == "gcs";
 
     /// <summary>A run config by the path a run records: a local file, or a gs:// object of the config store.</summary>
-    public Tomlyn.Model.TomlTable ReadConfig(string pathOrUri) =>
-        pathOrUri.Contains("://", StringComparison.Ordinal) ? Configs.Read(pathOrUri) : Config.TomlFiles.Read(pathOrUri);
+    public Task<Tomlyn.Model.TomlTable> ReadConfigAsync(string pathOrUri) =>
+        pathOrUri.Contains("://", StringComparison.Ordinal) ? Configs.ReadAsync(pathOrUri) : Task.FromResult(Config.TomlFiles.Read(pathOrUri));
 
-    /// <summary>Read fresh on every use: admins edit it while sessions are open.</summary>
-    public DatasetRegistry LoadRegistry() => DatasetRegistry.Load(Home.RegistryPath);
+    /// <summary>The run this process belongs to, proven by the capability the executor gave its job (AR_RUN_TOKEN); null outside any run.</summary>
+    public Runs.RunRecord? CurrentRun() => RunTokens.Current();
+
+    /// <summary>Verifies run capabilities against this home's key and audit log.</summary>
+    public Runs.RunTokens RunTokens => _runTokens ??= new Runs.RunTokens(Home, AuditLog);
+    private Runs.RunTokens? _runTokens;
+
+    /// <summary>Who calls on the embedded default: this process's OS account, mapped by settings.toml [identity.users].</summary>
+    public Runs.Caller EmbeddedCaller() => new(Identity.OfOsAccount(Settings), $"os account {Environment.UserName}");
+
+    /// <summary>Read fresh on every use: admins edit it while sessions are open. A broken one is a DeploymentException.</summary>
+    public DatasetRegistry LoadRegistry()
+    {
+        try
+        {
+            return DatasetRegistry.Load(Home.RegistryPath);
+        }
+        catch (AnalysisRunnerException cause)
+        {
+            throw DeploymentException.From(cause);
+        }
+    }
 
     /// <summary>The run config's bucket locations: gs://bucket on GCS, the bucket's folder on the local backend.</summary>
     public BucketLayout BucketsFor(string dataset, AccessLevel level) =>
@@ -97,15 +122,25 @@ public sealed class Deployment
 
     /// <summary>
     /// Parses a user's storage path. On the local backend a path inside the buckets folder (as the
-    /// run config's [storage.*] sections hold them) becomes its gs:// URI, so scope rules apply to it.
+    /// run config's [storage.*] sections hold them) becomes its gs:// URI, so scope rules apply to it;
+    /// any other path inside the runner home is refused (PathInRunnerHome).
     /// </summary>
     public StorageUri ParseLocation(string text)
     {
         var uri = StorageUri.Parse(text);
-        return !IsGcs && uri.Scheme == StorageScheme.File && ((LocalFolderStore)Objects).ToBucketUri(uri.LocalPath!) is { } inBucket
-            ? inBucket
-            : uri;
+        if (uri.Scheme != StorageScheme.File) return uri;
+        if (!IsGcs && ((LocalFolderStore)Objects).ToBucketUri(uri.LocalPath!) is { } inBucket) return inBucket;
+        // The home's own files (keys, registry, settings, configs, database) are never a copy's source
+        // or target; jobs' work folders are, since a job uploads what it made in its folder.
+        var path = Path.GetFullPath(uri.LocalPath!).TrimEnd('/');
+        if (IsInside(path, Home.Root) && !IsInside(path, Home.WorkDirectory))
+            throw new StorageException("PathInRunnerHome", ErrorKind.PermissionDenied, text,
+                $"'{text}' is inside the runner home ({Home.Root}), whose files (keys, registry, configs, database) storage cmdlets never read or write; use its buckets through gs:// paths.");
+        return uri;
     }
+
+    private static bool IsInside(string path, string folder) =>
+        path == folder.TrimEnd('/') || path.StartsWith(folder.TrimEnd('/') + "/", StringComparison.Ordinal);
 
     private GcsStoreOptions GcsOptions(string? credentialsPath) => new()
     {
@@ -120,12 +155,34 @@ public sealed class Deployment
             ? Directory.EnumerateFiles(Home.TemplatesDirectory, "*.toml").Order(StringComparer.Ordinal)
             : [];
 
+    /// <summary>Opens (on first use, creates) the home; anything wrong with the home or its settings is a DeploymentException.</summary>
     public static Deployment Open(RunnerHome home)
     {
-        HomeInitializer.EnsureInitialized(home);
-        var settings = RunnerSettings.Load(home);
+        ArgumentNullException.ThrowIfNull(home);
+        try
+        {
+            HomeInitializer.EnsureInitialized(home);
+        }
+        catch (AnalysisRunnerException cause)
+        {
+            throw DeploymentException.From(cause);
+        }
+        catch (Exception cause) when (cause is IOException or UnauthorizedAccessException)
+        {
+            throw new DeploymentException("RunnerHomeUnusable", ErrorKind.InvalidArgument, home.Root,
+                $"The runner home '{home.Root}' cannot be used: {cause.Message} Give -RunnerHome (or $env:AR_HOME) a folder you may write to; it is created if missing.", cause);
+        }
+        RunnerSettings settings;
+        try
+        {
+            settings = RunnerSettings.Load(home);
+        }
+        catch (AnalysisRunnerException cause)
+        {
+            throw DeploymentException.From(cause);
+        }
         if (settings.StorageBackend is not ("local" or "gcs"))
-            throw new AnalysisRunnerException("StorageBackendNotSupported", ErrorKind.InvalidArgument, settings.StorageBackend,
+            throw new DeploymentException("StorageBackendNotSupported", ErrorKind.InvalidArgument, settings.StorageBackend,
                 $"Storage backend '{settings.StorageBackend}' in {home.SettingsPath} is not one of: local, gcs.");
         return new Deployment(home, settings);
     }

@@ -4,7 +4,7 @@ namespace AnalysisRunner.Core.Hosting;
 
 /// <summary>
 /// Makes a runner home usable on first touch: folders, a registry naming the current user,
-/// and a config template. Existing files are never overwritten: the home belongs to its admin.
+/// a config template, and the key run tokens are signed with (keys/, readable by the owner only). Existing files are never overwritten: the home belongs to its admin.
 /// </summary>
 public static class HomeInitializer
 {
@@ -15,8 +15,9 @@ public static class HomeInitializer
         foreach (var folder in new[] { home.Root, home.TemplatesDirectory, home.ConfigStoreDirectory, home.BucketsDirectory, home.WorkDirectory, home.LogsDirectory, home.BinDirectory })
             Directory.CreateDirectory(folder);
 
-        WriteIfMissing(home.RegistryPath, () => DatasetRegistry.DefaultToml(Identity.Current(Environment.CurrentDirectory)));
+        WriteIfMissing(home.RegistryPath, () => DatasetRegistry.DefaultToml(Identity.OfOsAccount(RunnerSettings.Load(home))));
         WriteIfMissing(Path.Combine(home.TemplatesDirectory, DefaultTemplateName), () => DefaultTemplate);
+        Runs.RunTokens.EnsureKey(home);
     }
 
     private static void WriteIfMissing(string path, Func<string> content)

@@ -1,37 +1,24 @@
-using LibGit2Sharp;
-
 namespace AnalysisRunner.Core.Hosting;
 
 /// <summary>
-/// Who is submitting. The embedded default trusts the machine: the git user.email of the
-/// checkout (local, then global config), else the operating-system user name.
-/// A server deployment replaces this with the authenticated caller.
+/// Who is calling. The embedded default trusts the machine's login, not anything the caller's folder
+/// says: the operating-system account, mapped to an email by the runner settings
+/// (settings.toml [identity.users]), else the bare account name. So a re-run passes or fails the same
+/// way wherever it is typed, and no `git config user.email` can claim another member. A server
+/// deployment derives the caller from its token instead and passes it to the authority the same way.
 /// </summary>
 public static class Identity
 {
-    public static string Current(string? workingDirectory = null)
-    {
-        var email = ReadGitEmail(workingDirectory);
-        return string.IsNullOrWhiteSpace(email) ? Environment.UserName : email.Trim();
-    }
+    /// <summary>Emails compare without case everywhere (membership, storage access, identity), as mail systems treat them.</summary>
+    public static StringComparer Comparer { get; } = StringComparer.OrdinalIgnoreCase;
 
-    private static string? ReadGitEmail(string? workingDirectory)
+    public static bool Same(string? a, string? b) => Comparer.Equals(a ?? "", b ?? "");
+
+    /// <summary>The caller on the embedded default: this process's OS account, as the settings map it.</summary>
+    public static string OfOsAccount(RunnerSettings settings)
     {
-        try
-        {
-            var gitRoot = workingDirectory is null ? null : Repository.Discover(workingDirectory);
-            if (gitRoot is not null)
-            {
-                using var repository = new Repository(gitRoot);
-                var value = repository.Config.Get<string>("user.email");
-                if (value is not null) return value.Value;
-            }
-            using var global = Configuration.BuildFrom(null);
-            return global.Get<string>("user.email")?.Value;
-        }
-        catch (LibGit2SharpException)
-        {
-            return null;
-        }
+        ArgumentNullException.ThrowIfNull(settings);
+        var account = Environment.UserName;
+        return settings.IdentityUsers.TryGetValue(account, out var email) ? email : account;
     }
 }

@@ -34,14 +34,21 @@ public sealed class RunnerDatabase
     /// Runs a store's CREATE … IF NOT EXISTS once per process per database file, on its own connection
     /// (so a caller's later rollback cannot undo it). A database file deleted since is set up again.
     /// </summary>
-    public void EnsureSchema(string storeName, string createTables)
+    public void EnsureSchema(string storeName, string createTables) =>
+        EnsureSchema(storeName, connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = createTables;
+            command.ExecuteNonQuery();
+        });
+
+    /// <summary>As above, for a step SQL alone cannot make conditional (adding a column a table may already have).</summary>
+    public void EnsureSchema(string storeName, Action<SqliteConnection> setUp)
     {
         var key = storeName + "\n" + Home.DatabasePath;
         if (SchemasReady.ContainsKey(key) && File.Exists(Home.DatabasePath)) return;
         using var connection = Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = createTables;
-        command.ExecuteNonQuery();
+        setUp(connection);
         SchemasReady[key] = true;
     }
 

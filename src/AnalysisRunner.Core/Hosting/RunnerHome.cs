@@ -28,6 +28,10 @@ public sealed class RunnerHome
     public string LogsDirectory => Path.Combine(Root, "logs");
     public string BinDirectory => Path.Combine(Root, "bin");
     public string GitCacheDirectory => Path.Combine(Root, "git-cache");
+
+    /// <summary>The runner's secrets (mode 0700): jobs never get these files, only what is derived from them.</summary>
+    public string KeysDirectory => Path.Combine(Root, "keys");
+    public string RunTokenKeyPath => Path.Combine(KeysDirectory, "run-token.key");
     public string ExecutorLockPath => Path.Combine(Root, "executor.lock");
     public string ExecutorSocketPath => Path.Combine(Root, "executor.sock");
     public string ExecutorLogPath => Path.Combine(Root, "executor.log");

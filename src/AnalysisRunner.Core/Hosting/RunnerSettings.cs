@@ -36,6 +36,15 @@ public sealed record RunnerSettings
     /// <summary>[executor] sandbox_network: whether sandboxed jobs share the host's network; by default only on the gcs backend (jobs reach the bucket API).</summary>
     public bool? SandboxNetwork { get; init; }
 
+    /// <summary>
+    /// [identity.users]: operating-system account → the email the registry lists. On the embedded
+    /// default this is who a caller is (Identity.OfOsAccount), whatever folder they stand in.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> IdentityUsers { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>[git] credentials: a git-credential-store file the runner's fetches authenticate from (GitCredentials).</summary>
+    public string? GitCredentialsFile { get; init; }
+
     public static RunnerSettings Load(RunnerHome home)
     {
         if (!File.Exists(home.SettingsPath)) return new RunnerSettings();
@@ -43,36 +52,95 @@ public sealed record RunnerSettings
         var settings = new RunnerSettings();
         if (table.TryGetValue("storage", out var storage) && storage is TomlTable storageTable)
             settings = settings with { Storage = StorageSettings.Read(storageTable, home.SettingsPath) };
-        if (table.TryGetValue("executor", out var executor) && executor is TomlTable executorTable
-            && executorTable.TryGetValue("cpus", out var cpus))
-            settings = settings with { ExecutorCpus = Convert.ToDouble(cpus, System.Globalization.CultureInfo.InvariantCulture) };
-        if (table.TryGetValue("executor", out var executorMemory) && executorMemory is TomlTable memoryTable
-            && memoryTable.TryGetValue("memory", out var memory))
+        if (table.TryGetValue("executor", out var executor))
+        {
+            if (executor is not TomlTable executorTable) throw StorageSettings.Invalid(home.SettingsPath, "'executor' must be a table");
+            if (executorTable.TryGetValue("cpus", out var cpus))
+                settings = settings with
+                {
+                    ExecutorCpus = cpus is long or double
+                        ? Convert.ToDouble(cpus, System.Globalization.CultureInfo.InvariantCulture)
+                        : throw StorageSettings.Invalid(home.SettingsPath, $"'executor.cpus' must be a number, not {Shown(cpus)}"),
+                };
+            if (executorTable.TryGetValue("memory", out var memory))
+                settings = settings with { ExecutorMemoryBytes = Memory(memory, home.SettingsPath) };
+            if (executorTable.TryGetValue("runner", out var runner))
+                settings = settings with
+                {
+                    ExecutorRunner = runner is string name ? name : throw StorageSettings.Invalid(home.SettingsPath, $"'executor.runner' must be a name such as \"local\", not {Shown(runner)}"),
+                };
+            if (executorTable.TryGetValue("sandbox", out var sandbox))
+                settings = settings with
+                {
+                    ExecutorSandbox = sandbox is string kind ? kind : throw StorageSettings.Invalid(home.SettingsPath, $"'executor.sandbox' must be \"auto\", \"bubblewrap\" or \"none\", not {Shown(sandbox)}"),
+                };
             settings = settings with
             {
-                ExecutorMemoryBytes = memory is string text
-                    ? Batch.ResourceQuantity.ParseMemory(text)
-                    : Convert.ToInt64(memory, System.Globalization.CultureInfo.InvariantCulture),
+                AllowUnsandboxed = Flag(executorTable, "allow_unsandboxed", home.SettingsPath),
+                SandboxNetwork = Flag(executorTable, "sandbox_network", home.SettingsPath),
             };
-        if (table.TryGetValue("executor", out var executorRunner) && executorRunner is TomlTable runnerTable
-            && runnerTable.TryGetValue("runner", out var runner))
-            settings = settings with { ExecutorRunner = Convert.ToString(runner, System.Globalization.CultureInfo.InvariantCulture) ?? "local" };
-        if (table.TryGetValue("executor", out var executorSandbox) && executorSandbox is TomlTable sandboxTable
-            && sandboxTable.TryGetValue("sandbox", out var sandbox))
-            settings = settings with { ExecutorSandbox = Convert.ToString(sandbox, System.Globalization.CultureInfo.InvariantCulture) ?? "none" };
-        if (table.TryGetValue("executor", out var executorFlags) && executorFlags is TomlTable flagsTable)
-            settings = settings with
-            {
-                AllowUnsandboxed = Flag(flagsTable, "allow_unsandboxed", home.SettingsPath),
-                SandboxNetwork = Flag(flagsTable, "sandbox_network", home.SettingsPath),
-            };
+        }
+        if (table.TryGetValue("identity", out var identity))
+            settings = settings with { IdentityUsers = ReadIdentity(identity, home.SettingsPath) };
+        if (table.TryGetValue("git", out var git))
+            settings = settings with { GitCredentialsFile = ReadGit(git, home.SettingsPath) };
         return settings;
     }
 
     private static bool? Flag(TomlTable table, string key, string source) =>
         !table.TryGetValue(key, out var value) ? null
-        : value as bool? ?? throw new ConfigException("InvalidSettings", ErrorKind.InvalidData, source,
-            $"The settings file '{source}' is invalid: 'executor.{key}' must be true or false.");
+        : value as bool? ?? throw StorageSettings.Invalid(source, $"'executor.{key}' must be true or false");
+
+    private static Dictionary<string, string> ReadIdentity(object value, string source)
+    {
+        // Strict: a misspelt key would silently leave every caller as their bare account name.
+        if (value is not TomlTable table || table.Keys.Any(key => key != "users"))
+            throw StorageSettings.Invalid(source, "[identity] holds one table, [identity.users], of account = \"email\"");
+        var users = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!table.TryGetValue("users", out var usersValue)) return users;
+        if (usersValue is not TomlTable map) throw StorageSettings.Invalid(source, "'identity.users' must be a table of account = \"email\"");
+        foreach (var (account, email) in map)
+        {
+            if (email is not string text || string.IsNullOrWhiteSpace(text))
+                throw StorageSettings.Invalid(source, $"'identity.users.{account}' must be a non-empty email");
+            users[account] = text.Trim();
+        }
+        return users;
+    }
+
+    private static string? ReadGit(object value, string source)
+    {
+        if (value is not TomlTable table || table.Keys.Any(key => key != "credentials"))
+            throw StorageSettings.Invalid(source, "[git] holds one key, credentials = \"<git-credential-store file>\"");
+        if (!table.TryGetValue("credentials", out var path)) return null;
+        return path is string text && text.Length > 0 ? text : throw StorageSettings.Invalid(source, "'git.credentials' must be a file path");
+    }
+
+    /// <summary>A TOML value as the file spells it, for messages.</summary>
+    private static string Shown(object? value) => value switch
+    {
+        string text => $"\"{text}\"",
+        bool flag => flag ? "true" : "false",
+        _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "nothing",
+    };
+
+    /// <summary>"8Gi" (ResourceQuantity's sizes) or a byte count.</summary>
+    private static long Memory(object? value, string source)
+    {
+        try
+        {
+            return value switch
+            {
+                string text => Batch.ResourceQuantity.ParseMemory(text),
+                long bytes => bytes,
+                _ => throw StorageSettings.Invalid(source, $"'executor.memory' must be a size such as \"8Gi\" or a number of bytes, not {Shown(value)}"),
+            };
+        }
+        catch (AnalysisRunnerException cause) when (cause is not ConfigException)
+        {
+            throw StorageSettings.Invalid(source, $"'executor.memory': {cause.Message}");
+        }
+    }
 }
 
 /// <summary>
@@ -154,6 +222,6 @@ public sealed record StorageSettings
         };
     }
 
-    private static ConfigException Invalid(string source, string what) =>
+    internal static ConfigException Invalid(string source, string what) =>
         new("InvalidSettings", ErrorKind.InvalidData, source, $"The settings file '{source}' is invalid: {what}.");
 }

@@ -45,7 +45,9 @@ public sealed class SqliteAuditLog : IAuditLog
             config_files TEXT NOT NULL,
             config_snapshots TEXT NOT NULL,
             skip_repo_checkout INTEGER NOT NULL,
-            rerun_of TEXT
+            rerun_of TEXT,
+            prev_hash TEXT,
+            entry_hash TEXT
         );
         CREATE UNIQUE INDEX IF NOT EXISTS audit_log_ar_guid ON audit_log (ar_guid);
         CREATE INDEX IF NOT EXISTS audit_log_timestamp ON audit_log (timestamp_ms);
@@ -57,7 +59,7 @@ public sealed class SqliteAuditLog : IAuditLog
     private const string Columns =
         "ar_guid, timestamp_ms, timestamp_offset_minutes, user, dataset, access_level, repository, commit_sha, cwd, " +
         "script, script_arguments, description, output_prefix, output_dir, config_path, driver_batch_id, image, cpu, " +
-        "memory, storage, preemptible, environment, config_files, config_snapshots, skip_repo_checkout, rerun_of";
+        "memory, storage, preemptible, environment, config_files, config_snapshots, skip_repo_checkout, rerun_of, prev_hash, entry_hash";
 
     private readonly RunnerDatabase _db;
 
@@ -66,11 +68,43 @@ public sealed class SqliteAuditLog : IAuditLog
     {
         _db = db;
         db.EnsureSchema("audit_log", Schema);
+        db.EnsureSchema("audit_log_chain", AddChainColumns);
     }
 
-    public void Append(RunRecord run, DbConnection connection, DbTransaction transaction)
+    /// <summary>A log made before the chain gains its columns; its earlier rows stay unhashed, which Test-AnalysisLog reports.</summary>
+    private static void AddChainColumns(SqliteConnection connection)
+    {
+        using var columns = connection.CreateCommand();
+        columns.CommandText = "SELECT COUNT(*) FROM pragma_table_info('audit_log') WHERE name = 'entry_hash'";
+        if (Convert.ToInt64(columns.ExecuteScalar()) > 0) return;
+        using var alter = connection.CreateCommand();
+        alter.CommandText = "ALTER TABLE audit_log ADD COLUMN prev_hash TEXT; ALTER TABLE audit_log ADD COLUMN entry_hash TEXT;";
+        alter.ExecuteNonQuery();
+    }
+
+    public RunRecord Append(RunRecord run, DbConnection connection, DbTransaction transaction)
     {
         ArgumentNullException.ThrowIfNull(run);
+        string previous;
+        using (var last = connection.CreateCommand())
+        {
+            last.Transaction = transaction;
+            last.CommandText = "SELECT entry_hash FROM audit_log ORDER BY id DESC LIMIT 1";
+            previous = last.ExecuteScalar() switch
+            {
+                null => AuditChain.Genesis,
+                DBNull => AuditChain.Genesis,
+                var hash => (string)hash,
+            };
+        }
+        // Hashed as it will read back: the timestamp the log keeps is milliseconds.
+        run = run with
+        {
+            Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(run.Timestamp.ToUnixTimeMilliseconds()).ToOffset(run.Timestamp.Offset),
+            PreviousHash = previous,
+            EntryHash = null,
+        };
+        run = run with { EntryHash = AuditChain.EntryHash(previous, run) };
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
         var names = Columns.Split(", ");
@@ -82,7 +116,7 @@ public sealed class SqliteAuditLog : IAuditLog
             run.Script, Json(run.ScriptArguments), run.Description, run.OutputPrefix, run.OutputDir, run.ConfigPath,
             run.DriverBatchId, run.Image, run.Cpu,
             run.Memory, run.Storage, run.Preemptible, Json(run.Environment), Json(run.ConfigFiles), Json(run.ConfigSnapshots),
-            run.SkipRepoCheckout, run.RerunOf,
+            run.SkipRepoCheckout, run.RerunOf, run.PreviousHash, run.EntryHash,
         ];
         for (var i = 0; i < names.Length; i++)
         {
@@ -100,6 +134,16 @@ public sealed class SqliteAuditLog : IAuditLog
             throw new AnalysisRunnerException("DuplicateRun", ErrorKind.InvalidOperation, run.ArGuid,
                 $"The audit log already holds run {run.ArGuid}; each run gets a new ar_guid.", e);
         }
+        return run;
+    }
+
+    public IEnumerable<RunRecord> ReadChain()
+    {
+        using var connection = _db.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM audit_log ORDER BY id";
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) yield return Read(reader);
     }
 
     public IEnumerable<RunRecord> Query(LogQuery query)
@@ -125,6 +169,7 @@ public sealed class SqliteAuditLog : IAuditLog
         }
         Filter("dataset = $dataset", "$dataset", query.Dataset);
         Filter("user = $user", "$user", query.User);
+        Filter("access_level = $access_level", "$access_level", query.AccessLevel?.ToConfigName());
         Filter("ar_guid = $ar_guid", "$ar_guid", query.ArGuid);
         Filter("timestamp_ms >= $after", "$after", query.After?.ToUnixTimeMilliseconds());
         Filter("timestamp_ms < $before", "$before", query.Before?.ToUnixTimeMilliseconds());
@@ -184,6 +229,8 @@ public sealed class SqliteAuditLog : IAuditLog
             ConfigSnapshots = FromJson<List<ConfigSnapshot>>(row, 23),
             SkipRepoCheckout = row.GetBoolean(24),
             RerunOf = Text(row, 25),
+            PreviousHash = Text(row, 26),
+            EntryHash = Text(row, 27),
         };
     }
 

@@ -2,7 +2,10 @@ using AnalysisRunner.Core.Git;
 
 namespace AnalysisRunner.Core.Policy;
 
-/// <summary>Code that runs on real data (standard, full) must have been reviewed, i.e. merged into main.</summary>
+/// <summary>
+/// Code that runs on real data (standard, full) must have been reviewed, i.e. merged into main;
+/// -SkipRepoCheckout does not change that (its command still comes from a reviewed commit).
+/// </summary>
 public sealed class CommitOnMainRule(ICommitOnMainChecker commits) : IExplainingPolicyRule
 {
     private readonly ICommitOnMainChecker _commits = commits ?? throw new ArgumentNullException(nameof(commits));
@@ -23,8 +26,8 @@ public sealed class CommitOnMainRule(ICommitOnMainChecker commits) : IExplaining
         Applies(request)
             ? $"{request.Commit} is on main of {request.Repository}"
             : request.AccessLevel == AccessLevel.Test ? "skipped: test access may run unmerged code"
-            : "skipped: no repository code runs";
+            : "skipped: no repository was given";
 
     private static bool Applies(PolicyRequest request) =>
-        request.AccessLevel != AccessLevel.Test && !request.SkipRepoCheckout && !string.IsNullOrWhiteSpace(request.Repository);
+        request.AccessLevel != AccessLevel.Test && !string.IsNullOrWhiteSpace(request.Repository);
 }

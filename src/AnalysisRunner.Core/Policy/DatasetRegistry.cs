@@ -5,12 +5,16 @@ using Tomlyn.Model;
 
 namespace AnalysisRunner.Core.Policy;
 
-/// <summary>One dataset: which repositories may run on it, who may run at each access level, which extra images it allows.</summary>
+/// <summary>
+/// One dataset: which repositories may run on it, who may run at each access level, which extra
+/// images it allows, and whether standard/full runs may use -SkipRepoCheckout.
+/// </summary>
 public sealed record DatasetEntry(
     string Name,
     IReadOnlyList<string> Repositories,
     IReadOnlyDictionary<AccessLevel, IReadOnlyList<string>> Members,
-    IReadOnlyList<string> ImagePrefixes);
+    IReadOnlyList<string> ImagePrefixes,
+    bool AllowSkipRepoCheckout = false);
 
 /// <summary>
 /// The registry file: datasets, their members and allowed repositories, and the images runs may use.
@@ -21,7 +25,7 @@ public sealed partial class DatasetRegistry
     public const string BuiltInDefaultImage = "australia-southeast1-docker.pkg.dev/analysis-runner/images/driver:latest";
 
     private static readonly string[] TopLevelKeys = ["default_image", "image_prefixes", "datasets"];
-    private static readonly string[] DatasetKeys = ["repositories", "members", "image_prefixes"];
+    private static readonly string[] DatasetKeys = ["repositories", "members", "image_prefixes", "allow_skip_repo_checkout"];
 
     private readonly Dictionary<string, DatasetEntry> _datasets;
 
@@ -42,6 +46,21 @@ public sealed partial class DatasetRegistry
 
     public DatasetEntry? Find(string name) =>
         name is not null && _datasets.TryGetValue(name, out var entry) ? entry : null;
+
+    /// <summary>
+    /// DatasetNotFound for a name the registry does not have, listing the ones it has; a bucket-style
+    /// name ("fewgenomes-test") gets the dataset and access level it probably meant.
+    /// </summary>
+    public AnalysisRunnerException NotFound(string name)
+    {
+        var known = DatasetNames.Count == 0 ? "none" : string.Join(", ", DatasetNames);
+        var meant = AccessLevelNames.All
+            .Select(level => (Level: level, Suffix: "-" + (level == "test" ? "test" : "main")))
+            .FirstOrDefault(guess => name.EndsWith(guess.Suffix, StringComparison.Ordinal) && Find(name[..^guess.Suffix.Length]) is not null);
+        var hint = meant.Level is null ? "" : $" For the {meant.Level} runs of {name[..^meant.Suffix.Length]}, use -Dataset {name[..^meant.Suffix.Length]} -AccessLevel {meant.Level}.";
+        return new AnalysisRunnerException("DatasetNotFound", ErrorKind.ObjectNotFound, name,
+            $"Dataset '{name}' is not in the registry '{SourceName}' (known datasets: {known}).{hint}");
+    }
 
     public static DatasetRegistry Load(string path)
     {
@@ -100,7 +119,9 @@ public sealed partial class DatasetRegistry
             foreach (var level in Enum.GetValues<AccessLevel>())
                 members[level] = reader.OptionalStrings(membersTable, level.ToConfigName(), $"{key}.members.{level.ToConfigName()}");
         }
-        return new DatasetEntry(name, repositories, members, imagePrefixes);
+        var allowSkip = table.TryGetValue("allow_skip_repo_checkout", out var skipValue)
+            && (skipValue as bool? ?? throw reader.Invalid($"'{key}.allow_skip_repo_checkout' must be true or false"));
+        return new DatasetEntry(name, repositories, members, imagePrefixes, allowSkip);
     }
 
     /// <summary>
@@ -139,7 +160,8 @@ public sealed partial class DatasetRegistry
             {Line("image_prefixes", new TomlArray())}
 
             # Who may run at each access level: test uses the test buckets, standard and full the main
-            # ones. Add a member by adding their email (as `git config user.email` gives it) to a list.
+            # ones. Add a member by adding their email to a list (settings.toml [identity.users] maps
+            # operating-system accounts to these emails; emails compare without case).
             [datasets.fewgenomes.members]
             {Line("test", new TomlArray { user })}
             {Line("standard", new TomlArray { user })}

@@ -1,6 +1,9 @@
 namespace AnalysisRunner.Core.Policy;
 
-/// <summary>Only the members listed for a dataset at an access level may run there. Each level is its own list.</summary>
+/// <summary>
+/// Only the members listed for a dataset at an access level may run there. Each level is its own list.
+/// Emails compare without case (as mail systems treat them), so "Alice@…" in the registry is "alice@…".
+/// </summary>
 public sealed class MembershipRule : IExplainingPolicyRule
 {
     public string Name => "Membership";
@@ -8,7 +11,7 @@ public sealed class MembershipRule : IExplainingPolicyRule
     public void Check(PolicyRequest request, DatasetRegistry registry)
     {
         var entry = PolicyRules.RequireDataset(request, registry);
-        if (entry.Members[request.AccessLevel].Contains(request.User, StringComparer.Ordinal)) return;
+        if (entry.Members[request.AccessLevel].Contains(request.User, Hosting.Identity.Comparer)) return;
         var key = Key(request);
         throw new PolicyViolationException("NotAMember", ErrorKind.PermissionDenied, request.User,
             $"User '{request.User}' may not run on dataset '{request.Dataset}' at access level '{request.AccessLevel.ToConfigName()}'. " +

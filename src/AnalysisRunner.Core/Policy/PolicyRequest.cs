@@ -14,14 +14,23 @@ public sealed record PolicyRequest
     /// <summary>Where to fetch the repository from; defaults to RepositoryName.ToCloneUrl(Repository).</summary>
     public string? CloneUrl { get; init; }
 
-    /// <summary>An explicit -Image; null means the registry's default image.</summary>
+    /// <summary>An explicit -Image; null means the registry's default image (checked the same way).</summary>
     public string? Image { get; init; }
     public required string OutputDir { get; init; }
     public bool SkipRepoCheckout { get; init; }
+
+    /// <summary>The folder the run starts in and the script it runs, both as the commit holds them (ScriptInCommitRule).</summary>
+    public string? Cwd { get; init; }
+    public string? Script { get; init; }
 }
 
 /// <summary>One rule's verdict, as -WhatIf shows it.</summary>
-public sealed record PolicyCheck(string Rule, bool Passed, string Detail);
+public sealed record PolicyCheck(string Rule, bool Passed, string Detail)
+{
+    /// <summary>Why a rule refused; the first one in rule order is the submission's refusal.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public AnalysisRunnerException? Error { get; init; }
+}
 
 /// <summary>One decision the gate makes. Check throws PolicyViolationException to refuse and returns to allow.</summary>
 public interface IPolicyRule
@@ -41,4 +50,11 @@ public interface IExplainingPolicyRule : IPolicyRule
 public interface ICommitOnMainChecker
 {
     bool IsOnMain(string cloneUrl, string commit);
+}
+
+/// <summary>The authority's own copy of the allowlisted remote, as one submission sees it (MirrorSnapshot).</summary>
+public interface ICommitSource : ICommitOnMainChecker
+{
+    /// <summary>The script a run names, found in the commit's tree; throws SourceException with the reason.</summary>
+    Git.CommitScript ResolveScript(string commit, string cwd, string script);
 }

@@ -4,22 +4,24 @@ using AnalysisRunner.Core.Policy;
 namespace AnalysisRunner.Core.Runs;
 
 /// <summary>
-/// Everything a submission would do, worked out with nothing written: the run, each policy check,
-/// the merged config and the driver job. -WhatIf shows it; Submit carries it out.
+/// Everything a submission would do, worked out by the authority with nothing written: the run, each
+/// policy check, the merged config and the driver job. -WhatIf shows it; RunAuthority.SubmitAsync
+/// carries it out. Only the authority makes plans (the setters are internal), so a host never submits
+/// a plan a client handed it: a server plans from the client's facts itself.
 /// </summary>
 public sealed record RunPlan
 {
-    public required RunRecord Run { get; init; }
-    public required IReadOnlyList<PolicyCheck> Checks { get; init; }
+    public RunRecord Run { get; internal init; } = null!;
+    public IReadOnlyList<PolicyCheck> Checks { get; internal init; } = [];
 
     /// <summary>The first refusal, if any: a plan with a refusal is never submitted.</summary>
-    public AnalysisRunnerException? Refusal { get; init; }
-    public required string ConfigToml { get; init; }
-    public required BatchSpec DriverBatch { get; init; }
-    public IReadOnlyList<string> Warnings { get; init; } = [];
+    public AnalysisRunnerException? Refusal { get; internal init; }
+    public string ConfigToml { get; internal init; } = "";
+    public BatchSpec DriverBatch { get; internal init; } = null!;
+    public IReadOnlyList<string> Warnings { get; internal init; } = [];
 
-    /// <summary>HEAD is not on any origin branch: the driver could not clone it from the real remote.</summary>
-    public bool CommitMissingFromOrigin { get; init; }
+    /// <summary>The client's refs say origin does not have the commit: the client asks before submitting.</summary>
+    public bool CommitMissingFromOrigin { get; internal init; }
 
     public string DriverCommand => string.Join("\n", DriverBatch.Jobs[0].Commands);
 }

@@ -49,6 +49,10 @@ public sealed record RunRecord
 
     /// <summary>The run this one re-ran, if it was submitted from the log.</summary>
     public string? RerunOf { get; init; }
+
+    /// <summary>The audit chain (AuditChain): the hash of the entry before this one, and this entry's own; set by the log.</summary>
+    public string? PreviousHash { get; init; }
+    public string? EntryHash { get; init; }
 }
 
 /// <summary>The text of one user config file as it was merged.</summary>

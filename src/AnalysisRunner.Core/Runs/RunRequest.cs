@@ -1,6 +1,6 @@
 namespace AnalysisRunner.Core.Runs;
 
-/// <summary>What the user asked for, before capture and policy. Every optional field has the runner's default.</summary>
+/// <summary>What the user typed, before capture: FactsCapture turns it into SubmissionFacts. Every optional field has the runner's default.</summary>
 public sealed record RunRequest
 {
     public required string Dataset { get; init; }
@@ -13,12 +13,12 @@ public sealed record RunRequest
     /// <summary>Where the user stands; the source is captured from the checkout around it.</summary>
     public required string WorkingDirectory { get; init; }
 
-    /// <summary>Overrides for implicit capture: Repository needs Commit; Commit alone re-resolves in the local checkout.</summary>
+    /// <summary>Overrides for implicit capture: Repository needs Commit; Commit alone resolves in the local checkout first.</summary>
     public string? Repository { get; init; }
     public string? Commit { get; init; }
     public string? Cwd { get; init; }
 
-    /// <summary>Run a command with no repository at all.</summary>
+    /// <summary>Run a command instead of a file of the commit (the repository and commit are still checked).</summary>
     public bool SkipRepoCheckout { get; init; }
 
     public string? Image { get; init; }
@@ -28,38 +28,6 @@ public sealed record RunRequest
     public bool Preemptible { get; init; }
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>User config files, merged left to right over the runner's baseline.</summary>
+    /// <summary>User config files, merged left to right over the runner's baseline; their text is what travels.</summary>
     public IReadOnlyList<string> ConfigFiles { get; init; } = [];
-
-    /// <summary>Set by a re-run: the config text as first submitted, used instead of reading ConfigFiles again.</summary>
-    public IReadOnlyList<ConfigSnapshot>? ConfigSnapshots { get; init; }
-    public string? RerunOf { get; init; }
-
-    /// <summary>Who submits; null means the embedded default identity of the checkout.</summary>
-    public string? User { get; init; }
-
-    /// <summary>Builds the request that runs a logged run again, exactly, as a new run.</summary>
-    public static RunRequest FromRecord(RunRecord run, string workingDirectory) => new()
-    {
-        Dataset = run.Dataset,
-        AccessLevel = run.AccessLevel,
-        Description = run.Description,
-        OutputDir = run.OutputPrefix,
-        Script = run.Script,
-        ScriptArguments = run.ScriptArguments,
-        WorkingDirectory = workingDirectory,
-        Repository = run.Repository,
-        Commit = run.Commit,
-        Cwd = run.Cwd,
-        SkipRepoCheckout = run.SkipRepoCheckout,
-        Image = run.Image,
-        Cpu = run.Cpu?.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        Memory = run.Memory,
-        Storage = run.Storage,
-        Preemptible = run.Preemptible,
-        Environment = run.Environment,
-        ConfigFiles = run.ConfigFiles,
-        ConfigSnapshots = run.ConfigSnapshots,
-        RerunOf = run.ArGuid,
-    };
 }

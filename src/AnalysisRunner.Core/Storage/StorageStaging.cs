@@ -40,10 +40,6 @@ public sealed class StorageStaging(IObjectStore store)
         return await store.WriteAsync(destination, content, options, cancellationToken).ConfigureAwait(false);
     }
 
-    public long Download(StorageUri source, string localPath) => DownloadAsync(source, localPath).GetAwaiter().GetResult();
-
-    public StorageObjectInfo Upload(string localPath, StorageUri destination) => UploadAsync(localPath, destination).GetAwaiter().GetResult();
-
     /// <summary>
     /// What copying <paramref name="source"/> to <paramref name="destination"/> means, one step per
     /// object or file: a prefix or folder needs <paramref name="recurse"/>; a destination that ends in

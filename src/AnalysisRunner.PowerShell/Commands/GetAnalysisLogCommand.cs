@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using AnalysisRunner.Core;
 using AnalysisRunner.Core.Log;
 using AnalysisRunner.Core.Runs;
 using AnalysisRunner.PowerShell.Completers;
@@ -18,6 +19,11 @@ public sealed class GetAnalysisLogCommand : AnalysisRunnerCmdlet
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? User { get; set; }
+
+    /// <summary>Only runs at this access level.</summary>
+    [Parameter]
+    [ValidateSet("test", "standard", "full", IgnoreCase = true)]
+    public string? AccessLevel { get; set; }
 
     /// <summary>Only runs submitted after this time.</summary>
     [Parameter]
@@ -40,15 +46,22 @@ public sealed class GetAnalysisLogCommand : AnalysisRunnerCmdlet
         {
             Dataset = Dataset,
             User = User,
+            AccessLevel = AccessLevel is null ? null : AccessLevelNames.Parse(AccessLevel),
             After = After is { } after ? new DateTimeOffset(after.ToUniversalTime(), TimeSpan.Zero) : null,
             Before = Before is { } before ? new DateTimeOffset(before.ToUniversalTime(), TimeSpan.Zero) : null,
             ArGuid = ArGuid,
             First = First,
         };
+        var found = false;
         foreach (var run in Deployment.AuditLog.Query(query))
         {
             if (Stopping) return;
+            found = true;
             WriteObject(run);
         }
+        // Nothing, for a dataset the registry does not know, is a typo rather than an empty log (a
+        // dataset since removed from the registry still lists its runs).
+        if (!found && Dataset is not null && Deployment.LoadRegistry() is var registry && registry.Find(Dataset) is null)
+            throw registry.NotFound(Dataset);
     }
 }

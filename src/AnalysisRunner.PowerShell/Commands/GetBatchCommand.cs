@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using AnalysisRunner.Core;
 using AnalysisRunner.Core.Batch;
 
 namespace AnalysisRunner.PowerShell.Commands;
@@ -32,17 +31,7 @@ public sealed class GetBatchCommand : AnalysisRunnerCmdlet
     {
         if (ParameterSetName == IdSet)
         {
-            foreach (var id in Id)
-            {
-                try
-                {
-                    WriteObject(Deployment.Batches.RequireBatch(id));
-                }
-                catch (AnalysisRunnerException missing)
-                {
-                    WriteError(ToErrorRecord(missing));
-                }
-            }
+            ForEachInput(Id, id => WriteObject(Deployment.Batches.RequireBatch(id)));
             return;
         }
         var query = new BatchQuery { ArGuid = ArGuid, State = State, First = ArGuid is null ? First : null };

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using AnalysisRunner.Core;
 using AnalysisRunner.Core.Batch;
 using AnalysisRunner.Core.Batch.Runners;
+using JobState = AnalysisRunner.Core.Batch.JobState;
 
 namespace AnalysisRunner.PowerShell.Commands;
 
@@ -59,6 +60,7 @@ public sealed class GetBatchJobLogCommand : AnalysisRunnerCmdlet
             JobLogStream.Stderr => [LogStream.Stderr],
             _ => [LogStream.Stdout, LogStream.Stderr],
         };
+        if (Follow && !job.State.IsFinished() && job.State != JobState.Running) SayWaiting(job);
         // -Follow streams the first one as it is written; what follows it is read once the job has ended.
         var lines = Follow
             ? logs.FollowAsync(BatchId, JobId, attempt, streams[0], PipelineStopped)
@@ -67,5 +69,18 @@ public sealed class GetBatchJobLogCommand : AnalysisRunnerCmdlet
         foreach (var stream in streams.Skip(1))
             foreach (var line in logs.ReadAsync(BatchId, JobId, attempt, stream, PipelineStopped).ToBlockingEnumerable(PipelineStopped))
                 WriteObject(line);
+        if (Follow) job = Deployment.Batches.GetJob(BatchId, JobId) ?? job;
+        // Why the latest attempt ended badly is part of its log (for a job that never started, all of it).
+        if (Stream != JobLogStream.Stdout && attempt == Math.Max(job.Attempt, 1) && JobOutcome.LogLine(job) is { } why)
+            WriteObject(why);
+    }
+
+    /// <summary>-Follow on a job that has not started would otherwise print nothing for as long as it waits.</summary>
+    private void SayWaiting(JobInfo job)
+    {
+        var waitingFor = job.State == JobState.Pending && job.Parents.Count > 0
+            ? $"waits for job(s) {string.Join(", ", job.Parents)}"
+            : "waits for room on the executor";
+        WriteHostLine($"job {job.BatchId}/{job.JobId} '{job.Name}' is {job.State} ({waitingFor}); its log follows once it starts.");
     }
 }

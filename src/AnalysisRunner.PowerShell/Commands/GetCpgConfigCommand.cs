@@ -32,7 +32,7 @@ public sealed class GetCpgConfigCommand : AnalysisRunnerCmdlet
             : Path is null ? PathFromEnvironment()
             : Path.Contains("://", StringComparison.Ordinal) ? Path
             : ResolveUserPath(Path);
-        var plain = TomlTableConversion.ToPlain(Deployment.ReadConfig(path));
+        var plain = TomlTableConversion.ToPlain(Deployment.ReadConfigAsync(path).GetAwaiter().GetResult());
         var config = ToPSObject(plain);
         if (config is PSObject psObject)
         {

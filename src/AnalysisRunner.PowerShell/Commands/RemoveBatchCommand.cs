@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using AnalysisRunner.Core;
 using AnalysisRunner.Core.Batch;
 
 namespace AnalysisRunner.PowerShell.Commands;
@@ -15,18 +14,11 @@ public sealed class RemoveBatchCommand : AnalysisRunnerCmdlet
 
     protected override void Process()
     {
-        foreach (var id in Id)
+        ForEachInput(Id, id =>
         {
-            try
-            {
-                var batch = Deployment.Batches.RequireBatch(id);
-                if (!ShouldProcess($"batch {id} ({batch.Name}, {batch.State}, {batch.TotalJobs} job(s))", "Remove records, logs and work files")) continue;
+            var batch = Deployment.Batches.RequireBatch(id);
+            if (ShouldProcess($"batch {id} ({batch.Name}, {batch.State}, {batch.TotalJobs} job(s))", "Remove records, logs and work files"))
                 Deployment.Batches.Remove(id);
-            }
-            catch (AnalysisRunnerException error)
-            {
-                WriteError(ToErrorRecord(error));
-            }
-        }
+        });
     }
 }

@@ -36,7 +36,7 @@ public sealed class RemoveStorageItemCommand : StorageCmdlet
             foreach (var target in Run(StorageItems.ObjectsToRemoveAsync(store, uri, Recurse)))
             {
                 if (!ShouldProcess(target.ToString(), "Remove storage object")) continue;
-                if (store.AccessLevel != Core.AccessLevel.Test && !Force && !ConfirmedOff() &&
+                if (store.AccessLevel != Core.AccessLevel.Test && !Force && !ConfirmTurnedOff &&
                     !ShouldContinue($"'{target}' is in a main bucket of {store.Dataset}: deleting it cannot be undone. Delete it?",
                         "Remove from a main bucket", ref _yesToAll, ref _noToAll))
                     continue;
@@ -44,7 +44,4 @@ public sealed class RemoveStorageItemCommand : StorageCmdlet
             }
         }
     }
-
-    private bool ConfirmedOff() =>
-        MyInvocation.BoundParameters.TryGetValue("Confirm", out var confirm) && confirm is SwitchParameter { IsPresent: false };
 }

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using AnalysisRunner.Core;
 using AnalysisRunner.Core.Batch;
 
 namespace AnalysisRunner.PowerShell.Commands;
@@ -20,20 +19,15 @@ public sealed class ResumeBatchCommand : AnalysisRunnerCmdlet
 
     protected override void Process()
     {
-        foreach (var id in Id)
+        ForEachInput(Id, id =>
         {
-            var batch = Deployment.Batches.GetBatch(id);
-            if (batch is null)
-            {
-                WriteError(ToErrorRecord(BatchStoreExtensions.NotFound(id)));
-                continue;
-            }
+            var batch = Deployment.Batches.RequireBatch(id);
             if (batch.State == BatchState.Running && !woken)
             {
                 Deployment.Executor.Wake();
                 woken = true;
             }
             WriteObject(batch);
-        }
+        });
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using AnalysisRunner.Core;
+using AnalysisRunner.Core.Batch;
 using AnalysisRunner.Core.Runs;
 using AnalysisRunner.PowerShell.Completers;
 
@@ -87,7 +88,7 @@ public sealed class SubmitAnalysisCommand : AnalysisRunnerCmdlet
     [ValidateNotNullOrEmpty]
     public string[] Config { get; set; } = [];
 
-    /// <summary>A run from Get-AnalysisLog (or an earlier Submit-Analysis) to run again as a new run.</summary>
+    /// <summary>A run from Get-AnalysisLog (or an earlier Submit-Analysis) to run again as a new run: only its ArGuid is used; the rest is read from the audit log.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = RerunSet)]
     public RunRecord? InputObject { get; set; }
 
@@ -95,43 +96,89 @@ public sealed class SubmitAnalysisCommand : AnalysisRunnerCmdlet
     [Parameter]
     public SwitchParameter Wait { get; set; }
 
-    /// <summary>Skip the confirmation for access level full and for a commit origin does not have.</summary>
+    /// <summary>Skip the confirmation for access level full and for a commit origin may not have (both default to No, and are errors where nobody can answer).</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 
     protected override void Process()
     {
-        var request = InputObject is null ? RequestFromParameters() : RunRequest.FromRecord(InputObject, CurrentDirectory);
-        var submitter = new RunSubmitter(Deployment);
-        var plan = submitter.Plan(request);
+        // The cmdlet is the client: it captures facts; the authority decides, with the caller the
+        // host vouches for (this OS account), and reads nothing of this machine.
+        var authority = new RunAuthority(Deployment);
+        var caller = Deployment.EmbeddedCaller();
+        var plan = InputObject is null
+            ? authority.Plan(FactsCapture.Capture(RequestFromParameters()), caller)
+            : authority.PlanRerun(InputObject.ArGuid, caller);
         foreach (var warning in plan.Warnings) WriteWarning(warning);
 
-        var target = $"{plan.Run.Repository ?? "(no repository)"}@{plan.Run.Commit ?? "-"} for dataset \"{plan.Run.Dataset}\" ({plan.Run.AccessLevel.ToConfigName()})";
+        var target = Describe(plan.Run);
         if (!ShouldProcess(target, "Submit analysis"))
         {
             WriteObject(plan);
             return;
         }
         if (plan.Refusal is not null) throw plan.Refusal;
-        if (!Force && plan.CommitMissingFromOrigin && !ShouldContinue(
-                $"Commit {plan.Run.Commit} is not on any branch of origin, so a fresh clone of {plan.Run.Repository} may not have it. Submit anyway?",
+        if (!Force && plan.CommitMissingFromOrigin && !Confirm(target,
+                $"Commit {plan.Run.Commit} is not on any branch of origin as this checkout last fetched it, so the runner may not find it. Submit anyway?",
                 "Commit not pushed"))
             return;
         // Access level full is ConfirmImpact High in effect: it always asks unless -Force or -Confirm:$false.
-        if (!Force && !ConfirmExplicitlyDeclined && request.AccessLevel == Core.AccessLevel.Full && !ShouldContinue(
+        if (!Force && !ConfirmTurnedOff && plan.Run.AccessLevel == Core.AccessLevel.Full && !Confirm(target,
                 $"Access level 'full' can read, write and delete everything in the main buckets of '{plan.Run.Dataset}'. Submit anyway?",
                 "Full access"))
             return;
 
-        WriteHostLine($"Submitting {plan.Run.Repository ?? "(no repository)"}@{plan.Run.Commit ?? "-"} for dataset \"{plan.Run.Dataset}\"");
-        var run = submitter.Submit(plan);
-        if (Wait)
-            new BatchWaiter(this, Deployment, PipelineStopped).WaitForRun(run, timeout: null);
+        var run = authority.SubmitAsync(plan).GetAwaiter().GetResult();
+        // The handles a user needs to find the run again, before anything can scroll them away.
+        WriteHostLine($"Submitted run {run.ArGuid} (driver batch {run.DriverBatchId}): {target}");
+        if (!Wait)
+        {
+            WriteObject(run);
+            return;
+        }
+        IReadOnlyList<BatchInfo> batches;
+        try
+        {
+            batches = new BatchWaiter(this, Deployment, PipelineStopped).WaitForRun(run, timeout: null);
+        }
+        catch (PipelineStoppedException)
+        {
+            // Ctrl-C stops the wait, not the run; the pipeline is stopping, so only the host can still be told.
+            Host.UI.WriteLine($"Stopped waiting; run {run.ArGuid} goes on. Follow it with: Get-Batch -ArGuid {run.ArGuid} | Wait-Batch (Stop-Batch -ArGuid {run.ArGuid} stops it).");
+            throw;
+        }
         WriteObject(run);
+        WriteErrorsForUnsuccessful(batches);
     }
 
-    private bool ConfirmExplicitlyDeclined =>
-        MyInvocation.BoundParameters.TryGetValue("Confirm", out var confirm) && confirm is SwitchParameter { IsPresent: false };
+    /// <summary>What is submitted, for the confirmation and the submit line: repository@commit and script, or the command run without a checkout.</summary>
+    private static string Describe(RunRecord run)
+    {
+        var command = ShellQuoting.Join(new[] { run.Script }.Concat(run.ScriptArguments));
+        var source = run.SkipRepoCheckout || run.Repository is null
+            ? $"{command} ({(run.Repository is null ? "no repository" : "no checkout")})"
+            : $"{run.Repository}@{run.Commit} {(run.Cwd is null or "." ? "" : run.Cwd + "/")}{run.Script}";
+        return $"{source} for dataset {run.Dataset} at {run.AccessLevel.ToConfigName()}";
+    }
+
+    /// <summary>
+    /// Asks with No as the default answer (a stray Enter never submits). A host that cannot ask (pwsh
+    /// -NonInteractive, a hosted runspace) gets a ConfirmationRequired error saying to pass -Force,
+    /// instead of PowerShell's generic prompt failure.
+    /// </summary>
+    private bool Confirm(string target, string query, string caption)
+    {
+        bool yesToAll = false, noToAll = false;
+        try
+        {
+            return ShouldContinue(query, caption, hasSecurityImpact: true, ref yesToAll, ref noToAll);
+        }
+        catch (Exception e) when (e is PSInvalidOperationException or System.Management.Automation.Host.HostException or NotImplementedException)
+        {
+            throw new ConfirmationRequiredException(target,
+                $"{caption}: {query} This session cannot ask, so nothing was submitted; pass -Force to submit without the question.");
+        }
+    }
 
     private RunRequest RequestFromParameters() => new()
     {

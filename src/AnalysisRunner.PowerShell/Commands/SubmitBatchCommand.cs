@@ -4,7 +4,10 @@ using AnalysisRunner.Core.Batch.Building;
 
 namespace AnalysisRunner.PowerShell.Commands;
 
-/// <summary>Checks a batch (cycles, unwritten resources, clashing outputs, impossible resources) and queues it. Returns at once unless -Wait.</summary>
+/// <summary>
+/// Checks a batch (cycles, unwritten resources, clashing outputs, impossible resources) and queues it.
+/// Returns at once unless -Wait, which also writes an error if the batch fails.
+/// </summary>
 [Cmdlet(VerbsLifecycle.Submit, "Batch", SupportsShouldProcess = true)]
 [OutputType(typeof(BatchInfo))]
 public sealed class SubmitBatchCommand : AnalysisRunnerCmdlet
@@ -22,7 +25,7 @@ public sealed class SubmitBatchCommand : AnalysisRunnerCmdlet
     protected override void Process()
     {
         var submitter = new BatchSubmitter(Deployment);
-        var spec = submitter.Prepare(Batch!);
+        var spec = submitter.Prepare(Batch!, submitter.CurrentScope());
         if (!ShouldProcess($"batch '{spec.Name}' ({spec.Jobs.Count} jobs)", "Submit batch")) return;
         var id = submitter.Submit(Batch!, spec);
         WriteHostLine($"Submitted batch {id}");
@@ -30,5 +33,6 @@ public sealed class SubmitBatchCommand : AnalysisRunnerCmdlet
             ? new PowerShell.BatchWaiter(this, Deployment, PipelineStopped).WaitFor([id], Timeout is { } seconds ? TimeSpan.FromSeconds(seconds) : null)[0]
             : Deployment.Batches.GetBatch(id);
         WriteObject(batch);
+        if (Wait && batch is not null) WriteErrorsForUnsuccessful([batch]);
     }
 }

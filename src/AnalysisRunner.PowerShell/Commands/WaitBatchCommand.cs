@@ -4,7 +4,10 @@ using AnalysisRunner.Core.Runs;
 
 namespace AnalysisRunner.PowerShell.Commands;
 
-/// <summary>Waits for batches to finish; given a run, for its driver batch and every batch the driver submitted.</summary>
+/// <summary>
+/// Waits for batches to finish; given a run, for its driver batch and every batch the driver submitted.
+/// Writes the batches, then an error for each one that failed or was cancelled.
+/// </summary>
 [Cmdlet(VerbsLifecycle.Wait, "Batch", DefaultParameterSetName = RunSet)]
 [OutputType(typeof(BatchInfo))]
 public sealed class WaitBatchCommand : AnalysisRunnerCmdlet
@@ -30,5 +33,6 @@ public sealed class WaitBatchCommand : AnalysisRunnerCmdlet
         var limit = Timeout is { } seconds ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
         var batches = Run is not null ? waiter.WaitForRun(Run, limit) : waiter.WaitFor(Id, limit);
         WriteObject(batches, enumerateCollection: true);
+        WriteErrorsForUnsuccessful(batches);
     }
 }

@@ -21,7 +21,7 @@ public sealed class BucketCompleter : IArgumentCompleter
         {
             var home = RunnerHome.Resolve(fakeBoundParameters["RunnerHome"] as string);
             buckets = File.Exists(home.RegistryPath)
-                ? StorageAccess.BucketNamesFor(DatasetRegistry.Load(home.RegistryPath), Identity.Current(CurrentLocation())).ToList()
+                ? StorageAccess.BucketNamesFor(DatasetRegistry.Load(home.RegistryPath), Identity.OfOsAccount(RunnerSettings.Load(home))).ToList()
                 : [];
         }
         catch (Exception)
@@ -33,22 +33,5 @@ public sealed class BucketCompleter : IArgumentCompleter
             .Select(bucket => $"gs://{bucket}/")
             .Where(uri => uri.StartsWith(word, StringComparison.OrdinalIgnoreCase))
             .Select(uri => new CompletionResult(uri, uri, CompletionResultType.ParameterValue, uri));
-    }
-
-    /// <summary>The prompt's location (who the user is comes from its git checkout), not the process's.</summary>
-    private static string CurrentLocation()
-    {
-        try
-        {
-            // A nested pipeline in the prompt's runspace: its session state is busy running the completion.
-            using var shell = System.Management.Automation.PowerShell.Create(RunspaceMode.CurrentRunspace);
-            var location = shell.AddCommand("Microsoft.PowerShell.Management\\Get-Location").Invoke<PathInfo>().FirstOrDefault();
-            if (location?.Provider.Name == "FileSystem") return location.ProviderPath;
-        }
-        catch (Exception)
-        {
-            // fall back to the process's directory
-        }
-        return Environment.CurrentDirectory;
     }
 }

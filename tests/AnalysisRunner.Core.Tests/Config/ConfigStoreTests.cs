@@ -15,46 +15,40 @@ public sealed class ConfigStoreTests : IDisposable
     public void Dispose() => _folder.Dispose();
 
     private string[] FilesInStore() =>
-        Directory.Exists(_store.Directory) ? Directory.GetFiles(_store.Directory).Select(Path.GetFileName).ToArray()! : [];
+        Directory.Exists(_store.Directory) ? Directory.GetFiles(_store.Directory).Select(f => Path.GetFileName(f)).ToArray() : [];
 
     [Fact]
-    public void Stage_writes_a_hidden_temp_file_and_Commit_publishes_it_read_only()
+    public async Task Publish_writes_the_config_read_only_with_no_temp_file_left()
     {
-        using var staged = _store.Stage("guid-1", Config);
+        var path = await _store.PublishAsync("guid-1", Config);
 
-        Assert.Equal(_store.PathFor("guid-1"), staged.FinalPath);
-        Assert.False(File.Exists(staged.FinalPath));
-        var temp = Assert.Single(FilesInStore());
-        Assert.StartsWith(".", temp);
-
-        staged.Commit();
-
+        Assert.Equal(_store.PathFor("guid-1"), path);
         Assert.Equal(["guid-1.toml"], FilesInStore());
-        Assert.Equal(staged.Text, File.ReadAllText(staged.FinalPath));
-        Assert.Equal("fewgenomes", ((TomlTable)ConfigReader.Read(staged.FinalPath)["workflow"])["dataset"]);
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead, File.GetUnixFileMode(staged.FinalPath));
+        Assert.Equal("fewgenomes", ((TomlTable)ConfigReader.Read(path)["workflow"])["dataset"]);
+        Assert.Equal("fewgenomes", ((TomlTable)(await _store.ReadAsync(path))["workflow"])["dataset"]);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead, File.GetUnixFileMode(path));
     }
 
     [Fact]
-    public void Dispose_without_Commit_removes_the_temp_file()
+    public async Task Withdraw_removes_a_published_config_and_is_quiet_when_there_is_none()
     {
-        using (_store.Stage("guid-2", Config)) { }
+        await _store.PublishAsync("guid-2", Config);
+        await _store.WithdrawAsync("guid-2");
+        await _store.WithdrawAsync("guid-2");
         Assert.Empty(FilesInStore());
     }
 
     [Fact]
-    public void A_config_is_written_once()
+    public async Task A_config_is_written_once()
     {
-        using (var first = _store.Stage("guid-3", Config)) first.Commit();
+        await _store.PublishAsync("guid-3", Config);
         var before = File.ReadAllText(_store.PathFor("guid-3"));
 
-        using var second = _store.Stage("guid-3", new TomlTable { ["other"] = 1L });
-        var ex = Assert.Throws<ConfigException>(second.Commit);
+        var ex = await Assert.ThrowsAsync<ConfigException>(() => _store.PublishAsync("guid-3", new TomlTable { ["other"] = 1L }));
 
         Assert.Equal("ConfigAlreadyExists", ex.ErrorId);
         Assert.Equal(_store.PathFor("guid-3"), ex.Target);
         Assert.Equal(before, File.ReadAllText(_store.PathFor("guid-3")));
-        second.Dispose();
         Assert.Equal(["guid-3.toml"], FilesInStore());
     }
 

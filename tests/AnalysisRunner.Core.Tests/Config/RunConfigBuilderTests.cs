@@ -86,7 +86,7 @@ public class RunConfigBuilderTests
         ConfigSnapshot[] users =
         [
             new("u1.toml", "[workflow]\nsequencing_type = \"genome\"\n[images]\nbwa = \"c\"\n"),
-            new("u2.toml", "[images]\nbwa = \"d\"\n[hail]\nbucket = \"mine\"\n"),
+            new("u2.toml", "[images]\nbwa = \"d\"\n[hail]\npool = \"mine\"\n"),
         ];
 
         var config = RunConfigBuilder.Build(Input(AccessLevel.Test), templates, users);
@@ -95,7 +95,7 @@ public class RunConfigBuilderTests
         Assert.Equal("genome", Table(config, "workflow")["sequencing_type"]);
         Assert.Equal("d", Table(config, "images")["bwa"]);
         Assert.Equal("s", Table(config, "images")["samtools"]);
-        Assert.Equal("mine", Table(config, "hail")["bucket"]);
+        Assert.Equal("mine", Table(config, "hail")["pool"]);
         Assert.Equal("fewgenomes", Table(config, "hail")["billing_project"]);
     }
 

@@ -15,7 +15,11 @@ public sealed class DurabilityTests : IDisposable
 
     public void Dispose() => _home.Dispose();
 
-    private string Bucket(string key) => Path.Combine(_home.Root, "buckets", "cpg-test-main", key);
+    private string Bucket(string key) => Path.Combine(_home.Root, "buckets", "cpg-fewgenomes-main", key);
+
+    /// <summary>Outside a run the batch's author must be a member where it writes (the home's default registry names this OS account).</summary>
+    private BatchSpec Authored(params JobSpec[] jobs) =>
+        _home.Batch(jobs) with { Attributes = new Dictionary<string, string> { ["author"] = Environment.UserName } };
 
     [Fact]
     public void A_full_destination_fails_the_job_and_leaves_the_previous_file_whole_and_no_temporary_file()
@@ -25,10 +29,10 @@ public sealed class DurabilityTests : IDisposable
         using var tmpfs = SmallTmpfs.Mount(folder, "1m");
         File.WriteAllText(Bucket("results/out.bin"), "the good result\n");
 
-        var id = _home.SubmitAndWake(_home.Batch(
+        var id = _home.SubmitAndWake(Authored(
             TestHome.Job(0, $"head -c 2000000 /dev/zero > {ResourcePlaceholder.ForJob(0, "big")}") with
             {
-                Outputs = [new OutputCopy(ResourcePlaceholder.ForJob(0, "big"), "gs://cpg-test-main/results/out.bin")],
+                Outputs = [new OutputCopy(ResourcePlaceholder.ForJob(0, "big"), "gs://cpg-fewgenomes-main/results/out.bin")],
             }));
         var batch = _home.WaitForBatch(id);
         var job = _home.Store.GetJob(id, 1)!;
@@ -45,10 +49,10 @@ public sealed class DurabilityTests : IDisposable
         File.WriteAllText(Path.Combine(Directory.CreateDirectory(Path.GetDirectoryName(Bucket("results/out.txt"))!).FullName, "out.txt"), "good\n");
         // The job's resource is a FIFO: the executor's copy blocks on it until this test writes, so the
         // kill lands in the middle of the copy every time.
-        var id = _home.SubmitAndWake(_home.Batch(
+        var id = _home.SubmitAndWake(Authored(
             TestHome.Job(0, $"mkfifo {ResourcePlaceholder.ForJob(0, "out")}") with
             {
-                Outputs = [new OutputCopy(ResourcePlaceholder.ForJob(0, "out"), "gs://cpg-test-main/results/out.txt")],
+                Outputs = [new OutputCopy(ResourcePlaceholder.ForJob(0, "out"), "gs://cpg-fewgenomes-main/results/out.txt")],
             }));
         var fifo = Path.Combine(_home.TmpRoot, id.ToString(), "1.out");
         var folder = Path.GetDirectoryName(Bucket("results/out.txt"))!;

@@ -152,14 +152,19 @@ public sealed class ExecutorTests : IDisposable
                 with
                 {
                     Environment = new Dictionary<string, string> { ["GREETING"] = "hi there" },
-                    Outputs = [new OutputCopy(ResourcePlaceholder.ForJob(0, "out"), "gs://cpg-test-main/results/out.txt")],
-                }) with { ConfigPath = "/configs/run.toml" };
+                    Outputs = [new OutputCopy(ResourcePlaceholder.ForJob(0, "out"), "gs://cpg-fewgenomes-main/results/out.txt")],
+                }) with
+                {
+                    ConfigPath = "/configs/run.toml",
+                    // Outside a run the batch's author must be a member where it writes (the home's default registry names this OS account).
+                    Attributes = new Dictionary<string, string> { ["author"] = Environment.UserName },
+                };
 
         var id = _home.SubmitAndWake(spec);
         var batch = _home.WaitForBatch(id);
 
         Assert.Equal(BatchState.Succeeded, batch.State);
-        var copied = Path.Combine(_home.Root, "buckets", "cpg-test-main", "results", "out.txt");
+        var copied = Path.Combine(_home.Root, "buckets", "cpg-fewgenomes-main", "results", "out.txt");
         Assert.Equal($"{id} 1 1 /configs/run.toml hi there\n", File.ReadAllText(copied));
         // A job that asks for no scratch space works in its batch's shared folder.
         Assert.Equal(Path.Combine(_home.Root, "work", id.ToString()) + "\n", _home.Stdout(id, 1));
@@ -193,9 +198,9 @@ public sealed class ExecutorTests : IDisposable
         Assert.True(_home.WaitUntil(() => _home.Store.GetBatch(id)!.SucceededJobs >= 10, 60, id));
 
         _home.KillExecutor();
-        gate.Open();
         Assert.NotEqual(BatchState.Succeeded, _home.Store.GetBatch(id)!.State);
 
+        gate.Open();
         _home.Client.Wake();
         var batch = _home.WaitForBatch(id, seconds: 90);
 
@@ -303,17 +308,26 @@ public sealed class ExecutorTests : IDisposable
     [Fact]
     public void A_waiting_client_is_told_when_a_batch_ends()
     {
-        var id = _home.SubmitAndWake(TestHome.Job(0, "sleep 1"));
+        // A batch held open keeps the executor busy, so it cannot go idle and close the socket: the
+        // only thing that can end a wait with no timeout is the signal that the other batch ended.
+        using var keepBusy = new JobGate(Path.Combine(_home.Root, "busy"));
+        using var finish = new JobGate(Path.Combine(_home.Root, "finish"));
+        var busy = _home.SubmitAndWake(TestHome.Job(0, keepBusy.WaitCommand));
+        var id = _home.SubmitAndWake(TestHome.Job(0, finish.WaitCommand));
+        _home.WaitForJob(busy, 1, JobState.Running);
         _home.WaitForJob(id, 1, JobState.Running);
         using var signals = ExecutorSignals.TryConnect(_home.Home, changes: false)!;
+        finish.Open();
 
         Assert.Equal(0, Poll.WaitAny([signals.Handle], TimeSpan.FromSeconds(60)));
         var seen = signals.Drain();
 
         // Woken by the batch-end signal, not by the timeout, nor by the executor closing the socket
-        // as it goes idle (3 s after the end here); and the batch has ended by the time it is sent.
+        // (it cannot go idle while the other batch runs); and the batch has ended by the time it is sent.
         Assert.True(seen.HasFlag(Signal.BatchEnded), $"woken by {seen}");
         Assert.Equal(BatchState.Succeeded, _home.Store.GetBatch(id)!.State);
+        Assert.Equal(BatchState.Running, _home.Store.GetBatch(busy)!.State);
+        keepBusy.Open();
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using AnalysisRunner.Core.Batch.Runners.Local;
 using AnalysisRunner.Core.Batch.Runners.Local.Sandbox;
 using AnalysisRunner.Core.Hosting;
 using AnalysisRunner.Core.Native;
+using AnalysisRunner.Core.Runs;
 
 namespace AnalysisRunner.Core.Tests.Executor;
 
@@ -15,13 +16,28 @@ namespace AnalysisRunner.Core.Tests.Executor;
 /// </summary>
 public sealed class SandboxTests : IDisposable
 {
-    private const string Dataset = "ds";
+    private const string Dataset = "fewgenomes";
     private readonly TestHome _home = new(sandbox: SandboxMode.Auto);
+    private readonly Deployment _deployment;
 
     public SandboxTests()
     {
         if (BubblewrapSandbox.Find() is null || BubblewrapSandbox.FindLauncher() is null)
             throw new InvalidOperationException("These tests need bubblewrap (apt-get install bubblewrap) and the launcher built beside the tests (a C compiler at build time).");
+        _deployment = Deployment.Open(_home.Home);
+    }
+
+    /// <summary>A test-level run in the audit log (what Submit-Analysis records): the scope the executor verifies and the sandbox shows.</summary>
+    private BatchSpec InRun(BatchSpec spec)
+    {
+        var arGuid = Guid.NewGuid().ToString();
+        var run = new RunRecord
+        {
+            ArGuid = arGuid, Timestamp = DateTimeOffset.UtcNow, User = Environment.UserName, Dataset = Dataset, AccessLevel = AccessLevel.Test,
+            Script = "x", Description = "d", OutputPrefix = "o", OutputDir = "o", ConfigPath = RunConfig(),
+        };
+        _deployment.Database.InTransaction((c, t) => _deployment.AuditLog.Append(run, c, t));
+        return spec with { ArGuid = arGuid, ConfigPath = run.ConfigPath, TmpRoot = $"gs://cpg-{Dataset}-test-tmp/batch" };
     }
 
     public void Dispose() => _home.Dispose();
@@ -39,9 +55,8 @@ public sealed class SandboxTests : IDisposable
             ["other batch's log"] = LocalLayout.Lane(_home.Home, otherBatch, 0),
             ["through /proc/1/root"] = "/proc/1/root" + Path.Combine(_home.Root, "registry.toml"),
         };
-        Directory.CreateDirectory(Path.Combine(_home.Root, "keys"));
+        // The run-token key is the runner's own: made when the run's job gets its token, before it starts.
         if (!File.Exists(secrets["registry"])) File.WriteAllText(secrets["registry"], "# registry\n");
-        File.WriteAllText(secrets["run token key"], "not-for-jobs\n");
         Directory.CreateDirectory(_home.Home.ConfigStoreDirectory);
         File.WriteAllText(secrets["other run's config"], "[workflow]\ndataset = \"other\"\naccess_level = \"full\"\n");
         return secrets;
@@ -50,7 +65,7 @@ public sealed class SandboxTests : IDisposable
     /// <summary>The job's run config, as the runner writes it: its scope is ds at test.</summary>
     private string RunConfig()
     {
-        var path = Path.Combine(_home.Home.ConfigStoreDirectory, "this-run.toml");
+        var path = Path.Combine(_home.Home.ConfigStoreDirectory, Guid.NewGuid().ToString("N") + ".toml");
         Directory.CreateDirectory(_home.Home.ConfigStoreDirectory);
         File.WriteAllText(path, $"[workflow]\ndataset = \"{Dataset}\"\naccess_level = \"test\"\n");
         return path;
@@ -89,7 +104,7 @@ public sealed class SandboxTests : IDisposable
         long id;
         try
         {
-            id = _home.SubmitAndWake(_home.Batch(TestHome.Job(0, AttackScript(secrets, forbidden))) with { ConfigPath = RunConfig() });
+            id = _home.SubmitAndWake(InRun(_home.Batch(TestHome.Job(0, AttackScript(secrets, forbidden)))));
         }
         finally
         {
@@ -100,8 +115,9 @@ public sealed class SandboxTests : IDisposable
         var batch = _home.WaitForBatch(id);
         var output = _home.Stdout(id, 1);
 
-        Assert.Equal(BatchState.Succeeded, batch.State);
+        Assert.True(batch.State == BatchState.Succeeded, _home.Store.GetJob(id, 1)!.Reason + _home.Stderr(id, 1));
         foreach (var what in secrets.Keys) Assert.Contains("refused " + what + "\n", output);
+        Assert.True(File.Exists(secrets["run token key"]), "the run-token key was never made, so refusing it proves nothing");
         foreach (var folder in forbidden)
         {
             Assert.Contains("refused " + folder + "\n", output);
@@ -110,6 +126,21 @@ public sealed class SandboxTests : IDisposable
         Assert.DoesNotContain("read ", output);
         Assert.DoesNotContain("wrote ", output);
         Assert.Contains("token=unset server=unset\n", output);
+    }
+
+    [Fact]
+    public void A_batch_outside_any_run_whose_config_claims_a_scope_sees_no_bucket_of_it()
+    {
+        var forged = Path.Combine(_home.Root, "forged.toml");
+        File.WriteAllText(forged, $"[workflow]\ndataset = \"{Dataset}\"\naccess_level = \"standard\"\n");
+        var main = Bucket($"cpg-{Dataset}-main");
+        Directory.CreateDirectory(main);
+        var id = _home.SubmitAndWake(_home.Batch(TestHome.Job(0, AttackScript(new Dictionary<string, string>(), [main]))) with { ConfigPath = forged });
+
+        _home.WaitForBatch(id);
+
+        Assert.Contains("refused " + main + "\n", _home.Stdout(id, 1));
+        Assert.False(File.Exists(Path.Combine(main, "pwned")));
     }
 
     [Fact]
@@ -136,19 +167,18 @@ public sealed class SandboxTests : IDisposable
     [Fact]
     public void Sandboxed_jobs_do_their_legitimate_work_in_their_scope_their_folders_and_their_resources()
     {
-        var config = RunConfig();
-        var input = Path.Combine(Path.GetTempPath(), "ar-input-" + Guid.NewGuid().ToString("N")[..8]);
-        File.WriteAllText(input, "an input outside the home\n");
-        // A file outside the home that is not one of the batch's inputs is not shown either.
-        var undeclared = input + ".undeclared";
+        var testBucket = Bucket($"cpg-{Dataset}-test");
+        Directory.CreateDirectory(testBucket);
+        File.WriteAllText(Path.Combine(testBucket, "input.txt"), "an input in its bucket\n");
+        // A file outside the home is not shown (a run's batch reads only its buckets).
+        var undeclared = Path.Combine(Path.GetTempPath(), "ar-undeclared-" + Guid.NewGuid().ToString("N")[..8]);
         File.WriteAllText(undeclared, "not an input\n");
         try
         {
-            var testBucket = Bucket($"cpg-{Dataset}-test");
-            var id = _home.SubmitAndWake(_home.Batch(
+            var id = _home.SubmitAndWake(InRun(_home.Batch(
                 TestHome.Job(0,
                     $"echo legit > {ShellQuoting.Quote(Path.Combine(testBucket, "legit.txt"))}",
-                    "grep -q 'dataset = \"ds\"' \"$CPG_CONFIG_PATH\" && echo config-read",
+                    "grep -q 'dataset = \"fewgenomes\"' \"$CPG_CONFIG_PATH\" && echo config-read",
                     "if { echo x >> \"$CPG_CONFIG_PATH\"; } 2>/dev/null; then echo config-written; else echo config-read-only; fi",
                     "echo scratch > ./scratch && cat ./scratch",
                     $"cat {ResourcePlaceholder.ForInput(0)}",
@@ -158,16 +188,14 @@ public sealed class SandboxTests : IDisposable
                     "echo private > /tmp/ar-sandbox-private && cat /tmp/ar-sandbox-private"),
                 TestHome.Job(1, $"cat {ResourcePlaceholder.ForJob(0, "out")}", "exit 7")) with
                 {
-                    ConfigPath = config,
-                    // As a run's batch has it: in its scope's tmp bucket (a folder elsewhere in the home is not shown).
-                    TmpRoot = Path.Combine(Bucket($"cpg-{Dataset}-test-tmp"), "batch"),
-                    Inputs = [new InputSpec { Index = 0, Path = input }],
-                });
+                    Inputs = [new InputSpec { Index = 0, Path = $"gs://cpg-{Dataset}-test/input.txt" }],
+                }));
 
             var batch = _home.WaitForBatch(id);
 
+            Assert.True(_home.Store.GetJob(id, 1)!.State == JobState.Succeeded, _home.Store.GetJob(id, 1)!.Reason + _home.Stderr(id, 1));
             Assert.Equal("to-stderr\n", _home.Stderr(id, 1));
-            Assert.Equal("config-read\nconfig-read-only\nscratch\nan input outside the home\nprivate\n", _home.Stdout(id, 1).Replace("legit\n", ""));
+            Assert.Equal("config-read\nconfig-read-only\nscratch\nan input in its bucket\nprivate\n", _home.Stdout(id, 1).Replace("legit\n", ""));
             Assert.Equal("legit\n", File.ReadAllText(Path.Combine(testBucket, "legit.txt")));
             Assert.Equal(JobState.Succeeded, _home.Store.GetJob(id, 1)!.State);
             Assert.False(File.Exists("/tmp/ar-sandbox-private"), "the sandbox's /tmp is the host's");
@@ -175,11 +203,31 @@ public sealed class SandboxTests : IDisposable
             Assert.Equal(7, _home.Store.GetJob(id, 2)!.ExitCode);
             Assert.Equal(BatchState.Failed, batch.State);
         }
-        finally
+        finally { File.Delete(undeclared); }
+    }
+
+    [Fact]
+    public void A_batch_outside_any_run_reads_its_inputs_outside_the_home_and_writes_its_resources_in_local_tmp()
+    {
+        var input = Path.Combine(Path.GetTempPath(), "ar-input-" + Guid.NewGuid().ToString("N")[..8]);
+        File.WriteAllText(input, "an input outside the home\n");
+        try
         {
-            File.Delete(input);
-            File.Delete(undeclared);
+            var id = _home.SubmitAndWake(_home.Batch(
+                TestHome.Job(0, $"cat {ResourcePlaceholder.ForInput(0)}", $"echo resource > {ResourcePlaceholder.ForJob(0, "out")}"),
+                TestHome.Job(1, $"cat {ResourcePlaceholder.ForJob(0, "out")}")) with
+            {
+                TmpRoot = Path.Combine(Bucket(SandboxView.LocalTmpBucket), "batch"),
+                Inputs = [new InputSpec { Index = 0, Path = input }],
+            });
+
+            var batch = _home.WaitForBatch(id);
+
+            Assert.True(batch.State == BatchState.Succeeded, _home.Store.GetJob(id, 1)!.Reason + _home.Stderr(id, 1));
+            Assert.Equal("an input outside the home\n", _home.Stdout(id, 1));
+            Assert.Equal("resource\n", _home.Stdout(id, 2));
         }
+        finally { File.Delete(input); }
     }
 
     [Fact]
@@ -200,14 +248,13 @@ public sealed class SandboxTests : IDisposable
     [Fact]
     public void Killing_the_executor_takes_its_sandboxes_down_and_the_next_one_keeps_finished_jobs_and_reruns_interrupted_ones()
     {
-        var config = RunConfig();
         var marks = Bucket($"cpg-{Dataset}-test");
         Directory.CreateDirectory(marks);
         using var gate = new JobGate(Path.Combine(marks, "gate"));
         var ran = Path.Combine(marks, "ran.txt");
-        var id = _home.SubmitAndWake(_home.Batch(
+        var id = _home.SubmitAndWake(InRun(_home.Batch(
             TestHome.Job(0, $"echo one >> {ShellQuoting.Quote(ran)}"),
-            TestHome.Job(1, "echo started", gate.WaitCommand, $"echo two >> {ShellQuoting.Quote(ran)}")) with { ConfigPath = config });
+            TestHome.Job(1, "echo started", gate.WaitCommand, $"echo two >> {ShellQuoting.Quote(ran)}"))));
         _home.WaitForJob(id, 1, JobState.Succeeded);
         Assert.True(_home.WaitUntil(() => _home.Stdout(id, 2) == "started\n", 30, id), _home.ExecutorLog());
         var inside = OrphanJobs.Find(_home.Home, new HashSet<long> { id }).Where(p => p.JobId == 2).ToList();

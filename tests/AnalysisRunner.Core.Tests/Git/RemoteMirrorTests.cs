@@ -148,3 +148,58 @@ public sealed class RemoteMirrorTests : IDisposable
         Assert.All(results, sha => Assert.Equal(_sideCommit, sha));
     }
 }
+
+public sealed class RemoteMirrorSnapshotTests : IDisposable
+{
+    private readonly GitFixture _git = new();
+    private readonly RemoteMirror _mirror;
+    private readonly string _main;
+
+    public RemoteMirrorSnapshotTests()
+    {
+        _mirror = new RemoteMirror(new RunnerHome(_git.Combine("home"))) { LockTimeout = TimeSpan.FromMilliseconds(300) };
+        _main = _git.CommitFile("scripts/hello.sh", "#!/bin/bash\necho hello\n", executable: true);
+        _git.Push();
+    }
+
+    public void Dispose() => _git.Dispose();
+
+    [Fact]
+    public void One_snapshot_fetches_once_and_answers_every_question_from_it()
+    {
+        using (var snapshot = _mirror.Open(_git.OriginPath, "main", freshMain: true))
+        {
+            Assert.Equal(_main, snapshot.Commit);
+            Assert.True(snapshot.IsOnMain(_git.OriginPath, _main));
+            Assert.True(snapshot.IsOnMain(_git.OriginPath, _main));
+            Assert.Equal("scripts/hello.sh", snapshot.ResolveScript(_main, "scripts", "hello.sh").Path);
+        }
+        Assert.Equal(1, _mirror.Fetches);
+
+        // A full sha the mirror has needs no fetch at test access (it names one commit forever) ...
+        using (_mirror.Open(_git.OriginPath, _main, freshMain: false)) { }
+        Assert.Equal(1, _mirror.Fetches);
+        // ... but whether it is on main must be asked of the remote now.
+        using (_mirror.Open(_git.OriginPath, _main, freshMain: true)) { }
+        Assert.Equal(2, _mirror.Fetches);
+    }
+
+    [Fact]
+    public async Task A_held_mirror_makes_another_waiter_time_out_and_the_next_one_get_it_once_free()
+    {
+        var snapshot = _mirror.Open(_git.OriginPath, "main", freshMain: false);
+        var other = new RemoteMirror(new RunnerHome(_git.Combine("home"))) { LockTimeout = TimeSpan.FromMilliseconds(200) };
+
+        var ex = Assert.Throws<SourceException>(() => other.Open(_git.OriginPath, "main", freshMain: false));
+        Assert.Equal("MirrorBusy", ex.ErrorId);
+
+        var waiting = Task.Run(() =>
+        {
+            using var next = new RemoteMirror(new RunnerHome(_git.Combine("home"))) { LockTimeout = TimeSpan.FromMinutes(5) }
+                .Open(_git.OriginPath, _main, freshMain: false);
+            return next.Commit;
+        });
+        snapshot.Dispose();
+        Assert.Equal(_main, await waiting);
+    }
+}

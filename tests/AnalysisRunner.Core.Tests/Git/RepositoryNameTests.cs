@@ -29,6 +29,23 @@ public class RepositoryNameTests
     public void Normalize_maps_remote_urls(string url, string expected) =>
         Assert.Equal(expected, RepositoryName.Normalize(url));
 
+    [Theory]
+    [InlineData("https://ghp_token@gitlab.com/org/repo.git", "https://gitlab.com/org/repo.git")]
+    [InlineData("https://oauth2:glpat-x@gitlab.com/org/repo.git", "https://gitlab.com/org/repo.git")]
+    [InlineData("https://user%3Apw@gitlab.com/org/repo.git", "https://gitlab.com/org/repo.git")]
+    [InlineData("http://u:p@host:8080/r.git?x=1", "http://host:8080/r.git?x=1")]
+    [InlineData("ssh://git:hunter2@host.org/r.git", "ssh://git@host.org/r.git")]
+    [InlineData("ssh://git@host.org/r.git", "ssh://git@host.org/r.git")]
+    [InlineData("git@host.org:org/r.git", "git@host.org:org/r.git")]
+    [InlineData("file://u:p@/srv/r.git", "file:///srv/r.git")]
+    [InlineData("https://host.org/path/with@sign.git", "https://host.org/path/with@sign.git")]
+    [InlineData("/srv/git/a@b.git", "/srv/git/a@b.git")]
+    public void WithoutCredentials_removes_every_secret_from_a_url(string url, string expected)
+    {
+        Assert.Equal(expected, RepositoryName.WithoutCredentials(url));
+        Assert.Equal(expected, RepositoryName.Normalize(url));
+    }
+
     [Fact]
     public void Normalize_keeps_case_so_different_case_is_a_different_repository() =>
         Assert.NotEqual(RepositoryName.Normalize("git@github.com:org/repo.git"), RepositoryName.Normalize("https://github.com/ORG/Repo"));

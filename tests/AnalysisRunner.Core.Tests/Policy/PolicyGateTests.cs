@@ -10,7 +10,7 @@ public class PolicyGateTests
     public void Rules_run_in_the_documented_order()
     {
         var gate = new PolicyGate(_registry, new FakeCommits());
-        Assert.Equal(["DatasetExists", "OutputDir", "Membership", "RepositoryAllowlist", "ImagePrefix", "CommitOnMain"],
+        Assert.Equal(["DatasetExists", "OutputDir", "Membership", "RepositoryAllowlist", "SkipRepoCheckout", "ImagePrefix", "CommitOnMain", "ScriptInCommit"],
             gate.Rules.Select(r => r.Name));
     }
 
@@ -54,10 +54,33 @@ public class PolicyGateTests
         var request = PolicyTestData.Request(AccessLevel.Standard) with { Repository = "evil/repo" };
         var checks = new PolicyGate(_registry, new FakeCommits()).Evaluate(request);
 
-        Assert.Equal(6, checks.Count);
-        Assert.Equal([true, true, true, false, true, false], checks.Select(c => c.Passed));
+        Assert.Equal(8, checks.Count);
+        Assert.Equal([true, true, true, false, true, true, false, true], checks.Select(c => c.Passed));
         Assert.Contains("datasets.fewgenomes.repositories", checks[3].Detail);
-        Assert.Contains("-AccessLevel test", checks[5].Detail);
+        Assert.Contains("-AccessLevel test", checks[6].Detail);
+        Assert.Equal("RepositoryNotAllowed", PolicyGate.RefusalOf(checks)!.ErrorId);
+    }
+
+    [Fact]
+    public void Each_rule_asks_the_remote_at_most_once_per_evaluation()
+    {
+        var request = PolicyTestData.Request(AccessLevel.Standard);
+        var commits = new FakeCommits(request.Commit!);
+        var gate = new PolicyGate(_registry, commits);
+
+        var checks = gate.Evaluate(request);
+
+        Assert.Null(PolicyGate.RefusalOf(checks));
+        Assert.Single(commits.Asked);
+    }
+
+    [Fact]
+    public void Without_a_commit_source_the_rules_that_need_one_never_pass()
+    {
+        var checks = new PolicyGate(_registry, null).Evaluate(PolicyTestData.Request(AccessLevel.Standard));
+
+        Assert.All(checks.TakeLast(2), c => Assert.False(c.Passed));
+        Assert.Equal("PolicyNotEvaluated", PolicyGate.RefusalOf(checks)!.ErrorId);
     }
 
     [Fact]
@@ -78,8 +101,8 @@ public class PolicyGateTests
     public void Evaluate_reports_an_unreachable_remote_as_a_failed_check()
     {
         var checks = new PolicyGate(_registry, new UnreachableCommits()).Evaluate(PolicyTestData.Request(AccessLevel.Standard));
-        Assert.False(checks[5].Passed);
-        Assert.Contains("unreachable", checks[5].Detail);
+        Assert.False(checks[6].Passed);
+        Assert.Contains("unreachable", checks[6].Detail);
     }
 
     private sealed class UnreachableCommits : ICommitOnMainChecker

@@ -84,10 +84,12 @@ public class PolicyRuleTests
     }
 
     [Fact]
-    public void Membership_compares_users_exactly()
+    public void Membership_compares_emails_without_case_but_otherwise_exactly()
     {
-        Refused(new MembershipRule(), PolicyTestData.Request() with { User = "Alice@example.org" }, _registry, "NotAMember", ErrorKind.PermissionDenied);
+        new MembershipRule().Check(PolicyTestData.Request() with { User = "Alice@Example.ORG" }, _registry);
         Refused(new MembershipRule(), PolicyTestData.Request() with { User = "alice@example.org.evil" }, _registry, "NotAMember", ErrorKind.PermissionDenied);
+        Refused(new MembershipRule(), PolicyTestData.Request() with { User = " alice@example.org" }, _registry, "NotAMember", ErrorKind.PermissionDenied);
+        Refused(new MembershipRule(), PolicyTestData.Request() with { User = "alice@example.org\n" }, _registry, "NotAMember", ErrorKind.PermissionDenied);
     }
 
     [Theory]
@@ -112,11 +114,45 @@ public class PolicyRuleTests
         new RepositoryAllowlistRule().Check(PolicyTestData.Request() with { Repository = repository }, _registry);
 
     [Fact]
-    public void Allowlist_is_skipped_with_SkipRepoCheckout_and_required_without()
+    public void Allowlist_applies_with_SkipRepoCheckout_too()
     {
-        new RepositoryAllowlistRule().Check(PolicyTestData.Request() with { Repository = null, SkipRepoCheckout = true }, _registry);
+        Refused(new RepositoryAllowlistRule(), PolicyTestData.Request() with { Repository = null, SkipRepoCheckout = true }, _registry,
+            "RepositoryNotAllowed", ErrorKind.PermissionDenied);
+        Refused(new RepositoryAllowlistRule(), PolicyTestData.Request() with { Repository = "evil/repo", SkipRepoCheckout = true }, _registry,
+            "RepositoryNotAllowed", ErrorKind.PermissionDenied);
         Refused(new RepositoryAllowlistRule(), PolicyTestData.Request() with { Repository = null }, _registry,
             "RepositoryNotAllowed", ErrorKind.PermissionDenied);
+        new RepositoryAllowlistRule().Check(PolicyTestData.Request() with { SkipRepoCheckout = true }, _registry);
+    }
+
+    [Theory]
+    [InlineData(AccessLevel.Standard)]
+    [InlineData(AccessLevel.Full)]
+    public void SkipRepoCheckout_at_real_data_needs_the_datasets_explicit_permission(AccessLevel level)
+    {
+        var request = PolicyTestData.Request(level) with { SkipRepoCheckout = true };
+        var ex = Refused(new SkipRepoCheckoutRule(), request, _registry, "SkipRepoCheckoutNotAllowed", ErrorKind.PermissionDenied);
+        Assert.Contains("allow_skip_repo_checkout", ex.Message);
+        new SkipRepoCheckoutRule().Check(request with { AccessLevel = AccessLevel.Test }, _registry);
+        new SkipRepoCheckoutRule().Check(request with { SkipRepoCheckout = false }, _registry);
+
+        var allowing = DatasetRegistry.Parse(PolicyTestData.RegistryToml.Replace(
+            "[datasets.fewgenomes]\n", "[datasets.fewgenomes]\nallow_skip_repo_checkout = true\n"), "registry.toml");
+        Assert.True(allowing.Find("fewgenomes")!.AllowSkipRepoCheckout);
+        new SkipRepoCheckoutRule().Check(request, allowing);
+    }
+
+    [Fact]
+    public void The_registrys_default_image_is_checked_like_an_explicit_one()
+    {
+        var outside = DatasetRegistry.Parse(PolicyTestData.RegistryToml.Replace(
+            "default_image = \"australia-southeast1-docker.pkg.dev/analysis-runner/images/driver:latest\"",
+            "default_image = \"docker.io/evil/driver:latest\""), "registry.toml");
+        var ex = Refused(new ImagePrefixRule(), PolicyTestData.Request(AccessLevel.Standard) with { Image = null }, outside,
+            "ImageNotAllowed", ErrorKind.PermissionDenied);
+        Assert.Equal("docker.io/evil/driver:latest", ex.Target);
+        Assert.Contains("default image", ex.Message);
+        new ImagePrefixRule().Check(PolicyTestData.Request(AccessLevel.Test) with { Image = null }, outside);
     }
 
     [Theory]
@@ -172,7 +208,16 @@ public class PolicyRuleTests
         var commits = new FakeCommits();
         var rule = new CommitOnMainRule(commits);
         rule.Check(PolicyTestData.Request(AccessLevel.Test), _registry);
-        rule.Check(PolicyTestData.Request(AccessLevel.Standard) with { Repository = null, SkipRepoCheckout = true }, _registry);
+        rule.Check(PolicyTestData.Request(AccessLevel.Standard) with { Repository = null }, _registry);
         Assert.Empty(commits.Asked);
+    }
+
+    [Fact]
+    public void CommitOnMain_still_applies_with_SkipRepoCheckout()
+    {
+        var commits = new FakeCommits();
+        Refused(new CommitOnMainRule(commits), PolicyTestData.Request(AccessLevel.Standard) with { SkipRepoCheckout = true }, _registry,
+            "CommitNotOnMain", ErrorKind.PermissionDenied);
+        Assert.Single(commits.Asked);
     }
 }

@@ -1,3 +1,4 @@
+using AnalysisRunner.Core.Git;
 using AnalysisRunner.Core.Policy;
 
 namespace AnalysisRunner.Core.Tests.Policy;
@@ -31,11 +32,13 @@ internal static class PolicyTestData
         Repository = "populationgenomics/analysis-runner",
         Commit = "0123456789abcdef0123456789abcdef01234567",
         OutputDir = "onboarding/alice/x",
+        Cwd = ".",
+        Script = "run.sh",
     };
 }
 
-/// <summary>Answers from a fixed set and records what it was asked.</summary>
-internal sealed class FakeCommits(params string[] onMain) : ICommitOnMainChecker
+/// <summary>Answers from a fixed set and records what it was asked; every script is an executable file.</summary>
+internal sealed class FakeCommits(params string[] onMain) : ICommitSource
 {
     public List<(string CloneUrl, string Commit)> Asked { get; } = [];
 
@@ -44,4 +47,7 @@ internal sealed class FakeCommits(params string[] onMain) : ICommitOnMainChecker
         Asked.Add((cloneUrl, commit));
         return onMain.Contains(commit);
     }
+
+    public CommitScript ResolveScript(string commit, string cwd, string script) =>
+        new(script, cwd, "./" + script, IsExecutable: true, Shebang: null, BlobSha: new string('b', 40));
 }

@@ -54,20 +54,12 @@ public sealed class LocalFolderStoreContractTests : ObjectStoreContract, IDispos
     }
 }
 
-[RequiresEnvironment(EndpointVariable)]
-public sealed class GcsStoreContractTests : ObjectStoreContract, IDisposable
+[Collection(GcsServerCollection.Name)]
+public sealed class GcsStoreContractTests(GcsServerFixture server) : ObjectStoreContract, IDisposable
 {
-    public const string EndpointVariable = "AR_TEST_GCS_ENDPOINT";
-    private readonly GcsStore? _store;
+    private readonly GcsStore _store = server.NewStore();
 
-    public GcsStoreContractTests()
-    {
-        var endpoint = Environment.GetEnvironmentVariable(EndpointVariable);
-        if (!string.IsNullOrWhiteSpace(endpoint))
-            _store = new GcsStore(new GcsStoreOptions { Endpoint = endpoint, Unauthenticated = true });
-    }
+    protected override IObjectStore Store => _store;
 
-    protected override IObjectStore Store => _store!;
-
-    public void Dispose() => _store?.Dispose();
+    public void Dispose() => _store.Dispose();
 }

@@ -35,7 +35,7 @@ public abstract class ObjectStoreContract
         return entries;
     }
 
-    [StoreFact]
+    [Fact]
     public async Task An_object_written_can_be_read_back_with_its_size()
     {
         var written = await WriteText("a/hello.txt", "Hello, world!\n");
@@ -49,7 +49,7 @@ public abstract class ObjectStoreContract
         Assert.NotNull(info.Updated);
     }
 
-    [StoreFact]
+    [Fact]
     public async Task Large_objects_stream_through_byte_for_byte()
     {
         const int size = 3 * 1024 * 1024 + 17;
@@ -60,7 +60,7 @@ public abstract class ObjectStoreContract
         Assert.Equal(SHA256.HashData(new PatternStream(size)), await SHA256.HashDataAsync(read));
     }
 
-    [StoreFact]
+    [Fact]
     public async Task Writing_again_replaces_the_object_unless_overwrite_is_off()
     {
         await WriteText("x.txt", "first");
@@ -73,7 +73,7 @@ public abstract class ObjectStoreContract
         Assert.Equal("second", await ReadText(Uri("x.txt")));
     }
 
-    [StoreFact]
+    [Fact]
     public async Task Listing_without_a_delimiter_returns_every_object_under_the_prefix_in_key_order()
     {
         foreach (var key in new[] { "b/2.txt", "a.txt", "b/1.txt", "b/c/3.txt", "bz.txt" }) await WriteText(key, key);
@@ -87,7 +87,7 @@ public abstract class ObjectStoreContract
         Assert.Equal(["b/1.txt", "b/2.txt", "b/c/3.txt", "bz.txt"], partial.Select(e => e.Uri.Key[Prefix.Length..]));
     }
 
-    [StoreFact]
+    [Fact]
     public async Task Listing_with_a_delimiter_folds_deeper_keys_into_prefixes()
     {
         foreach (var key in new[] { "a.txt", "b/1.txt", "b/c/3.txt", "d/4.txt" }) await WriteText(key, key);
@@ -101,14 +101,14 @@ public abstract class ObjectStoreContract
         Assert.Equal(["1.txt", "c/"], inner.Select(e => e.Name));
     }
 
-    [StoreFact]
+    [Fact]
     public async Task Listing_a_prefix_with_nothing_under_it_is_empty()
     {
         Assert.Empty(await List(StorageUri.Gs(Bucket, Prefix + "nothing/")));
         Assert.Empty(await List(StorageUri.Gs("cpg-nobody-ever-test", Prefix), "/"));
     }
 
-    [StoreFact]
+    [Fact]
     public async Task A_missing_object_is_ObjectNotFound_naming_the_path()
     {
         var missing = Uri("missing.txt");
@@ -129,7 +129,7 @@ public abstract class ObjectStoreContract
         }
     }
 
-    [StoreFact]
+    [Fact]
     public async Task Delete_removes_the_object()
     {
         await WriteText("gone.txt", "x");
@@ -138,7 +138,7 @@ public abstract class ObjectStoreContract
         Assert.Empty(await List(StorageUri.Gs(Bucket, Prefix)));
     }
 
-    [StoreFact]
+    [Fact]
     public async Task Copy_makes_an_independent_object_and_honours_overwrite_off()
     {
         await WriteText("src.txt", "source");
@@ -152,7 +152,7 @@ public abstract class ObjectStoreContract
         Assert.Equal("other", await ReadText(Uri("other.txt")));
     }
 
-    [StoreFact]
+    [Fact]
     public async Task An_interrupted_upload_leaves_no_object_and_keeps_the_previous_one()
     {
         // Bigger than one resumable chunk (10 MiB), so on GCS part of it has really been sent.
@@ -168,14 +168,14 @@ public abstract class ObjectStoreContract
         Assert.Equal(["kept.txt"], (await List(StorageUri.Gs(Bucket, Prefix))).Select(e => e.Name));
     }
 
-    [StoreFact]
+    [Fact]
     public async Task A_prefix_is_not_an_object()
     {
         var ex = await Assert.ThrowsAsync<StorageException>(() => Store.OpenReadAsync(Uri("folder/")));
         Assert.Equal("NotAnObject", ex.ErrorId);
     }
 
-    [StoreFact]
+    [Fact]
     public async Task Staging_uploads_and_downloads_files_and_plans_recursive_copies()
     {
         using var folder = new TempFolder();

@@ -37,6 +37,22 @@ public sealed class StorageDeploymentTests : IDisposable
         Assert.Equal(StorageScheme.File, deployment.ParseLocation("/tmp/elsewhere.txt").Scheme);
     }
 
+    [Theory]
+    [InlineData("keys/run-token.key")]
+    [InlineData("registry.toml")]
+    [InlineData("runner.db")]
+    [InlineData("configs/some-run.toml")]
+    [InlineData("")]
+    [InlineData("workers/x")]
+    public void A_local_path_inside_the_runner_home_but_not_its_buckets_is_no_storage_path(string relative)
+    {
+        var deployment = Open();
+        var ex = Assert.Throws<StorageException>(() => deployment.ParseLocation(Path.Combine(_folder.Path, relative)));
+        Assert.Equal("PathInRunnerHome", ex.ErrorId);
+        Assert.Equal(StorageScheme.File, deployment.ParseLocation(Path.GetTempPath() + "elsewhere.txt").Scheme);
+        Assert.Equal(StorageScheme.File, deployment.ParseLocation(Path.Combine(_folder.Path, "work", "3", "1", "result.txt")).Scheme);
+    }
+
     [Fact]
     public void The_gcs_backend_puts_gs_uris_in_the_run_config_and_needs_a_key_per_scope()
     {
@@ -77,33 +93,28 @@ public sealed class StorageDeploymentTests : IDisposable
     [Fact]
     public void An_unknown_backend_is_refused()
     {
-        var ex = Assert.Throws<AnalysisRunnerException>(() => Open("[storage]\nbackend = \"s3\"\n"));
+        var ex = Assert.Throws<DeploymentException>(() => Open("[storage]\nbackend = \"s3\"\n"));
         Assert.Equal("StorageBackendNotSupported", ex.ErrorId);
     }
 }
 
-[RequiresEnvironment(GcsStoreContractTests.EndpointVariable)]
-public sealed class GcsConfigStoreTests
+[Collection(GcsServerCollection.Name)]
+public sealed class GcsConfigStoreTests(GcsServerFixture server)
 {
-    [StoreFact]
-    public void Configs_on_gcs_are_staged_then_written_once()
+    [Fact]
+    public async Task Configs_on_gcs_are_written_once()
     {
-        using var store = new GcsStore(new GcsStoreOptions { Endpoint = Environment.GetEnvironmentVariable(GcsStoreContractTests.EndpointVariable), Unauthenticated = true });
+        using var store = server.NewStore();
         var configs = new ConfigStore(store, StorageUri.Gs("cpg-config", $"t-{Guid.NewGuid():N}/"));
         var arGuid = Guid.NewGuid().ToString();
         var config = new TomlTable { ["workflow"] = new TomlTable { ["dataset"] = "fewgenomes" } };
 
-        using (var staged = configs.Stage(arGuid, config))
-        {
-            Assert.False(store.ExistsAsync(configs.UriFor(arGuid)).Result);
-            staged.Commit();
-        }
-        Assert.Equal("fewgenomes", ((TomlTable)configs.Read(configs.PathFor(arGuid))["workflow"])["dataset"]);
-        var list = new List<StorageEntry>();
-        foreach (var e in store.ListAsync(configs.Root).ToBlockingEnumerable()) list.Add(e);
-        Assert.Equal([arGuid + ".toml"], list.Select(e => e.Name));
+        await configs.PublishAsync(arGuid, config);
 
-        using var again = configs.Stage(arGuid, new TomlTable { ["other"] = 1L });
-        Assert.Equal("ConfigAlreadyExists", Assert.Throws<ConfigException>(again.Commit).ErrorId);
+        Assert.Equal("fewgenomes", ((TomlTable)(await configs.ReadAsync(configs.PathFor(arGuid)))["workflow"])["dataset"]);
+        var list = new List<StorageEntry>();
+        await foreach (var e in store.ListAsync(configs.Root)) list.Add(e);
+        Assert.Equal([arGuid + ".toml"], list.Select(e => e.Name));
+        Assert.Equal("ConfigAlreadyExists", (await Assert.ThrowsAsync<ConfigException>(() => configs.PublishAsync(arGuid, new TomlTable { ["other"] = 1L }))).ErrorId);
     }
 }

@@ -4,7 +4,8 @@ using AnalysisRunner.Core.Hosting;
 namespace AnalysisRunner.Core.Batch.Execution;
 
 /// <summary>What the scheduler decided for one attempt: the launch a runner gets, and what to publish once it succeeds.</summary>
-internal sealed record AttemptPlan(AttemptLaunch Launch, IReadOnlyList<(string Source, string Destination)> Outputs, IReadOnlyList<string> Resources)
+internal sealed record AttemptPlan(AttemptLaunch Launch, IReadOnlyList<(string Source, string Destination)> Outputs, IReadOnlyList<string> Resources,
+    ResourcePaths Paths)
 {
     /// <summary>Something to copy or upload after the job succeeds, before it counts as Succeeded.</summary>
     public bool Publishes => Outputs.Count > 0 || Launch.Staging is not null;
@@ -30,7 +31,7 @@ internal sealed class AttemptPlanner(RunnerHome home, SqliteJobLedger ledger, Fu
             .Select(use => paths.Resolve(use, groupsOf))
             .ToList();
         var (variables, withheld) = JobEnvironment.For(home, batch.Id, node.JobId, attempt, batch.ConfigPath,
-            batch.Staging?.Credentials, batch.Staging is not null, spec.Environment);
+            batch.Staging?.Credentials, batch.Staging is not null, spec.Environment, paths.Scope?.Run?.ArGuid);
         var launch = new AttemptLaunch
         {
             Key = new AttemptKey(batch.Id, node.JobId, attempt),
@@ -51,21 +52,27 @@ internal sealed class AttemptPlanner(RunnerHome home, SqliteJobLedger ledger, Fu
             Staging = batch.Staging,
             Reads = reads,
             BatchResourceRoot = paths.BatchRoot,
+            RunScope = paths.Scope?.Run is { } run ? (run.Dataset, run.AccessLevel) : null,
             BatchInputs = batch.InputFiles,
         };
-        return new AttemptPlan(launch, Outputs(paths, spec, groupsOf), resources);
+        return new AttemptPlan(launch, Outputs(paths, spec, groupsOf), resources, paths);
     }
 
-    /// <summary>A batch's resource paths (and config, staging), from its spec, read once per batch.</summary>
+    /// <summary>
+    /// A batch's resource paths (and config, staging), from its stored spec, read once per batch.
+    /// ForBatch derives the batch's scope from the audit log and checks every location against it;
+    /// the staging store and key are chosen by that verified run, never by the batch's own attributes.
+    /// </summary>
     public ResourcePaths Paths(BatchGraph batch)
     {
         if (batch.Paths is null)
         {
             var batchSpec = ledger.LoadBatchSpec(batch.Id);
-            batch.Paths = new ResourcePaths(home, batch.Id, batchSpec.TmpRoot, batchSpec.Inputs);
+            var paths = ResourcePaths.ForBatch(home, batch.Id, batchSpec);
             batch.ConfigPath = batchSpec.ConfigPath;
             batch.InputFiles = InputFiles(batchSpec.Inputs);
-            batch.Staging = staging?.Invoke(batchSpec.Attributes);
+            batch.Staging = staging?.Invoke(paths.ScopeAttributes);
+            batch.Paths = paths;
         }
         return batch.Paths;
     }
@@ -100,6 +107,6 @@ internal sealed class AttemptPlanner(RunnerHome home, SqliteJobLedger ledger, Fu
             var use = ResourcePlaceholder.Find(output.Resource).SingleOrDefault()
                 ?? throw new BatchValidationException("InvalidOutputResource", ErrorKind.InvalidArgument, output.Resource,
                     $"Output '{output.Resource}' is not one resource placeholder.");
-            return (paths.Resolve(use, groupsOf), ResourcePaths.ToLocalPath(home, output.Destination));
+            return (paths.Resolve(use, groupsOf), paths.OutputPath(output.Destination));
         }).ToList();
 }

@@ -18,8 +18,10 @@ public static class DriverCheckout
     /// <summary>What a checkout does, step by step, as the driver's command shows it and its log records it.</summary>
     public static IReadOnlyList<string> StepsFor(CheckoutSpec checkout) =>
     [
-        "credentials: none (the clone URL carries none, and no credential helper is configured)",
-        $"clone {checkout.CloneUrl} into {RepositoryFolder}",
+        checkout.Mirror is null
+            ? "credentials: none (the clone URL carries none, and no credential helper is configured)"
+            : "credentials: none (cloned from the runner's mirror, where the commit was checked; no network)",
+        checkout.Mirror is null ? $"clone {checkout.CloneUrl} into {RepositoryFolder}" : $"clone {checkout.CloneUrl} (from the runner's mirror) into {RepositoryFolder}",
         $"checkout {checkout.Commit} (detached)",
         $"cd {Path.Combine(RepositoryFolder, string.IsNullOrEmpty(checkout.Cwd) ? "." : checkout.Cwd)}",
     ];
@@ -35,14 +37,19 @@ public static class DriverCheckout
         {
             steps.Started(credentials);
             steps.Started(clone);
-            Repository.Clone(checkout.CloneUrl, repositoryPath, new CloneOptions { Checkout = false });
+            // From the runner's mirror the authority checked the commit in: no network, no credentials.
+            var fromMirror = checkout.Mirror is { } mirror && Directory.Exists(mirror);
+            Repository.Clone(fromMirror ? checkout.Mirror : checkout.CloneUrl, repositoryPath, new CloneOptions { Checkout = false });
             steps.Done(clone);
             steps.Started(detach);
             using var repository = new Repository(repositoryPath);
+            if (fromMirror) repository.Network.Remotes.Update("origin", remote => remote.Url = checkout.CloneUrl);
             var commit = repository.Lookup<Commit>(checkout.Commit)
                 ?? throw new SourceException("CommitNotFound", ErrorKind.ObjectNotFound, checkout.Commit,
                     $"Commit {checkout.Commit} is not in {checkout.CloneUrl}.");
             Commands.Checkout(repository, commit, new CheckoutOptions { CheckoutModifiers = CheckoutModifiers.Force });
+            // Defence in depth: what runs is the file the authority approved, in the commit cloned here.
+            if (checkout.Script is { } script) Git.CommitScripts.Resolve(commit, checkout.Cwd, script);
             steps.Done(detach);
         }
         catch (LibGit2SharpException e)

@@ -36,11 +36,13 @@ internal sealed class JobStaging(RunnerHome home, IObjectStore store, string? cr
     public void Download(IEnumerable<string> localPaths)
     {
         var staging = new StorageStaging(store);
-        foreach (var local in localPaths.Distinct(StringComparer.Ordinal))
-        {
-            if (File.Exists(local) || RemoteFor(local) is not { } remote) continue;
-            staging.Download(remote, local);
-        }
+        var missing = localPaths.Distinct(StringComparer.Ordinal)
+            .Where(local => !File.Exists(local))
+            .Select(local => (Local: local, Remote: RemoteFor(local)))
+            .Where(item => item.Remote is not null)
+            .ToList();
+        // The executor prepares a job synchronously; this is its one wait for all the job's transfers.
+        Transfer(missing, (item, token) => staging.DownloadAsync(item.Remote!, item.Local, cancellationToken: token));
     }
 
     /// <summary>Publishes the job's own resources (each file, or every file under a folder), then each output destination.</summary>
@@ -50,10 +52,18 @@ internal sealed class JobStaging(RunnerHome home, IObjectStore store, string? cr
         var files = resources.SelectMany(path => Directory.Exists(path)
             ? Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)
             : File.Exists(path) ? [path] : []);
-        foreach (var local in files.Concat(outputDestinations))
-            if (RemoteFor(local) is { } remote)
-                staging.Upload(local, remote);
+        var items = files.Concat(outputDestinations)
+            .Select(local => (Local: local, Remote: RemoteFor(local)))
+            .Where(item => item.Remote is not null)
+            .ToList();
+        Transfer(items, (item, token) => staging.UploadAsync(item.Local, item.Remote!, cancellationToken: token));
     }
+
+    private const int ConcurrentTransfers = 4;
+
+    private static void Transfer<T, TResult>(IReadOnlyList<T> items, Func<T, CancellationToken, Task<TResult>> transfer) =>
+        Parallel.ForEachAsync(items, new ParallelOptions { MaxDegreeOfParallelism = ConcurrentTransfers },
+            async (item, token) => await transfer(item, token).ConfigureAwait(false)).GetAwaiter().GetResult();
 
     private StorageUri? RemoteFor(string localPath)
     {

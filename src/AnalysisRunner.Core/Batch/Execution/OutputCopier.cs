@@ -5,8 +5,8 @@ using AnalysisRunner.Core.Storage;
 namespace AnalysisRunner.Core.Batch.Execution;
 
 /// <summary>
-/// What happens after a job succeeds and before it counts as Succeeded: its Write-BatchOutput
-/// resources are copied to their destinations, and on a cloud backend its resources and outputs go
+/// What happens after a job succeeds and before it counts as Succeeded: the copies are checked
+/// against the batch's scope again (ResourcePaths.CheckCopies), its Write-BatchOutput resources are copied to their destinations, and on a cloud backend its resources and outputs go
 /// up through the batch's scoped store. Run off the scheduler's thread, and again at recovery for a
 /// job whose success was recorded but not yet published.
 /// Every copy goes through the local store: into a temporary file in the destination's folder,
@@ -17,10 +17,10 @@ namespace AnalysisRunner.Core.Batch.Execution;
 /// </summary>
 internal sealed class OutputCopier(IObjectStore local)
 {
-    /// <summary>Copies and uploads; returns why it failed, or null.</summary>
+    /// <summary>Checks the copies against the batch's scope (the job ran in between), copies and uploads; returns why it failed, or null.</summary>
     public string? Publish(AttemptPlan plan)
     {
-        var error = Copy(plan.Launch.Key, plan.Outputs);
+        var error = plan.Paths.CheckCopies(plan.Outputs, plan.Resources) ?? Copy(plan.Launch.Key, plan.Outputs);
         if (error is not null || plan.Launch.Staging is null) return error;
         try
         {

@@ -40,6 +40,12 @@ internal sealed record AttemptLaunch
     /// <summary>Folders the job's resources need before it starts (a resource group whose pattern has a folder in it).</summary>
     public IReadOnlyList<string> ResourceFolders { get; init; } = [];
 
+    /// <summary>
+    /// The verified run the batch belongs to (from the audit log, never from the batch's own config or
+    /// attributes): its dataset and access level, whose buckets a per-batch sandbox shows. Null outside a run.
+    /// </summary>
+    public (string Dataset, AccessLevel AccessLevel)? RunScope { get; init; }
+
     /// <summary>The folder every resource of the batch lives in (what a per-batch sandbox shows read-write).</summary>
     public string? BatchResourceRoot { get; init; }
 

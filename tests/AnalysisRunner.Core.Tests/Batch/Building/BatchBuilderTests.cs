@@ -142,18 +142,6 @@ public class BatchBuilderTests
     }
 
     [Fact]
-    public void A_run_gives_its_batches_the_runs_driver_image_as_their_default()
-    {
-        var config = Path.Combine(Path.GetTempPath(), "ar-run-" + Guid.NewGuid().ToString("N")[..8] + ".toml");
-        File.WriteAllText(config, "[workflow]\nar_guid = \"g-1\"\ndriver_image = \"registry.example.org/approved/driver:2\"\n");
-        try
-        {
-            Assert.Equal("registry.example.org/approved/driver:2", Runs.RunContext.FromConfig(config).Image);
-        }
-        finally { File.Delete(config); }
-    }
-
-    [Fact]
     public void Build_carries_every_job_setting_into_the_spec()
     {
         var batch = NewBatch();

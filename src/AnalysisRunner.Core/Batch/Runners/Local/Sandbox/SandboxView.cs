@@ -1,4 +1,3 @@
-using AnalysisRunner.Core.Config;
 using AnalysisRunner.Core.Hosting;
 using AnalysisRunner.Core.Storage;
 
@@ -10,7 +9,8 @@ namespace AnalysisRunner.Core.Batch.Runners.Local.Sandbox;
 /// home's bin folder and what its pwsh shim runs, the batch's run config (CPG_CONFIG_PATH), and the
 /// batch's inputs that are outside the runner home. Read-write: the batch's work folder, its own log
 /// folder (its lanes and ledger, which its jobs append to), its resource folder, and, on the local
-/// backend, the buckets of its run's scope (its dataset at its access level's namespace). Nothing else
+/// backend, the buckets of its verified run's scope (its dataset at its access level's namespace; the
+/// run comes from the audit log, as the executor's scope checks take it, never from a config file). Nothing else
 /// of the runner home — not registry.toml, settings.toml, runner.db, keys, the config store (other
 /// runs' configs), other batches' logs or work, other datasets' or namespaces' buckets.
 /// </summary>
@@ -71,7 +71,7 @@ internal sealed record SandboxView
             LocalLayout.SharedWork(home, launch.Key.BatchId),
             LocalLayout.BatchLogs(home, launch.Key.BatchId),
         };
-        var scope = config is not null && File.Exists(config) ? ScopeBuckets(home, settings, config) : [];
+        var scope = ScopeBuckets(home, settings, launch.RunScope);
         readWrite.AddRange(scope);
         // The batch's resource folder (<tmp root>/<batch id>): in its scope's tmp bucket for a run, in the
         // runner's local-tmp bucket for a batch outside any run (New-Batch), or outside the home.
@@ -99,24 +99,12 @@ internal sealed record SandboxView
         return scopeBuckets.Any(bucket => IsUnder(full, bucket));
     }
 
-    /// <summary>The run's own buckets, from its config's [workflow] dataset and access_level (the runner writes both; a job cannot).</summary>
-    private static List<string> ScopeBuckets(RunnerHome home, RunnerSettings settings, string configPath)
+    /// <summary>The verified run's own buckets on the local backend: its dataset at its access level's namespace.</summary>
+    private static List<string> ScopeBuckets(RunnerHome home, RunnerSettings settings, (string Dataset, AccessLevel AccessLevel)? run)
     {
-        if (settings.StorageBackend != "local") return [];
-        try
-        {
-            var config = TomlFiles.Read(configPath);
-            if (config.TryGetValue("workflow", out var section) && section is Tomlyn.Model.TomlTable workflow
-                && workflow.TryGetValue("dataset", out var dataset) && dataset is string name
-                && workflow.TryGetValue("access_level", out var level) && level is string levelName
-                && AccessLevelNames.All.Contains(levelName))
-            {
-                var buckets = new LocalBuckets(home);
-                return BucketLayout.BucketNames(name, AccessLevelNames.Parse(levelName)).Select(buckets.Locate).ToList();
-            }
-        }
-        catch (Exception e) when (e is AnalysisRunnerException or IOException) { }
-        return [];
+        if (settings.StorageBackend != "local" || run is not { } scope) return [];
+        var buckets = new LocalBuckets(home);
+        return BucketLayout.BucketNames(scope.Dataset, scope.AccessLevel).Select(buckets.Locate).ToList();
     }
 
     private static string? Variable(AttemptLaunch launch, string name) =>

@@ -1,0 +1,112 @@
+using System.Net.Sockets;
+using Npgsql;
+
+namespace AnalysisRunner.Core.Postgres;
+
+/// <summary>
+/// The server's store of record: one <see cref="NpgsqlDataSource"/> (pooled connections) from the
+/// connection string in the server settings. Failures to reach PostgreSQL become
+/// DatabaseUnavailable (ResourceUnavailable, 503 on the server) wherever a store meets them.
+/// </summary>
+public sealed class PostgresDatabase : IAsyncDisposable
+{
+    public PostgresDatabase(string connectionString)
+    {
+        if (string.IsNullOrWhiteSpace(connectionString))
+            throw new AnalysisRunnerException("DatabaseNotConfigured", ErrorKind.InvalidArgument, null,
+                "No PostgreSQL connection string is set; put one in [database] connection_string of the server settings.");
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException error)
+        {
+            throw new AnalysisRunnerException("InvalidConnectionString", ErrorKind.InvalidArgument, null,
+                $"The PostgreSQL connection string is invalid: {error.Message}");
+        }
+        // Shown in messages; never the password.
+        Description = $"PostgreSQL at {builder.Host}:{builder.Port}, database {builder.Database ?? builder.Username}";
+        DataSource = NpgsqlDataSource.Create(builder);
+    }
+
+    public NpgsqlDataSource DataSource { get; }
+
+    public string Description { get; }
+
+    /// <summary>Opens a pooled connection, or throws DatabaseUnavailable.</summary>
+    public async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await DataSource.OpenConnectionAsync(cancellationToken);
+        }
+        catch (Exception error) when (IsUnavailable(error))
+        {
+            throw Unavailable(error);
+        }
+    }
+
+    /// <summary>
+    /// Runs one unit of work on a pooled connection. After a failure to reach the server the pool
+    /// is cleared, so connections that died with a restarted PostgreSQL are not handed out again.
+    /// </summary>
+    public async Task<T> RunAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await using var connection = await DataSource.OpenConnectionAsync(cancellationToken);
+            return await work(connection);
+        }
+        catch (Exception error) when (IsUnavailable(error))
+        {
+            DataSource.Clear();
+            throw Unavailable(error);
+        }
+    }
+
+    /// <summary>Whether PostgreSQL answers a query now.</summary>
+    public Task PingAsync(CancellationToken cancellationToken = default) => RunAsync(async connection =>
+    {
+        await using var command = new NpgsqlCommand("SELECT 1", connection);
+        await command.ExecuteScalarAsync(cancellationToken);
+        return true;
+    }, cancellationToken);
+
+    public ValueTask DisposeAsync() => DataSource.DisposeAsync();
+
+    private AnalysisRunnerException Unavailable(Exception error) => Unavailable($"is not reachable: {Innermost(error).Message}", error);
+
+    /// <summary>
+    /// DatabaseUnavailable. Its message and target say which kind of database, not where it is: the
+    /// server shows them to anonymous callers of /healthz. Where it is goes in Data["database"], for logs
+    /// and the admin's start-up message.
+    /// </summary>
+    public AnalysisRunnerException Unavailable(string what, Exception? inner = null)
+    {
+        var error = new AnalysisRunnerException("DatabaseUnavailable", ErrorKind.ResourceUnavailable, null,
+            $"PostgreSQL, the server's database, {what}. The server answers again as soon as it is back.", inner);
+        error.Data["database"] = Description;
+        return error;
+    }
+
+    /// <summary>
+    /// Connection-level failures (refused, reset, shut down, timed out), as opposed to errors in our
+    /// SQL, which must surface as themselves.
+    /// </summary>
+    internal static bool IsUnavailable(Exception error) => error switch
+    {
+        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) // connection exception
+                                || pg.SqlState.StartsWith("57P", StringComparison.Ordinal) // admin/crash shutdown, cannot connect now
+                                || pg.SqlState == "53300", // too many connections
+        NpgsqlException npgsql => npgsql.IsTransient || npgsql.InnerException is SocketException or IOException or TimeoutException,
+        SocketException or TimeoutException => true,
+        _ => false,
+    };
+
+    private static Exception Innermost(Exception error)
+    {
+        while (error.InnerException is not null) error = error.InnerException;
+        return error;
+    }
+}

@@ -1,0 +1,130 @@
+using AnalysisRunner.Core;
+using AnalysisRunner.Core.Http;
+using AnalysisRunner.Core.Postgres;
+using AnalysisRunner.Core.Tokens;
+using AnalysisRunner.Server.Authentication;
+using AnalysisRunner.Server.Endpoints;
+using AnalysisRunner.Server.Problems;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Routing;
+
+namespace AnalysisRunner.Server.Hosting;
+
+/// <summary>
+/// The server's composition root: settings, Kestrel, PostgreSQL (migrated before the first request),
+/// bearer authentication required everywhere except /healthz and the OpenAPI document, and one
+/// exception handler that turns every error into a problem detail.
+/// </summary>
+public static class ServerHost
+{
+    /// <param name="args">The command line: --settings FILE and --section:key=value overrides.</param>
+    /// <param name="configure">Tests replace services here (a clock, say) before the app is built.</param>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = [],
+            ApplicationName = typeof(ServerHost).Assembly.GetName().Name,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        // Only our sources: the framework's defaults would read every environment variable and appsettings.json.
+        builder.Configuration.Sources.Clear();
+        var settingsFile = ServerSettings.FindSettingsFile(args);
+        ServerSettings.AddSources(builder.Configuration, settingsFile, args);
+        var settings = ServerSettings.From(builder.Configuration, settingsFile);
+
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.WebHost.UseUrls(settings.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = settings.MaxRequestBodyBytes;
+        });
+
+        var services = builder.Services;
+        services.AddSingleton(settings);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(_ => new PostgresDatabase(settings.ConnectionString ?? ""));
+        services.AddSingleton<ITokenStore>(provider =>
+            new PostgresTokenStore(provider.GetRequiredService<PostgresDatabase>(), provider.GetRequiredService<TimeProvider>()));
+
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = FrameworkProblems.AddErrorId);
+        services.AddExceptionHandler<ApiExceptionHandler>();
+        services.Configure<JsonOptions>(options => ApiJson.Configure(options.SerializerOptions));
+        // Malformed bodies throw, so the exception handler answers them with a problem detail like any other error.
+        services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        services.AddAuthentication(BearerTokenHandler.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder(BearerTokenHandler.SchemeName).RequireAuthenticatedUser().Build());
+        services.AddOpenApi(options => options.AddDocumentTransformer<BearerSecurityScheme>());
+
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapOpenApi(ApiRoutes.OpenApi).AllowAnonymous();
+        app.MapHealth();
+        app.MapIdentity();
+        app.MapTokens();
+        return app;
+    }
+
+    /// <summary>Brings the database schema up to date (every start; a current schema applies nothing), then starts listening.</summary>
+    public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken = default)
+    {
+        await MigrateAsync(app.Services, cancellationToken);
+        await app.StartAsync(cancellationToken);
+    }
+
+    public static async Task<IReadOnlyList<int>> MigrateAsync(IServiceProvider services, CancellationToken cancellationToken = default)
+    {
+        var database = services.GetRequiredService<PostgresDatabase>();
+        var applied = await new SchemaMigrator(database).ApplyAsync(ServerSchema.Migrations, cancellationToken);
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ServerHost));
+        if (applied.Count > 0) logger.LogInformation("Migrated {Database} to schema version {Version}", database.Description, applied[^1]);
+        return applied;
+    }
+
+    /// <summary>The addresses Kestrel listens on, with the real port when the settings asked for port 0.</summary>
+    public static IReadOnlyList<Uri> Addresses(WebApplication app) =>
+        app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!
+            .Addresses.Select(address => new Uri(address)).ToList();
+}
+
+/// <summary>
+/// Problems the framework writes itself (an unknown route, a wrong method, a body Kestrel refused
+/// while the endpoint read it) get the same members as ours, so clients read every error one way.
+/// </summary>
+internal static class FrameworkProblems
+{
+    public static void AddErrorId(ProblemDetailsContext context)
+    {
+        var problem = context.ProblemDetails;
+        if (problem.Extensions.ContainsKey("errorId")) return;
+        var status = problem.Status ?? context.HttpContext.Response.StatusCode;
+        var limit = context.HttpContext.RequestServices.GetRequiredService<ServerSettings>().MaxRequestBodyBytes;
+        var error = status switch
+        {
+            404 => new AnalysisRunnerException("EndpointNotFound", ErrorKind.ObjectNotFound, null,
+                $"There is no {context.HttpContext.Request.Path} on this server; {ApiRoutes.OpenApi} lists what there is."),
+            405 => new AnalysisRunnerException("MethodNotAllowed", ErrorKind.InvalidArgument, context.HttpContext.Request.Method,
+                $"{context.HttpContext.Request.Path} does not take {context.HttpContext.Request.Method}; {ApiRoutes.OpenApi} lists what it takes."),
+            413 => RequestErrors.BodyTooLarge(limit),
+            _ => new AnalysisRunnerException("HttpError" + status, ErrorStatus.FromStatus(status), null, problem.Detail ?? problem.Title ?? $"HTTP {status}"),
+        };
+        var ours = ProblemDocument.From(error, context.HttpContext.Request.Path);
+        problem.Type = ours.Type;
+        problem.Title = ours.Title;
+        problem.Detail = ours.Detail;
+        problem.Instance = ours.Instance;
+        problem.Extensions["errorId"] = ours.ErrorId;
+        problem.Extensions["kind"] = ours.Kind;
+        if (ours.Target is { } target) problem.Extensions["target"] = target;
+    }
+}
