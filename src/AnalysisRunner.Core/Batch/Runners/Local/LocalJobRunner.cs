@@ -184,6 +184,11 @@ internal sealed class LocalJobRunner : IJobRunner
     private IShellLauncher LauncherFor(AttemptLaunch launch)
     {
         if (_sandbox.Use == SandboxUse.Unsandboxed) return _spawner;
+        // Under "auto", a run's driver (the job with a checkout) runs unsandboxed: its New-Batch and
+        // Submit-Batch need the runner's database and executor, which a sandbox hides (reaching them over
+        // the executor's socket is the next step). Every other batch — the work a driver submits — is
+        // sandboxed. "bubblewrap" sandboxes drivers too.
+        if (_settings.ExecutorSandbox == SandboxMode.Auto && launch.Checkout is not null) return _spawner;
         if (_sandbox.Use == SandboxUse.Refused)
             throw new AnalysisRunnerException(SandboxMode.NotAvailableErrorId, ErrorKind.ResourceUnavailable, _settings.ExecutorSandbox, _sandbox.Reason!);
         lock (_sandboxes)
