@@ -73,11 +73,12 @@ internal sealed record SandboxView
         };
         var scope = ScopeBuckets(home, settings, launch.RunScope);
         readWrite.AddRange(scope);
-        // The batch's resource folder (<tmp root>/<batch id>): in its scope's tmp bucket for a run, in the
-        // runner's local-tmp bucket for a batch outside any run (New-Batch), or outside the home.
-        if (launch.BatchResourceRoot is { } resources && MayShow(home, resources, [.. scope, new LocalBuckets(home).Locate(LocalTmpBucket)]))
-            readWrite.Add(resources);
-        readOnly.AddRange(launch.BatchInputs.Where(input => MayShow(home, input, scope) && Path.Exists(input)));
+        // The batch's resource folder (<tmp root>/<batch id>) and its inputs: the executor has checked each
+        // against the batch's scope (ResourcePaths.ForBatch: its run's buckets, or outside a run its
+        // author's and local-tmp, or local files outside the home); here, besides, nothing of the home
+        // outside its buckets is shown whatever a batch names.
+        if (launch.BatchResourceRoot is { } resources && MayShow(home, resources)) readWrite.Add(resources);
+        readOnly.AddRange(launch.BatchInputs.Where(input => MayShow(home, input) && Path.Exists(input)));
 
         var userHome = Environment.GetEnvironmentVariable("HOME");
         return new SandboxView
@@ -91,12 +92,14 @@ internal sealed record SandboxView
         };
     }
 
-    /// <summary>A path of the batch's (resources, inputs) is shown unless it is in the runner home outside the scope's buckets.</summary>
-    internal static bool MayShow(RunnerHome home, string path, IReadOnlyList<string> scopeBuckets)
+    /// <summary>A path the batch names (resources, inputs) is shown if it is outside the home (and holds no part of it) or inside one of its buckets.</summary>
+    internal static bool MayShow(RunnerHome home, string path)
     {
         var full = Path.GetFullPath(path);
         if (!IsUnder(full, home.Root) && !IsUnder(home.Root, full)) return true;
-        return scopeBuckets.Any(bucket => IsUnder(full, bucket));
+        var buckets = Path.TrimEndingDirectorySeparator(home.BucketsDirectory);
+        // Inside a bucket, not the buckets folder itself or a bucket as a whole.
+        return IsUnder(full, buckets) && Path.GetRelativePath(buckets, full).Contains('/');
     }
 
     /// <summary>The verified run's own buckets on the local backend: its dataset at its access level's namespace.</summary>
