@@ -199,17 +199,23 @@ internal sealed class LocalJobRunner : IJobRunner
             var view = SandboxView.For(_home, _settings, launch, launcher);
             foreach (var folder in view.ReadWrite) Directory.CreateDirectory(folder);
             sandbox = new SandboxLauncher(batchId, BubblewrapSandbox.Find()!, BubblewrapSandbox.Arguments(view, launcher), _spawner,
-                Path.Combine(LocalLayout.BatchLogs(_home, batchId), "sandbox.log"));
+                SandboxLog(batchId));
             sandbox.Lost += SandboxLost;
             _sandboxes[batchId] = sandbox;
             return sandbox;
         }
     }
 
+    private string SandboxLog(long batchId) => Path.Combine(LocalLayout.BatchLogs(_home, batchId), "sandbox.log");
+
     /// <summary>A batch's sandbox ended under its jobs: they were killed with it, so each is interrupted (and retried as such).</summary>
     private void SandboxLost(SandboxLauncher sandbox)
     {
-        _log.WriteLine($"sandbox: the sandbox of batch {sandbox.BatchId} ended while jobs ran in it; they are interrupted");
+        // What bwrap or the launcher said (a bind that failed, say) is in the batch's sandbox.log.
+        var said = "";
+        try { said = string.Join(" | ", File.ReadLines(SandboxLog(sandbox.BatchId)).TakeLast(3)); }
+        catch (IOException) { }
+        _log.WriteLine($"sandbox: the sandbox of batch {sandbox.BatchId} ended while jobs ran in it; they are interrupted. {said}");
         List<LocalAttempt> running;
         lock (_attempts) running = _attempts.Values.Where(a => a.Key.BatchId == sandbox.BatchId).ToList();
         foreach (var attempt in running) attempt.Stop(StopReasons.Interrupted);
