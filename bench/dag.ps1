@@ -79,7 +79,9 @@ function Assert-LastFile([string] $Path, [int] $Width, [string] $Tool) {
 function Get-EntryCount([string] $Path) { @([IO.Directory]::EnumerateFileSystemEntries($Path, '*', 'AllDirectories')).Count }
 
 function Invoke-Ours([int] $N, $Parents, [int] $Run, [string] $Shell, [string] $Root = $WorkRoot, [switch] $Sandbox) {
-    $runnerHome = New-BenchDirectory $Root "ours-$N-$Run$Shell"
+    # A home name of its own per kind of run: this process's SQLite pool keeps a connection to an earlier
+    # home's database file by its path, so a new home at the same path would be written through the old, deleted file.
+    $runnerHome = New-BenchDirectory $Root "ours-$N-$Run$Shell$(if ($Sandbox) { '-sandbox' })"
     $env:AR_HOME = $runnerHome
     # The per-batch sandbox (issue 13) is named in the home's settings either way: on ("bubblewrap",
     # required) for the sandbox rows, off ("none") for the rest, so the embedded default does not decide.
