@@ -26,7 +26,8 @@ Describe 'Jobs under the per-batch sandbox' {
             $j = $b | Add-BatchJob -Name "read $(Split-Path -Leaf $target)"
             $j | Add-BatchJobCommand "cat $(ConvertTo-ShellLiteral $target)"
         }
-        $result = $b | Submit-Batch -Wait -Timeout 120 6>$null
+        # A failed batch is an error of Submit-Batch -Wait (BatchFailed); here the failures are the point.
+        $result = $b | Submit-Batch -Wait -Timeout 120 -ErrorAction SilentlyContinue 6>$null
         $result.State | Should -Be 'Failed'
         foreach ($job in @($result | Get-BatchJob)) {
             $job.State | Should -Be 'Failed'
@@ -39,7 +40,7 @@ Describe 'Jobs under the per-batch sandbox' {
     It 'a job that writes a main bucket folder directly writes nothing there' {
         $b = New-Batch -Name widen
         $b | Add-BatchJob -Name write | Add-BatchJobCommand "echo pwned > $(ConvertTo-ShellLiteral (Join-Path $main 'pwned.txt'))"
-        ($b | Submit-Batch -Wait -Timeout 120 6>$null).State | Should -Be 'Failed'
+        ($b | Submit-Batch -Wait -Timeout 120 -ErrorAction SilentlyContinue 6>$null).State | Should -Be 'Failed'
         Test-Path (Join-Path $main 'pwned.txt') | Should -BeFalse
     }
 
