@@ -2,6 +2,7 @@ using AnalysisRunner.Core.Batch;
 using AnalysisRunner.Core.Batch.Runners;
 using AnalysisRunner.Core.Batch.Runners.Local;
 using AnalysisRunner.Core.Batch.Runners.Slurm;
+using AnalysisRunner.Core.Batch.Runners.Local.Sandbox;
 using AnalysisRunner.Core.Batch.Watching;
 using AnalysisRunner.Core.Config;
 using AnalysisRunner.Core.Git;
@@ -35,10 +36,7 @@ public sealed class Deployment
                 $"[executor] runner = '{settings.ExecutorRunner}' in {home.SettingsPath} is not one of: {LocalRunnerBackend.SettingsName}, {SlurmRunnerBackend.SettingsName}."),
         };
         Watcher = new BatchWatcher(home, Batches);
-        if (settings.ExecutorSandbox != "none")
-            throw new DeploymentException("SandboxNotAvailable", ErrorKind.InvalidArgument, settings.ExecutorSandbox,
-                $"[executor] sandbox = '{settings.ExecutorSandbox}' in {home.SettingsPath}: the per-batch sandbox is not built yet; " +
-                "only 'none' is. IShellLauncher (src/AnalysisRunner.Core/Batch/Runners/Local) is where it plugs in.");
+        SandboxMode.Check(settings.ExecutorSandbox, home.SettingsPath);
         Git = new RemoteMirror(home, GitCredentials.FromFile(settings.GitCredentialsFile));
         Buckets = new LocalBuckets(home);
         if (IsGcs)

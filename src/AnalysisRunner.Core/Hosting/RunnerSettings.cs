@@ -24,10 +24,17 @@ public sealed record RunnerSettings
     public string ExecutorRunner { get; init; } = "local";
 
     /// <summary>
-    /// [executor] sandbox: "none" (the default) or "bubblewrap", a sandbox per batch for local jobs
-    /// (issue 13). Only "none" is built; Deployment refuses the other with SandboxNotAvailable.
+    /// [executor] sandbox: "auto" (the default: a bubblewrap sandbox per batch where bwrap is installed,
+    /// else unsandboxed with a warning), "bubblewrap" (required: without bwrap jobs fail to start with
+    /// SandboxNotAvailable) or "none". See Batch/Runners/Local/Sandbox and docs/architecture.md.
     /// </summary>
-    public string ExecutorSandbox { get; init; } = "none";
+    public string ExecutorSandbox { get; init; } = Batch.Runners.Local.Sandbox.SandboxMode.Auto;
+
+    /// <summary>[executor] allow_unsandboxed: whether jobs may run unsandboxed when bwrap is missing; true under "auto", false under "bubblewrap" unless set.</summary>
+    public bool? AllowUnsandboxed { get; init; }
+
+    /// <summary>[executor] sandbox_network: whether sandboxed jobs share the host's network; by default only on the gcs backend (jobs reach the bucket API).</summary>
+    public bool? SandboxNetwork { get; init; }
 
     /// <summary>[slurm]: the partition, who pays, how often squeue is asked (used when [executor] runner = "slurm").</summary>
     public Batch.Runners.Slurm.SlurmSettings Slurm { get; init; } = new();
@@ -68,8 +75,13 @@ public sealed record RunnerSettings
             if (executorTable.TryGetValue("sandbox", out var sandbox))
                 settings = settings with
                 {
-                    ExecutorSandbox = sandbox is string kind ? kind : throw StorageSettings.Invalid(home.SettingsPath, $"'executor.sandbox' must be \"none\" or \"bubblewrap\", not {Shown(sandbox)}"),
+                    ExecutorSandbox = sandbox is string kind ? kind : throw StorageSettings.Invalid(home.SettingsPath, $"'executor.sandbox' must be \"auto\", \"bubblewrap\" or \"none\", not {Shown(sandbox)}"),
                 };
+            settings = settings with
+            {
+                AllowUnsandboxed = Flag(executorTable, "allow_unsandboxed", home.SettingsPath),
+                SandboxNetwork = Flag(executorTable, "sandbox_network", home.SettingsPath),
+            };
         }
         if (table.TryGetValue("identity", out var identity))
             settings = settings with { IdentityUsers = ReadIdentity(identity, home.SettingsPath) };
@@ -82,6 +94,10 @@ public sealed record RunnerSettings
             };
         return settings;
     }
+
+    private static bool? Flag(TomlTable table, string key, string source) =>
+        !table.TryGetValue(key, out var value) ? null
+        : value as bool? ?? throw StorageSettings.Invalid(source, $"'executor.{key}' must be true or false");
 
     private static Dictionary<string, string> ReadIdentity(object value, string source)
     {

@@ -7,9 +7,14 @@ namespace AnalysisRunner.Core.Native;
 internal sealed record SpawnRequest(string Program, IReadOnlyList<string> Arguments, IReadOnlyList<string> Environment)
 {
     public string? WorkingDirectory { get; init; }
+    /// <summary>A descriptor of this process that becomes the child's stdin; null opens /dev/null.</summary>
+    public SafeHandle? Stdin { get; init; }
     /// <summary>Descriptors of this process that become the child's stdout and stderr; null opens /dev/null.</summary>
     public SafeHandle? Stdout { get; init; }
     public SafeHandle? Stderr { get; init; }
+    /// <summary>The files behind Stdout and Stderr, for a launcher that opens them itself (the per-batch sandbox's).</summary>
+    public string? StdoutPath { get; init; }
+    public string? StderrPath { get; init; }
     /// <summary>A file the child's stdout and stderr are opened onto for appending (when Stdout/Stderr are not given).</summary>
     public string? AppendOutputTo { get; init; }
     /// <summary>The child leads a session of its own (setsid), so signals to our group or terminal never reach it.</summary>
@@ -32,14 +37,19 @@ internal static unsafe class ProcessSpawn
         var envp = (byte**)NativeMemory.AllocZeroed((nuint)request.Environment.Count + 1, (nuint)sizeof(nint));
         using var fileActions = new SpawnFileActions();
         using var attributes = new SpawnAttributes();
+        var addedStdin = false;
         var addedStdout = false;
         var addedStderr = false;
         try
         {
+            if (request.Stdin is not null) request.Stdin.DangerousAddRef(ref addedStdin);
             if (request.Stdout is not null) request.Stdout.DangerousAddRef(ref addedStdout);
             if (request.Stderr is not null) request.Stderr.DangerousAddRef(ref addedStderr);
             var devNull = Native("/dev/null");
-            Check(posix_spawn_file_actions_addopen(fileActions, 0, devNull, O_RDONLY, 0), "addopen stdin");
+            if (request.Stdin is not null)
+                Check(posix_spawn_file_actions_adddup2(fileActions, (int)request.Stdin.DangerousGetHandle(), 0), "adddup2 stdin");
+            else
+                Check(posix_spawn_file_actions_addopen(fileActions, 0, devNull, O_RDONLY, 0), "addopen stdin");
             Redirect(fileActions, 1, request.Stdout, request.AppendOutputTo is { } log1 ? Native(log1) : devNull, request.AppendOutputTo is not null);
             Redirect(fileActions, 2, request.Stderr, request.AppendOutputTo is { } log2 ? Native(log2) : devNull, request.AppendOutputTo is not null);
             Check(posix_spawn_file_actions_addclosefrom_np(fileActions, 3), "addclosefrom");
@@ -59,6 +69,7 @@ internal static unsafe class ProcessSpawn
         }
         finally
         {
+            if (addedStdin) request.Stdin!.DangerousRelease();
             if (addedStdout) request.Stdout!.DangerousRelease();
             if (addedStderr) request.Stderr!.DangerousRelease();
             NativeMemory.Free(argv);

@@ -155,7 +155,7 @@ public sealed class ScaleTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Capacity_comes_from_settings_unless_a_variable_overrides_it()
     {
-        File.WriteAllText(_home.Home.SettingsPath, "[executor]\ncpus = 3\nmemory = \"2Gi\"\n");
+        File.WriteAllText(_home.Home.SettingsPath, "[executor]\ncpus = 3\nmemory = \"2Gi\"\nsandbox = \"none\"\n");
 
         var capacity = LocalCapacity.Detect(Hosting.RunnerSettings.Load(_home.Home));
 

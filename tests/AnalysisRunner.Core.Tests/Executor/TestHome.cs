@@ -19,11 +19,16 @@ public sealed class TestHome : IDisposable
         Environment.SetEnvironmentVariable("AR_EXECUTOR_CPUS", "2");
     }
 
-    public TestHome()
+    /// <param name="sandbox">
+    /// [executor] sandbox for this home. The executor tests hold jobs at gates and leave markers in the
+    /// home, which a sandboxed job cannot see, so they run unsandboxed ("none"); SandboxTests run "auto".
+    /// </param>
+    public TestHome(string sandbox = "none")
     {
         // Short and under /tmp: a Unix socket path must fit in 108 bytes.
         Root = Path.Combine("/tmp", "ar-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(Root);
+        File.WriteAllText(Path.Combine(Root, "settings.toml"), $"[executor]\nsandbox = \"{sandbox}\"\n");
         Home = new RunnerHome(Root);
         Database = new RunnerDatabase(Home);
         Store = new SqliteBatchStore(Database);

@@ -53,6 +53,9 @@ internal sealed class AttemptPlanner(RunnerHome home, SqliteJobLedger ledger, Fu
             ResourceFolders = resources.Select(path => Path.GetDirectoryName(path)!).Distinct(StringComparer.Ordinal).ToList(),
             Staging = batch.Staging,
             Reads = reads,
+            BatchResourceRoot = paths.BatchRoot,
+            RunScope = paths.Scope?.Run is { } run ? (run.Dataset, run.AccessLevel) : null,
+            BatchInputs = batch.InputFiles,
         };
         return new AttemptPlan(launch, Outputs(paths, spec, groupsOf), resources, paths);
     }
@@ -72,10 +75,23 @@ internal sealed class AttemptPlanner(RunnerHome home, SqliteJobLedger ledger, Fu
             // Who pays on a cluster is the verified run's dataset, never what the batch's attributes claim.
             batch.Dataset = paths.Scope?.Run?.Dataset;
             batch.ArGuid = paths.Scope?.Run?.ArGuid;
+            batch.InputFiles = InputFiles(batchSpec.Inputs);
             batch.Staging = staging?.Invoke(paths.ScopeAttributes);
             batch.Paths = paths;
         }
         return batch.Paths;
+    }
+
+    /// <summary>Where the batch's inputs are on this machine; one that is not a path here is left out (the job reports it).</summary>
+    private List<string> InputFiles(IReadOnlyList<InputSpec> inputs)
+    {
+        var files = new List<string>();
+        foreach (var location in inputs.SelectMany(input => input.Path is { } path ? [path] : input.Group?.Values ?? Enumerable.Empty<string>()))
+        {
+            try { files.Add(ResourcePaths.ToLocalPath(home, location)); }
+            catch (StorageException) { }
+        }
+        return files;
     }
 
     private Func<int, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>> GroupLookup(long batchId, JobSpec spec)

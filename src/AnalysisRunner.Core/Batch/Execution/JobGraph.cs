@@ -48,6 +48,7 @@ internal sealed class BatchGraph
     public string? ConfigPath { get; set; }
     public string? Dataset { get; set; }
     public string? ArGuid { get; set; }
+    public IReadOnlyList<string> InputFiles { get; set; } = [];
     public JobStaging? Staging { get; set; }
 
     public JobNode Job(int jobId) => Jobs[jobId - 1];

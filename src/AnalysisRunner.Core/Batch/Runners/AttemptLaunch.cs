@@ -44,6 +44,18 @@ internal sealed record AttemptLaunch
     /// <summary>Folders the job's resources need before it starts (a resource group whose pattern has a folder in it).</summary>
     public IReadOnlyList<string> ResourceFolders { get; init; } = [];
 
+    /// <summary>
+    /// The verified run the batch belongs to (from the audit log, never from the batch's own config or
+    /// attributes): its dataset and access level, whose buckets a per-batch sandbox shows. Null outside a run.
+    /// </summary>
+    public (string Dataset, AccessLevel AccessLevel)? RunScope { get; init; }
+
+    /// <summary>The folder every resource of the batch lives in (what a per-batch sandbox shows read-write).</summary>
+    public string? BatchResourceRoot { get; init; }
+
+    /// <summary>The batch's input files on this machine (what a per-batch sandbox shows read-only, where its rules allow).</summary>
+    public IReadOnlyList<string> BatchInputs { get; init; } = [];
+
     /// <summary>On a cloud storage backend: the bucket files it reads, fetched into the local cache first.</summary>
     public Execution.JobStaging? Staging { get; init; }
     public IReadOnlyList<string> Reads { get; init; } = [];

@@ -11,9 +11,10 @@ namespace AnalysisRunner.Core.Batch.Runners.Local;
 /// (not our child), its end seen through a pidfd. Stop sends SIGTERM to the group and SIGKILL after the grace.
 /// </summary>
 internal sealed class LocalAttempt(RunnerHome home, AttemptKey key, BatchFiles files, LaneLog log, TimeSpan killGrace,
-    IShellLauncher launcher, Action<LocalAttempt, int?, string?, string?> ended)
+    Func<AttemptLaunch, IShellLauncher> launcherFor, Action<LocalAttempt, int?, string?, string?> ended)
 {
     private readonly Lock _gate = new();
+    private IShellLauncher? _launcher;
     private int _pid;
     private bool _exited;
 
@@ -29,9 +30,10 @@ internal sealed class LocalAttempt(RunnerHome home, AttemptKey key, BatchFiles f
         lock (_gate)
         {
             StopReason ??= reason;
-            if (_pid == 0 || _exited) return;
+            if (_pid == 0 || _exited || _launcher is null) return;
             pid = _pid;
         }
+        var launcher = _launcher;
         launcher.Signal(pid, ProcessSignals.Terminate);
         _ = Task.Delay(killGrace).ContinueWith(_ =>
         {
@@ -50,6 +52,8 @@ internal sealed class LocalAttempt(RunnerHome home, AttemptKey key, BatchFiles f
                 ?? throw new AnalysisRunnerException("ShellNotFound", ErrorKind.ObjectNotFound, launch.Shell,
                     $"Shell '{launch.Shell}' was not found{(launch.Shell!.StartsWith('/') ? "" : " on the executor's PATH")}.");
             var cwd = Prepare(launch);
+            // The batch's sandbox (made with its first job, after that job's folders exist), or the plain spawner.
+            var launcher = launcherFor(launch);
             var script = LocalJobScript.For(home, Key, launch.Command);
             var arguments = LocalJobScript.Arguments(home, Key, script);
             lock (_gate)
@@ -60,11 +64,14 @@ internal sealed class LocalAttempt(RunnerHome home, AttemptKey key, BatchFiles f
                     ended(this, null, StopReason, null);
                     return;
                 }
+                _launcher = launcher;
                 _pid = launcher.Start(new SpawnRequest(shell, arguments, inherited.For(launch))
                 {
                     WorkingDirectory = cwd,
                     Stdout = Files.Lane(Log.Stdout.Lane),
                     Stderr = Files.Lane(Log.Stderr.Lane),
+                    StdoutPath = LocalLayout.Lane(home, Key.BatchId, Log.Stdout.Lane),
+                    StderrPath = LocalLayout.Lane(home, Key.BatchId, Log.Stderr.Lane),
                 }, Exited);
             }
             if (launch.Timeout is { } timeout)
@@ -81,10 +88,14 @@ internal sealed class LocalAttempt(RunnerHome home, AttemptKey key, BatchFiles f
     }
 
     /// <summary>Takes over an attempt a dead executor started that still runs as <paramref name="pid"/>; its status comes from the ledger.</summary>
-    public void Adopt(int pid)
+    public void Adopt(int pid, IShellLauncher spawner)
     {
         var handle = ProcessHandle.TryOpen(pid);
-        lock (_gate) _pid = pid;
+        lock (_gate)
+        {
+            _pid = pid;
+            _launcher = spawner;
+        }
         new Thread(() =>
         {
             if (handle is not null)

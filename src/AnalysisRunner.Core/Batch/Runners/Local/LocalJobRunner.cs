@@ -1,4 +1,5 @@
 using AnalysisRunner.Core.Batch.Execution;
+using AnalysisRunner.Core.Batch.Runners.Local.Sandbox;
 using AnalysisRunner.Core.Hosting;
 
 namespace AnalysisRunner.Core.Batch.Runners.Local;
@@ -24,9 +25,14 @@ internal sealed class LocalJobRunner : IJobRunner
     private readonly Dictionary<AttemptKey, LocalAttempt> _attempts = [];
     private readonly Dictionary<AttemptKey, int> _survivors = [];
 
-    public LocalJobRunner(RunnerHome home, RunnerCapacity capacity, ExecutorOptions options, IAttemptSink sink, TextWriter log)
+    private readonly RunnerSettings _settings;
+    private readonly SandboxDecision _sandbox;
+    private readonly Dictionary<long, SandboxLauncher> _sandboxes = [];
+
+    public LocalJobRunner(RunnerHome home, RunnerSettings settings, RunnerCapacity capacity, ExecutorOptions options, IAttemptSink sink, TextWriter log)
     {
         _home = home;
+        _settings = settings;
         Capacity = capacity;
         _options = options;
         _sink = sink;
@@ -34,6 +40,9 @@ internal sealed class LocalJobRunner : IJobRunner
         _inherited = new InheritedEnvironment(home);
         // Two launchers per core at most: enough for one spawn to overlap the next one's exec.
         _spawner = new JobSpawner(Math.Clamp((int)Math.Ceiling(capacity.AtOnce.Cpu), 1, 4));
+        _sandbox = SandboxMode.Decide(settings, BubblewrapSandbox.Find(), BubblewrapSandbox.FindLauncher());
+        // Said once, here, for every batch this executor runs; a refused job also says it in its own reason.
+        if (_sandbox.Reason is not null) _log.WriteLine($"sandbox: {_sandbox.Reason}");
     }
 
     public RunnerCapacity Capacity { get; }
@@ -48,7 +57,7 @@ internal sealed class LocalJobRunner : IJobRunner
 
     public void Start(AttemptLaunch launch, string log)
     {
-        var attempt = Track(launch.Key);
+        var attempt = Track(launch.Key, LauncherFor);
         // A driver's clone and a cloud job's downloads take a while: they do not hold up the launchers.
         if (launch.Checkout is not null || launch.Staging is not null)
             _ = Task.Run(() => attempt.Launch(launch, _spawner, _inherited));
@@ -129,11 +138,15 @@ internal sealed class LocalJobRunner : IJobRunner
     {
         if (!_survivors.Remove(attempt.Key, out var pid))
             throw new InvalidOperationException($"{attempt.Key} was not found running at recovery.");
-        Track(attempt.Key).Adopt(pid);
+        // A survivor was started unsandboxed (a sandboxed one dies with its executor), so it is signalled directly.
+        Track(attempt.Key, _ => _spawner).Adopt(pid, _spawner);
     }
 
     public void BatchFinished(long batchId)
     {
+        SandboxLauncher? sandbox;
+        lock (_sandboxes) _sandboxes.Remove(batchId, out sandbox);
+        sandbox?.Dispose();
         lock (_batches)
             if (_batches.Remove(batchId, out var files)) files.Dispose();
         // Work folders are scratch (resources live in the tmp bucket); removed off the scheduler's thread.
@@ -145,13 +158,13 @@ internal sealed class LocalJobRunner : IJobRunner
         });
     }
 
-    private LocalAttempt Track(AttemptKey key)
+    private LocalAttempt Track(AttemptKey key, Func<AttemptLaunch, IShellLauncher> launcherFor)
     {
         LaneLog log;
         lock (_reserved)
             if (!_reserved.Remove(key, out log))
                 throw new InvalidOperationException($"{key} has no log reserved.");
-        var attempt = new LocalAttempt(_home, key, Files(key.BatchId), log, _options.KillGrace, Launcher(key.BatchId), Ended);
+        var attempt = new LocalAttempt(_home, key, Files(key.BatchId), log, _options.KillGrace, launcherFor, Ended);
         lock (_attempts) _attempts[key] = attempt;
         return attempt;
     }
@@ -163,8 +176,50 @@ internal sealed class LocalJobRunner : IJobRunner
         _sink.Ended(new AttemptEnded(attempt.Key, exitCode, stopReason, error, log.ToString()));
     }
 
-    /// <summary>How a batch's shells are started: directly, today; through the batch's sandboxed launcher once there is one.</summary>
-    private IShellLauncher Launcher(long batchId) => _spawner;
+    /// <summary>
+    /// How a batch's shells are started: through the batch's sandbox (made with its first attempt, made
+    /// again if it was lost), or directly where the settings allow no sandbox; refused (the attempt fails
+    /// to start with SandboxNotAvailable) where a sandbox is required and cannot be had.
+    /// </summary>
+    private IShellLauncher LauncherFor(AttemptLaunch launch)
+    {
+        if (_sandbox.Use == SandboxUse.Unsandboxed) return _spawner;
+        // Under "auto", a run's driver (the job with a checkout) runs unsandboxed: its New-Batch and
+        // Submit-Batch need the runner's database and executor, which a sandbox hides (reaching them over
+        // the executor's socket is the next step). Every other batch — the work a driver submits — is
+        // sandboxed. "bubblewrap" sandboxes drivers too.
+        if (_settings.ExecutorSandbox == SandboxMode.Auto && launch.Checkout is not null) return _spawner;
+        if (_sandbox.Use == SandboxUse.Refused)
+            throw new AnalysisRunnerException(SandboxMode.NotAvailableErrorId, ErrorKind.ResourceUnavailable, _settings.ExecutorSandbox, _sandbox.Reason!);
+        lock (_sandboxes)
+        {
+            var batchId = launch.Key.BatchId;
+            if (_sandboxes.TryGetValue(batchId, out var sandbox) && sandbox.IsAlive) return sandbox;
+            var launcher = BubblewrapSandbox.FindLauncher()!;
+            var view = SandboxView.For(_home, _settings, launch, launcher);
+            foreach (var folder in view.ReadWrite) Directory.CreateDirectory(folder);
+            sandbox = new SandboxLauncher(batchId, BubblewrapSandbox.Find()!, BubblewrapSandbox.Arguments(view, launcher), _spawner,
+                SandboxLog(batchId));
+            sandbox.Lost += SandboxLost;
+            _sandboxes[batchId] = sandbox;
+            return sandbox;
+        }
+    }
+
+    private string SandboxLog(long batchId) => Path.Combine(LocalLayout.BatchLogs(_home, batchId), "sandbox.log");
+
+    /// <summary>A batch's sandbox ended under its jobs: they were killed with it, so each is interrupted (and retried as such).</summary>
+    private void SandboxLost(SandboxLauncher sandbox)
+    {
+        // What bwrap or the launcher said (a bind that failed, say) is in the batch's sandbox.log.
+        var said = "";
+        try { said = string.Join(" | ", File.ReadLines(SandboxLog(sandbox.BatchId)).TakeLast(3)); }
+        catch (IOException) { }
+        _log.WriteLine($"sandbox: the sandbox of batch {sandbox.BatchId} ended while jobs ran in it; they are interrupted. {said}");
+        List<LocalAttempt> running;
+        lock (_attempts) running = _attempts.Values.Where(a => a.Key.BatchId == sandbox.BatchId).ToList();
+        foreach (var attempt in running) attempt.Stop(StopReasons.Interrupted);
+    }
 
     private BatchFiles Files(long batchId)
     {
@@ -178,6 +233,11 @@ internal sealed class LocalJobRunner : IJobRunner
 
     public void Dispose()
     {
+        lock (_sandboxes)
+        {
+            foreach (var sandbox in _sandboxes.Values) sandbox.Dispose();
+            _sandboxes.Clear();
+        }
         lock (_batches)
         {
             foreach (var files in _batches.Values) files.Dispose();

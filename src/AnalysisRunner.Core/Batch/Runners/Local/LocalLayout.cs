@@ -7,7 +7,8 @@ namespace AnalysisRunner.Core.Batch.Runners.Local;
 /// Where the local runner keeps a batch's traces, all in one folder per batch, logs/&lt;batch&gt;/:
 /// the log lanes &lt;n&gt;.log that its attempts' stdout and stderr append to, the ledger (which
 /// attempt started on which lanes where, and the status each attempt's shell recorded as it ended),
-/// and, for a script too long for one argument, &lt;job&gt;.&lt;attempt&gt;.sh. Work folders are
+/// for a script too long for one argument, &lt;job&gt;.&lt;attempt&gt;.sh, and for a sandboxed batch sandbox.log
+/// (what its bwrap and launcher wrote to stderr). Work folders are
 /// work/&lt;batch&gt;/ (shared by the batch's jobs) and work/&lt;batch&gt;/&lt;job&gt;/ (a job's own).
 /// </summary>
 internal static class LocalLayout

@@ -15,5 +15,5 @@ internal sealed class LocalRunnerBackend(RunnerHome home, RunnerSettings setting
     public IJobLogReader Logs { get; } = new LocalJobLogs(home, store);
 
     IJobRunner IJobRunnerBackend.CreateRunner(ExecutorOptions options, IAttemptSink sink, TextWriter log) =>
-        new LocalJobRunner(home, Capacity, options, sink, log);
+        new LocalJobRunner(home, settings, Capacity, options, sink, log);
 }
