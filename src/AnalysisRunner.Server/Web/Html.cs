@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
-using System.Text.Encodings.Web;
+using System.Net;
 
 namespace AnalysisRunner.Server.Web;
 
@@ -44,9 +44,24 @@ public ref struct HtmlBuilder
         foreach (var part in parts) _text.Append(part.ToString());
     }
 
-    public void AppendFormatted<T>(T value) => _text.Append(HtmlEncoder.Default.Encode(Text(value, null)));
+    // Overload resolution prefers this generic for a List<Html> or an Html?, so markup is recognised here too.
+    public void AppendFormatted<T>(T value)
+    {
+        switch (value)
+        {
+            case Html html:
+                _text.Append(html.ToString());
+                break;
+            case IEnumerable<Html> parts:
+                AppendFormatted(parts);
+                break;
+            default:
+                _text.Append(WebUtility.HtmlEncode(Text(value, null)));
+                break;
+        }
+    }
 
-    public void AppendFormatted<T>(T value, string format) => _text.Append(HtmlEncoder.Default.Encode(Text(value, format)));
+    public void AppendFormatted<T>(T value, string format) => _text.Append(WebUtility.HtmlEncode(Text(value, format)));
 
     internal string Finish() => _text.ToString();
 
