@@ -12,7 +12,7 @@
 param(
     [switch] $Quick,
     # Only these figures (import, latency, dag, audit-log, config); all by default.
-    [string[]] $Figures = @('import', 'latency', 'dag', 'audit-log', 'config'),
+    [string[]] $Figures = @('import', 'latency', 'dag', 'audit-log', 'config', 'jobs', 'durability'),
     # Keep the scratch folder (homes, logs) instead of deleting it.
     [switch] $KeepWork
 )
@@ -32,9 +32,11 @@ $plan = if ($Quick) {
     [ordered]@{
         'import' = @('-Runs', 2)
         'latency' = @('-Runs', 2)
-        'dag' = @('-Sizes', '100:2,200:2', '-SkipSnakemake')
+        'dag' = @('-Sizes', '100:2,200:2', '-SkipSnakemake', '-TmpfsRuns', 1)
         'audit-log' = @('-Rows', 10000, '-Runs', 2)
         'config' = @('-Runs', 2)
+        'jobs' = @('-Jobs', 200, '-Runs', 2)
+        'durability' = @('-Rounds', 50)
     }
 }
 else {
@@ -44,10 +46,12 @@ else {
         'dag' = @('-Sizes', '1000:5,2000:3,4000:2,10000:1', '-SnakemakeRuns', 3, '-SnakemakeCapSeconds', 300)
         'audit-log' = @('-Rows', 1000000, '-Runs', 10)
         'config' = @('-Runs', 10)
+        'jobs' = @('-Jobs', 1000, '-Runs', 5)
+        'durability' = @('-Rounds', 300)
     }
 }
-$numbers = @{ 'import' = 1; 'latency' = 2; 'dag' = '3–4'; 'audit-log' = 5; 'config' = 6 }
-$scripts = @{ 'import' = 'import.ps1'; 'latency' = 'submit-latency.ps1'; 'dag' = 'dag.ps1'; 'audit-log' = 'audit-log.ps1'; 'config' = 'config.ps1' }
+$numbers = @{ 'import' = 1; 'latency' = 2; 'dag' = '3–4'; 'audit-log' = 5; 'config' = 6; 'jobs' = 7; 'durability' = 8 }
+$scripts = @{ 'import' = 'import.ps1'; 'latency' = 'submit-latency.ps1'; 'dag' = 'dag.ps1'; 'audit-log' = 'audit-log.ps1'; 'config' = 'config.ps1'; 'jobs' = 'jobs.ps1'; 'durability' = 'durability.ps1' }
 
 #region peers
 
@@ -98,7 +102,7 @@ function Write-DagPlot($DagData, [string] $Path) {
         ($cells | ForEach-Object { if ($_ -is [string]) { $_ } else { Format-Number $_ 4 } }) -join ' '
     }
     Set-Content $dataFile $lines
-    $series = @("'$dataFile' using 1:2:3:4 with yerrorlines lw 2 pt 7 title 'AnalysisRunner (Submit-Batch -Wait)'",
+    $series = @("'$dataFile' using 1:2:3:4 with yerrorlines lw 2 pt 7 title 'AnalysisRunner (Submit-Batch, Wait-Batch)'",
         "'' using 1:5:6:7 with yerrorlines lw 2 pt 5 title 'make -j2'")
     if (@($DagData | Where-Object { @($_.snakemake).Count }).Count) {
         $series += "'' using 1:8:9:10 with yerrorlines lw 2 pt 9 title 'snakemake -j2'"
@@ -199,7 +203,7 @@ $cpuModel = ((Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' 
 foreach ($note in @($notes) + @($figureResults.Values | ForEach-Object { $_.notes }) + @($plotNote)) {
     if ($note) { [void]$md.AppendLine("- $note") }
 }
-[void]$md.AppendLine("- Scripts: bench/bench.ps1 runs one script per figure (import.ps1, submit-latency.ps1, dag.ps1, audit-log.ps1, config.ps1), each in its own ``dotnet pwsh.dll`` process.")
+[void]$md.AppendLine("- Scripts: bench/bench.ps1 runs one script per figure (import.ps1, submit-latency.ps1, dag.ps1, audit-log.ps1, config.ps1, jobs.ps1, durability.ps1), each in its own ``dotnet pwsh.dll`` process.")
 Set-Content -Path $resultsPath -Value $md.ToString() -NoNewline
 Write-Host "== Wrote $resultsPath$(if ($plotDrawn) { " and $plotPath" })"
 Get-Content $resultsPath | Select-Object -First ($allRows.Count + 10) | Write-Host

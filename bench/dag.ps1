@@ -25,7 +25,10 @@ param(
     # A snakemake run longer than this is killed, and sizes whose run would exceed it (extrapolated
     # linearly from the previous size) are skipped.
     [int] $SnakemakeCapSeconds = 300,
-    [switch] $SkipSnakemake
+    [switch] $SkipSnakemake,
+    # At the first size, this many more pairs with both tools' folders on tmpfs (no inode cost on create).
+    [int] $TmpfsRuns = 3,
+    [string] $TmpfsRoot = '/dev/shm'
 )
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
@@ -70,9 +73,14 @@ function Assert-LastFile([string] $Path, [int] $Width, [string] $Tool) {
     }
 }
 
-function Invoke-Ours([int] $N, $Parents, [int] $Run, [string] $Shell) {
-    $runnerHome = New-BenchDirectory $WorkRoot "ours-$N-$Run$Shell"
+<# Files and folders under a folder (what a run created, when read before and after it). #>
+function Get-EntryCount([string] $Path) { @([IO.Directory]::EnumerateFileSystemEntries($Path, '*', 'AllDirectories')).Count }
+
+function Invoke-Ours([int] $N, $Parents, [int] $Run, [string] $Shell, [string] $Root = $WorkRoot, [switch] $Sandbox) {
+    $runnerHome = New-BenchDirectory $Root "ours-$N-$Run$Shell"
     $env:AR_HOME = $runnerHome
+    # The hook for the per-batch sandbox (issue 13): the same run with it switched on in the home's settings.
+    if ($Sandbox) { Set-Content (Join-Path $runnerHome 'settings.toml') "[executor]`nsandbox = `"bubblewrap`"" }
     $batch = New-Batch -Name "bench dag $N"
     $jobs = [object[]]::new($N)
     $outs = [string[]]::new($N)
@@ -83,20 +91,28 @@ function Invoke-Ours([int] $N, $Parents, [int] $Run, [string] $Shell) {
         $outs[$i] = "$($job.Out)"
         Add-BatchJobCommand -Job $job -Command (Get-JobCommand $Parents[$i] $outs $outs[$i])
     }
+    $entriesBefore = Get-EntryCount $runnerHome
+    $self = [Diagnostics.Process]::GetCurrentProcess()
     $clock = [Diagnostics.Stopwatch]::StartNew()
-    $info = Submit-Batch -Batch $batch -Wait -Timeout 3600 6>$null
+    $submitted = Submit-Batch -Batch $batch 6>$null
+    # What this client spends while it waits: it blocks on the executor's batch-end signal.
+    $self.Refresh(); $cpuBefore = $self.TotalProcessorTime
+    $info = Wait-Batch -Id $submitted.Id -Timeout 3600 6>$null
+    $self.Refresh(); $clientCpu = ($self.TotalProcessorTime - $cpuBefore).TotalSeconds
     $clock.Stop()
     if ("$($info.State)" -ne 'Succeeded') { throw "Our batch of $N jobs ended $($info.State): $($info.SucceededJobs) succeeded, $($info.FailedJobs) failed." }
+    $entries = (Get-EntryCount $runnerHome) - $entriesBefore
     $executorPid = Get-ExecutorProcessId $runnerHome
     $memory = if ($executorPid) { Get-PeakMemoryMiB $executorPid } else { $null }
     $cpu = if ($executorPid) { Get-ProcessCpuSeconds $executorPid } else { $null }
     Stop-BenchExecutor $runnerHome
     Remove-Item -Recurse -Force $runnerHome
-    [pscustomobject]@{ Seconds = $clock.Elapsed.TotalSeconds; MemoryMiB = $memory; ExecutorCpu = $cpu.Own; JobsCpu = $cpu.Children }
+    [pscustomobject]@{ Seconds = $clock.Elapsed.TotalSeconds; MemoryMiB = $memory; ExecutorCpu = $cpu.Own; JobsCpu = $cpu.Children
+        ClientCpu = $clientCpu; EntriesPerJob = $entries / $N }
 }
 
-function Invoke-Make([int] $N, $Parents, [int] $Run) {
-    $dir = New-BenchDirectory $WorkRoot "make-$N-$Run"
+function Invoke-Make([int] $N, $Parents, [int] $Run, [string] $Root = $WorkRoot) {
+    $dir = New-BenchDirectory $Root "make-$N-$Run"
     $files = [string[]]@(for ($i = 0; $i -lt $N; $i++) { "j$i" })
     $text = [Text.StringBuilder]::new()
     [void]$text.AppendLine(".PHONY: all").AppendLine("all: j$($N - 1)")
@@ -110,8 +126,9 @@ function Invoke-Make([int] $N, $Parents, [int] $Run) {
     $seconds = Invoke-TimedProcess make @('-j2') -WorkingDirectory $dir -LogPath (Join-Path $WorkRoot "make-$N-$Run.log")
     $cpu = (Get-ProcessCpuSeconds $PID).Children - $before
     Assert-LastFile (Join-Path $dir "j$($N - 1)") ([Math]::Floor($N / 10)) 'make'
+    $entries = (Get-EntryCount $dir) - 1   # less the Makefile
     Remove-Item -Recurse -Force $dir
-    [pscustomobject]@{ Seconds = $seconds; Cpu = $cpu }
+    [pscustomobject]@{ Seconds = $seconds; Cpu = $cpu; EntriesPerJob = $entries / $N }
 }
 
 function Invoke-Snakemake([int] $N, $Parents, [int] $Run) {
@@ -152,7 +169,7 @@ $previous = $null
 foreach ($n in $sizeList) {
     $parents = Get-DagParents $n
     $ours = @(); $memory = @(); $make = @(); $snake = @(); $oursSh = @()
-    $executorCpu = @(); $jobsCpu = @(); $makeCpu = @(); $jobsShCpu = @()
+    $executorCpu = @(); $jobsCpu = @(); $makeCpu = @(); $jobsShCpu = @(); $clientCpu = @(); $oursEntries = @(); $makeEntries = @(); $loads = @()
     $runsHere = $runsBySize[$n]
     $snakeRuns = if ($n -eq $sizeList[0]) { [Math]::Min($SnakemakeRuns, $runsHere) } else { 1 }
     $snakeFailure = $null
@@ -164,13 +181,16 @@ foreach ($n in $sizeList) {
         }
     }
     for ($r = 1; $r -le $runsHere; $r++) {
+        $loads += [double]((Get-Content /proc/loadavg) -split ' ')[0]
         $o = Invoke-Ours $n $parents $r
         $ours += $o.Seconds
+        $clientCpu += $o.ClientCpu; $oursEntries += $o.EntriesPerJob
         if ($null -ne $o.MemoryMiB) { $memory += $o.MemoryMiB }
         $m = Invoke-Make $n $parents $r
         $make += $m.Seconds
+        $makeEntries += $m.EntriesPerJob
         if ($null -ne $o.ExecutorCpu) { $executorCpu += $o.ExecutorCpu; $jobsCpu += $o.JobsCpu; $makeCpu += $m.Cpu }
-        $line = "$n jobs, run ${r}: ours $(Format-Number $o.Seconds 2) s (executor peak $(if ($o.MemoryMiB) { [int]$o.MemoryMiB } else { '?' }) MiB, CPU executor $(Format-Number $o.ExecutorCpu 2) s + jobs $(Format-Number $o.JobsCpu 2) s), make $(Format-Number $m.Seconds 2) s (CPU $(Format-Number $m.Cpu 2) s)"
+        $line = "$n jobs, run ${r}: ours $(Format-Number $o.Seconds 2) s (executor peak $(if ($o.MemoryMiB) { [int]$o.MemoryMiB } else { '?' }) MiB, CPU executor $(Format-Number $o.ExecutorCpu 2) s + jobs $(Format-Number $o.JobsCpu 2) s), make $(Format-Number $m.Seconds 2) s (CPU $(Format-Number $m.Cpu 2) s); client CPU waiting $([int]($o.ClientCpu * 1000)) ms; load $($loads[-1])"
         if ($n -eq $sizeList[0]) {
             # The same jobs under make's own shell (-Shell sh): what is left of the gap once bash is not in it.
             $withSh = Invoke-Ours $n $parents $r -Shell sh
@@ -199,8 +219,32 @@ foreach ($n in $sizeList) {
         }
         Write-BenchLine $line
     }
+    $tmpfsOurs = @(); $tmpfsMake = @(); $sandbox = $null
+    if ($n -eq $sizeList[0]) {
+        # The same pairs with both tools' folders on tmpfs: what the file system costs each of them.
+        $tmpfs = New-BenchDirectory $TmpfsRoot ("ar-bench-tmpfs-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
+        try {
+            for ($r = 1; $r -le $TmpfsRuns; $r++) {
+                $tmpfsOurs += (Invoke-Ours $n $parents $r -Root $tmpfs).Seconds
+                $tmpfsMake += (Invoke-Make $n $parents $r -Root $tmpfs).Seconds
+                Write-BenchLine "$n jobs on tmpfs, run ${r}: ours $(Format-Number $tmpfsOurs[-1] 2) s, make $(Format-Number $tmpfsMake[-1] 2) s"
+            }
+        }
+        finally { Remove-Item -Recurse -Force $tmpfs -ErrorAction SilentlyContinue }
+        # The per-batch sandbox (issue 13), once it exists: the same DAG with it switched on, beside make.
+        try {
+            $withSandbox = Invoke-Ours $n $parents 1 -Sandbox
+            $sandbox = @{ ours = $withSandbox.Seconds; make = (Invoke-Make $n $parents 1).Seconds }
+        }
+        catch {
+            if ("$($_.FullyQualifiedErrorId)$_" -notmatch 'SandboxNotAvailable') { throw }
+            $sandbox = @{ missing = 'the per-batch sandbox is not built yet ([executor] sandbox = "bubblewrap" is refused with SandboxNotAvailable)' }
+            Remove-Item -Recurse -Force (Join-Path $WorkRoot "ours-$n-1") -ErrorAction SilentlyContinue
+        }
+    }
     $results["$n"] = [ordered]@{ size = $n; ours = $ours; oursSh = $oursSh; memory = $memory; make = $make; snakemake = $snake; snakemakeFailure = $snakeFailure
-        executorCpu = $executorCpu; jobsCpu = $jobsCpu; makeCpu = $makeCpu; jobsShCpu = $jobsShCpu }
+        executorCpu = $executorCpu; jobsCpu = $jobsCpu; makeCpu = $makeCpu; jobsShCpu = $jobsShCpu; clientCpu = $clientCpu
+        oursEntries = $oursEntries; makeEntries = $makeEntries; loads = $loads; tmpfsOurs = $tmpfsOurs; tmpfsMake = $tmpfsMake; sandbox = $sandbox }
     $previous = $n
 }
 
@@ -236,6 +280,28 @@ foreach ($entry in $results.Values) {
                 -Ratio "jobs alone $(Format-Ratio $shJobsVsMake)" -Target 'reported'))
         }
     }
+    if ($first) {
+        $rows.Add((New-ResultRow -Figure "3. Client CPU while waiting (Wait-Batch on the executor's signal), $n jobs" `
+            -Ours "$(Format-Ms (Get-Stat @($entry.clientCpu | ForEach-Object { $_ * 1000 })))" -Target 'next to nothing' -Met ((Get-Stat $entry.clientCpu).Median -lt 0.05)))
+        $rows.Add((New-ResultRow -Figure "3. Files and folders created per job (left in the runner home after the run; make: in its folder), $n jobs" `
+            -Ours (Format-Number (Get-Stat $entry.oursEntries).Median 2) -Peer "make $(Format-Number (Get-Stat $entry.makeEntries).Median 2)" `
+            -Target '≤ 1 new inode per job (its output)' -Met ((Get-Stat $entry.oursEntries).Median -le 1.05)))
+        if (@($entry.tmpfsOurs).Count) {
+            $onTmpfs = Get-Stat @(for ($i = 0; $i -lt $entry.tmpfsOurs.Count; $i++) { $entry.tmpfsOurs[$i] / $entry.tmpfsMake[$i] })
+            $rows.Add((New-ResultRow -Figure "3. Local DAG on tmpfs, $n jobs, vs make -j2" -Ours (Format-Seconds (Get-Stat $entry.tmpfsOurs)) `
+                -Peer "make $(Format-Seconds (Get-Stat $entry.tmpfsMake))" -Ratio (Format-Ratio $onTmpfs) -Target 'reported'))
+        }
+        if ($entry.sandbox) {
+            $row = if ($entry.sandbox.missing) {
+                New-ResultRow -Figure "3. Local DAG with the per-batch sandbox, $n jobs, vs make -j2" -Ours "not measured: $($entry.sandbox.missing)" -Target '≤ 1.1× make'
+            } else {
+                $ratio = $entry.sandbox.ours / $entry.sandbox.make
+                New-ResultRow -Figure "3. Local DAG with the per-batch sandbox, $n jobs, vs make -j2" -Ours "$(Format-Number $entry.sandbox.ours 2) s (1 run)" `
+                    -Peer "make $(Format-Number $entry.sandbox.make 2) s" -Ratio "$(Format-Number $ratio 2)× (1 run)" -Target '≤ 1.1× make' -Met ($ratio -le 1.1)
+            }
+            $rows.Add($row)
+        }
+    }
     if (@($entry.oursSh).Count) {
         $shVsMake = Get-Stat @(for ($i = 0; $i -lt $entry.oursSh.Count; $i++) { $entry.oursSh[$i] / $entry.make[$i] })
         $rows.Add((New-ResultRow -Figure "3. Local DAG, $n jobs, jobs under -Shell sh (make's shell), vs make -j2" -Ours (Format-Seconds (Get-Stat $entry.oursSh)) `
@@ -269,5 +335,6 @@ for ($i = 1; $i -lt $sizesDone.Count; $i++) {
         -Target '≤ 2.2× per doubling' -Met ($oursGrowth -le 2.2)))
 }
 
-$notes.Insert(0, "DAG: runs of ours and make per size $(($sizeList | ForEach-Object { "$($_): $($runsBySize[$_])" }) -join ', ') (fewer at large sizes to keep the run near 25 min), alternating, snakemake $(if ($haveSnakemake) { "$([Math]::Min($SnakemakeRuns, $runsBySize[$sizeList[0]])) run(s) at $($sizeList[0]) jobs and 1 at each larger size, each capped at $SnakemakeCapSeconds s" } else { 'not run' }); ours timed around ``Submit-Batch -Wait`` (validation, insert, executor start, all jobs, and the client seeing the end through the executor's batch-end signal); a fresh runner home per run. At $($sizeList[0]) jobs ours also runs the same jobs with ``-Shell sh``, the shell make runs its recipes with.")
+$notes.Insert(0, "Load average (1 min) before each pair at $($sizeList[0]) jobs: $(($results["$($sizeList[0])"].loads | ForEach-Object { Format-Number $_ 1 }) -join ', '). At $($sizeList[0]) jobs also $TmpfsRuns pairs with both tools' folders on tmpfs ($TmpfsRoot); client CPU is this pwsh's own CPU time during Wait-Batch (progress not shown); files and folders per job count what a run leaves in its runner home (make: its folder, less the Makefile).")
+$notes.Insert(0, "DAG: runs of ours and make per size $(($sizeList | ForEach-Object { "$($_): $($runsBySize[$_])" }) -join ', ') (fewer at large sizes to keep the run near 25 min), alternating, snakemake $(if ($haveSnakemake) { "$([Math]::Min($SnakemakeRuns, $runsBySize[$sizeList[0]])) run(s) at $($sizeList[0]) jobs and 1 at each larger size, each capped at $SnakemakeCapSeconds s" } else { 'not run' }); ours timed around ``Submit-Batch`` then ``Wait-Batch`` (validation, insert, executor start, all jobs, and the client seeing the end through the executor's batch-end signal); a fresh runner home per run. At $($sizeList[0]) jobs ours also runs the same jobs with ``-Shell sh``, the shell make runs its recipes with.")
 Save-FigureResult -Path $OutFile -Name 'dag' -Rows $rows -Notes $notes -Data @($results.Values)

@@ -57,6 +57,16 @@ public sealed class SourceException(string errorId, ErrorKind kind, object? targ
 public sealed class BatchValidationException(string errorId, ErrorKind kind, object? target, string message)
     : AnalysisRunnerException(errorId, kind, target, message);
 
+/// <summary>
+/// The runner's database cannot be read as it should: its file is not a database, a page is damaged,
+/// or an executor's integrity check after an unclean stop failed. Never reported as a missing batch.
+/// </summary>
+public sealed class DatabaseDamagedException(string path, string detail, Exception? inner = null)
+    : AnalysisRunnerException("DatabaseDamaged", ErrorKind.InvalidData, path,
+        $"The runner database {path} is damaged ({detail}). Restore it from a backup; or, to start again with an empty one, " +
+        $"stop the executor and move {path}, {path}-wal and {path}-shm aside (jobs' logs stay in logs/; the record of " +
+        $"batches and the audit log go with the old file), then delete {path}.damaged if it is there.", inner);
+
 /// <summary>A bucket path was malformed, missing, or outside what the run may touch.</summary>
 public sealed class StorageException(string errorId, ErrorKind kind, object? target, string message, Exception? inner = null)
     : AnalysisRunnerException(errorId, kind, target, message, inner);

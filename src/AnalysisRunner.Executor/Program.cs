@@ -17,7 +17,7 @@ var log = TextWriter.Synchronized(new StreamWriter(Console.OpenStandardOutput())
 try
 {
     var home = new RunnerHome(homePath);
-    return await ExecutorHost.RunAsync(home, ExecutorOptions.FromEnvironment(home), log);
+    return await ExecutorHost.RunAsync(home, ExecutorOptions.FromEnvironment(), log);
 }
 catch (Exception e)
 {

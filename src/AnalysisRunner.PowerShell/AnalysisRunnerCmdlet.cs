@@ -14,6 +14,7 @@ namespace AnalysisRunner.PowerShell;
 public abstract class AnalysisRunnerCmdlet : PSCmdlet
 {
     private Deployment? deployment;
+    private readonly CancellationTokenSource stopped = new();
 
     /// <summary>The runner home folder; defaults to $env:AR_HOME, then ~/.analysis-runner.</summary>
     [Parameter]
@@ -23,6 +24,9 @@ public abstract class AnalysisRunnerCmdlet : PSCmdlet
     protected Deployment Deployment => deployment ??= OpenDeployment();
 
     protected abstract void Process();
+
+    /// <summary>Cancelled when the pipeline is stopped (Ctrl-C), so a wait in Core ends at once.</summary>
+    protected CancellationToken PipelineStopped => stopped.Token;
 
     protected sealed override void ProcessRecord() => Report(Process);
 
@@ -41,6 +45,10 @@ public abstract class AnalysisRunnerCmdlet : PSCmdlet
         {
             work();
         }
+        catch (OperationCanceledException) when (stopped.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
         // PowerShell's own exceptions (a stopped pipeline, a terminating error already made) go on up.
         catch (Exception error) when (error is not RuntimeException)
         {
@@ -50,6 +58,8 @@ public abstract class AnalysisRunnerCmdlet : PSCmdlet
             WriteError(record);
         }
     }
+
+    protected override void StopProcessing() => stopped.Cancel();
 
     /// <summary>
     /// After a wait: each batch that failed or was cancelled is a non-terminating error naming its

@@ -1,70 +1,56 @@
-using System.Diagnostics;
 using System.Management.Automation;
-using AnalysisRunner.Core;
 using AnalysisRunner.Core.Batch;
+using AnalysisRunner.Core.Batch.Watching;
 using AnalysisRunner.Core.Hosting;
 using AnalysisRunner.Core.Runs;
 
 namespace AnalysisRunner.PowerShell;
 
 /// <summary>
-/// Waits in the client for batches the executor runs, showing Write-Progress. The executor signals
-/// each batch's end (BatchEndSignal), so an end is seen when it happens; between signals the
-/// database is read less and less often, only to move the progress bar.
+/// Shows a Core wait (IBatchWatcher) as Write-Progress. The waiting itself is Core's: it blocks on
+/// the executor's signals, and reads progress only when the progress bar is shown.
 /// </summary>
-internal sealed class BatchWaiter(Cmdlet cmdlet, Deployment deployment)
+internal sealed class BatchWaiter(PSCmdlet cmdlet, Deployment deployment, CancellationToken cancellation)
 {
-    private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(100);
-    private static readonly TimeSpan LongestPoll = TimeSpan.FromSeconds(1);
-    private readonly Stopwatch elapsed = Stopwatch.StartNew();
+    public IReadOnlyList<BatchInfo> WaitForRun(RunRecord run, TimeSpan? timeout) =>
+        Show($"Waiting for run {run.ArGuid}", deployment.Watcher.WatchRunAsync(run.ArGuid, run.DriverBatchId, Options(timeout), cancellation));
 
-    /// <summary>Waits for the driver batch, then for every batch the driver submitted (same ar_guid), until none is left running.</summary>
-    public IReadOnlyList<BatchInfo> WaitForRun(RunRecord run, TimeSpan? timeout)
-    {
-        var waited = new Dictionary<long, BatchInfo>();
-        var pending = new List<long> { run.DriverBatchId };
-        while (pending.Count > 0)
-        {
-            foreach (var batch in WaitFor(pending, timeout))
-                waited[batch.Id] = batch;
-            pending = deployment.Batches.FindBatches(new BatchQuery { ArGuid = run.ArGuid })
-                .Select(batch => batch.Id).Where(id => !waited.ContainsKey(id)).ToList();
-        }
-        return waited.Values.OrderBy(batch => batch.Id).ToList();
-    }
+    public IReadOnlyList<BatchInfo> WaitFor(IReadOnlyList<long> batchIds, TimeSpan? timeout) =>
+        Show(batchIds.Count == 1 ? $"Waiting for batch {batchIds[0]}" : $"Waiting for batches {string.Join(", ", batchIds)}",
+            deployment.Watcher.WatchAsync(batchIds, Options(timeout), cancellation));
 
-    public IReadOnlyList<BatchInfo> WaitFor(IReadOnlyList<long> batchIds, TimeSpan? timeout)
+    private WatchOptions Options(TimeSpan? timeout) => new()
     {
-        var activity = batchIds.Count == 1 ? $"Waiting for batch {batchIds[0]}" : $"Waiting for batches {string.Join(", ", batchIds)}";
-        var progress = new ProgressRecord(Math.Abs(activity.GetHashCode() % 10000) + 1, activity, "starting");
-        var interval = FirstPoll;
-        using var batchEnded = new BatchEndSignal(deployment.Home);
-        batchEnded.Listen();
+        Timeout = timeout,
+        // A bar nobody sees costs no database reads: then only the end is reported.
+        Progress = cmdlet.GetVariableValue("ProgressPreference") is not ActionPreference.SilentlyContinue,
+    };
+
+    private IReadOnlyList<BatchInfo> Show(string activity, IAsyncEnumerable<BatchProgress> watch)
+    {
+        var record = new ProgressRecord(Math.Abs(activity.GetHashCode() % 10000) + 1, activity, "starting");
+        BatchProgress? last = null;
         try
         {
-            while (true)
+            foreach (var progress in watch.ToBlockingEnumerable(cancellation))
             {
-                var batches = batchIds.Select(deployment.Batches.RequireBatch).ToList();
-                var total = batches.Sum(batch => batch.TotalJobs);
-                var done = batches.Sum(batch => batch.SucceededJobs + batch.FailedJobs + batch.CancelledJobs);
-                var failed = batches.Sum(batch => batch.FailedJobs);
-                var running = batches.Sum(batch => batch.RunningJobs);
-                progress.StatusDescription = $"{done}/{total} jobs done, {running} running, {failed} failed";
-                progress.PercentComplete = total == 0 ? 100 : (int)(100L * done / total);
-                cmdlet.WriteProgress(progress);
-                if (batches.All(batch => batch.IsComplete)) return batches;
-                if (timeout is { } limit && elapsed.Elapsed > limit)
-                    throw new AnalysisRunnerException("WaitTimedOut", ErrorKind.OperationTimeout, batchIds.Count == 1 ? batchIds[0] : batchIds,
-                        $"{activity} timed out after {limit.TotalSeconds:0.#} s with {done}/{total} jobs done; the batch goes on running (Stop-Batch cancels it).");
-                if (cmdlet.Stopping) throw new PipelineStoppedException();
-                batchEnded.Wait(interval);
-                interval = TimeSpan.FromMilliseconds(Math.Min(interval.TotalMilliseconds * 1.3, LongestPoll.TotalMilliseconds));
+                last = progress;
+                record.StatusDescription = $"{progress.DoneJobs}/{progress.TotalJobs} jobs done, {progress.RunningJobs} running, " +
+                    $"{progress.FailedJobs} failed ({progress.Elapsed:hh\\:mm\\:ss} elapsed)";
+                record.PercentComplete = progress.TotalJobs == 0 ? 100 : (int)(100L * progress.DoneJobs / progress.TotalJobs);
+                cmdlet.WriteProgress(record);
             }
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            // Ctrl-C: to a cmdlet (Submit-Analysis -Wait says the run goes on) a stopped pipeline, as PowerShell's own waits end.
+            throw new PipelineStoppedException();
         }
         finally
         {
-            progress.RecordType = ProgressRecordType.Completed;
-            cmdlet.WriteProgress(progress);
+            record.RecordType = ProgressRecordType.Completed;
+            cmdlet.WriteProgress(record);
         }
+        return last!.Batches;
     }
 }

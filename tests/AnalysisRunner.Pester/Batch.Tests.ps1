@@ -49,6 +49,24 @@ Describe 'The batch onboarding exercise through the runner' {
         $first.Command | Should -Not -Match '\{\{ar:'
         $first.Command | Should -Match 'cpg-fewgenomes-test-tmp'
     }
+    It 'shows the driver''s steps in its command and its log, and its environment as a property' {
+        $driver = $jobs | Where-Object Name -eq 'driver'
+        $steps = @($driver.Command -split "`n")
+        $steps[0] | Should -Match '^# 1\. credentials: '
+        $steps[1] | Should -Match "^# 2\. clone .* into repo"
+        $steps[2] | Should -Match "^# 3\. checkout $($run.Commit) \(detached\)"
+        $steps[3] | Should -Match '^# 4\. cd repo/examples/batch'
+        $steps[-1] | Should -Match 'hello\.ps1'
+        $log = @($driver | Get-BatchJobLog)
+        $log | Where-Object { $_ -match '^\[runner .*\] clone .*: done in [0-9.]+ s$' } | Should -Not -BeNullOrEmpty
+        $driver.Environment['CPG_CONFIG_PATH'] | Should -Be $run.ConfigPath
+        $driver.Environment['AR_BATCH_ID'] | Should -Be "$($run.DriverBatchId)"
+    }
+
+    It 'gives the sub-batch''s jobs, which name no image, the run''s image' {
+        $sub = $jobs | Where-Object BatchId -ne $run.DriverBatchId
+        $sub.Image | Should -Be @($run.Image, $run.Image)
+    }
 }
 
 Describe 'Batches built in the session' {

@@ -209,8 +209,8 @@ Describe 'A batch on the gcs backend hands files over through the buckets' {
         # The first job's resource went up to the tmp bucket (asked of the server directly: a batch
         # outside a run keeps its resources in a bucket no dataset scope covers).
         $listing = Invoke-RestMethod "$($gcs.Endpoint)b/local-tmp/o?prefix=batch/$($batch.Id)/"
-        $listing.items.name | Should -Contain "batch/$($batch.Id)/0/out"
-        $listing.items.name | Should -Contain "batch/$($batch.Id)/1/out"
+        $listing.items.name | Should -Contain "batch/$($batch.Id)/1.out"
+        $listing.items.name | Should -Contain "batch/$($batch.Id)/2.out"
     }
 }
 
@@ -257,7 +257,7 @@ standard = "/keys/fewgenomes-standard.json"
     It 'hands the first job''s file to the second through the run''s tmp bucket' {
         $sub = $batches | Where-Object Id -ne $run.DriverBatchId
         $listing = Invoke-RestMethod "$($gcs.Endpoint)b/cpg-fewgenomes-test-tmp/o?prefix=batch/$($sub.Id)/"
-        $listing.items.name | Should -Contain "batch/$($sub.Id)/0/out"
+        $listing.items.name | Should -Contain "batch/$($sub.Id)/1.out"
     }
 }
 

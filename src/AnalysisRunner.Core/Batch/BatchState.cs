@@ -47,7 +47,7 @@ public sealed record BatchInfo
     public bool IsComplete => State != BatchState.Running;
 }
 
-/// <summary>A job as the store sees it now; Command is the script with placeholders resolved.</summary>
+/// <summary>A job as the store sees it now; Command is what it runs, placeholders resolved (a driver's: with the steps the runner takes first).</summary>
 public sealed record JobInfo
 {
     public required long BatchId { get; init; }
@@ -67,10 +67,26 @@ public sealed record JobInfo
     public IReadOnlyDictionary<string, string> Attributes { get; init; } = new Dictionary<string, string>();
     /// <summary>Why a job ended as it did when the exit code does not say (Timeout, Cancelled, ParentFailed, Interrupted).</summary>
     public string? Reason { get; init; }
+
+    /// <summary>
+    /// The variables the runner gives the job on top of what it inherits: its own -Environment, then
+    /// AR_HOME, AR_BATCH_ID, AR_JOB_ID, AR_ATTEMPT (its latest attempt) and the run's CPG_CONFIG_PATH.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 }
 
-/// <summary>One attempt of a job: its exit code as the shell recorded it (null while running or when cut off) and its logs.</summary>
-public sealed record JobAttempt(long BatchId, int JobId, int Attempt, int? ExitCode, string Stdout, string Stderr);
+/// <summary>
+/// One attempt of a job: when it started and ended, its exit code (null while it runs, or when it was
+/// cut off or never started) and why it ended when the code does not say. Its output is read through
+/// the runner (Get-BatchJobLog -Attempt), which alone knows where it is.
+/// </summary>
+public sealed record JobAttempt(long BatchId, int JobId, int Attempt)
+{
+    public int? ExitCode { get; init; }
+    public DateTimeOffset? Started { get; init; }
+    public DateTimeOffset? Ended { get; init; }
+    public string? Reason { get; init; }
 
-/// <summary>Where one attempt of a job writes its output.</summary>
-public sealed record JobLogPaths(string Stdout, string Stderr);
+    /// <summary>Where the runner said its output is, in the runner's own terms.</summary>
+    internal string? RunnerLog { get; init; }
+}

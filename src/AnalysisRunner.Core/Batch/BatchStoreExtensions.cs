@@ -30,4 +30,8 @@ public static class BatchStoreExtensions
     public static AnalysisRunnerException NotFound(long batchId) =>
         new("BatchNotFound", ErrorKind.ObjectNotFound, batchId,
             $"There is no batch {batchId} in this runner home; Get-Batch lists the batches there.");
+
+    public static AnalysisRunnerException JobNotFound(long batchId, int jobId) =>
+        new("JobNotFound", ErrorKind.ObjectNotFound, $"{batchId}/{jobId}",
+            $"Batch {batchId} has no job {jobId}; Get-BatchJob -BatchId {batchId} lists its jobs.");
 }

@@ -35,10 +35,7 @@ public interface IBatchStore
     /// <summary>Marks the batch for cancellation; the executor stops what has not finished.</summary>
     void RequestCancel(long batchId);
 
-    /// <summary>Where attempt <paramref name="attempt"/> of a job writes stdout and stderr.</summary>
-    JobLogPaths GetLogPaths(long batchId, int jobId, int attempt);
-
-    /// <summary>Every attempt a job has had so far, first to latest, with where its output is and how it ended.</summary>
+    /// <summary>Every attempt a job has had so far, first to latest, as the executor recorded them (JobNotFound for no such job).</summary>
     IReadOnlyList<JobAttempt> GetAttempts(long batchId, int jobId);
 
     /// <summary>

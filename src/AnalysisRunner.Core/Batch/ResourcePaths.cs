@@ -6,10 +6,10 @@ namespace AnalysisRunner.Core.Batch;
 
 /// <summary>
 /// Where resources live on this machine. A bucket URI gs://bucket/key is the file
-/// &lt;home&gt;/buckets/bucket/key (the embedded store); absolute paths stay as they are. A job's
-/// resources live under &lt;TmpRoot&gt;/&lt;batch id&gt;/&lt;job index&gt;/; a group member is the group's
-/// pattern with {root} replaced by that folder plus the group name. Made with ForBatch (as the executor
-/// does), every input and output location is checked against the batch's scope as it is mapped.
+/// &lt;home&gt;/buckets/bucket/key (the embedded store); absolute paths stay as they are. Job J's
+/// resource r is &lt;TmpRoot&gt;/&lt;batch id&gt;/&lt;J's id&gt;.r; a group member is the group's pattern
+/// with {root} replaced by the group's path. Made with ForBatch (as the executor does), every input
+/// and output location is checked against the batch's scope as it is mapped.
 /// </summary>
 public sealed class ResourcePaths
 {
@@ -65,17 +65,18 @@ public sealed class ResourcePaths
 
     /// <summary>
     /// Checked again right before the executor copies a succeeded job's outputs (and, on GCS, uploads
-    /// its resource folder), since the job itself ran in between: no link anywhere in what is copied
-    /// (a job can replace its output by a link to the runner's key) and every destination still in
-    /// scope with no link on the way (a job can link a folder of its own bucket to anywhere). Returns
-    /// why the copy is refused, or null.
+    /// its own resources), since the job itself ran in between: no link anywhere in what is copied or
+    /// uploaded (a job can replace its output by a link to the runner's key), the batch's resource
+    /// folder itself no link, and every destination still in scope with no link on the way (a job can
+    /// link a folder of its own bucket to anywhere). Returns why the copy is refused, or null.
     /// </summary>
-    public string? CheckCopies(IReadOnlyList<(string Source, string Destination)> outputs, string resourceDirectory)
+    public string? CheckCopies(IReadOnlyList<(string Source, string Destination)> outputs, IReadOnlyList<string> ownResources)
     {
         if (_checked is null) return null;
         try
         {
-            foreach (var source in outputs.Select(output => output.Source).Prepend(resourceDirectory))
+            RefuseLink(new DirectoryInfo(BatchRoot));
+            foreach (var source in outputs.Select(output => output.Source).Concat(ownResources).Distinct(StringComparer.Ordinal))
                 RefuseLinksUnder(source);
             foreach (var (_, destination) in outputs) _checked(destination, BatchLocationUse.Output);
             return null;
@@ -90,11 +91,16 @@ public sealed class ResourcePaths
     {
         var entries = Directory.Exists(path) && new DirectoryInfo(path).LinkTarget is null
             ? new DirectoryInfo(path).EnumerateFileSystemInfos("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
-            : [new FileInfo(path)];
+            : [];
         foreach (var entry in entries.Prepend(new FileInfo(path)))
-            if (entry.LinkTarget is not null)
-                throw new BatchValidationException("OutputIsLink", ErrorKind.PermissionDenied, entry.FullName,
-                    $"'{entry.FullName}' is a symbolic link (to '{entry.LinkTarget}'); a job's outputs are copied as files, never through a link.");
+            RefuseLink(entry);
+    }
+
+    private static void RefuseLink(FileSystemInfo entry)
+    {
+        if (entry.LinkTarget is not null)
+            throw new BatchValidationException("OutputIsLink", ErrorKind.PermissionDenied, entry.FullName,
+                $"'{entry.FullName}' is a symbolic link (to '{entry.LinkTarget}'); a job's outputs are copied as files, never through a link.");
     }
 
     /// <summary>The local file an output destination is copied to, once the batch's scope allows it.</summary>
@@ -125,8 +131,16 @@ public sealed class ResourcePaths
             $"'{location}' is neither a gs:// URI nor an absolute path.");
     }
 
-    /// <summary>The folder holding every resource of job <paramref name="jobIndex"/>.</summary>
-    public string JobRoot(int jobIndex) => Path.Combine(_tmpRoot, _batchId.ToString(), jobIndex.ToString());
+    /// <summary>The folder holding every resource of the batch: &lt;TmpRoot&gt;/&lt;batch id&gt;/.</summary>
+    public string BatchRoot => Path.Combine(_tmpRoot, _batchId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>
+    /// Where resource <paramref name="name"/> of job <paramref name="jobIndex"/> lives: &lt;job id&gt;.&lt;name&gt;
+    /// in the batch's folder (job ids, as Get-BatchJob shows them; no folder per job, so writing one
+    /// resource creates one file). The job id ends at the first dot, so no two resources share a path.
+    /// </summary>
+    public string JobResource(int jobIndex, string name) =>
+        Path.Combine(BatchRoot, (jobIndex + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) + "." + name);
 
     /// <summary>
     /// The local path of one placeholder. <paramref name="groupsOf"/> gives a job's resource groups
@@ -146,12 +160,26 @@ public sealed class ResourcePaths
         }
 
         var jobIndex = use.JobIndex!.Value;
-        var root = JobRoot(jobIndex);
-        if (use.Member is null) return Path.Combine(root, use.Name!);
-        var groupRoot = Path.Combine(root, use.Name!);
+        var root = JobResource(jobIndex, use.Name!);
+        if (use.Member is null) return root;
         if (groupsOf(jobIndex).TryGetValue(use.Name!, out var members) && members.TryGetValue(use.Member, out var pattern))
-            return pattern.Replace("{root}", groupRoot, StringComparison.Ordinal);
+            return pattern.Replace("{root}", root, StringComparison.Ordinal);
         throw Unresolved(use, $"job {jobIndex} declares no resource group '{use.Name}' with member '{use.Member}'");
+    }
+
+    /// <summary>
+    /// The paths of the resources <paramref name="job"/> writes itself (its own placeholders in its
+    /// commands, and every member of its groups), distinct.
+    /// </summary>
+    public IReadOnlyList<string> OwnResources(JobSpec job)
+    {
+        var paths = new List<string>();
+        foreach (var use in job.Commands.SelectMany(ResourcePlaceholder.Find))
+            if (use.JobIndex == job.Index && use.Member is null) paths.Add(JobResource(job.Index, use.Name!));
+        foreach (var (group, members) in job.ResourceGroups)
+            foreach (var pattern in members.Values)
+                paths.Add(pattern.Replace("{root}", JobResource(job.Index, group), StringComparison.Ordinal));
+        return paths.Distinct(StringComparer.Ordinal).ToList();
     }
 
     /// <summary>Replaces every placeholder in <paramref name="command"/> with its shell-quoted local path.</summary>

@@ -52,6 +52,16 @@ public sealed class SqliteBatchStore : IBatchStore
             spec TEXT NOT NULL,
             PRIMARY KEY (batch_id, job_id));
         CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state) WHERE state = 'Running';
+        CREATE TABLE IF NOT EXISTS attempts (
+            batch_id INTEGER NOT NULL,
+            job_id INTEGER NOT NULL,
+            attempt INTEGER NOT NULL,
+            started TEXT,
+            ended TEXT,
+            exit_code INTEGER,
+            reason TEXT,
+            log TEXT,
+            PRIMARY KEY (batch_id, job_id, attempt));
         """;
 
     /// <summary>Web defaults, the generated serializers first, reflection for anything they were not made for.</summary>
@@ -105,13 +115,16 @@ public sealed class SqliteBatchStore : IBatchStore
         var parameters = new[] { "@batch", "@job", "@name", "@state", "@max", "@command", "@parents", "@cpu", "@memory", "@image", "@always", "@preemptible", "@attributes", "@spec" }
             .Select(name => Add(job, name, null)).ToArray();
         job.Prepare();
+        // Commands are stored as they will run (placeholders resolved), so they read right before a job has started.
+        var paths = new ResourcePaths(_db.Home, batchId, spec.TmpRoot, spec.Inputs);
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> GroupsOf(int index) => spec.Jobs[index].ResourceGroups;
         foreach (var jobSpec in spec.Jobs)
         {
             var parents = ParentIds(jobSpec);
             object?[] values =
             [
                 batchId, JobId(jobSpec), jobSpec.Name, (parents.Count == 0 ? JobState.Ready : JobState.Pending).ToString(),
-                Math.Max(1, jobSpec.MaxAttempts), string.Join('\n', jobSpec.Commands), JsonSerializer.Serialize(parents, Json),
+                Math.Max(1, jobSpec.MaxAttempts), JobCommandText.Shown(jobSpec, paths, GroupsOf), JsonSerializer.Serialize(parents, Json),
                 jobSpec.Cpu, jobSpec.MemoryBytes, jobSpec.Image, jobSpec.AlwaysRun ? 1 : 0, jobSpec.Preemptible ? 1 : 0,
                 JsonSerializer.Serialize(jobSpec.Attributes, Json), JsonSerializer.Serialize(jobSpec, Json),
             ];
@@ -124,31 +137,19 @@ public sealed class SqliteBatchStore : IBatchStore
     /// <summary>A job's id in its batch: its index plus one.</summary>
     public static int JobId(JobSpec job) => job.Index + 1;
 
-    /// <summary>
-    /// The ids of the jobs that must finish first: those named in DependsOn, and the owners of
-    /// every other job's resource used in the commands or the output copies.
-    /// </summary>
-    public static IReadOnlyList<int> ParentIds(JobSpec job)
-    {
-        var parents = new SortedSet<int>(job.DependsOn.Select(index => index + 1));
-        foreach (var text in job.Commands.Concat(job.Outputs.Select(output => output.Resource)))
-            foreach (var use in ResourcePlaceholder.Find(text))
-                if (use.JobIndex is { } owner && owner != job.Index)
-                    parents.Add(owner + 1);
-        parents.Remove(JobId(job));
-        return parents.ToList();
-    }
+    /// <summary>The ids of the jobs that must finish first (DagValidator.Parents, the one rule), in id order.</summary>
+    public static IReadOnlyList<int> ParentIds(JobSpec job) => DagValidator.Parents(job).Select(index => index + 1).Order().ToList();
 
     public BatchInfo? GetBatch(long batchId) => FindBatches(new BatchQuery { Ids = [batchId] }).FirstOrDefault();
 
-    public IReadOnlyList<BatchInfo> FindBatches(BatchQuery query)
+    public IReadOnlyList<BatchInfo> FindBatches(BatchQuery query) => _db.Guard(() => Find(query));
+
+    private List<BatchInfo> Find(BatchQuery query)
     {
         using var connection = _db.Open();
-        // One snapshot for the batch rows and their job counts: read apart, a batch could show every
-        // job finished and still be Running, because the executor committed in between.
-        using var snapshot = connection.BeginTransaction(deferred: true);
+        // One statement, so the batch rows and their job counts are one snapshot: read apart, a batch
+        // could show every job finished and still be Running, because the executor committed in between.
         using var command = connection.CreateCommand();
-        command.Transaction = snapshot;
         var where = new List<string>();
         if (query.ArGuid is not null)
         {
@@ -167,67 +168,49 @@ public sealed class SqliteBatchStore : IBatchStore
             for (var i = 0; i < ids.Count; i++) command.Parameters.AddWithValue("@id" + i, ids[i]);
         }
         command.CommandText = $"""
-            SELECT id, name, ar_guid, attributes, state, total_jobs, cancel_requested, created, completed, config_path
-            FROM batches {(where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where))}
-            ORDER BY id DESC {(query.First is { } first ? "LIMIT " + Math.Max(0, first) : "")}
+            SELECT b.id, b.name, b.ar_guid, b.attributes, b.state, b.total_jobs, b.cancel_requested, b.created, b.completed, b.config_path,
+                   coalesce(sum(j.state IN ('Pending', 'Ready')), 0), coalesce(sum(j.state = 'Running'), 0),
+                   coalesce(sum(j.state = 'Succeeded'), 0), coalesce(sum(j.state = 'Failed'), 0), coalesce(sum(j.state = 'Cancelled'), 0)
+            FROM (SELECT * FROM batches {(where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where))}
+                  ORDER BY id DESC {(query.First is { } first ? "LIMIT " + Math.Max(0, first) : "")}) AS b
+            LEFT JOIN jobs j ON j.batch_id = b.id
+            GROUP BY b.id ORDER BY b.id DESC
             """;
         var batches = new List<BatchInfo>();
-        using (var reader = command.ExecuteReader())
-        {
-            while (reader.Read())
-                batches.Add(new BatchInfo
-                {
-                    Id = reader.GetInt64(0),
-                    Name = reader.GetString(1),
-                    ArGuid = reader.IsDBNull(2) ? null : reader.GetString(2),
-                    Attributes = Dictionary(reader.GetString(3)),
-                    State = Enum.Parse<BatchState>(reader.GetString(4)),
-                    TotalJobs = reader.GetInt32(5),
-                    CancelRequested = reader.GetInt64(6) != 0,
-                    Created = ParseTimestamp(reader.GetString(7)),
-                    Completed = reader.IsDBNull(8) ? null : ParseTimestamp(reader.GetString(8)),
-                    ConfigPath = reader.IsDBNull(9) ? null : reader.GetString(9),
-                });
-        }
-        return batches.Select(batch => WithCounters(snapshot, batch)).ToList();
-    }
-
-    private static BatchInfo WithCounters(SqliteTransaction snapshot, BatchInfo batch)
-    {
-        using var command = snapshot.Connection!.CreateCommand();
-        command.Transaction = snapshot;
-        command.CommandText = "SELECT state, count(*) FROM jobs WHERE batch_id = @id GROUP BY state";
-        command.Parameters.AddWithValue("@id", batch.Id);
         using var reader = command.ExecuteReader();
-        int pending = 0, running = 0, succeeded = 0, failed = 0, cancelled = 0;
         while (reader.Read())
-        {
-            var count = reader.GetInt32(1);
-            switch (Enum.Parse<JobState>(reader.GetString(0)))
+            batches.Add(new BatchInfo
             {
-                case JobState.Pending or JobState.Ready: pending += count; break;
-                case JobState.Running: running += count; break;
-                case JobState.Succeeded: succeeded += count; break;
-                case JobState.Failed: failed += count; break;
-                case JobState.Cancelled: cancelled += count; break;
-            }
-        }
-        return batch with
-        {
-            PendingJobs = pending, RunningJobs = running, SucceededJobs = succeeded, FailedJobs = failed, CancelledJobs = cancelled,
-        };
+                Id = reader.GetInt64(0),
+                Name = reader.GetString(1),
+                ArGuid = reader.IsDBNull(2) ? null : reader.GetString(2),
+                Attributes = Dictionary(reader.GetString(3)),
+                State = Enum.Parse<BatchState>(reader.GetString(4)),
+                TotalJobs = reader.GetInt32(5),
+                CancelRequested = reader.GetInt64(6) != 0,
+                Created = ParseTimestamp(reader.GetString(7)),
+                Completed = reader.IsDBNull(8) ? null : ParseTimestamp(reader.GetString(8)),
+                ConfigPath = reader.IsDBNull(9) ? null : reader.GetString(9),
+                PendingJobs = reader.GetInt32(10),
+                RunningJobs = reader.GetInt32(11),
+                SucceededJobs = reader.GetInt32(12),
+                FailedJobs = reader.GetInt32(13),
+                CancelledJobs = reader.GetInt32(14),
+            });
+        return batches;
     }
 
-    public IReadOnlyList<JobInfo> GetJobs(long batchId) => ReadJobs(batchId, null);
+    public IReadOnlyList<JobInfo> GetJobs(long batchId) => _db.Guard(() => ReadJobs(batchId, null));
 
-    public JobInfo? GetJob(long batchId, int jobId) => ReadJobs(batchId, jobId).FirstOrDefault();
+    public JobInfo? GetJob(long batchId, int jobId) => _db.Guard(() => ReadJobs(batchId, jobId)).FirstOrDefault();
 
     private List<JobInfo> ReadJobs(long batchId, int? jobId)
     {
         using var connection = _db.Open();
         using var command = connection.CreateCommand();
         command.CommandText = $"""
-            SELECT job_id, name, state, exit_code, attempt, started, ended, command, cpu, memory, image, always_run, parents, attributes, reason
+            SELECT job_id, name, state, exit_code, attempt, started, ended, command, cpu, memory, image, always_run, parents, attributes, reason,
+                   json_extract(spec, '$.environment'), (SELECT config_path FROM batches WHERE id = @batch)
             FROM jobs WHERE batch_id = @batch {(jobId is null ? "" : "AND job_id = @job")} ORDER BY job_id
             """;
         command.Parameters.AddWithValue("@batch", batchId);
@@ -253,6 +236,10 @@ public sealed class SqliteBatchStore : IBatchStore
                 Parents = JsonSerializer.Deserialize<int[]>(reader.GetString(12), Json) ?? [],
                 Attributes = Dictionary(reader.GetString(13)),
                 Reason = reader.IsDBNull(14) ? null : reader.GetString(14),
+                Environment = Execution.JobEnvironment.For(_db.Home, batchId, reader.GetInt32(0), Math.Max(1, reader.GetInt32(4)),
+                    reader.IsDBNull(16) ? null : reader.GetString(16), cloudCredentials: null, cloud: false,
+                    reader.IsDBNull(15) ? new Dictionary<string, string>() : Dictionary(reader.GetString(15))).Variables
+                    .ToDictionary(pair => pair.Key, pair => pair.Value),
             });
         return jobs;
     }
@@ -274,21 +261,34 @@ public sealed class SqliteBatchStore : IBatchStore
             throw BatchStoreExtensions.NotFound(batchId);
     }
 
-    public JobLogPaths GetLogPaths(long batchId, int jobId, int attempt) => JobLogFiles.Find(_db.Home, batchId, jobId, attempt);
+    public IReadOnlyList<JobAttempt> GetAttempts(long batchId, int jobId) => _db.Guard(() => ReadAttempts(batchId, jobId));
 
-    public IReadOnlyList<JobAttempt> GetAttempts(long batchId, int jobId)
+    private List<JobAttempt> ReadAttempts(long batchId, int jobId)
     {
-        var job = GetJob(batchId, jobId)
-            ?? throw new AnalysisRunnerException("JobNotFound", ErrorKind.ObjectNotFound, $"{batchId}/{jobId}", $"Batch {batchId} has no job {jobId}.");
-        // A job that never started has attempt 1 and no logs: it has had no attempts.
-        var last = job.Started is null && job.State is not JobState.Running ? job.Attempt - 1 : job.Attempt;
-        if (last <= 0) return [];
-        var recorded = JobLogFiles.ReadExitStatuses(_db.Home, batchId);   // once for all the attempts
-        return Enumerable.Range(1, last).Select(attempt =>
-        {
-            var logs = JobLogFiles.Find(_db.Home, batchId, jobId, attempt);
-            return new JobAttempt(batchId, jobId, attempt, JobLogFiles.ExitStatus(recorded, _db.Home, batchId, jobId, attempt), logs.Stdout, logs.Stderr);
-        }).ToList();
+        using var connection = _db.Open();
+        using var snapshot = connection.BeginTransaction(deferred: true);
+        using var command = connection.CreateCommand();
+        command.Transaction = snapshot;
+        command.CommandText = "SELECT count(*) FROM jobs WHERE batch_id = @batch AND job_id = @job";
+        command.Parameters.AddWithValue("@batch", batchId);
+        command.Parameters.AddWithValue("@job", jobId);
+        if (Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) == 0) throw BatchStoreExtensions.JobNotFound(batchId, jobId);
+        command.CommandText = """
+            SELECT attempt, started, ended, exit_code, reason, log FROM attempts
+            WHERE batch_id = @batch AND job_id = @job ORDER BY attempt
+            """;
+        using var reader = command.ExecuteReader();
+        var attempts = new List<JobAttempt>();
+        while (reader.Read())
+            attempts.Add(new JobAttempt(batchId, jobId, reader.GetInt32(0))
+            {
+                Started = reader.IsDBNull(1) ? null : ParseTimestamp(reader.GetString(1)),
+                Ended = reader.IsDBNull(2) ? null : ParseTimestamp(reader.GetString(2)),
+                ExitCode = reader.IsDBNull(3) ? null : reader.GetInt32(3),
+                Reason = reader.IsDBNull(4) ? null : reader.GetString(4),
+                RunnerLog = reader.IsDBNull(5) ? null : reader.GetString(5),
+            });
+        return attempts;
     }
 
     public void Remove(long batchId)
@@ -301,7 +301,7 @@ public sealed class SqliteBatchStore : IBatchStore
             command.Parameters.AddWithValue("@id", batchId);
             var found = command.ExecuteScalar() as string;
             if (found is null || found == nameof(BatchState.Running)) return found;
-            command.CommandText = "DELETE FROM jobs WHERE batch_id = @id; DELETE FROM batches WHERE id = @id;";
+            command.CommandText = "DELETE FROM attempts WHERE batch_id = @id; DELETE FROM jobs WHERE batch_id = @id; DELETE FROM batches WHERE id = @id;";
             command.ExecuteNonQuery();
             return found;
         });

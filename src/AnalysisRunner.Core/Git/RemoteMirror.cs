@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using AnalysisRunner.Core.Hosting;
+using AnalysisRunner.Core.Native;
 using AnalysisRunner.Core.Policy;
 using LibGit2Sharp;
 

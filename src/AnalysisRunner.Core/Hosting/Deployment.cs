@@ -1,5 +1,7 @@
 using AnalysisRunner.Core.Batch;
-using AnalysisRunner.Core.Batch.Execution;
+using AnalysisRunner.Core.Batch.Runners;
+using AnalysisRunner.Core.Batch.Runners.Local;
+using AnalysisRunner.Core.Batch.Watching;
 using AnalysisRunner.Core.Config;
 using AnalysisRunner.Core.Git;
 using AnalysisRunner.Core.Log;
@@ -24,6 +26,17 @@ public sealed class Deployment
         AuditLog = new SqliteAuditLog(Database);
         Tokens = new SqliteTokenStore(Database);
         Executor = new ExecutorClient(home);
+        Runner = settings.ExecutorRunner switch
+        {
+            LocalRunnerBackend.SettingsName => new LocalRunnerBackend(home, settings, Batches),
+            _ => throw new DeploymentException("RunnerNotSupported", ErrorKind.InvalidArgument, settings.ExecutorRunner,
+                $"[executor] runner = '{settings.ExecutorRunner}' in {home.SettingsPath} is not one of: {LocalRunnerBackend.SettingsName}."),
+        };
+        Watcher = new BatchWatcher(home, Batches);
+        if (settings.ExecutorSandbox != "none")
+            throw new DeploymentException("SandboxNotAvailable", ErrorKind.InvalidArgument, settings.ExecutorSandbox,
+                $"[executor] sandbox = '{settings.ExecutorSandbox}' in {home.SettingsPath}: the per-batch sandbox is not built yet; " +
+                "only 'none' is. IShellLauncher (src/AnalysisRunner.Core/Batch/Runners/Local) is where it plugs in.");
         Git = new RemoteMirror(home, GitCredentials.FromFile(settings.GitCredentialsFile));
         Buckets = new LocalBuckets(home);
         if (IsGcs)
@@ -47,6 +60,12 @@ public sealed class Deployment
     /// <summary>Bearer tokens for a server run over this home; the home's owner administers them directly.</summary>
     public ITokenStore Tokens { get; }
     public IExecutorClient Executor { get; }
+
+    /// <summary>Where jobs run: its capacity (what submit checks against) and its logs. The executor drives it.</summary>
+    public IJobRunnerBackend Runner { get; }
+
+    /// <summary>Waiting for batches: on the executor's signals, for cmdlets and (later) the server alike.</summary>
+    public IBatchWatcher Watcher { get; }
     public ConfigStore Configs { get; }
     public RemoteMirror Git { get; }
     public LocalBuckets Buckets { get; }
@@ -132,12 +151,6 @@ public sealed class Deployment
         Project = Settings.Storage.Project,
         CredentialsPath = credentialsPath,
     };
-
-    /// <summary>What the local executor can ever give one job, so a batch asking for more is refused at submit.</summary>
-    public ExecutorCapacity Capacity
-    {
-        get => ExecutorCapacity.Detect(Settings);
-    }
 
     public IEnumerable<string> TemplatePaths =>
         Directory.Exists(Home.TemplatesDirectory)

@@ -20,6 +20,15 @@ public sealed record RunnerSettings
     /// <summary>Memory the local executor hands out ([executor] memory = "8Gi" or a byte count); defaults to the machine's.</summary>
     public long? ExecutorMemoryBytes { get; init; }
 
+    /// <summary>Where jobs run ([executor] runner): "local" (processes on this machine, the default). Slurm plugs in here.</summary>
+    public string ExecutorRunner { get; init; } = "local";
+
+    /// <summary>
+    /// [executor] sandbox: "none" (the default) or "bubblewrap", a sandbox per batch for local jobs
+    /// (issue 13). Only "none" is built; Deployment refuses the other with SandboxNotAvailable.
+    /// </summary>
+    public string ExecutorSandbox { get; init; } = "none";
+
     /// <summary>
     /// [identity.users]: operating-system account → the email the registry lists. On the embedded
     /// default this is who a caller is (Identity.OfOsAccount), whatever folder they stand in.
@@ -48,6 +57,16 @@ public sealed record RunnerSettings
                 };
             if (executorTable.TryGetValue("memory", out var memory))
                 settings = settings with { ExecutorMemoryBytes = Memory(memory, home.SettingsPath) };
+            if (executorTable.TryGetValue("runner", out var runner))
+                settings = settings with
+                {
+                    ExecutorRunner = runner is string name ? name : throw StorageSettings.Invalid(home.SettingsPath, $"'executor.runner' must be a name such as \"local\", not {Shown(runner)}"),
+                };
+            if (executorTable.TryGetValue("sandbox", out var sandbox))
+                settings = settings with
+                {
+                    ExecutorSandbox = sandbox is string kind ? kind : throw StorageSettings.Invalid(home.SettingsPath, $"'executor.sandbox' must be \"none\" or \"bubblewrap\", not {Shown(sandbox)}"),
+                };
         }
         if (table.TryGetValue("identity", out var identity))
             settings = settings with { IdentityUsers = ReadIdentity(identity, home.SettingsPath) };

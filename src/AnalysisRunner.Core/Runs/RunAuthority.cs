@@ -191,10 +191,10 @@ public sealed class RunAuthority(Deployment deployment)
         };
         if (refusal is null)
         {
-            var capacity = deployment.Capacity;
+            var largest = deployment.Runner.Capacity.LargestJob;
             try
             {
-                DagValidator.Validate(driverBatch, capacity.Cpu, capacity.MemoryBytes);
+                DagValidator.Validate(driverBatch, largest.Cpu, largest.MemoryBytes);
             }
             catch (BatchValidationException invalid)
             {

@@ -9,6 +9,9 @@ namespace AnalysisRunner.Core.Runs;
 /// </summary>
 public sealed record RunContext(string ConfigPath, string ArGuid, string TmpBucket, IReadOnlyDictionary<string, string> Attributes)
 {
+    /// <summary>The run's driver image: what a job of the run that names no image runs in.</summary>
+    public string? Image { get; init; }
+
     public const string ConfigPathVariable = "CPG_CONFIG_PATH";
 
     /// <summary>The context of a logged run (from RunTokens.Verify): its config, its dataset's tmp bucket at its level, its attributes.</summary>
@@ -16,6 +19,9 @@ public sealed record RunContext(string ConfigPath, string ArGuid, string TmpBuck
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(deployment);
-        return new RunContext(run.ConfigPath, run.ArGuid, deployment.BucketsFor(run.Dataset, run.AccessLevel).Tmp, RunAuthority.RunAttributes(run));
+        return new RunContext(run.ConfigPath, run.ArGuid, deployment.BucketsFor(run.Dataset, run.AccessLevel).Tmp, RunAuthority.RunAttributes(run))
+        {
+            Image = run.Image,
+        };
     }
 }

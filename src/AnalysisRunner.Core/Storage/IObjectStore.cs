@@ -48,6 +48,13 @@ public sealed record WriteOptions
 
     /// <summary>Told the bytes written so far, for Write-Progress on large copies.</summary>
     public IProgress<long>? Progress { get; init; }
+
+    /// <summary>
+    /// Local backend: the in-flight file's name (after the reserved prefix) instead of a random one, so
+    /// a writer that repeats a write after a crash (the executor's output copy) replaces its own
+    /// leftover rather than leaving it behind. GCS uploads leave no partial object, so there it changes nothing.
+    /// </summary>
+    public string? TemporaryName { get; init; }
 }
 
 /// <summary>What a store knows about one object.</summary>

@@ -74,10 +74,11 @@ public sealed class LocalFolderStore : IObjectStore
             throw Conflict(uri, "an object already has the name of one of its folders", ex);
         }
 
-        var temp = Path.Combine(folder, TempFilePrefix + Guid.NewGuid().ToString("N"));
+        var temp = Path.Combine(folder, TempFilePrefix + (options.TemporaryName ?? Guid.NewGuid().ToString("N")));
         try
         {
-            await using (var target = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize, FileOptions.Asynchronous))
+            await using (var target = new FileStream(temp, options.TemporaryName is null ? FileMode.CreateNew : FileMode.Create,
+                FileAccess.Write, FileShare.None, BufferSize, FileOptions.Asynchronous))
             {
                 await StreamCopy.CopyAsync(content, target, options.Progress, cancellationToken).ConfigureAwait(false);
                 await target.FlushAsync(cancellationToken).ConfigureAwait(false);

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using AnalysisRunner.Core;
 using AnalysisRunner.Core.Batch;
+using AnalysisRunner.Core.Batch.Runners;
 using JobState = AnalysisRunner.Core.Batch.JobState;
 
 namespace AnalysisRunner.PowerShell.Commands;
@@ -17,8 +18,6 @@ public enum JobLogStream
 [OutputType(typeof(string), typeof(JobAttempt))]
 public sealed class GetBatchJobLogCommand : AnalysisRunnerCmdlet
 {
-    private static readonly TimeSpan FollowInterval = TimeSpan.FromMilliseconds(200);
-
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     public long BatchId { get; set; }
 
@@ -36,38 +35,41 @@ public sealed class GetBatchJobLogCommand : AnalysisRunnerCmdlet
     [Parameter]
     public SwitchParameter Follow { get; set; }
 
-    /// <summary>Lists the job's attempts (number, exit code, log paths) instead of writing a log.</summary>
+    /// <summary>Lists the job's attempts (number, exit code, start and end, reason) instead of writing a log.</summary>
     [Parameter]
     public SwitchParameter ListAttempts { get; set; }
 
     protected override void Process()
     {
+        var logs = Deployment.Runner.Logs;
+        Deployment.Batches.RequireBatch(BatchId);
         if (ListAttempts)
         {
-            WriteObject(Deployment.Batches.GetAttempts(BatchId, JobId), enumerateCollection: true);
+            WriteObject(logs.GetAttempts(BatchId, JobId), enumerateCollection: true);
             return;
         }
-        Deployment.Batches.RequireBatch(BatchId);
-        var job = Deployment.Batches.GetJob(BatchId, JobId)
-            ?? throw new AnalysisRunnerException("JobNotFound", ErrorKind.ObjectNotFound, $"{BatchId}/{JobId}",
-                $"Batch {BatchId} has no job {JobId}; Get-BatchJob -BatchId {BatchId} lists its jobs.");
-        var attempt = Attempt ?? Math.Max(job.Attempt, 1);
-        if (attempt > Math.Max(job.Attempt, 1))
+        var job = Deployment.Batches.GetJob(BatchId, JobId) ?? throw BatchStoreExtensions.JobNotFound(BatchId, JobId);
+        var latest = Math.Max(job.Attempt, 1);
+        var attempt = Attempt ?? latest;
+        if (attempt > latest)
             throw new AnalysisRunnerException("AttemptNotFound", ErrorKind.ObjectNotFound, attempt,
-                $"Job {BatchId}/{JobId} has had {job.Attempt} attempt(s); -Attempt takes 1 to {Math.Max(job.Attempt, 1)}.");
-        var paths = Deployment.Batches.GetLogPaths(BatchId, JobId, attempt);
-        if (Follow)
+                $"Job {BatchId}/{JobId} has had {job.Attempt} attempt(s); -Attempt takes 1 to {latest}.");
+        LogStream[] streams = Stream switch
         {
-            if (!job.State.IsFinished() && job.State != JobState.Running) SayWaiting(job);
-            FollowUntilFinished(Stream == JobLogStream.Stderr ? paths.Stderr : paths.Stdout);
-            if (Stream == JobLogStream.All) WriteLines(paths.Stderr);
-            job = Deployment.Batches.GetJob(BatchId, JobId) ?? job;
-        }
-        else
-        {
-            if (Stream != JobLogStream.Stderr) WriteLines(paths.Stdout);
-            if (Stream != JobLogStream.Stdout) WriteLines(paths.Stderr);
-        }
+            JobLogStream.Stdout => [LogStream.Stdout],
+            JobLogStream.Stderr => [LogStream.Stderr],
+            _ => [LogStream.Stdout, LogStream.Stderr],
+        };
+        if (Follow && !job.State.IsFinished() && job.State != JobState.Running) SayWaiting(job);
+        // -Follow streams the first one as it is written; what follows it is read once the job has ended.
+        var lines = Follow
+            ? logs.FollowAsync(BatchId, JobId, attempt, streams[0], PipelineStopped)
+            : logs.ReadAsync(BatchId, JobId, attempt, streams[0], PipelineStopped);
+        foreach (var line in lines.ToBlockingEnumerable(PipelineStopped)) WriteObject(line);
+        foreach (var stream in streams.Skip(1))
+            foreach (var line in logs.ReadAsync(BatchId, JobId, attempt, stream, PipelineStopped).ToBlockingEnumerable(PipelineStopped))
+                WriteObject(line);
+        if (Follow) job = Deployment.Batches.GetJob(BatchId, JobId) ?? job;
         // Why the latest attempt ended badly is part of its log (for a job that never started, all of it).
         if (Stream != JobLogStream.Stdout && attempt == Math.Max(job.Attempt, 1) && JobOutcome.LogLine(job) is { } why)
             WriteObject(why);
@@ -81,47 +83,4 @@ public sealed class GetBatchJobLogCommand : AnalysisRunnerCmdlet
             : "waits for room on the executor";
         WriteHostLine($"job {job.BatchId}/{job.JobId} '{job.Name}' is {job.State} ({waitingFor}); its log follows once it starts.");
     }
-
-    private void WriteLines(string path)
-    {
-        if (!File.Exists(path)) return;
-        using var reader = OpenShared(path);
-        while (reader.ReadLine() is { } line) WriteObject(line);
-    }
-
-    /// <summary>Tails one log file while the job runs, then drains what is left once it has finished.</summary>
-    private void FollowUntilFinished(string path)
-    {
-        StreamReader? reader = null;
-        var partial = "";
-        try
-        {
-            while (true)
-            {
-                var finished = Deployment.Batches.GetJob(BatchId, JobId) is { } job && job.State.IsFinished();
-                if (reader is null && File.Exists(path)) reader = OpenShared(path);
-                if (reader is not null)
-                {
-                    var chunk = partial + reader.ReadToEnd();
-                    var lines = chunk.Split('\n');
-                    partial = lines[^1];
-                    foreach (var line in lines[..^1]) WriteObject(line);
-                }
-                if (finished)
-                {
-                    if (partial.Length > 0) WriteObject(partial);
-                    return;
-                }
-                if (Stopping) return;
-                Thread.Sleep(FollowInterval);
-            }
-        }
-        finally
-        {
-            reader?.Dispose();
-        }
-    }
-
-    private static StreamReader OpenShared(string path) =>
-        new(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
 }

@@ -33,6 +33,7 @@ public sealed class NewBatchCommand : AnalysisRunnerCmdlet
         {
             ArGuid = run?.ArGuid,
             ConfigPath = run?.ConfigPath,
+            DefaultImage = run?.Image,
         };
         var requested = new Dictionary<string, string>(run?.Attributes ?? new Dictionary<string, string>());
         HashtableParameters.CopyInto(Attributes, requested);

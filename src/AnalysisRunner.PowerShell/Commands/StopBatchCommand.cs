@@ -56,6 +56,6 @@ public sealed class StopBatchCommand : AnalysisRunnerCmdlet
     /// <summary>With -PassThru, the batches once the executor has stopped them (a cancel asked for is not yet a cancel done).</summary>
     private void Show(IReadOnlyList<long> ids)
     {
-        if (PassThru) WriteObject(new BatchWaiter(this, Deployment).WaitFor(ids, timeout: null), enumerateCollection: true);
+        if (PassThru) WriteObject(new BatchWaiter(this, Deployment, PipelineStopped).WaitFor(ids, timeout: null), enumerateCollection: true);
     }
 }

@@ -139,7 +139,7 @@ public sealed class SubmitAnalysisCommand : AnalysisRunnerCmdlet
         IReadOnlyList<BatchInfo> batches;
         try
         {
-            batches = new BatchWaiter(this, Deployment).WaitForRun(run, timeout: null);
+            batches = new BatchWaiter(this, Deployment, PipelineStopped).WaitForRun(run, timeout: null);
         }
         catch (PipelineStoppedException)
         {

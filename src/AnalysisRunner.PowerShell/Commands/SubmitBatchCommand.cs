@@ -30,7 +30,7 @@ public sealed class SubmitBatchCommand : AnalysisRunnerCmdlet
         var id = submitter.Submit(Batch!, spec);
         WriteHostLine($"Submitted batch {id}");
         var batch = Wait
-            ? new PowerShell.BatchWaiter(this, Deployment).WaitFor([id], Timeout is { } seconds ? TimeSpan.FromSeconds(seconds) : null)[0]
+            ? new PowerShell.BatchWaiter(this, Deployment, PipelineStopped).WaitFor([id], Timeout is { } seconds ? TimeSpan.FromSeconds(seconds) : null)[0]
             : Deployment.Batches.GetBatch(id);
         WriteObject(batch);
         if (Wait && batch is not null) WriteErrorsForUnsuccessful([batch]);

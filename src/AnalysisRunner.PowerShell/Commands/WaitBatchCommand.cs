@@ -29,7 +29,7 @@ public sealed class WaitBatchCommand : AnalysisRunnerCmdlet
 
     protected override void Process()
     {
-        var waiter = new BatchWaiter(this, Deployment);
+        var waiter = new BatchWaiter(this, Deployment, PipelineStopped);
         var limit = Timeout is { } seconds ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
         var batches = Run is not null ? waiter.WaitForRun(Run, limit) : waiter.WaitFor(Id, limit);
         WriteObject(batches, enumerateCollection: true);

@@ -22,10 +22,17 @@ public sealed class DriverCheckoutTests : IDisposable
         var batch = _home.WaitForBatch(id);
 
         Assert.Equal(BatchState.Succeeded, batch.State);
-        var lines = _home.Stdout(id, 1).Split('\n');
+        var log = _home.Stdout(id, 1).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var lines = log.Where(line => !line.StartsWith("[runner ", StringComparison.Ordinal)).ToList();
         Assert.Equal(Path.Combine(_home.Root, "work", id.ToString(), "1", "repo", "scripts"), lines[0]);
         Assert.Equal("one", lines[1]);
         Assert.Equal("0", lines[2].Trim());
+        // The driver's own steps come first in its log, each with how long it took.
+        var steps = log.TakeWhile(line => line.StartsWith("[runner ", StringComparison.Ordinal)).ToList();
+        Assert.Contains(steps, line => line.Contains("credentials:"));
+        Assert.Contains(steps, line => line.Contains($"clone {bare} into") && line.Contains(": done in ") && line.EndsWith(" s"));
+        Assert.Contains(steps, line => line.Contains($"checkout {first} (detached): done in "));
+        Assert.Contains(steps, line => line.EndsWith("cd repo/scripts"));
     }
 
     [Fact]
@@ -49,6 +56,8 @@ public sealed class DriverCheckoutTests : IDisposable
 
         Assert.NotNull(job);
         Assert.StartsWith("StartFailed:", job.Reason);
+        // The reason is in the job's log too, where someone reading the log looks for it.
+        Assert.Contains(job.Reason!, _home.Stderr(id, 1));
     }
 
     /// <summary>A bare repository with two commits; version.txt says which, in scripts/.</summary>

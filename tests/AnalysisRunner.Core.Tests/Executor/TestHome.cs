@@ -1,5 +1,10 @@
 using AnalysisRunner.Core.Batch;
+using AnalysisRunner.Core.Batch.Execution;
+using AnalysisRunner.Core.Batch.Runners;
+using AnalysisRunner.Core.Batch.Runners.Local;
+using AnalysisRunner.Core.Batch.Watching;
 using AnalysisRunner.Core.Hosting;
+using AnalysisRunner.Core.Native;
 
 namespace AnalysisRunner.Core.Tests.Executor;
 
@@ -23,6 +28,8 @@ public sealed class TestHome : IDisposable
         Database = new RunnerDatabase(Home);
         Store = new SqliteBatchStore(Database);
         Client = new ExecutorClient(Home);
+        Logs = new LocalJobLogs(Home, Store);
+        Watcher = new BatchWatcher(Home, Store);
     }
 
     public string Root { get; }
@@ -30,6 +37,8 @@ public sealed class TestHome : IDisposable
     public RunnerDatabase Database { get; }
     public SqliteBatchStore Store { get; }
     public ExecutorClient Client { get; }
+    public IJobLogReader Logs { get; }
+    public IBatchWatcher Watcher { get; }
     public string TmpRoot => Path.Combine(Root, "tmp");
 
     public long SubmitAndWake(params JobSpec[] jobs) => SubmitAndWake(Batch(jobs));
@@ -46,35 +55,66 @@ public sealed class TestHome : IDisposable
     public static JobSpec Job(int index, params string[] commands) =>
         new() { Index = index, Name = "job" + index, Commands = commands, MemoryBytes = 1L << 20 };
 
-    /// <summary>Waits until every job of the batch has finished (or fails the test with the executor log).</summary>
+    /// <summary>Waits (on the executor's signals) until the batch has finished, or fails the test with the executor log.</summary>
     public BatchInfo WaitForBatch(long batchId, int seconds = 60)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (DateTime.UtcNow < deadline)
+        try
         {
-            var batch = Store.GetBatch(batchId)!;
-            if (batch.State != BatchState.Running) return batch;
-            Thread.Sleep(50);
+            return Watcher.WatchAsync([batchId], new WatchOptions { Timeout = TimeSpan.FromSeconds(seconds) }).ToBlockingEnumerable().Last().Batches[0];
         }
-        throw new TimeoutException($"Batch {batchId} did not finish in {seconds}s. Executor log:\n{ExecutorLog()}");
+        catch (AnalysisRunnerException timedOut) when (timedOut.ErrorId == "WaitTimedOut")
+        {
+            throw new TimeoutException($"Batch {batchId} did not finish in {seconds}s. Executor log:\n{ExecutorLog()}", timedOut);
+        }
     }
 
     public JobInfo WaitForJob(long batchId, int jobId, JobState state, int seconds = 30)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (DateTime.UtcNow < deadline)
-        {
-            var job = Store.GetJob(batchId, jobId)!;
-            if (job.State == state) return job;
-            Thread.Sleep(25);
-        }
+        JobInfo? job = null;
+        if (WaitUntil(() => (job = Store.GetJob(batchId, jobId)!).State == state, seconds, batchId)) return job!;
         throw new TimeoutException($"Job {batchId}/{jobId} never became {state}. Executor log:\n{ExecutorLog()}");
     }
 
-    public string Stdout(long batchId, int jobId, int attempt = 1) =>
-        File.ReadAllText(Store.GetLogPaths(batchId, jobId, attempt).Stdout);
+    /// <summary>
+    /// Waits until <paramref name="condition"/> holds, waking on events only: the executor's change
+    /// signals and writes in the home and the batch's log folder (re-armed at most every 2 s in case
+    /// a folder appeared after the watch was set). False after <paramref name="seconds"/>.
+    /// </summary>
+    public bool WaitUntil(Func<bool> condition, int seconds, long? batchId = null)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (true)
+        {
+            using var signals = ExecutorSignals.TryConnect(Home, changes: true);
+            var folders = new List<string> { Root, Home.LogsDirectory };
+            if (batchId is { } id) folders.Add(Path.Combine(Home.LogsDirectory, id.ToString()));
+            using var watch = new DirectoryWatch(folders, modified: true);
+            if (condition()) return true;
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero) return false;
+            watch.Wait(left < TimeSpan.FromSeconds(2) ? left : TimeSpan.FromSeconds(2), signals?.Handle);
+        }
+    }
+
+    /// <summary>What one attempt wrote to stdout, each line ending in a newline.</summary>
+    public string Stdout(long batchId, int jobId, int attempt = 1) => Read(batchId, jobId, attempt, LogStream.Stdout);
+
+    public string Stderr(long batchId, int jobId, int attempt = 1) => Read(batchId, jobId, attempt, LogStream.Stderr);
+
+    private string Read(long batchId, int jobId, int attempt, LogStream stream) =>
+        string.Concat(Logs.ReadAsync(batchId, jobId, attempt, stream).ToBlockingEnumerable().Select(line => line + "\n"));
 
     public string ExecutorLog() => File.Exists(Home.ExecutorLogPath) ? File.ReadAllText(Home.ExecutorLogPath) : "(no executor.log)";
+
+    /// <summary>kill -9 of the running executor; returns once its lock is free.</summary>
+    public void KillExecutor()
+    {
+        var pid = ExecutorClient.RunningProcessId(Home) ?? throw new InvalidOperationException("No executor is running.");
+        using var process = ProcessHandle.TryOpen(pid);
+        ProcessSignals.Signal(pid, ProcessSignals.Kill);
+        process?.WaitForExit(TimeSpan.FromSeconds(30));
+        Assert.True(ExecutorPresence.WaitUntil(Home, () => !ExecutorClient.IsRunning(Home), TimeSpan.FromSeconds(30)));
+    }
 
     public void Dispose()
     {

@@ -14,6 +14,7 @@ public sealed class BatchBuilder
     private string _tmpRoot;
     private string? _arGuid;
     private string? _configPath;
+    private string? _defaultImage;
     private long? _submittedBatchId;
 
     public BatchBuilder(string name, string tmpRoot)
@@ -46,6 +47,13 @@ public sealed class BatchBuilder
     {
         get => _configPath;
         set { EnsureNotSubmitted(); _configPath = value; }
+    }
+
+    /// <summary>The image of a job that names none: inside a run, the run's driver image.</summary>
+    public string? DefaultImage
+    {
+        get => _defaultImage;
+        set { EnsureNotSubmitted(); _defaultImage = value; }
     }
 
     public IDictionary<string, string> Attributes => _attributes;
@@ -114,7 +122,7 @@ public sealed class BatchBuilder
         ConfigPath = _configPath,
         TmpRoot = _tmpRoot,
         Inputs = _inputs.ToArray(),
-        Jobs = _jobs.Select(job => job.Build()).ToArray(),
+        Jobs = _jobs.Select(job => job.Build()).Select(job => job.Image is null && _defaultImage is not null ? job with { Image = _defaultImage } : job).ToArray(),
     };
 
     public override string ToString() => IsSubmitted ? $"{_name} (batch {_submittedBatchId})" : _name;

@@ -1,4 +1,5 @@
 using AnalysisRunner.Core.Hosting;
+using AnalysisRunner.Core.Native;
 
 namespace AnalysisRunner.Core.Batch.Execution;
 
@@ -12,48 +13,50 @@ public static class ExecutorHost
     public static async Task<int> RunAsync(RunnerHome home, ExecutorOptions options, TextWriter log, TimeSpan? lockWait = null)
     {
         Directory.CreateDirectory(home.Root);
-        var deadline = DateTime.UtcNow + (lockWait ?? TimeSpan.FromSeconds(10));
-        FileStream? lockFile = null;
-        while (lockFile is null)
+        var socket = ExecutorSocket.PathFor(home);
+        FileLock? held = null;
+        // Someone holds the lock: if it answers, it has our wake-up and we are not needed. If not, it
+        // is starting (and will answer) or on its way out (socket already closed): wait for either.
+        var decided = ExecutorPresence.WaitUntil(home, () =>
+            (held = FileLock.TryTake(home.ExecutorLockPath)) is not null || ExecutorSocket.TrySend(socket, ExecutorSocket.Wake),
+            lockWait ?? TimeSpan.FromSeconds(10));
+        if (held is null)
         {
-            lockFile = TryLock(home);
-            if (lockFile is not null) break;
-            // Someone holds the lock: if it answers, it has our wake-up and we are not needed.
-            // If not, it is on its way out (socket already closed); wait for it to let go.
-            if (ExecutorSocket.TrySend(ExecutorSocket.PathFor(home), ExecutorSocket.Wake))
-            {
-                log.WriteLine($"executor {Environment.ProcessId}: another executor is running in {home.Root}; exiting");
-                return 0;
-            }
-            if (DateTime.UtcNow > deadline)
-            {
-                log.WriteLine($"executor {Environment.ProcessId}: could not lock {home.ExecutorLockPath}; exiting");
-                return 1;
-            }
-            await Task.Delay(100);
+            log.WriteLine(decided
+                ? $"executor {Environment.ProcessId}: another executor is running in {home.Root}; exiting"
+                : $"executor {Environment.ProcessId}: could not lock {home.ExecutorLockPath}; exiting");
+            return decided ? 0 : 1;
         }
 
-        using (lockFile)
+        using (held)
         {
-            // Beside the lock, not in it: nobody else can read a file under an exclusive flock.
-            File.WriteAllText(PidPath(home), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            using var executor = new LocalExecutor(home, options, log);
-            return await executor.RunAsync();
+            // Beside the lock, not in it; removed on a clean exit, so one left behind means the last executor died.
+            var uncleanStop = File.Exists(ExecutorPresence.PidPath(home));
+            ExecutorPresence.WritePid(home);
+            if (uncleanStop && !DatabaseIsSound(home, log)) return 1;
+            var deployment = Deployment.Open(home);
+            int code;
+            using (var scheduler = new BatchScheduler(deployment, options, log))
+                code = await scheduler.RunAsync();
+            File.Delete(ExecutorPresence.PidPath(home));
+            return code;
         }
     }
 
-    internal static string PidPath(RunnerHome home) => Path.Combine(home.Root, "executor.pid");
-
-    /// <summary>FileShare.None is an exclusive flock on Linux; null when another process holds it.</summary>
-    internal static FileStream? TryLock(RunnerHome home)
+    /// <summary>
+    /// After an unclean stop (a killed executor, a machine that went down), every page of the
+    /// database is checked before anything is scheduled from it. A damaged one is marked so every
+    /// client says DatabaseDamaged, and nothing runs from it.
+    /// </summary>
+    private static bool DatabaseIsSound(RunnerHome home, TextWriter log)
     {
-        try
-        {
-            return new FileStream(home.ExecutorLockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (IOException)
-        {
-            return null;
-        }
+        var database = new RunnerDatabase(home);
+        if (!File.Exists(home.DatabasePath) || File.Exists(database.DamagedMarkerPath)) return !File.Exists(database.DamagedMarkerPath);
+        log.WriteLine($"executor {Environment.ProcessId}: the last executor did not stop cleanly; checking {home.DatabasePath}");
+        if (database.CheckIntegrity() is not { } problem) return true;
+        database.MarkDamaged(problem);
+        log.WriteLine($"executor {Environment.ProcessId}: DatabaseDamaged: {new DatabaseDamagedException(home.DatabasePath, problem).Message}");
+        File.Delete(ExecutorPresence.PidPath(home));
+        return false;
     }
 }

@@ -8,18 +8,15 @@ public sealed record ExecutorOptions
     public const string IdleVariable = "AR_EXECUTOR_IDLE_SECONDS";
     public const string KillGraceVariable = "AR_EXECUTOR_KILL_GRACE_SECONDS";
 
-    public required ExecutorCapacity Capacity { get; init; }
-
     /// <summary>With nothing running or waiting for this long, the executor exits (the next Wake starts another).</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Between SIGTERM and SIGKILL when a job times out or is cancelled.</summary>
     public TimeSpan KillGrace { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>The AR_EXECUTOR_* variables, then the home's settings.toml [executor] table, then the machine.</summary>
-    public static ExecutorOptions FromEnvironment(Hosting.RunnerHome? home = null) => new()
+    /// <summary>The AR_EXECUTOR_* variables, else the defaults.</summary>
+    public static ExecutorOptions FromEnvironment() => new()
     {
-        Capacity = ExecutorCapacity.Detect(home is null ? null : Hosting.RunnerSettings.Load(home)),
         IdleTimeout = Seconds(IdleVariable) ?? TimeSpan.FromSeconds(30),
         KillGrace = Seconds(KillGraceVariable) ?? TimeSpan.FromSeconds(5),
     };

@@ -1,3 +1,5 @@
+using AnalysisRunner.Core.Batch.Runners;
+
 namespace AnalysisRunner.Core.Batch.Execution;
 
 /// <summary>What the scheduler keeps of one job: its state, how many parents are still unfinished, its children.</summary>
@@ -15,7 +17,10 @@ internal sealed class JobNode
     public int RemainingParents { get; set; }
     public bool ParentFailed { get; set; }
     public int[] Children { get; set; } = [];
-    public RunningJob? Running { get; set; }
+    /// <summary>The attempt the runner has now (started, or publishing its outputs), if any.</summary>
+    public InFlight? InFlight { get; set; }
+
+    public AttemptKey Key => new(Batch.Id, JobId, Attempt);
 
     public bool AttemptsRemain => Attempt < MaxAttempts;
 
@@ -55,6 +60,7 @@ internal sealed class TransitionSet
 {
     public List<JobTransition> Jobs { get; } = [];
     public List<(long BatchId, BatchState State)> Batches { get; } = [];
+    public List<AttemptChange> Attempts { get; } = [];
     public List<JobNode> NewlyReady { get; } = [];
     public List<BatchGraph> Completed { get; } = [];
 }
@@ -124,12 +130,46 @@ internal static class JobGraph
         }
     }
 
+    /// <summary>
+    /// What an attempt's end means for its job: stopped by a cancel or timeout, interrupted (retried:
+    /// not the job's fault), failed around its process, or its exit code — a preemptible job that
+    /// failed is retried while it has attempts left.
+    /// </summary>
+    public static void Ended(JobNode job, int? exitCode, string? stopReason, string? error, TransitionSet changes)
+    {
+        switch (stopReason)
+        {
+            case StopReasons.Cancelled:
+                Finish(job, JobState.Cancelled, StopReasons.Cancelled, exitCode, changes);
+                break;
+            case StopReasons.Timeout:
+                Finish(job, JobState.Failed, StopReasons.Timeout, exitCode, changes);
+                break;
+            case StopReasons.Interrupted when job.MayRetryAfterInterruption:
+                Retry(job, StopReasons.Interrupted, exitCode, changes);
+                break;
+            case StopReasons.Interrupted:
+                Finish(job, JobState.Failed, StopReasons.Interrupted, exitCode, changes);
+                break;
+            default:
+                if (error is not null)
+                    Finish(job, JobState.Failed, error, exitCode, changes);
+                else if (exitCode == 0)
+                    Finish(job, JobState.Succeeded, null, exitCode, changes);
+                else if (job.Preemptible && job.AttemptsRemain)
+                    Retry(job, "Preempted", exitCode, changes);
+                else
+                    Finish(job, JobState.Failed, null, exitCode, changes);
+                break;
+        }
+    }
+
     /// <summary>Puts a job back to Ready for another attempt.</summary>
     public static void Retry(JobNode job, string reason, int? exitCode, TransitionSet changes)
     {
         job.Attempt++;
         job.State = JobState.Ready;
-        changes.Jobs.Add(new JobTransition(job.Batch.Id, job.JobId, JobState.Ready, reason, exitCode, Attempt: job.Attempt));
+        changes.Jobs.Add(new JobTransition(job.Batch.Id, job.JobId, JobState.Ready, job.Attempt, reason, exitCode, Retried: true));
         changes.NewlyReady.Add(job);
     }
 
@@ -151,7 +191,7 @@ internal static class JobGraph
     private static void MakeReady(JobNode job, TransitionSet changes)
     {
         job.State = JobState.Ready;
-        changes.Jobs.Add(new JobTransition(job.Batch.Id, job.JobId, JobState.Ready));
+        changes.Jobs.Add(new JobTransition(job.Batch.Id, job.JobId, JobState.Ready, job.Attempt));
         changes.NewlyReady.Add(job);
     }
 
@@ -159,7 +199,7 @@ internal static class JobGraph
     {
         if (job.State.IsFinished()) return;
         job.State = state;
-        changes.Jobs.Add(new JobTransition(job.Batch.Id, job.JobId, state, reason, exitCode));
+        changes.Jobs.Add(new JobTransition(job.Batch.Id, job.JobId, state, job.Attempt, reason, exitCode));
         var batch = job.Batch;
         if (state != JobState.Succeeded) batch.AllSucceeded = false;
         foreach (var childId in job.Children)

@@ -19,9 +19,9 @@ internal sealed class JobStaging(RunnerHome home, IObjectStore store, string? cr
     public string? Credentials { get; } = credentials;
 
     /// <summary>Null on the local backend: staging is only needed where buckets are remote.</summary>
-    public static Func<IReadOnlyDictionary<string, string>, JobStaging>? ForHome(RunnerHome home)
+    public static Func<IReadOnlyDictionary<string, string>, JobStaging>? For(Deployment deployment)
     {
-        var deployment = Deployment.Open(home);
+        var home = deployment.Home;
         if (!deployment.IsGcs) return null;
         return attributes =>
         {
@@ -45,13 +45,13 @@ internal sealed class JobStaging(RunnerHome home, IObjectStore store, string? cr
         Transfer(missing, (item, token) => staging.DownloadAsync(item.Remote!, item.Local, cancellationToken: token));
     }
 
-    /// <summary>Publishes every file under the job's resource folder, then each output destination.</summary>
-    public void Upload(string resourceDirectory, IEnumerable<string> outputDestinations)
+    /// <summary>Publishes the job's own resources (each file, or every file under a folder), then each output destination.</summary>
+    public void Upload(IEnumerable<string> resources, IEnumerable<string> outputDestinations)
     {
         var staging = new StorageStaging(store);
-        var files = Directory.Exists(resourceDirectory)
-            ? Directory.EnumerateFiles(resourceDirectory, "*", SearchOption.AllDirectories)
-            : [];
+        var files = resources.SelectMany(path => Directory.Exists(path)
+            ? Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)
+            : File.Exists(path) ? [path] : []);
         var items = files.Concat(outputDestinations)
             .Select(local => (Local: local, Remote: RemoteFor(local)))
             .Where(item => item.Remote is not null)

@@ -4,18 +4,25 @@ using Microsoft.Data.Sqlite;
 
 namespace AnalysisRunner.Core.Batch.Execution;
 
-/// <summary>One change of a job's row. Attempt is set only when a job goes back to Ready for another try.</summary>
-internal sealed record JobTransition(long BatchId, int JobId, JobState State, string? Reason = null, int? ExitCode = null,
-    string? Command = null, int? Attempt = null);
+/// <summary>One change of a job's row, at its (current) attempt. Retried: the attempt before this one ended now.</summary>
+internal sealed record JobTransition(long BatchId, int JobId, JobState State, int Attempt, string? Reason = null, int? ExitCode = null,
+    bool Retried = false);
+
+/// <summary>
+/// A change of one attempt's row: it Started now (its output going where Log says), or it ended now
+/// with this exit code and reason, its output where Log says.
+/// </summary>
+internal sealed record AttemptChange(Runners.AttemptKey Key, bool Started, string? Log, int? ExitCode = null, string? Reason = null)
+{
+    /// <summary>Recovery's record of an earlier attempt: it fills in what the row lacks (or the row itself), never overwrites.</summary>
+    public bool FillInOnly { get; init; }
+}
 
 /// <summary>A job row as the scheduler needs it: no commands, no spec.</summary>
 internal sealed record JobRow(int JobId, JobState State, int Attempt, int MaxAttempts, bool Preemptible, bool AlwaysRun,
     double Cpu, long MemoryBytes, int[] Parents);
 
 internal sealed record BatchRow(long Id, bool CancelRequested, List<JobRow> Jobs);
-
-/// <summary>A job the database says is Running.</summary>
-internal sealed record RunningRow(long BatchId, int JobId, int Attempt, int MaxAttempts, bool Preemptible);
 
 /// <summary>
 /// The executor's side of the batch tables (the client's side is SqliteBatchStore): one long-lived
@@ -27,6 +34,9 @@ internal sealed class SqliteJobLedger : IDisposable
     private readonly SqliteCommand _updateJob;
     private readonly SqliteCommand _completeBatch;
     private readonly SqliteCommand _loadJobSpec;
+    private readonly SqliteCommand _startAttempt;
+    private readonly SqliteCommand _endAttempt;
+    private readonly SqliteCommand _fillInAttempt;
 
     public SqliteJobLedger(RunnerDatabase db)
     {
@@ -36,18 +46,32 @@ internal sealed class SqliteJobLedger : IDisposable
         _updateJob.CommandText = """
             UPDATE jobs SET
                 state = @state,
-                attempt = coalesce(@attempt, attempt),
-                command = coalesce(@command, command),
+                attempt = @attempt,
                 started = CASE WHEN @state = 'Running' THEN @now ELSE started END,
                 ended = CASE WHEN @state = 'Running' THEN NULL
-                             WHEN @state IN ('Succeeded', 'Failed', 'Cancelled') OR @attempt IS NOT NULL THEN @now
+                             WHEN @state IN ('Succeeded', 'Failed', 'Cancelled') OR @retried THEN @now
                              ELSE ended END,
                 exit_code = CASE WHEN @state = 'Running' THEN NULL ELSE coalesce(@exit, exit_code) END,
                 reason = CASE WHEN @state = 'Running' THEN NULL ELSE coalesce(@reason, reason) END
             WHERE batch_id = @batch AND job_id = @job
             """;
-        foreach (var name in new[] { "@state", "@attempt", "@command", "@now", "@exit", "@reason", "@batch", "@job" })
+        foreach (var name in new[] { "@state", "@attempt", "@retried", "@now", "@exit", "@reason", "@batch", "@job" })
             _updateJob.Parameters.Add(new SqliteParameter(name, DBNull.Value));
+        _startAttempt = Prepare("""
+            INSERT INTO attempts (batch_id, job_id, attempt, started, log) VALUES (@batch, @job, @attempt, @now, @log)
+            ON CONFLICT (batch_id, job_id, attempt) DO UPDATE SET started = excluded.started, ended = NULL, exit_code = NULL,
+                reason = NULL, log = excluded.log
+            """, "@batch", "@job", "@attempt", "@now", "@log");
+        _endAttempt = Prepare("""
+            INSERT INTO attempts (batch_id, job_id, attempt, ended, exit_code, reason, log) VALUES (@batch, @job, @attempt, @now, @exit, @reason, @log)
+            ON CONFLICT (batch_id, job_id, attempt) DO UPDATE SET ended = excluded.ended, exit_code = excluded.exit_code,
+                reason = excluded.reason, log = coalesce(excluded.log, log)
+            """, "@batch", "@job", "@attempt", "@now", "@exit", "@reason", "@log");
+        _fillInAttempt = Prepare("""
+            INSERT INTO attempts (batch_id, job_id, attempt, ended, exit_code, reason, log) VALUES (@batch, @job, @attempt, @now, @exit, @reason, @log)
+            ON CONFLICT (batch_id, job_id, attempt) DO UPDATE SET ended = coalesce(ended, excluded.ended),
+                exit_code = coalesce(exit_code, excluded.exit_code), reason = coalesce(reason, excluded.reason), log = coalesce(log, excluded.log)
+            """, "@batch", "@job", "@attempt", "@now", "@exit", "@reason", "@log");
         _completeBatch = _connection.CreateCommand();
         _completeBatch.CommandText = "UPDATE batches SET state = @state, completed = @now WHERE id = @batch";
         foreach (var name in new[] { "@state", "@now", "@batch" })
@@ -58,19 +82,49 @@ internal sealed class SqliteJobLedger : IDisposable
         _loadJobSpec.Parameters.Add(new SqliteParameter("@job", 0));
     }
 
-    public void Write(IReadOnlyList<JobTransition> jobs, IReadOnlyList<(long BatchId, BatchState State)> batches)
+    private SqliteCommand Prepare(string sql, params string[] parameters)
     {
-        if (jobs.Count == 0 && batches.Count == 0) return;
+        var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var name in parameters) command.Parameters.Add(new SqliteParameter(name, DBNull.Value));
+        return command;
+    }
+
+    /// <summary>A round of transitions (jobs, their attempts, completed batches) in one transaction.</summary>
+    public void Write(TransitionSet changes) => Write(changes.Jobs, changes.Attempts, changes.Batches);
+
+    public void Write(IReadOnlyList<JobTransition> jobs, IReadOnlyList<AttemptChange> attempts, IReadOnlyList<(long BatchId, BatchState State)> batches)
+    {
+        if (jobs.Count == 0 && attempts.Count == 0 && batches.Count == 0) return;
         var now = SqliteBatchStore.Timestamp(DateTimeOffset.UtcNow);
         using var transaction = _connection.BeginTransaction(deferred: false);
         _updateJob.Transaction = transaction;
         _completeBatch.Transaction = transaction;
+        _startAttempt.Transaction = transaction;
+        _endAttempt.Transaction = transaction;
+        _fillInAttempt.Transaction = transaction;
+        foreach (var a in attempts)
+        {
+            var command = a.Started ? _startAttempt : a.FillInOnly ? _fillInAttempt : _endAttempt;
+            var p = command.Parameters;
+            p["@batch"].Value = a.Key.BatchId;
+            p["@job"].Value = a.Key.JobId;
+            p["@attempt"].Value = a.Key.Attempt;
+            p["@now"].Value = now;
+            p["@log"].Value = (object?)a.Log ?? DBNull.Value;
+            if (!a.Started)
+            {
+                p["@exit"].Value = (object?)a.ExitCode ?? DBNull.Value;
+                p["@reason"].Value = (object?)a.Reason ?? DBNull.Value;
+            }
+            command.ExecuteNonQuery();
+        }
         foreach (var t in jobs)
         {
             var p = _updateJob.Parameters;
             p["@state"].Value = t.State.ToString();
-            p["@attempt"].Value = (object?)t.Attempt ?? DBNull.Value;
-            p["@command"].Value = (object?)t.Command ?? DBNull.Value;
+            p["@attempt"].Value = t.Attempt;
+            p["@retried"].Value = t.Retried ? 1 : 0;
             p["@now"].Value = now;
             p["@exit"].Value = (object?)t.ExitCode ?? DBNull.Value;
             p["@reason"].Value = (object?)t.Reason ?? DBNull.Value;
@@ -88,17 +142,9 @@ internal sealed class SqliteJobLedger : IDisposable
         transaction.Commit();
         _updateJob.Transaction = null;
         _completeBatch.Transaction = null;
-    }
-
-    public List<RunningRow> RunningJobs()
-    {
-        using var command = _connection.CreateCommand();
-        command.CommandText = "SELECT batch_id, job_id, attempt, max_attempts, preemptible FROM jobs WHERE state = 'Running'";
-        using var reader = command.ExecuteReader();
-        var rows = new List<RunningRow>();
-        while (reader.Read())
-            rows.Add(new RunningRow(reader.GetInt64(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3), reader.GetInt64(4) != 0));
-        return rows;
+        _startAttempt.Transaction = null;
+        _endAttempt.Transaction = null;
+        _fillInAttempt.Transaction = null;
     }
 
     /// <summary>Unfinished batches with an id above <paramref name="afterId"/>, with their jobs.</summary>
@@ -164,6 +210,9 @@ internal sealed class SqliteJobLedger : IDisposable
         _updateJob.Dispose();
         _completeBatch.Dispose();
         _loadJobSpec.Dispose();
+        _startAttempt.Dispose();
+        _endAttempt.Dispose();
+        _fillInAttempt.Dispose();
         _connection.Dispose();
     }
 }

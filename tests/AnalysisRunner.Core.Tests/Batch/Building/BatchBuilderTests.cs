@@ -123,6 +123,25 @@ public class BatchBuilderTests
     }
 
     [Fact]
+    public void A_job_that_names_no_image_gets_the_batchs_default_and_one_that_does_keeps_its_own()
+    {
+        var batch = NewBatch();
+        batch.DefaultImage = "registry.example.org/approved/driver:1";
+        batch.AddJob("plain").AddCommand("true");
+        var own = batch.AddJob("own");
+        own.AddCommand("true");
+        own.Image = "registry.example.org/approved/samtools:1";
+
+        var jobs = batch.Build().Jobs;
+
+        Assert.Equal("registry.example.org/approved/driver:1", jobs[0].Image);
+        Assert.Equal("registry.example.org/approved/samtools:1", jobs[1].Image);
+        var withoutDefault = NewBatch();
+        withoutDefault.AddJob("plain").AddCommand("true");
+        Assert.Null(withoutDefault.Build().Jobs[0].Image);
+    }
+
+    [Fact]
     public void Build_carries_every_job_setting_into_the_spec()
     {
         var batch = NewBatch();

@@ -39,7 +39,8 @@ public sealed class SqliteBatchStoreTests : IDisposable
         Assert.Equal([[], [], [1, 2], [3]], jobs.Select(j => j.Parents.ToArray()));
         Assert.Equal([JobState.Ready, JobState.Ready, JobState.Pending, JobState.Pending], jobs.Select(j => j.State));
         Assert.Equal([1, 1, 1, 1], jobs.Select(j => j.Attempt));
-        Assert.Contains("{{ar:0:a}}", jobs[2].Command);
+        Assert.Contains($"/tmp/x/{id}/1.a", jobs[2].Command);
+        Assert.DoesNotContain("{{ar:", jobs[2].Command);
     }
 
     [Fact]
@@ -59,6 +60,67 @@ public sealed class SqliteBatchStoreTests : IDisposable
         Assert.Equal((2.0, 5L, true), (job.Cpu, job.MemoryBytes, job.AlwaysRun));
         Assert.Null(_store.GetJob(id, 3));
         Assert.Null(_store.GetBatch(id + 1));
+    }
+
+    [Fact]
+    public void A_listing_counts_each_batchs_jobs_by_state_and_a_limit_keeps_the_newest()
+    {
+        var first = _store.Submit(Batch(Job(0, "a"), Job(1, "b"), Job(2, "c")));
+        var second = _store.Submit(Batch(Job(0, "d")));
+        var third = _store.Submit(Batch(Job(0, "e"), Job(1, "f")));
+        using (var ledger = new Core.Batch.Execution.SqliteJobLedger(_db))
+            ledger.Write([new(first, 1, JobState.Succeeded, 1), new(first, 2, JobState.Running, 1), new(first, 3, JobState.Failed, 1, ExitCode: 2),
+                          new(third, 2, JobState.Cancelled, 1)], [], []);
+
+        var all = _store.FindBatches(new BatchQuery());
+        var newest = _store.FindBatches(new BatchQuery { First = 2 });
+
+        Assert.Equal([third, second, first], all.Select(b => b.Id));
+        Assert.Equal((0, 1, 1, 1, 0), Counts(all[2]));
+        Assert.Equal((1, 0, 0, 0, 0), Counts(all[1]));
+        Assert.Equal((1, 0, 0, 0, 1), Counts(all[0]));
+        Assert.Equal([third, second], newest.Select(b => b.Id));
+        Assert.Equal(Counts(all[0]), Counts(newest[0]));
+
+        static (int, int, int, int, int) Counts(BatchInfo b) => (b.PendingJobs, b.RunningJobs, b.SucceededJobs, b.FailedJobs, b.CancelledJobs);
+    }
+
+    [Fact]
+    public void A_job_not_yet_run_shows_its_command_resolved_and_the_variables_it_will_get()
+    {
+        var spec = Batch(
+            Job(0, $"echo hi > {ResourcePlaceholder.ForJob(0, "out")}") with { Environment = new Dictionary<string, string> { ["GREETING"] = "hi", ["AR_JOB_ID"] = "forged" } },
+            Job(1, $"cat {ResourcePlaceholder.ForJob(0, "out")}")) with { TmpRoot = "/tmp/ar-tmp", ConfigPath = "/configs/run.toml" };
+
+        var id = _store.Submit(spec);
+        var first = _store.GetJob(id, 1)!;
+        var second = _store.GetJob(id, 2)!;
+
+        Assert.Equal($"echo hi > /tmp/ar-tmp/{id}/1.out", first.Command);
+        Assert.Equal($"cat /tmp/ar-tmp/{id}/1.out", second.Command);
+        Assert.Equal("hi", first.Environment["GREETING"]);
+        Assert.Equal("1", first.Environment["AR_JOB_ID"]);
+        Assert.Equal(id.ToString(), first.Environment["AR_BATCH_ID"]);
+        Assert.Equal("1", first.Environment["AR_ATTEMPT"]);
+        Assert.Equal("/configs/run.toml", first.Environment["CPG_CONFIG_PATH"]);
+        Assert.Equal(_root, first.Environment["AR_HOME"]);
+        Assert.False(second.Environment.ContainsKey("GREETING"));
+    }
+
+    [Fact]
+    public void A_drivers_command_shows_each_step_the_runner_takes_before_it_runs()
+    {
+        var checkout = new CheckoutSpec("https://github.com/org/repo.git", new string('c', 40), "examples/batch");
+        var id = _store.Submit(Batch(Job(0, "pwsh -NoProfile -NonInteractive -File hello.ps1") with { Checkout = checkout }));
+
+        var lines = _store.GetJob(id, 1)!.Command.Split('\n');
+
+        Assert.Equal(5, lines.Length);
+        Assert.StartsWith("# 1. credentials: ", lines[0]);
+        Assert.StartsWith($"# 2. clone {checkout.CloneUrl} into repo", lines[1]);
+        Assert.StartsWith($"# 3. checkout {checkout.Commit} (detached)", lines[2]);
+        Assert.StartsWith("# 4. cd repo/examples/batch", lines[3]);
+        Assert.Equal("pwsh -NoProfile -NonInteractive -File hello.ps1", lines[4]);
     }
 
     [Fact]
@@ -101,46 +163,6 @@ public sealed class SqliteBatchStoreTests : IDisposable
     }
 
     [Fact]
-    public void Log_paths_are_per_attempt_in_one_folder_per_batch()
-    {
-        var paths = _store.GetLogPaths(7, 3, 2);
-
-        Assert.Equal(Path.Combine(_root, "logs", "7", "3.2.out"), paths.Stdout);
-        Assert.Equal(Path.Combine(_root, "logs", "7", "3.2.err"), paths.Stderr);
-    }
-
-    [Fact]
-    public void The_exit_ledger_gives_each_attempt_its_last_status_and_ignores_a_torn_line()
-    {
-        var ledger = JobLogFiles.ExitLedgerPath(new RunnerHome(_root), 7);
-        Directory.CreateDirectory(Path.GetDirectoryName(ledger)!);
-        File.WriteAllText(ledger, "3 1 1\n12 1 0\n3 2 0\n4 1 13");
-
-        Assert.Equal(1, JobLogFiles.ReadExitStatus(new RunnerHome(_root), 7, 3, 1));
-        Assert.Equal(0, JobLogFiles.ReadExitStatus(new RunnerHome(_root), 7, 3, 2));
-        Assert.Equal(0, JobLogFiles.ReadExitStatus(new RunnerHome(_root), 7, 12, 1));
-        Assert.Null(JobLogFiles.ReadExitStatus(new RunnerHome(_root), 7, 4, 1));
-        Assert.Null(JobLogFiles.ReadExitStatus(new RunnerHome(_root), 7, 5, 1));
-    }
-
-    [Fact]
-    public void Batches_from_the_folder_per_job_layout_keep_their_logs_and_statuses()
-    {
-        var home = new RunnerHome(_root);
-        var legacy = Path.Combine(_root, "logs", "8", "3");
-        Directory.CreateDirectory(legacy);
-        File.WriteAllText(Path.Combine(legacy, "2.out"), "old output\n");
-        File.WriteAllText(Path.Combine(legacy, "2.exit"), "4\n");
-
-        Assert.Equal(Path.Combine(legacy, "2.out"), JobLogFiles.Find(home, 8, 3, 2).Stdout);
-        Assert.Equal(Path.Combine(legacy, "2.err"), JobLogFiles.Find(home, 8, 3, 2).Stderr);
-        Assert.Equal(4, JobLogFiles.ReadExitStatus(home, 8, 3, 2));
-        Assert.Equal(Path.Combine(_root, "logs", "8", "3.1.out"), JobLogFiles.Find(home, 8, 3, 1).Stdout);
-        // A new attempt is always written in the current layout.
-        Assert.Equal(Path.Combine(_root, "logs", "8", "3.2.out"), JobLogFiles.For(home, 8, 3, 2).Stdout);
-    }
-
-    [Fact]
     public void Bucket_uris_map_into_the_home_and_cannot_escape_it()
     {
         var home = new RunnerHome(_root);
@@ -162,7 +184,8 @@ public sealed class SqliteBatchStoreTests : IDisposable
             $"tool {ResourcePlaceholder.ForJob(2, "out")} {ResourcePlaceholder.ForJob(2, "aln", "bam")} {ResourcePlaceholder.ForJob(2, "aln")} {ResourcePlaceholder.ForInput(0)} {ResourcePlaceholder.ForInput(1, "bai")}",
             _ => groups);
 
-        var root = Path.Combine(_root, "buckets", "tmp-bucket", "run 1", "4", "2");
-        Assert.Equal($"tool '{root}/out' '{root}/aln.bam' '{root}/aln' {_root}/buckets/in/x.txt /d/x.bai", resolved);
+        // Job index 2 is job id 3: its resources are 3.<name> in the batch's folder, no folder per job.
+        var root = Path.Combine(_root, "buckets", "tmp-bucket", "run 1", "4");
+        Assert.Equal($"tool '{root}/3.out' '{root}/3.aln.bam' '{root}/3.aln' {_root}/buckets/in/x.txt /d/x.bai", resolved);
     }
 }

@@ -1,10 +1,17 @@
 using System.Text;
 using AnalysisRunner.Core.Hosting;
+using AnalysisRunner.Core.Native;
 
-namespace AnalysisRunner.Core.Batch.Execution;
+namespace AnalysisRunner.Core.Batch.Runners.Local;
 
 /// <summary>A process that carries a job's identity in its environment.</summary>
-internal sealed record JobProcess(long BatchId, int JobId, int Attempt, int Pid, int Session);
+internal sealed record JobProcess(long BatchId, int JobId, int Attempt, int Pid, int Session)
+{
+    public AttemptKey Key => new(BatchId, JobId, Attempt);
+
+    /// <summary>The job's shell leads its own session; anything else is something it started.</summary>
+    public bool IsShell => Pid == Session;
+}
 
 /// <summary>
 /// Jobs of a dead executor keep running in their own sessions. At recovery the next executor finds
@@ -15,10 +22,10 @@ internal sealed record JobProcess(long BatchId, int JobId, int Attempt, int Pid,
 /// </summary>
 internal static class OrphanJobs
 {
-    public static List<JobProcess> Find(RunnerHome home, IReadOnlySet<(long BatchId, int JobId)> jobs)
+    public static List<JobProcess> Find(RunnerHome home, IReadOnlySet<long> batchIds)
     {
         var found = new List<JobProcess>();
-        if (jobs.Count == 0 || !Directory.Exists("/proc")) return found;
+        if (batchIds.Count == 0 || !Directory.Exists("/proc")) return found;
         var self = Environment.ProcessId;
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
         {
@@ -28,7 +35,7 @@ internal static class OrphanJobs
                 || !environment.TryGetValue(RunnerHome.EnvironmentVariable, out var root) || root != home.Root
                 || !environment.TryGetValue("AR_BATCH_ID", out var batch) || !long.TryParse(batch, out var batchId)
                 || !environment.TryGetValue("AR_JOB_ID", out var job) || !int.TryParse(job, out var jobId)
-                || !jobs.Contains((batchId, jobId))
+                || !batchIds.Contains(batchId)
                 || Stat(pid) is not { } stat)
                 continue;
             var attempt = environment.TryGetValue("AR_ATTEMPT", out var a) && int.TryParse(a, out var n) ? n : 0;
@@ -37,21 +44,25 @@ internal static class OrphanJobs
         return found;
     }
 
-    /// <summary>Kills these processes and their groups, and waits (briefly) for them to go.</summary>
+    /// <summary>Kills these processes and their groups, and waits (up to 5 s) for each to be gone.</summary>
     public static void Kill(IEnumerable<JobProcess> processes, TextWriter log)
     {
         var ownSession = Stat(Environment.ProcessId)?.Session;
-        var killed = new List<int>();
+        var handles = new List<ProcessHandle>();
         foreach (var process in processes)
         {
-            if (process.Session != ownSession) ProcessSignals.SignalGroup(process.Session, ProcessSignals.SigKill);
-            ProcessSignals.Signal(process.Pid, ProcessSignals.SigKill);
-            killed.Add(process.Pid);
+            if (ProcessHandle.TryOpen(process.Pid) is { } handle) handles.Add(handle);
+            if (process.Session != ownSession) ProcessSignals.SignalGroup(process.Session, ProcessSignals.Kill);
+            ProcessSignals.Signal(process.Pid, ProcessSignals.Kill);
             log.WriteLine($"recovery: killed orphan process {process.Pid} of batch {process.BatchId} job {process.JobId}");
         }
         var deadline = DateTime.UtcNow.AddSeconds(5);
-        while (killed.Any(IsAlive) && DateTime.UtcNow < deadline) Thread.Sleep(20);
+        foreach (var handle in handles)
+            using (handle)
+                handle.WaitForExit(Max(deadline - DateTime.UtcNow, TimeSpan.Zero));
     }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     private static Dictionary<string, string>? ReadEnvironment(int pid)
     {

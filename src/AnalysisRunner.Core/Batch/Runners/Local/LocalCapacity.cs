@@ -1,12 +1,12 @@
 using System.Globalization;
 
-namespace AnalysisRunner.Core.Batch.Execution;
+namespace AnalysisRunner.Core.Batch.Runners.Local;
 
 /// <summary>
-/// What the local executor may hand out at once: each running job reserves its Cpu and MemoryBytes.
-/// Submit-time validation uses the same numbers to refuse a job that could never fit.
+/// What the local runner may hand out at once (each running job reserves its Cpu and MemoryBytes),
+/// and the most one job may ask for: this machine, or what the settings or variables say.
 /// </summary>
-public sealed record ExecutorCapacity(double Cpu, long MemoryBytes)
+public static class LocalCapacity
 {
     public const string CpuVariable = "AR_EXECUTOR_CPUS";
     public const string MemoryVariable = "AR_EXECUTOR_MEMORY_BYTES";
@@ -15,7 +15,7 @@ public sealed record ExecutorCapacity(double Cpu, long MemoryBytes)
     /// AR_EXECUTOR_CPUS / AR_EXECUTOR_MEMORY_BYTES when set, else settings.toml's [executor] cpus / memory,
     /// else the machine's processors and physical memory.
     /// </summary>
-    public static ExecutorCapacity Detect(Hosting.RunnerSettings? settings = null)
+    public static RunnerCapacity Detect(Hosting.RunnerSettings? settings = null)
     {
         var cpu = double.TryParse(Environment.GetEnvironmentVariable(CpuVariable), NumberStyles.Float, CultureInfo.InvariantCulture, out var c) && c > 0
             ? c
@@ -23,8 +23,6 @@ public sealed record ExecutorCapacity(double Cpu, long MemoryBytes)
         var memory = long.TryParse(Environment.GetEnvironmentVariable(MemoryVariable), NumberStyles.Integer, CultureInfo.InvariantCulture, out var m) && m > 0
             ? m
             : settings?.ExecutorMemoryBytes is > 0 and var configuredMemory ? configuredMemory : GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        return new ExecutorCapacity(cpu, memory);
+        return RunnerCapacity.OneMachine(cpu, memory);
     }
-
-    public bool CanEverFit(JobSpec job) => job.Cpu <= Cpu && job.MemoryBytes <= MemoryBytes;
 }

@@ -1,0 +1,96 @@
+using AnalysisRunner.Core.Batch.Runners;
+using AnalysisRunner.Core.Hosting;
+
+namespace AnalysisRunner.Core.Batch.Execution;
+
+/// <summary>What the scheduler decided for one attempt: the launch a runner gets, and what to publish once it succeeds.</summary>
+internal sealed record AttemptPlan(AttemptLaunch Launch, IReadOnlyList<(string Source, string Destination)> Outputs, IReadOnlyList<string> Resources,
+    ResourcePaths Paths)
+{
+    /// <summary>Something to copy or upload after the job succeeds, before it counts as Succeeded.</summary>
+    public bool Publishes => Outputs.Count > 0 || Launch.Staging is not null;
+}
+
+/// <summary>
+/// Turns a job's stored spec into an attempt: placeholders resolved to paths, its variables, its
+/// work folder, the folders its resources need, its outputs. Specs are read from their rows when a
+/// job starts (the scheduler keeps only the DAG in memory); a batch's own spec once per batch.
+/// </summary>
+internal sealed class AttemptPlanner(RunnerHome home, SqliteJobLedger ledger, Func<IReadOnlyDictionary<string, string>, JobStaging>? staging)
+{
+    public AttemptPlan Plan(JobNode node, int attempt)
+    {
+        var batch = node.Batch;
+        var paths = Paths(batch);
+        var spec = ledger.LoadJobSpec(batch.Id, node.JobId);
+        var groupsOf = GroupLookup(batch.Id, spec);
+        var resources = paths.OwnResources(spec);
+        var reads = batch.Staging is null ? [] : spec.Commands.Concat(spec.Outputs.Select(output => output.Resource))
+            .SelectMany(ResourcePlaceholder.Find)
+            .Where(use => use.JobIndex != spec.Index)
+            .Select(use => paths.Resolve(use, groupsOf))
+            .ToList();
+        var (variables, withheld) = JobEnvironment.For(home, batch.Id, node.JobId, attempt, batch.ConfigPath,
+            batch.Staging?.Credentials, batch.Staging is not null, spec.Environment, paths.Scope?.Run?.ArGuid);
+        var launch = new AttemptLaunch
+        {
+            Key = new AttemptKey(batch.Id, node.JobId, attempt),
+            JobName = spec.Name,
+            Command = string.Join('\n', spec.Commands.Select(c => paths.ResolveCommand(c, groupsOf))),
+            Shell = spec.Shell,
+            Environment = variables,
+            Withheld = withheld,
+            Work = spec.Checkout is not null || spec.StorageBytes is not null ? WorkFolder.Private : WorkFolder.Shared,
+            Checkout = spec.Checkout,
+            Timeout = spec.Timeout,
+            Cpu = spec.Cpu,
+            MemoryBytes = spec.MemoryBytes,
+            StorageBytes = spec.StorageBytes,
+            Image = spec.Image,
+            Preemptible = spec.Preemptible,
+            ResourceFolders = resources.Select(path => Path.GetDirectoryName(path)!).Distinct(StringComparer.Ordinal).ToList(),
+            Staging = batch.Staging,
+            Reads = reads,
+        };
+        return new AttemptPlan(launch, Outputs(paths, spec, groupsOf), resources, paths);
+    }
+
+    /// <summary>
+    /// A batch's resource paths (and config, staging), from its stored spec, read once per batch.
+    /// ForBatch derives the batch's scope from the audit log and checks every location against it;
+    /// the staging store and key are chosen by that verified run, never by the batch's own attributes.
+    /// </summary>
+    public ResourcePaths Paths(BatchGraph batch)
+    {
+        if (batch.Paths is null)
+        {
+            var batchSpec = ledger.LoadBatchSpec(batch.Id);
+            var paths = ResourcePaths.ForBatch(home, batch.Id, batchSpec);
+            batch.ConfigPath = batchSpec.ConfigPath;
+            batch.Staging = staging?.Invoke(paths.ScopeAttributes);
+            batch.Paths = paths;
+        }
+        return batch.Paths;
+    }
+
+    private Func<int, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>> GroupLookup(long batchId, JobSpec spec)
+    {
+        var cache = new Dictionary<int, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>> { [spec.Index] = spec.ResourceGroups };
+        return index =>
+        {
+            if (!cache.TryGetValue(index, out var groups))
+                cache[index] = groups = ledger.LoadJobSpec(batchId, index + 1).ResourceGroups;
+            return groups;
+        };
+    }
+
+    private List<(string Source, string Destination)> Outputs(ResourcePaths paths, JobSpec spec,
+        Func<int, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>> groupsOf) =>
+        spec.Outputs.Select(output =>
+        {
+            var use = ResourcePlaceholder.Find(output.Resource).SingleOrDefault()
+                ?? throw new BatchValidationException("InvalidOutputResource", ErrorKind.InvalidArgument, output.Resource,
+                    $"Output '{output.Resource}' is not one resource placeholder.");
+            return (paths.Resolve(use, groupsOf), paths.OutputPath(output.Destination));
+        }).ToList();
+}

@@ -1,0 +1,355 @@
+using System.Threading.Channels;
+using AnalysisRunner.Core.Batch.Runners;
+using AnalysisRunner.Core.Hosting;
+
+namespace AnalysisRunner.Core.Batch.Execution;
+
+/// <summary>
+/// The one scheduler of a runner home. A single loop owns the in-memory DAG (JobGraph) and the
+/// executor's database connection; the runner, the socket and timers only post events to it, so
+/// nothing is shared between threads and nothing sleeps. Each round of events becomes one
+/// transaction, written before its effects: a child starts only after its parent's end is committed,
+/// an attempt's Running row is committed before the runner is asked to start it. Where jobs run is
+/// the runner's business (IJobRunner); what runs when is this loop's.
+/// </summary>
+public sealed class BatchScheduler : IDisposable, IAttemptSink
+{
+    private abstract record SchedulerEvent;
+    private sealed record WakeEvent : SchedulerEvent;
+    private sealed record StopEvent : SchedulerEvent;
+    private sealed record IdleEvent(int Generation) : SchedulerEvent;
+    private sealed record EndedEvent(AttemptEnded Ended) : SchedulerEvent;
+    private sealed record PublishedEvent(InFlight Attempt, AttemptEnded Ended, string? Error) : SchedulerEvent;
+
+    private readonly RunnerHome _home;
+    private readonly ExecutorOptions _options;
+    private readonly TextWriter _log;
+    private readonly SqliteJobLedger _ledger;
+    private readonly IJobRunner _runner;
+    private readonly AttemptPlanner _planner;
+    private readonly OutputCopier _outputs;
+    private readonly ExecutorSignalServer _signals;
+    private readonly Channel<SchedulerEvent> _events = Channel.CreateUnbounded<SchedulerEvent>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Dictionary<long, BatchGraph> _batches = [];
+    private readonly LinkedList<JobNode> _ready = new();
+    private readonly Dictionary<AttemptKey, InFlight> _inFlight = [];
+    private long _lastBatchId;
+    private double _freeCpu;
+    private long _freeMemory;
+    private int _idleGeneration;
+    private bool _idleArmed;
+    private bool _stopping;
+
+    public BatchScheduler(Deployment deployment, ExecutorOptions options, TextWriter log)
+    {
+        _home = deployment.Home;
+        _options = options;
+        _log = log;
+        _ledger = new SqliteJobLedger(deployment.Database);
+        _runner = deployment.Runner.CreateRunner(options, this, log);
+        _planner = new AttemptPlanner(_home, _ledger, JobStaging.For(deployment));
+        // Outputs land in the home's bucket folders (on gcs, the cache the upload reads from).
+        _outputs = new OutputCopier(new Storage.LocalFolderStore(_home.BucketsDirectory));
+        _signals = new ExecutorSignalServer(_home, () => _events.Writer.TryWrite(new WakeEvent()), () => _events.Writer.TryWrite(new StopEvent()));
+        _freeCpu = _runner.Capacity.AtOnce.Cpu;
+        _freeMemory = _runner.Capacity.AtOnce.MemoryBytes;
+    }
+
+    /// <summary>The runner reports an attempt's end (any thread): one hop onto the loop.</summary>
+    void IAttemptSink.Ended(AttemptEnded ended) => _events.Writer.TryWrite(new EndedEvent(ended));
+
+    /// <summary>Recovers, then schedules until idle or told to stop. The caller holds the home's executor lock.</summary>
+    public async Task<int> RunAsync()
+    {
+        var changes = new TransitionSet();
+        LoadNewBatches(changes, recovering: true);
+        Commit(changes);
+        _signals.Open();
+        Log($"executor {Environment.ProcessId} listening; capacity {_runner.Capacity.AtOnce.Cpu} cpu, {_runner.Capacity.AtOnce.MemoryBytes} bytes; {_batches.Count} batch(es) to finish");
+        Schedule(new TransitionSet());
+
+        while (true)
+        {
+            if (CheckIdle() && _stopping) break;
+            var first = await _events.Reader.ReadAsync();
+            var round = new List<SchedulerEvent> { first };
+            while (_events.Reader.TryRead(out var more)) round.Add(more);
+
+            changes = new TransitionSet();
+            bool wake = false, stop = false, idleCheck = false;
+            foreach (var e in round)
+            {
+                switch (e)
+                {
+                    case EndedEvent ended: Ended(ended.Ended, changes); break;
+                    case PublishedEvent published: Conclude(published.Attempt, published.Ended, published.Error, changes); break;
+                    case WakeEvent: wake = true; break;
+                    case StopEvent: stop = true; break;
+                    case IdleEvent idle when idle.Generation == _idleGeneration: idleCheck = true; break;
+                }
+            }
+            if (wake && !_stopping)
+            {
+                LoadNewBatches(changes, recovering: false);
+                CancelRequested(changes);
+            }
+            if (stop && !_stopping)
+            {
+                Log("stop requested");
+                _stopping = true;
+                foreach (var attempt in _inFlight.Values) _runner.Stop(attempt.Key, StopReasons.Interrupted);
+            }
+            if (_stopping)
+            {
+                Commit(changes);
+                if (_inFlight.Count == 0) break;
+                continue;
+            }
+            // Ends and the starts they allow land in one transaction, before any new attempt starts.
+            Schedule(changes);
+            if (idleCheck && IsIdle() && !StillHasWork()) break;
+        }
+
+        _signals.Close();
+        Log($"executor {Environment.ProcessId} exiting");
+        return 0;
+    }
+
+    /// <summary>Before exiting for idleness: stop listening, then look once more, so a submit that raced the close is not lost.</summary>
+    private bool StillHasWork()
+    {
+        _signals.Close();
+        var changes = new TransitionSet();
+        LoadNewBatches(changes, recovering: false);
+        Commit(changes);
+        if (_batches.Count == 0) return false;
+        _signals.Open();
+        Schedule(new TransitionSet());
+        return true;
+    }
+
+    /// <summary>Arms the idle timer when nothing runs or waits; returns whether the loop is idle.</summary>
+    private bool CheckIdle()
+    {
+        if (!IsIdle())
+        {
+            if (_idleArmed) { _idleArmed = false; _idleGeneration++; }
+            return false;
+        }
+        FailUnschedulable();
+        if (!_idleArmed && !_stopping)
+        {
+            _idleArmed = true;
+            var generation = ++_idleGeneration;
+            _ = Task.Delay(_options.IdleTimeout).ContinueWith(_ => _events.Writer.TryWrite(new IdleEvent(generation)), TaskScheduler.Default);
+        }
+        return true;
+    }
+
+    private bool IsIdle()
+    {
+        if (_inFlight.Count > 0) return false;
+        while (_ready.First is { } first && first.Value.State != JobState.Ready) _ready.RemoveFirst();
+        return _ready.Count == 0;
+    }
+
+    /// <summary>Jobs that wait with nothing running and nothing ready can never run (a cycle the validator missed).</summary>
+    private void FailUnschedulable()
+    {
+        if (_batches.Count == 0 || _stopping) return;
+        var changes = new TransitionSet();
+        foreach (var batch in _batches.Values.ToList())
+            foreach (var job in batch.Jobs)
+                if (job.State == JobState.Pending)
+                    JobGraph.Finish(job, JobState.Failed, "Unschedulable", null, changes);
+        Commit(changes);
+    }
+
+    /// <summary>An attempt's process ended: its capacity is free now; it counts as Succeeded once its outputs are published.</summary>
+    private void Ended(AttemptEnded ended, TransitionSet changes)
+    {
+        if (!_inFlight.TryGetValue(ended.Key, out var attempt)) return;
+        Release(attempt);
+        if (ended is { ExitCode: 0, StopReason: null, Error: null } && attempt.Plan.Publishes)
+        {
+            _ = Task.Run(() => _events.Writer.TryWrite(new PublishedEvent(attempt, ended, _outputs.Publish(attempt.Plan))));
+            return;
+        }
+        Conclude(attempt, ended, ended.Error, changes);
+    }
+
+    private void Conclude(InFlight attempt, AttemptEnded ended, string? error, TransitionSet changes)
+    {
+        _inFlight.Remove(attempt.Key);
+        var job = attempt.Node;
+        job.InFlight = null;
+        changes.Attempts.Add(new AttemptChange(ended.Key, Started: false, ended.Log, ended.ExitCode, ended.StopReason ?? error));
+        JobGraph.Ended(job, ended.ExitCode, ended.StopReason, error, changes);
+    }
+
+    private void Release(InFlight attempt)
+    {
+        if (attempt.Released) return;
+        attempt.Released = true;
+        _freeCpu += attempt.Reserved.Cpu;
+        _freeMemory += attempt.Reserved.MemoryBytes;
+    }
+
+    private void CancelRequested(TransitionSet changes)
+    {
+        foreach (var batchId in _ledger.CancelRequests())
+        {
+            if (!_batches.TryGetValue(batchId, out var batch) || batch.CancelRequested) continue;
+            Log($"batch {batchId}: cancel requested");
+            Cancel(batch, changes);
+        }
+    }
+
+    private void Cancel(BatchGraph batch, TransitionSet changes)
+    {
+        JobGraph.Cancel(batch, changes);
+        foreach (var job in batch.Jobs)
+            if (job.InFlight is { } attempt) _runner.Stop(attempt.Key, StopReasons.Cancelled);
+    }
+
+    /// <summary>
+    /// Batches the store shows unfinished that this loop does not hold yet. At start (recovering) that
+    /// is every one, and the runner's record of their attempts is applied first (Recovery).
+    /// </summary>
+    private void LoadNewBatches(TransitionSet changes, bool recovering)
+    {
+        var loaded = new List<BatchGraph>();
+        foreach (var row in _ledger.LoadBatches(_lastBatchId))
+        {
+            _lastBatchId = Math.Max(_lastBatchId, row.Id);
+            if (_batches.ContainsKey(row.Id)) continue;
+            var batch = JobGraph.Build(row);
+            _batches[row.Id] = batch;
+            loaded.Add(batch);
+            Log($"batch {row.Id}: loaded {row.Jobs.Count} job(s)");
+        }
+        if (recovering)
+            foreach (var survivor in new Recovery(_runner, _planner, _outputs, _log).Apply(loaded, changes))
+                Adopt(survivor);
+        foreach (var batch in loaded)
+        {
+            JobGraph.Reconcile(batch, changes);
+            if (batch.CancelRequested && batch.Unfinished > 0) Cancel(batch, changes);
+        }
+    }
+
+    private void Adopt(Recovery.Survivor survivor)
+    {
+        var attempt = Track(survivor.Node, survivor.Plan);
+        _runner.Adopt(survivor.Plan.Launch, survivor.Attempt);
+        Log($"recovery: {attempt.Key} adopted");
+    }
+
+    private InFlight Track(JobNode job, AttemptPlan plan)
+    {
+        var capacity = _runner.Capacity.AtOnce;
+        // A job bigger than the runner would wait forever; it gets all of it instead.
+        var reserved = new ResourceSize(Math.Clamp(job.Cpu, 0, capacity.Cpu), Math.Clamp(job.MemoryBytes, 0, capacity.MemoryBytes));
+        _freeCpu -= reserved.Cpu;
+        _freeMemory -= reserved.MemoryBytes;
+        var attempt = new InFlight(job, plan, reserved);
+        job.InFlight = attempt;
+        _inFlight[attempt.Key] = attempt;
+        return attempt;
+    }
+
+    /// <summary>Writes a round of transitions in one transaction, then lets them take effect in memory.</summary>
+    private void Commit(TransitionSet changes)
+    {
+        Enqueue(changes);
+        _ledger.Write(changes);
+        foreach (var batch in changes.Completed)
+        {
+            _batches.Remove(batch.Id);
+            Log($"batch {batch.Id}: {batch.FinalState}");
+            _runner.BatchFinished(batch.Id);
+        }
+        if (changes.Completed.Count > 0) _signals.BatchEnded();
+        else if (changes.Jobs.Count > 0) _signals.Changed();
+    }
+
+    /// <summary>
+    /// Starts every Ready job that fits, first come first served, skipping (not waiting for) ones that
+    /// do not fit yet. Their Running rows are committed with <paramref name="changes"/> before the
+    /// runner is asked to start any of them; the runner starts them off this thread.
+    /// </summary>
+    private void Schedule(TransitionSet changes)
+    {
+        while (true)
+        {
+            Enqueue(changes);
+            var launches = _stopping ? [] : PickAndPlan(changes);
+            var more = changes.NewlyReady.Count > 0;
+            Commit(changes);
+            foreach (var (attempt, log) in launches) _runner.Start(attempt.Plan.Launch, log);
+            if (!more || _stopping) return;
+            changes = new TransitionSet();
+        }
+    }
+
+    private void Enqueue(TransitionSet changes)
+    {
+        foreach (var job in changes.NewlyReady)
+            if (job.State == JobState.Ready) _ready.AddLast(job);
+        changes.NewlyReady.Clear();
+    }
+
+    private List<(InFlight Attempt, string Log)> PickAndPlan(TransitionSet changes)
+    {
+        var capacity = _runner.Capacity.AtOnce;
+        var launches = new List<(InFlight, string)>();
+        for (var node = _ready.First; node is not null;)
+        {
+            // A full runner ends the scan, so a long queue costs nothing per event.
+            if (_freeCpu < 1e-9 || _freeMemory <= 0) break;
+            var next = node.Next;
+            var job = node.Value;
+            var cpu = Math.Clamp(job.Cpu, 0, capacity.Cpu);
+            var memory = Math.Clamp(job.MemoryBytes, 0, capacity.MemoryBytes);
+            if (job.State != JobState.Ready)
+                _ready.Remove(node);
+            else if (cpu <= _freeCpu + 1e-9 && memory <= _freeMemory)
+            {
+                _ready.Remove(node);
+                AttemptPlan plan;
+                try
+                {
+                    plan = _planner.Plan(job, job.Attempt);
+                }
+                catch (Exception e) when (IsStartFailure(e))
+                {
+                    JobGraph.Finish(job, JobState.Failed, "StartFailed: " + e.Message, null, changes);
+                    node = next;
+                    continue;
+                }
+                var attempt = Track(job, plan);
+                var log = _runner.ReserveLog(attempt.Key);
+                job.State = JobState.Running;
+                changes.Jobs.Add(new JobTransition(job.Batch.Id, job.JobId, JobState.Running, job.Attempt));
+                changes.Attempts.Add(new AttemptChange(attempt.Key, Started: true, log));
+                launches.Add((attempt, log));
+            }
+            node = next;
+        }
+        return launches;
+    }
+
+    /// <summary>What planning or preparing an attempt can throw that fails that job at start, not the executor.</summary>
+    internal static bool IsStartFailure(Exception e) =>
+        e is AnalysisRunnerException or IOException or UnauthorizedAccessException or System.Text.Json.JsonException;
+
+    private void Log(string message) =>
+        _log.WriteLine($"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {message}");
+
+    public void Dispose()
+    {
+        _signals.Dispose();
+        _runner.Dispose();
+        _ledger.Dispose();
+    }
+}

@@ -1,0 +1,83 @@
+using AnalysisRunner.Core.Batch.Runners;
+
+namespace AnalysisRunner.Core.Batch.Execution;
+
+/// <summary>
+/// After a restart, before anything runs: what the runner recorded of each job's attempts (exit
+/// statuses, live processes) is the truth for every job it has a record of, whatever the store
+/// shows — a store that lost its last commits never makes a finished job run again, and attempt
+/// numbers go on from the runner's record. A job the store shows finished stays finished (an end is
+/// the last thing written about a job). A job the store shows Running that the runner knows nothing
+/// of was cut off: it runs again as a new attempt (Interrupted).
+/// </summary>
+internal sealed class Recovery(IJobRunner runner, AttemptPlanner planner, OutputCopier outputs, TextWriter log)
+{
+    /// <summary>An attempt still running, to be adopted once its batch is in the scheduler's hands.</summary>
+    public sealed record Survivor(JobNode Node, AttemptPlan Plan, RecoveredAttempt Attempt);
+
+    public List<Survivor> Apply(IReadOnlyCollection<BatchGraph> batches, TransitionSet changes)
+    {
+        var survivors = new List<Survivor>();
+        if (batches.Count == 0) return survivors;
+        var recorded = runner.Recover(batches.Select(batch => batch.Id).ToList())
+            .GroupBy(attempt => (attempt.Key.BatchId, attempt.Key.JobId))
+            .ToDictionary(group => group.Key, group => group.OrderBy(attempt => attempt.Key.Attempt).ToList());
+        foreach (var batch in batches)
+            foreach (var job in batch.Jobs)
+            {
+                var attempts = recorded.GetValueOrDefault((batch.Id, job.JobId)) ?? [];
+                // Earlier attempts the store may not have rows for (its commits were lost): filled in, never overwritten.
+                foreach (var earlier in attempts.Take(attempts.Count - 1))
+                    changes.Attempts.Add(new AttemptChange(earlier.Key, Started: false, earlier.Log, earlier.ExitCode,
+                        earlier.ExitCode is null ? StopReasons.Interrupted : null) { FillInOnly = true });
+                if (job.State.IsFinished()) continue;
+                var latest = attempts.Count > 0 ? attempts[^1] : null;
+                if (latest is null || latest.Key.Attempt < job.Attempt)
+                {
+                    if (job.State == JobState.Running) Conclude(job, null, null);
+                    continue;
+                }
+                job.Attempt = latest.Key.Attempt;
+                if (latest.StillRunning)
+                {
+                    if (job.State != JobState.Running)
+                    {
+                        job.State = JobState.Running;
+                        changes.Jobs.Add(new JobTransition(batch.Id, job.JobId, JobState.Running, job.Attempt));
+                        changes.Attempts.Add(new AttemptChange(latest.Key, Started: true, latest.Log));
+                    }
+                    if (TryPlan(job, out var plan, out var why)) survivors.Add(new Survivor(job, plan!, latest));
+                    else Conclude(job, null, why, latest.Log);
+                    continue;
+                }
+                Conclude(job, latest.ExitCode, null, latest.Log);
+            }
+        return survivors;
+
+        void Conclude(JobNode job, int? exitCode, string? error, string? attemptLog = null)
+        {
+            if (exitCode == 0 && error is null)
+                error = TryPlan(job, out var plan, out var why) ? outputs.Publish(plan!) : why;
+            var stop = exitCode is null && error is null ? StopReasons.Interrupted : null;
+            changes.Attempts.Add(new AttemptChange(job.Key, Started: false, attemptLog, exitCode, stop ?? error));
+            JobGraph.Ended(job, exitCode, stop, error, changes);
+            log.WriteLine($"recovery: {job.Key} → {job.State} ({stop ?? error ?? "exit " + exitCode})");
+        }
+    }
+
+    private bool TryPlan(JobNode job, out AttemptPlan? plan, out string? why)
+    {
+        try
+        {
+            plan = planner.Plan(job, job.Attempt);
+            why = null;
+            return true;
+        }
+        catch (Exception e) when (BatchScheduler.IsStartFailure(e))
+        {
+            plan = null;
+            why = "StartFailed: " + e.Message;
+            return false;
+        }
+    }
+}

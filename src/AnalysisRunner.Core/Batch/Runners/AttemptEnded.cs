@@ -1,0 +1,22 @@
+namespace AnalysisRunner.Core.Batch.Runners;
+
+/// <summary>
+/// How an attempt ended, as the runner saw it: the exit code (128+signal when killed; null when it
+/// never started), the reason it was stopped (Timeout, Cancelled, Interrupted), or why it failed
+/// around the process (StartFailed: …); Log is where its output is, final now.
+/// </summary>
+internal sealed record AttemptEnded(AttemptKey Key, int? ExitCode, string? StopReason, string? Error, string? Log);
+
+/// <summary>
+/// What a runner found of one attempt after a restart: it Finished (with the exit status it
+/// recorded) or is still Running (and can be adopted). Log is where its output is.
+/// </summary>
+internal sealed record RecoveredAttempt(AttemptKey Key, bool StillRunning, int? ExitCode, string? Log);
+
+/// <summary>Why the scheduler stops an attempt; the runner reports the attempt's end with this reason.</summary>
+internal static class StopReasons
+{
+    public const string Timeout = "Timeout";
+    public const string Cancelled = "Cancelled";
+    public const string Interrupted = "Interrupted";
+}

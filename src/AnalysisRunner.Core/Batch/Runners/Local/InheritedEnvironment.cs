@@ -1,0 +1,46 @@
+using AnalysisRunner.Core.Hosting;
+
+namespace AnalysisRunner.Core.Batch.Runners.Local;
+
+/// <summary>
+/// What every local job inherits from the executor (its own environment, less any job identity it was
+/// started with and a user's server token), with the home's bin folder first on PATH (the pwsh shim) and the module folder on
+/// PSModulePath, made once rather than per job; then each job's variables on top.
+/// </summary>
+internal sealed class InheritedEnvironment
+{
+    /// <summary>
+    /// Never passed on: a job identity or run capability the executor was started with (a job gets its
+    /// own run's capability from JobEnvironment, and none outside a run), and a user's way to a server
+    /// (a job reaches a server with its run's capability only, never with the user's token).
+    /// </summary>
+    private static readonly string[] NotInherited =
+        ["AR_BATCH_ID", "AR_JOB_ID", "AR_ATTEMPT", Runs.RunTokens.Variable, Runs.RunContext.ConfigPathVariable, "AR_TOKEN", "AR_SERVER", "OLDPWD"];
+    private readonly List<KeyValuePair<string, string>> _lines;
+
+    public InheritedEnvironment(RunnerHome home)
+    {
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
+            environment[(string)entry.Key] = (string?)entry.Value ?? "";
+        foreach (var name in NotInherited) environment.Remove(name);
+        var path = Environment.GetEnvironmentVariable("PATH");
+        environment["PATH"] = string.IsNullOrEmpty(path) ? home.BinDirectory : home.BinDirectory + ":" + path;
+        // The module folder is <parent>/AnalysisRunner/, beside this executor, so jobs can Import-Module AnalysisRunner.
+        var modules = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory))!;
+        var modulePath = Environment.GetEnvironmentVariable("PSModulePath");
+        environment["PSModulePath"] = string.IsNullOrEmpty(modulePath) ? modules : modules + ":" + modulePath;
+        _lines = environment.Select(pair => KeyValuePair.Create(pair.Key, pair.Key + "=" + pair.Value)).ToList();
+    }
+
+    /// <summary>"NAME=value" lines: what the job does not set itself and may inherit, then the job's own.</summary>
+    public List<string> For(AttemptLaunch launch)
+    {
+        var own = new HashSet<string>(launch.Environment.Select(pair => pair.Key), StringComparer.Ordinal);
+        var lines = new List<string>(_lines.Count + launch.Environment.Count);
+        foreach (var (name, line) in _lines)
+            if (!own.Contains(name) && !launch.Withheld.Contains(name)) lines.Add(line);
+        foreach (var (name, value) in launch.Environment) lines.Add(name + "=" + value);
+        return lines;
+    }
+}

@@ -1,0 +1,138 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using AnalysisRunner.Core.Batch.Watching;
+using AnalysisRunner.Core.Hosting;
+using AnalysisRunner.Core.Native;
+
+namespace AnalysisRunner.Core.Batch.Runners.Local;
+
+/// <summary>
+/// Reads local jobs' output from their batch's log lanes: each attempt's stretch, as the store
+/// recorded it when the attempt started and ended. Following an attempt waits on the batch's log
+/// folder (inotify) and on the executor's change signal, not on a timer.
+/// </summary>
+internal sealed class LocalJobLogs(RunnerHome home, IBatchStore store) : IJobLogReader
+{
+    /// <summary>A safety net only: a change the folder and the executor both failed to signal is seen this late.</summary>
+    private static readonly TimeSpan LongestWait = TimeSpan.FromSeconds(2);
+
+    public IReadOnlyList<JobAttempt> GetAttempts(long batchId, int jobId) => store.GetAttempts(batchId, jobId);
+
+    public async IAsyncEnumerable<string> ReadAsync(long batchId, int jobId, int attempt, LogStream stream,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var found = Find(batchId, jobId, attempt);
+        if (found is not { Log: { } log }) yield break;
+        var range = log[stream];
+        using var reader = new LaneReader(LocalLayout.Lane(home, batchId, range.Lane), range.Start);
+        foreach (var line in reader.Read(range.End ?? reader.Length, final: true)) yield return line;
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    public async IAsyncEnumerable<string> FollowAsync(long batchId, int jobId, int attempt, LogStream stream,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        Directory.CreateDirectory(LocalLayout.BatchLogs(home, batchId));
+        using var folder = new DirectoryWatch([LocalLayout.BatchLogs(home, batchId)], modified: true);
+        using var executor = ExecutorSignals.TryConnect(home, changes: true);
+        LaneReader? reader = null;
+        try
+        {
+            while (true)
+            {
+                var found = Find(batchId, jobId, attempt);
+                if (found is { Log: { } log })
+                {
+                    var range = log[stream];
+                    reader ??= new LaneReader(LocalLayout.Lane(home, batchId, range.Lane), range.Start);
+                    var ended = found.Ended;
+                    foreach (var line in reader.Read(ended ? range.End ?? reader.Length : reader.Length, final: ended)) yield return line;
+                    if (ended) yield break;
+                }
+                else if (found is { Ended: true }) yield break;
+                cancellationToken.ThrowIfCancellationRequested();
+                await Task.Run(() => folder.Wait(LongestWait, executor?.Handle)).WaitAsync(cancellationToken).ConfigureAwait(false);
+                executor?.Drain();
+            }
+        }
+        finally
+        {
+            reader?.Dispose();
+        }
+    }
+
+    /// <summary>The attempt's stretch of the lanes (null before it has started), and whether it has ended.</summary>
+    private (LaneLog? Log, bool Ended) Find(long batchId, int jobId, int attempt)
+    {
+        var job = store.GetJob(batchId, jobId) ?? throw BatchStoreExtensions.JobNotFound(batchId, jobId);
+        var record = store.GetAttempts(batchId, jobId).FirstOrDefault(a => a.Attempt == attempt);
+        var ended = record?.Ended is not null || job.Attempt > attempt || job.State.IsFinished();
+        if (record is null) return (null, ended);
+        var log = LaneLog.TryParse(record.RunnerLog);
+        if (log is { } known && ended && (known.Stdout.End is null || known.Stderr.End is null))
+            log = Settle(batchId, jobId, attempt, known);
+        return (log, ended);
+    }
+
+    /// <summary>An ended attempt whose end was not recorded (the database lost it): its stretch ends where the ledger says the next one starts.</summary>
+    private LaneLog Settle(long batchId, int jobId, int attempt, LaneLog log)
+    {
+        var starts = BatchLedger.Read(home, batchId).Starts.Where(pair => pair.Key != (jobId, attempt)).SelectMany(pair => new[] { pair.Value.Stdout, pair.Value.Stderr }).ToList();
+        LaneRange Close(LaneRange range) => range.End is not null ? range : range with
+        {
+            End = starts.Where(s => s.Lane == range.Lane && s.Start >= range.Start).Select(s => (long?)s.Start).Min(),
+        };
+        return new LaneLog(Close(log.Stdout), Close(log.Stderr));
+    }
+
+    /// <summary>Reads a lane from a start offset as UTF-8 lines, keeping a line's unfinished tail for the next read.</summary>
+    private sealed class LaneReader(string path, long start) : IDisposable
+    {
+        private readonly FileStream? _file = File.Exists(path)
+            ? new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan)
+            : null;
+        private readonly Decoder _decoder = Encoding.UTF8.GetDecoder();
+        private readonly StringBuilder _partial = new();
+        private readonly byte[] _bytes = new byte[1 << 16];
+        private readonly char[] _chars = new char[(1 << 16) + 1];
+        private long _position = start;
+
+        public long Length => _file?.Length ?? 0;
+
+        /// <summary>The whole lines up to <paramref name="end"/>; with <paramref name="final"/>, the unfinished last line too.</summary>
+        public IEnumerable<string> Read(long end, bool final)
+        {
+            if (_file is not null)
+            {
+                while (_position < end)
+                {
+                    _file.Position = _position;
+                    var count = _file.Read(_bytes, 0, (int)Math.Min(_bytes.Length, end - _position));
+                    if (count <= 0) break;
+                    _position += count;
+                    var chars = _decoder.GetChars(_bytes, 0, count, _chars, 0, flush: false);
+                    var from = 0;
+                    for (var i = 0; i < chars; i++)
+                    {
+                        if (_chars[i] != '\n') continue;
+                        _partial.Append(_chars, from, i - from);
+                        yield return Line();
+                        from = i + 1;
+                    }
+                    _partial.Append(_chars, from, chars - from);
+                }
+            }
+            if (final && _partial.Length > 0) yield return Line();
+        }
+
+        private string Line()
+        {
+            if (_partial.Length > 0 && _partial[^1] == '\r') _partial.Length--;
+            var line = _partial.ToString();
+            _partial.Clear();
+            return line;
+        }
+
+        public void Dispose() => _file?.Dispose();
+    }
+}

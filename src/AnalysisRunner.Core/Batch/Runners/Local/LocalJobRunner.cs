@@ -1,0 +1,187 @@
+using AnalysisRunner.Core.Batch.Execution;
+using AnalysisRunner.Core.Hosting;
+
+namespace AnalysisRunner.Core.Batch.Runners.Local;
+
+/// <summary>
+/// Jobs as local processes: each attempt is a shell in its own session, started off the scheduler's
+/// thread by a launcher, its stdout and stderr appended to its batch's log lanes (BatchFiles), its end
+/// reported by the reaper. What it records itself — the ledger of starts and exit statuses, the
+/// processes that carry a job's identity — is what it recovers from after the executor dies.
+/// A per-batch sandboxed launcher (bubblewrap) would replace JobSpawner's spawn for a batch's jobs
+/// (one launcher per batch, attempts sent to it, their statuses read back) and keep the rest.
+/// </summary>
+internal sealed class LocalJobRunner : IJobRunner
+{
+    private readonly RunnerHome _home;
+    private readonly ExecutorOptions _options;
+    private readonly IAttemptSink _sink;
+    private readonly TextWriter _log;
+    private readonly JobSpawner _spawner;
+    private readonly InheritedEnvironment _inherited;
+    private readonly Dictionary<long, BatchFiles> _batches = [];
+    private readonly Dictionary<AttemptKey, LaneLog> _reserved = [];
+    private readonly Dictionary<AttemptKey, LocalAttempt> _attempts = [];
+    private readonly Dictionary<AttemptKey, int> _survivors = [];
+
+    public LocalJobRunner(RunnerHome home, RunnerCapacity capacity, ExecutorOptions options, IAttemptSink sink, TextWriter log)
+    {
+        _home = home;
+        Capacity = capacity;
+        _options = options;
+        _sink = sink;
+        _log = log;
+        _inherited = new InheritedEnvironment(home);
+        // Two launchers per core at most: enough for one spawn to overlap the next one's exec.
+        _spawner = new JobSpawner(Math.Clamp((int)Math.Ceiling(capacity.AtOnce.Cpu), 1, 4));
+    }
+
+    public RunnerCapacity Capacity { get; }
+
+    public string ReserveLog(AttemptKey key)
+    {
+        var files = Files(key.BatchId);
+        var log = new LaneLog(files.Take(), files.Take());
+        lock (_reserved) _reserved[key] = log;
+        return log.ToString();
+    }
+
+    public void Start(AttemptLaunch launch, string log)
+    {
+        var attempt = Track(launch.Key);
+        // A driver's clone and a cloud job's downloads take a while: they do not hold up the launchers.
+        if (launch.Checkout is not null || launch.Staging is not null)
+            _ = Task.Run(() => attempt.Launch(launch, _spawner, _inherited));
+        else
+            _spawner.Enqueue(() => attempt.Launch(launch, _spawner, _inherited));
+    }
+
+    public void Stop(AttemptKey key, string reason)
+    {
+        LocalAttempt? attempt;
+        lock (_attempts) _attempts.TryGetValue(key, out attempt);
+        attempt?.Stop(reason);
+    }
+
+    public IReadOnlyList<RecoveredAttempt> Recover(IReadOnlyCollection<long> batchIds)
+    {
+        var processes = OrphanJobs.Find(_home, batchIds.ToHashSet());
+        var recovered = new List<RecoveredAttempt>();
+        var adoptable = new HashSet<AttemptKey>();
+        foreach (var batchId in batchIds)
+        {
+            var ledger = BatchLedger.Read(_home, batchId);
+            var shells = processes.Where(p => p.BatchId == batchId && p.IsShell).ToDictionary(p => (p.JobId, p.Attempt), p => p.Pid);
+            var attempts = ledger.Starts.Keys.Concat(ledger.Exits.Keys).Concat(shells.Keys).Distinct();
+            var running = attempts.Where(a => !ledger.Exits.ContainsKey(a) && shells.ContainsKey(a)).ToHashSet();
+            var ends = LaneEnds(batchId, ledger, running);
+            foreach (var (jobId, attempt) in attempts.Order())
+            {
+                var key = new AttemptKey(batchId, jobId, attempt);
+                var log = ledger.Starts.TryGetValue((jobId, attempt), out var start)
+                    ? new LaneLog(start.Stdout with { End = ends[((jobId, attempt), start.Stdout.Lane)] }, start.Stderr with { End = ends[((jobId, attempt), start.Stderr.Lane)] })
+                    : (LaneLog?)null;
+                if (running.Contains((jobId, attempt)))
+                {
+                    var pid = shells[(jobId, attempt)];
+                    adoptable.Add(key);
+                    _survivors[key] = pid;
+                    // Its lanes stay its own until it ends. (No S line, which the runner writes before every
+                    // start, means a ledger that was lost: its output is then somewhere this cannot say.)
+                    var busy = log ?? new LaneLog(Files(batchId).Take(), Files(batchId).Take());
+                    Files(batchId).MarkBusy(busy.Stdout.Lane);
+                    Files(batchId).MarkBusy(busy.Stderr.Lane);
+                    lock (_reserved) _reserved[key] = busy;
+                    recovered.Add(new RecoveredAttempt(key, StillRunning: true, null, log?.ToString()));
+                    _log.WriteLine($"recovery: {key} still runs as {pid}");
+                }
+                else
+                    recovered.Add(new RecoveredAttempt(key, StillRunning: false,
+                        ledger.Exits.TryGetValue((jobId, attempt), out var code) ? code : null, log?.ToString()));
+            }
+        }
+        // What is left of attempts that are not adopted (their shells gone or finished) goes, group and all.
+        OrphanJobs.Kill(processes.Where(p => !adoptable.Contains(p.Key)), _log);
+        return recovered;
+    }
+
+    /// <summary>
+    /// Where each stretch a ledger records ends: at the next start on its lane (starts in ledger order
+    /// where two are equal), else at the lane's end — or open, while its attempt still writes.
+    /// </summary>
+    private Dictionary<((int JobId, int Attempt) Attempt, int Lane), long?> LaneEnds(long batchId, BatchLedger.Contents ledger, IReadOnlySet<(int, int)> running)
+    {
+        var ends = new Dictionary<((int, int), int), long?>();
+        var stretches = ledger.Starts.SelectMany(pair => new[] { (Range: pair.Value.Stdout, Attempt: pair.Key), (Range: pair.Value.Stderr, Attempt: pair.Key) });
+        foreach (var lane in stretches.GroupBy(s => s.Range.Lane))
+        {
+            var ordered = lane.OrderBy(s => s.Range.Start).ToList();
+            var path = LocalLayout.Lane(_home, batchId, lane.Key);
+            var length = File.Exists(path) ? new FileInfo(path).Length : 0;
+            for (var i = 0; i < ordered.Count; i++)
+                ends[(ordered[i].Attempt, lane.Key)] = i + 1 < ordered.Count ? ordered[i + 1].Range.Start
+                    : running.Contains(ordered[i].Attempt) ? null : length;
+        }
+        return ends;
+    }
+
+    public void Adopt(AttemptLaunch launch, RecoveredAttempt attempt)
+    {
+        if (!_survivors.Remove(attempt.Key, out var pid))
+            throw new InvalidOperationException($"{attempt.Key} was not found running at recovery.");
+        Track(attempt.Key).Adopt(pid);
+    }
+
+    public void BatchFinished(long batchId)
+    {
+        lock (_batches)
+            if (_batches.Remove(batchId, out var files)) files.Dispose();
+        // Work folders are scratch (resources live in the tmp bucket); removed off the scheduler's thread.
+        var folder = LocalLayout.SharedWork(_home, batchId);
+        _ = Task.Run(() =>
+        {
+            try { if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { _log.WriteLine($"batch {batchId}: could not remove {folder}: {e.Message}"); }
+        });
+    }
+
+    private LocalAttempt Track(AttemptKey key)
+    {
+        LaneLog log;
+        lock (_reserved)
+            if (!_reserved.Remove(key, out log))
+                throw new InvalidOperationException($"{key} has no log reserved.");
+        var attempt = new LocalAttempt(_home, key, Files(key.BatchId), log, _options.KillGrace, Launcher(key.BatchId), Ended);
+        lock (_attempts) _attempts[key] = attempt;
+        return attempt;
+    }
+
+    private void Ended(LocalAttempt attempt, int? exitCode, string? stopReason, string? error)
+    {
+        lock (_attempts) _attempts.Remove(attempt.Key);
+        var log = new LaneLog(attempt.Files.Release(attempt.Log.Stdout), attempt.Files.Release(attempt.Log.Stderr));
+        _sink.Ended(new AttemptEnded(attempt.Key, exitCode, stopReason, error, log.ToString()));
+    }
+
+    /// <summary>How a batch's shells are started: directly, today; through the batch's sandboxed launcher once there is one.</summary>
+    private IShellLauncher Launcher(long batchId) => _spawner;
+
+    private BatchFiles Files(long batchId)
+    {
+        lock (_batches)
+        {
+            if (!_batches.TryGetValue(batchId, out var files))
+                _batches[batchId] = files = new BatchFiles(_home, batchId);
+            return files;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_batches)
+        {
+            foreach (var files in _batches.Values) files.Dispose();
+            _batches.Clear();
+        }
+    }
+}
