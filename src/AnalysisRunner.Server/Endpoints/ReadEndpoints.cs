@@ -1,4 +1,5 @@
 using AnalysisRunner.Core.Batch;
+using AnalysisRunner.Core.Batch.Runners;
 using AnalysisRunner.Core.Runs;
 using AnalysisRunner.Server.Authentication;
 using AnalysisRunner.Server.Web;
@@ -46,11 +47,11 @@ internal static class ReadEndpoints
                 var attempts = new List<AttemptLog>();
                 foreach (var attempt in view.Attempts)
                     attempts.Add(new AttemptLog(attempt.Attempt, attempt.ExitCode,
-                        (await LogFiles.ReadTailAsync(attempt.Stdout, context.RequestAborted)).Text,
-                        (await LogFiles.ReadTailAsync(attempt.Stderr, context.RequestAborted)).Text));
+                        (await JobLogText.ReadAsync(reader.Logs, batchId, jobId, attempt.Attempt, LogStream.Stdout, context.RequestAborted)).Text,
+                        (await JobLogText.ReadAsync(reader.Logs, batchId, jobId, attempt.Attempt, LogStream.Stderr, context.RequestAborted)).Text));
                 return new JobDetail(view.Job, attempts);
             })
-            .WithName("GetJobDetail").WithSummary("A job and each attempt's exit code and logs (their last MiB).");
+            .WithName("GetJobDetail").WithSummary("A job and each attempt's exit code and logs (their last 20,000 lines).");
         reads.MapGet(Config, async (HttpContext context, RunnerReader reader, string arGuid) =>
             {
                 var run = reader.GetRun(context.Caller().User, arGuid);

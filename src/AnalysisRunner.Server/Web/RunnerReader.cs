@@ -110,11 +110,11 @@ public sealed class RunnerReader(RunnerHomeAccess home)
         var batch = GetBatch(caller, batchId);
         var job = batch.Jobs.FirstOrDefault(job => job.JobId == jobId)
             ?? throw new AnalysisRunnerException("JobNotFound", ErrorKind.ObjectNotFound, $"{batchId}/{jobId}", $"Batch {batchId} has no job {jobId}.");
-        return new JobView(batch, job, home.Deployment.Batches.GetAttempts(batchId, jobId));
+        return new JobView(batch, job, home.Deployment.Runner.Logs.GetAttempts(batchId, jobId));
     }
 
-    /// <summary>The job as it is now, for a caller already allowed to read it (the live log asks this while it follows).</summary>
-    public JobInfo? RefreshJob(long batchId, int jobId) => home.Deployment.Batches.GetJob(batchId, jobId);
+    /// <summary>What jobs wrote, through the runner that ran them; only for a job GetJob has let the caller read.</summary>
+    public Core.Batch.Runners.IJobLogReader Logs => home.Deployment.Runner.Logs;
 
     /// <summary>A run's config as the job sees it (the merged TOML), for a caller who may read the run.</summary>
     public async Task<string> ReadConfigTextAsync(RunRecord run, CancellationToken cancellationToken)

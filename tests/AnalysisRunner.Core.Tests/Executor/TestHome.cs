@@ -19,10 +19,16 @@ public sealed class TestHome : IDisposable
         Environment.SetEnvironmentVariable("AR_EXECUTOR_CPUS", "2");
     }
 
+    // Short and under /tmp: a Unix socket path must fit in 108 bytes.
     public TestHome()
+        : this(Path.Combine("/tmp", "ar-" + Guid.NewGuid().ToString("N")[..12]))
     {
-        // Short and under /tmp: a Unix socket path must fit in 108 bytes.
-        Root = Path.Combine("/tmp", "ar-" + Guid.NewGuid().ToString("N")[..12]);
+    }
+
+    /// <summary>Over a home another fixture has laid out (a registry, settings), which this one then owns and deletes.</summary>
+    public TestHome(string root)
+    {
+        Root = root;
         Directory.CreateDirectory(Root);
         Home = new RunnerHome(Root);
         Database = new RunnerDatabase(Home);

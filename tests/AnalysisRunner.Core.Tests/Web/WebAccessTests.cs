@@ -16,9 +16,8 @@ public sealed class WebAccessTests(PostgresFixture postgres) : WebTest(postgres)
     public async Task A_non_member_gets_403_on_every_page_file_and_log_stream_of_the_dataset()
     {
         var run = await World.AddRunAsync();
-        var sub = World.AddSubBatch(run);
-        World.Move(sub, 1, JobState.Running);
-        World.WriteLog(sub, 1, "secret output\n");
+        var sub = World.AddSubBatch(run, "echo secret output");
+        World.WaitForBatch(sub);
         Directory.CreateDirectory(World.WebBucket("fewgenomes", "test"));
         File.WriteAllText(Path.Combine(World.WebBucket("fewgenomes", "test"), "report.html"), "<p>secret report</p>");
 
@@ -26,7 +25,7 @@ public sealed class WebAccessTests(PostgresFixture postgres) : WebTest(postgres)
         [
             "/analysis-runner/fewgenomes-test", "/analysis-runner/fewgenomes-main",
             $"/batches/{run.DriverBatchId}", $"/batches/{sub}", $"/batches/{sub}/jobs/1",
-            $"/batches/{sub}/jobs/1/attempts/1/stdout/events", $"/configs/{run.ArGuid}",
+            $"/batches/{sub}/jobs/2/attempts/1/stdout/events", $"/configs/{run.ArGuid}",
             "/web/fewgenomes/test/report.html",
         ];
         using var bob = Browser(BobToken);

@@ -54,9 +54,9 @@ public sealed class WebPagesTests(PostgresFixture postgres) : WebTest(postgres)
     {
         const string attack = "<script>alert('x')</script><img src=x onerror=alert(1)>";
         var run = await World.AddRunAsync(description: attack);
-        var sub = World.AddSubBatch(run, secondCommand: "echo " + attack);
-        World.Move(sub, 2, JobState.Running);
-        World.WriteLog(sub, 2, attack + "\n");
+        var sub = World.AddSubBatch(run, "printf '%s\\n' " + ShellQuoting.Quote(attack));
+        World.WaitForBatch(sub);
+        Assert.Contains(attack, World.Executor.Stdout(sub, 2));
 
         var pages = new[]
         {
@@ -95,10 +95,9 @@ public sealed class WebPagesTests(PostgresFixture postgres) : WebTest(postgres)
     public async Task The_batch_page_draws_the_DAG_coloured_by_state_with_an_edge_from_the_resource_it_reads_and_a_job_table()
     {
         var run = await World.AddRunAsync();
-        var sub = World.AddSubBatch(run);
-        World.Move(sub, 1, JobState.Running);
-        World.Move(sub, 1, JobState.Succeeded, exitCode: 0);
-        World.Move(sub, 2, JobState.Running);
+        using var gate = new Executor.JobGate(Path.Combine(World.HomePath, "gate"));
+        var sub = World.AddSubBatch(run, gate.WaitCommand);
+        World.WaitForJob(sub, 2, JobState.Running);
 
         var page = await PageAsync(AliceToken, $"/batches/{sub}");
 
@@ -116,19 +115,17 @@ public sealed class WebPagesTests(PostgresFixture postgres) : WebTest(postgres)
     public async Task The_job_page_shows_command_image_resources_config_link_and_each_attempts_logs()
     {
         var run = await World.AddRunAsync();
-        var sub = World.AddSubBatch(run);
-        World.Move(sub, 2, JobState.Running);
-        World.WriteLog(sub, 2, "Hello, world!\n");
-        World.WriteLog(sub, 2, "a warning\n", "stderr");
-        World.Move(sub, 2, JobState.Succeeded, exitCode: 0);
+        var sub = World.AddSubBatch(run, "echo 'a warning' >&2");
+        World.WaitForBatch(sub);
 
         var page = await PageAsync(AliceToken, $"/batches/{sub}/jobs/2");
 
-        Assert.Contains("<pre id=\"command\">cat ", page);
+        Assert.Contains("<pre id=\"command\">", page);
+        Assert.Contains("cat ", page);
         Assert.Contains("registry.example.org/approved/base:1", page);
-        Assert.Contains("1 CPU, 1 GiB memory", page);
+        Assert.Contains("1 CPU, 1 MiB memory", page);
         Assert.Contains($"<a class=\"config\" href=\"/configs/{run.ArGuid}\">{run.ConfigPath}</a>", page);
-        Assert.Contains("<pre class=\"log stdout\">Hello, world!\n</pre>", page);
+        Assert.Contains("<pre class=\"log stdout\">Hello\n</pre>", page);
         Assert.Contains("<pre class=\"log stderr\">a warning\n</pre>", page);
         Assert.DoesNotContain("data-follow", page);
     }

@@ -1,15 +1,15 @@
 using AnalysisRunner.Core.Batch;
-using AnalysisRunner.Core.Batch.Execution;
+using AnalysisRunner.Core.Tests.Executor;
 using AnalysisRunner.Core.Hosting;
 using AnalysisRunner.Core.Runs;
 
 namespace AnalysisRunner.Core.Tests.Web;
 
 /// <summary>
-/// A runner home the pages read, filled the way a run fills it (an audit row, a config, a driver batch,
-/// a sub-batch, logs), without an executor: jobs move through the executor's own ledger, so a test says
-/// exactly when a log grows and a job ends. alice is a member of fewgenomes (test and standard), bob of
-/// othergenomes only.
+/// A runner home the pages read, filled the way a run fills it: an audit row, a config and a driver
+/// batch written together, sub-batches, and the real executor running their jobs (and writing their
+/// logs), held at a <see cref="JobGate"/> where a test needs a job running. alice is a member of
+/// fewgenomes (test and standard), bob of othergenomes only.
 /// </summary>
 public sealed class WebWorld : IDisposable
 {
@@ -40,13 +40,15 @@ public sealed class WebWorld : IDisposable
             """);
         Home = new RunnerHome(HomePath);
         Deployment = Deployment.Open(Home);
-        Ledger = new SqliteJobLedger(Deployment.Database);
+        Executor = new TestHome(HomePath);
     }
 
     public string HomePath { get; }
     public RunnerHome Home { get; }
     public Deployment Deployment { get; }
-    internal SqliteJobLedger Ledger { get; }
+
+    /// <summary>Starts, waits on and stops the executor of this home (and deletes the home when disposed).</summary>
+    public TestHome Executor { get; }
 
     /// <summary>A run as Submit-Analysis leaves it: config published, audit row and driver batch written together.</summary>
     public async Task<RunRecord> AddRunAsync(string dataset = "fewgenomes", AccessLevel level = AccessLevel.Test, string user = Alice,
@@ -81,7 +83,7 @@ public sealed class WebWorld : IDisposable
             ConfigPath = configPath,
             TmpRoot = Path.Combine(HomePath, "tmp"),
             Attributes = RunAuthority.RunAttributes(run),
-            Jobs = [new JobSpec { Index = 0, Name = "driver", Commands = ["pwsh -File examples/hello.ps1 world"], Image = "registry.example.org/approved/driver:1" }],
+            Jobs = [new JobSpec { Index = 0, Name = "driver", Commands = ["echo driver"], Image = "registry.example.org/approved/driver:1", MemoryBytes = 1L << 20 }],
         };
         return Deployment.Database.InTransaction((connection, transaction) =>
         {
@@ -90,9 +92,13 @@ public sealed class WebWorld : IDisposable
         });
     }
 
-    /// <summary>A batch the run's driver submits: two jobs, the second reading the first's file.</summary>
-    public long AddSubBatch(RunRecord run, string secondCommand = "cat {{ar:1:out}}") =>
-        Deployment.Batches.Submit(new BatchSpec
+    /// <summary>
+    /// A batch the run's driver submits, run by the executor: "write" makes a file and "read" (which
+    /// reads it, so depends on it) runs <paramref name="secondCommands"/>.
+    /// </summary>
+    public long AddSubBatch(RunRecord run, params string[] secondCommands)
+    {
+        var id = Deployment.Batches.Submit(new BatchSpec
         {
             Name = "hello sub-batch",
             ArGuid = run.ArGuid,
@@ -101,32 +107,24 @@ public sealed class WebWorld : IDisposable
             Attributes = RunAuthority.RunAttributes(run),
             Jobs =
             [
-                new JobSpec { Index = 0, Name = "write", Commands = ["echo hello > {{ar:1:out}}"], Image = "registry.example.org/approved/base:1" },
-                new JobSpec { Index = 1, Name = "read", Commands = [secondCommand], Image = "registry.example.org/approved/base:1", DependsOn = [0] },
+                new JobSpec { Index = 0, Name = "write", Commands = ["echo Hello > {{ar:0:out}}"], Image = "registry.example.org/approved/base:1", MemoryBytes = 1L << 20 },
+                new JobSpec
+                {
+                    Index = 1, Name = "read", Image = "registry.example.org/approved/base:1", MemoryBytes = 1L << 20,
+                    Commands = ["cat {{ar:0:out}}", .. secondCommands],
+                },
             ],
         });
-
-    /// <summary>Moves a job as the executor would.</summary>
-    public void Move(long batchId, int jobId, JobState state, int? exitCode = null) =>
-        Ledger.Write([new JobTransition(batchId, jobId, state, ExitCode: exitCode)], []);
-
-    public void EndBatch(long batchId, BatchState state) => Ledger.Write([], [(batchId, state)]);
-
-    /// <summary>Appends to an attempt's log as the job's shell would.</summary>
-    public void WriteLog(long batchId, int jobId, string text, string stream = "stdout", int attempt = 1)
-    {
-        var paths = JobLogFiles.For(Home, batchId, jobId, attempt);
-        var path = stream == "stdout" ? paths.Stdout : paths.Stderr;
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.AppendAllText(path, text);
+        Deployment.Executor.Wake();
+        return id;
     }
+
+    public JobInfo WaitForJob(long batchId, int jobId, JobState state) => Executor.WaitForJob(batchId, jobId, state);
+
+    public BatchInfo WaitForBatch(long batchId) => Executor.WaitForBatch(batchId);
 
     /// <summary>The folder of a dataset's web bucket on the local backend.</summary>
     public string WebBucket(string dataset, string ns) => Deployment.Buckets.Locate($"cpg-{dataset}-{ns}-web");
 
-    public void Dispose()
-    {
-        Ledger.Dispose();
-        try { Directory.Delete(HomePath, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => Executor.Dispose();
 }

@@ -1,5 +1,6 @@
 using AnalysisRunner.Core;
 using AnalysisRunner.Core.Batch;
+using AnalysisRunner.Core.Batch.Runners;
 
 namespace AnalysisRunner.Server.Web.Pages;
 
@@ -24,13 +25,15 @@ internal static class JobPage
                 : Html.Of($"{configPath}");
             environment.Add(Html.Of($"<tr><td><code>CPG_CONFIG_PATH</code></td><td>{value}</td></tr>"));
         }
+        foreach (var (name, value) in job.Environment.Where(pair => pair.Key != "CPG_CONFIG_PATH").OrderBy(pair => pair.Key, StringComparer.Ordinal))
+            environment.Add(Html.Of($"<tr><td><code>{name}</code></td><td><code>{value}</code></td></tr>"));
         var parents = Html.Join(job.Parents.Select(parent => Html.Of($"""<a href="{Links.Job(batchId, parent)}">{parent}</a> """)));
         var attempts = new List<Html>();
         foreach (var attempt in view.Attempts.OrderByDescending(a => a.Attempt))
         {
             var live = !job.State.IsFinished() && attempt.Attempt == job.Attempt;
-            var stdout = await LogAsync(attempt.Stdout, Links.LogEvents(batchId, jobId, attempt.Attempt, "stdout"), live, "stdout", context.RequestAborted);
-            var stderr = await LogAsync(attempt.Stderr, Links.LogEvents(batchId, jobId, attempt.Attempt, "stderr"), live, "stderr", context.RequestAborted);
+            var stdout = await LogAsync(reader, batchId, jobId, attempt.Attempt, LogStream.Stdout, live, context.RequestAborted);
+            var stderr = await LogAsync(reader, batchId, jobId, attempt.Attempt, LogStream.Stderr, live, context.RequestAborted);
             attempts.Add(Html.Of($"""
                 <section class="attempt" data-attempt="{attempt.Attempt}">
                 <h2>Attempt {attempt.Attempt}{(attempt.ExitCode is { } code ? $" (exit code {code})" : live ? " (running)" : "")}</h2>
@@ -62,12 +65,14 @@ internal static class JobPage
             """));
     }
 
-    private static async Task<Html> LogAsync(string path, string eventsUrl, bool live, string stream, CancellationToken cancellationToken)
+    private static async Task<Html> LogAsync(RunnerReader reader, long batchId, int jobId, int attempt, LogStream stream, bool live,
+        CancellationToken cancellationToken)
     {
-        var (text, end, skipped) = await LogFiles.ReadTailAsync(path, cancellationToken);
-        var cut = skipped > 0 ? Html.Of($"""<p class="note">The first {skipped} bytes are not shown.</p>""") : Html.Empty;
+        var log = await JobLogText.ReadAsync(reader.Logs, batchId, jobId, attempt, stream, cancellationToken);
+        var name = stream == LogStream.Stdout ? "stdout" : "stderr";
+        var cut = log.SkippedLines > 0 ? Html.Of($"""<p class="note">The first {log.SkippedLines} lines are not shown.</p>""") : Html.Empty;
         return live
-            ? Html.Of($"""{cut}<pre class="log {stream}" data-follow="{eventsUrl}" data-offset="{end}">{text}</pre>""")
-            : Html.Of($"""{cut}<pre class="log {stream}">{text}</pre>""");
+            ? Html.Of($"""{cut}<pre class="log {name}" data-follow="{Links.LogEvents(batchId, jobId, attempt, name)}" data-offset="{log.Lines}">{log.Text}</pre>""")
+            : Html.Of($"""{cut}<pre class="log {name}">{log.Text}</pre>""");
     }
 }
