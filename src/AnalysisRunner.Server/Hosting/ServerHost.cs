@@ -62,6 +62,7 @@ public static class ServerHost
         services.AddAntiforgery(options => options.Cookie.Name = "ar_antiforgery");
         services.AddSingleton<RunnerHomeAccess>();
         services.AddSingleton<RunnerReader>();
+        services.AddSingleton<UsageReader>();
         services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder(BearerTokenHandler.SchemeName).RequireAuthenticatedUser().Build());
         services.AddOpenApi(options => options.AddDocumentTransformer<BearerSecurityScheme>());

@@ -26,6 +26,7 @@ internal static class WebPages
         pages.MapGet("/batches/{batchId:long}/jobs/{jobId:int}", JobPage.RenderAsync);
         pages.MapGet("/batches/{batchId:long}/jobs/{jobId:int}/attempts/{attempt:int}/{stream}/events", LogEvents.StreamAsync);
         pages.MapGet("/configs/{arGuid}", ConfigPage.RenderAsync);
+        pages.MapGet("/usage/{dataset}", UsagePage.Render);
         pages.MapGet(WebBucketEndpoint.Route, WebBucketEndpoint.ServeAsync);
     }
 }

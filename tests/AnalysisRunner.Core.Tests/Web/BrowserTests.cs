@@ -85,6 +85,11 @@ public sealed class BrowserTests(PostgresFixture postgres) : WebTest(postgres), 
 
         await page.Locator("a.config").First.ClickAsync();
         await Assertions.Expect(page.Locator("#config-toml")).ToContainTextAsync("access_level = \"test\"");
+
+        await page.Locator("a", new() { HasText = "fewgenomes-test" }).First.ClickAsync();
+        await page.Locator("a", new() { HasText = "Usage of fewgenomes" }).ClickAsync();
+        await Assertions.Expect(page.Locator("svg.chart g.bar")).ToHaveCountAsync(1);
+        await ScreenshotAsync(page, "usage");
     }
 
     [BackendFact]

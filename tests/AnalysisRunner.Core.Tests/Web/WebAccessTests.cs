@@ -26,7 +26,7 @@ public sealed class WebAccessTests(PostgresFixture postgres) : WebTest(postgres)
             "/analysis-runner/fewgenomes-test", "/analysis-runner/fewgenomes-main",
             $"/batches/{run.DriverBatchId}", $"/batches/{sub}", $"/batches/{sub}/jobs/1",
             $"/batches/{sub}/jobs/2/attempts/1/stdout/events", $"/configs/{run.ArGuid}",
-            "/web/fewgenomes/test/report.html",
+            "/web/fewgenomes/test/report.html", "/usage/fewgenomes",
         ];
         using var bob = Browser(BobToken);
         foreach (var path in paths)

@@ -145,6 +145,26 @@ public sealed class WebPagesTests(PostgresFixture postgres) : WebTest(postgres)
     }
 
     [BackendFact]
+    public async Task The_usage_page_counts_the_jobs_of_the_datasets_runs_by_day_user_and_batch_with_a_chart()
+    {
+        var run = await World.AddRunAsync();
+        var sub = World.AddSubBatch(run);
+        World.WaitForBatch(run.DriverBatchId);
+        World.WaitForBatch(sub);
+        await World.AddRunAsync(dataset: "othergenomes", user: WebWorld.Bob);
+
+        var page = await PageAsync(AliceToken, "/usage/fewgenomes");
+
+        var today = DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains("<svg class=\"chart\"", page);
+        Assert.Contains($"<g class=\"bar\" data-day=\"{today}\"", page);
+        Assert.Matches($"<tr><td>{today}</td><td>3</td>", page);
+        Assert.Matches($"<tr><td>{Regex.Escape(WebWorld.Alice)}</td><td>3</td>", page);
+        Assert.Matches($"<tr><td><a href=\"/batches/{sub}\">{sub}</a></td><td>2</td>", page);
+        Assert.DoesNotContain(WebWorld.Bob, page);
+    }
+
+    [BackendFact]
     public async Task The_home_page_lists_only_the_callers_dataset_namespaces()
     {
         var alice = await PageAsync(AliceToken, "/");
