@@ -44,7 +44,7 @@ internal static class UsagePage
     {
         if (days.Count == 0) return Html.Empty;
         var most = Math.Max(days.Max(day => day.CpuSeconds), 1e-9);
-        var width = Margin * 2 + days.Count * (BarWidth + Gap);
+        var width = Math.Max(360, Margin * 2 + days.Count * (BarWidth + Gap));
         var height = ChartHeight + Margin * 2;
         var bars = days.Select((day, i) =>
         {
