@@ -41,6 +41,12 @@ internal sealed class BearerTokenHandler(
             return Fail(error);
         }
 
+        return AuthenticateResult.Success(new AuthenticationTicket(Principal(token, SchemeName), SchemeName));
+    }
+
+    /// <summary>The claims a token stands for, whichever way it arrived (this header, or a page's session cookie).</summary>
+    public static ClaimsPrincipal Principal(TokenInfo token, string scheme)
+    {
         var claims = new List<Claim>
         {
             new(ClaimTypes.Name, token.User),
@@ -49,8 +55,7 @@ internal sealed class BearerTokenHandler(
         };
         if (token.ExpiresAt is { } expires) claims.Add(new Claim(ExpiresClaim, expires.ToString("O")));
         if (token.Admin) claims.Add(new Claim(ClaimTypes.Role, AdminRole));
-        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName, ClaimTypes.Name, ClaimTypes.Role));
-        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, scheme, ClaimTypes.Name, ClaimTypes.Role));
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)

@@ -5,6 +5,7 @@ using AnalysisRunner.Core.Tokens;
 using AnalysisRunner.Server.Authentication;
 using AnalysisRunner.Server.Endpoints;
 using AnalysisRunner.Server.Problems;
+using AnalysisRunner.Server.Web;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Json;
@@ -56,7 +57,12 @@ public static class ServerHost
         // Malformed bodies throw, so the exception handler answers them with a problem detail like any other error.
         services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         services.AddAuthentication(BearerTokenHandler.SchemeName)
-            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, SessionCookieHandler>(SessionCookieHandler.SchemeName, null);
+        services.AddAntiforgery(options => options.Cookie.Name = "ar_antiforgery");
+        services.AddSingleton<RunnerHomeAccess>();
+        services.AddSingleton<RunnerReader>();
+        services.AddSingleton<UsageReader>();
         services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder(BearerTokenHandler.SchemeName).RequireAuthenticatedUser().Build());
         services.AddOpenApi(options => options.AddDocumentTransformer<BearerSecurityScheme>());
@@ -68,10 +74,13 @@ public static class ServerHost
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseAntiforgery();
         app.MapOpenApi(ApiRoutes.OpenApi).AllowAnonymous();
         app.MapHealth();
         app.MapIdentity();
         app.MapTokens();
+        app.MapReads();
+        app.MapWebPages();
         return app;
     }
 

@@ -16,6 +16,7 @@ public sealed record ServerSettings
 
     private static readonly string[] ServerKeys = ["urls", "max_request_body_bytes"];
     private static readonly string[] DatabaseKeys = ["connection_string"];
+    private static readonly string[] RunnerKeys = ["home"];
 
     /// <summary>Where Kestrel listens; 127.0.0.1 unless the admin says otherwise. https URLs use [Kestrel.Certificates.Default].</summary>
     public string Urls { get; init; } = DefaultUrls;
@@ -23,6 +24,9 @@ public sealed record ServerSettings
     public long MaxRequestBodyBytes { get; init; } = DefaultMaxRequestBodyBytes;
 
     public string? ConnectionString { get; init; }
+
+    /// <summary>The runner home whose runs, batches, logs, configs and buckets the pages read ([runner] home); none means no pages.</summary>
+    public string? RunnerHome { get; init; }
 
     /// <summary>Where the settings came from, for messages.</summary>
     public string? SettingsFile { get; init; }
@@ -32,6 +36,7 @@ public sealed record ServerSettings
         var source = settingsFile ?? "the server settings";
         CheckKeys(configuration.GetSection("server"), ServerKeys, "server", source);
         CheckKeys(configuration.GetSection("database"), DatabaseKeys, "database", source);
+        CheckKeys(configuration.GetSection("runner"), RunnerKeys, "runner", source);
         var settings = new ServerSettings { SettingsFile = settingsFile };
         if (configuration["server:urls"] is { Length: > 0 } urls) settings = settings with { Urls = urls };
         if (configuration["server:max_request_body_bytes"] is { Length: > 0 } limit)
@@ -41,7 +46,11 @@ public sealed record ServerSettings
                     ? bytes
                     : throw Invalid(source, $"server.max_request_body_bytes must be a positive number of bytes, not '{limit}'"),
             };
-        return settings with { ConnectionString = configuration["database:connection_string"] };
+        return settings with
+        {
+            ConnectionString = configuration["database:connection_string"],
+            RunnerHome = configuration["runner:home"] is { Length: > 0 } home ? Path.GetFullPath(home) : null,
+        };
     }
 
     /// <summary>The settings file: --settings PATH (or --settings=PATH), else AR_SERVER_SETTINGS, else none.</summary>

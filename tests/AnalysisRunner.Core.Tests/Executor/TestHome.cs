@@ -23,10 +23,16 @@ public sealed class TestHome : IDisposable
     /// [executor] sandbox for this home. The executor tests hold jobs at gates and leave markers in the
     /// home, which a sandboxed job cannot see, so they run unsandboxed ("none"); SandboxTests run "auto".
     /// </param>
+    // Short and under /tmp: a Unix socket path must fit in 108 bytes.
     public TestHome(string sandbox = "none")
+        : this(Path.Combine("/tmp", "ar-" + Guid.NewGuid().ToString("N")[..12]), sandbox)
     {
-        // Short and under /tmp: a Unix socket path must fit in 108 bytes.
-        Root = Path.Combine("/tmp", "ar-" + Guid.NewGuid().ToString("N")[..12]);
+    }
+
+    /// <summary>Over a home another fixture has laid out (a registry), which this one then owns and deletes.</summary>
+    public TestHome(string root, string sandbox)
+    {
+        Root = root;
         Directory.CreateDirectory(Root);
         File.WriteAllText(Path.Combine(Root, "settings.toml"), $"[executor]\nsandbox = \"{sandbox}\"\n");
         Home = new RunnerHome(Root);

@@ -15,6 +15,15 @@ public sealed class BackendFactAttribute : FactAttribute;
 [AttributeUsage(AttributeTargets.Class)]
 public sealed class RequiresPostgresAttribute : Attribute;
 
+/// <summary>Browser tests drive Debian's chromium (Playwright cannot download one here); without it they are skipped, saying so.</summary>
+[AttributeUsage(AttributeTargets.Class)]
+public sealed class RequiresChromiumAttribute : Attribute
+{
+    public const string ExecutablePath = "/usr/bin/chromium";
+
+    public static string? MissingReason => File.Exists(ExecutablePath) ? null : $"{ExecutablePath} is not installed (apt-get install chromium).";
+}
+
 public sealed class BackendFactDiscoverer(IMessageSink diagnosticMessageSink) : IXunitTestCaseDiscoverer
 {
     public IEnumerable<IXunitTestCase> Discover(ITestFrameworkDiscoveryOptions discoveryOptions, ITestMethod testMethod, IAttributeInfo factAttribute)
@@ -35,5 +44,7 @@ public sealed class BackendTestCase : XunitTestCase
     protected override string GetSkipReason(IAttributeInfo factAttribute) =>
         TestMethod.TestClass.Class.GetCustomAttributes(typeof(RequiresPostgresAttribute)).Any() && PostgresCluster.MissingReason is { } missing
             ? missing
-            : base.GetSkipReason(factAttribute);
+            : TestMethod.TestClass.Class.GetCustomAttributes(typeof(RequiresChromiumAttribute)).Any() && RequiresChromiumAttribute.MissingReason is { } noBrowser
+                ? noBrowser
+                : base.GetSkipReason(factAttribute);
 }

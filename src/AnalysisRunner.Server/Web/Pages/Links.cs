@@ -1,0 +1,33 @@
+using AnalysisRunner.Core.Runs;
+
+namespace AnalysisRunner.Server.Web.Pages;
+
+/// <summary>Every page's address, built in one place from ids and names, each part escaped.</summary>
+public static class Links
+{
+    public static string AuditLog(string dataset, string ns) => $"/analysis-runner/{Uri.EscapeDataString(dataset)}-{Uri.EscapeDataString(ns)}";
+    public static string Batch(long batchId) => $"/batches/{batchId}";
+    public static string Job(long batchId, int jobId) => $"/batches/{batchId}/jobs/{jobId}";
+    public static string Config(string arGuid) => $"/configs/{Uri.EscapeDataString(arGuid)}";
+    public static string Usage(string dataset) => $"/usage/{Uri.EscapeDataString(dataset)}";
+
+    public static string LogEvents(long batchId, int jobId, int attempt, string stream) =>
+        $"/batches/{batchId}/jobs/{jobId}/attempts/{attempt}/{stream}/events";
+
+    public static string WebFile(string dataset, string ns, string path) =>
+        $"/web/{Uri.EscapeDataString(dataset)}/{Uri.EscapeDataString(ns)}/{string.Join('/', path.Split('/').Select(Uri.EscapeDataString))}";
+
+    /// <summary>
+    /// The commit on GitHub when the run's repository is one (the log keeps GitHub repositories as
+    /// org/name); null otherwise. Built from validated parts only, so it is always an https link.
+    /// </summary>
+    public static string? Commit(RunRecord run)
+    {
+        if (run.Repository is not { } repository || run.Commit is not { } commit) return null;
+        var parts = repository.Split('/');
+        if (parts.Length != 2 || parts.Any(part => part.Length == 0 || !part.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+            || !commit.All(char.IsAsciiHexDigit))
+            return null;
+        return $"https://github.com/{parts[0]}/{parts[1]}/commit/{commit}";
+    }
+}

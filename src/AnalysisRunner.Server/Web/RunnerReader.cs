@@ -1,0 +1,145 @@
+using System.Globalization;
+using AnalysisRunner.Core;
+using AnalysisRunner.Core.Batch;
+using AnalysisRunner.Core.Log;
+using AnalysisRunner.Core.Policy;
+using AnalysisRunner.Core.Runs;
+
+namespace AnalysisRunner.Server.Web;
+
+/// <summary>What the audit-log page asks for: all filters optional; Cursor is the opaque "next page" of the page before.</summary>
+public sealed record RunFilter
+{
+    public string? User { get; init; }
+    public DateOnly? From { get; init; }
+    public DateOnly? To { get; init; }
+    public string? Text { get; init; }
+    public string? Cursor { get; init; }
+}
+
+/// <summary>One page of runs, newest first, and the cursor of the next (null on the last).</summary>
+public sealed record RunPage(IReadOnlyList<RunRecord> Runs, string? NextCursor);
+
+/// <summary>A batch, the run it belongs to (null outside any run) and its jobs.</summary>
+public sealed record BatchView(BatchInfo Batch, RunRecord? Run, IReadOnlyList<JobInfo> Jobs);
+
+/// <summary>A job, its batch's view and every attempt it has had.</summary>
+public sealed record JobView(BatchView Batch, JobInfo Job, IReadOnlyList<JobAttempt> Attempts);
+
+/// <summary>
+/// Every read the pages and the read endpoints make, each checked against the caller first: a batch
+/// of a run is read by the members of the run's dataset namespace (DatasetReadAccess), a batch outside
+/// any run only by its author. Reads go through Core's stores; nothing here knows their SQL.
+/// </summary>
+public sealed class RunnerReader(RunnerHomeAccess home)
+{
+    public const int PageSize = 50;
+
+    public RunPage QueryRuns(string caller, string dataset, string ns, RunFilter filter, int pageSize = PageSize)
+    {
+        var deployment = home.Deployment;
+        DatasetReadAccess.Check(deployment.LoadRegistry(), caller, dataset, ns);
+        var (beforeMs, skipAtBoundary) = ParseCursor(filter.Cursor);
+        var query = new LogQuery
+        {
+            Dataset = dataset,
+            User = string.IsNullOrWhiteSpace(filter.User) ? null : filter.User.Trim(),
+            AccessLevel = ns == "test" ? AccessLevel.Test : null,
+            After = filter.From is { } from ? new DateTimeOffset(from.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : null,
+            Before = Earliest(
+                filter.To is { } to ? new DateTimeOffset(to.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : null,
+                beforeMs is { } boundary ? DateTimeOffset.FromUnixTimeMilliseconds(boundary + 1) : null),
+        };
+        var text = string.IsNullOrWhiteSpace(filter.Text) ? null : filter.Text.Trim();
+        var page = new List<RunRecord>(pageSize + 1);
+        // The keyset is (timestamp, position among the runs of that millisecond), newest first; the
+        // position counts every run of the namespace, shown or filtered out, so the next page starts right after.
+        long? currentMs = null;
+        var position = 0;
+        var lastPosition = 0;
+        foreach (var run in deployment.AuditLog.Query(query))
+        {
+            if (run.AccessLevel.Namespace() != ns) continue;
+            var ms = run.Timestamp.ToUnixTimeMilliseconds();
+            position = ms == currentMs ? position + 1 : 1;
+            currentMs = ms;
+            if (ms == beforeMs && position <= skipAtBoundary) continue;
+            if (text is not null && !Matches(run, text)) continue;
+            if (page.Count == pageSize)
+                return new RunPage(page, string.Create(CultureInfo.InvariantCulture, $"{page[^1].Timestamp.ToUnixTimeMilliseconds()}.{lastPosition}"));
+            page.Add(run);
+            lastPosition = position;
+        }
+        return new RunPage(page, null);
+    }
+
+    /// <summary>The run with this ar_guid, if the caller may read it (403 otherwise, 404 when there is none).</summary>
+    public RunRecord GetRun(string caller, string arGuid)
+    {
+        var deployment = home.Deployment;
+        var run = deployment.AuditLog.Query(new LogQuery { ArGuid = arGuid, First = 1 }).FirstOrDefault()
+            ?? throw new AnalysisRunnerException("RunNotFound", ErrorKind.ObjectNotFound, arGuid,
+                $"No run has ar_guid '{arGuid}'; the dataset's audit-log page lists its runs.");
+        DatasetReadAccess.Check(deployment.LoadRegistry(), caller, run.Dataset, run.AccessLevel.Namespace());
+        return run;
+    }
+
+    /// <summary>The batches of a run (its driver batch first), for a caller who may read the run.</summary>
+    public IReadOnlyList<BatchInfo> RunBatches(RunRecord run) =>
+        home.Deployment.Batches.FindBatches(new BatchQuery { ArGuid = run.ArGuid }).OrderBy(batch => batch.Id).ToList();
+
+    public BatchView GetBatch(string caller, long batchId)
+    {
+        var deployment = home.Deployment;
+        var batch = deployment.Batches.RequireBatch(batchId);
+        RunRecord? run = null;
+        if (batch.ArGuid is { } arGuid)
+        {
+            run = GetRun(caller, arGuid);
+        }
+        else if (!batch.Attributes.TryGetValue("author", out var author) || !Core.Hosting.Identity.Same(author, caller))
+        {
+            throw new PolicyViolationException("NotTheBatchAuthor", ErrorKind.PermissionDenied, batchId,
+                $"Batch {batchId} belongs to no run, so only the user who submitted it may read it, and that is not '{caller}'.");
+        }
+        return new BatchView(batch, run, deployment.Batches.GetJobs(batchId));
+    }
+
+    public JobView GetJob(string caller, long batchId, int jobId)
+    {
+        var batch = GetBatch(caller, batchId);
+        var job = batch.Jobs.FirstOrDefault(job => job.JobId == jobId)
+            ?? throw new AnalysisRunnerException("JobNotFound", ErrorKind.ObjectNotFound, $"{batchId}/{jobId}", $"Batch {batchId} has no job {jobId}.");
+        return new JobView(batch, job, home.Deployment.Runner.Logs.GetAttempts(batchId, jobId));
+    }
+
+    /// <summary>What jobs wrote, through the runner that ran them; only for a job GetJob has let the caller read.</summary>
+    public Core.Batch.Runners.IJobLogReader Logs => home.Deployment.Runner.Logs;
+
+    /// <summary>A run's config as the job sees it (the merged TOML), for a caller who may read the run.</summary>
+    public async Task<string> ReadConfigTextAsync(RunRecord run, CancellationToken cancellationToken)
+    {
+        var table = await home.Deployment.ReadConfigAsync(run.ConfigPath);
+        cancellationToken.ThrowIfCancellationRequested();
+        return Core.Config.TomlFiles.Serialize(table);
+    }
+
+    private static bool Matches(RunRecord run, string text) =>
+        new[] { run.Description, run.Script, run.Repository, run.Commit, run.User, run.ArGuid, string.Join(' ', run.ScriptArguments) }
+            .Any(field => field?.Contains(text, StringComparison.OrdinalIgnoreCase) == true);
+
+    private static DateTimeOffset? Earliest(DateTimeOffset? a, DateTimeOffset? b) =>
+        a is null ? b : b is null ? a : a < b ? a : b;
+
+    private static (long? BeforeMs, int Skip) ParseCursor(string? cursor)
+    {
+        if (string.IsNullOrEmpty(cursor)) return (null, 0);
+        var parts = cursor.Split('.');
+        if (parts.Length == 2
+            && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var skip))
+            return (ms, skip);
+        throw new AnalysisRunnerException("InvalidCursor", ErrorKind.InvalidArgument, cursor,
+            $"'{cursor}' is not a page cursor; use the 'after' link of the page before (it looks like 1764950000000.1).");
+    }
+}
