@@ -20,9 +20,6 @@ public readonly struct Html
 
     public static Html Of(ref HtmlBuilder builder) => new(builder.Finish());
 
-    /// <summary>Markup the server itself wrote (a constant); never call it with anything a user can influence.</summary>
-    internal static Html Trusted(string markup) => new(markup);
-
     public static Html Join(IEnumerable<Html> parts) => new(string.Concat(parts.Select(part => part.ToString())));
 
     public override string ToString() => _value ?? "";

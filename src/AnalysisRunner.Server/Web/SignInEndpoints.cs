@@ -21,7 +21,8 @@ internal static class SignInEndpoints
         app.MapGet(SignInPath, (HttpContext context, IAntiforgery antiforgery, string? returnUrl) =>
             Form(context, antiforgery, LocalPath(returnUrl), null, StatusCodes.Status200OK)).AllowAnonymous().ExcludeFromDescription();
         app.MapPost(SignInPath, SignInAsync).AllowAnonymous().ExcludeFromDescription();
-        app.MapPost(SignOutPath, (HttpContext context, [FromForm] string? unused) =>
+        // The form parameter is what makes the framework check the form's antiforgery token (400 without it).
+        app.MapPost(SignOutPath, (HttpContext context, [FromForm(Name = "signOut")] string? signOut) =>
         {
             SessionCookieHandler.SignOut(context);
             return Results.Redirect(SignInPath, permanent: false);

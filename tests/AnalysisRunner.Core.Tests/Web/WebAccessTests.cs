@@ -83,6 +83,19 @@ public sealed class WebAccessTests(PostgresFixture postgres) : WebTest(postgres)
     }
 
     [BackendFact]
+    public async Task A_page_takes_only_the_session_cookie_not_the_bearer_header()
+    {
+        var run = await World.AddRunAsync();
+        using var client = Browser(null);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AliceToken);
+
+        using var response = await client.GetAsync($"/batches/{run.DriverBatchId}");
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.StartsWith("/signin", response.Headers.Location!.OriginalString);
+    }
+
+    [BackendFact]
     public async Task A_revoked_token_ends_its_session_at_once()
     {
         var issued = await Server.IssueAsync(WebWorld.Alice);

@@ -10,7 +10,7 @@ namespace AnalysisRunner.Core.Tests.Web;
 [Collection(PostgresCollection.Name)]
 public sealed class WebBucketTests(PostgresFixture postgres) : WebTest(postgres)
 {
-    protected string Bucket => World.WebBucket("fewgenomes", "test");
+    private string Bucket => World.WebBucket("fewgenomes", "test");
 
     private void Lay()
     {
