@@ -100,8 +100,8 @@ Describe 'Default views' {
 
     It 'Get-BatchJobLog -ListAttempts is a table of attempts' {
         $shown = $run | Get-BatchJob | Get-BatchJobLog -ListAttempts | Out-String -Width 120
-        $shown | Should -Match 'Batch\s+Job\s+Attempt\s+Exit\s+Stdout'
-        $shown | Should -Match "$($run.DriverBatchId)\s+1\s+1\s+0\s+\S+\.out"
+        $shown | Should -Match 'Batch\s+Job\s+Attempt\s+Exit\s+Started\s+Took\s+Reason'
+        $shown | Should -Match "$($run.DriverBatchId)\s+1\s+1\s+0\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+[0-9.]+s"
     }
 
     It 'Get-CpgConfig shows nested tables as TOML sections, not @{…}' {

@@ -52,8 +52,15 @@ public sealed class ExecutorClient(RunnerHome home) : IExecutorClient
     /// <summary>Asks a running executor to stop its jobs (they are retried later as Interrupted) and exit; waits up to <paramref name="timeout"/> for it to go.</summary>
     public bool Stop(TimeSpan? timeout = null)
     {
-        ExecutorSocket.TrySend(ExecutorSocket.PathFor(home), ExecutorSocket.Stop);
-        return ExecutorPresence.WaitUntil(home, () => !IsRunning(home), timeout ?? TimeSpan.FromSeconds(30));
+        var socket = ExecutorSocket.PathFor(home);
+        // One this client started a moment ago may not hold the lock nor listen yet: it is asked again
+        // once its socket appears, and waited for until it is gone, so nothing of it outlives the stop.
+        return ExecutorPresence.WaitUntil(home, () =>
+            {
+                ExecutorSocket.TrySend(socket, ExecutorSocket.Stop);
+                return !IsRunning(home) && !StartedOneStillStarting();
+            },
+            timeout ?? TimeSpan.FromSeconds(30), StartedOneStillStarting() ? _started : null);
     }
 
     /// <summary>Whether an executor holds the home's lock right now.</summary>

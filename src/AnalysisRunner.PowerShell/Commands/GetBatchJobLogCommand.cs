@@ -65,15 +65,24 @@ public sealed class GetBatchJobLogCommand : AnalysisRunnerCmdlet
         var lines = Follow
             ? logs.FollowAsync(BatchId, JobId, attempt, streams[0], PipelineStopped)
             : logs.ReadAsync(BatchId, JobId, attempt, streams[0], PipelineStopped);
-        foreach (var line in lines.ToBlockingEnumerable(PipelineStopped)) WriteObject(line);
+        // The runner records why an attempt could not start in its stderr; the reason line below says it
+        // once for every failed job, so the runner's copy of the latest attempt's reason is not repeated.
+        var endsWithReason = Stream != JobLogStream.Stdout && attempt == latest;
+        foreach (var line in lines.ToBlockingEnumerable(PipelineStopped))
+            if (!(endsWithReason && IsRunnersReason(line, job))) WriteObject(line);
         foreach (var stream in streams.Skip(1))
             foreach (var line in logs.ReadAsync(BatchId, JobId, attempt, stream, PipelineStopped).ToBlockingEnumerable(PipelineStopped))
-                WriteObject(line);
+                if (!(endsWithReason && IsRunnersReason(line, job))) WriteObject(line);
         if (Follow) job = Deployment.Batches.GetJob(BatchId, JobId) ?? job;
         // Why the latest attempt ended badly is part of its log (for a job that never started, all of it).
-        if (Stream != JobLogStream.Stdout && attempt == Math.Max(job.Attempt, 1) && JobOutcome.LogLine(job) is { } why)
+        if (endsWithReason && attempt == Math.Max(job.Attempt, 1) && JobOutcome.LogLine(job) is { } why)
             WriteObject(why);
     }
+
+    /// <summary>"[runner hh:mm:ss.fff] &lt;the job's reason&gt;", as the local runner writes a start failure.</summary>
+    private static bool IsRunnersReason(string line, JobInfo job) =>
+        job.Reason is { Length: > 0 } reason && line.StartsWith("[runner ", StringComparison.Ordinal)
+        && line.EndsWith("] " + reason, StringComparison.Ordinal);
 
     /// <summary>-Follow on a job that has not started would otherwise print nothing for as long as it waits.</summary>
     private void SayWaiting(JobInfo job)

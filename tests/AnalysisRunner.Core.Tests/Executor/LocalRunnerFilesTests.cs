@@ -67,18 +67,13 @@ public sealed class InheritedEnvironmentTests
     [Fact]
     public void A_job_never_inherits_a_users_server_token_nor_a_job_identity_and_its_own_variables_win()
     {
-        var names = new[] { "AR_TOKEN", "AR_SERVER", "AR_JOB_ID" };
-        var saved = names.ToDictionary(name => name, Environment.GetEnvironmentVariable);
-        InheritedEnvironment inherited;
-        try
+        // The executor's own environment, as one started from inside another run's job would have it.
+        var executor = new System.Collections.Hashtable
         {
-            foreach (var name in names) Environment.SetEnvironmentVariable(name, "from-the-executor");
-            inherited = new InheritedEnvironment(new RunnerHome("/tmp/ar-env-home"));
-        }
-        finally
-        {
-            foreach (var (name, value) in saved) Environment.SetEnvironmentVariable(name, value);
-        }
+            ["AR_TOKEN"] = "from-the-executor", ["AR_SERVER"] = "from-the-executor", ["AR_JOB_ID"] = "from-the-executor",
+            ["AR_RUN_TOKEN"] = "another-run.mac", ["CPG_CONFIG_PATH"] = "/configs/another-run.toml", ["PATH"] = "/usr/bin",
+        };
+        var inherited = new InheritedEnvironment(new RunnerHome("/tmp/ar-env-home"), executor);
         var launch = new AttemptLaunch
         {
             Key = new AttemptKey(1, 2, 1), JobName = "j", Command = "true", Work = WorkFolder.Shared,
@@ -88,6 +83,8 @@ public sealed class InheritedEnvironmentTests
         var lines = inherited.For(launch);
 
         Assert.DoesNotContain(lines, line => line.StartsWith("AR_TOKEN=") || line.StartsWith("AR_SERVER="));
+        // A run's capability and config reach a job only from JobEnvironment, for its own verified run.
+        Assert.DoesNotContain(lines, line => line.StartsWith("AR_RUN_TOKEN=") || line.StartsWith("CPG_CONFIG_PATH="));
         Assert.Equal(["AR_JOB_ID=2"], lines.Where(line => line.StartsWith("AR_JOB_ID=")));
         Assert.Equal(["PATH=/job/bin"], lines.Where(line => line.StartsWith("PATH=")));
     }

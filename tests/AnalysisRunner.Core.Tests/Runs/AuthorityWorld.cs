@@ -75,7 +75,8 @@ internal sealed class AuthorityWorld : IDisposable
 
     public void Dispose()
     {
-        new AnalysisRunner.Core.Batch.ExecutorClient(Home).Stop(TimeSpan.FromSeconds(20));
+        // The client that woke it: one it started a moment ago (a submission wakes before it writes) may not hold the lock yet.
+        ((AnalysisRunner.Core.Batch.ExecutorClient)Deployment.Executor).Stop(TimeSpan.FromSeconds(20));
         SqliteConnection.ClearPool(new SqliteConnection(Deployment.Database.ConnectionString));
         foreach (var file in Directory.EnumerateFiles(HomePath, "*", SearchOption.AllDirectories))
             File.SetAttributes(file, FileAttributes.Normal);

@@ -18,17 +18,22 @@ internal sealed class InheritedEnvironment
         ["AR_BATCH_ID", "AR_JOB_ID", "AR_ATTEMPT", Runs.RunTokens.Variable, Runs.RunContext.ConfigPathVariable, "AR_TOKEN", "AR_SERVER", "OLDPWD"];
     private readonly List<KeyValuePair<string, string>> _lines;
 
-    public InheritedEnvironment(RunnerHome home)
+    public InheritedEnvironment(RunnerHome home) : this(home, Environment.GetEnvironmentVariables())
+    {
+    }
+
+    /// <summary>From <paramref name="executorEnvironment"/> (the executor's own, or a test's) rather than this process's.</summary>
+    internal InheritedEnvironment(RunnerHome home, System.Collections.IDictionary executorEnvironment)
     {
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        foreach (System.Collections.DictionaryEntry entry in executorEnvironment)
             environment[(string)entry.Key] = (string?)entry.Value ?? "";
         foreach (var name in NotInherited) environment.Remove(name);
-        var path = Environment.GetEnvironmentVariable("PATH");
+        var path = environment.GetValueOrDefault("PATH");
         environment["PATH"] = string.IsNullOrEmpty(path) ? home.BinDirectory : home.BinDirectory + ":" + path;
         // The module folder is <parent>/AnalysisRunner/, beside this executor, so jobs can Import-Module AnalysisRunner.
         var modules = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory))!;
-        var modulePath = Environment.GetEnvironmentVariable("PSModulePath");
+        var modulePath = environment.GetValueOrDefault("PSModulePath");
         environment["PSModulePath"] = string.IsNullOrEmpty(modulePath) ? modules : modules + ":" + modulePath;
         _lines = environment.Select(pair => KeyValuePair.Create(pair.Key, pair.Key + "=" + pair.Value)).ToList();
     }
