@@ -84,6 +84,10 @@ public sealed class SlurmJobRunnerTests : IDisposable
         Assert.Contains("set -e\necho hello", job.Script);
         Assert.DoesNotContain(job.Request.Environment, line => line.StartsWith("SBATCH_", StringComparison.Ordinal) || line.StartsWith("GREETING=", StringComparison.Ordinal));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(job.Request.ScriptPath));
+        // The runner appends the ledger line after sbatch answers and only then can cancel the job:
+        // once scancel comes, the line is there.
+        runner.Stop(new AttemptKey(7, 3, 1), StopReasons.Cancelled);
+        Assert.Equal(job.Id, await _slurm.Cancelled.Reader.ReadAsync(new CancellationTokenSource(Patience).Token));
         Assert.Contains("Q 3 1 " + job.Id, File.ReadAllText(SlurmLayout.Ledger(_home, 7)));
     }
 

@@ -34,6 +34,7 @@ internal sealed class SlurmJobRunner : IJobRunner
     private readonly Dictionary<AttemptKey, SlurmAttempt> _attempts = [];
     private readonly Dictionary<AttemptKey, string> _survivors = [];
     private readonly List<string> _toCancel = [];
+    private readonly List<Task> _submissions = [];
     private readonly SemaphoreSlim _submitSlots;
     private readonly AutoResetEvent _wake = new(false);
     private readonly CancellationTokenSource _closing = new();
@@ -70,12 +71,17 @@ internal sealed class SlurmJobRunner : IJobRunner
             if (!_reserved.Remove(launch.Key)) throw new InvalidOperationException($"{launch.Key} has no log reserved.");
             _attempts[launch.Key] = attempt;
         }
-        _ = Task.Run(async () =>
+        var submission = Task.Run(async () =>
         {
             await _submitSlots.WaitAsync().ConfigureAwait(false);
             try { Submit(launch, attempt); }
             finally { _submitSlots.Release(); }
         });
+        lock (_gate)
+        {
+            _submissions.RemoveAll(task => task.IsCompleted);
+            _submissions.Add(submission);
+        }
     }
 
     public void Stop(AttemptKey key, string reason)
@@ -391,6 +397,10 @@ internal sealed class SlurmJobRunner : IJobRunner
     public void Dispose()
     {
         if (_closing.IsCancellationRequested) return;
+        // An sbatch under way finishes and is recorded in the ledger before the runner goes.
+        Task[] submissions;
+        lock (_gate) submissions = [.. _submissions];
+        Task.WaitAll(submissions, TimeSpan.FromMinutes(1));
         _closing.Cancel();
         _watcher.Join();
         try { FlushCancels(); }
