@@ -19,7 +19,13 @@ BeforeAll {
 }
 
 Describe 'A batch whose executor is killed' -Tag Slow {
-    BeforeAll { $world = New-TestWorld }
+    BeforeAll {
+        # Unsandboxed: the jobs append to a ledger in the test's folder, which a sandboxed job cannot see
+        # (SandboxTests show a killed executor's sandboxed jobs are retried, not adopted).
+        $world = New-TestWorld
+        $world.StorageSettings = "[executor]`nsandbox = `"none`""
+        Write-TestSettings $world
+    }
     AfterAll { Remove-TestWorld $world }
 
     It 'Resume-Batch recovers it and every one of 200 jobs succeeds exactly once' {
