@@ -173,6 +173,37 @@ public sealed class SandboxEscapeTests : IDisposable
     }
 
     /// <summary>
+    /// A batch outside any run may read local files outside the runner home. The check is lexical
+    /// (BatchScopeRule and SandboxView.MayShow use Path.GetFullPath), so an input that is a link outside
+    /// the home pointing at keys/run-token.key is shown: bwrap's --ro-bind follows it.
+    /// </summary>
+    [Fact]
+    public void A_batch_outside_any_run_cannot_read_the_run_token_key_through_an_input_that_links_into_the_home()
+    {
+        Directory.CreateDirectory(_home.Home.KeysDirectory);
+        var key = _home.Home.RunTokenKeyPath;
+        // Made as the runner makes it (a run's job gets a token); its content is what a job must never see.
+        RunTokens.Issue(_home.Home, Guid.NewGuid().ToString());
+        var keyHex = Convert.ToHexString(File.ReadAllBytes(key)).ToLowerInvariant();
+        var link = Path.Combine(Path.GetTempPath(), "ar-input-link-" + Guid.NewGuid().ToString("N")[..8]);
+        File.CreateSymbolicLink(link, key);
+        try
+        {
+            var id = _home.SubmitAndWake(_home.Batch(
+                TestHome.Job(0, $"od -An -tx1 {ResourcePlaceholder.ForInput(0)} | tr -d ' \\n'; echo")) with
+            {
+                TmpRoot = Path.Combine(Bucket(SandboxView.LocalTmpBucket), "batch"),
+                Inputs = [new InputSpec { Index = 0, Path = link }],
+            });
+
+            _home.WaitForBatch(id);
+
+            Assert.DoesNotContain(keyHex, _home.Stdout(id, 1));
+        }
+        finally { File.Delete(link); }
+    }
+
+    /// <summary>
     /// The launcher runs inside the sandbox as the jobs' uid, so a job opens /proc/&lt;launcher&gt;/fd/1 (the
     /// answers pipe to the executor) and writes "E 1 0": the executor takes the launcher's word and
     /// records the job as succeeded with exit 0, while the shell goes on and really exits 9. (Writing
