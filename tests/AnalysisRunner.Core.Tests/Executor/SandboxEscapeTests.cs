@@ -172,6 +172,26 @@ public sealed class SandboxEscapeTests : IDisposable
         Assert.Equal(before, after);
     }
 
+    /// <summary>The same with an absolute link: the executor writes the job's text to a file of the host outside the runner home (as root here).</summary>
+    [Fact]
+    public void A_sandboxed_job_cannot_make_the_executor_write_a_later_jobs_script_to_a_host_file_outside_the_home()
+    {
+        var hostFile = Path.Combine("/tmp", "ar-host-file-" + Guid.NewGuid().ToString("N")[..8]);
+        File.WriteAllText(hostFile, "host content\n");
+        try
+        {
+            var id = _home.SubmitAndWake(InRun(_home.Batch(
+                TestHome.Job(0, $"ln -s {ShellQuoting.Quote(hostFile)} \"$AR_HOME/logs/$AR_BATCH_ID/2.1.sh\" && echo linked"),
+                TestHome.Job(1, "echo ATTACKER-CONTENT # " + new string('x', 100_001)) with { DependsOn = [0] })));
+
+            _home.WaitForBatch(id);
+
+            Assert.Equal("linked\n", _home.Stdout(id, 1));
+            Assert.Equal("host content\n", File.ReadAllText(hostFile));
+        }
+        finally { File.Delete(hostFile); }
+    }
+
     /// <summary>
     /// A batch outside any run may read local files outside the runner home. The check is lexical
     /// (BatchScopeRule and SandboxView.MayShow use Path.GetFullPath), so an input that is a link outside
