@@ -53,13 +53,20 @@ public sealed class SandboxEscapeTests : IDisposable
 
     private string Bucket(string name) => Path.Combine(_home.Home.BucketsDirectory, name);
 
-    /// <summary>Batch one (a test-level run's ordinary sandboxed job) links the next batch ids' resource folders to <paramref name="target"/>.</summary>
+    /// <summary>
+    /// Batch one (a test-level run's ordinary sandboxed job) tries to link the next batch ids' resource
+    /// folders to <paramref name="target"/>: its scope's &lt;tmp bucket&gt;/batch is read-only in its sandbox, so
+    /// it cannot. The links are then made from outside (as a run's driver can, unsandboxed under auto, or a
+    /// job of a batch whose tmp root is elsewhere in the bucket), so the executor's own refusal is tested too.
+    /// </summary>
     private long PlantLinks(string target)
     {
-        var plant = $"tmp=\"$AR_HOME/buckets/cpg-{Dataset}-test-tmp/batch\"; for n in 1 2 3; do ln -s {ShellQuoting.Quote(target)} \"$tmp/$((AR_BATCH_ID + n))\"; done; echo planted";
+        var plant = $"tmp=\"$AR_HOME/buckets/cpg-{Dataset}-test-tmp/batch\"; for n in 1 2 3; do if ln -s {ShellQuoting.Quote(target)} \"$tmp/$((AR_BATCH_ID + n))\" 2>/dev/null; then echo planted; else echo refused; fi; done";
         var planter = _home.SubmitAndWake(InRun(_home.Batch(TestHome.Job(0, plant))));
         Assert.Equal(BatchState.Succeeded, _home.WaitForBatch(planter).State);
-        Assert.Equal("planted\n", _home.Stdout(planter, 1));
+        Assert.Equal("refused\nrefused\nrefused\n", _home.Stdout(planter, 1));
+        var tmp = Path.Combine(Bucket($"cpg-{Dataset}-test-tmp"), "batch");
+        for (var n = 1; n <= 3; n++) File.CreateSymbolicLink(Path.Combine(tmp, (planter + n).ToString()), target);
         return planter;
     }
 
@@ -84,9 +91,10 @@ public sealed class SandboxEscapeTests : IDisposable
             "echo 'output_prefix = \"pwned\"' >> \"$AR_HOME/configs/other-run.toml\" 2>/dev/null && echo wrote-other-config",
             "true"))));
         Assert.InRange(reader, planter + 1, planter + 3);
-        Assert.NotNull(new FileInfo(Path.Combine(Bucket($"cpg-{Dataset}-test-tmp"), "batch", reader.ToString())).LinkTarget);
 
         _home.WaitForBatch(reader);
+        // The executor replaced the link with the batch's own folder before its sandbox showed it.
+        Assert.Null(new FileInfo(Path.Combine(Bucket($"cpg-{Dataset}-test-tmp"), "batch", reader.ToString())).LinkTarget);
         var output = _home.Stdout(reader, 1);
         var job = _home.Store.GetJob(reader, 1)!;
         Assert.True(job.State == JobState.Succeeded, $"the job did not run, so this proves nothing: {job.Reason} {_home.Stderr(reader, 1)}");
