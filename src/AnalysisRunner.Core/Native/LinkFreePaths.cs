@@ -96,6 +96,21 @@ internal static unsafe class LinkFreePaths
             throw new IOException($"{full} leads elsewhere ({Resolve(full) ?? "nowhere"}) through a symbolic link.");
     }
 
+    /// <summary>Opens <paramref name="path"/> to read, never through a link at its end (O_NOFOLLOW: a job may replace its lane by a link to a key); null when it does not exist.</summary>
+    public static FileStream? OpenRead(string path)
+    {
+        int fd;
+        fixed (byte* native = Utf8(path))
+            fd = open(native, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
+        if (fd < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == ENOENT) return null;
+            throw Failure("open " + path + (errno == ELOOP ? " (a symbolic link, which is never read through)" : ""), errno);
+        }
+        return new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true), FileAccess.Read, 1);
+    }
+
     /// <summary>
     /// Creates <paramref name="path"/> for writing, never through a link and never over another file: O_CREAT|O_EXCL|O_NOFOLLOW,
     /// after removing a regular file left there (a link there is refused, not followed or removed).

@@ -12,7 +12,7 @@ internal static unsafe class NativeMethods
 {
     private const string Libc = "libc";
 
-    public const int EINTR = 4, ESRCH = 3, ECHILD = 10, EAGAIN = 11;
+    public const int EINTR = 4, ESRCH = 3, ECHILD = 10, EAGAIN = 11, ENOENT = 2, ELOOP = 40;
     public const int SIGKILL = 9, SIGTERM = 15;
 
     public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_TRUNC = 0x200, O_APPEND = 0x400, O_CLOEXEC = 0x80000,
