@@ -135,7 +135,12 @@ public sealed class Deployment
         // The home's own files (keys, registry, settings, configs, database) are never a copy's source
         // or target; jobs' work folders are, since a job uploads what it made in its folder.
         var path = Path.GetFullPath(uri.LocalPath!).TrimEnd('/');
-        if (IsInside(path, Home.Root) && !IsInside(path, Home.WorkDirectory))
+        // Where the path leads, not only how it is written: a link outside the home to it is the home all the same.
+        var real = Native.LinkFreePaths.ResolveExisting(path);
+        var realHome = Native.LinkFreePaths.ResolveExisting(Home.Root);
+        var realWork = Native.LinkFreePaths.ResolveExisting(Home.WorkDirectory);
+        if ((IsInside(path, Home.Root) && !IsInside(path, Home.WorkDirectory))
+            || ((IsInside(real, Home.Root) || IsInside(real, realHome)) && !IsInside(real, Home.WorkDirectory) && !IsInside(real, realWork)))
             throw new StorageException("PathInRunnerHome", ErrorKind.PermissionDenied, text,
                 $"'{text}' is inside the runner home ({Home.Root}), whose files (keys, registry, configs, database) storage cmdlets never read or write; use its buckets through gs:// paths.");
         return uri;

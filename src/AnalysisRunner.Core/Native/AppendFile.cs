@@ -14,7 +14,8 @@ internal static unsafe class AppendFile
     {
         fixed (byte* native = Utf8(path))
         {
-            var fd = open(native, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0x1A4);
+            // O_NOFOLLOW: a job may replace a lane or its ledger by a link (its log folder is writable in its sandbox); the executor never appends through one.
+            var fd = open(native, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0x1A4);
             if (fd < 0) throw Failure("open " + path, Marshal.GetLastPInvokeError());
             return new SafeFileHandle(fd, ownsHandle: true);
         }

@@ -12,10 +12,11 @@ internal static unsafe class NativeMethods
 {
     private const string Libc = "libc";
 
-    public const int EINTR = 4, ESRCH = 3, ECHILD = 10, EAGAIN = 11;
+    public const int EINTR = 4, ESRCH = 3, ECHILD = 10, EAGAIN = 11, ENOENT = 2, ELOOP = 40;
     public const int SIGKILL = 9, SIGTERM = 15;
 
-    public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_TRUNC = 0x200, O_APPEND = 0x400, O_CLOEXEC = 0x80000;
+    public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_TRUNC = 0x200, O_APPEND = 0x400, O_CLOEXEC = 0x80000,
+        O_EXCL = 0x80, O_DIRECTORY = 0x10000, O_NOFOLLOW = 0x20000;
 
     public const short POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08, POSIX_SPAWN_SETSID = 0x80;
 
@@ -76,6 +77,8 @@ internal static unsafe class NativeMethods
 
     [DllImport(Libc, SetLastError = true)] public static extern int open(byte* path, int flags, int mode);
     [DllImport(Libc, SetLastError = true)] public static extern int close(int fd);
+    [DllImport(Libc, SetLastError = true)] public static extern byte* realpath(byte* path, byte* resolved);
+    [DllImport(Libc)] public static extern void free(void* pointer);
     [DllImport(Libc, SetLastError = true)] public static extern int flock(SafeHandle fd, int operation);
     [DllImport(Libc, SetLastError = true)] public static extern nint read(SafeHandle fd, byte* buffer, nuint count);
     [DllImport(Libc, SetLastError = true)] public static extern nint write(SafeHandle fd, byte* buffer, nuint count);

@@ -83,7 +83,7 @@ internal static unsafe class ProcessSpawn
         if (descriptor is not null)
             Check(posix_spawn_file_actions_adddup2(fileActions, (int)descriptor.DangerousGetHandle(), target), "adddup2");
         else
-            Check(posix_spawn_file_actions_addopen(fileActions, target, path, append ? O_WRONLY | O_CREAT | O_APPEND : O_WRONLY, 0x1A4), "addopen");
+            Check(posix_spawn_file_actions_addopen(fileActions, target, path, append ? O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW : O_WRONLY, 0x1A4), "addopen");
     }
 
     private static void Check(int result, string what)

@@ -73,7 +73,9 @@ public sealed class BatchScopeRule(RunnerHome home, DatasetRegistry registry)
             var slash = relative.IndexOf('/');
             return slash < 0 ? relative : relative[..slash];
         }
-        if (full == home.Root || full.StartsWith(home.Root.TrimEnd('/') + "/", StringComparison.Ordinal))
+        // Judged by where it leads too: a link outside the home to its keys (or to a bucket, which would
+        // bypass the bucket's scope) is the home's file all the same.
+        if (full == home.Root || full.StartsWith(home.Root.TrimEnd('/') + "/", StringComparison.Ordinal) || Native.LinkFreePaths.LeadsInto(full, home.Root))
             throw new BatchValidationException("PathInRunnerHome", ErrorKind.PermissionDenied, location,
                 $"'{location}' is inside the runner home ({home.Root}), which holds the registry, keys, configs and database; a batch may use only its buckets there (gs://…).");
         if (scope.Run is { } run)

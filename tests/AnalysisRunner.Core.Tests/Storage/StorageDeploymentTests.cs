@@ -53,6 +53,27 @@ public sealed class StorageDeploymentTests : IDisposable
         Assert.Equal(StorageScheme.File, deployment.ParseLocation(Path.Combine(_folder.Path, "work", "3", "1", "result.txt")).Scheme);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("buckets/cpg-other-main")]
+    public void A_local_path_outside_the_home_that_links_into_it_is_judged_by_where_it_leads(string relative)
+    {
+        var deployment = Open();
+        var target = Path.Combine(_folder.Path, relative);
+        Directory.CreateDirectory(target);
+        File.WriteAllText(Path.Combine(target, "registry.toml"), "# registry\n");
+        var link = Path.Combine(Path.GetTempPath(), "ar-link-" + Guid.NewGuid().ToString("N")[..8]);
+        File.CreateSymbolicLink(link, target);
+        try
+        {
+            var ex = Assert.Throws<StorageException>(() => deployment.ParseLocation(Path.Combine(link, "registry.toml")));
+            Assert.Equal("PathInRunnerHome", ex.ErrorId);
+            // A file not made yet under the link (an upload's destination) leads there all the same.
+            Assert.Equal("PathInRunnerHome", Assert.Throws<StorageException>(() => deployment.ParseLocation(Path.Combine(link, "new", "x.txt"))).ErrorId);
+        }
+        finally { File.Delete(link); }
+    }
+
     [Fact]
     public void The_gcs_backend_puts_gs_uris_in_the_run_config_and_needs_a_key_per_scope()
     {

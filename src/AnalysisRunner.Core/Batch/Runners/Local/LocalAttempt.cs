@@ -121,8 +121,10 @@ internal sealed class LocalAttempt(RunnerHome home, AttemptKey key, BatchFiles f
             ? LocalLayout.PrivateWork(home, Key.BatchId, Key.JobId)
             : LocalLayout.SharedWork(home, Key.BatchId);
         if (launch.Work == WorkFolder.Private && Key.Attempt > 1 && Directory.Exists(work)) Directory.Delete(work, recursive: true);
-        Directory.CreateDirectory(work);
-        foreach (var folder in launch.ResourceFolders) Directory.CreateDirectory(folder);
+        // Never through a link: a job may put one where a later batch's resource folder goes (its tmp bucket).
+        Sandbox.SandboxView.MakeFolder(work, home.Root);
+        if (launch.BatchResourceRoot is { } resources) Sandbox.SandboxView.MakeFolder(resources, home.Root);
+        foreach (var folder in launch.ResourceFolders) Sandbox.SandboxView.MakeFolder(folder, home.Root);
         launch.Staging?.Download(launch.Reads);
         return launch.Checkout is { } checkout ? CheckOut(checkout, work) : work;
     }

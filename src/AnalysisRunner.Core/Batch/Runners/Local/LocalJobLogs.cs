@@ -87,9 +87,8 @@ internal sealed class LocalJobLogs(RunnerHome home, IBatchStore store) : IJobLog
     /// <summary>Reads a lane from a start offset as UTF-8 lines, keeping a line's unfinished tail for the next read.</summary>
     private sealed class LaneReader(string path, long start) : IDisposable
     {
-        private readonly FileStream? _file = File.Exists(path)
-            ? new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan)
-            : null;
+        // Never through a link: a job can replace its batch's lane by one (its log folder is writable in its sandbox).
+        private readonly FileStream? _file = Native.LinkFreePaths.OpenRead(path);
         private readonly Utf8LineSplitter _lines = new();
         private readonly byte[] _bytes = new byte[1 << 16];
         private long _position = start;

@@ -197,7 +197,11 @@ internal sealed class LocalJobRunner : IJobRunner
             if (_sandboxes.TryGetValue(batchId, out var sandbox) && sandbox.IsAlive) return sandbox;
             var launcher = BubblewrapSandbox.FindLauncher()!;
             var view = SandboxView.For(_home, _settings, launch, launcher);
-            foreach (var folder in view.ReadWrite) Directory.CreateDirectory(folder);
+            // Made without following links (a job of an earlier batch may have put one where this batch's
+            // resource folder goes), then every folder of the home the sandbox shows checked to lead only to
+            // itself, since bwrap follows links in what it binds; a failure fails the batch's attempt to start.
+            foreach (var folder in view.ReadWrite.Append(LocalLayout.Scripts(_home, batchId))) SandboxView.MakeFolder(folder, _home.Root);
+            view.CheckNoLinks();
             sandbox = new SandboxLauncher(batchId, BubblewrapSandbox.Find()!, BubblewrapSandbox.Arguments(view, launcher), _spawner,
                 SandboxLog(batchId));
             sandbox.Lost += SandboxLost;

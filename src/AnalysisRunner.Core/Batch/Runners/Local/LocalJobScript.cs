@@ -21,8 +21,12 @@ internal static class LocalJobScript
     public static string[] Arguments(RunnerHome home, AttemptKey key, string script)
     {
         if (System.Text.Encoding.UTF8.GetByteCount(script) <= LocalLayout.LongestInlineScript) return ["-c", script];
+        // Never through a link nor over another file (O_CREAT|O_EXCL|O_NOFOLLOW), in a folder made without following links.
+        Native.LinkFreePaths.CreateFolder(LocalLayout.Scripts(home, key.BatchId), home.Root);
         var path = LocalLayout.Script(home, key);
-        File.WriteAllText(path, script);
+        using (var file = Native.LinkFreePaths.CreateNew(path))
+        using (var writer = new StreamWriter(file, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false)))
+            writer.Write(script);
         return [path];
     }
 }

@@ -32,13 +32,19 @@ internal static class BubblewrapSandbox
         // What is outside the runner home first; then, if one of those folders holds the home, an empty
         // tmpfs over the home (so /usr or a module folder never shows it); then what is shown of the home.
         bool InHome(string path) => SandboxView.IsUnder(path, view.HomeRoot);
-        foreach (var path in view.ReadOnly.Where(path => !InHome(path))) arguments.AddRange(["--ro-bind", path, path]);
-        foreach (var path in view.ReadWrite.Where(path => !InHome(path))) arguments.AddRange(["--bind", path, path]);
-        var hideHome = view.ReadOnly.Concat(view.ReadWrite).Concat(view.Folders).Append("/tmp")
+        // Within each part, a folder before what is under it (a read-only tmp root, then the batch's own
+        // writable resource folder in it), whichever list each comes from.
+        var binds = view.ReadOnly.Select(path => (Option: "--ro-bind", Source: path, Destination: path))
+            .Concat(view.ReadWrite.Select(path => (Option: "--bind", Source: path, Destination: path)))
+            .Concat(view.Inputs.Select(input => (Option: "--ro-bind", input.Source, input.Destination)))
+            .ToList();
+        IEnumerable<(string Option, string Source, string Destination)> Ordered(bool inHome) =>
+            binds.Where(bind => InHome(bind.Destination) == inHome).OrderBy(bind => bind.Destination.Count(c => c == '/'));
+        foreach (var bind in Ordered(inHome: false)) arguments.AddRange([bind.Option, bind.Source, bind.Destination]);
+        var hideHome = binds.Select(bind => bind.Destination).Concat(view.Folders).Append("/tmp")
             .Any(path => !InHome(path) && SandboxView.IsUnder(view.HomeRoot, path));
         if (hideHome) arguments.AddRange(["--tmpfs", view.HomeRoot]);
-        foreach (var path in view.ReadOnly.Where(InHome)) arguments.AddRange(["--ro-bind", path, path]);
-        foreach (var path in view.ReadWrite.Where(InHome)) arguments.AddRange(["--bind", path, path]);
+        foreach (var bind in Ordered(inHome: true)) arguments.AddRange([bind.Option, bind.Source, bind.Destination]);
         arguments.AddRange(["--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys", "--dev", "/dev"]);
         // The folders made to hold the binds (the home's among them) are read-only: a job writes only where it is shown read-write.
         if (hideHome) arguments.AddRange(["--remount-ro", view.HomeRoot]);

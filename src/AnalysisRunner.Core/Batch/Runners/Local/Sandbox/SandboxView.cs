@@ -23,6 +23,9 @@ internal sealed record SandboxView
     public required IReadOnlyList<string> ReadWrite { get; init; }
     public required IReadOnlyList<(string Link, string Target)> Symlinks { get; init; }
 
+    /// <summary>The batch's inputs, read-only: the real path (resolved and checked when the view is made) bound where the batch names it.</summary>
+    public IReadOnlyList<(string Source, string Destination)> Inputs { get; init; } = [];
+
     /// <summary>Folders that are an empty tmpfs of the batch's own (HOME: jobs may write there; what is bound under it shows through).</summary>
     public required IReadOnlyList<string> Folders { get; init; }
 
@@ -71,14 +74,27 @@ internal sealed record SandboxView
             LocalLayout.SharedWork(home, launch.Key.BatchId),
             LocalLayout.BatchLogs(home, launch.Key.BatchId),
         };
+        // Scripts too long for an argument are written there by the executor: read-only, so no job plants a link for it to write through.
+        readOnly.Add(LocalLayout.Scripts(home, launch.Key.BatchId));
         var scope = ScopeBuckets(home, settings, launch.RunScope);
         readWrite.AddRange(scope);
+        // Every later batch of the scope has its resource folder in <bucket>/batch (RunAuthority's tmp root):
+        // read-only here, so a job cannot put a link where the executor will make the next batch's folder
+        // (its own resource folder, bound after it, stays writable).
+        readOnly.AddRange(scope.Select(bucket => Path.Combine(bucket, "batch")).Where(Directory.Exists));
         // The batch's resource folder (<tmp root>/<batch id>) and its inputs: the executor has checked each
         // against the batch's scope (ResourcePaths.ForBatch: its run's buckets, or outside a run its
         // author's and local-tmp, or local files outside the home); here, besides, nothing of the home
-        // outside its buckets is shown whatever a batch names.
-        if (launch.BatchResourceRoot is { } resources && MayShow(home, resources)) readWrite.Add(resources);
-        readOnly.AddRange(launch.BatchInputs.Where(input => MayShow(home, input) && Path.Exists(input)));
+        // outside its buckets is shown whatever a batch names, judged by where a path leads, not how it is
+        // written (a link outside the home to its keys is not shown).
+        if (launch.BatchResourceRoot is { } resources && MayShow(home, resources))
+        {
+            if (ResourceParentShown(resources, scope) is { } tmpRoot) readOnly.Add(tmpRoot);
+            readWrite.Add(resources);
+        }
+        var inputs = new List<(string Source, string Destination)>();
+        foreach (var input in launch.BatchInputs)
+            if (InputSource(home, input) is { } real) inputs.Add((real, Path.GetFullPath(input)));
 
         var userHome = Environment.GetEnvironmentVariable("HOME");
         return new SandboxView
@@ -86,6 +102,7 @@ internal sealed record SandboxView
             HomeRoot = home.Root,
             ReadOnly = readOnly.Distinct(StringComparer.Ordinal).ToList(),
             ReadWrite = readWrite.Distinct(StringComparer.Ordinal).ToList(),
+            Inputs = inputs,
             Symlinks = symlinks,
             Folders = string.IsNullOrEmpty(userHome) || !Path.IsPathFullyQualified(userHome) || userHome == "/" || IsUnder(userHome, home.Root) ? [] : [userHome],
             Network = settings.SandboxNetwork ?? settings.StorageBackend == "gcs",
@@ -96,11 +113,67 @@ internal sealed record SandboxView
     internal static bool MayShow(RunnerHome home, string path)
     {
         var full = Path.GetFullPath(path);
-        if (!IsUnder(full, home.Root) && !IsUnder(home.Root, full)) return true;
-        var buckets = Path.TrimEndingDirectorySeparator(home.BucketsDirectory);
-        // Inside a bucket, not the buckets folder itself or a bucket as a whole.
-        return IsUnder(full, buckets) && Path.GetRelativePath(buckets, full).Contains('/');
+        // The home as written and as it resolves (a home under a linked folder): a resolved path is judged against both.
+        var realHome = Native.LinkFreePaths.Resolve(home.Root) ?? home.Root;
+        foreach (var root in new[] { home.Root, realHome }.Distinct(StringComparer.Ordinal))
+        {
+            if (!IsUnder(full, root) && !IsUnder(root, full)) continue;
+            var buckets = Path.Join(root, Path.GetRelativePath(home.Root, home.BucketsDirectory));
+            // Inside a bucket, not the buckets folder itself or a bucket as a whole.
+            return IsUnder(full, buckets) && Path.GetRelativePath(buckets, full).Contains('/');
+        }
+        return true;
     }
+
+    /// <summary>
+    /// What to bind for an input: its real path, when it exists and leads where it says — a file outside
+    /// the home that stays outside it, or one inside a bucket reached through no link. Null otherwise (not shown).
+    /// </summary>
+    internal static string? InputSource(RunnerHome home, string input)
+    {
+        if (!MayShow(home, input) || Native.LinkFreePaths.Resolve(input) is not { } real) return null;
+        if (Native.LinkFreePaths.LeadsInto(input, home.Root))
+            return real == Native.LinkFreePaths.Expected(input, home.Root) && MayShow(home, real) ? real : null;
+        return Native.LinkFreePaths.LeadsInto(real, home.Root) ? null : real;
+    }
+
+    /// <summary>The folder holding the batch's resource folder (its tmp root) when a shown bucket holds it: shown read-only, so no job of the batch makes a sibling link there.</summary>
+    private static string? ResourceParentShown(string resources, IEnumerable<string> buckets)
+    {
+        var parent = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(resources)));
+        return parent is not null && buckets.Any(bucket => IsUnder(parent, bucket) && !IsUnder(bucket, parent)) ? parent : null;
+    }
+
+    /// <summary>
+    /// Refuses a view whose bind sources in the runner home lead elsewhere through a link (bwrap follows
+    /// links in a source): each must resolve to itself. The executor has just made its folders without
+    /// following links; a link found now was made by a job in a folder it may write.
+    /// </summary>
+    public void CheckNoLinks()
+    {
+        foreach (var path in ReadOnly.Concat(ReadWrite).Where(path => IsUnder(path, HomeRoot)))
+            if (!Native.LinkFreePaths.IsLinkFree(path, HomeRoot))
+                throw new AnalysisRunnerException(LinkedBindErrorId, ErrorKind.PermissionDenied, path,
+                    $"'{path}' leads elsewhere through a symbolic link ({Native.LinkFreePaths.Resolve(path) ?? "nowhere"}); a sandbox never shows a folder of the runner home through a link.");
+    }
+
+    /// <summary>
+    /// Makes a folder the executor uses for a batch: in the runner home without following a link (a link
+    /// where the folder goes is replaced by the folder; one above it fails the start, <see cref="LinkedBindErrorId"/>).
+    /// </summary>
+    public static void MakeFolder(string path, string homeRoot)
+    {
+        if (!IsUnder(path, homeRoot)) { Directory.CreateDirectory(path); return; }
+        try { Native.LinkFreePaths.CreateFolder(path, homeRoot); }
+        catch (IOException e)
+        {
+            throw new AnalysisRunnerException(LinkedBindErrorId, ErrorKind.PermissionDenied, path,
+                $"Could not make '{path}' without following a symbolic link: {e.Message}");
+        }
+    }
+
+    /// <summary>The error id of a batch's start refused because a folder its sandbox would show is reached through a link.</summary>
+    public const string LinkedBindErrorId = "SandboxBindThroughLink";
 
     /// <summary>The verified run's own buckets on the local backend: its dataset at its access level's namespace.</summary>
     private static List<string> ScopeBuckets(RunnerHome home, RunnerSettings settings, (string Dataset, AccessLevel AccessLevel)? run)

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -77,8 +78,8 @@ static void start_job(long id, const char *program, const char *cwd, const char 
     posix_spawn_file_actions_init(&actions);
     posix_spawnattr_init(&attributes);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_APPEND | O_CREAT, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err, O_WRONLY | O_APPEND | O_CREAT, 0644);
+    posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, err, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0644);
     posix_spawn_file_actions_addclosefrom_np(&actions, 3);
     posix_spawn_file_actions_addchdir_np(&actions, cwd);
     sigfillset(&all);
@@ -90,7 +91,7 @@ static void start_job(long id, const char *program, const char *cwd, const char 
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attributes);
     if (failed) {
-        int fd = open(err, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        int fd = open(err, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (fd >= 0) {
             dprintf(fd, "StartFailed: the sandbox could not start %s in %s: %s\n", program, cwd, strerror(failed));
             close(fd);
@@ -168,6 +169,11 @@ static void reap(void)
 
 int main(void)
 {
+    /* Not dumpable: /proc/<launcher>/fd (its request and answer pipes) and its memory then need
+     * CAP_SYS_PTRACE, which no job has (bwrap --cap-drop ALL), though jobs run as the launcher's uid; a
+     * job could otherwise write "E <id> 0" into the answers and be recorded as succeeded. The jobs it
+     * spawns are dumpable again: execve of a program that is not set-id makes a new, dumpable mm. */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) die("prctl(PR_SET_DUMPABLE)");
     sigset_t child;
     sigemptyset(&child);
     sigaddset(&child, SIGCHLD);
