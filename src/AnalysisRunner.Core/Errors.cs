@@ -46,22 +46,22 @@ public sealed class PolicyViolationException(string errorId, ErrorKind kind, obj
     : AnalysisRunnerException(errorId, kind, target, message);
 
 /// <summary>A config file could not be read, or tried to change what it may not.</summary>
-public sealed class ConfigException(string errorId, ErrorKind kind, object? target, string message, Exception? inner = null)
+internal sealed class ConfigException(string errorId, ErrorKind kind, object? target, string message, Exception? inner = null)
     : AnalysisRunnerException(errorId, kind, target, message, inner);
 
 /// <summary>The source (repository, commit, cwd, script) could not be captured or resolved.</summary>
-public sealed class SourceException(string errorId, ErrorKind kind, object? target, string message, Exception? inner = null)
+internal sealed class SourceException(string errorId, ErrorKind kind, object? target, string message, Exception? inner = null)
     : AnalysisRunnerException(errorId, kind, target, message, inner);
 
 /// <summary>A batch was refused at submit (cycle, dangling resource, impossible resources…).</summary>
-public sealed class BatchValidationException(string errorId, ErrorKind kind, object? target, string message)
+internal sealed class BatchValidationException(string errorId, ErrorKind kind, object? target, string message)
     : AnalysisRunnerException(errorId, kind, target, message);
 
 /// <summary>
 /// The runner's database cannot be read as it should: its file is not a database, a page is damaged,
 /// or an executor's integrity check after an unclean stop failed. Never reported as a missing batch.
 /// </summary>
-public sealed class DatabaseDamagedException(string path, string detail, Exception? inner = null)
+internal sealed class DatabaseDamagedException(string path, string detail, Exception? inner = null)
     : AnalysisRunnerException("DatabaseDamaged", ErrorKind.InvalidData, path,
         $"The runner database {path} is damaged ({detail}). Restore it from a backup; or, to start again with an empty one, " +
         $"stop the executor and move {path}, {path}-wal and {path}-shm aside (jobs' logs stay in logs/; the record of " +

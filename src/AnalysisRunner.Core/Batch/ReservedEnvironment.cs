@@ -7,7 +7,7 @@ namespace AnalysisRunner.Core.Batch;
 /// identifiers: in a process's environment "A=B" is variable A, so a name holding '=' would set
 /// another variable (AR_RUN_TOKEN=…, AR_BATCH_ID=…) ahead of the runner's own.
 /// </summary>
-public static partial class ReservedEnvironment
+internal static partial class ReservedEnvironment
 {
     public static IReadOnlyList<string> Names { get; } =
         [Runs.RunTokens.Variable, Runs.RunContext.ConfigPathVariable, Hosting.RunnerHome.EnvironmentVariable, "AR_BATCH_ID", "AR_JOB_ID", "AR_ATTEMPT"];

@@ -11,7 +11,7 @@ namespace AnalysisRunner.Core.Batch;
 /// with {root} replaced by the group's path. Made with ForBatch (as the executor does), every input
 /// and output location is checked against the batch's scope as it is mapped.
 /// </summary>
-public sealed class ResourcePaths
+internal sealed class ResourcePaths
 {
     private const string GcsScheme = "gs://";
     private readonly RunnerHome _home;

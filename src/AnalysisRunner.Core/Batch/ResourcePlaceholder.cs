@@ -8,7 +8,7 @@ namespace AnalysisRunner.Core.Batch;
 /// or {{ar:in:N/member}} for an input. Using another job's placeholder is what makes the dependency;
 /// the executor replaces each with a shell-quoted path just before the job runs.
 /// </summary>
-public static partial class ResourcePlaceholder
+internal static partial class ResourcePlaceholder
 {
     public const string InputOwner = "in";
 
@@ -47,4 +47,4 @@ public static partial class ResourcePlaceholder
 }
 
 /// <summary>One placeholder found in a command: either a job's resource (JobIndex, Name) or an input (InputIndex).</summary>
-public sealed record PlaceholderUse(string Text, int? JobIndex, int? InputIndex, string? Name, string? Member);
+internal sealed record PlaceholderUse(string Text, int? JobIndex, int? InputIndex, string? Name, string? Member);

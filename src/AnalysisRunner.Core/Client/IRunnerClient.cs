@@ -32,7 +32,7 @@ namespace AnalysisRunner.Core.Client;
 /// IAsyncEnumerable&lt;StorageEntry&gt; ListStorageAsync(StorageUri prefix, …);              // Get-StorageItem, within scope
 /// </code>
 /// </summary>
-public interface IRunnerClient : IAsyncDisposable
+internal interface IRunnerClient : IAsyncDisposable
 {
     /// <summary>For messages: "runner home /x" or "server https://…".</summary>
     string Description { get; }

@@ -94,7 +94,7 @@ public sealed class ConfigStore
 }
 
 /// <summary>Reads a run config back (Get-CpgConfig, the driver).</summary>
-public static class ConfigReader
+internal static class ConfigReader
 {
     public static TomlTable Read(string path) => TomlFiles.Read(path);
 }

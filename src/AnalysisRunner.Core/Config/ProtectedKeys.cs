@@ -9,7 +9,7 @@ namespace AnalysisRunner.Core.Config;
 /// identity, commit or image, write outside its output prefix, or point at other buckets.
 /// "storage" is protected whole: every [storage.*] table holds bucket locations the runner derives.
 /// </summary>
-public static class ProtectedKeys
+internal static class ProtectedKeys
 {
     private static readonly string[] All =
     [

@@ -6,7 +6,7 @@ namespace AnalysisRunner.Core.Config;
 /// cpg-utils' update_dict: tables merge key by key, everything else (scalars, arrays,
 /// arrays of tables) is replaced by the overlay's value. Merge works on copies only.
 /// </summary>
-public static class TomlMerge
+internal static class TomlMerge
 {
     public static TomlTable Merge(TomlTable baseTable, TomlTable overlay)
     {

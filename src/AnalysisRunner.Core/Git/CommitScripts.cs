@@ -23,7 +23,7 @@ public sealed record CommitScript(string Path, string Cwd, string Invocation, bo
 /// from the blob. The authority checks this on its mirror before anything is written, and the driver
 /// again on its checkout. Every refusal is a SourceException naming the path.
 /// </summary>
-public static class CommitScripts
+internal static class CommitScripts
 {
     /// <summary>Linux reads at most this many bytes of a "#!" line (BINPRM_BUF_SIZE).</summary>
     private const int ShebangBytes = 256;

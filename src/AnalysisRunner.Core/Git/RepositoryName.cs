@@ -6,7 +6,7 @@ namespace AnalysisRunner.Core.Git;
 /// One spelling per repository, so the allowlist compares like with like: every GitHub URL
 /// form becomes org/name; anything else (another host, a local path) stays as given.
 /// </summary>
-public static partial class RepositoryName
+internal static partial class RepositoryName
 {
     public static string Normalize(string remoteUrl)
     {

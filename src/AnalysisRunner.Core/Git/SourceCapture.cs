@@ -10,10 +10,10 @@ namespace AnalysisRunner.Core.Git;
 /// <param name="Cwd">The captured folder relative to GitRoot, '/'-separated, "." at the root.</param>
 /// <param name="IsDirty">Tracked changes or untracked (not ignored) files: the run would not see them.</param>
 /// <param name="OriginHasCommit">HEAD is reachable from a refs/remotes/origin/* ref (as last fetched; no network).</param>
-public sealed record SourceSnapshot(
+internal sealed record SourceSnapshot(
     string GitRoot, string Repository, string OriginUrl, string Commit, string Cwd, bool IsDirty, bool OriginHasCommit);
 
-public static class SourceCapture
+internal static class SourceCapture
 {
     public static SourceSnapshot Capture(string directory)
     {

@@ -6,7 +6,7 @@ namespace AnalysisRunner.Core.Hosting;
 /// Makes a runner home usable on first touch: folders, a registry naming the current user,
 /// a config template, and the key run tokens are signed with (keys/, readable by the owner only). Existing files are never overwritten: the home belongs to its admin.
 /// </summary>
-public static class HomeInitializer
+internal static class HomeInitializer
 {
     public const string DefaultTemplateName = "00-defaults.toml";
 

@@ -6,7 +6,7 @@ namespace AnalysisRunner.Core.Policy;
 /// Code that runs on real data (standard, full) must have been reviewed, i.e. merged into main;
 /// -SkipRepoCheckout does not change that (its command still comes from a reviewed commit).
 /// </summary>
-public sealed class CommitOnMainRule(ICommitOnMainChecker commits) : IExplainingPolicyRule
+internal sealed class CommitOnMainRule(ICommitOnMainChecker commits) : IExplainingPolicyRule
 {
     private readonly ICommitOnMainChecker _commits = commits ?? throw new ArgumentNullException(nameof(commits));
 

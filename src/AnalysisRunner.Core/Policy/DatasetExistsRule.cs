@@ -1,6 +1,6 @@
 namespace AnalysisRunner.Core.Policy;
 
-public sealed class DatasetExistsRule : IExplainingPolicyRule
+internal sealed class DatasetExistsRule : IExplainingPolicyRule
 {
     public string Name => "DatasetExists";
 

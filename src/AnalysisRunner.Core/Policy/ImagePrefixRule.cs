@@ -4,7 +4,7 @@ namespace AnalysisRunner.Core.Policy;
 /// Runs on real data (standard, full) may only use images from the image registries the dataset registry trusts;
 /// test runs may use any image.
 /// </summary>
-public sealed class ImagePrefixRule : IExplainingPolicyRule
+internal sealed class ImagePrefixRule : IExplainingPolicyRule
 {
     public string Name => "ImagePrefix";
 

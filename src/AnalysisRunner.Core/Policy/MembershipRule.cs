@@ -4,7 +4,7 @@ namespace AnalysisRunner.Core.Policy;
 /// Only the members listed for a dataset at an access level may run there. Each level is its own list.
 /// Emails compare without case (as mail systems treat them), so "Alice@…" in the registry is "alice@…".
 /// </summary>
-public sealed class MembershipRule : IExplainingPolicyRule
+internal sealed class MembershipRule : IExplainingPolicyRule
 {
     public string Name => "Membership";
 

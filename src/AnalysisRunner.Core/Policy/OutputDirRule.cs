@@ -6,7 +6,7 @@ namespace AnalysisRunner.Core.Policy;
 /// The output directory is a prefix inside the dataset's bucket, never a location of its own:
 /// no scheme, no absolute path, no way up with '..'. Otherwise a run could write anywhere.
 /// </summary>
-public sealed partial class OutputDirRule : IExplainingPolicyRule
+internal sealed partial class OutputDirRule : IExplainingPolicyRule
 {
     public string Name => "OutputDir";
 

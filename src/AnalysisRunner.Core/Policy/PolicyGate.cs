@@ -5,7 +5,7 @@ namespace AnalysisRunner.Core.Policy;
 /// -SkipRepoCheckout, image, commit on main, the script in the commit. The gate only reads; nothing is
 /// written until it passes. Each rule runs once per submission: the refusal is the first failed check.
 /// </summary>
-public sealed class PolicyGate
+internal sealed class PolicyGate
 {
     private readonly DatasetRegistry _registry;
     private readonly ICommitOnMainChecker? _commits;

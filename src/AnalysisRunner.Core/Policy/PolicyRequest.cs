@@ -1,7 +1,7 @@
 namespace AnalysisRunner.Core.Policy;
 
 /// <summary>Everything the policy decides on: who wants to run what, where, at which access level.</summary>
-public sealed record PolicyRequest
+internal sealed record PolicyRequest
 {
     public required string Dataset { get; init; }
     public required AccessLevel AccessLevel { get; init; }
@@ -33,27 +33,27 @@ public sealed record PolicyCheck(string Rule, bool Passed, string Detail)
 }
 
 /// <summary>One decision the gate makes. Check throws PolicyViolationException to refuse and returns to allow.</summary>
-public interface IPolicyRule
+internal interface IPolicyRule
 {
     string Name { get; }
     void Check(PolicyRequest request, DatasetRegistry registry);
 }
 
 /// <summary>A rule that can say, for -WhatIf, why it allowed a request (or why it did not apply).</summary>
-public interface IExplainingPolicyRule : IPolicyRule
+internal interface IExplainingPolicyRule : IPolicyRule
 {
     /// <summary>Called only after Check passed.</summary>
     string Explain(PolicyRequest request, DatasetRegistry registry);
 }
 
 /// <summary>Answers whether a commit is on the repository's main branch (a fetch of the remote, in practice).</summary>
-public interface ICommitOnMainChecker
+internal interface ICommitOnMainChecker
 {
     bool IsOnMain(string cloneUrl, string commit);
 }
 
 /// <summary>The authority's own copy of the allowlisted remote, as one submission sees it (MirrorSnapshot).</summary>
-public interface ICommitSource : ICommitOnMainChecker
+internal interface ICommitSource : ICommitOnMainChecker
 {
     /// <summary>The script a run names, found in the commit's tree; throws SourceException with the reason.</summary>
     Git.CommitScript ResolveScript(string commit, string cwd, string script);

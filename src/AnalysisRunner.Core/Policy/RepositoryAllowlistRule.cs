@@ -7,7 +7,7 @@ namespace AnalysisRunner.Core.Policy;
 /// comparison is exact after normalising both sides, so neither 'org/repo.evil' nor 'ORG/Repo'
 /// passes for 'org/repo'.
 /// </summary>
-public sealed class RepositoryAllowlistRule : IExplainingPolicyRule
+internal sealed class RepositoryAllowlistRule : IExplainingPolicyRule
 {
     public string Name => "RepositoryAllowlist";
 

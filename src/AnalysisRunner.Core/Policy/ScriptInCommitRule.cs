@@ -5,7 +5,7 @@ namespace AnalysisRunner.Core.Policy;
 /// symlink on the way, executable or with a "#!" line in the blob), found in the authority's own
 /// mirror of the allowlisted remote, never in the caller's working tree (CommitScripts).
 /// </summary>
-public sealed class ScriptInCommitRule(ICommitSource source) : IExplainingPolicyRule
+internal sealed class ScriptInCommitRule(ICommitSource source) : IExplainingPolicyRule
 {
     private readonly ICommitSource _source = source ?? throw new ArgumentNullException(nameof(source));
 

@@ -5,7 +5,7 @@ namespace AnalysisRunner.Core.Policy;
 /// Test runs may do it; standard and full only on a dataset whose registry entry says
 /// allow_skip_repo_checkout = true. The repository and commit are still checked by the other rules.
 /// </summary>
-public sealed class SkipRepoCheckoutRule : IExplainingPolicyRule
+internal sealed class SkipRepoCheckoutRule : IExplainingPolicyRule
 {
     public string Name => "SkipRepoCheckout";
 

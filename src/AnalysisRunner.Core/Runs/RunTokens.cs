@@ -7,7 +7,7 @@ using AnalysisRunner.Core.Log;
 namespace AnalysisRunner.Core.Runs;
 
 /// <summary>Turns a run capability presented by a job into the run it was issued for.</summary>
-public interface IRunCapabilityVerifier
+internal interface IRunCapabilityVerifier
 {
     /// <summary>The logged run the token names; InvalidRunToken when it is not one the runner issued.</summary>
     RunRecord Verify(string token);

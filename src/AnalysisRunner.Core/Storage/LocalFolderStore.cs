@@ -8,7 +8,7 @@ namespace AnalysisRunner.Core.Storage;
 /// is renamed into place, so an interrupted write leaves no visible partial object, and listings
 /// never show the temp files. GCS has no empty folders, so neither do listings here.
 /// </summary>
-public sealed class LocalFolderStore : IObjectStore
+internal sealed class LocalFolderStore : IObjectStore
 {
     /// <summary>Names of in-flight writes; a store never lists or serves them.</summary>
     public const string TempFilePrefix = ".ar-tmp-";

@@ -8,7 +8,7 @@ namespace AnalysisRunner.Core.Tokens;
 /// can write this table, so on the embedded default the home's owner is the admin. Times are unix
 /// milliseconds.
 /// </summary>
-public sealed class SqliteTokenStore(RunnerDatabase database, TimeProvider? clock = null) : ITokenStore
+internal sealed class SqliteTokenStore(RunnerDatabase database, TimeProvider? clock = null) : ITokenStore
 {
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS api_tokens (

@@ -8,7 +8,7 @@ namespace AnalysisRunner.Core.Tokens;
 /// is enough: nothing can be guessed from the hash, and a stolen table gives no usable token.
 /// The "art_" prefix lets secret scanners and people recognise one.
 /// </summary>
-public static class TokenSecret
+internal static class TokenSecret
 {
     public const string Prefix = "art_";
     private const int SecretBytes = 32;

@@ -12,7 +12,7 @@ namespace AnalysisRunner.Core.Batch.Execution;
 /// an attempt's Running row is committed before the runner is asked to start it. Where jobs run is
 /// the runner's business (IJobRunner); what runs when is this loop's.
 /// </summary>
-public sealed class BatchScheduler : IDisposable, IAttemptSink
+internal sealed class BatchScheduler : IDisposable, IAttemptSink
 {
     private abstract record SchedulerEvent;
     private sealed record WakeEvent : SchedulerEvent;

@@ -7,7 +7,7 @@ namespace AnalysisRunner.Core.Batch.Execution;
 /// and return the folder to run from (Cwd inside the clone, never outside it). Each step is announced
 /// to <see cref="Steps"/> as it starts and ends, so the driver's log shows what it did and how long it took.
 /// </summary>
-public static class DriverCheckout
+internal static class DriverCheckout
 {
     /// <summary>Told of each step as it starts and when it is done.</summary>
     public sealed record Steps(Action<string> Started, Action<string> Done)

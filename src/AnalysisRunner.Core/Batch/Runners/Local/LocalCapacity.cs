@@ -6,7 +6,7 @@ namespace AnalysisRunner.Core.Batch.Runners.Local;
 /// What the local runner may hand out at once (each running job reserves its Cpu and MemoryBytes),
 /// and the most one job may ask for: this machine, or what the settings or variables say.
 /// </summary>
-public static class LocalCapacity
+internal static class LocalCapacity
 {
     public const string CpuVariable = "AR_EXECUTOR_CPUS";
     public const string MemoryVariable = "AR_EXECUTOR_MEMORY_BYTES";
