@@ -1,7 +1,5 @@
 using System.Runtime.CompilerServices;
-using AnalysisRunner.Core.Batch.Watching;
 using AnalysisRunner.Core.Hosting;
-using AnalysisRunner.Core.Native;
 
 namespace AnalysisRunner.Core.Batch.Runners.Local;
 
@@ -31,9 +29,7 @@ internal sealed class LocalJobLogs(RunnerHome home, IBatchStore store) : IJobLog
     public async IAsyncEnumerable<string> FollowAsync(long batchId, int jobId, int attempt, LogStream stream,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        Directory.CreateDirectory(LocalLayout.BatchLogs(home, batchId));
-        using var folder = new DirectoryWatch([LocalLayout.BatchLogs(home, batchId)], modified: true);
-        using var executor = ExecutorSignals.TryConnect(home, changes: true);
+        using var changes = new BatchLogChanges(home, LocalLayout.BatchLogs(home, batchId), LongestWait);
         LaneReader? reader = null;
         try
         {
@@ -49,9 +45,7 @@ internal sealed class LocalJobLogs(RunnerHome home, IBatchStore store) : IJobLog
                     if (ended) yield break;
                 }
                 else if (found is { Ended: true }) yield break;
-                cancellationToken.ThrowIfCancellationRequested();
-                await Task.Run(() => folder.Wait(LongestWait, executor?.Handle)).WaitAsync(cancellationToken).ConfigureAwait(false);
-                executor?.Drain();
+                await changes.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -63,9 +57,7 @@ internal sealed class LocalJobLogs(RunnerHome home, IBatchStore store) : IJobLog
     /// <summary>The attempt's stretch of the lanes (null before it has started), and whether it has ended.</summary>
     private (LaneLog? Log, bool Ended) Find(long batchId, int jobId, int attempt)
     {
-        var job = store.GetJob(batchId, jobId) ?? throw BatchStoreExtensions.JobNotFound(batchId, jobId);
-        var record = store.GetAttempts(batchId, jobId).FirstOrDefault(a => a.Attempt == attempt);
-        var ended = record?.Ended is not null || job.Attempt > attempt || job.State.IsFinished();
+        var (record, ended) = AttemptLogState.Find(store, batchId, jobId, attempt);
         if (record is null) return (null, ended);
         var log = LaneLog.TryParse(record.RunnerLog);
         if (log is { } known && ended && (known.Stdout.End is null || known.Stderr.End is null))

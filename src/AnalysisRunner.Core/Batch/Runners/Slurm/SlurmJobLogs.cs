@@ -1,7 +1,5 @@
 using System.Runtime.CompilerServices;
-using AnalysisRunner.Core.Batch.Watching;
 using AnalysisRunner.Core.Hosting;
-using AnalysisRunner.Core.Native;
 
 namespace AnalysisRunner.Core.Batch.Runners.Slurm;
 
@@ -30,10 +28,7 @@ internal sealed class SlurmJobLogs(RunnerHome home, IBatchStore store) : IJobLog
     public async IAsyncEnumerable<string> FollowAsync(long batchId, int jobId, int attempt, LogStream stream,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var folder = SlurmLayout.BatchLogs(home, batchId);
-        Directory.CreateDirectory(folder);
-        using var watch = new DirectoryWatch([folder], modified: true);
-        using var executor = ExecutorSignals.TryConnect(home, changes: true);
+        using var changes = new BatchLogChanges(home, SlurmLayout.BatchLogs(home, batchId), LongestWait);
         TailReader? reader = null;
         try
         {
@@ -47,9 +42,7 @@ internal sealed class SlurmJobLogs(RunnerHome home, IBatchStore store) : IJobLog
                     if (ended) yield break;
                 }
                 else if (ended) yield break;
-                cancellationToken.ThrowIfCancellationRequested();
-                await Task.Run(() => watch.Wait(LongestWait, executor?.Handle)).WaitAsync(cancellationToken).ConfigureAwait(false);
-                executor?.Drain();
+                await changes.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -60,9 +53,7 @@ internal sealed class SlurmJobLogs(RunnerHome home, IBatchStore store) : IJobLog
 
     private (string? Stem, bool Ended) Find(long batchId, int jobId, int attempt)
     {
-        var job = store.GetJob(batchId, jobId) ?? throw BatchStoreExtensions.JobNotFound(batchId, jobId);
-        var record = store.GetAttempts(batchId, jobId).FirstOrDefault(a => a.Attempt == attempt);
-        var ended = record?.Ended is not null || job.Attempt > attempt || job.State.IsFinished();
+        var (record, ended) = AttemptLogState.Find(store, batchId, jobId, attempt);
         return (string.IsNullOrEmpty(record?.RunnerLog) ? null : record.RunnerLog, ended);
     }
 
