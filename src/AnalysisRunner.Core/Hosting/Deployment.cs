@@ -19,7 +19,7 @@ namespace AnalysisRunner.Core.Hosting;
 /// </summary>
 public sealed class Deployment
 {
-    private Deployment(RunnerHome home, RunnerSettings settings)
+    private Deployment(RunnerHome home, RunnerSettings settings, IExecutorClient? executor)
     {
         Home = home;
         Settings = settings;
@@ -27,7 +27,7 @@ public sealed class Deployment
         Batches = new SqliteBatchStore(Database);
         AuditLog = new SqliteAuditLog(Database);
         Tokens = new SqliteTokenStore(Database);
-        Executor = new ExecutorClient(home);
+        Executor = executor ?? new ExecutorClient(home);
         Runner = settings.ExecutorRunner switch
         {
             LocalRunnerBackend.SettingsName => new LocalRunnerBackend(home, settings, Batches),
@@ -163,7 +163,13 @@ public sealed class Deployment
             : [];
 
     /// <summary>Opens (on first use, creates) the home; anything wrong with the home or its settings is a DeploymentException.</summary>
-    public static Deployment Open(RunnerHome home)
+    public static Deployment Open(RunnerHome home) => Open(home, executor: null);
+
+    /// <summary>
+    /// As <see cref="Open(RunnerHome)"/>, with the executor handle given: tests of the authority alone
+    /// record wakes instead of starting an executor process for every submission.
+    /// </summary>
+    internal static Deployment Open(RunnerHome home, IExecutorClient? executor)
     {
         ArgumentNullException.ThrowIfNull(home);
         try
@@ -191,6 +197,6 @@ public sealed class Deployment
         if (settings.StorageBackend is not ("local" or "gcs"))
             throw new DeploymentException("StorageBackendNotSupported", ErrorKind.InvalidArgument, settings.StorageBackend,
                 $"Storage backend '{settings.StorageBackend}' in {home.SettingsPath} is not one of: local, gcs.");
-        return new Deployment(home, settings);
+        return new Deployment(home, settings, executor);
     }
 }

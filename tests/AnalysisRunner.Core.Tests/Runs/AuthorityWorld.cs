@@ -5,7 +5,11 @@ using Microsoft.Data.Sqlite;
 
 namespace AnalysisRunner.Core.Tests.Runs;
 
-/// <summary>A runner home whose registry allowlists a local origin (scripts/hello.sh on main) for fewgenomes.</summary>
+/// <summary>
+/// A runner home whose registry allowlists a local origin (scripts/hello.sh on main) for fewgenomes.
+/// The authority is tested alone: submissions wake a <see cref="RecordingExecutor"/>, not an executor
+/// process, so nothing runs the driver (the executor's own tests do that).
+/// </summary>
 internal sealed class AuthorityWorld : IDisposable
 {
     public const string Alice = "alice@example.org";
@@ -36,11 +40,12 @@ internal sealed class AuthorityWorld : IDisposable
             test = []
             """);
         Home = new RunnerHome(HomePath);
-        Deployment = Deployment.Open(Home);
+        Deployment = Deployment.Open(Home, Executor);
         Authority = new RunAuthority(Deployment);
     }
 
     public GitFixture Git { get; } = new();
+    public RecordingExecutor Executor { get; } = new();
     public string Main { get; }
     public string HomePath { get; }
     public RunnerHome Home { get; }
@@ -75,12 +80,20 @@ internal sealed class AuthorityWorld : IDisposable
 
     public void Dispose()
     {
-        // The client that woke it: one it started a moment ago (a submission wakes before it writes) may not hold the lock yet.
-        ((AnalysisRunner.Core.Batch.ExecutorClient)Deployment.Executor).Stop(TimeSpan.FromSeconds(20));
         SqliteConnection.ClearPool(new SqliteConnection(Deployment.Database.ConnectionString));
         foreach (var file in Directory.EnumerateFiles(HomePath, "*", SearchOption.AllDirectories))
             File.SetAttributes(file, FileAttributes.Normal);
         Directory.Delete(HomePath, recursive: true);
         Git.Dispose();
     }
+}
+
+/// <summary>Counts wakes: what a submission would tell the executor, without one.</summary>
+internal sealed class RecordingExecutor : AnalysisRunner.Core.Batch.IExecutorClient
+{
+    private int _wakes;
+
+    public int Wakes => Volatile.Read(ref _wakes);
+
+    public void Wake() => Interlocked.Increment(ref _wakes);
 }

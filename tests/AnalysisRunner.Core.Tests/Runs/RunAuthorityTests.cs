@@ -141,6 +141,7 @@ public sealed class RunAuthorityTests : IDisposable
         Assert.Equal(AuditChain.Genesis, run.PreviousHash);
         Assert.True(AuditChain.Verify(_world.Deployment.AuditLog.ReadChain()).Valid);
         Assert.Equal(run.ArGuid, _world.Deployment.Batches.GetBatch(run.DriverBatchId)!.Attributes["ar_guid"]);
+        Assert.True(_world.Executor.Wakes >= 1, "the executor is told about the committed driver batch");
     }
 
     [Fact]
@@ -163,6 +164,7 @@ public sealed class RunAuthorityTests : IDisposable
         Assert.Equal("ScriptOutsideRepository", plan.Refusal!.ErrorId);
         Assert.Equal("ScriptOutsideRepository", Assert.ThrowsAny<AnalysisRunnerException>(() => _world.Authority.SubmitAsync(plan).GetAwaiter().GetResult()).ErrorId);
         Assert.Equal((0, 0, 0), (_world.Configs, _world.LogRows, _world.Batches));
+        Assert.Equal(0, _world.Executor.Wakes);
     }
 
     [Theory]
