@@ -96,7 +96,6 @@ public sealed class HttpRunnerClient(ServerConnection connection, HttpMessageHan
     {
         await foreach (var item in StreamEventsAsync(HttpMethod.Post, RunRoutes.Watch, request, cancellationToken))
         {
-            if (item.Name == "error") throw ReadEvent<ProblemDocument>(item, RunRoutes.Watch).ToException(500);
             if (item.Name != "progress") continue;
             var progress = ReadEvent<WatchEvent>(item, RunRoutes.Watch);
             yield return new BatchProgress(progress.Batches, TimeSpan.FromSeconds(progress.ElapsedSeconds));

@@ -100,6 +100,11 @@ public class RunnerHttpClient : IDisposable
                 if (data.Length == 0 && name == "message") continue;
                 var item = new ServerEvent(name, data.ToString());
                 if (item.Name == "end") yield break;
+                if (item.Name == "error")
+                {
+                    var problem = ReadEvent<ProblemDocument>(item, path);
+                    throw problem.ToException(problem.Status);
+                }
                 yield return item;
                 name = "message";
                 data.Clear();
