@@ -114,8 +114,20 @@ public sealed class HttpRunnerClient(ServerConnection connection, HttpMessageHan
     public Task RemoveBatchAsync(long batchId, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Delete, RunRoutes.Batch(batchId), null, cancellationToken);
 
-    public async Task<string> ReadConfigAsync(string arGuid, CancellationToken cancellationToken = default) =>
-        (await SendAsync<ConfigDetail>(HttpMethod.Get, RunRoutes.Config(arGuid), null, cancellationToken)).Toml;
+    public async Task<Tomlyn.Model.TomlTable> ReadConfigAsync(string arGuid, CancellationToken cancellationToken = default)
+    {
+        var detail = await SendAsync<ConfigDetail>(HttpMethod.Get, RunRoutes.Config(arGuid), null, cancellationToken);
+        return Config.TomlFiles.Parse(detail.Toml, $"{Connection.Server} config of run {arGuid}");
+    }
+
+    public Task<Tomlyn.Model.TomlTable> ReadConfigAtAsync(string pathOrUri, CancellationToken cancellationToken = default)
+    {
+        var name = Path.GetFileName(pathOrUri.TrimEnd('/'));
+        return name.EndsWith(".toml", StringComparison.Ordinal) && Guid.TryParse(name[..^5], out _)
+            ? ReadConfigAsync(name[..^5], cancellationToken)
+            : throw new AnalysisRunnerException("ConfigNotOnServer", ErrorKind.InvalidArgument, pathOrUri,
+                $"'{pathOrUri}' is not a run's config as the server stores them (<ar_guid>.toml); give -ArGuid, or pipe a run from Get-AnalysisLog.");
+    }
 
     private static string Query(params (string Name, string? Value)[] parameters)
     {

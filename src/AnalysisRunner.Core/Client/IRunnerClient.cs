@@ -76,8 +76,15 @@ public interface IRunnerClient : IDisposable
     /// <summary>Deletes a finished batch (BatchNotFinished while it runs).</summary>
     Task RemoveBatchAsync(long batchId, CancellationToken cancellationToken = default);
 
-    /// <summary>A run's merged config (TOML text), by its ar_guid.</summary>
-    Task<string> ReadConfigAsync(string arGuid, CancellationToken cancellationToken = default);
+    /// <summary>A run's merged config, by its ar_guid.</summary>
+    Task<Tomlyn.Model.TomlTable> ReadConfigAsync(string arGuid, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A run's merged config by where it is stored (a run's ConfigPath, CPG_CONFIG_PATH). Over HTTP
+    /// the path only names the run (the config store keeps a run's config as &lt;ar_guid&gt;.toml); the
+    /// server reads its own copy, after checking the caller may read that run.
+    /// </summary>
+    Task<Tomlyn.Model.TomlTable> ReadConfigAtAsync(string pathOrUri, CancellationToken cancellationToken = default);
 
     /// <summary>Why a batch that ended did not succeed (BatchFailed/BatchCancelled), null when it succeeded or runs.</summary>
     async Task<AnalysisRunnerException?> FailureOfAsync(BatchInfo batch, CancellationToken cancellationToken = default) =>

@@ -38,8 +38,16 @@ public sealed class InProcessRunnerClient(Deployment deployment) : IRunnerClient
     public Task<RunRecord> SubmitRunAsync(RunPlan plan, CancellationToken cancellationToken = default) =>
         new RunAuthority(Deployment).SubmitAsync(plan, cancellationToken);
 
-    public Task<LogPage> QueryAuditLogAsync(LogQuery query, string? cursor, CancellationToken cancellationToken = default) =>
-        Task.FromResult(AuditLogPaging.Page(Deployment.AuditLog, query, cursor));
+    public Task<LogPage> QueryAuditLogAsync(LogQuery query, string? cursor, CancellationToken cancellationToken = default)
+    {
+        var page = AuditLogPaging.Page(Deployment.AuditLog, query, cursor);
+        // Nothing, for a dataset the registry does not know, is a typo rather than an empty log (a
+        // dataset since removed from the registry still lists its runs).
+        if (page.Runs.Count == 0 && cursor is null && query.Dataset is { } dataset
+            && Deployment.LoadRegistry() is var registry && registry.Find(dataset) is null)
+            throw registry.NotFound(dataset);
+        return Task.FromResult(page);
+    }
 
     public Task<BatchInfo> GetBatchAsync(long batchId, CancellationToken cancellationToken = default) =>
         Task.FromResult(Deployment.Batches.RequireBatch(batchId));
@@ -99,12 +107,15 @@ public sealed class InProcessRunnerClient(Deployment deployment) : IRunnerClient
         return Task.CompletedTask;
     }
 
-    public async Task<string> ReadConfigAsync(string arGuid, CancellationToken cancellationToken = default)
+    public Task<Tomlyn.Model.TomlTable> ReadConfigAsync(string arGuid, CancellationToken cancellationToken = default)
     {
         var run = Deployment.AuditLog.Query(new LogQuery { ArGuid = arGuid, First = 1 }).FirstOrDefault()
             ?? throw RunNotFound(arGuid, Deployment.Home.Root);
-        return Config.TomlFiles.Serialize(await Deployment.ReadConfigAsync(run.ConfigPath).ConfigureAwait(false));
+        return Deployment.ReadConfigAsync(run.ConfigPath);
     }
+
+    public Task<Tomlyn.Model.TomlTable> ReadConfigAtAsync(string pathOrUri, CancellationToken cancellationToken = default) =>
+        Deployment.ReadConfigAsync(pathOrUri);
 
     internal static AnalysisRunnerException RunNotFound(string arGuid, string where) =>
         new("RunNotFound", ErrorKind.ObjectNotFound, arGuid,
