@@ -20,11 +20,17 @@ public sealed class RunnerActions(RunnerHomeAccess home, RunnerReader reader)
 {
     private InProcessRunnerClient Engine => new(home.Deployment);
 
-    public Task<RunPlan> PlanAsync(SubmissionFacts facts, Caller caller) =>
-        Task.FromResult(new RunAuthority(home.Deployment).Plan(facts, caller));
+    public Task<RunPlan> PlanAsync(SubmissionFacts facts, Caller caller)
+    {
+        FullCommitRule.Check(facts);
+        return Task.FromResult(new RunAuthority(home.Deployment).Plan(facts, caller));
+    }
 
-    public Task<RunRecord> SubmitAsync(SubmissionFacts facts, Caller caller, CancellationToken cancellationToken) =>
-        new RunAuthority(home.Deployment).SubmitAsync(facts, caller, cancellationToken);
+    public Task<RunRecord> SubmitAsync(SubmissionFacts facts, Caller caller, CancellationToken cancellationToken)
+    {
+        FullCommitRule.Check(facts);
+        return new RunAuthority(home.Deployment).SubmitAsync(facts, caller, cancellationToken);
+    }
 
     /// <summary>A re-run is of a run the caller may read; the authority then checks the caller may submit it now.</summary>
     public RunPlan PlanRerun(string arGuid, Caller caller)
