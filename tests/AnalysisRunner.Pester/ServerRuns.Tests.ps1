@@ -111,7 +111,7 @@ Describe 'The onboarding exercise against a live server' -Skip:(-not $hasPostgre
         $jobs[0].State | Should -Be 'Succeeded'
         ($jobs | Get-BatchJobLog -Server $uri) | Should -Contain 'Hello, tester!'
         ($jobs | Get-BatchJobLog -Server $uri -Follow) | Should -Contain 'Hello, tester!'
-        (Get-BatchJobLog -Server $uri -BatchId $run.DriverBatchId -JobId 0 -ListAttempts).ExitCode | Should -Be 0
+        (Get-BatchJobLog -Server $uri -BatchId $run.DriverBatchId -JobId $jobs[0].JobId -ListAttempts).ExitCode | Should -Be 0
     }
 
     It 'Get-Batch and Get-CpgConfig read the run through the server' {
@@ -148,14 +148,15 @@ Describe 'The onboarding exercise against a live server' -Skip:(-not $hasPostgre
 Describe 'Script arguments through the server run verbatim' -Skip:(-not $hasPostgres) {
     It 'quotes, $(), backticks and newlines reach the script as the words they were' {
         $env:AR_TOKEN = $testerToken
-        $commit = Add-TestCommit $world 'examples/bash/words.sh' "printf '[%s]\n' `"`$@`"`n"
+        $commit = Add-TestCommit $world 'examples/bash/words.sh' "#!/usr/bin/env bash`nprintf '[%s]\n' `"`$@`"`n"
         $marker = Join-Path $world.Root 'interpreted'
-        $words = @("it's `"quoted`"", "`$(touch $marker)", '`touch ' + $marker + '`', "two`nlines", '; rm -rf ~')
+        $words = @("it's `"quoted`"", "`$(touch $marker)", ('`touch ' + $marker + '`'), "two`nlines", '; rm -rf ~')
         $run = Submit-Analysis -Server $uri -Dataset fewgenomes -AccessLevel test -Description 'words' -OutputDir 'onboarding/tester/words' `
             -Repository $world.Origin -Commit $commit -Cwd 'examples/bash' words.sh @words
         $waited = @($run | Wait-Batch -Server $uri)
         $waited[0].State | Should -Be 'Succeeded'
-        $log = @($run | Get-BatchJob -Server $uri | Get-BatchJobLog -Server $uri)
+        # The runner's own lines (the checkout) come first; the script's are the rest.
+        $log = @($run | Get-BatchJob -Server $uri | Get-BatchJobLog -Server $uri | Where-Object { $_ -notlike '`[runner *' })
         $log | Should -Be @("[it's `"quoted`"]", "[`$(touch $marker)]", ('[`touch ' + $marker + '`]'), '[two', 'lines]', '[; rm -rf ~]')
         Test-Path $marker | Should -BeFalse
         $env:AR_TOKEN = $null
@@ -169,7 +170,8 @@ Describe 'Hostile requests to the server are refused and write nothing' -Skip:(-
         $script:branchCommit = Add-TestCommit $world 'examples/powershell/branch.ps1' "'branch'" -NoPush
         Invoke-Git -C $world.Checkout push -q origin feature | Out-Null
         Invoke-Git -C $world.Checkout checkout -q main | Out-Null
-        $script:expiredToken = New-TestServerToken $server -User tester@example.org -Expires '2020-01-01'
+        $script:expiredToken = New-TestServerToken $server -User carl@lab.org
+        Set-TestTokenExpired $server -User carl@lab.org
         $script:revokedToken = New-TestServerToken $server -User bob@lab.org
         & dotnet $server.Dll token revoke --user bob@lab.org --settings $server.Settings | Out-Null
         # A batch of fewgenomes for alice to reach for.
@@ -209,7 +211,7 @@ Describe 'Hostile requests to the server are refused and write nothing' -Skip:(-
         @{ Case = 'an unknown commit'; Change = @{ commit = 'ab' * 20 }; Status = 404; ErrorId = 'CommitNotFound' }
         @{ Case = 'standard not on main'; Change = @{ accessLevel = 'standard'; commit = 'BRANCH'; script = 'branch.ps1'; scriptArguments = @() }; Status = 403; ErrorId = 'CommitNotOnMain' }
         @{ Case = 'an output dir outside the bucket'; Change = @{ outputDir = '../../cpg-othergenomes-main/x' }; Status = 400; ErrorId = 'InvalidOutputDir' }
-        @{ Case = 'another dataset'; Change = @{ dataset = 'othergenomes' }; Status = 403; ErrorId = 'NotADatasetMember' }
+        @{ Case = 'a dataset the user is not a member of'; Change = @{ dataset = 'othergenomes' }; Status = 403; ErrorId = 'NotAMember' }
     ) {
         if ($Change.commit -eq 'SHORT') { $Change.commit = $world.Commit.Substring(0, 7) }
         if ($Change.commit -eq 'BRANCH') { $Change.commit = $branchCommit }
@@ -233,8 +235,8 @@ Describe 'Hostile requests to the server are refused and write nothing' -Skip:(-
     It 'a token for dataset A can neither read nor cancel, resume or remove dataset B''s batch' {
         $id = $victim.DriverBatchId
         foreach ($request in @(
-                @('GET', "/api/v1/batches/$id"), @('GET', "/api/v1/batches/$id/jobs/0/attempts"),
-                @('GET', "/api/v1/batches/$id/jobs/0/attempts/1/stdout"), @('GET', "/api/v1/runs/$($victim.ArGuid)/config"),
+                @('GET', "/api/v1/batches/$id"), @('GET', "/api/v1/batches/$id/jobs/1/attempts"),
+                @('GET', "/api/v1/batches/$id/jobs/1/attempts/1/stdout"), @('GET', "/api/v1/runs/$($victim.ArGuid)/config"),
                 @('POST', "/api/v1/batches/$id/cancel"), @('POST', "/api/v1/runs/$($victim.ArGuid)/cancel"),
                 @('POST', "/api/v1/batches/$id/resume"), @('DELETE', "/api/v1/batches/$id"))) {
             $answer = Send-Api $request[0] $request[1] -Token $aliceToken

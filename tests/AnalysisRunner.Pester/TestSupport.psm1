@@ -275,8 +275,16 @@ function Start-TestServer {
     }
     if (-not $uri) { throw "the server did not start: $($process.StandardError.ReadToEnd())" }
     # Nobody reads them from here on: drained, so a chatty server never blocks on a full pipe.
-    $process.BeginOutputReadLine(); $process.BeginErrorReadLine()
-    [pscustomobject]@{ Uri = $uri; Process = $process; Dll = $dll; Settings = $settings; Root = $Root; PgBin = $pgBin }
+    $null = $process.StandardOutput.ReadToEndAsync(); $null = $process.StandardError.ReadToEndAsync()
+    [pscustomobject]@{ Uri = $uri; Process = $process; Dll = $dll; Settings = $settings; Root = $Root; PgBin = $pgBin; PgPort = $pgPort }
+}
+
+<# Ages every token of $User past its expiry in the server's database, as time would (issuing one already expired is refused). #>
+function Set-TestTokenExpired {
+    param($Server, [string] $User)
+    $sql = "UPDATE api_tokens SET expires_at = now() - interval '1 day' WHERE user_email = '$User'"
+    $output = & "$($Server.PgBin)/psql" -h 127.0.0.1 -p $Server.PgPort -U postgres -d postgres -v ON_ERROR_STOP=1 -c $sql 2>&1
+    if ($LASTEXITCODE) { throw "psql failed: $output" }
 }
 
 <# A token issued on the server machine by its admin command (no token needed); returns the secret. #>
@@ -284,7 +292,7 @@ function New-TestServerToken {
     param($Server, [string] $User, [switch] $Admin, [string] $Expires)
     $arguments = @($Server.Dll, 'token', 'issue', '--user', $User, '--settings', $Server.Settings) +
         @(if ($Admin) { '--admin' }) + @(if ($Expires) { '--expires', $Expires })
-    $issued = & dotnet @arguments
+    $issued = & dotnet @arguments 2>&1
     if ($LASTEXITCODE) { throw "token issue failed: $issued" }
     (($issued | Where-Object { $_ -like 'token *' }) -split '\s+')[1]
 }
