@@ -139,6 +139,15 @@ Describe 'The onboarding exercise against a live server' -Skip:(-not $hasPostgre
         $remote.Exception.Message | Should -Be $embedded.Exception.Message
     }
 
+    It 'a run piped from Get-AnalysisLog runs again through the server, from the server''s own log entry' {
+        $again = Get-AnalysisLog -Server $uri -ArGuid $run.ArGuid | Submit-Analysis -Server $uri
+        $again.RerunOf | Should -Be $run.ArGuid
+        $again.ArGuid | Should -Not -Be $run.ArGuid
+        $again.User | Should -Be 'tester@example.org'
+        @($again | Wait-Batch -Server $uri)[0].State | Should -Be 'Succeeded'
+        ($again | Get-BatchJob -Server $uri | Get-BatchJobLog -Server $uri) | Should -Contain 'Hello, tester!'
+    }
+
     It 'Remove-Batch removes the finished batch through the server' {
         Remove-Batch -Server $uri -Id $run.DriverBatchId -Confirm:$false
         (Get-ErrorOf { Get-Batch -RunnerHome $world.Home -Id $run.DriverBatchId }).FullyQualifiedErrorId | Should -BeLike 'BatchNotFound,*'
@@ -177,12 +186,12 @@ Describe 'Hostile requests to the server are refused and write nothing' -Skip:(-
         # A batch of fewgenomes for alice to reach for.
         $env:AR_TOKEN = $testerToken
         $script:victim = Submit-Analysis -Server $uri -Dataset fewgenomes -AccessLevel test -Description 'victim' `
-            -OutputDir 'onboarding/tester/victim' -Repository $world.Origin -Commit $world.Commit -Cwd 'examples/bash' -SkipRepoCheckout 'sleep 600'
+            -OutputDir 'onboarding/tester/victim' -Repository $world.Origin -Commit $world.Commit -Cwd 'examples/bash' -SkipRepoCheckout sleep 600
         $env:AR_TOKEN = $null
     }
     AfterAll {
         $env:AR_TOKEN = $testerToken
-        Stop-Batch -Server $uri -Run $victim -PassThru -Confirm:$false | Out-Null
+        if ($script:victim) { Stop-Batch -Server $uri -Run $victim -Confirm:$false }
         $env:AR_TOKEN = $null
     }
     # What a refused request must not have written: configs, audit rows, batches (the victim's work
@@ -254,5 +263,50 @@ Describe 'Hostile requests to the server are refused and write nothing' -Skip:(-
         $err.CategoryInfo.Category | Should -Be 'PermissionDenied'
         $env:AR_TOKEN = $null
         (Get-Batch -RunnerHome $world.Home -Id $id).CancelRequested | Should -BeFalse
+    }
+
+    It 'Stop-Batch through the server cancels the member''s own run and waits for the cancel to be carried out' {
+        $env:AR_TOKEN = $testerToken
+        $stopped = @(Stop-Batch -Server $uri -Run $victim -PassThru -Confirm:$false)
+        $env:AR_TOKEN = $null
+        $stopped.Id | Should -Be @($victim.DriverBatchId)
+        $stopped[0].State | Should -Be 'Cancelled'
+    }
+}
+
+Describe 'Concurrent submissions through the server' -Tag Slow -Skip:(-not $hasPostgres) {
+    It '100 submissions from 10 client processes at once are exactly 100 runs, configs and driver batches' {
+        $before = Get-Footprint
+        $pwsh = (Get-Process -Id $PID).Path
+        $prefix = @(if ((Split-Path $pwsh -Leaf) -like 'dotnet*') { Join-Path $PSHOME 'pwsh.dll' })
+        $clients = foreach ($n in 1..10) {
+            $out = Join-Path $world.Root "burst-$n.txt"
+            $script = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module AnalysisRunner
+`$env:AR_TOKEN = '$testerToken'
+foreach (`$i in 1..10) {
+    (Submit-Analysis -Server '$uri' -Dataset fewgenomes -AccessLevel test -Description 'burst $n/`$i' -OutputDir 'onboarding/tester/burst' ``
+        -Repository '$($world.Origin)' -Commit '$($world.Commit)' -SkipRepoCheckout 'true' 6>`$null).ArGuid
+}
+"@
+            $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script))
+            $process = Start-Process -FilePath $pwsh -ArgumentList (@($prefix) + @('-NoProfile', '-NonInteractive', '-EncodedCommand', $encoded)) `
+                -RedirectStandardOutput $out -RedirectStandardError "$out.err" -NoNewWindow -PassThru
+            [pscustomobject]@{ Process = $process; Out = $out }
+        }
+        foreach ($client in $clients) { $client.Process.WaitForExit() }
+        foreach ($client in $clients) {
+            $client.Process.ExitCode | Should -Be 0 -Because (Get-Content -Raw "$($client.Out).err")
+        }
+        $arGuids = @($clients | ForEach-Object { Get-Content $_.Out } | Where-Object { $_ -match '^[0-9a-f-]{36}$' })
+        $arGuids.Count | Should -Be 100
+        @($arGuids | Sort-Object -Unique).Count | Should -Be 100
+        $counts = [regex]::Matches($before, '\d+') | ForEach-Object { [int] $_.Value }
+        Get-Footprint | Should -Be ('{0} configs, {1} runs, {2} batches' -f ($counts[0] + 100), ($counts[1] + 100), ($counts[2] + 100))
+        $logged = @(Get-AnalysisLog -RunnerHome $world.Home | Where-Object Description -like 'burst *')
+        $logged.Count | Should -Be 100
+        @($logged | Where-Object { $_.ArGuid -notin $arGuids }).Count | Should -Be 0
+        @(Get-Batch -RunnerHome $world.Home -First 100000 | Where-Object { $_.ArGuid -in $arGuids }).Count | Should -Be 100
     }
 }
