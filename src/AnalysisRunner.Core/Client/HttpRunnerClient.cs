@@ -128,10 +128,4 @@ public sealed class HttpRunnerClient(ServerConnection connection, HttpMessageHan
             : throw new AnalysisRunnerException("ConfigNotOnServer", ErrorKind.InvalidArgument, pathOrUri,
                 $"'{pathOrUri}' is not a run's config as the server stores them (<ar_guid>.toml); give -ArGuid, or pipe a run from Get-AnalysisLog.");
     }
-
-    private static string Query(params (string Name, string? Value)[] parameters)
-    {
-        var present = parameters.Where(p => p.Value is not null).Select(p => $"{p.Name}={Uri.EscapeDataString(p.Value!)}").ToList();
-        return present.Count == 0 ? "" : "?" + string.Join('&', present);
-    }
 }

@@ -184,6 +184,13 @@ public class RunnerHttpClient : IDisposable
         return problem.ToException(status);
     }
 
+    /// <summary>"?a=1&amp;b=2" from the parameters that have a value, each escaped ("" when none has).</summary>
+    protected static string Query(params (string Name, string? Value)[] parameters)
+    {
+        var present = parameters.Where(p => p.Value is not null).Select(p => $"{p.Name}={Uri.EscapeDataString(p.Value!)}").ToList();
+        return present.Count == 0 ? "" : "?" + string.Join('&', present);
+    }
+
     private static string Truncate(string text, int length) => text.Length <= length ? text : text[..length] + "…";
 
     public void Dispose()
