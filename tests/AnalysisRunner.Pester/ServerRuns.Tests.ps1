@@ -154,6 +154,18 @@ Describe 'The onboarding exercise against a live server' -Skip:(-not $hasPostgre
     }
 }
 
+Describe 'The server''s OpenAPI document' -Skip:(-not $hasPostgres) {
+    It 'lists every run and batch route the cmdlets use' {
+        $paths = (Send-Api GET /openapi/v1.json).Text | ConvertFrom-Json -AsHashtable | ForEach-Object { $_.paths.Keys }
+        foreach ($route in '/api/v1/runs', '/api/v1/runs/plan', '/api/v1/runs/{arGuid}/rerun', '/api/v1/runs/{arGuid}/rerun/plan',
+            '/api/v1/runs/{arGuid}/cancel', '/api/v1/runs/{arGuid}/config', '/api/v1/batches', '/api/v1/batches/watch',
+            '/api/v1/batches/{batchId}', '/api/v1/batches/{batchId}/cancel', '/api/v1/batches/{batchId}/resume',
+            '/api/v1/batches/{batchId}/jobs/{jobId}/attempts', '/api/v1/batches/{batchId}/jobs/{jobId}/attempts/{attempt}/{stream}') {
+            $paths | Should -Contain $route
+        }
+    }
+}
+
 Describe 'Script arguments through the server run verbatim' -Skip:(-not $hasPostgres) {
     It 'quotes, $(), backticks and newlines reach the script as the words they were' {
         $env:AR_TOKEN = $testerToken
