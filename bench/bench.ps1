@@ -12,7 +12,7 @@
 param(
     [switch] $Quick,
     # Only these figures (import, latency, dag, audit-log, config); all by default.
-    [string[]] $Figures = @('import', 'latency', 'dag', 'audit-log', 'config', 'jobs', 'durability', 'slurm'),
+    [string[]] $Figures = @('import', 'latency', 'dag', 'audit-log', 'config', 'jobs', 'durability', 'slurm', 'server'),
     # Keep the scratch folder (homes, logs) instead of deleting it.
     [switch] $KeepWork
 )
@@ -38,6 +38,7 @@ $plan = if ($Quick) {
         'jobs' = @('-Jobs', 200, '-Runs', 2)
         'durability' = @('-Rounds', 50)
         'slurm' = @('-Layers', 5, '-Width', 20, '-Runs', 1, '-SkipSnakemake')
+        'server' = @('-Submissions', 10, '-Runs', 1)
     }
 }
 else {
@@ -50,10 +51,11 @@ else {
         'jobs' = @('-Jobs', 1000, '-Runs', 5)
         'durability' = @('-Rounds', 300)
         'slurm' = @('-Layers', 10, '-Width', 50, '-Runs', 2)
+        'server' = @('-Submissions', 50, '-Runs', 3)
     }
 }
-$numbers = @{ 'import' = 1; 'latency' = 2; 'dag' = '3–4'; 'audit-log' = 5; 'config' = 6; 'jobs' = 7; 'durability' = 8; 'slurm' = 9 }
-$scripts = @{ 'import' = 'import.ps1'; 'latency' = 'submit-latency.ps1'; 'dag' = 'dag.ps1'; 'audit-log' = 'audit-log.ps1'; 'config' = 'config.ps1'; 'jobs' = 'jobs.ps1'; 'durability' = 'durability.ps1'; 'slurm' = 'slurm.ps1' }
+$numbers = @{ 'import' = 1; 'latency' = 2; 'dag' = '3–4'; 'audit-log' = 5; 'config' = 6; 'jobs' = 7; 'durability' = 8; 'slurm' = 9; 'server' = 10 }
+$scripts = @{ 'import' = 'import.ps1'; 'latency' = 'submit-latency.ps1'; 'dag' = 'dag.ps1'; 'audit-log' = 'audit-log.ps1'; 'config' = 'config.ps1'; 'jobs' = 'jobs.ps1'; 'durability' = 'durability.ps1'; 'slurm' = 'slurm.ps1'; 'server' = 'server-submit.ps1' }
 
 #region peers
 

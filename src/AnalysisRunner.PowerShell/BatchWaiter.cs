@@ -1,23 +1,30 @@
 using System.Management.Automation;
 using AnalysisRunner.Core.Batch;
 using AnalysisRunner.Core.Batch.Watching;
+using AnalysisRunner.Core.Client;
 using AnalysisRunner.Core.Hosting;
 using AnalysisRunner.Core.Runs;
 
 namespace AnalysisRunner.PowerShell;
 
 /// <summary>
-/// Shows a Core wait (IBatchWatcher) as Write-Progress. The waiting itself is Core's: it blocks on
-/// the executor's signals, and reads progress only when the progress bar is shown.
+/// Shows a wait of the runner client (Core's IBatchWatcher in-process, its events over HTTP) as
+/// Write-Progress. The waiting itself is Core's: it blocks on the executor's signals, and reads
+/// progress only when the progress bar is shown.
 /// </summary>
-internal sealed class BatchWaiter(PSCmdlet cmdlet, Deployment deployment, CancellationToken cancellation)
+internal sealed class BatchWaiter(PSCmdlet cmdlet, IRunnerClient client, CancellationToken cancellation)
 {
+    public BatchWaiter(PSCmdlet cmdlet, Deployment deployment, CancellationToken cancellation)
+        : this(cmdlet, new InProcessRunnerClient(deployment), cancellation)
+    {
+    }
+
     public IReadOnlyList<BatchInfo> WaitForRun(RunRecord run, TimeSpan? timeout) =>
-        Show($"Waiting for run {run.ArGuid}", deployment.Watcher.WatchRunAsync(run.ArGuid, run.DriverBatchId, Options(timeout), cancellation));
+        Show($"Waiting for run {run.ArGuid}", client.WatchRunAsync(run.ArGuid, run.DriverBatchId, Options(timeout), cancellation));
 
     public IReadOnlyList<BatchInfo> WaitFor(IReadOnlyList<long> batchIds, TimeSpan? timeout) =>
         Show(batchIds.Count == 1 ? $"Waiting for batch {batchIds[0]}" : $"Waiting for batches {string.Join(", ", batchIds)}",
-            deployment.Watcher.WatchAsync(batchIds, Options(timeout), cancellation));
+            client.WatchAsync(batchIds, Options(timeout), cancellation));
 
     private WatchOptions Options(TimeSpan? timeout) => new()
     {

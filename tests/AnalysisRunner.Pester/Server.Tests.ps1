@@ -3,19 +3,14 @@
 # where PostgreSQL's server binaries are missing (.ci/run installs them).
 
 BeforeDiscovery {
-    $script:pgBin = @(Get-ChildItem /usr/lib/postgresql/*/bin/initdb -ErrorAction SilentlyContinue | Sort-Object FullName -Descending)[0].Directory.FullName
+    $script:pgBin = @(Get-ChildItem /usr/lib/postgresql/*/bin/initdb -ErrorAction SilentlyContinue).Count -gt 0
 }
 
 BeforeAll {
     Import-Module AnalysisRunner -Force
     Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
 
-    $script:pgBin = @(Get-ChildItem /usr/lib/postgresql/*/bin/initdb -ErrorAction SilentlyContinue | Sort-Object FullName -Descending)[0].Directory.FullName
-    $script:isRoot = (id -u) -eq '0'
-    function Invoke-AsPostgres([string] $File, [string[]] $Arguments) {
-        $output = if ($script:isRoot) { & runuser -u postgres -- $File @Arguments 2>&1 } else { & $File @Arguments 2>&1 }
-        if ($LASTEXITCODE) { throw "$File failed: $output" }
-    }
+    $script:pgBin = Get-TestPostgresBin
     function Get-ErrorOf([scriptblock] $Command) {
         $ErrorActionPreference = 'Continue'
         & $Command 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] } | Select-Object -First 1
@@ -28,35 +23,13 @@ BeforeAll {
     $env:AR_SERVER = $null; $env:AR_TOKEN = $null
     if (-not $pgBin) { return }
 
-    # PostgreSQL: initdb and pg_ctl as the postgres user (initdb refuses root), socket in our folder.
-    if ($isRoot) { & chown postgres:postgres $root }
-    $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-    $probe.Start(); $script:pgPort = $probe.LocalEndpoint.Port; $probe.Stop()
-    Invoke-AsPostgres "$pgBin/initdb" @('-D', "$root/pg", '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-locale', '--no-sync')
-    Invoke-AsPostgres "$pgBin/pg_ctl" @('-D', "$root/pg", '-l', "$root/pg.log", '-w', '-o', "-p $pgPort -k $root -c listen_addresses=127.0.0.1 -c fsync=off", 'start')
-    $settings = Join-Path $root 'server.toml'
-    Set-Content $settings "[server]`nurls = `"http://127.0.0.1:0`"`n[database]`nconnection_string = `"Host=127.0.0.1;Port=$pgPort;Username=postgres;Database=postgres`"`n"
-
-    # The server as an admin would run it (built by the Test task's xunit step; built here otherwise).
-    $serverProject = Join-Path $PSScriptRoot '../../src/AnalysisRunner.Server'
-    $serverDll = Join-Path $serverProject 'bin/Release/net10.0/AnalysisRunner.Server.dll'
-    if (-not (Test-Path $serverDll)) { & dotnet build $serverProject -c Release -nologo -v quiet | Out-Null }
-    $admin = & dotnet $serverDll token issue --user root@lab.org --admin --settings $settings
-    $script:adminToken = (($admin | Where-Object { $_ -like 'token *' }) -split '\s+')[1]
-    $start = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
-    foreach ($argument in @($serverDll, '--settings', $settings)) { $start.ArgumentList.Add($argument) }
-    $start.RedirectStandardOutput = $true; $start.RedirectStandardError = $true; $start.RedirectStandardInput = $true
-    $script:server = [System.Diagnostics.Process]::Start($start)
-    $script:serverUri = $null
-    while ($null -ne ($line = $server.StandardOutput.ReadLine())) {
-        if ($line -match 'listening on (http://\S+)') { $script:serverUri = $Matches[1]; break }
-    }
-    if (-not $serverUri) { throw "the server did not start: $($server.StandardError.ReadToEnd())" }
+    $script:server = Start-TestServer -Root $root
+    $script:serverUri = $server.Uri
+    $script:adminToken = New-TestServerToken $server -User root@lab.org -Admin
 }
 
 AfterAll {
-    if ($script:server) { $server.Kill(); $server.WaitForExit() }
-    if ($pgBin -and (Test-Path "$root/pg/postmaster.pid")) { Invoke-AsPostgres "$pgBin/pg_ctl" @('-D', "$root/pg", '-m', 'fast', '-w', 'stop') }
+    Stop-TestServer $script:server
     foreach ($name in $saved.Keys) { Set-Item "env:$name" $saved[$name] }
     if ($root -and (Test-Path $root)) { Remove-Item -Recurse -Force $root }
 }

@@ -230,4 +230,78 @@ function Remove-TestWorld {
     Remove-Item Env:AR_HOME -ErrorAction SilentlyContinue
 }
 
+<# The newest PostgreSQL server binaries on this machine (.ci/run installs them), or $null: tests that need them skip, saying why. #>
+function Get-TestPostgresBin {
+    $initdb = @(Get-ChildItem /usr/lib/postgresql/*/bin/initdb -ErrorAction SilentlyContinue | Sort-Object FullName -Descending)
+    if ($initdb.Count) { $initdb[0].Directory.FullName }
+}
+
+function Invoke-AsPostgres([string] $File, [string[]] $Arguments) {
+    $output = if ((id -u) -eq '0') { & runuser -u postgres -- $File @Arguments 2>&1 } else { & $File @Arguments 2>&1 }
+    if ($LASTEXITCODE) { throw "$File failed: $output" }
+}
+
+<#
+ A live AnalysisRunner.Server as an admin would run it: a throwaway PostgreSQL cluster under $Root
+ (initdb and pg_ctl as the postgres user, socket in $Root), a settings file, and the server on a free
+ 127.0.0.1 port, reading -RunnerHome when given. Returns Uri, Process, Dll, Settings, Root and PgBin.
+#>
+function Start-TestServer {
+    param([string] $Root, [string] $RunnerHome, [long] $MaxRequestBodyBytes = 0)
+    $pgBin = Get-TestPostgresBin
+    if ((id -u) -eq '0') { & chown postgres:postgres $Root }
+    $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $probe.Start(); $pgPort = $probe.LocalEndpoint.Port; $probe.Stop()
+    Invoke-AsPostgres "$pgBin/initdb" @('-D', "$Root/pg", '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-locale', '--no-sync')
+    Invoke-AsPostgres "$pgBin/pg_ctl" @('-D', "$Root/pg", '-l', "$Root/pg.log", '-w', '-o', "-p $pgPort -k $Root -c listen_addresses=127.0.0.1 -c fsync=off", 'start')
+    $settings = Join-Path $Root 'server.toml'
+    $text = "[server]`nurls = `"http://127.0.0.1:0`"`n"
+    if ($MaxRequestBodyBytes) { $text += "max_request_body_bytes = $MaxRequestBodyBytes`n" }
+    $text += "[database]`nconnection_string = `"Host=127.0.0.1;Port=$pgPort;Username=postgres;Database=postgres`"`n"
+    if ($RunnerHome) { $text += "[runner]`nhome = $(ConvertTo-TomlString $RunnerHome)`n" }
+    Set-Content $settings $text
+
+    # Built by the Test task's xunit step; built here otherwise.
+    $serverProject = Join-Path $script:RepoRoot 'src/AnalysisRunner.Server'
+    $dll = Join-Path $serverProject 'bin/Release/net10.0/AnalysisRunner.Server.dll'
+    if (-not (Test-Path $dll)) { & dotnet build $serverProject -c Release -nologo -v quiet | Out-Null }
+    $start = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+    foreach ($argument in @($dll, '--settings', $settings)) { $start.ArgumentList.Add($argument) }
+    $start.RedirectStandardOutput = $true; $start.RedirectStandardError = $true; $start.RedirectStandardInput = $true
+    $process = [System.Diagnostics.Process]::Start($start)
+    $uri = $null
+    while ($null -ne ($line = $process.StandardOutput.ReadLine())) {
+        if ($line -match 'listening on (http://\S+)') { $uri = $Matches[1]; break }
+    }
+    if (-not $uri) { throw "the server did not start: $($process.StandardError.ReadToEnd())" }
+    # Nobody reads them from here on: drained, so a chatty server never blocks on a full pipe.
+    $null = $process.StandardOutput.ReadToEndAsync(); $null = $process.StandardError.ReadToEndAsync()
+    [pscustomobject]@{ Uri = $uri; Process = $process; Dll = $dll; Settings = $settings; Root = $Root; PgBin = $pgBin; PgPort = $pgPort }
+}
+
+<# Ages every token of $User past its expiry in the server's database, as time would (issuing one already expired is refused). #>
+function Set-TestTokenExpired {
+    param($Server, [string] $User)
+    $sql = "UPDATE api_tokens SET expires_at = now() - interval '1 day' WHERE user_email = '$User'"
+    $output = & "$($Server.PgBin)/psql" -h 127.0.0.1 -p $Server.PgPort -U postgres -d postgres -v ON_ERROR_STOP=1 -c $sql 2>&1
+    if ($LASTEXITCODE) { throw "psql failed: $output" }
+}
+
+<# A token issued on the server machine by its admin command (no token needed); returns the secret. #>
+function New-TestServerToken {
+    param($Server, [string] $User, [switch] $Admin, [string] $Expires)
+    $arguments = @($Server.Dll, 'token', 'issue', '--user', $User, '--settings', $Server.Settings) +
+        @(if ($Admin) { '--admin' }) + @(if ($Expires) { '--expires', $Expires })
+    $issued = & dotnet @arguments 2>&1
+    if ($LASTEXITCODE) { throw "token issue failed: $issued" }
+    (($issued | Where-Object { $_ -like 'token *' }) -split '\s+')[1]
+}
+
+function Stop-TestServer {
+    param($Server)
+    if (-not $Server) { return }
+    if (-not $Server.Process.HasExited) { $Server.Process.Kill(); $Server.Process.WaitForExit() }
+    if (Test-Path "$($Server.Root)/pg/postmaster.pid") { Invoke-AsPostgres "$($Server.PgBin)/pg_ctl" @('-D', "$($Server.Root)/pg", '-m', 'fast', '-w', 'stop') }
+}
+
 Export-ModuleMember -Function *

@@ -116,7 +116,13 @@ Describe 'Default views' {
 }
 
 Describe 'Get-BatchJobLog -Follow on a job that has not started' {
-    BeforeAll { $world = New-TestWorld }
+    BeforeAll {
+        $world = New-TestWorld
+        # The gate is a lock file under the test's /tmp folder, which a sandboxed job does not see
+        # (the sandbox mounts its own /tmp): unsandboxed, the first job really waits at the gate.
+        $world.StorageSettings = "[executor]`nsandbox = `"none`""
+        Write-TestSettings $world
+    }
     AfterAll { Remove-TestWorld $world }
 
     It 'says it is waiting for the job, then follows its log once it runs' {

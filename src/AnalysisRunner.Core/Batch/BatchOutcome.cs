@@ -46,12 +46,20 @@ public static class BatchOutcome
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(batch);
+        return Failure(batch, batch.State == BatchState.Failed ? store.GetJobs(batch.Id) : []);
+    }
+
+    /// <summary>The same, from the batch's jobs as a client read them (only a failed batch's are looked at).</summary>
+    public static AnalysisRunnerException? Failure(BatchInfo batch, IReadOnlyList<JobInfo> jobs)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(jobs);
         var run = batch.ArGuid is null ? "" : $"Run {batch.ArGuid}: ";
         switch (batch.State)
         {
             case BatchState.Failed:
                 // The jobs that failed themselves, not those cancelled because a parent failed.
-                var failed = store.GetJobs(batch.Id).Where(job => job.State == JobState.Failed).ToList();
+                var failed = jobs.Where(job => job.State == JobState.Failed).ToList();
                 var named = string.Join("; ", failed.Take(JobsNamed).Select(job => $"job {job.JobId} '{job.Name}' ({JobOutcome.Why(job) ?? "failed"})"));
                 var more = failed.Count > JobsNamed ? $" and {failed.Count - JobsNamed} more" : "";
                 var first = failed.FirstOrDefault();

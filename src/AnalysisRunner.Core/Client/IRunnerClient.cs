@@ -1,38 +1,28 @@
+using AnalysisRunner.Core.Batch;
+using AnalysisRunner.Core.Batch.Runners;
+using AnalysisRunner.Core.Batch.Watching;
 using AnalysisRunner.Core.Http;
+using AnalysisRunner.Core.Log;
+using AnalysisRunner.Core.Runs;
 
 namespace AnalysisRunner.Core.Client;
 
 /// <summary>
-/// SKETCH (phase 1 of the server issue): the one interface the cmdlets will talk to, with two
-/// transports picked once by <see cref="RunnerTarget.Choose"/>: in-process over the runner home
-/// (embedded default) and HTTP to AnalysisRunner.Server (built on <see cref="RunnerHttpClient"/>).
-/// No cmdlet uses it yet and nothing implements it; phase 2 adds both implementations once the
-/// submission split (client facts vs authority), the async stores and the Core-side waiting land.
+/// The one interface the cmdlets talk to, with two transports picked once by
+/// <see cref="RunnerTarget.Choose"/> (<see cref="RunnerClients.Open"/>): in-process over the runner home
+/// (<see cref="InProcessRunnerClient"/>, the embedded default) and HTTP to AnalysisRunner.Server
+/// (<see cref="HttpRunnerClient"/>). Cmdlets never branch on which one they have.
 ///
 /// The rules it follows:
 /// - Requests carry facts, never identity: the in-process transport derives the caller from the OS
 ///   account, the HTTP one from the bearer token on the server. No method takes a user.
 /// - Errors are <see cref="AnalysisRunnerException"/>s with the same ErrorIds on both transports
 ///   (the HTTP one rebuilds them from problem details, <see cref="ProblemDocument.ToException"/>).
-/// - Anything that waits or follows is an IAsyncEnumerable, so cmdlets, the server's API and its
-///   pages share one implementation of waiting.
-///
-/// Planned members (phase 2), named after today's cmdlets:
-/// <code>
-/// Task&lt;RunRecord&gt; SubmitRunAsync(RunFacts facts, CancellationToken ct);            // Submit-Analysis
-/// Task&lt;RunPlan&gt; PlanRunAsync(RunFacts facts, CancellationToken ct);                 // Submit-Analysis -WhatIf
-/// IAsyncEnumerable&lt;RunRecord&gt; QueryAuditLogAsync(LogQuery query, CancellationToken ct); // Get-AnalysisLog (keyset paged)
-/// Task&lt;BatchInfo&gt; SubmitBatchAsync(BatchSpec spec, CancellationToken ct);             // Submit-Batch
-/// Task&lt;BatchInfo?&gt; GetBatchAsync(long id, CancellationToken ct);                      // Get-Batch
-/// IAsyncEnumerable&lt;JobInfo&gt; GetJobsAsync(long batchId, CancellationToken ct);         // Get-BatchJob
-/// IAsyncEnumerable&lt;BatchEvent&gt; WaitAsync(IReadOnlyList&lt;long&gt; batchIds, CancellationToken ct); // Wait-Batch
-/// IAsyncEnumerable&lt;LogChunk&gt; FollowLogAsync(long batchId, int jobId, CancellationToken ct); // Get-BatchJobLog -Follow
-/// Task CancelBatchAsync / ResumeBatchAsync / RemoveBatchAsync(long id, CancellationToken ct);
-/// Task&lt;string&gt; ReadConfigAsync(string arGuid, CancellationToken ct);                   // Get-CpgConfig
-/// IAsyncEnumerable&lt;StorageEntry&gt; ListStorageAsync(StorageUri prefix, …);              // Get-StorageItem, within scope
-/// </code>
+/// - Anything that waits or follows is an IAsyncEnumerable (Core's <see cref="IBatchWatcher"/> and
+///   <see cref="IJobLogReader"/>), which the server streams as server-sent events, so cmdlets, the API
+///   and the pages share one implementation of waiting.
 /// </summary>
-internal interface IRunnerClient : IAsyncDisposable
+public interface IRunnerClient : IDisposable
 {
     /// <summary>For messages: "runner home /x" or "server https://…".</summary>
     string Description { get; }
@@ -42,4 +32,66 @@ internal interface IRunnerClient : IAsyncDisposable
 
     /// <summary>Whether the backend works: its database reachable.</summary>
     Task<HealthReport> GetHealthAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>What submitting these facts would do, nothing written (Submit-Analysis -WhatIf, and the question before a submit).</summary>
+    Task<RunPlan> PlanRunAsync(SubmissionFacts facts, CancellationToken cancellationToken = default);
+
+    /// <summary>What running a logged run again would do, nothing written.</summary>
+    Task<RunPlan> PlanRerunAsync(string arGuid, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Submits what <paramref name="plan"/> describes. In-process the plan itself is written; over
+    /// HTTP only its facts (or the ar_guid it re-runs) travel, and the server plans and checks again.
+    /// </summary>
+    Task<RunRecord> SubmitRunAsync(RunPlan plan, CancellationToken cancellationToken = default);
+
+    /// <summary>Runs in the audit log, newest first; one page, with the cursor of the next (keyset paging).</summary>
+    Task<LogPage> QueryAuditLogAsync(LogQuery query, string? cursor, CancellationToken cancellationToken = default);
+
+    Task<BatchInfo> GetBatchAsync(long batchId, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<BatchInfo>> FindBatchesAsync(BatchQuery query, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<JobInfo>> GetJobsAsync(long batchId, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<JobAttempt>> GetAttemptsAsync(long batchId, int jobId, CancellationToken cancellationToken = default);
+
+    /// <summary>An attempt's log lines; with <paramref name="follow"/> as they are written, until the attempt ends.</summary>
+    IAsyncEnumerable<string> ReadLogAsync(long batchId, int jobId, int attempt, LogStream stream, bool follow,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>Progress of batches until all have ended; the last item holds every batch as it ended.</summary>
+    IAsyncEnumerable<BatchProgress> WatchAsync(IReadOnlyList<long> batchIds, WatchOptions options, CancellationToken cancellationToken = default);
+
+    /// <summary>Like <see cref="WatchAsync"/> for a run: its driver batch and every batch it submits.</summary>
+    IAsyncEnumerable<BatchProgress> WatchRunAsync(string arGuid, long driverBatchId, WatchOptions options,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>Asks the executor to cancel a batch's unfinished jobs; returns the batch as it is now.</summary>
+    Task<BatchInfo> CancelBatchAsync(long batchId, CancellationToken cancellationToken = default);
+
+    /// <summary>Cancels a whole run (driver batch first); returns the ids of its batches.</summary>
+    Task<IReadOnlyList<long>> CancelRunAsync(string arGuid, CancellationToken cancellationToken = default);
+
+    /// <summary>Makes sure an executor works on the batch; returns it as it is now.</summary>
+    Task<BatchInfo> ResumeBatchAsync(long batchId, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a finished batch (BatchNotFinished while it runs).</summary>
+    Task RemoveBatchAsync(long batchId, CancellationToken cancellationToken = default);
+
+    /// <summary>A run's merged config, by its ar_guid.</summary>
+    Task<Tomlyn.Model.TomlTable> ReadConfigAsync(string arGuid, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A run's merged config by where it is stored (a run's ConfigPath, CPG_CONFIG_PATH). Over HTTP
+    /// the path only names the run (the config store keeps a run's config as &lt;ar_guid&gt;.toml); the
+    /// server reads its own copy, after checking the caller may read that run.
+    /// </summary>
+    Task<Tomlyn.Model.TomlTable> ReadConfigAtAsync(string pathOrUri, CancellationToken cancellationToken = default);
+
+    /// <summary>Why a batch that ended did not succeed (BatchFailed/BatchCancelled), null when it succeeded or runs.</summary>
+    async Task<AnalysisRunnerException?> FailureOfAsync(BatchInfo batch, CancellationToken cancellationToken = default) =>
+        batch.State == BatchState.Failed
+            ? BatchOutcome.Failure(batch, await GetJobsAsync(batch.Id, cancellationToken).ConfigureAwait(false))
+            : BatchOutcome.Failure(batch, []);
 }
+
+/// <summary>One page of the audit log, newest first, and the cursor of the next page (null on the last).</summary>
+public sealed record LogPage(IReadOnlyList<RunRecord> Runs, string? NextCursor);

@@ -55,11 +55,94 @@ public class RunnerHttpClient : IDisposable
         }
     }
 
-    private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    /// <summary>Sends one request whose success answer has no body worth reading (204).</summary>
+    protected async Task SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, path.TrimStart('/'));
+        if (body is not null) request.Content = JsonContent.Create(body, body.GetType(), options: ApiJson.Options);
+        using var response = await SendRawAsync(request, cancellationToken);
+        if (!response.IsSuccessStatusCode) throw await ToExceptionAsync(response, cancellationToken);
+    }
+
+    /// <summary>
+    /// A server-sent-events answer, event by event (name, data), until the server's "end" event. The
+    /// request's timeout covers only the answer's start: a wait or a followed log may last for hours.
+    /// A stream cut before "end" is ServerStreamEnded, never a silent end of a log or a wait.
+    /// </summary>
+    protected async IAsyncEnumerable<ServerEvent> StreamEventsAsync(HttpMethod method, string path, object? body,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, path.TrimStart('/'));
+        request.Headers.Accept.Clear();
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(ProblemDocument.MediaType));
+        if (body is not null) request.Content = JsonContent.Create(body, body.GetType(), options: ApiJson.Options);
+        using var response = await SendRawAsync(request, cancellationToken, HttpCompletionOption.ResponseHeadersRead);
+        if (!response.IsSuccessStatusCode) throw await ToExceptionAsync(response, cancellationToken);
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var reader = new StreamReader(stream);
+        string name = "message";
+        var data = new System.Text.StringBuilder();
+        while (true)
+        {
+            string? line;
+            try
+            {
+                line = await reader.ReadLineAsync(cancellationToken);
+            }
+            catch (Exception error) when (error is IOException or HttpRequestException)
+            {
+                throw StreamEnded(method, path, error);
+            }
+            if (line is null) throw StreamEnded(method, path, null);
+            if (line.Length == 0)
+            {
+                if (data.Length == 0 && name == "message") continue;
+                var item = new ServerEvent(name, data.ToString());
+                if (item.Name == "end") yield break;
+                if (item.Name == "error")
+                {
+                    var problem = ReadEvent<ProblemDocument>(item, path);
+                    throw problem.ToException(problem.Status);
+                }
+                yield return item;
+                name = "message";
+                data.Clear();
+            }
+            else if (line.StartsWith("event:", StringComparison.Ordinal)) name = line[6..].Trim();
+            else if (line.StartsWith("data:", StringComparison.Ordinal))
+            {
+                if (data.Length > 0) data.Append('\n');
+                data.Append(line.AsSpan(line.StartsWith("data: ", StringComparison.Ordinal) ? 6 : 5));
+            }
+        }
+    }
+
+    /// <summary>One event's data read as JSON.</summary>
+    protected T ReadEvent<T>(ServerEvent item, string path)
     {
         try
         {
-            return await _http.SendAsync(request, cancellationToken);
+            return JsonSerializer.Deserialize<T>(item.Data, ApiJson.Options) ?? throw new JsonException("The event was JSON null.");
+        }
+        catch (JsonException error)
+        {
+            throw new AnalysisRunnerException("InvalidServerResponse", ErrorKind.InvalidData, Connection.Server.ToString(),
+                $"{Connection.Server} sent a '{item.Name}' event on {path} that is not the expected JSON: {error.Message}");
+        }
+    }
+
+    private AnalysisRunnerException StreamEnded(HttpMethod method, string path, Exception? cause) =>
+        new("ServerStreamEnded", ErrorKind.ResourceUnavailable, Connection.Server.ToString(),
+            $"{Connection.Server} stopped answering {method} {path} before it was done{(cause is null ? "" : ": " + cause.Message)}; run the command again to pick it up.",
+            cause);
+
+    private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, CancellationToken cancellationToken,
+        HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
+    {
+        try
+        {
+            return await _http.SendAsync(request, completion, cancellationToken);
         }
         catch (HttpRequestException error) when (error.InnerException is SocketException or IOException || error.HttpRequestError is
                                                      HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError)
@@ -101,6 +184,13 @@ public class RunnerHttpClient : IDisposable
         return problem.ToException(status);
     }
 
+    /// <summary>"?a=1&amp;b=2" from the parameters that have a value, each escaped ("" when none has).</summary>
+    protected static string Query(params (string Name, string? Value)[] parameters)
+    {
+        var present = parameters.Where(p => p.Value is not null).Select(p => $"{p.Name}={Uri.EscapeDataString(p.Value!)}").ToList();
+        return present.Count == 0 ? "" : "?" + string.Join('&', present);
+    }
+
     private static string Truncate(string text, int length) => text.Length <= length ? text : text[..length] + "…";
 
     public void Dispose()
@@ -109,3 +199,6 @@ public class RunnerHttpClient : IDisposable
         GC.SuppressFinalize(this);
     }
 }
+
+/// <summary>One server-sent event: its name ("message" when unnamed) and its data lines joined by newlines.</summary>
+public sealed record ServerEvent(string Name, string Data);

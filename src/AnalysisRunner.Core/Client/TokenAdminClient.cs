@@ -31,10 +31,4 @@ public sealed class TokenAdminClient(ServerConnection connection, HttpMessageHan
     /// <summary>A new token for the caller (no admin role needed; the server decides whom it is for).</summary>
     public Task<IssuedToken> IssueOwnAsync(OwnTokenRequest request, CancellationToken cancellationToken = default) =>
         SendAsync<IssuedToken>(HttpMethod.Post, ApiRoutes.Tokens, request, cancellationToken);
-
-    private static string Query(params (string Name, string? Value)[] parameters)
-    {
-        var present = parameters.Where(p => p.Value is not null).Select(p => $"{p.Name}={Uri.EscapeDataString(p.Value!)}").ToList();
-        return present.Count == 0 ? "" : "?" + string.Join('&', present);
-    }
 }

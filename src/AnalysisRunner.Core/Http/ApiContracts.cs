@@ -48,3 +48,111 @@ public sealed record AdminTokenRequest
     public bool Admin { get; init; }
     public string? Description { get; init; }
 }
+
+/// <summary>The routes of runs, batches and jobs (issue 15, phase 2); each is checked against the caller's memberships.</summary>
+public static class RunRoutes
+{
+    /// <summary>POST: submit a run from facts (201 with the run). GET: the audit log (?dataset=&amp;user=&amp;accessLevel=&amp;after=&amp;before=&amp;arGuid=&amp;first=&amp;cursor=).</summary>
+    public const string Runs = "/api/v1/runs";
+
+    /// <summary>POST facts: the plan, nothing written.</summary>
+    public const string PlanRun = "/api/v1/runs/plan";
+
+    public static string Rerun(string arGuid) => $"/api/v1/runs/{Uri.EscapeDataString(arGuid)}/rerun";
+    public static string PlanRerun(string arGuid) => $"/api/v1/runs/{Uri.EscapeDataString(arGuid)}/rerun/plan";
+    public static string CancelRun(string arGuid) => $"/api/v1/runs/{Uri.EscapeDataString(arGuid)}/cancel";
+    public static string Config(string arGuid) => $"/api/v1/runs/{Uri.EscapeDataString(arGuid)}/config";
+
+    /// <summary>GET ?arGuid=&amp;state=&amp;first=: batches the caller may read.</summary>
+    public const string Batches = "/api/v1/batches";
+
+    /// <summary>POST a <see cref="WatchRequest"/>: server-sent events, one BatchProgress per "progress" event, then "end".</summary>
+    public const string Watch = "/api/v1/batches/watch";
+
+    /// <summary>GET: the batch, its run and its jobs; DELETE: remove a finished batch.</summary>
+    public static string Batch(long batchId) => $"/api/v1/batches/{batchId}";
+    public static string CancelBatch(long batchId) => $"/api/v1/batches/{batchId}/cancel";
+    public static string ResumeBatch(long batchId) => $"/api/v1/batches/{batchId}/resume";
+    public static string Attempts(long batchId, int jobId) => $"/api/v1/batches/{batchId}/jobs/{jobId}/attempts";
+
+    /// <summary>GET ?follow=true|false: server-sent events, one JSON string per "line" event, then "end".</summary>
+    public static string Log(long batchId, int jobId, int attempt, string stream) =>
+        $"/api/v1/batches/{batchId}/jobs/{jobId}/attempts/{attempt}/{stream}";
+}
+
+/// <summary>What to wait for: batches by id, or a run (its driver batch and every batch it submits).</summary>
+public sealed record WatchRequest
+{
+    public IReadOnlyList<long> BatchIds { get; init; } = [];
+    public string? ArGuid { get; init; }
+    public long? DriverBatchId { get; init; }
+
+    /// <summary>Send progress as jobs move (else only the end).</summary>
+    public bool Progress { get; init; }
+    public double? TimeoutSeconds { get; init; }
+}
+
+/// <summary>One event of a wait: the batches as they are now and the time waited so far.</summary>
+public sealed record WatchEvent(IReadOnlyList<Batch.BatchInfo> Batches, double ElapsedSeconds);
+
+/// <summary>A batch, the run it belongs to (null outside any run) and its jobs.</summary>
+public sealed record BatchDetail(Batch.BatchInfo Batch, Runs.RunRecord? Run, IReadOnlyList<Batch.JobInfo> Jobs);
+
+/// <summary>A run's config as the job sees it, and which file set each key.</summary>
+public sealed record ConfigDetail(string ArGuid, string Toml, IReadOnlyList<KeyValuePair<string, string>> Provenance);
+
+/// <summary>The ids of the batches a run-wide cancel asked to stop.</summary>
+public sealed record CancelledBatches(IReadOnlyList<long> BatchIds);
+
+/// <summary>
+/// A plan as the server sends it: the run it would log, every check (a refused one with its problem),
+/// the first refusal as a problem, the merged config and the driver's command. A plan is never sent
+/// back: a client submits facts, and the server plans again.
+/// </summary>
+public sealed record RunPlanDocument
+{
+    public required Runs.RunRecord Run { get; init; }
+    public IReadOnlyList<PlanCheck> Checks { get; init; } = [];
+    public ProblemDocument? Refusal { get; init; }
+    public required string ConfigToml { get; init; }
+    public required string DriverCommand { get; init; }
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+    public bool CommitMissingFromOrigin { get; init; }
+
+    public static RunPlanDocument From(Runs.RunPlan plan) => new()
+    {
+        Run = plan.Run,
+        Checks = plan.Checks.Select(check => new PlanCheck(check.Rule, check.Passed, check.Detail,
+            check.Error is null ? null : ProblemDocument.From(check.Error))).ToList(),
+        Refusal = plan.Refusal is null ? null : ProblemDocument.From(plan.Refusal),
+        ConfigToml = plan.ConfigToml,
+        DriverCommand = plan.DriverCommand,
+        Warnings = plan.Warnings,
+        CommitMissingFromOrigin = plan.CommitMissingFromOrigin,
+    };
+
+    /// <summary>The plan as a client holds it: enough to show and to submit again (its facts), never to write.</summary>
+    public Runs.RunPlan ToPlan(Runs.SubmissionFacts facts, int status) => new()
+    {
+        Facts = facts,
+        Run = Run,
+        Checks = Checks.Select(check => new Policy.PolicyCheck(check.Rule, check.Passed, check.Detail)
+        {
+            Error = check.Problem?.ToException(status),
+        }).ToList(),
+        Refusal = Refusal?.ToException(Refusal.Status),
+        ConfigToml = ConfigToml,
+        DriverBatch = new Batch.BatchSpec
+        {
+            Name = $"{Run.Dataset}/{Run.AccessLevel.ToConfigName()}: {Run.Description}",
+            ArGuid = Run.ArGuid,
+            ConfigPath = Run.ConfigPath,
+            TmpRoot = "",
+            Jobs = [new Batch.JobSpec { Index = 0, Name = Runs.RunAuthority.DriverJobName, Commands = [DriverCommand] }],
+        },
+        Warnings = Warnings,
+        CommitMissingFromOrigin = CommitMissingFromOrigin,
+    };
+}
+
+public sealed record PlanCheck(string Rule, bool Passed, string Detail, ProblemDocument? Problem);

@@ -205,6 +205,7 @@ public sealed class RunAuthority(Deployment deployment)
         var warnings = facts.ClientWarnings.ToList();
         return new RunPlan
         {
+            Facts = facts,
             Run = run,
             Checks = checks,
             Refusal = refusal,

@@ -23,5 +23,8 @@ public sealed record RunPlan
     /// <summary>The client's refs say origin does not have the commit: the client asks before submitting.</summary>
     public bool CommitMissingFromOrigin { get; internal init; }
 
+    /// <summary>The facts the plan was made from: what a client sends again to submit it (a server never takes a plan).</summary>
+    public SubmissionFacts Facts { get; internal init; } = null!;
+
     public string DriverCommand => string.Join("\n", DriverBatch.Jobs[0].Commands);
 }

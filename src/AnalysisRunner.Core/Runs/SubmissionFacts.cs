@@ -10,6 +10,7 @@ namespace AnalysisRunner.Core.Runs;
 /// trusts none of it, re-derives everything from the allowlisted remote and the registry, and never
 /// reads the client's machine. Serialisable as it is (Json), so a server receives exactly this.
 /// </summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record SubmissionFacts
 {
     public required string Dataset { get; init; }

@@ -9,7 +9,7 @@ namespace AnalysisRunner.PowerShell.Commands;
 /// <summary>Reads the audit log of accepted runs, newest first. Each entry can be piped to Submit-Analysis to run it again.</summary>
 [Cmdlet(VerbsCommon.Get, "AnalysisLog")]
 [OutputType(typeof(RunRecord))]
-public sealed class GetAnalysisLogCommand : AnalysisRunnerCmdlet
+public sealed class GetAnalysisLogCommand : RunnerClientCmdlet
 {
     [Parameter(Position = 0)]
     [ArgumentCompleter(typeof(DatasetCompleter))]
@@ -50,18 +50,20 @@ public sealed class GetAnalysisLogCommand : AnalysisRunnerCmdlet
             After = After is { } after ? new DateTimeOffset(after.ToUniversalTime(), TimeSpan.Zero) : null,
             Before = Before is { } before ? new DateTimeOffset(before.ToUniversalTime(), TimeSpan.Zero) : null,
             ArGuid = ArGuid,
-            First = First,
         };
-        var found = false;
-        foreach (var run in Deployment.AuditLog.Query(query))
+        // Page by page (keyset), so neither transport ever holds the whole log.
+        var remaining = First ?? int.MaxValue;
+        string? cursor = null;
+        do
         {
-            if (Stopping) return;
-            found = true;
-            WriteObject(run);
-        }
-        // Nothing, for a dataset the registry does not know, is a typo rather than an empty log (a
-        // dataset since removed from the registry still lists its runs).
-        if (!found && Dataset is not null && Deployment.LoadRegistry() is var registry && registry.Find(Dataset) is null)
-            throw registry.NotFound(Dataset);
+            var page = Await(Client.QueryAuditLogAsync(query with { First = Math.Min(remaining, AuditLogPaging.LargestPageSize) }, cursor, PipelineStopped));
+            foreach (var run in page.Runs)
+            {
+                if (Stopping) return;
+                WriteObject(run);
+            }
+            remaining -= page.Runs.Count;
+            cursor = page.NextCursor;
+        } while (cursor is not null && remaining > 0);
     }
 }

@@ -6,7 +6,7 @@ namespace AnalysisRunner.PowerShell.Commands;
 /// <summary>Lists batches: by id, by the run (ar_guid) they belong to, or the newest ones.</summary>
 [Cmdlet(VerbsCommon.Get, "Batch", DefaultParameterSetName = ListSet)]
 [OutputType(typeof(BatchInfo))]
-public sealed class GetBatchCommand : AnalysisRunnerCmdlet
+public sealed class GetBatchCommand : RunnerClientCmdlet
 {
     private const string ListSet = "List";
     private const string IdSet = "Id";
@@ -31,10 +31,10 @@ public sealed class GetBatchCommand : AnalysisRunnerCmdlet
     {
         if (ParameterSetName == IdSet)
         {
-            ForEachInput(Id, id => WriteObject(Deployment.Batches.RequireBatch(id)));
+            ForEachInput(Id, id => WriteObject(Await(Client.GetBatchAsync(id, PipelineStopped))));
             return;
         }
         var query = new BatchQuery { ArGuid = ArGuid, State = State, First = ArGuid is null ? First : null };
-        WriteObject(Deployment.Batches.FindBatches(query), enumerateCollection: true);
+        WriteObject(Await(Client.FindBatchesAsync(query, PipelineStopped)), enumerateCollection: true);
     }
 }

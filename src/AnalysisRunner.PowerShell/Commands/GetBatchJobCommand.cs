@@ -8,7 +8,7 @@ namespace AnalysisRunner.PowerShell.Commands;
 /// <summary>Lists the jobs of a batch: id, name, state, exit code, times and the command with resources resolved.</summary>
 [Cmdlet(VerbsCommon.Get, "BatchJob")]
 [OutputType(typeof(JobInfo))]
-public sealed class GetBatchJobCommand : AnalysisRunnerCmdlet
+public sealed class GetBatchJobCommand : RunnerClientCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Id", "DriverBatchId")]
@@ -27,9 +27,8 @@ public sealed class GetBatchJobCommand : AnalysisRunnerCmdlet
 
     protected override void Process()
     {
-        Deployment.Batches.RequireBatch(BatchId);
         var pattern = Name is null ? null : new WildcardPattern(Name, WildcardOptions.IgnoreCase);
-        foreach (var job in Deployment.Batches.GetJobs(BatchId))
+        foreach (var job in Await(Client.GetJobsAsync(BatchId, PipelineStopped)))
         {
             if (JobId is not null && !JobId.Contains(job.JobId)) continue;
             if (pattern is not null && !pattern.IsMatch(job.Name)) continue;

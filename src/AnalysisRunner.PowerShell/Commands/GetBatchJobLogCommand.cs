@@ -16,7 +16,7 @@ public enum JobLogStream
 /// <summary>Writes a job's output lines (stdout, then stderr); -Follow streams a running job until it ends.</summary>
 [Cmdlet(VerbsCommon.Get, "BatchJobLog")]
 [OutputType(typeof(string), typeof(JobAttempt))]
-public sealed class GetBatchJobLogCommand : AnalysisRunnerCmdlet
+public sealed class GetBatchJobLogCommand : RunnerClientCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     public long BatchId { get; set; }
@@ -41,14 +41,12 @@ public sealed class GetBatchJobLogCommand : AnalysisRunnerCmdlet
 
     protected override void Process()
     {
-        var logs = Deployment.Runner.Logs;
-        Deployment.Batches.RequireBatch(BatchId);
+        var job = GetJob();
         if (ListAttempts)
         {
-            WriteObject(logs.GetAttempts(BatchId, JobId), enumerateCollection: true);
+            WriteObject(Await(Client.GetAttemptsAsync(BatchId, JobId, PipelineStopped)), enumerateCollection: true);
             return;
         }
-        var job = Deployment.Batches.GetJob(BatchId, JobId) ?? throw BatchStoreExtensions.JobNotFound(BatchId, JobId);
         var latest = Math.Max(job.Attempt, 1);
         var attempt = Attempt ?? latest;
         if (attempt > latest)
@@ -62,22 +60,24 @@ public sealed class GetBatchJobLogCommand : AnalysisRunnerCmdlet
         };
         if (Follow && !job.State.IsFinished() && job.State != JobState.Running) SayWaiting(job);
         // -Follow streams the first one as it is written; what follows it is read once the job has ended.
-        var lines = Follow
-            ? logs.FollowAsync(BatchId, JobId, attempt, streams[0], PipelineStopped)
-            : logs.ReadAsync(BatchId, JobId, attempt, streams[0], PipelineStopped);
+        var lines = Client.ReadLogAsync(BatchId, JobId, attempt, streams[0], Follow, PipelineStopped);
         // The runner records why an attempt could not start in its stderr; the reason line below says it
         // once for every failed job, so the runner's copy of the latest attempt's reason is not repeated.
         var endsWithReason = Stream != JobLogStream.Stdout && attempt == latest;
         foreach (var line in lines.ToBlockingEnumerable(PipelineStopped))
             if (!(endsWithReason && IsRunnersReason(line, job))) WriteObject(line);
         foreach (var stream in streams.Skip(1))
-            foreach (var line in logs.ReadAsync(BatchId, JobId, attempt, stream, PipelineStopped).ToBlockingEnumerable(PipelineStopped))
+            foreach (var line in Client.ReadLogAsync(BatchId, JobId, attempt, stream, follow: false, PipelineStopped).ToBlockingEnumerable(PipelineStopped))
                 if (!(endsWithReason && IsRunnersReason(line, job))) WriteObject(line);
-        if (Follow) job = Deployment.Batches.GetJob(BatchId, JobId) ?? job;
+        if (Follow) job = GetJob();
         // Why the latest attempt ended badly is part of its log (for a job that never started, all of it).
         if (endsWithReason && attempt == Math.Max(job.Attempt, 1) && JobOutcome.LogLine(job) is { } why)
             WriteObject(why);
     }
+
+    private JobInfo GetJob() =>
+        Await(Client.GetJobsAsync(BatchId, PipelineStopped)).FirstOrDefault(job => job.JobId == JobId)
+        ?? throw BatchStoreExtensions.JobNotFound(BatchId, JobId);
 
     /// <summary>"[runner hh:mm:ss.fff] &lt;the job's reason&gt;", as the local runner writes a start failure.</summary>
     private static bool IsRunnersReason(string line, JobInfo job) =>

@@ -12,7 +12,7 @@ namespace AnalysisRunner.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "CpgConfig", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(PSObject))]
-public sealed class GetCpgConfigCommand : AnalysisRunnerCmdlet
+public sealed class GetCpgConfigCommand : RunnerClientCmdlet
 {
     private const string PathSet = "Path";
     private const string ArGuidSet = "ArGuid";
@@ -32,7 +32,7 @@ public sealed class GetCpgConfigCommand : AnalysisRunnerCmdlet
             : Path is null ? PathFromEnvironment()
             : Path.Contains("://", StringComparison.Ordinal) ? Path
             : ResolveUserPath(Path);
-        var plain = TomlTableConversion.ToPlain(Deployment.ReadConfigAsync(path).GetAwaiter().GetResult());
+        var plain = TomlTableConversion.ToPlain(Await(Client.ReadConfigAtAsync(path, PipelineStopped)));
         var config = ToPSObject(plain);
         if (config is PSObject psObject)
         {
@@ -50,9 +50,9 @@ public sealed class GetCpgConfigCommand : AnalysisRunnerCmdlet
 
     private string PathForArGuid(string arGuid)
     {
-        var run = Deployment.AuditLog.Query(new LogQuery { ArGuid = arGuid, First = 1 }).FirstOrDefault();
+        var run = Await(Client.QueryAuditLogAsync(new LogQuery { ArGuid = arGuid, First = 1 }, null, PipelineStopped)).Runs.FirstOrDefault();
         return run?.ConfigPath ?? throw new AnalysisRunnerException("RunNotFound", ErrorKind.ObjectNotFound, arGuid,
-            $"No run with ar_guid '{arGuid}' is in the audit log of {Deployment.Home.Root}; Get-AnalysisLog lists them.");
+            $"No run with ar_guid '{arGuid}' is in the audit log of {Client.Description}; Get-AnalysisLog lists them.");
     }
 
     private static object? ToPSObject(object? value) => value switch

@@ -6,7 +6,7 @@ namespace AnalysisRunner.PowerShell.Commands;
 /// <summary>Deletes finished batches: their records, job logs and work folders. Resources in the tmp bucket stay.</summary>
 [Cmdlet(VerbsCommon.Remove, "Batch", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(void))]
-public sealed class RemoveBatchCommand : AnalysisRunnerCmdlet
+public sealed class RemoveBatchCommand : RunnerClientCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("BatchId")]
@@ -16,9 +16,9 @@ public sealed class RemoveBatchCommand : AnalysisRunnerCmdlet
     {
         ForEachInput(Id, id =>
         {
-            var batch = Deployment.Batches.RequireBatch(id);
+            var batch = Await(Client.GetBatchAsync(id, PipelineStopped));
             if (ShouldProcess($"batch {id} ({batch.Name}, {batch.State}, {batch.TotalJobs} job(s))", "Remove records, logs and work files"))
-                Deployment.Batches.Remove(id);
+                Await(Client.RemoveBatchAsync(id, PipelineStopped));
         });
     }
 }

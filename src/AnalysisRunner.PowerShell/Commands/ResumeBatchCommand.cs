@@ -9,25 +9,11 @@ namespace AnalysisRunner.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Resume, "Batch")]
 [OutputType(typeof(BatchInfo))]
-public sealed class ResumeBatchCommand : AnalysisRunnerCmdlet
+public sealed class ResumeBatchCommand : RunnerClientCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("BatchId", "DriverBatchId")]
     public long[] Id { get; set; } = [];
 
-    private bool woken;
-
-    protected override void Process()
-    {
-        ForEachInput(Id, id =>
-        {
-            var batch = Deployment.Batches.RequireBatch(id);
-            if (batch.State == BatchState.Running && !woken)
-            {
-                Deployment.Executor.Wake();
-                woken = true;
-            }
-            WriteObject(batch);
-        });
-    }
+    protected override void Process() => ForEachInput(Id, id => WriteObject(Await(Client.ResumeBatchAsync(id, PipelineStopped))));
 }

@@ -10,7 +10,7 @@ namespace AnalysisRunner.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Stop, "Batch", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = RunSet)]
 [OutputType(typeof(BatchInfo))]
-public sealed class StopBatchCommand : AnalysisRunnerCmdlet
+public sealed class StopBatchCommand : RunnerClientCmdlet
 {
     private const string IdSet = "Id";
     private const string RunSet = "Run";
@@ -38,24 +38,21 @@ public sealed class StopBatchCommand : AnalysisRunnerCmdlet
         {
             ForEachInput(Id, id =>
             {
-                var batch = Deployment.Batches.RequireBatch(id);
+                var batch = Await(Client.GetBatchAsync(id, PipelineStopped));
                 if (batch.IsComplete || !ShouldProcess($"batch {id} ({batch.Name})", "Cancel unfinished jobs")) return;
-                Deployment.Batches.RequestCancel(id);
-                Deployment.Executor.Wake();
+                Await(Client.CancelBatchAsync(id, PipelineStopped));
                 Show([id]);
             });
             return;
         }
         var arGuid = Run?.ArGuid ?? ArGuid!;
         if (!ShouldProcess($"run {arGuid} (its driver batch and every batch it submitted)", "Cancel unfinished jobs")) return;
-        var ids = Deployment.Batches.RequestCancelRun(arGuid);
-        Deployment.Executor.Wake();
-        Show(ids);
+        Show(Await(Client.CancelRunAsync(arGuid, PipelineStopped)));
     }
 
     /// <summary>With -PassThru, the batches once the executor has stopped them (a cancel asked for is not yet a cancel done).</summary>
     private void Show(IReadOnlyList<long> ids)
     {
-        if (PassThru) WriteObject(new BatchWaiter(this, Deployment, PipelineStopped).WaitFor(ids, timeout: null), enumerateCollection: true);
+        if (PassThru) WriteObject(new BatchWaiter(this, Client, PipelineStopped).WaitFor(ids, timeout: null), enumerateCollection: true);
     }
 }

@@ -14,7 +14,7 @@ namespace AnalysisRunner.PowerShell.Commands;
 [Cmdlet(VerbsLifecycle.Submit, "Analysis", SupportsShouldProcess = true, DefaultParameterSetName = ScriptSet)]
 [OutputType(typeof(RunRecord))]
 [OutputType(typeof(RunPlan))]
-public sealed class SubmitAnalysisCommand : AnalysisRunnerCmdlet
+public sealed class SubmitAnalysisCommand : RunnerClientCmdlet
 {
     private const string ScriptSet = "Script";
     private const string RerunSet = "Rerun";
@@ -102,13 +102,11 @@ public sealed class SubmitAnalysisCommand : AnalysisRunnerCmdlet
 
     protected override void Process()
     {
-        // The cmdlet is the client: it captures facts; the authority decides, with the caller the
-        // host vouches for (this OS account), and reads nothing of this machine.
-        var authority = new RunAuthority(Deployment);
-        var caller = Deployment.EmbeddedCaller();
+        // The cmdlet is the client: it captures facts; the authority (this process over the runner
+        // home, or the server) decides, with the caller its host vouches for, and reads nothing of this machine.
         var plan = InputObject is null
-            ? authority.Plan(FactsCapture.Capture(RequestFromParameters()), caller)
-            : authority.PlanRerun(InputObject.ArGuid, caller);
+            ? Await(Client.PlanRunAsync(FactsCapture.Capture(RequestFromParameters()), PipelineStopped))
+            : Await(Client.PlanRerunAsync(InputObject.ArGuid, PipelineStopped));
         foreach (var warning in plan.Warnings) WriteWarning(warning);
 
         var target = Describe(plan.Run);
@@ -128,7 +126,7 @@ public sealed class SubmitAnalysisCommand : AnalysisRunnerCmdlet
                 "Full access"))
             return;
 
-        var run = authority.SubmitAsync(plan).GetAwaiter().GetResult();
+        var run = Await(Client.SubmitRunAsync(plan, PipelineStopped));
         // The handles a user needs to find the run again, before anything can scroll them away.
         WriteHostLine($"Submitted run {run.ArGuid} (driver batch {run.DriverBatchId}): {target}");
         if (!Wait)
@@ -139,7 +137,7 @@ public sealed class SubmitAnalysisCommand : AnalysisRunnerCmdlet
         IReadOnlyList<BatchInfo> batches;
         try
         {
-            batches = new BatchWaiter(this, Deployment, PipelineStopped).WaitForRun(run, timeout: null);
+            batches = new BatchWaiter(this, Client, PipelineStopped).WaitForRun(run, timeout: null);
         }
         catch (PipelineStoppedException)
         {
@@ -148,7 +146,7 @@ public sealed class SubmitAnalysisCommand : AnalysisRunnerCmdlet
             throw;
         }
         WriteObject(run);
-        WriteErrorsForUnsuccessful(batches);
+        WriteFailuresOf(batches);
     }
 
     /// <summary>What is submitted, for the confirmation and the submit line: repository@commit and script, or the command run without a checkout.</summary>

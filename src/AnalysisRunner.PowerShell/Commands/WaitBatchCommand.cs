@@ -10,7 +10,7 @@ namespace AnalysisRunner.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Wait, "Batch", DefaultParameterSetName = RunSet)]
 [OutputType(typeof(BatchInfo))]
-public sealed class WaitBatchCommand : AnalysisRunnerCmdlet
+public sealed class WaitBatchCommand : RunnerClientCmdlet
 {
     private const string IdSet = "Id";
     private const string RunSet = "Run";
@@ -29,10 +29,10 @@ public sealed class WaitBatchCommand : AnalysisRunnerCmdlet
 
     protected override void Process()
     {
-        var waiter = new BatchWaiter(this, Deployment, PipelineStopped);
+        var waiter = new BatchWaiter(this, Client, PipelineStopped);
         var limit = Timeout is { } seconds ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
         var batches = Run is not null ? waiter.WaitForRun(Run, limit) : waiter.WaitFor(Id, limit);
         WriteObject(batches, enumerateCollection: true);
-        WriteErrorsForUnsuccessful(batches);
+        WriteFailuresOf(batches);
     }
 }

@@ -1,5 +1,6 @@
 using AnalysisRunner.Core.Batch;
 using AnalysisRunner.Core.Batch.Runners;
+using AnalysisRunner.Core.Http;
 using AnalysisRunner.Core.Runs;
 using AnalysisRunner.Server.Authentication;
 using AnalysisRunner.Server.Web;
@@ -11,10 +12,6 @@ namespace AnalysisRunner.Server.Endpoints;
 public sealed record AttemptLog(int Attempt, int? ExitCode, string Stdout, string Stderr);
 
 public sealed record JobDetail(JobInfo Job, IReadOnlyList<AttemptLog> Attempts);
-
-public sealed record BatchDetail(BatchInfo Batch, RunRecord? Run, IReadOnlyList<JobInfo> Jobs);
-
-public sealed record ConfigDetail(string ArGuid, string Toml, IReadOnlyList<KeyValuePair<string, string>> Provenance);
 
 /// <summary>
 /// The reads the pages make, as JSON for scripts, with the same checks (RunnerReader): the caller of

@@ -62,6 +62,7 @@ public static class ServerHost
         services.AddAntiforgery(options => options.Cookie.Name = "ar_antiforgery");
         services.AddSingleton<RunnerHomeAccess>();
         services.AddSingleton<RunnerReader>();
+        services.AddSingleton<AnalysisRunner.Server.Runs.RunnerActions>();
         services.AddSingleton<UsageReader>();
         services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder(BearerTokenHandler.SchemeName).RequireAuthenticatedUser().Build());
@@ -80,6 +81,8 @@ public static class ServerHost
         app.MapIdentity();
         app.MapTokens();
         app.MapReads();
+        app.MapRuns();
+        app.MapBatches();
         app.MapWebPages();
         return app;
     }

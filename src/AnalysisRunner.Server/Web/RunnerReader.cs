@@ -1,4 +1,3 @@
-using System.Globalization;
 using AnalysisRunner.Core;
 using AnalysisRunner.Core.Batch;
 using AnalysisRunner.Core.Log;
@@ -39,38 +38,20 @@ public sealed class RunnerReader(RunnerHomeAccess home)
     {
         var deployment = home.Deployment;
         DatasetReadAccess.Check(deployment.LoadRegistry(), caller, dataset, ns);
-        var (beforeMs, skipAtBoundary) = ParseCursor(filter.Cursor);
         var query = new LogQuery
         {
             Dataset = dataset,
             User = string.IsNullOrWhiteSpace(filter.User) ? null : filter.User.Trim(),
             AccessLevel = ns == "test" ? AccessLevel.Test : null,
             After = filter.From is { } from ? new DateTimeOffset(from.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : null,
-            Before = Earliest(
-                filter.To is { } to ? new DateTimeOffset(to.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : null,
-                beforeMs is { } boundary ? DateTimeOffset.FromUnixTimeMilliseconds(boundary + 1) : null),
+            Before = filter.To is { } to ? new DateTimeOffset(to.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : null,
+            First = pageSize,
         };
         var text = string.IsNullOrWhiteSpace(filter.Text) ? null : filter.Text.Trim();
-        var page = new List<RunRecord>(pageSize + 1);
-        // The keyset is (timestamp, position among the runs of that millisecond), newest first; the
-        // position counts every run of the namespace, shown or filtered out, so the next page starts right after.
-        long? currentMs = null;
-        var position = 0;
-        var lastPosition = 0;
-        foreach (var run in deployment.AuditLog.Query(query))
-        {
-            if (run.AccessLevel.Namespace() != ns) continue;
-            var ms = run.Timestamp.ToUnixTimeMilliseconds();
-            position = ms == currentMs ? position + 1 : 1;
-            currentMs = ms;
-            if (ms == beforeMs && position <= skipAtBoundary) continue;
-            if (text is not null && !Matches(run, text)) continue;
-            if (page.Count == pageSize)
-                return new RunPage(page, string.Create(CultureInfo.InvariantCulture, $"{page[^1].Timestamp.ToUnixTimeMilliseconds()}.{lastPosition}"));
-            page.Add(run);
-            lastPosition = position;
-        }
-        return new RunPage(page, null);
+        // Keyset paging is the audit log's one rule (AuditLogPaging); the namespace and the text are filters on top.
+        var page = AuditLogPaging.Page(deployment.AuditLog, query, filter.Cursor,
+            run => run.AccessLevel.Namespace() == ns && (text is null || Matches(run, text)));
+        return new RunPage(page.Runs, page.NextCursor);
     }
 
     /// <summary>The run with this ar_guid, if the caller may read it (403 otherwise, 404 when there is none).</summary>
@@ -127,19 +108,4 @@ public sealed class RunnerReader(RunnerHomeAccess home)
     private static bool Matches(RunRecord run, string text) =>
         new[] { run.Description, run.Script, run.Repository, run.Commit, run.User, run.ArGuid, string.Join(' ', run.ScriptArguments) }
             .Any(field => field?.Contains(text, StringComparison.OrdinalIgnoreCase) == true);
-
-    private static DateTimeOffset? Earliest(DateTimeOffset? a, DateTimeOffset? b) =>
-        a is null ? b : b is null ? a : a < b ? a : b;
-
-    private static (long? BeforeMs, int Skip) ParseCursor(string? cursor)
-    {
-        if (string.IsNullOrEmpty(cursor)) return (null, 0);
-        var parts = cursor.Split('.');
-        if (parts.Length == 2
-            && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
-            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var skip))
-            return (ms, skip);
-        throw new AnalysisRunnerException("InvalidCursor", ErrorKind.InvalidArgument, cursor,
-            $"'{cursor}' is not a page cursor; use the 'after' link of the page before (it looks like 1764950000000.1).");
-    }
 }

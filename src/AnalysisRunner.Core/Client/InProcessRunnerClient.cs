@@ -1,0 +1,128 @@
+using System.Runtime.CompilerServices;
+using AnalysisRunner.Core.Batch;
+using AnalysisRunner.Core.Batch.Runners;
+using AnalysisRunner.Core.Batch.Watching;
+using AnalysisRunner.Core.Hosting;
+using AnalysisRunner.Core.Http;
+using AnalysisRunner.Core.Log;
+using AnalysisRunner.Core.Runs;
+
+namespace AnalysisRunner.Core.Client;
+
+/// <summary>
+/// The embedded transport: the runner home in this process, the caller this OS account. Everything
+/// here is what the cmdlets did before they had a client, moved behind the interface unchanged.
+/// </summary>
+public sealed class InProcessRunnerClient(Deployment deployment) : IRunnerClient
+{
+    public Deployment Deployment { get; } = deployment ?? throw new ArgumentNullException(nameof(deployment));
+
+    public string Description => $"runner home {Deployment.Home.Root}";
+
+    public Task<CallerInfo> WhoAmIAsync(CancellationToken cancellationToken = default)
+    {
+        var caller = Deployment.EmbeddedCaller();
+        return Task.FromResult(new CallerInfo { User = caller.User, TokenId = caller.Source });
+    }
+
+    public Task<HealthReport> GetHealthAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult(new HealthReport { Status = "ok", Database = Deployment.Home.Root });
+
+    public Task<RunPlan> PlanRunAsync(SubmissionFacts facts, CancellationToken cancellationToken = default) =>
+        Task.FromResult(new RunAuthority(Deployment).Plan(facts, Deployment.EmbeddedCaller()));
+
+    public Task<RunPlan> PlanRerunAsync(string arGuid, CancellationToken cancellationToken = default) =>
+        Task.FromResult(new RunAuthority(Deployment).PlanRerun(arGuid, Deployment.EmbeddedCaller()));
+
+    /// <summary>The plan this process's authority made is written as it is (no second fetch, the same ar_guid -WhatIf would show).</summary>
+    public Task<RunRecord> SubmitRunAsync(RunPlan plan, CancellationToken cancellationToken = default) =>
+        new RunAuthority(Deployment).SubmitAsync(plan, cancellationToken);
+
+    public Task<LogPage> QueryAuditLogAsync(LogQuery query, string? cursor, CancellationToken cancellationToken = default)
+    {
+        var page = AuditLogPaging.Page(Deployment.AuditLog, query, cursor);
+        // Nothing, for a dataset the registry does not know, is a typo rather than an empty log (a
+        // dataset since removed from the registry still lists its runs).
+        if (page.Runs.Count == 0 && cursor is null && query.Dataset is { } dataset
+            && Deployment.LoadRegistry() is var registry && registry.Find(dataset) is null)
+            throw registry.NotFound(dataset);
+        return Task.FromResult(page);
+    }
+
+    public Task<BatchInfo> GetBatchAsync(long batchId, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Deployment.Batches.RequireBatch(batchId));
+
+    public Task<IReadOnlyList<BatchInfo>> FindBatchesAsync(BatchQuery query, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Deployment.Batches.FindBatches(query));
+
+    public Task<IReadOnlyList<JobInfo>> GetJobsAsync(long batchId, CancellationToken cancellationToken = default)
+    {
+        Deployment.Batches.RequireBatch(batchId);
+        return Task.FromResult(Deployment.Batches.GetJobs(batchId));
+    }
+
+    public Task<IReadOnlyList<JobAttempt>> GetAttemptsAsync(long batchId, int jobId, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Deployment.Runner.Logs.GetAttempts(batchId, jobId));
+
+    public IAsyncEnumerable<string> ReadLogAsync(long batchId, int jobId, int attempt, LogStream stream, bool follow,
+        CancellationToken cancellationToken = default) =>
+        follow
+            ? Deployment.Runner.Logs.FollowAsync(batchId, jobId, attempt, stream, cancellationToken)
+            : Deployment.Runner.Logs.ReadAsync(batchId, jobId, attempt, stream, cancellationToken);
+
+    public IAsyncEnumerable<BatchProgress> WatchAsync(IReadOnlyList<long> batchIds, WatchOptions options, CancellationToken cancellationToken = default) =>
+        Deployment.Watcher.WatchAsync(batchIds, options, cancellationToken);
+
+    public IAsyncEnumerable<BatchProgress> WatchRunAsync(string arGuid, long driverBatchId, WatchOptions options,
+        CancellationToken cancellationToken = default) =>
+        Deployment.Watcher.WatchRunAsync(arGuid, driverBatchId, options, cancellationToken);
+
+    public Task<BatchInfo> CancelBatchAsync(long batchId, CancellationToken cancellationToken = default)
+    {
+        var batch = Deployment.Batches.RequireBatch(batchId);
+        if (batch.IsComplete) return Task.FromResult(batch);
+        Deployment.Batches.RequestCancel(batchId);
+        Deployment.Executor.Wake();
+        return Task.FromResult(Deployment.Batches.RequireBatch(batchId));
+    }
+
+    public Task<IReadOnlyList<long>> CancelRunAsync(string arGuid, CancellationToken cancellationToken = default)
+    {
+        var ids = Deployment.Batches.RequestCancelRun(arGuid);
+        Deployment.Executor.Wake();
+        return Task.FromResult(ids);
+    }
+
+    public Task<BatchInfo> ResumeBatchAsync(long batchId, CancellationToken cancellationToken = default)
+    {
+        var batch = Deployment.Batches.RequireBatch(batchId);
+        if (batch.State == BatchState.Running) Deployment.Executor.Wake();
+        return Task.FromResult(batch);
+    }
+
+    public Task RemoveBatchAsync(long batchId, CancellationToken cancellationToken = default)
+    {
+        Deployment.Batches.RequireBatch(batchId);
+        Deployment.Batches.Remove(batchId);
+        return Task.CompletedTask;
+    }
+
+    public Task<Tomlyn.Model.TomlTable> ReadConfigAsync(string arGuid, CancellationToken cancellationToken = default)
+    {
+        var run = Deployment.AuditLog.Query(new LogQuery { ArGuid = arGuid, First = 1 }).FirstOrDefault()
+            ?? throw RunNotFound(arGuid, Deployment.Home.Root);
+        return Deployment.ReadConfigAsync(run.ConfigPath);
+    }
+
+    public Task<Tomlyn.Model.TomlTable> ReadConfigAtAsync(string pathOrUri, CancellationToken cancellationToken = default) =>
+        Deployment.ReadConfigAsync(pathOrUri);
+
+    internal static AnalysisRunnerException RunNotFound(string arGuid, string where) =>
+        new("RunNotFound", ErrorKind.ObjectNotFound, arGuid,
+            $"No run with ar_guid '{arGuid}' is in the audit log of {where}; Get-AnalysisLog lists them.");
+
+    /// <summary>The deployment is the cmdlet's (opened once per command), not this client's to close.</summary>
+    public void Dispose()
+    {
+    }
+}

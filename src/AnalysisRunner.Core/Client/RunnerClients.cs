@@ -1,0 +1,15 @@
+using AnalysisRunner.Core.Hosting;
+
+namespace AnalysisRunner.Core.Client;
+
+/// <summary>The one place a target becomes a transport.</summary>
+public static class RunnerClients
+{
+    /// <param name="openDeployment">How the caller opens the runner home (the cmdlets also write the pwsh shim there); only called for an embedded target.</param>
+    public static IRunnerClient Open(RunnerTarget target, Func<RunnerHome, Deployment> openDeployment) => target switch
+    {
+        RunnerTarget.Remote remote => new HttpRunnerClient(remote.Connection),
+        RunnerTarget.Embedded embedded => new InProcessRunnerClient(openDeployment(embedded.Home)),
+        _ => throw new ArgumentOutOfRangeException(nameof(target)),
+    };
+}

@@ -1,0 +1,67 @@
+using AnalysisRunner.Core;
+using AnalysisRunner.Core.Batch;
+using AnalysisRunner.Core.Batch.Runners;
+using AnalysisRunner.Core.Http;
+using AnalysisRunner.Server.Authentication;
+using AnalysisRunner.Server.Runs;
+
+namespace AnalysisRunner.Server.Endpoints;
+
+/// <summary>
+/// Batches, jobs, logs and waits for scripts and the cmdlets. Waits and logs are server-sent events
+/// (Core's watcher and log reader, which wait on the executor's signals, not on a timer). Every route
+/// checks the caller may read the batch before it acts.
+/// </summary>
+internal static class BatchEndpoints
+{
+    public static void MapBatches(this IEndpointRouteBuilder app)
+    {
+        var batches = app.MapGroup("").WithTags("Runs and batches")
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        batches.MapGet(RunRoutes.Batches, (HttpContext context, RunnerActions actions, string? arGuid, BatchState? state, int? first) =>
+                actions.FindBatches(context.Caller().User, new BatchQuery { ArGuid = arGuid, State = state, First = arGuid is null ? first ?? 50 : first }))
+            .WithName("FindBatches").WithSummary("Batches the caller may read: of one run (?arGuid=), or the newest.");
+        batches.MapPost(RunRoutes.Watch, (HttpContext context, RunnerActions actions, WatchRequest request) =>
+                ServerSentEvents.WriteAsync(context, "progress",
+                    Progress(actions.Watch(context.Caller().User, request, context.RequestAborted))))
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .WithName("WatchBatches").WithSummary("Waits for batches or a run to end: 'progress' events ({batches, elapsedSeconds}), the last one as they ended, then 'end'.");
+        batches.MapPost("/api/v1/batches/{batchId:long}/cancel", (HttpContext context, RunnerActions actions, long batchId) =>
+                actions.CancelAsync(context.Caller().User, batchId))
+            .WithName("CancelBatch").WithSummary("Asks the executor to cancel the batch's unfinished jobs.");
+        batches.MapPost("/api/v1/batches/{batchId:long}/resume", (HttpContext context, RunnerActions actions, long batchId) =>
+                actions.ResumeAsync(context.Caller().User, batchId))
+            .WithName("ResumeBatch").WithSummary("Makes sure an executor works on the batch.");
+        batches.MapDelete("/api/v1/batches/{batchId:long}", async (HttpContext context, RunnerActions actions, long batchId) =>
+            {
+                await actions.RemoveAsync(context.Caller().User, batchId);
+                return Results.NoContent();
+            })
+            .WithName("RemoveBatch").WithSummary("Deletes a finished batch: its records, logs and work folders (409 BatchNotFinished while it runs).");
+        batches.MapGet("/api/v1/batches/{batchId:long}/jobs/{jobId:int}/attempts", (HttpContext context, RunnerActions actions, long batchId, int jobId) =>
+                actions.GetAttempts(context.Caller().User, batchId, jobId))
+            .WithName("GetJobAttempts").WithSummary("Every attempt of a job, first to latest.");
+        batches.MapGet("/api/v1/batches/{batchId:long}/jobs/{jobId:int}/attempts/{attempt:int}/{stream}",
+                (HttpContext context, RunnerActions actions, long batchId, int jobId, int attempt, string stream, bool? follow) =>
+                {
+                    var logStream = stream switch
+                    {
+                        "stdout" => LogStream.Stdout,
+                        "stderr" => LogStream.Stderr,
+                        _ => throw new AnalysisRunnerException("InvalidLogStream", ErrorKind.InvalidArgument, stream, $"'{stream}' is not a log; use stdout or stderr."),
+                    };
+                    actions.CheckLog(context.Caller().User, batchId, jobId, attempt);
+                    return ServerSentEvents.WriteAsync(context, "line",
+                        actions.ReadLog(batchId, jobId, attempt, logStream, follow == true, context.RequestAborted));
+                })
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .WithName("ReadJobLog").WithSummary("An attempt's log as 'line' events (JSON strings), then 'end'; ?follow=true streams it until the attempt ends.");
+    }
+
+    private static async IAsyncEnumerable<WatchEvent> Progress(IAsyncEnumerable<Core.Batch.Watching.BatchProgress> watch)
+    {
+        await foreach (var progress in watch)
+            yield return new WatchEvent(progress.Batches, progress.Elapsed.TotalSeconds);
+    }
+}

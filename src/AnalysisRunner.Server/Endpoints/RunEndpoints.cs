@@ -1,0 +1,73 @@
+using AnalysisRunner.Core;
+using AnalysisRunner.Core.Client;
+using AnalysisRunner.Core.Http;
+using AnalysisRunner.Core.Log;
+using AnalysisRunner.Core.Runs;
+using AnalysisRunner.Server.Authentication;
+using AnalysisRunner.Server.Runs;
+
+namespace AnalysisRunner.Server.Endpoints;
+
+/// <summary>
+/// Submitting runs and reading the audit log. The body of a submission is facts only
+/// (<see cref="SubmissionFacts"/>, unknown members refused, so a body naming a user is a 400, never
+/// a user): the caller is the token's, and the server plans from its own clone of the allowlisted remote.
+/// </summary>
+internal static class RunEndpoints
+{
+    public static void MapRuns(this IEndpointRouteBuilder app)
+    {
+        var runs = app.MapGroup("").WithTags("Runs")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        runs.MapPost(RunRoutes.Runs, async (HttpContext context, RunnerActions actions) =>
+            {
+                var run = await actions.SubmitAsync(await ReadFactsAsync(context), CallerOf(context), context.RequestAborted);
+                return Results.Created($"{RunRoutes.Runs}?arGuid={Uri.EscapeDataString(run.ArGuid)}", run);
+            })
+            .Accepts<SubmissionFacts>("application/json").Produces<RunRecord>(StatusCodes.Status201Created)
+            .WithName("SubmitRun").WithSummary("Submits a run from the facts a client captured; the caller is the token's user.");
+        runs.MapPost(RunRoutes.PlanRun, async (HttpContext context, RunnerActions actions) =>
+                RunPlanDocument.From(await actions.PlanAsync(await ReadFactsAsync(context), CallerOf(context))))
+            .Accepts<SubmissionFacts>("application/json")
+            .WithName("PlanRun").WithSummary("What submitting these facts would do (every check, the config, the driver's command); nothing is written.");
+        runs.MapPost("/api/v1/runs/{arGuid}/rerun", async (HttpContext context, RunnerActions actions, string arGuid) =>
+            {
+                var run = await actions.RerunAsync(arGuid, CallerOf(context), context.RequestAborted);
+                return Results.Created($"{RunRoutes.Runs}?arGuid={Uri.EscapeDataString(run.ArGuid)}", run);
+            })
+            .Produces<RunRecord>(StatusCodes.Status201Created)
+            .WithName("RerunRun").WithSummary("Runs a logged run again, exactly, as a new run of the caller.");
+        runs.MapPost("/api/v1/runs/{arGuid}/rerun/plan", (HttpContext context, RunnerActions actions, string arGuid) =>
+                RunPlanDocument.From(actions.PlanRerun(arGuid, CallerOf(context))))
+            .WithName("PlanRerun").WithSummary("What running a logged run again would do; nothing is written.");
+        runs.MapGet(RunRoutes.Runs, (HttpContext context, RunnerActions actions, string? dataset, string? user, string? accessLevel,
+                DateTimeOffset? after, DateTimeOffset? before, string? arGuid, int? first, string? cursor) =>
+                actions.QueryLog(context.Caller().User, new LogQuery
+                {
+                    Dataset = dataset, User = user, AccessLevel = accessLevel is null ? null : AccessLevelNames.Parse(accessLevel),
+                    After = after, Before = before, ArGuid = arGuid, First = first,
+                }, cursor))
+            .Produces<LogPage>()
+            .WithName("QueryAuditLog").WithSummary("Runs the caller may read, newest first, a page at a time (?cursor= is the nextCursor of the page before).");
+        runs.MapPost("/api/v1/runs/{arGuid}/cancel", async (HttpContext context, RunnerActions actions, string arGuid) =>
+                new CancelledBatches(await actions.CancelRunAsync(context.Caller().User, arGuid)))
+            .WithName("CancelRun").WithSummary("Cancels a run: its driver batch first, then every batch it submitted.");
+    }
+
+    private static Caller CallerOf(HttpContext context)
+    {
+        var caller = context.Caller();
+        return new Caller(caller.User, $"token {caller.TokenId}");
+    }
+
+    /// <summary>The body as facts; Kestrel's body limit applies while it is read (413 RequestBodyTooLarge).</summary>
+    private static async Task<SubmissionFacts> ReadFactsAsync(HttpContext context)
+    {
+        if (context.Request.ContentType is not { } type || !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+            throw new AnalysisRunnerException("UnsupportedMediaType", ErrorKind.InvalidArgument, context.Request.ContentType,
+                "A submission is a JSON body; send it as application/json.");
+        using var reader = new StreamReader(context.Request.Body);
+        return SubmissionFacts.FromJson(await reader.ReadToEndAsync(context.RequestAborted));
+    }
+}

@@ -1,0 +1,139 @@
+using AnalysisRunner.Core;
+using AnalysisRunner.Core.Batch;
+using AnalysisRunner.Core.Client;
+using AnalysisRunner.Core.Log;
+using AnalysisRunner.Core.Policy;
+using AnalysisRunner.Core.Runs;
+using AnalysisRunner.Server.Web;
+
+namespace AnalysisRunner.Server.Runs;
+
+/// <summary>
+/// What the API does on behalf of a token's user, each checked first: a submission goes through the
+/// authority with that user as the caller (which checks membership, the allowlisted remote, main for
+/// standard/full, the script in the server's own clone); every read, wait, cancel, resume and removal
+/// of a batch first passes <see cref="RunnerReader"/>'s read rule for the batch (its run's dataset
+/// namespace, or its author outside any run). The in-process client does the same steps unchecked,
+/// since there the OS account is the only user.
+/// </summary>
+public sealed class RunnerActions(RunnerHomeAccess home, RunnerReader reader)
+{
+    private InProcessRunnerClient Engine => new(home.Deployment);
+
+    public Task<RunPlan> PlanAsync(SubmissionFacts facts, Caller caller)
+    {
+        FullCommitRule.Check(facts);
+        return Task.FromResult(new RunAuthority(home.Deployment).Plan(facts, caller));
+    }
+
+    public Task<RunRecord> SubmitAsync(SubmissionFacts facts, Caller caller, CancellationToken cancellationToken)
+    {
+        FullCommitRule.Check(facts);
+        return new RunAuthority(home.Deployment).SubmitAsync(facts, caller, cancellationToken);
+    }
+
+    /// <summary>A re-run is of a run the caller may read; the authority then checks the caller may submit it now.</summary>
+    public RunPlan PlanRerun(string arGuid, Caller caller)
+    {
+        reader.GetRun(caller.User, arGuid);
+        return new RunAuthority(home.Deployment).PlanRerun(arGuid, caller);
+    }
+
+    public async Task<RunRecord> RerunAsync(string arGuid, Caller caller, CancellationToken cancellationToken) =>
+        await new RunAuthority(home.Deployment).SubmitAsync(PlanRerun(arGuid, caller), cancellationToken);
+
+    /// <summary>
+    /// Audit-log pages of what the caller may read: a named dataset the caller is in no list of is
+    /// 403 (as the pages answer), otherwise rows of namespaces the caller may not read are left out.
+    /// </summary>
+    public LogPage QueryLog(string caller, LogQuery query, string? cursor)
+    {
+        var registry = home.Deployment.LoadRegistry();
+        if (query.Dataset is { } dataset)
+            DatasetReadAccess.Check(registry, caller, dataset, query.AccessLevel?.Namespace() ?? "test");
+        return AuditLogPaging.Page(home.Deployment.AuditLog, query, cursor,
+            run => DatasetReadAccess.MayRead(registry, caller, run.Dataset, run.AccessLevel.Namespace()));
+    }
+
+    public IReadOnlyList<BatchInfo> FindBatches(string caller, BatchQuery query)
+    {
+        if (query.ArGuid is { } arGuid) reader.GetRun(caller, arGuid);
+        return home.Deployment.Batches.FindBatches(query with { Ids = null })
+            .Where(batch => query.ArGuid is not null || MayRead(caller, batch.Id)).ToList();
+    }
+
+    public IReadOnlyList<JobAttempt> GetAttempts(string caller, long batchId, int jobId) => reader.GetJob(caller, batchId, jobId).Attempts;
+
+    /// <summary>Checks the caller may read the attempt's job (and that the attempt exists) before a log is streamed.</summary>
+    public void CheckLog(string caller, long batchId, int jobId, int attempt)
+    {
+        var view = reader.GetJob(caller, batchId, jobId);
+        if (attempt < 1 || attempt > Math.Max(view.Job.Attempt, 1))
+            throw new AnalysisRunnerException("AttemptNotFound", ErrorKind.ObjectNotFound, attempt,
+                $"Job {batchId}/{jobId} has had {view.Job.Attempt} attempt(s); ask for 1 to {Math.Max(view.Job.Attempt, 1)}.");
+    }
+
+    public IAsyncEnumerable<string> ReadLog(long batchId, int jobId, int attempt, Core.Batch.Runners.LogStream stream, bool follow,
+        CancellationToken cancellationToken) =>
+        Engine.ReadLogAsync(batchId, jobId, attempt, stream, follow, cancellationToken);
+
+    /// <summary>Every batch of a wait is checked before the wait starts; a run's driver batch must be that run's.</summary>
+    public IAsyncEnumerable<Core.Batch.Watching.BatchProgress> Watch(string caller, Core.Http.WatchRequest request, CancellationToken cancellationToken)
+    {
+        var options = new Core.Batch.Watching.WatchOptions
+        {
+            Progress = request.Progress,
+            Timeout = request.TimeoutSeconds is { } seconds ? TimeSpan.FromSeconds(Math.Max(0, seconds)) : null,
+        };
+        if (request.ArGuid is { } arGuid)
+        {
+            reader.GetRun(caller, arGuid);
+            var driver = request.DriverBatchId is { } driverId ? home.Deployment.Batches.RequireBatch(driverId) : null;
+            if (driver is null || driver.ArGuid != arGuid)
+                throw new AnalysisRunnerException("NotTheRunsBatch", ErrorKind.InvalidArgument, request.DriverBatchId,
+                    $"Batch {request.DriverBatchId} is not the driver batch of run {arGuid}; Get-AnalysisLog shows a run's DriverBatchId.");
+            return Engine.WatchRunAsync(arGuid, driver.Id, options, cancellationToken);
+        }
+        if (request.BatchIds.Count == 0)
+            throw new AnalysisRunnerException("NothingToWaitFor", ErrorKind.InvalidArgument, null, "Name batchIds, or an arGuid with its driverBatchId.");
+        foreach (var id in request.BatchIds) reader.GetBatch(caller, id);
+        return Engine.WatchAsync(request.BatchIds, options, cancellationToken);
+    }
+
+    public Task<BatchInfo> CancelAsync(string caller, long batchId)
+    {
+        reader.GetBatch(caller, batchId);
+        return Engine.CancelBatchAsync(batchId);
+    }
+
+    public Task<IReadOnlyList<long>> CancelRunAsync(string caller, string arGuid)
+    {
+        reader.GetRun(caller, arGuid);
+        return Engine.CancelRunAsync(arGuid);
+    }
+
+    public Task<BatchInfo> ResumeAsync(string caller, long batchId)
+    {
+        reader.GetBatch(caller, batchId);
+        return Engine.ResumeBatchAsync(batchId);
+    }
+
+    public Task RemoveAsync(string caller, long batchId)
+    {
+        reader.GetBatch(caller, batchId);
+        return Engine.RemoveBatchAsync(batchId);
+    }
+
+    private bool MayRead(string caller, long batchId)
+    {
+        try
+        {
+            reader.GetBatch(caller, batchId);
+            return true;
+        }
+        catch (AnalysisRunnerException error) when (error.Kind is ErrorKind.PermissionDenied or ErrorKind.ObjectNotFound)
+        {
+            return false;
+        }
+    }
+}
