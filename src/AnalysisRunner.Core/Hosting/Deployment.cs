@@ -19,23 +19,24 @@ namespace AnalysisRunner.Core.Hosting;
 /// </summary>
 public sealed class Deployment
 {
-    private Deployment(RunnerHome home, RunnerSettings settings)
+    private Deployment(RunnerHome home, RunnerSettings settings, Runs.Channel.RunChannel? channel = null)
     {
         Home = home;
         Settings = settings;
+        Channel = channel;
         Database = new RunnerDatabase(home);
-        Batches = new SqliteBatchStore(Database);
+        Batches = channel is null ? new SqliteBatchStore(Database) : new Runs.Channel.ChannelBatchStore(channel);
         AuditLog = new SqliteAuditLog(Database);
         Tokens = new SqliteTokenStore(Database);
-        Executor = new ExecutorClient(home);
-        Runner = settings.ExecutorRunner switch
+        Executor = channel is null ? new ExecutorClient(home) : new Runs.Channel.ChannelExecutorClient();
+        Runner = channel is not null ? new Runs.Channel.ChannelRunnerBackend(channel) : settings.ExecutorRunner switch
         {
-            LocalRunnerBackend.SettingsName => new LocalRunnerBackend(home, settings, Batches),
+            LocalRunnerBackend.SettingsName => new LocalRunnerBackend(home, settings, Batches, new Runs.Channel.RunChannelHost(this)),
             SlurmRunnerBackend.SettingsName => new SlurmRunnerBackend(home, settings.Slurm, Batches, new SlurmCli()),
             _ => throw new DeploymentException("RunnerNotSupported", ErrorKind.InvalidArgument, settings.ExecutorRunner,
                 $"[executor] runner = '{settings.ExecutorRunner}' in {home.SettingsPath} is not one of: {LocalRunnerBackend.SettingsName}, {SlurmRunnerBackend.SettingsName}."),
         };
-        Watcher = new BatchWatcher(home, Batches);
+        Watcher = channel is null ? new BatchWatcher(home, Batches) : new Runs.Channel.ChannelBatchWatcher(channel);
         SandboxMode.Check(settings.ExecutorSandbox, home.SettingsPath);
         Git = new RemoteMirror(home, GitCredentials.FromFile(settings.GitCredentialsFile));
         Buckets = new LocalBuckets(home);
@@ -53,6 +54,15 @@ public sealed class Deployment
 
     public RunnerHome Home { get; }
     public RunnerSettings Settings { get; }
+
+    /// <summary>
+    /// Inside a sandboxed job: its batch's run channel, through which the executor answers for the
+    /// home the sandbox hides (batches, logs, waits, the run). Null everywhere else.
+    /// </summary>
+    internal Runs.Channel.RunChannel? Channel { get; }
+
+    /// <summary>This process is a sandboxed job: the home is hidden from it and not to be written.</summary>
+    public bool InSandboxedJob => Channel is not null;
     public RunnerDatabase Database { get; }
     public IBatchStore Batches { get; }
     public IAuditLog AuditLog { get; }
@@ -80,7 +90,7 @@ public sealed class Deployment
         pathOrUri.Contains("://", StringComparison.Ordinal) ? Configs.ReadAsync(pathOrUri) : Task.FromResult(Config.TomlFiles.Read(pathOrUri));
 
     /// <summary>The run this process belongs to, proven by the capability the executor gave its job (AR_RUN_TOKEN); null outside any run.</summary>
-    public Runs.RunRecord? CurrentRun() => RunTokens.Current();
+    public Runs.RunRecord? CurrentRun() => Channel is { } channel ? channel.Identity().Run : RunTokens.Current();
 
     /// <summary>Verifies run capabilities against this home's key and audit log.</summary>
     public Runs.RunTokens RunTokens => _runTokens ??= new Runs.RunTokens(Home, AuditLog);
@@ -166,6 +176,8 @@ public sealed class Deployment
     public static Deployment Open(RunnerHome home)
     {
         ArgumentNullException.ThrowIfNull(home);
+        // A sandboxed job sees nothing of the home but its own folders: the executor answers for the rest.
+        if (Runs.Channel.RunChannel.FromEnvironment() is { } channel) return new Deployment(home, new RunnerSettings(), channel);
         try
         {
             HomeInitializer.EnsureInitialized(home);
