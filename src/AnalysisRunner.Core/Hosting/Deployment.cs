@@ -26,8 +26,12 @@ public sealed class Deployment
         Channel = channel;
         Database = new RunnerDatabase(home);
         Batches = channel is null ? new SqliteBatchStore(Database) : new Runs.Channel.ChannelBatchStore(channel);
-        AuditLog = new SqliteAuditLog(Database);
-        Tokens = new SqliteTokenStore(Database);
+        // Made here, outside any transaction (each makes its tables); a sandboxed job cannot see the database.
+        if (channel is null)
+        {
+            _auditLog = new SqliteAuditLog(Database);
+            _tokens = new SqliteTokenStore(Database);
+        }
         Executor = channel is null ? new ExecutorClient(home) : new Runs.Channel.ChannelExecutorClient();
         Runner = channel is not null ? new Runs.Channel.ChannelRunnerBackend(channel) : settings.ExecutorRunner switch
         {
@@ -65,10 +69,12 @@ public sealed class Deployment
     public bool InSandboxedJob => Channel is not null;
     public RunnerDatabase Database { get; }
     public IBatchStore Batches { get; }
-    public IAuditLog AuditLog { get; }
+    public IAuditLog AuditLog => _auditLog ?? throw Runs.Channel.RunChannelRefusals.NotInAJob("the audit log");
+    private readonly IAuditLog? _auditLog;
 
     /// <summary>Bearer tokens for a server run over this home; the home's owner administers them directly.</summary>
-    public ITokenStore Tokens { get; }
+    public ITokenStore Tokens => _tokens ?? throw Runs.Channel.RunChannelRefusals.NotInAJob("the token store");
+    private readonly ITokenStore? _tokens;
     public IExecutorClient Executor { get; }
 
     /// <summary>Where jobs run: its capacity (what submit checks against) and its logs. The executor drives it.</summary>
