@@ -15,6 +15,7 @@ internal sealed record RunChannelRequest
     public LogStream? Stream { get; init; }
     public bool Follow { get; init; }
     public IReadOnlyList<long>? BatchIds { get; init; }
+    public string? ArGuid { get; init; }
     public BatchState? State { get; init; }
     public int? First { get; init; }
     public double? TimeoutSeconds { get; init; }

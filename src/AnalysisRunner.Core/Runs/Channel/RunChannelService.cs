@@ -58,6 +58,9 @@ internal sealed class RunChannelService(Deployment deployment, long batchId, Run
             case RunChannelOps.Batch:
                 return Owned(Required(request.BatchId, "batchId"), allowMissing: true);
             case RunChannelOps.Batches:
+                if (request.ArGuid is { } arGuid && arGuid != run.ArGuid)
+                    throw new AnalysisRunnerException(OutsideRunErrorId, ErrorKind.PermissionDenied, arGuid,
+                        $"Run {arGuid} is not this job's run ({run.ArGuid}); a job reaches only its own run's batches.");
                 return store.FindBatches(new BatchQuery { ArGuid = run.ArGuid, Ids = request.BatchIds, State = request.State, First = request.First });
             case RunChannelOps.Jobs:
                 Owned(Required(request.BatchId, "batchId"));
