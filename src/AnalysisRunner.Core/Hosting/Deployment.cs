@@ -99,7 +99,7 @@ public sealed class Deployment
     public Runs.RunRecord? CurrentRun() => Channel is { } channel ? channel.Identity().Run : RunTokens.Current();
 
     /// <summary>Verifies run capabilities against this home's key and audit log.</summary>
-    public Runs.RunTokens RunTokens => _runTokens ??= new Runs.RunTokens(Home, AuditLog);
+    public Runs.RunTokens RunTokens => _runTokens ??= new Runs.RunTokens(Home, AuditLog, Batches);
     private Runs.RunTokens? _runTokens;
 
     /// <summary>Who calls on the embedded default: this process's OS account, mapped by settings.toml [identity.users].</summary>
