@@ -93,7 +93,9 @@ public sealed class Deployment
 
     /// <summary>A run config by the path a run records: a local file, or a gs:// object of the config store.</summary>
     public Task<Tomlyn.Model.TomlTable> ReadConfigAsync(string pathOrUri) =>
-        pathOrUri.Contains("://", StringComparison.Ordinal) ? Configs.ReadAsync(pathOrUri) : Task.FromResult(Config.TomlFiles.Read(pathOrUri));
+        // In a sandboxed job the executor reads its run's config (on gcs only the runner's key reads the config store).
+        Channel?.Identity().Run.ConfigPath == pathOrUri ? Task.FromResult(Config.TomlFiles.Parse(Channel.ReadConfig(), pathOrUri))
+        : pathOrUri.Contains("://", StringComparison.Ordinal) ? Configs.ReadAsync(pathOrUri) : Task.FromResult(Config.TomlFiles.Read(pathOrUri));
 
     /// <summary>The run this process belongs to, proven by the capability the executor gave its job (AR_RUN_TOKEN); null outside any run.</summary>
     public Runs.RunRecord? CurrentRun() => Channel is { } channel ? channel.Identity().Run : RunTokens.Current();
@@ -183,7 +185,7 @@ public sealed class Deployment
     {
         ArgumentNullException.ThrowIfNull(home);
         // A sandboxed job sees nothing of the home but its own folders: the executor answers for the rest.
-        if (Runs.Channel.RunChannel.FromEnvironment() is { } channel) return new Deployment(home, new RunnerSettings(), channel);
+        if (Runs.Channel.RunChannel.FromEnvironment() is { } channel) return new Deployment(home, channel.JobSettings(), channel);
         try
         {
             HomeInitializer.EnsureInitialized(home);

@@ -33,6 +33,33 @@ public sealed class RunChannel
     /// <summary>The run of the batch this channel belongs to, as the executor knows it (asked once).</summary>
     public RunChannelIdentity Identity() => _identity ??= Ask<RunChannelIdentity>(new RunChannelRequest { Op = RunChannelOps.WhoAmI })!;
 
+    /// <summary>The text of the channel's run's config.</summary>
+    public string ReadConfig() => Ask<string>(new RunChannelRequest { Op = RunChannelOps.Config })!;
+
+    /// <summary>
+    /// The settings a sandboxed job's cmdlets work with: the storage backend the executor names, and on
+    /// gcs the job's own scope key (the variable the executor gave it), for its run's scope only.
+    /// </summary>
+    public Hosting.RunnerSettings JobSettings()
+    {
+        var identity = Identity();
+        var key = Environment.GetEnvironmentVariable(Batch.Execution.JobStaging.CredentialsVariable);
+        var credentials = new Dictionary<string, IReadOnlyDictionary<AccessLevel, string>>();
+        if (!string.IsNullOrEmpty(key))
+            credentials[identity.Run.Dataset] = new Dictionary<AccessLevel, string> { [identity.Run.AccessLevel] = key };
+        return new Hosting.RunnerSettings
+        {
+            Storage = new Hosting.StorageSettings
+            {
+                Backend = identity.StorageBackend,
+                Endpoint = identity.StorageEndpoint,
+                Unauthenticated = identity.StorageUnauthenticated,
+                Project = identity.StorageProject,
+                DatasetCredentials = credentials,
+            },
+        };
+    }
+
     public BatchSpec Check(BatchSpec spec) => Ask<BatchSpec>(new RunChannelRequest { Op = RunChannelOps.Submit, Spec = spec, DryRun = true })!;
 
     public BatchInfo Submit(BatchSpec spec) => Ask<BatchInfo>(new RunChannelRequest { Op = RunChannelOps.Submit, Spec = spec })!;

@@ -40,6 +40,12 @@ public sealed record RunChannelIdentity
     public IReadOnlyDictionary<string, string> Attributes { get; init; } = new Dictionary<string, string>();
     public required double LargestJobCpu { get; init; }
     public required long LargestJobMemoryBytes { get; init; }
+
+    /// <summary>The storage backend and, on gcs, where its API is: what the job's cmdlets need to reach its buckets (never a key).</summary>
+    public string StorageBackend { get; init; } = "local";
+    public string? StorageEndpoint { get; init; }
+    public bool StorageUnauthenticated { get; init; }
+    public string? StorageProject { get; init; }
 }
 
 /// <summary>The operations, by name.</summary>
@@ -55,4 +61,5 @@ internal static class RunChannelOps
     public const string Log = "log";
     public const string Wait = "wait";
     public const string Cancel = "cancel";
+    public const string Config = "config";
 }

@@ -76,6 +76,9 @@ internal sealed class RunChannelService(Deployment deployment, long batchId, Run
                 store.RequestCancel(request.BatchId!.Value);
                 deployment.Executor.Wake();
                 return null;
+            case RunChannelOps.Config:
+                // The run's own config only (on gcs it is in the config store, which only the runner's key reads).
+                return Config.TomlFiles.Serialize(await deployment.ReadConfigAsync(run.ConfigPath).ConfigureAwait(false));
             case RunChannelOps.Wait:
                 return await WaitAsync(request, cancellationToken).ConfigureAwait(false);
             default:
@@ -88,8 +91,13 @@ internal sealed class RunChannelService(Deployment deployment, long batchId, Run
     {
         var context = RunContext.Of(run, deployment);
         var largest = deployment.Runner.Capacity.LargestJob;
+        var storage = deployment.Settings.Storage;
         return new RunChannelIdentity
         {
+            StorageBackend = deployment.Settings.StorageBackend,
+            StorageEndpoint = storage.Endpoint,
+            StorageUnauthenticated = storage.Unauthenticated,
+            StorageProject = storage.Project,
             BatchId = batchId,
             Run = run,
             TmpBucket = context.TmpBucket,
