@@ -131,6 +131,7 @@ public sealed class RunChannelTests : IDisposable
     [InlineData("truncated", RunChannelFrames.InvalidErrorId)]
     [InlineData("no-op", RunChannelFrames.InvalidErrorId)]
     [InlineData("unknown-op", RunChannelService.UnknownRequestErrorId)]
+    [InlineData("null-jobs", RunChannelService.FailedErrorId)]
     public async Task Oversized_malformed_and_unknown_messages_are_refused_by_their_error_id_and_the_channel_goes_on(string message, string errorId)
     {
         var (mine, myBatch) = RunWithBatch();
@@ -150,6 +151,7 @@ public sealed class RunChannelTests : IDisposable
             "malformed" => Framed("{\"op\": [unclosed"),
             "truncated" => Framed("{\"op\":\"whoami\"}")[..8],
             "no-op" => Framed("{}"),
+            "null-jobs" => Framed("{\"op\":\"submit\",\"spec\":{\"name\":\"n\",\"tmpRoot\":\"/tmp\",\"jobs\":null}}"),
             _ => Framed("{\"op\":\"dropTables\"}"),
         };
         using (var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))

@@ -18,6 +18,7 @@ internal sealed class RunChannelService(Deployment deployment, long batchId, Run
 {
     public const string OutsideRunErrorId = "BatchOutsideRun";
     public const string UnknownRequestErrorId = "RunChannelRequestUnknown";
+    public const string FailedErrorId = "RunChannelRequestFailed";
 
     /// <summary>The longest a wait may ask for; a wait without -Timeout waits this long, then asks again.</summary>
     private static readonly TimeSpan LongestWait = TimeSpan.FromDays(7);
@@ -43,6 +44,14 @@ internal sealed class RunChannelService(Deployment deployment, long batchId, Run
         catch (AnalysisRunnerException error)
         {
             await answer(new RunChannelAnswer { Problem = ProblemDocument.From(error) }).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is not OperationCanceledException and not IOException)
+        {
+            // A request the checks above did not foresee (a spec with nulls where JSON allowed them) fails that
+            // request, typed, and never the executor.
+            var failed = new AnalysisRunnerException(FailedErrorId, ErrorKind.InvalidOperation, request.Op,
+                $"The run channel could not answer '{request.Op}': {error.GetType().Name}: {error.Message}", error);
+            await answer(new RunChannelAnswer { Problem = ProblemDocument.From(failed) }).ConfigureAwait(false);
         }
     }
 
