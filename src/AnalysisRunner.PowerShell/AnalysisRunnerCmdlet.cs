@@ -142,7 +142,8 @@ public abstract class AnalysisRunnerCmdlet : PSCmdlet
     {
         var home = Core.Hosting.RunnerHome.Resolve(RunnerHome);
         var opened = Deployment.Open(home);
-        PwshShim.Ensure(home, CurrentPwshCommand());
+        // A sandboxed job's home is read-only and not its own; the shim it runs through is already there.
+        if (!opened.InSandboxedJob) PwshShim.Ensure(home, CurrentPwshCommand());
         return opened;
     }
 

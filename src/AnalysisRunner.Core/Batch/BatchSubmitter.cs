@@ -26,7 +26,21 @@ public sealed class BatchSubmitter(Deployment deployment)
         if (batch.SubmittedBatchId is { } existing)
             throw new BatchValidationException("BatchAlreadySubmitted", ErrorKind.InvalidOperation, batch.Name,
                 $"Batch '{batch.Name}' was already submitted as batch {existing}; start another with New-Batch.");
-        var spec = Scoped(batch.Build(), scope);
+        // In a sandboxed job the executor checks it, with the run's scope, as below (nothing is stored yet).
+        if (deployment.Channel is { } channel) return channel.Check(batch.Build());
+        return Check(batch.Build(), scope);
+    }
+
+    /// <summary>The batch as its scope may have it, with every check made; what the executor runs for a batch sent over a run channel too.</summary>
+    internal BatchSpec Check(BatchSpec built, BatchScope scope)
+    {
+        ArgumentNullException.ThrowIfNull(built);
+        ArgumentNullException.ThrowIfNull(scope);
+        // Only the authority gives a job a checkout (the run's driver): a job with one clones from the runner's mirror.
+        if (built.Jobs.FirstOrDefault(job => job.Checkout is not null) is { } withCheckout)
+            throw new BatchValidationException("JobCheckoutNotAllowed", ErrorKind.PermissionDenied, withCheckout.Name,
+                $"Job '{withCheckout.Name}' asks for a repository checkout; only a run's driver has one, and only Submit-Analysis makes it.");
+        var spec = Scoped(built, scope);
         var rule = new BatchScopeRule(deployment.Home, deployment.LoadRegistry());
         rule.Check(scope, spec.TmpRoot, BatchLocationUse.TmpRoot);
         foreach (var input in spec.Inputs)
@@ -45,11 +59,19 @@ public sealed class BatchSubmitter(Deployment deployment)
 
     public long Submit(BatchBuilder batch, BatchSpec spec)
     {
+        ArgumentNullException.ThrowIfNull(batch);
+        var id = deployment.Channel is { } channel ? channel.Submit(spec).Id : Store(spec);
+        batch.SubmittedBatchId = id;
+        return id;
+    }
+
+    /// <summary>Stores a checked batch and wakes the executor.</summary>
+    internal long Store(BatchSpec spec)
+    {
         // An executor starting (a runtime start, a fifth of a second) while the rows are written
         // is ready when they are; the wake after the commit is what makes it read them.
         deployment.Executor.Wake();
         var id = deployment.Batches.Submit(spec);
-        batch.SubmittedBatchId = id;
         deployment.Executor.Wake();
         return id;
     }

@@ -20,7 +20,7 @@ public sealed class ExecutorClient(RunnerHome home) : IExecutorClient
     /// part of it, nor hold (and so pass on to other batches' jobs) that run's capability.
     /// </summary>
     private static readonly string[] JobVariables =
-        [JobEnvironment.BatchVariable, JobEnvironment.JobVariable, JobEnvironment.AttemptVariable, JobEnvironment.ConfigVariable, Runs.RunTokens.Variable];
+        [JobEnvironment.BatchVariable, JobEnvironment.JobVariable, JobEnvironment.AttemptVariable, JobEnvironment.ConfigVariable, Runs.RunTokens.Variable, Runs.Channel.RunChannel.Variable];
 
     /// <summary>How long an executor that holds the lock but is not listening may take to start listening or to go.</summary>
     private static readonly TimeSpan StartingOrStopping = TimeSpan.FromSeconds(10);

@@ -10,7 +10,7 @@ namespace AnalysisRunner.Core.Batch;
 internal static partial class ReservedEnvironment
 {
     public static IReadOnlyList<string> Names { get; } =
-        [Runs.RunTokens.Variable, Runs.RunContext.ConfigPathVariable, Hosting.RunnerHome.EnvironmentVariable, "AR_BATCH_ID", "AR_JOB_ID", "AR_ATTEMPT"];
+        [Runs.RunTokens.Variable, Runs.Channel.RunChannel.Variable, Runs.RunContext.ConfigPathVariable, Hosting.RunnerHome.EnvironmentVariable, "AR_BATCH_ID", "AR_JOB_ID", "AR_ATTEMPT"];
 
     public static void Check(IReadOnlyDictionary<string, string> environment, string where)
     {

@@ -19,23 +19,28 @@ namespace AnalysisRunner.Core.Hosting;
 /// </summary>
 public sealed class Deployment
 {
-    private Deployment(RunnerHome home, RunnerSettings settings, IExecutorClient? executor)
+    private Deployment(RunnerHome home, RunnerSettings settings, IExecutorClient? executor, Runs.Channel.RunChannel? channel = null)
     {
         Home = home;
         Settings = settings;
+        Channel = channel;
         Database = new RunnerDatabase(home);
-        Batches = new SqliteBatchStore(Database);
-        AuditLog = new SqliteAuditLog(Database);
-        Tokens = new SqliteTokenStore(Database);
-        Executor = executor ?? new ExecutorClient(home);
-        Runner = settings.ExecutorRunner switch
+        Batches = channel is null ? new SqliteBatchStore(Database) : new Runs.Channel.ChannelBatchStore(channel);
+        // Made here, outside any transaction (each makes its tables); a sandboxed job cannot see the database.
+        if (channel is null)
         {
-            LocalRunnerBackend.SettingsName => new LocalRunnerBackend(home, settings, Batches),
+            _auditLog = new SqliteAuditLog(Database);
+            _tokens = new SqliteTokenStore(Database);
+        }
+        Executor = executor ?? (channel is null ? new ExecutorClient(home) : new Runs.Channel.ChannelExecutorClient());
+        Runner = channel is not null ? new Runs.Channel.ChannelRunnerBackend(channel) : settings.ExecutorRunner switch
+        {
+            LocalRunnerBackend.SettingsName => new LocalRunnerBackend(home, settings, Batches, new Runs.Channel.RunChannelHost(this)),
             SlurmRunnerBackend.SettingsName => new SlurmRunnerBackend(home, settings.Slurm, Batches, new SlurmCli()),
             _ => throw new DeploymentException("RunnerNotSupported", ErrorKind.InvalidArgument, settings.ExecutorRunner,
                 $"[executor] runner = '{settings.ExecutorRunner}' in {home.SettingsPath} is not one of: {LocalRunnerBackend.SettingsName}, {SlurmRunnerBackend.SettingsName}."),
         };
-        Watcher = new BatchWatcher(home, Batches);
+        Watcher = channel is null ? new BatchWatcher(home, Batches) : new Runs.Channel.ChannelBatchWatcher(channel);
         SandboxMode.Check(settings.ExecutorSandbox, home.SettingsPath);
         Git = new RemoteMirror(home, GitCredentials.FromFile(settings.GitCredentialsFile));
         Buckets = new LocalBuckets(home);
@@ -53,12 +58,23 @@ public sealed class Deployment
 
     public RunnerHome Home { get; }
     public RunnerSettings Settings { get; }
+
+    /// <summary>
+    /// Inside a sandboxed job: its batch's run channel, through which the executor answers for the
+    /// home the sandbox hides (batches, logs, waits, the run). Null everywhere else.
+    /// </summary>
+    internal Runs.Channel.RunChannel? Channel { get; }
+
+    /// <summary>This process is a sandboxed job: the home is hidden from it and not to be written.</summary>
+    public bool InSandboxedJob => Channel is not null;
     public RunnerDatabase Database { get; }
     public IBatchStore Batches { get; }
-    public IAuditLog AuditLog { get; }
+    public IAuditLog AuditLog => _auditLog ?? throw Runs.Channel.RunChannelRefusals.NotInAJob("the audit log");
+    private readonly IAuditLog? _auditLog;
 
     /// <summary>Bearer tokens for a server run over this home; the home's owner administers them directly.</summary>
-    public ITokenStore Tokens { get; }
+    public ITokenStore Tokens => _tokens ?? throw Runs.Channel.RunChannelRefusals.NotInAJob("the token store");
+    private readonly ITokenStore? _tokens;
     public IExecutorClient Executor { get; }
 
     /// <summary>Where jobs run: its capacity (what submit checks against) and its logs. The executor drives it.</summary>
@@ -77,13 +93,15 @@ public sealed class Deployment
 
     /// <summary>A run config by the path a run records: a local file, or a gs:// object of the config store.</summary>
     public Task<Tomlyn.Model.TomlTable> ReadConfigAsync(string pathOrUri) =>
-        pathOrUri.Contains("://", StringComparison.Ordinal) ? Configs.ReadAsync(pathOrUri) : Task.FromResult(Config.TomlFiles.Read(pathOrUri));
+        // In a sandboxed job the executor reads its run's config (on gcs only the runner's key reads the config store).
+        Channel?.Identity().Run.ConfigPath == pathOrUri ? Task.FromResult(Config.TomlFiles.Parse(Channel.ReadConfig(), pathOrUri))
+        : pathOrUri.Contains("://", StringComparison.Ordinal) ? Configs.ReadAsync(pathOrUri) : Task.FromResult(Config.TomlFiles.Read(pathOrUri));
 
     /// <summary>The run this process belongs to, proven by the capability the executor gave its job (AR_RUN_TOKEN); null outside any run.</summary>
-    public Runs.RunRecord? CurrentRun() => RunTokens.Current();
+    public Runs.RunRecord? CurrentRun() => Channel is { } channel ? channel.Identity().Run : RunTokens.Current();
 
     /// <summary>Verifies run capabilities against this home's key and audit log.</summary>
-    public Runs.RunTokens RunTokens => _runTokens ??= new Runs.RunTokens(Home, AuditLog);
+    public Runs.RunTokens RunTokens => _runTokens ??= new Runs.RunTokens(Home, AuditLog, Batches);
     private Runs.RunTokens? _runTokens;
 
     /// <summary>Who calls on the embedded default: this process's OS account, mapped by settings.toml [identity.users].</summary>
@@ -172,6 +190,8 @@ public sealed class Deployment
     internal static Deployment Open(RunnerHome home, IExecutorClient? executor)
     {
         ArgumentNullException.ThrowIfNull(home);
+        // A sandboxed job sees nothing of the home but its own folders: the executor answers for the rest.
+        if (Runs.Channel.RunChannel.FromEnvironment() is { } channel) return new Deployment(home, channel.JobSettings(), executor, channel);
         try
         {
             HomeInitializer.EnsureInitialized(home);

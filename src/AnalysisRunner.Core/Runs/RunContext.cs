@@ -19,6 +19,9 @@ public sealed record RunContext(string ConfigPath, string ArGuid, string TmpBuck
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(deployment);
+        // In a sandboxed job the executor says where the run's buckets are (its settings are hidden there).
+        if (deployment.Channel?.Identity() is { } identity && identity.Run.ArGuid == run.ArGuid)
+            return new RunContext(run.ConfigPath, run.ArGuid, identity.TmpBucket, identity.Attributes) { Image = run.Image };
         return new RunContext(run.ConfigPath, run.ArGuid, deployment.BucketsFor(run.Dataset, run.AccessLevel).Tmp, RunAuthority.RunAttributes(run))
         {
             Image = run.Image,

@@ -21,10 +21,16 @@ internal interface IRunCapabilityVerifier
 /// the token itself holds no scope: verifying recomputes the MAC and reads the run's dataset and
 /// access level from its audit-log entry (whose own hash must still match). A job that cannot read
 /// keys/ or the database (a sandbox) still proves its run by presenting the token to whoever can
-/// verify it: today its own cmdlets in-process, with a sandbox the executor, later the server.
+/// verify it: an unsandboxed job's own cmdlets in-process, later the server (a sandboxed job needs
+/// none: its batch's run channel is its run). A token expires with its run: once every batch of the
+/// run has finished and <see cref="Grace"/> has passed, it verifies to nothing (a token printed into a
+/// log is not that run's scope for whoever reads the log later).
 /// </summary>
-public sealed class RunTokens(RunnerHome home, IAuditLog auditLog) : IRunCapabilityVerifier
+public sealed class RunTokens(RunnerHome home, IAuditLog auditLog, Batch.IBatchStore? batches = null, TimeProvider? clock = null) : IRunCapabilityVerifier
 {
+    /// <summary>How long after its run's last batch finished a token is still honoured (a job's last cmdlets after its batch's end is recorded).</summary>
+    public static readonly TimeSpan Grace = TimeSpan.FromMinutes(10);
+
     public const string Variable = "AR_RUN_TOKEN";
     private const int KeyBytes = 32;
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
@@ -60,7 +66,19 @@ public sealed class RunTokens(RunnerHome home, IAuditLog auditLog) : IRunCapabil
             ?? throw Invalid($"no run {arGuid} is in the audit log");
         // The entry's dataset and access level are the scope, so an entry edited since it was written grants nothing.
         AuditChain.CheckEntry(run);
+        if (FinishedAt(run.ArGuid) is { } finished && (clock ?? TimeProvider.System).GetUtcNow() > finished + Grace)
+            throw Invalid($"run {arGuid} finished at {finished:u}, and its token expired {Grace.TotalMinutes:0} minutes later");
         return run;
+    }
+
+    /// <summary>When the run's last batch finished; null while any still runs (or with no batch store to ask).</summary>
+    private DateTimeOffset? FinishedAt(string arGuid)
+    {
+        if (batches is null) return null;
+        var all = batches.FindBatches(new Batch.BatchQuery { ArGuid = arGuid });
+        // A run always has its driver batch; one with none left (removed) has ended.
+        if (all.Count == 0) return DateTimeOffset.MinValue;
+        return all.All(batch => batch.IsComplete) ? all.Max(batch => batch.Completed ?? batch.Created) : null;
     }
 
     /// <summary>The run whose token this process holds (AR_RUN_TOKEN, as inside a job), verified; null outside any run.</summary>

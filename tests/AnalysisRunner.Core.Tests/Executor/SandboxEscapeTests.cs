@@ -56,7 +56,7 @@ public sealed class SandboxEscapeTests : IDisposable
     /// <summary>
     /// Batch one (a test-level run's ordinary sandboxed job) tries to link the next batch ids' resource
     /// folders to <paramref name="target"/>: its scope's &lt;tmp bucket&gt;/batch is read-only in its sandbox, so
-    /// it cannot. The links are then made from outside (as a run's driver can, unsandboxed under auto, or a
+    /// it cannot. The links are then made from outside (as an unsandboxed job can — sandbox = "none", or no bwrap — or a
     /// job of a batch whose tmp root is elsewhere in the bucket), so the executor's own refusal is tested too.
     /// </summary>
     private long PlantLinks(string target)

@@ -91,3 +91,65 @@ public sealed class RunTokensTests : IDisposable
         Assert.Equal("KeyFileTooOpen", ex.ErrorId);
     }
 }
+
+/// <summary>A run's token expires with its run: honoured while any of its batches runs, and for a grace after the last one finished.</summary>
+public sealed class RunTokenExpiryTests : IDisposable
+{
+    private readonly AuthorityWorld _world = new();
+    private readonly RunRecord _run;
+    private readonly TestSupport.ManualClock _clock = new();
+    private readonly RunBatches _batches = new();
+
+    public RunTokenExpiryTests() => _run = _world.Authority.SubmitAsync(_world.Facts(), _world.Caller).GetAwaiter().GetResult();
+
+    public void Dispose() => _world.Dispose();
+
+    /// <summary>The run's batches as the test sets them: each running, or finished at a time.</summary>
+    private sealed class RunBatches : Core.Batch.IBatchStore
+    {
+        public List<Core.Batch.BatchInfo> Batches { get; } = [];
+        public long Submit(Core.Batch.BatchSpec spec) => throw new NotSupportedException();
+        public long Submit(Core.Batch.BatchSpec spec, System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction) => throw new NotSupportedException();
+        public Core.Batch.BatchInfo? GetBatch(long batchId) => Batches.FirstOrDefault(b => b.Id == batchId);
+        public IReadOnlyList<Core.Batch.BatchInfo> FindBatches(Core.Batch.BatchQuery query) => Batches.Where(b => b.ArGuid == query.ArGuid).ToList();
+        public IReadOnlyList<Core.Batch.JobInfo> GetJobs(long batchId) => [];
+        public Core.Batch.JobInfo? GetJob(long batchId, int jobId) => null;
+        public void RequestCancel(long batchId) { }
+        public IReadOnlyList<Core.Batch.JobAttempt> GetAttempts(long batchId, int jobId) => [];
+        public void Remove(long batchId) { }
+    }
+
+    private Core.Batch.BatchInfo Batch(long id, DateTimeOffset? completed) => new()
+    {
+        Id = id, Name = "b", ArGuid = _run.ArGuid, TotalJobs = 1, Created = _clock.GetUtcNow() - TimeSpan.FromHours(1),
+        State = completed is null ? Core.Batch.BatchState.Running : Core.Batch.BatchState.Succeeded, Completed = completed,
+    };
+
+    private RunTokens Tokens() => new(_world.Home, _world.Deployment.AuditLog, _batches, _clock);
+
+    [Fact]
+    public void A_token_is_honoured_while_its_run_runs_and_for_the_grace_after_and_then_refused()
+    {
+        var token = RunTokens.Issue(_world.Home, _run.ArGuid);
+        _batches.Batches.Add(Batch(1, _clock.GetUtcNow()));
+        _batches.Batches.Add(Batch(2, null));
+        _clock.Advance(TimeSpan.FromDays(3));
+        Assert.Equal(_run.ArGuid, Tokens().Verify(token).ArGuid);   // a sub-batch still runs
+
+        _batches.Batches[1] = Batch(2, _clock.GetUtcNow());
+        _clock.Advance(RunTokens.Grace - TimeSpan.FromSeconds(1));
+        Assert.Equal(_run.ArGuid, Tokens().Verify(token).ArGuid);
+
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        var refused = Assert.ThrowsAny<AnalysisRunnerException>(() => Tokens().Verify(token));
+        Assert.Equal("InvalidRunToken", refused.ErrorId);
+        Assert.Contains("expired", refused.Message);
+    }
+
+    [Fact]
+    public void A_token_of_a_run_whose_batches_were_all_removed_is_refused()
+    {
+        var token = RunTokens.Issue(_world.Home, _run.ArGuid);
+        Assert.Equal("InvalidRunToken", Assert.ThrowsAny<AnalysisRunnerException>(() => Tokens().Verify(token)).ErrorId);
+    }
+}

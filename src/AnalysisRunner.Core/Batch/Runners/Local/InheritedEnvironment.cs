@@ -15,7 +15,7 @@ internal sealed class InheritedEnvironment
     /// (a job reaches a server with its run's capability only, never with the user's token).
     /// </summary>
     private static readonly string[] NotInherited =
-        ["AR_BATCH_ID", "AR_JOB_ID", "AR_ATTEMPT", Runs.RunTokens.Variable, Runs.RunContext.ConfigPathVariable, "AR_TOKEN", "AR_SERVER", "OLDPWD"];
+        ["AR_BATCH_ID", "AR_JOB_ID", "AR_ATTEMPT", Runs.RunTokens.Variable, Runs.RunContext.ConfigPathVariable, Runs.Channel.RunChannel.Variable, "AR_TOKEN", "AR_SERVER", "OLDPWD"];
     private readonly List<KeyValuePair<string, string>> _lines;
 
     public InheritedEnvironment(RunnerHome home) : this(home, Environment.GetEnvironmentVariables())

@@ -28,9 +28,13 @@ internal sealed class LocalJobRunner : IJobRunner
     private readonly RunnerSettings _settings;
     private readonly SandboxDecision _sandbox;
     private readonly Dictionary<long, SandboxLauncher> _sandboxes = [];
+    private readonly Runs.Channel.RunChannelHost? _channelHost;
+    private readonly Dictionary<long, Runs.Channel.RunChannelServer> _channels = [];
 
-    public LocalJobRunner(RunnerHome home, RunnerSettings settings, RunnerCapacity capacity, ExecutorOptions options, IAttemptSink sink, TextWriter log)
+    public LocalJobRunner(RunnerHome home, RunnerSettings settings, RunnerCapacity capacity, ExecutorOptions options, IAttemptSink sink, TextWriter log,
+        Runs.Channel.RunChannelHost? channels = null)
     {
+        _channelHost = channels;
         _home = home;
         _settings = settings;
         Capacity = capacity;
@@ -145,8 +149,14 @@ internal sealed class LocalJobRunner : IJobRunner
     public void BatchFinished(long batchId)
     {
         SandboxLauncher? sandbox;
-        lock (_sandboxes) _sandboxes.Remove(batchId, out sandbox);
+        Runs.Channel.RunChannelServer? channel;
+        lock (_sandboxes)
+        {
+            _sandboxes.Remove(batchId, out sandbox);
+            _channels.Remove(batchId, out channel);
+        }
         sandbox?.Dispose();
+        channel?.Dispose();
         lock (_batches)
             if (_batches.Remove(batchId, out var files)) files.Dispose();
         // Work folders are scratch (resources live in the tmp bucket); removed off the scheduler's thread.
@@ -184,11 +194,6 @@ internal sealed class LocalJobRunner : IJobRunner
     private IShellLauncher LauncherFor(AttemptLaunch launch)
     {
         if (_sandbox.Use == SandboxUse.Unsandboxed) return _spawner;
-        // Under "auto", a run's driver (the job with a checkout) runs unsandboxed: its New-Batch and
-        // Submit-Batch need the runner's database and executor, which a sandbox hides (reaching them over
-        // the executor's socket is the next step). Every other batch — the work a driver submits — is
-        // sandboxed. "bubblewrap" sandboxes drivers too.
-        if (_settings.ExecutorSandbox == SandboxMode.Auto && launch.Checkout is not null) return _spawner;
         if (_sandbox.Use == SandboxUse.Refused)
             throw new AnalysisRunnerException(SandboxMode.NotAvailableErrorId, ErrorKind.ResourceUnavailable, _settings.ExecutorSandbox, _sandbox.Reason!);
         lock (_sandboxes)
@@ -196,14 +201,18 @@ internal sealed class LocalJobRunner : IJobRunner
             var batchId = launch.Key.BatchId;
             if (_sandboxes.TryGetValue(batchId, out var sandbox) && sandbox.IsAlive) return sandbox;
             var launcher = BubblewrapSandbox.FindLauncher()!;
-            var view = SandboxView.For(_home, _settings, launch, launcher);
+            // A batch of a run reaches the executor through a channel of its own (its driver's New-Batch,
+            // Submit-Batch, Wait-Batch…), the one way out of the sandbox to what it hides.
+            if (!_channels.TryGetValue(batchId, out var channel) && _channelHost?.Open(batchId) is { } opened)
+                _channels[batchId] = channel = opened;
+            var view = SandboxView.For(_home, _settings, launch, launcher) with { Channel = channel?.SocketPath };
             // Made without following links (a job of an earlier batch may have put one where this batch's
             // resource folder goes), then every folder of the home the sandbox shows checked to lead only to
             // itself, since bwrap follows links in what it binds; a failure fails the batch's attempt to start.
             foreach (var folder in view.ReadWrite.Append(LocalLayout.Scripts(_home, batchId))) SandboxView.MakeFolder(folder, _home.Root);
             view.CheckNoLinks();
             sandbox = new SandboxLauncher(batchId, BubblewrapSandbox.Find()!, BubblewrapSandbox.Arguments(view, launcher), _spawner,
-                SandboxLog(batchId));
+                SandboxLog(batchId), channel is null ? [] : [new(Runs.Channel.RunChannel.Variable, Runs.Channel.RunChannel.SandboxPath)]);
             sandbox.Lost += SandboxLost;
             _sandboxes[batchId] = sandbox;
             return sandbox;
@@ -241,7 +250,10 @@ internal sealed class LocalJobRunner : IJobRunner
         {
             foreach (var sandbox in _sandboxes.Values) sandbox.Dispose();
             _sandboxes.Clear();
+            foreach (var channel in _channels.Values) channel.Dispose();
+            _channels.Clear();
         }
+        _channelHost?.Dispose();
         lock (_batches)
         {
             foreach (var files in _batches.Values) files.Dispose();

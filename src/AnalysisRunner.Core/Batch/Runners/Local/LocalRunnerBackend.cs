@@ -4,7 +4,7 @@ using AnalysisRunner.Core.Hosting;
 namespace AnalysisRunner.Core.Batch.Runners.Local;
 
 /// <summary>Jobs as processes on this machine (the embedded default): settings name "local".</summary>
-internal sealed class LocalRunnerBackend(RunnerHome home, RunnerSettings settings, IBatchStore store) : IJobRunnerBackend
+internal sealed class LocalRunnerBackend(RunnerHome home, RunnerSettings settings, IBatchStore store, Runs.Channel.RunChannelHost channels) : IJobRunnerBackend
 {
     public const string SettingsName = "local";
 
@@ -15,5 +15,5 @@ internal sealed class LocalRunnerBackend(RunnerHome home, RunnerSettings setting
     public IJobLogReader Logs { get; } = new LocalJobLogs(home, store);
 
     IJobRunner IJobRunnerBackend.CreateRunner(ExecutorOptions options, IAttemptSink sink, TextWriter log) =>
-        new LocalJobRunner(home, settings, Capacity, options, sink, log);
+        new LocalJobRunner(home, settings, Capacity, options, sink, log, channels);
 }

@@ -66,8 +66,9 @@ internal sealed class SlurmJobLogs(RunnerHome home, IBatchStore store) : IJobLog
 
         public IEnumerable<string> Read(bool final)
         {
-            if (_file is null && File.Exists(path))
-                _file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+            // Never through a link, like the local runner's lanes: the job writes in the folder its output is in,
+            // so it can replace its output file by a link to a key of the home (Get-BatchJobLog would show it).
+            _file ??= Native.LinkFreePaths.OpenRead(path);
             if (_file is not null)
             {
                 int count;

@@ -41,6 +41,7 @@ internal static class BubblewrapSandbox
         IEnumerable<(string Option, string Source, string Destination)> Ordered(bool inHome) =>
             binds.Where(bind => InHome(bind.Destination) == inHome).OrderBy(bind => bind.Destination.Count(c => c == '/'));
         foreach (var bind in Ordered(inHome: false)) arguments.AddRange([bind.Option, bind.Source, bind.Destination]);
+        if (view.Channel is { } channel) arguments.AddRange(["--ro-bind", channel, Runs.Channel.RunChannel.SandboxPath]);
         var hideHome = binds.Select(bind => bind.Destination).Concat(view.Folders).Append("/tmp")
             .Any(path => !InHome(path) && SandboxView.IsUnder(view.HomeRoot, path));
         if (hideHome) arguments.AddRange(["--tmpfs", view.HomeRoot]);

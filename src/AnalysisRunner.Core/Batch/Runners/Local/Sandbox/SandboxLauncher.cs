@@ -26,9 +26,14 @@ internal sealed class SandboxLauncher : IShellLauncher, IDisposable
     private int _nextId;
     private bool _dead;
 
-    public SandboxLauncher(long batchId, string bwrap, IReadOnlyList<string> arguments, JobSpawner spawner, string errorLog)
+    private readonly IReadOnlyList<KeyValuePair<string, string>> _environment;
+
+    /// <param name="environment">Variables every job of the sandbox gets, over whatever else it has (the run channel's path).</param>
+    public SandboxLauncher(long batchId, string bwrap, IReadOnlyList<string> arguments, JobSpawner spawner, string errorLog,
+        IReadOnlyList<KeyValuePair<string, string>>? environment = null)
     {
         BatchId = batchId;
+        _environment = environment ?? [];
         Exception? failure = null;
         using var started = new ManualResetEventSlim();
         var thread = new Thread(() =>
@@ -83,7 +88,11 @@ internal sealed class SandboxLauncher : IShellLauncher, IDisposable
         Field("R"); Field(Id(id)); Field(request.Program); Field(request.WorkingDirectory ?? "/");
         Field(request.StdoutPath ?? "/dev/null"); Field(request.StderrPath ?? "/dev/null");
         Field(Id(request.Arguments.Count)); foreach (var argument in request.Arguments) Field(argument);
-        Field(Id(request.Environment.Count)); foreach (var variable in request.Environment) Field(variable);
+        // The sandbox's own variables replace any of the same name (getenv takes the first one it finds).
+        var variables = request.Environment
+            .Where(variable => !_environment.Any(own => variable.StartsWith(own.Key + "=", StringComparison.Ordinal)))
+            .Concat(_environment.Select(own => $"{own.Key}={own.Value}")).ToList();
+        Field(Id(variables.Count)); foreach (var variable in variables) Field(variable);
         Send(text.ToString());
         return id;
     }

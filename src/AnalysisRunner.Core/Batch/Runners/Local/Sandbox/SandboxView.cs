@@ -29,6 +29,9 @@ internal sealed record SandboxView
     /// <summary>Folders that are an empty tmpfs of the batch's own (HOME: jobs may write there; what is bound under it shows through).</summary>
     public required IReadOnlyList<string> Folders { get; init; }
 
+    /// <summary>The batch's run channel (a socket outside the sandbox), shown at <see cref="Runs.Channel.RunChannel.SandboxPath"/>; null for a batch of no run.</summary>
+    public string? Channel { get; init; }
+
     /// <summary>Whether jobs share the host's network (else they have only a loopback of their own).</summary>
     public required bool Network { get; init; }
 

@@ -1,0 +1,149 @@
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using AnalysisRunner.Core.Batch;
+using AnalysisRunner.Core.Http;
+
+namespace AnalysisRunner.Core.Runs.Channel;
+
+/// <summary>
+/// A job's end of its batch's run channel: inside a sandbox, where the runner home's database, keys
+/// and registry are hidden, the module's cmdlets ask the executor instead (Deployment hands out
+/// stores and readers over this). The executor set <see cref="Variable"/> for sandboxed jobs only;
+/// the variable says only where to connect — what the executor answers, and for which run, is the
+/// channel's: the socket is that batch's, so naming another path reaches no other run.
+/// </summary>
+public sealed class RunChannel
+{
+    public const string Variable = "AR_RUN_CHANNEL";
+
+    /// <summary>Where the executor binds a batch's channel inside its sandbox.</summary>
+    public const string SandboxPath = "/run/analysis-runner/run.sock";
+
+    private RunChannelIdentity? _identity;
+
+    public RunChannel(string socketPath) => SocketPath = socketPath;
+
+    public string SocketPath { get; }
+
+    /// <summary>The channel this process was given (a sandboxed job), or null.</summary>
+    public static RunChannel? FromEnvironment() =>
+        Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } path ? new RunChannel(path) : null;
+
+    /// <summary>The run of the batch this channel belongs to, as the executor knows it (asked once).</summary>
+    public RunChannelIdentity Identity() => _identity ??= Ask<RunChannelIdentity>(new RunChannelRequest { Op = RunChannelOps.WhoAmI })!;
+
+    /// <summary>The text of the channel's run's config.</summary>
+    public string ReadConfig() => Ask<string>(new RunChannelRequest { Op = RunChannelOps.Config })!;
+
+    /// <summary>
+    /// The settings a sandboxed job's cmdlets work with: the storage backend the executor names, and on
+    /// gcs the job's own scope key (the variable the executor gave it), for its run's scope only.
+    /// </summary>
+    public Hosting.RunnerSettings JobSettings()
+    {
+        var identity = Identity();
+        var key = Environment.GetEnvironmentVariable(Batch.Execution.JobStaging.CredentialsVariable);
+        var credentials = new Dictionary<string, IReadOnlyDictionary<AccessLevel, string>>();
+        if (!string.IsNullOrEmpty(key))
+            credentials[identity.Run.Dataset] = new Dictionary<AccessLevel, string> { [identity.Run.AccessLevel] = key };
+        return new Hosting.RunnerSettings
+        {
+            Storage = new Hosting.StorageSettings
+            {
+                Backend = identity.StorageBackend,
+                Endpoint = identity.StorageEndpoint,
+                Unauthenticated = identity.StorageUnauthenticated,
+                Project = identity.StorageProject,
+                DatasetCredentials = credentials,
+            },
+        };
+    }
+
+    public BatchSpec Check(BatchSpec spec) => Ask<BatchSpec>(new RunChannelRequest { Op = RunChannelOps.Submit, Spec = spec, DryRun = true })!;
+
+    public BatchInfo Submit(BatchSpec spec) => Ask<BatchInfo>(new RunChannelRequest { Op = RunChannelOps.Submit, Spec = spec })!;
+
+    public BatchInfo? GetBatch(long batchId) => Ask<BatchInfo>(new RunChannelRequest { Op = RunChannelOps.Batch, BatchId = batchId });
+
+    public IReadOnlyList<BatchInfo> FindBatches(BatchQuery query) =>
+        Ask<List<BatchInfo>>(new RunChannelRequest { Op = RunChannelOps.Batches, ArGuid = query.ArGuid, BatchIds = query.Ids, State = query.State, First = query.First }) ?? [];
+
+    public IReadOnlyList<JobInfo> GetJobs(long batchId) => Ask<List<JobInfo>>(new RunChannelRequest { Op = RunChannelOps.Jobs, BatchId = batchId }) ?? [];
+
+    public JobInfo? GetJob(long batchId, int jobId) => Ask<JobInfo>(new RunChannelRequest { Op = RunChannelOps.Job, BatchId = batchId, JobId = jobId });
+
+    public IReadOnlyList<JobAttempt> GetAttempts(long batchId, int jobId) =>
+        Ask<List<JobAttempt>>(new RunChannelRequest { Op = RunChannelOps.Attempts, BatchId = batchId, JobId = jobId }) ?? [];
+
+    public void RequestCancel(long batchId) => Ask<JsonElement?>(new RunChannelRequest { Op = RunChannelOps.Cancel, BatchId = batchId });
+
+    public async Task<IReadOnlyList<BatchInfo>> WaitAsync(IReadOnlyList<long> batchIds, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        var request = new RunChannelRequest { Op = RunChannelOps.Wait, BatchIds = batchIds, TimeoutSeconds = timeout?.TotalSeconds };
+        await foreach (var answer in ExchangeAsync(request, cancellationToken).ConfigureAwait(false))
+            return Result<List<BatchInfo>>(answer) ?? [];
+        return [];
+    }
+
+    public async IAsyncEnumerable<string> ReadLogAsync(long batchId, int jobId, int attempt, Batch.Runners.LogStream stream, bool follow,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var request = new RunChannelRequest { Op = RunChannelOps.Log, BatchId = batchId, JobId = jobId, Attempt = attempt, Stream = stream, Follow = follow };
+        await foreach (var answer in ExchangeAsync(request, cancellationToken).ConfigureAwait(false))
+            foreach (var line in Result<List<string>>(answer) ?? [])
+                yield return line;
+    }
+
+    private T? Ask<T>(RunChannelRequest request)
+    {
+        // Cmdlets wait at the edge; a short request needs no async caller.
+        return Task.Run(async () =>
+        {
+            await foreach (var answer in ExchangeAsync(request, CancellationToken.None).ConfigureAwait(false))
+                return Result<T>(answer);
+            return default;
+        }).GetAwaiter().GetResult();
+    }
+
+    private static T? Result<T>(RunChannelAnswer answer)
+    {
+        if (answer.Problem is { } problem) throw problem.ToException(problem.Status);
+        return answer.Result is { ValueKind: not JsonValueKind.Null } result ? result.Deserialize<T>(ApiJson.Options) : default;
+    }
+
+    /// <summary>Sends one request on a connection of its own; yields each answer until the last one.</summary>
+    private async IAsyncEnumerable<RunChannelAnswer> ExchangeAsync(RunChannelRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(SocketPath), cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            throw Unreachable(e.Message);
+        }
+        await using var stream = new NetworkStream(socket, ownsSocket: false);
+        await RunChannelFrames.WriteAsync(stream, request, cancellationToken).ConfigureAwait(false);
+        while (true)
+        {
+            RunChannelAnswer? answer;
+            try
+            {
+                answer = await RunChannelFrames.ReadAsync<RunChannelAnswer>(stream, RunChannelFrames.MaxAnswerBytes, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                throw Unreachable(e.Message);
+            }
+            if (answer is null) throw Unreachable("the executor closed the channel before answering");
+            yield return answer;
+            if (!answer.More) yield break;
+        }
+    }
+
+    private AnalysisRunnerException Unreachable(string why) =>
+        new("RunChannelUnavailable", ErrorKind.ResourceUnavailable, SocketPath,
+            $"The run channel at {SocketPath} did not answer ({why}); inside a sandboxed job the executor is reached only through it, and only while the job's batch runs.");
+}

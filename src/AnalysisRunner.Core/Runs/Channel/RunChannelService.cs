@@ -1,0 +1,180 @@
+using System.Text.Json;
+using AnalysisRunner.Core.Batch;
+using AnalysisRunner.Core.Batch.Runners;
+using AnalysisRunner.Core.Batch.Watching;
+using AnalysisRunner.Core.Hosting;
+using AnalysisRunner.Core.Http;
+
+namespace AnalysisRunner.Core.Runs.Channel;
+
+/// <summary>
+/// What the executor answers on one batch's run channel. The caller is that batch's run, fixed when
+/// the channel was made from the stored batch and its verified audit-log entry; nothing a request
+/// says (attributes, a token, another batch's id) changes it. Every batch it reads, waits on or
+/// cancels must belong to that run; a submitted batch is checked exactly as in-process submission
+/// checks it (<see cref="BatchSubmitter.Check"/>) and gets the run's scope.
+/// </summary>
+internal sealed class RunChannelService(Deployment deployment, long batchId, RunRecord run)
+{
+    public const string OutsideRunErrorId = "BatchOutsideRun";
+    public const string UnknownRequestErrorId = "RunChannelRequestUnknown";
+    public const string FailedErrorId = "RunChannelRequestFailed";
+
+    /// <summary>The longest a wait may ask for; a wait without -Timeout waits this long, then asks again.</summary>
+    private static readonly TimeSpan LongestWait = TimeSpan.FromDays(7);
+
+    private const int LogLinesPerAnswer = 1000;
+
+    public long BatchId => batchId;
+    public RunRecord Run => run;
+
+    /// <summary>Answers one request through <paramref name="answer"/> (more than once for a log); errors become problems.</summary>
+    public async Task HandleAsync(RunChannelRequest request, Func<RunChannelAnswer, Task> answer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (request.Op == RunChannelOps.Log)
+            {
+                await SendLogAsync(request, answer, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            var result = await AnswerAsync(request, cancellationToken).ConfigureAwait(false);
+            await answer(new RunChannelAnswer { Result = JsonSerializer.SerializeToElement(result, ApiJson.Options) }).ConfigureAwait(false);
+        }
+        catch (AnalysisRunnerException error)
+        {
+            await answer(new RunChannelAnswer { Problem = ProblemDocument.From(error) }).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is not OperationCanceledException and not IOException)
+        {
+            // A request the checks above did not foresee (a spec with nulls where JSON allowed them) fails that
+            // request, typed, and never the executor.
+            var failed = new AnalysisRunnerException(FailedErrorId, ErrorKind.InvalidOperation, request.Op,
+                $"The run channel could not answer '{request.Op}': {error.GetType().Name}: {error.Message}", error);
+            await answer(new RunChannelAnswer { Problem = ProblemDocument.From(failed) }).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<object?> AnswerAsync(RunChannelRequest request, CancellationToken cancellationToken)
+    {
+        var store = deployment.Batches;
+        switch (request.Op)
+        {
+            case RunChannelOps.WhoAmI:
+                return Identity();
+            case RunChannelOps.Submit:
+                return Submit(request.Spec ?? throw RunChannelFrames.Invalid("a submit names no batch (spec)"), request.DryRun);
+            case RunChannelOps.Batch:
+                return Owned(Required(request.BatchId, "batchId"), allowMissing: true);
+            case RunChannelOps.Batches:
+                if (request.ArGuid is { } arGuid && arGuid != run.ArGuid)
+                    throw new AnalysisRunnerException(OutsideRunErrorId, ErrorKind.PermissionDenied, arGuid,
+                        $"Run {arGuid} is not this job's run ({run.ArGuid}); a job reaches only its own run's batches.");
+                return store.FindBatches(new BatchQuery { ArGuid = run.ArGuid, Ids = request.BatchIds, State = request.State, First = request.First });
+            case RunChannelOps.Jobs:
+                Owned(Required(request.BatchId, "batchId"));
+                return store.GetJobs(request.BatchId!.Value);
+            case RunChannelOps.Job:
+                Owned(Required(request.BatchId, "batchId"));
+                return store.GetJob(request.BatchId!.Value, Required(request.JobId, "jobId"));
+            case RunChannelOps.Attempts:
+                Owned(Required(request.BatchId, "batchId"));
+                return deployment.Runner.Logs.GetAttempts(request.BatchId!.Value, Required(request.JobId, "jobId"));
+            case RunChannelOps.Cancel:
+                Owned(Required(request.BatchId, "batchId"));
+                store.RequestCancel(request.BatchId!.Value);
+                deployment.Executor.Wake();
+                return null;
+            case RunChannelOps.Config:
+                // The run's own config only (on gcs it is in the config store, which only the runner's key reads).
+                return Config.TomlFiles.Serialize(await deployment.ReadConfigAsync(run.ConfigPath).ConfigureAwait(false));
+            case RunChannelOps.Wait:
+                return await WaitAsync(request, cancellationToken).ConfigureAwait(false);
+            default:
+                throw new AnalysisRunnerException(UnknownRequestErrorId, ErrorKind.InvalidArgument, request.Op,
+                    $"The run channel has no operation '{request.Op}'.");
+        }
+    }
+
+    public RunChannelIdentity Identity()
+    {
+        var context = RunContext.Of(run, deployment);
+        var largest = deployment.Runner.Capacity.LargestJob;
+        var storage = deployment.Settings.Storage;
+        return new RunChannelIdentity
+        {
+            StorageBackend = deployment.Settings.StorageBackend,
+            StorageEndpoint = storage.Endpoint,
+            StorageUnauthenticated = storage.Unauthenticated,
+            StorageProject = storage.Project,
+            BatchId = batchId,
+            Run = run,
+            TmpBucket = context.TmpBucket,
+            Attributes = context.Attributes,
+            LargestJobCpu = largest.Cpu,
+            LargestJobMemoryBytes = largest.MemoryBytes,
+        };
+    }
+
+    private object Submit(BatchSpec spec, bool dryRun)
+    {
+        var submitter = new BatchSubmitter(deployment);
+        var checkedSpec = submitter.Check(spec, BatchScope.ForRun(run));
+        if (dryRun) return checkedSpec;
+        var id = submitter.Store(checkedSpec);
+        return deployment.Batches.RequireBatch(id);
+    }
+
+    private async Task<IReadOnlyList<BatchInfo>> WaitAsync(RunChannelRequest request, CancellationToken cancellationToken)
+    {
+        var ids = request.BatchIds is { Count: > 0 } given ? given : throw RunChannelFrames.Invalid("a wait names no batches (batchIds)");
+        if (ids.Count > 10_000) throw RunChannelFrames.Invalid("a wait names more than 10000 batches");
+        foreach (var id in ids) Owned(id);
+        var timeout = request.TimeoutSeconds is { } seconds && seconds >= 0 && seconds < LongestWait.TotalSeconds ? TimeSpan.FromSeconds(seconds) : LongestWait;
+        BatchProgress? last = null;
+        await foreach (var progress in deployment.Watcher.WatchAsync(ids, new WatchOptions { Timeout = timeout }, cancellationToken).ConfigureAwait(false))
+            last = progress;
+        return last?.Batches ?? [];
+    }
+
+    private async Task SendLogAsync(RunChannelRequest request, Func<RunChannelAnswer, Task> answer, CancellationToken cancellationToken)
+    {
+        var id = Required(request.BatchId, "batchId");
+        Owned(id);
+        var jobId = Required(request.JobId, "jobId");
+        var attempt = Required(request.Attempt, "attempt");
+        var stream = request.Stream ?? LogStream.Stdout;
+        var logs = deployment.Runner.Logs;
+        var lines = request.Follow
+            ? logs.FollowAsync(id, jobId, attempt, stream, cancellationToken)
+            : logs.ReadAsync(id, jobId, attempt, stream, cancellationToken);
+        var part = new List<string>();
+        long bytes = 0;
+        await foreach (var line in lines.ConfigureAwait(false))
+        {
+            part.Add(line);
+            bytes += line.Length;
+            // A follower sees each line as it comes; a reader gets them in parts well inside the answer limit.
+            if (request.Follow || part.Count >= LogLinesPerAnswer || bytes > RunChannelFrames.MaxAnswerBytes / 8)
+            {
+                await answer(new RunChannelAnswer { Result = JsonSerializer.SerializeToElement(part, ApiJson.Options), More = true }).ConfigureAwait(false);
+                part.Clear();
+                bytes = 0;
+            }
+        }
+        await answer(new RunChannelAnswer { Result = JsonSerializer.SerializeToElement(part, ApiJson.Options) }).ConfigureAwait(false);
+    }
+
+    /// <summary>The batch when it is this run's; BatchOutsideRun for any other run's (or, where the caller needs it to exist, a missing one).</summary>
+    private BatchInfo? Owned(long id, bool allowMissing = false)
+    {
+        var batch = deployment.Batches.GetBatch(id);
+        if (batch is not null && batch.ArGuid == run.ArGuid) return batch;
+        if (batch is null && allowMissing) return null;
+        throw new AnalysisRunnerException(OutsideRunErrorId, ErrorKind.PermissionDenied, id,
+            $"Batch {id} is not a batch of run {run.ArGuid}; a job reaches only its own run's batches.");
+    }
+
+    private static T Required<T>(T? value, string name) where T : struct =>
+        value ?? throw RunChannelFrames.Invalid($"the request has no {name}");
+}
