@@ -33,6 +33,16 @@ internal sealed class FakeSlurm : ISlurmCommands
     /// <summary>When set, sbatch fails with this message (as Slurm words it).</summary>
     public string? Refusal { get; set; }
 
+    /// <summary>The next sbatch calls fail with these messages, one each, as when the controller is away (SlurmSubmitUnavailable).</summary>
+    public ConcurrentQueue<string> Unavailable { get; } = new();
+
+    /// <summary>With Unavailable: the failing sbatch had queued the job all the same (a reply lost to a timeout).</summary>
+    public bool QueuesDespiteTimeout { get; set; }
+
+    /// <summary>How many times sbatch was called.</summary>
+    public int SubmitCalls => _submitCalls;
+    private int _submitCalls;
+
     /// <summary>When set, sbatch waits here before it answers (a submission in flight).</summary>
     public SemaphoreSlim? SubmitGate { get; set; }
 
@@ -43,8 +53,19 @@ internal sealed class FakeSlurm : ISlurmCommands
     {
         Entered.Writer.TryWrite(request);
         SubmitGate?.Wait();
+        Interlocked.Increment(ref _submitCalls);
         if (Refusal is { } refusal)
             throw new SlurmCommandException("SlurmSubmitRefused", ErrorKind.InvalidArgument, request.ScriptPath, "sbatch refused the job: " + refusal);
+        if (Unavailable.TryDequeue(out var away))
+        {
+            if (QueuesDespiteTimeout) Queued(request);
+            throw new SlurmCommandException(SlurmTransientErrors.ErrorId, ErrorKind.ResourceUnavailable, request.ScriptPath, "sbatch could not reach Slurm: " + away);
+        }
+        return Queued(request).Id;
+    }
+
+    private Job Queued(SbatchRequest request)
+    {
         string id;
         lock (_gate) id = (_next++).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var name = request.Options.Single(o => o.StartsWith("--job-name=", StringComparison.Ordinal))["--job-name=".Length..];
@@ -52,7 +73,7 @@ internal sealed class FakeSlurm : ISlurmCommands
         Jobs[id] = job;
         OnSubmit?.Invoke(job);
         Submitted.Writer.TryWrite(job);
-        return id;
+        return job;
     }
 
     public IReadOnlyList<SlurmJobStatus> Queue(string namePrefix)

@@ -14,7 +14,7 @@ public sealed class SlurmJobRunnerTests : IDisposable
     private readonly string _root = Path.Combine("/tmp", "ar-slurm-" + Guid.NewGuid().ToString("N")[..10]);
     private readonly RunnerHome _home;
     private readonly FakeSlurm _slurm = new();
-    private readonly SlurmSettings _settings = new() { PollInterval = TimeSpan.FromMilliseconds(20) };
+    private readonly SlurmSettings _settings = new() { PollInterval = TimeSpan.FromMilliseconds(20), SubmitRetryDelay = TimeSpan.FromMilliseconds(5) };
     private readonly List<IDisposable> _runners = [];
 
     public SlurmJobRunnerTests()
@@ -191,6 +191,82 @@ public sealed class SlurmJobRunnerTests : IDisposable
         Assert.Contains("Invalid account", ended.Error);
         Assert.Empty(_slurm.Jobs);
         Assert.Contains("Invalid account", File.ReadAllText(SlurmLayout.Output(ended.Log!, LogStream.Stderr)));
+    }
+
+    [Fact]
+    public async Task A_refusal_is_never_retried()
+    {
+        var (runner, sink) = NewRunner();
+        _slurm.Refusal = "sbatch: error: invalid partition specified: nosuch";
+        Start(runner, Launch(1));
+
+        Assert.StartsWith("SlurmSubmitRefused: ", (await sink.Next()).Error);
+        Assert.Equal(1, _slurm.SubmitCalls);
+    }
+
+    [Theory]
+    [InlineData("sbatch: error: Batch job submission failed: Socket timed out on send/recv operation")]
+    [InlineData("sbatch: error: Batch job submission failed: Resource temporarily unavailable")]
+    [InlineData("sbatch: error: Slurm controller not responding, sleeping and retrying.")]
+    [InlineData("sbatch: error: Unable to contact slurm controller (connect failure)")]
+    public async Task Sbatch_is_tried_again_while_Slurm_cannot_be_reached_and_the_job_is_queued_once(string message)
+    {
+        var (runner, sink) = NewRunner();
+        _slurm.Unavailable.Enqueue(message);
+        _slurm.Unavailable.Enqueue(message);
+        Start(runner, Launch(1));
+
+        var job = await Submitted();
+        Assert.Equal(3, _slurm.SubmitCalls);
+        _slurm.Set(job.Id, "COMPLETED", 0);
+        Assert.Equal(0, (await sink.Next()).ExitCode);
+        Assert.Single(_slurm.Jobs);
+        Assert.Contains("Q 1 1 " + job.Id, File.ReadAllText(SlurmLayout.Ledger(_home, 7)));
+    }
+
+    [Fact]
+    public async Task A_timed_out_sbatch_that_queued_the_job_anyway_is_found_by_name_not_submitted_again()
+    {
+        var (runner, sink) = NewRunner();
+        _slurm.QueuesDespiteTimeout = true;
+        _slurm.Unavailable.Enqueue("sbatch: error: Batch job submission failed: Socket timed out on send/recv operation");
+        Start(runner, Launch(1));
+
+        var job = await Submitted();
+        _slurm.Set(job.Id, "COMPLETED", 0);
+        Assert.Equal(0, (await sink.Next()).ExitCode);
+        Assert.Equal(1, _slurm.SubmitCalls);
+        Assert.Single(_slurm.Jobs);
+        Assert.Contains("Q 1 1 " + job.Id, File.ReadAllText(SlurmLayout.Ledger(_home, 7)));
+    }
+
+    [Fact]
+    public async Task Retries_are_bounded_and_the_attempt_then_fails_quoting_Slurm()
+    {
+        var (runner, sink) = NewRunner();
+        for (var i = 0; i < _settings.SubmitRetries + 1; i++) _slurm.Unavailable.Enqueue("sbatch: error: Resource temporarily unavailable");
+        Start(runner, Launch(1));
+
+        var ended = await sink.Next();
+        Assert.StartsWith(SlurmTransientErrors.ErrorId + ": ", ended.Error);
+        Assert.Contains("Resource temporarily unavailable", ended.Error);
+        Assert.Equal(_settings.SubmitRetries + 1, _slurm.SubmitCalls);
+        Assert.Empty(_slurm.Jobs);
+    }
+
+    [Theory]
+    [InlineData("sbatch: error: Socket timed out on send/recv operation", true)]
+    [InlineData("sbatch: error: Batch job submission failed: Invalid account or account/partition combination specified", false)]
+    [InlineData("sbatch: error: Memory specification can not be satisfied", false)]
+    public void Only_the_controller_being_away_counts_as_transient(string message, bool transient) =>
+        Assert.Equal(transient, SlurmTransientErrors.IsTransient(message));
+
+    [Fact]
+    public void The_back_off_doubles_and_is_capped()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(1), SlurmTransientErrors.Delay(TimeSpan.FromSeconds(1), 1));
+        Assert.Equal(TimeSpan.FromSeconds(4), SlurmTransientErrors.Delay(TimeSpan.FromSeconds(1), 3));
+        Assert.Equal(TimeSpan.FromSeconds(30), SlurmTransientErrors.Delay(TimeSpan.FromSeconds(1), 12));
     }
 
     [Fact]

@@ -7,7 +7,11 @@ namespace AnalysisRunner.Core.Batch.Runners.Slurm;
 /// </summary>
 internal interface ISlurmCommands
 {
-    /// <summary>sbatch --parsable: the new job's id. A refusal throws SlurmCommandException quoting Slurm.</summary>
+    /// <summary>
+    /// sbatch --parsable: the new job's id. A refusal throws SlurmCommandException quoting Slurm; when
+    /// Slurm could not be reached (SlurmTransientErrors) its ErrorId is SlurmSubmitUnavailable, and the
+    /// job may or may not have been queued.
+    /// </summary>
     string Submit(SbatchRequest request);
 
     /// <summary>Every job of this user that the controller still holds (any state) whose name starts with <paramref name="namePrefix"/>.</summary>

@@ -18,8 +18,12 @@ internal sealed class SlurmCli : ISlurmCommands
         var (code, stdout, stderr) = Run("sbatch", ["--parsable", .. request.Options, request.ScriptPath], request.Environment);
         var id = stdout.Trim().Split(';')[0];
         if (code != 0 || id.Length == 0 || !id.All(char.IsAsciiDigit))
-            throw new SlurmCommandException("SlurmSubmitRefused", ErrorKind.InvalidArgument, request.ScriptPath,
-                $"sbatch refused the job: {Quote(stderr, stdout)}");
+        {
+            var said = Quote(stderr, stdout);
+            throw SlurmTransientErrors.IsTransient(said)
+                ? new SlurmCommandException(SlurmTransientErrors.ErrorId, ErrorKind.ResourceUnavailable, request.ScriptPath, $"sbatch could not reach Slurm: {said}")
+                : new SlurmCommandException("SlurmSubmitRefused", ErrorKind.InvalidArgument, request.ScriptPath, $"sbatch refused the job: {said}");
+        }
         return id;
     }
 

@@ -207,9 +207,10 @@ internal sealed class SlurmJobRunner : IJobRunner
                     $"Shell '{launch.Shell}' was not found{(launch.Shell!.StartsWith('/') ? "" : " on the executor's PATH")}.");
             var scriptPath = SlurmLayout.Script(_home, key);
             WritePrivate(scriptPath, SlurmJobScript.For(key, shell, launch.Environment, launch.Command));
-            var options = SlurmJobScript.Options(launch, SlurmLayout.JobName(_prefix, key, launch.JobName),
+            var jobName = SlurmLayout.JobName(_prefix, key, launch.JobName);
+            var options = SlurmJobScript.Options(launch, jobName,
                 SlurmJobScript.Comment(key, launch.ArGuid), attempt.LogStem, work, _settings.AccountFor(launch.Dataset), _settings.Partition);
-            var id = _slurm.Submit(new SbatchRequest(options, scriptPath, SbatchEnvironment(launch)));
+            var id = SubmitRetrying(new SbatchRequest(options, scriptPath, SbatchEnvironment(launch)), jobName, attempt);
             SlurmLedger.Append(_home, key, id);
             lock (_gate)
             {
@@ -226,6 +227,52 @@ internal sealed class SlurmJobRunner : IJobRunner
             lock (_gate) stop = attempt.StopReason;
             End(attempt, null, stop, why);
         }
+    }
+
+    /// <summary>
+    /// sbatch, again after a bounded back-off while Slurm cannot be reached, never after a refusal. A
+    /// timed-out sbatch may still have queued the job, so before each new try the job is looked for
+    /// by its name (unique to the attempt): found, it is that job, not a second one.
+    /// </summary>
+    private string SubmitRetrying(SbatchRequest request, string jobName, SlurmAttempt attempt)
+    {
+        for (var retry = 1; ; retry++)
+        {
+            try
+            {
+                return _slurm.Submit(request);
+            }
+            catch (SlurmCommandException e) when (e.ErrorId == SlurmTransientErrors.ErrorId && retry <= _settings.SubmitRetries)
+            {
+                _log.WriteLine($"slurm: {attempt.Key}: {e.Message}; trying again ({retry} of {_settings.SubmitRetries})");
+                while (true)
+                {
+                    WaitBeforeRetry(retry, attempt, e);
+                    try
+                    {
+                        if (_slurm.Queue(_prefix).FirstOrDefault(job => job.Name == jobName) is { } queued)
+                        {
+                            _log.WriteLine($"slurm: {attempt.Key}: the sbatch that failed did queue Slurm job {queued.JobId}");
+                            return queued.JobId;
+                        }
+                        break;
+                    }
+                    // squeue cannot reach the controller either: wait again rather than submit blind.
+                    catch (SlurmCommandException) when (retry < _settings.SubmitRetries)
+                    {
+                        retry++;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The back-off before try <paramref name="retry"/>; a stop asked for meanwhile, or the runner closing, ends the attempt with Slurm's error.</summary>
+    private void WaitBeforeRetry(int retry, SlurmAttempt attempt, SlurmCommandException error)
+    {
+        if (_closing.Token.WaitHandle.WaitOne(SlurmTransientErrors.Delay(_settings.SubmitRetryDelay, retry))) throw error;
+        lock (_gate)
+            if (attempt.StopReason is not null) throw error;
     }
 
     /// <summary>
