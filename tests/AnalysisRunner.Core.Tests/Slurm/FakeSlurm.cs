@@ -19,6 +19,7 @@ internal sealed class FakeSlurm : ISlurmCommands
         public string State { get; set; } = "PENDING";
         public int? ExitCode { get; set; }
         public bool Purged { get; set; }
+        public string? Reason { get; set; }
     }
 
     private readonly Lock _gate = new();
@@ -80,7 +81,7 @@ internal sealed class FakeSlurm : ISlurmCommands
     {
         lock (_gate)
             return Jobs.Values.Where(j => !j.Purged && j.Name.StartsWith(namePrefix, StringComparison.Ordinal))
-                .Select(j => new SlurmJobStatus(j.Id, j.State, j.ExitCode, j.Name)).ToList();
+                .Select(j => new SlurmJobStatus(j.Id, j.State, j.ExitCode, j.Name, j.Reason ?? "None")).ToList();
     }
 
     public SlurmJobStatus? Completed(string jobId)
@@ -105,12 +106,13 @@ internal sealed class FakeSlurm : ISlurmCommands
 
     public IReadOnlyList<SlurmNode> Nodes(string? partition) => NodeList;
 
-    public void Set(string id, string state, int? exitCode = null)
+    public void Set(string id, string state, int? exitCode = null, string? reason = null)
     {
         lock (_gate)
         {
             Jobs[id].State = state;
             Jobs[id].ExitCode = exitCode;
+            Jobs[id].Reason = reason;
         }
     }
 

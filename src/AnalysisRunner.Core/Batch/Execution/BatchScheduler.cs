@@ -170,7 +170,7 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
     {
         if (!_inFlight.TryGetValue(ended.Key, out var attempt)) return;
         Release(attempt);
-        if (ended is { ExitCode: 0, StopReason: null, Error: null } && attempt.Plan.Publishes)
+        if (ended is { ExitCode: 0, StopReason: null, Error: null } && attempt.Plan.Publishes && !JobGraph.WaitsOnParents(attempt.Node))
         {
             _ = Task.Run(() => _events.Writer.TryWrite(new PublishedEvent(attempt, ended, _outputs.Publish(attempt.Plan))));
             return;
@@ -263,6 +263,8 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
     {
         Enqueue(changes);
         _ledger.Write(changes);
+        foreach (var job in changes.Orphaned)
+            if (job.InFlight is { } orphan) _runner.Stop(orphan.Key, StopReasons.DependencyNeverSatisfied);
         foreach (var batch in changes.Completed)
         {
             _batches.Remove(batch.Id);
@@ -284,7 +286,7 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
         {
             Enqueue(changes);
             var launches = _stopping ? [] : PickAndPlan(changes);
-            var more = changes.NewlyReady.Count > 0;
+            var more = changes.NewlyReady.Count > 0 || changes.MayStartAfterParents.Count > 0;
             Commit(changes);
             foreach (var (attempt, log) in launches) _runner.Start(attempt.Plan.Launch, log);
             if (!more || _stopping) return;
@@ -297,7 +299,35 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
         foreach (var job in changes.NewlyReady)
             if (job.State == JobState.Ready) _ready.AddLast(job);
         changes.NewlyReady.Clear();
+        // Offered to the runner only if it can hold them; PickAndPlan checks their parents again when it gets to them.
+        foreach (var job in changes.MayStartAfterParents)
+            if (CanStartAfterParents(job)) _ready.AddLast(job);
+        changes.MayStartAfterParents.Clear();
     }
+
+    /// <summary>
+    /// A Pending job the runner can be given now, to hold until its parents end: every unfinished
+    /// parent is with the runner (started, its end not yet seen), none has failed unless it AlwaysRuns,
+    /// and nothing must happen on this machine between its parents' ends and its start (inputs fetched
+    /// from a bucket are fetched before it is submitted, so a staged batch's jobs wait for their parents).
+    /// </summary>
+    private bool CanStartAfterParents(JobNode job)
+    {
+        var batch = job.Batch;
+        if (job.State != JobState.Pending || batch.CancelRequested || batch.Paths is null || batch.Staging is not null) return false;
+        if (job.RemainingParents == 0 || (job.ParentFailed && !job.AlwaysRun)) return false;
+        if (!_runner.StartsAfterParents(batch.Dataset)) return false;
+        foreach (var parentId in job.Parents)
+        {
+            var parent = batch.Job(parentId);
+            if (parent.State.IsFinished()) continue;
+            if (parent.State != JobState.Running || parent.InFlight is not { Released: false }) return false;
+        }
+        return true;
+    }
+
+    private static List<AttemptKey> UnfinishedParents(JobNode job) =>
+        job.Parents.Select(job.Batch.Job).Where(parent => !parent.State.IsFinished()).Select(parent => parent.InFlight!.Key).ToList();
 
     private List<(InFlight Attempt, string Log)> PickAndPlan(TransitionSet changes)
     {
@@ -311,7 +341,8 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
             var job = node.Value;
             var cpu = Math.Clamp(job.Cpu, 0, capacity.Cpu);
             var memory = Math.Clamp(job.MemoryBytes, 0, capacity.MemoryBytes);
-            if (job.State != JobState.Ready)
+            var afterParents = job.State == JobState.Pending && CanStartAfterParents(job);
+            if (job.State != JobState.Ready && !afterParents)
                 _ready.Remove(node);
             else if (cpu <= _freeCpu + 1e-9 && memory <= _freeMemory)
             {
@@ -327,12 +358,21 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
                     node = next;
                     continue;
                 }
+                if (afterParents)
+                {
+                    var parents = UnfinishedParents(job);
+                    plan = plan with { Launch = plan.Launch with { After = parents, AfterAny = job.AlwaysRun } };
+                    Log($"{job.Key}: handed to the runner after {string.Join(", ", parents.Select(p => "job " + p.JobId.ToString(System.Globalization.CultureInfo.InvariantCulture)))}");
+                }
                 var attempt = Track(job, plan);
                 var log = _runner.ReserveLog(attempt.Key);
                 job.State = JobState.Running;
                 changes.Jobs.Add(new JobTransition(job.Batch.Id, job.JobId, JobState.Running, job.Attempt));
                 changes.Attempts.Add(new AttemptChange(attempt.Key, Started: true, log));
                 launches.Add((attempt, log));
+                // Its children may go to the runner now too, to wait on it there.
+                foreach (var childId in job.Children)
+                    if (job.Batch.Job(childId).State == JobState.Pending) changes.MayStartAfterParents.Add(job.Batch.Job(childId));
             }
             node = next;
         }

@@ -13,6 +13,13 @@ internal interface IJobRunner : IDisposable
     RunnerCapacity Capacity { get; }
 
     /// <summary>
+    /// Whether this runner, for jobs of <paramref name="dataset"/>, can be given an attempt before its
+    /// parents have ended (AttemptLaunch.After) and hold it until they have — Slurm's --dependency.
+    /// A runner that cannot (local processes) is given a job only once its parents have succeeded.
+    /// </summary>
+    bool StartsAfterParents(string? dataset);
+
+    /// <summary>
     /// Where the attempt's output will go, in the runner's own terms, fixed before the attempt's
     /// Running row is committed, so the store records it and IJobLogReader finds it.
     /// </summary>

@@ -32,9 +32,10 @@ internal sealed record SbatchRequest(IReadOnlyList<string> Options, string Scrip
 
 /// <summary>
 /// A job as Slurm reports it. State is Slurm's base state (COMPLETED, FAILED, RUNNING…); ExitCode is
-/// the script's exit code, 128+signal when a signal ended it, null while it has none.
+/// the script's exit code, 128+signal when a signal ended it, null while it has none. Reason is
+/// squeue's (DependencyNeverSatisfied, …); null where it was not asked (sacct).
 /// </summary>
-internal sealed record SlurmJobStatus(string JobId, string State, int? ExitCode, string Name);
+internal sealed record SlurmJobStatus(string JobId, string State, int? ExitCode, string Name, string? Reason = null);
 
 /// <summary>One node: its cpus, memory and temporary disk (MB, as Slurm counts them).</summary>
 internal sealed record SlurmNode(string Name, int Cpus, long MemoryMb, long TmpDiskMb);

@@ -11,7 +11,7 @@ namespace AnalysisRunner.Core.Batch.Runners.Slurm;
 internal sealed class SlurmCli : ISlurmCommands
 {
     /// <summary>squeue's fields, '|' after each; the name last, as it is the only one a user's words reach.</summary>
-    private const string QueueFormat = "JobID:|,State:|,exit_code:|,Name:|";
+    private const string QueueFormat = "JobID:|,State:|,exit_code:|,Reason:|,Name:|";
 
     public string Submit(SbatchRequest request)
     {
@@ -35,11 +35,11 @@ internal sealed class SlurmCli : ISlurmCommands
         var jobs = new List<SlurmJobStatus>();
         foreach (var line in stdout.Split('\n'))
         {
-            var fields = line.Split('|', 4);
-            if (fields.Length < 4) continue;
-            var name = fields[3].TrimEnd().TrimEnd('|');
+            var fields = line.Split('|', 5);
+            if (fields.Length < 5) continue;
+            var name = fields[4].TrimEnd().TrimEnd('|');
             if (!name.StartsWith(namePrefix, StringComparison.Ordinal)) continue;
-            jobs.Add(new SlurmJobStatus(fields[0].Trim(), fields[1].Trim(), SlurmJobStates.FromWaitStatus(fields[2]), name));
+            jobs.Add(new SlurmJobStatus(fields[0].Trim(), fields[1].Trim(), SlurmJobStates.FromWaitStatus(fields[2]), name, fields[3].Trim()));
         }
         return jobs;
     }

@@ -11,6 +11,7 @@ namespace AnalysisRunner.Core.Batch.Runners.Slurm;
 /// account = "dataset"        # "dataset" (the default: the dataset pays), "none", or one account for every job
 /// poll_seconds = 1           # how often squeue is asked about the runner's jobs
 /// submit_parallel = 4        # sbatch calls at once
+/// dependencies = true       # submit a job as soon as its parents are submitted, with --dependency (false: once they succeeded)
 /// submit_retries = 5         # further sbatch tries when Slurm cannot be reached (never after a refusal)
 /// submit_retry_seconds = 1   # the first wait before one; it doubles each time, to 30 s at most
 /// </code>
@@ -25,6 +26,7 @@ public sealed record SlurmSettings
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
     public int SubmitParallel { get; init; } = 4;
     public int SubmitRetries { get; init; } = 5;
+    public bool Dependencies { get; init; } = true;
     public TimeSpan SubmitRetryDelay { get; init; } = TimeSpan.FromSeconds(1);
 
     public static SlurmSettings Read(TomlTable? table)
@@ -37,6 +39,8 @@ public sealed record SlurmSettings
             settings = settings with { PollInterval = TimeSpan.FromSeconds(Math.Max(0.05, Convert.ToDouble(poll, CultureInfo.InvariantCulture))) };
         if (table.TryGetValue("submit_parallel", out var parallel))
             settings = settings with { SubmitParallel = Math.Clamp(Convert.ToInt32(parallel, CultureInfo.InvariantCulture), 1, 64) };
+        if (table.TryGetValue("dependencies", out var dependencies))
+            settings = settings with { Dependencies = Convert.ToBoolean(dependencies, CultureInfo.InvariantCulture) };
         if (table.TryGetValue("submit_retries", out var retries))
             settings = settings with { SubmitRetries = Math.Clamp(Convert.ToInt32(retries, CultureInfo.InvariantCulture), 0, 20) };
         if (table.TryGetValue("submit_retry_seconds", out var retryDelay))
