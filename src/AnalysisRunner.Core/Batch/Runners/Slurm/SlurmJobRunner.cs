@@ -370,7 +370,8 @@ internal sealed class SlurmJobRunner : IJobRunner
     private void Poll()
     {
         List<SlurmAttempt> watched;
-        lock (_gate) watched = _attempts.Values.Where(a => a.SlurmId is not null && !a.Ended).ToList();
+        // Parents before children (a job's parents have lower ids): a child's end is never read before the end that released it.
+        lock (_gate) watched = _attempts.Values.Where(a => a.SlurmId is not null && !a.Ended).OrderBy(a => a.Key.BatchId).ThenBy(a => a.Key.JobId).ToList();
         if (watched.Count == 0) return;
         var queue = _slurm.Queue(_prefix).GroupBy(s => s.JobId).ToDictionary(g => g.Key, g => g.Last());
         foreach (var attempt in watched)
