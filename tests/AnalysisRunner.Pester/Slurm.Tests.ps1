@@ -295,3 +295,35 @@ Describe 'Stopping and restarting on Slurm' -Tag 'Slurm' {
         @(Select-String -Path $log -Pattern 'recovery: batch \d+ job [1-4] attempt 1 is Slurm job \d+, RUNNING').Count | Should -Be 4
     }
 }
+
+Describe 'A runner per dataset' -Tag 'Slurm' {
+    BeforeAll {
+        $world = New-TestWorld
+        Set-TestRegistry -World $world -TestMembers 'tester@example.org' -OtherTestMembers 'tester@example.org' -Repositories @($world.Origin)
+        $world.StorageSettings = "[executor]`nrunner = `"local`"`n`n[executor.datasets.fewgenomes]`nrunner = `"slurm`"`n`n[slurm]`npoll_seconds = 0.5`n"
+        Write-TestSettings $world
+        Push-Location (Join-Path $world.Checkout 'examples/batch')
+        $few = Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description 'on Slurm' -OutputDir 'per-dataset/few' hello.ps1 -NameToPrint 'few'
+        $other = Submit-Analysis -Dataset othergenomes -AccessLevel test -Description 'on this machine' -OutputDir 'per-dataset/other' hello.ps1 -NameToPrint 'other'
+        $fewBatches = @($few | Wait-Batch -Timeout 300 6>$null)
+        $otherBatches = @($other | Wait-Batch -Timeout 300 6>$null)
+    }
+    AfterAll { Pop-Location; Remove-TestWorld $world }
+
+    It 'sends one dataset''s batches to Slurm and runs another''s locally, in the same executor' {
+        $fewBatches.State | Should -Be @('Succeeded', 'Succeeded')
+        $otherBatches.State | Should -Be @('Succeeded', 'Succeeded')
+        foreach ($b in $fewBatches) {
+            $ledger = Get-SlurmLedger $world $b.Id
+            $ledger.Count | Should -Be $b.TotalJobs
+            foreach ($entry in $ledger) { (& scontrol show job -o $entry.SlurmId) | Should -Match 'Account=fewgenomes' }
+        }
+        foreach ($b in $otherBatches) { Get-SlurmLedger $world $b.Id | Should -BeNullOrEmpty }
+        # Both runs were driven by one executor (one log), and each one's logs read through its own runner.
+        @(Select-String -Path (Join-Path $world.Home 'executor.log') -Pattern 'listening').Count | Should -Be 1
+        $fewSub = Get-BatchJob -BatchId ($fewBatches | Where-Object Id -ne $few.DriverBatchId).Id -Name 'second job'
+        $otherSub = Get-BatchJob -BatchId ($otherBatches | Where-Object Id -ne $other.DriverBatchId).Id -Name 'second job'
+        ($fewSub | Get-BatchJobLog) | Should -Contain 'Hello, few'
+        ($otherSub | Get-BatchJobLog) | Should -Contain 'Hello, other'
+    }
+}

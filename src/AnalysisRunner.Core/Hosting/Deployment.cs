@@ -28,13 +28,7 @@ public sealed class Deployment
         AuditLog = new SqliteAuditLog(Database);
         Tokens = new SqliteTokenStore(Database);
         Executor = new ExecutorClient(home);
-        Runner = settings.ExecutorRunner switch
-        {
-            LocalRunnerBackend.SettingsName => new LocalRunnerBackend(home, settings, Batches),
-            SlurmRunnerBackend.SettingsName => new SlurmRunnerBackend(home, settings.Slurm, Batches, new SlurmCli()),
-            _ => throw new DeploymentException("RunnerNotSupported", ErrorKind.InvalidArgument, settings.ExecutorRunner,
-                $"[executor] runner = '{settings.ExecutorRunner}' in {home.SettingsPath} is not one of: {LocalRunnerBackend.SettingsName}, {SlurmRunnerBackend.SettingsName}."),
-        };
+        Runner = RunnerBackends(home, settings, Batches);
         Watcher = new BatchWatcher(home, Batches);
         SandboxMode.Check(settings.ExecutorSandbox, home.SettingsPath);
         Git = new RemoteMirror(home, GitCredentials.FromFile(settings.GitCredentialsFile));
@@ -49,6 +43,28 @@ public sealed class Deployment
             Objects = new LocalFolderStore(home.BucketsDirectory);
             Configs = new ConfigStore(Objects, StorageUri.Parse(home.ConfigStoreDirectory + "/"));
         }
+    }
+
+    /// <summary>The runner backend of [executor] runner, and one per dataset that [executor.datasets.&lt;name&gt;] sends elsewhere.</summary>
+    private static IJobRunnerBackend RunnerBackends(RunnerHome home, RunnerSettings settings, IBatchStore batches)
+    {
+        var made = new Dictionary<string, IJobRunnerBackend>(StringComparer.Ordinal);
+        IJobRunnerBackend Backend(string name, string key)
+        {
+            if (made.TryGetValue(name, out var existing)) return existing;
+            IJobRunnerBackend backend = name switch
+            {
+                LocalRunnerBackend.SettingsName => new LocalRunnerBackend(home, settings, batches),
+                SlurmRunnerBackend.SettingsName => new SlurmRunnerBackend(home, settings.Slurm, batches, new SlurmCli()),
+                _ => throw new DeploymentException(key == "executor.runner" ? "RunnerNotSupported" : "InvalidDatasetRunner", ErrorKind.InvalidArgument, key,
+                    $"'{key}' = '{name}' in {home.SettingsPath} is not one of: {LocalRunnerBackend.SettingsName}, {SlurmRunnerBackend.SettingsName}."),
+            };
+            return made[name] = backend;
+        }
+        var fallback = Backend(settings.ExecutorRunner, "executor.runner");
+        if (settings.DatasetRunners.Count == 0) return fallback;
+        var byDataset = settings.DatasetRunners.ToDictionary(pair => pair.Key, pair => Backend(pair.Value, $"executor.datasets.{pair.Key}.runner"), StringComparer.Ordinal);
+        return byDataset.Values.All(backend => ReferenceEquals(backend, fallback)) ? fallback : new DatasetRunnerBackend(fallback, byDataset, batches);
     }
 
     public RunnerHome Home { get; }

@@ -62,7 +62,7 @@ internal sealed class SlurmJobRunner : IJobRunner
 
     public RunnerCapacity Capacity { get; }
 
-    public bool StartsAfterParents(string? dataset) => _settings.Dependencies;
+    public bool StartsAfterParents => _settings.Dependencies;
 
     public string ReserveLog(AttemptKey key)
     {
