@@ -1,7 +1,8 @@
 <#
 .SYNOPSIS
     Figure 9: a DAG on Slurm. The same DAG of `cat` jobs through ours ([executor] runner = "slurm",
-    Submit-Batch + Wait-Batch), through a plain bash loop of `sbatch --parsable --dependency=afterok`
+    Submit-Batch + Wait-Batch) with jobs submitted as soon as their parents are (--dependency, the
+    default) and, for comparison, as their parents succeed ([slurm] dependencies = false), through a plain bash loop of `sbatch --parsable --dependency=afterok`
     calls, and through snakemake's `--cluster sbatch` mode; time to submit and time to complete.
 .DESCRIPTION
     The DAG: $Layers layers of $Width jobs; each job of a layer reads two jobs of the layer before
@@ -9,13 +10,14 @@
     whatever cluster `sinfo` shows (tools/Start-TestSlurm.sh: one node of this machine). Runs of ours
     and bash alternate; snakemake runs once per size.
     Submit: ours is Submit-Batch returning (the batch is in the store; the runner then sbatches each
-    job as its parents succeed, and the time of its last sbatch is reported too); bash is its loop of
+    job, and the time of its last sbatch is reported too); bash is its loop of
     sbatch calls ending; snakemake submits as it goes (no separate figure).
     Complete: from the start until the last job has ended (ours: Wait-Batch; bash: squeue shows none
     of its jobs in any live state, asked every 0.2 s; snakemake: its process exits).
 #>
 param([Parameter(Mandatory)] [string] $OutFile, [Parameter(Mandatory)] [string] $WorkRoot,
-    [int] $Layers = 10, [int] $Width = 50, [int] $Runs = 2, [switch] $SkipSnakemake, [double] $SnakemakeCapSeconds = 900)
+    [int] $Layers = 10, [int] $Width = 50, [int] $Runs = 2, [switch] $SkipSnakemake, [double] $SnakemakeCapSeconds = 900,
+    [int] $SubmitParallel = 4, [switch] $SkipFrontier)
 $ErrorActionPreference = 'Stop'
 Import-Module (Join-Path $PSScriptRoot 'BenchSupport.psm1')
 Import-Module AnalysisRunner
@@ -50,10 +52,10 @@ function Assert-Last([string] $Path, [string] $Tool) {
     if ($lines -ne [Math]::Pow(2, $Layers - 1)) { throw "$Tool's last file has $lines lines, expected $([Math]::Pow(2, $Layers - 1))." }
 }
 
-function Invoke-Ours([int] $Run) {
-    $runnerHome = New-BenchDirectory $WorkRoot "ours-$Run"
+function Invoke-Ours([int] $Run, [bool] $Dependencies) {
+    $runnerHome = New-BenchDirectory $WorkRoot "ours-$Run-$Dependencies"
     $env:AR_HOME = $runnerHome
-    Set-Content (Join-Path $runnerHome 'settings.toml') "[executor]`nrunner = `"slurm`"`n"
+    Set-Content (Join-Path $runnerHome 'settings.toml') "[executor]`nrunner = `"slurm`"`n`n[slurm]`ndependencies = $("$Dependencies".ToLowerInvariant())`nsubmit_parallel = $SubmitParallel`n"
     $batch = New-Batch -Name "bench slurm dag $n"
     $jobs = [object[]]::new($n)
     $outs = [string[]]::new($n)
@@ -132,13 +134,22 @@ rule job:
     $seconds
 }
 
+function Get-Load { ((Get-Content /proc/loadavg) -split ' ' | Select-Object -First 1) }
 $load = ((Get-Content /proc/loadavg) -split ' ' | Select-Object -First 3) -join ' '
-$ours = @(); $bash = @()
+$loads = [Collections.Generic.List[string]]::new()
+$ours = @(); $frontier = @(); $bash = @()
 for ($run = 1; $run -le $Runs; $run++) {
-    $ours += Invoke-Ours $run
-    Write-BenchLine "ours run ${run}: submit $(Format-Number $ours[-1].Submit 2) s, last sbatch at $(Format-Number $ours[-1].LastSbatch 1) s, complete $(Format-Number $ours[-1].Complete 1) s"
+    $ours += Invoke-Ours $run $true
+    $loads.Add((Get-Load))
+    Write-BenchLine "ours (--dependency) run ${run}: submit $(Format-Number $ours[-1].Submit 2) s, last sbatch at $(Format-Number $ours[-1].LastSbatch 1) s, complete $(Format-Number $ours[-1].Complete 1) s; load $($loads[-1])"
+    if (-not $SkipFrontier) {
+        $frontier += Invoke-Ours $run $false
+        $loads.Add((Get-Load))
+        Write-BenchLine "ours (frontier) run ${run}: submit $(Format-Number $frontier[-1].Submit 2) s, last sbatch at $(Format-Number $frontier[-1].LastSbatch 1) s, complete $(Format-Number $frontier[-1].Complete 1) s; load $($loads[-1])"
+    }
     $bash += Invoke-Bash $run
-    Write-BenchLine "bash run ${run}: submit $(Format-Number $bash[-1].Submit 2) s, complete $(Format-Number $bash[-1].Complete 1) s"
+    $loads.Add((Get-Load))
+    Write-BenchLine "bash run ${run}: submit $(Format-Number $bash[-1].Submit 2) s, complete $(Format-Number $bash[-1].Complete 1) s; load $($loads[-1])"
 }
 $snakemake = $null
 $snakemakeNote = if ($SkipSnakemake) { 'snakemake --cluster: skipped (-SkipSnakemake).' }
@@ -159,11 +170,17 @@ $rows = @(
     New-ResultRow -Figure "${figure}: time to complete" -Ours (Format-Seconds (Get-Stat $ours.Complete) 1) `
         -Peer "bash sbatch --dependency loop $(Format-Seconds (Get-Stat $bash.Complete) 1)" -Ratio (Format-Ratio $completeRatio) -Target '≤ 1.0×' -Met ($completeRatio.Median -le 1.0)
 )
+if ($frontier.Count) {
+    $frontierRatio = Get-Stat @(for ($i = 0; $i -lt $Runs; $i++) { $frontier[$i].Complete / $bash[$i].Complete })
+    $rows += New-ResultRow -Figure "${figure}: time to complete, ours submitting as parents succeed (dependencies = false)" `
+        -Ours "$(Format-Seconds (Get-Stat $frontier.Complete) 1); last sbatch at $(Format-Seconds (Get-Stat $frontier.LastSbatch) 1)" `
+        -Peer "bash sbatch --dependency loop $(Format-Seconds (Get-Stat $bash.Complete) 1)" -Ratio (Format-Ratio $frontierRatio) -Target 'reported'
+}
 if ($null -ne $snakemake) {
     $rows += New-ResultRow -Figure "${figure}: against snakemake --cluster sbatch" -Ours (Format-Seconds (Get-Stat $ours.Complete) 1) `
         -Peer "snakemake $(Format-Number $snakemake 1) s (1 run)" -Ratio "$(Format-Number ((Get-Stat $ours.Complete).Median / $snakemake) 2)× (medians)" -Target 'reported'
 }
 Save-FigureResult -Path $OutFile -Name 'slurm' -Rows $rows -Notes @(
-    "Figure 9: Slurm as sinfo shows it ($(($nodes | ForEach-Object { "$_" }) -join '; '): node, cpus, MB), load average $load at the start; $Runs alternating runs of ours and bash. Ours submits the ready frontier: a job is sbatched once its parents have succeeded (squeue asked every poll_seconds, 1 s by default), so its submit figure is Submit-Batch returning and its sbatch calls spread over the run (the last one's time is shown); bash submits all of them up front with --dependency=afterok and Slurm releases each job when its parents end."
+    "Figure 9: Slurm as sinfo shows it ($(($nodes | ForEach-Object { "$_" }) -join '; '): node, cpus, MB), load average $load at the start and $($loads -join ', ') (1-minute) after each run; $Runs alternating runs of ours and bash, submit_parallel = $SubmitParallel. Ours (the default, dependencies = true) sbatches a job as soon as its parents' sbatch has answered, with --dependency=afterok on them, so Slurm releases it when they end; its submit figure is Submit-Batch returning and the time of its last sbatch is shown. With dependencies = false a job is sbatched once its parents have succeeded (squeue asked every poll_seconds, 1 s). Bash submits all of them up front with --dependency=afterok."
     @($snakemakeNote | Where-Object { $_ })
 )

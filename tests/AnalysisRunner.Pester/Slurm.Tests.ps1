@@ -110,26 +110,69 @@ Describe 'DAGs on Slurm' -Tag 'Slurm' {
         @($ledger.JobId | Sort-Object -Unique).Count | Should -Be 200
     }
 
-    It 'a failing job fails with its exit code, its dependents are cancelled and never reach Slurm' {
+    It 'a failing job fails with its exit code; its dependents, held in Slurm on it, are cancelled and never run' {
+        $gate = Join-Path $world.Root 'fail-gate'
         $b = New-Batch -Name 'fails'
         $bad = $b | Add-BatchJob -Name bad -Memory 50Mi
-        $bad | Add-BatchJobCommand "echo about to fail; echo partial > $($bad.Out); exit 3"
+        # Held until its three dependents are in Slurm, waiting on it.
+        $bad | Add-BatchJobCommand "while [ ! -e $(ConvertTo-ShellLiteral $gate) ]; do sleep 0.2; done; echo about to fail; echo partial > $($bad.Out); exit 3"
         $child = $b | Add-BatchJob -Name child -Memory 50Mi
         $child | Add-BatchJobCommand "cat $($bad.Out)"
         $grandchild = $b | Add-BatchJob -Name grandchild -Memory 50Mi -DependsOn $child
         $grandchild | Add-BatchJobCommand 'echo never'
         $cleanup = $b | Add-BatchJob -Name cleanup -Memory 50Mi -DependsOn $child -AlwaysRun
         $cleanup | Add-BatchJobCommand 'echo cleaning up'
-        # A failed batch is an error of Submit-Batch -Wait; this test reads the batch instead.
-        $batch = $b | Submit-Batch -Wait -Timeout 300 -ErrorAction SilentlyContinue 6>$null
+        $submitted = $b | Submit-Batch
+        $deadline = (Get-Date).AddSeconds(60)
+        while (@(Get-SlurmLedger $world $submitted.Id).Count -lt 4 -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 50 }
+        New-Item -ItemType File $gate | Out-Null
+        # A failed batch is an error of Wait-Batch; this test reads the batch instead.
+        $batch = Wait-Batch -Id $submitted.Id -Timeout 300 -ErrorAction SilentlyContinue 6>$null
 
         $batch.State | Should -Be 'Failed'
         $jobs = @(Get-BatchJob -BatchId $batch.Id)
         ($jobs | Where-Object Name -eq bad).ExitCode | Should -Be 3
         ($jobs | Where-Object Name -eq bad | Get-BatchJobLog) | Should -Contain 'about to fail'
         ($jobs | Where-Object Name -in 'child', 'grandchild').State | Should -Be @('Cancelled', 'Cancelled')
+        ($jobs | Where-Object Name -in 'child', 'grandchild').Reason | Should -Be @('ParentFailed', 'ParentFailed')
         ($jobs | Where-Object Name -eq cleanup).State | Should -Be 'Succeeded'
-        (Get-SlurmLedger $world $batch.Id).JobId | Sort-Object | Should -Be @(1, 4)
+        ($jobs | Where-Object Name -eq cleanup | Get-BatchJobLog) | Should -Contain 'cleaning up'
+        # The dependents went to Slurm while 'bad' was queued, with --dependency on it; Slurm never started them.
+        $ledger = Get-SlurmLedger $world $batch.Id
+        $held = @($ledger | Where-Object JobId -in 2, 3)
+        $held.Count | Should -Be 2
+        foreach ($entry in $held) {
+            $shown = & scontrol show job -o $entry.SlurmId
+            $shown | Should -Match 'JobState=CANCELLED'
+            # Cancelled while waiting on 'bad': by Slurm (DependencyNeverSatisfied) or by the runner first (Dependency); it never ran.
+            $shown | Should -Match 'Reason=Dependency'
+            $shown | Should -Match 'RunTime=00:00:00'
+        }
+        @(Get-Content (Join-Path $world.Home "logs/$($batch.Id)/2.1.out") -ErrorAction SilentlyContinue) | Should -Not -Contain 'partial'
+    }
+
+    It 'submits a job as soon as its parent is submitted, with --dependency=afterok on it, before the parent ends' {
+        $gate = Join-Path $world.Root 'dep-gate'
+        $b = New-Batch -Name 'held'
+        $parent = $b | Add-BatchJob -Name parent -Memory 50Mi
+        $parent | Add-BatchJobCommand "echo started; while [ ! -e $(ConvertTo-ShellLiteral $gate) ]; do sleep 0.2; done; echo 41 > $($parent.Out)"
+        $child = $b | Add-BatchJob -Name child -Memory 50Mi
+        $child | Add-BatchJobCommand "echo `$((`$(cat $($parent.Out)) + 1))"
+        $batch = $b | Submit-Batch
+        Wait-JobStarted $batch.Id parent | Should -Be 'started'
+        # The parent runs, held at the gate: the child is in Slurm already, waiting on it.
+        $deadline = (Get-Date).AddSeconds(60)
+        while (@(Get-SlurmLedger $world $batch.Id).Count -lt 2 -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 50 }
+        $ledger = Get-SlurmLedger $world $batch.Id
+        $parentId = ($ledger | Where-Object JobId -eq 1).SlurmId
+        $shown = & scontrol show job -o ($ledger | Where-Object JobId -eq 2).SlurmId
+        $shown | Should -Match "Dependency=afterok:$($parentId)"
+        $shown | Should -Match 'JobState=PENDING'
+        New-Item -ItemType File $gate | Out-Null
+
+        $done = Wait-Batch -Id $batch.Id -Timeout 120 6>$null
+        $done.State | Should -Be 'Succeeded'
+        Get-BatchJob -BatchId $batch.Id -Name child | Get-BatchJobLog | Should -Be '42'
     }
 
     It 'a job Slurm refuses fails naming Slurm''s words, and its dependents are never queued' {
@@ -250,5 +293,37 @@ Describe 'Stopping and restarting on Slurm' -Tag 'Slurm' {
         $ledger.Count | Should -Be 8
         @($ledger | Where-Object Attempt -ne 1) | Should -BeNullOrEmpty
         @(Select-String -Path $log -Pattern 'recovery: batch \d+ job [1-4] attempt 1 is Slurm job \d+, RUNNING').Count | Should -Be 4
+    }
+}
+
+Describe 'A runner per dataset' -Tag 'Slurm' {
+    BeforeAll {
+        $world = New-TestWorld
+        Set-TestRegistry -World $world -TestMembers 'tester@example.org' -OtherTestMembers 'tester@example.org' -Repositories @($world.Origin)
+        $world.StorageSettings = "[executor]`nrunner = `"local`"`n`n[executor.datasets.fewgenomes]`nrunner = `"slurm`"`n`n[slurm]`npoll_seconds = 0.5`n"
+        Write-TestSettings $world
+        Push-Location (Join-Path $world.Checkout 'examples/batch')
+        $few = Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description 'on Slurm' -OutputDir 'per-dataset/few' hello.ps1 -NameToPrint 'few'
+        $other = Submit-Analysis -Dataset othergenomes -AccessLevel test -Description 'on this machine' -OutputDir 'per-dataset/other' hello.ps1 -NameToPrint 'other'
+        $fewBatches = @($few | Wait-Batch -Timeout 300 6>$null)
+        $otherBatches = @($other | Wait-Batch -Timeout 300 6>$null)
+    }
+    AfterAll { Pop-Location; Remove-TestWorld $world }
+
+    It 'sends one dataset''s batches to Slurm and runs another''s locally, in the same executor' {
+        $fewBatches.State | Should -Be @('Succeeded', 'Succeeded')
+        $otherBatches.State | Should -Be @('Succeeded', 'Succeeded')
+        foreach ($b in $fewBatches) {
+            $ledger = Get-SlurmLedger $world $b.Id
+            $ledger.Count | Should -Be $b.TotalJobs
+            foreach ($entry in $ledger) { (& scontrol show job -o $entry.SlurmId) | Should -Match 'Account=fewgenomes' }
+        }
+        foreach ($b in $otherBatches) { Get-SlurmLedger $world $b.Id | Should -BeNullOrEmpty }
+        # Both runs were driven by one executor (one log), and each one's logs read through its own runner.
+        @(Select-String -Path (Join-Path $world.Home 'executor.log') -Pattern 'listening').Count | Should -Be 1
+        $fewSub = Get-BatchJob -BatchId ($fewBatches | Where-Object Id -ne $few.DriverBatchId).Id -Name 'second job'
+        $otherSub = Get-BatchJob -BatchId ($otherBatches | Where-Object Id -ne $other.DriverBatchId).Id -Name 'second job'
+        ($fewSub | Get-BatchJobLog) | Should -Contain 'Hello, few'
+        ($otherSub | Get-BatchJobLog) | Should -Contain 'Hello, other'
     }
 }

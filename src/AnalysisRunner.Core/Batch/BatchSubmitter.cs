@@ -51,8 +51,8 @@ public sealed class BatchSubmitter(Deployment deployment)
             ReservedEnvironment.Check(job.Environment, $"Job '{job.Name}' (job {job.Index + 1})");
             foreach (var output in job.Outputs) rule.Check(scope, output.Destination, BatchLocationUse.Output);
         }
-        // The runner says how big a job may be (this machine; a Slurm partition's largest node).
-        var largest = deployment.Runner.Capacity.LargestJob;
+        // The runner the run's dataset goes to says how big a job may be (this machine; a Slurm partition's largest node).
+        var largest = deployment.Runner.For(scope.Run?.Dataset).Capacity.LargestJob;
         DagValidator.Validate(spec, largest.Cpu, largest.MemoryBytes);
         return spec;
     }

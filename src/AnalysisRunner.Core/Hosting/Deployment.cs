@@ -33,13 +33,7 @@ public sealed class Deployment
             _tokens = new SqliteTokenStore(Database);
         }
         Executor = executor ?? (channel is null ? new ExecutorClient(home) : new Runs.Channel.ChannelExecutorClient());
-        Runner = channel is not null ? new Runs.Channel.ChannelRunnerBackend(channel) : settings.ExecutorRunner switch
-        {
-            LocalRunnerBackend.SettingsName => new LocalRunnerBackend(home, settings, Batches, new Runs.Channel.RunChannelHost(this)),
-            SlurmRunnerBackend.SettingsName => new SlurmRunnerBackend(home, settings.Slurm, Batches, new SlurmCli()),
-            _ => throw new DeploymentException("RunnerNotSupported", ErrorKind.InvalidArgument, settings.ExecutorRunner,
-                $"[executor] runner = '{settings.ExecutorRunner}' in {home.SettingsPath} is not one of: {LocalRunnerBackend.SettingsName}, {SlurmRunnerBackend.SettingsName}."),
-        };
+        Runner = channel is not null ? new Runs.Channel.ChannelRunnerBackend(channel) : RunnerBackends(home, settings, Batches, new Runs.Channel.RunChannelHost(this));
         Watcher = channel is null ? new BatchWatcher(home, Batches) : new Runs.Channel.ChannelBatchWatcher(channel);
         SandboxMode.Check(settings.ExecutorSandbox, home.SettingsPath);
         Git = new RemoteMirror(home, GitCredentials.FromFile(settings.GitCredentialsFile));
@@ -54,6 +48,28 @@ public sealed class Deployment
             Objects = new LocalFolderStore(home.BucketsDirectory);
             Configs = new ConfigStore(Objects, StorageUri.Parse(home.ConfigStoreDirectory + "/"));
         }
+    }
+
+    /// <summary>The runner backend of [executor] runner, and one per dataset that [executor.datasets.&lt;name&gt;] sends elsewhere.</summary>
+    private static IJobRunnerBackend RunnerBackends(RunnerHome home, RunnerSettings settings, IBatchStore batches, Runs.Channel.RunChannelHost channels)
+    {
+        var made = new Dictionary<string, IJobRunnerBackend>(StringComparer.Ordinal);
+        IJobRunnerBackend Backend(string name, string key)
+        {
+            if (made.TryGetValue(name, out var existing)) return existing;
+            IJobRunnerBackend backend = name switch
+            {
+                LocalRunnerBackend.SettingsName => new LocalRunnerBackend(home, settings, batches, channels),
+                SlurmRunnerBackend.SettingsName => new SlurmRunnerBackend(home, settings.Slurm, batches, new SlurmCli()),
+                _ => throw new DeploymentException(key == "executor.runner" ? "RunnerNotSupported" : "InvalidDatasetRunner", ErrorKind.InvalidArgument, key,
+                    $"'{key}' = '{name}' in {home.SettingsPath} is not one of: {LocalRunnerBackend.SettingsName}, {SlurmRunnerBackend.SettingsName}."),
+            };
+            return made[name] = backend;
+        }
+        var fallback = Backend(settings.ExecutorRunner, "executor.runner");
+        if (settings.DatasetRunners.Count == 0) return fallback;
+        var byDataset = settings.DatasetRunners.ToDictionary(pair => pair.Key, pair => Backend(pair.Value, $"executor.datasets.{pair.Key}.runner"), StringComparer.Ordinal);
+        return byDataset.Values.All(backend => ReferenceEquals(backend, fallback)) ? fallback : new DatasetRunnerBackend(fallback, byDataset, batches);
     }
 
     public RunnerHome Home { get; }

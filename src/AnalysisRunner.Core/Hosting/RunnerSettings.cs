@@ -24,6 +24,12 @@ public sealed record RunnerSettings
     public string ExecutorRunner { get; init; } = "local";
 
     /// <summary>
+    /// [executor.datasets.&lt;dataset&gt;] runner: where that dataset's jobs run instead of ExecutorRunner
+    /// (dataset → runner name). The dataset is the verified run's, never what a batch claims.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> DatasetRunners { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>
     /// [executor] sandbox: "auto" (the default: a bubblewrap sandbox per batch where bwrap is installed,
     /// else unsandboxed with a warning), "bubblewrap" (required: without bwrap jobs fail to start with
     /// SandboxNotAvailable) or "none". See Batch/Runners/Local/Sandbox and docs/architecture.md.
@@ -72,6 +78,8 @@ public sealed record RunnerSettings
                 {
                     ExecutorRunner = runner is string name ? name : throw StorageSettings.Invalid(home.SettingsPath, $"'executor.runner' must be a name such as \"local\", not {Shown(runner)}"),
                 };
+            if (executorTable.TryGetValue("datasets", out var datasets))
+                settings = settings with { DatasetRunners = ReadDatasetRunners(datasets, home.SettingsPath) };
             if (executorTable.TryGetValue("sandbox", out var sandbox))
                 settings = settings with
                 {
@@ -94,6 +102,30 @@ public sealed record RunnerSettings
             };
         return settings;
     }
+
+    /// <summary>[executor.datasets.&lt;name&gt;] tables of one key, runner = "name"; anything else is refused naming the key.</summary>
+    private static Dictionary<string, string> ReadDatasetRunners(object value, string source)
+    {
+        if (value is not TomlTable table)
+            throw DatasetRunnerInvalid("executor.datasets", source, "must be tables: [executor.datasets.<dataset>] with runner = \"local\" or \"slurm\"");
+        var runners = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (dataset, entry) in table)
+        {
+            var key = $"executor.datasets.{dataset}";
+            if (entry is not TomlTable datasetTable)
+                throw DatasetRunnerInvalid(key, source, "must be a table with runner = \"local\" or \"slurm\"");
+            foreach (var unknown in datasetTable.Keys.Where(name => name != "runner"))
+                throw DatasetRunnerInvalid($"{key}.{unknown}", source, "is not a setting; a dataset's table holds runner = \"local\" or \"slurm\"");
+            if (!datasetTable.TryGetValue("runner", out var runner))
+                throw DatasetRunnerInvalid($"{key}.runner", source, "is missing: say where the dataset's jobs run, runner = \"local\" or \"slurm\"");
+            runners[dataset] = runner as string is { Length: > 0 } name ? name
+                : throw DatasetRunnerInvalid($"{key}.runner", source, $"must be a runner name such as \"slurm\", not {Shown(runner)}");
+        }
+        return runners;
+    }
+
+    internal static ConfigException DatasetRunnerInvalid(string key, string source, string what) =>
+        new("InvalidDatasetRunner", ErrorKind.InvalidArgument, key, $"The settings file '{source}' is invalid: '{key}' {what}.");
 
     private static bool? Flag(TomlTable table, string key, string source) =>
         !table.TryGetValue(key, out var value) ? null

@@ -191,7 +191,7 @@ public sealed class RunAuthority(Deployment deployment)
         };
         if (refusal is null)
         {
-            var largest = deployment.Runner.Capacity.LargestJob;
+            var largest = deployment.Runner.For(facts.Dataset).Capacity.LargestJob;
             try
             {
                 DagValidator.Validate(driverBatch, largest.Cpu, largest.MemoryBytes);

@@ -19,6 +19,7 @@ internal sealed class FakeSlurm : ISlurmCommands
         public string State { get; set; } = "PENDING";
         public int? ExitCode { get; set; }
         public bool Purged { get; set; }
+        public string? Reason { get; set; }
     }
 
     private readonly Lock _gate = new();
@@ -33,6 +34,16 @@ internal sealed class FakeSlurm : ISlurmCommands
     /// <summary>When set, sbatch fails with this message (as Slurm words it).</summary>
     public string? Refusal { get; set; }
 
+    /// <summary>The next sbatch calls fail with these messages, one each, as when the controller is away (SlurmSubmitUnavailable).</summary>
+    public ConcurrentQueue<string> Unavailable { get; } = new();
+
+    /// <summary>With Unavailable: the failing sbatch had queued the job all the same (a reply lost to a timeout).</summary>
+    public bool QueuesDespiteTimeout { get; set; }
+
+    /// <summary>How many times sbatch was called.</summary>
+    public int SubmitCalls => _submitCalls;
+    private int _submitCalls;
+
     /// <summary>When set, sbatch waits here before it answers (a submission in flight).</summary>
     public SemaphoreSlim? SubmitGate { get; set; }
 
@@ -43,8 +54,19 @@ internal sealed class FakeSlurm : ISlurmCommands
     {
         Entered.Writer.TryWrite(request);
         SubmitGate?.Wait();
+        Interlocked.Increment(ref _submitCalls);
         if (Refusal is { } refusal)
             throw new SlurmCommandException("SlurmSubmitRefused", ErrorKind.InvalidArgument, request.ScriptPath, "sbatch refused the job: " + refusal);
+        if (Unavailable.TryDequeue(out var away))
+        {
+            if (QueuesDespiteTimeout) Queued(request);
+            throw new SlurmCommandException(SlurmTransientErrors.ErrorId, ErrorKind.ResourceUnavailable, request.ScriptPath, "sbatch could not reach Slurm: " + away);
+        }
+        return Queued(request).Id;
+    }
+
+    private Job Queued(SbatchRequest request)
+    {
         string id;
         lock (_gate) id = (_next++).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var name = request.Options.Single(o => o.StartsWith("--job-name=", StringComparison.Ordinal))["--job-name=".Length..];
@@ -52,14 +74,14 @@ internal sealed class FakeSlurm : ISlurmCommands
         Jobs[id] = job;
         OnSubmit?.Invoke(job);
         Submitted.Writer.TryWrite(job);
-        return id;
+        return job;
     }
 
     public IReadOnlyList<SlurmJobStatus> Queue(string namePrefix)
     {
         lock (_gate)
             return Jobs.Values.Where(j => !j.Purged && j.Name.StartsWith(namePrefix, StringComparison.Ordinal))
-                .Select(j => new SlurmJobStatus(j.Id, j.State, j.ExitCode, j.Name)).ToList();
+                .Select(j => new SlurmJobStatus(j.Id, j.State, j.ExitCode, j.Name, j.Reason ?? "None")).ToList();
     }
 
     public SlurmJobStatus? Completed(string jobId)
@@ -84,12 +106,13 @@ internal sealed class FakeSlurm : ISlurmCommands
 
     public IReadOnlyList<SlurmNode> Nodes(string? partition) => NodeList;
 
-    public void Set(string id, string state, int? exitCode = null)
+    public void Set(string id, string state, int? exitCode = null, string? reason = null)
     {
         lock (_gate)
         {
             Jobs[id].State = state;
             Jobs[id].ExitCode = exitCode;
+            Jobs[id].Reason = reason;
         }
     }
 

@@ -14,7 +14,7 @@ public sealed class SlurmJobRunnerTests : IDisposable
     private readonly string _root = Path.Combine("/tmp", "ar-slurm-" + Guid.NewGuid().ToString("N")[..10]);
     private readonly RunnerHome _home;
     private readonly FakeSlurm _slurm = new();
-    private readonly SlurmSettings _settings = new() { PollInterval = TimeSpan.FromMilliseconds(20) };
+    private readonly SlurmSettings _settings = new() { PollInterval = TimeSpan.FromMilliseconds(20), SubmitRetryDelay = TimeSpan.FromMilliseconds(5) };
     private readonly List<IDisposable> _runners = [];
 
     public SlurmJobRunnerTests()
@@ -191,6 +191,161 @@ public sealed class SlurmJobRunnerTests : IDisposable
         Assert.Contains("Invalid account", ended.Error);
         Assert.Empty(_slurm.Jobs);
         Assert.Contains("Invalid account", File.ReadAllText(SlurmLayout.Output(ended.Log!, LogStream.Stderr)));
+    }
+
+    [Theory]
+    [InlineData(false, "afterok")]
+    [InlineData(true, "afterany")]
+    public async Task A_job_started_after_its_parents_is_submitted_once_they_have_ids_with_a_dependency_on_them(bool alwaysRun, string kind)
+    {
+        var (runner, sink) = NewRunner();
+        _slurm.SubmitGate = new SemaphoreSlim(0);
+        Start(runner, Launch(1));
+        Start(runner, Launch(2));
+        Start(runner, Launch(3) with { After = [new AttemptKey(7, 1, 1), new AttemptKey(7, 2, 1)], AfterAny = alwaysRun });
+        await _slurm.Entered.Reader.ReadAsync(new CancellationTokenSource(Patience).Token);
+        await _slurm.Entered.Reader.ReadAsync(new CancellationTokenSource(Patience).Token);
+        // The child's sbatch waits for both parents' answers: it has not entered sbatch.
+        Assert.False(_slurm.Entered.Reader.TryRead(out _));
+        _slurm.SubmitGate.Release(3);
+
+        var parents = new[] { await Submitted(), await Submitted() }.OrderBy(j => j.Name, StringComparer.Ordinal).Select(j => j.Id).ToList();
+        var child = await Submitted();
+        Assert.EndsWith(".7.3.1.job", child.Name);
+        Assert.Contains($"--dependency={kind}:{string.Join(':', parents)}", child.Request.Options);
+        Assert.Contains("--kill-on-invalid-dep=yes", child.Request.Options);
+        Assert.DoesNotContain(_slurm.Jobs[parents[0]].Request.Options, o => o.StartsWith("--dependency", StringComparison.Ordinal));
+        _slurm.Set(child.Id, "COMPLETED", 0);
+        Assert.Equal(0, (await sink.Next()).ExitCode);
+    }
+
+    [Fact]
+    public async Task A_job_after_a_parent_whose_sbatch_was_refused_is_never_submitted()
+    {
+        var (runner, sink) = NewRunner();
+        _slurm.Refusal = "sbatch: error: Batch job submission failed: Invalid account or account/partition combination specified";
+        Start(runner, Launch(1));
+        Start(runner, Launch(2) with { After = [new AttemptKey(7, 1, 1)] });
+
+        var ends = new[] { await sink.Next(), await sink.Next() }.ToDictionary(e => e.Key.JobId);
+        Assert.StartsWith("SlurmSubmitRefused: ", ends[1].Error);
+        Assert.Equal(StopReasons.DependencyNeverSatisfied, ends[2].StopReason);
+        Assert.Null(ends[2].Error);
+        Assert.Equal(1, _slurm.SubmitCalls);
+    }
+
+    [Theory]
+    [InlineData("DependencyNeverSatisfied", StopReasons.DependencyNeverSatisfied, null)]
+    [InlineData("None", null, "SlurmCancelled")]
+    public async Task A_dependent_Slurm_cancelled_because_its_parent_failed_ends_as_never_satisfied(string reason, string? stop, string? errorId)
+    {
+        var (runner, sink) = NewRunner();
+        Start(runner, Launch(1));
+        var parent = await Submitted();
+        Start(runner, Launch(2) with { After = [new AttemptKey(7, 1, 1)] });
+        var child = await Submitted();
+
+        _slurm.Set(parent.Id, "FAILED", 1);
+        _slurm.Set(child.Id, "CANCELLED", 0, reason);
+
+        var ends = new[] { await sink.Next(), await sink.Next() }.ToDictionary(e => e.Key.JobId);
+        Assert.Equal(1, ends[1].ExitCode);
+        Assert.Equal(stop, ends[2].StopReason);
+        if (errorId is null) Assert.Null(ends[2].Error);
+        else Assert.StartsWith(errorId + ":", ends[2].Error);
+    }
+
+    [Fact]
+    public async Task A_job_after_a_parent_the_runner_adopted_depends_on_the_adopted_id()
+    {
+        var (first, _) = NewRunner();
+        Start(first, Launch(1));
+        var parent = await Submitted();
+        first.Dispose();
+        _slurm.Set(parent.Id, "RUNNING");
+
+        var (second, _) = NewRunner();
+        var recovered = second.Recover([7]).Single();
+        second.Adopt(Launch(1), recovered);
+        Start(second, Launch(2) with { After = [new AttemptKey(7, 1, 1)] });
+
+        Assert.Contains($"--dependency=afterok:{parent.Id}", (await Submitted()).Request.Options);
+    }
+
+    [Fact]
+    public async Task A_refusal_is_never_retried()
+    {
+        var (runner, sink) = NewRunner();
+        _slurm.Refusal = "sbatch: error: invalid partition specified: nosuch";
+        Start(runner, Launch(1));
+
+        Assert.StartsWith("SlurmSubmitRefused: ", (await sink.Next()).Error);
+        Assert.Equal(1, _slurm.SubmitCalls);
+    }
+
+    [Theory]
+    [InlineData("sbatch: error: Batch job submission failed: Socket timed out on send/recv operation")]
+    [InlineData("sbatch: error: Batch job submission failed: Resource temporarily unavailable")]
+    [InlineData("sbatch: error: Slurm controller not responding, sleeping and retrying.")]
+    [InlineData("sbatch: error: Unable to contact slurm controller (connect failure)")]
+    public async Task Sbatch_is_tried_again_while_Slurm_cannot_be_reached_and_the_job_is_queued_once(string message)
+    {
+        var (runner, sink) = NewRunner();
+        _slurm.Unavailable.Enqueue(message);
+        _slurm.Unavailable.Enqueue(message);
+        Start(runner, Launch(1));
+
+        var job = await Submitted();
+        Assert.Equal(3, _slurm.SubmitCalls);
+        _slurm.Set(job.Id, "COMPLETED", 0);
+        Assert.Equal(0, (await sink.Next()).ExitCode);
+        Assert.Single(_slurm.Jobs);
+        Assert.Contains("Q 1 1 " + job.Id, File.ReadAllText(SlurmLayout.Ledger(_home, 7)));
+    }
+
+    [Fact]
+    public async Task A_timed_out_sbatch_that_queued_the_job_anyway_is_found_by_name_not_submitted_again()
+    {
+        var (runner, sink) = NewRunner();
+        _slurm.QueuesDespiteTimeout = true;
+        _slurm.Unavailable.Enqueue("sbatch: error: Batch job submission failed: Socket timed out on send/recv operation");
+        Start(runner, Launch(1));
+
+        var job = await Submitted();
+        _slurm.Set(job.Id, "COMPLETED", 0);
+        Assert.Equal(0, (await sink.Next()).ExitCode);
+        Assert.Equal(1, _slurm.SubmitCalls);
+        Assert.Single(_slurm.Jobs);
+        Assert.Contains("Q 1 1 " + job.Id, File.ReadAllText(SlurmLayout.Ledger(_home, 7)));
+    }
+
+    [Fact]
+    public async Task Retries_are_bounded_and_the_attempt_then_fails_quoting_Slurm()
+    {
+        var (runner, sink) = NewRunner();
+        for (var i = 0; i < _settings.SubmitRetries + 1; i++) _slurm.Unavailable.Enqueue("sbatch: error: Resource temporarily unavailable");
+        Start(runner, Launch(1));
+
+        var ended = await sink.Next();
+        Assert.StartsWith(SlurmTransientErrors.ErrorId + ": ", ended.Error);
+        Assert.Contains("Resource temporarily unavailable", ended.Error);
+        Assert.Equal(_settings.SubmitRetries + 1, _slurm.SubmitCalls);
+        Assert.Empty(_slurm.Jobs);
+    }
+
+    [Theory]
+    [InlineData("sbatch: error: Socket timed out on send/recv operation", true)]
+    [InlineData("sbatch: error: Batch job submission failed: Invalid account or account/partition combination specified", false)]
+    [InlineData("sbatch: error: Memory specification can not be satisfied", false)]
+    public void Only_the_controller_being_away_counts_as_transient(string message, bool transient) =>
+        Assert.Equal(transient, SlurmTransientErrors.IsTransient(message));
+
+    [Fact]
+    public void The_back_off_doubles_and_is_capped()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(1), SlurmTransientErrors.Delay(TimeSpan.FromSeconds(1), 1));
+        Assert.Equal(TimeSpan.FromSeconds(4), SlurmTransientErrors.Delay(TimeSpan.FromSeconds(1), 3));
+        Assert.Equal(TimeSpan.FromSeconds(30), SlurmTransientErrors.Delay(TimeSpan.FromSeconds(1), 12));
     }
 
     [Fact]

@@ -34,8 +34,9 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
     private readonly LinkedList<JobNode> _ready = new();
     private readonly Dictionary<AttemptKey, InFlight> _inFlight = [];
     private long _lastBatchId;
-    private double _freeCpu;
-    private long _freeMemory;
+
+    /// <summary>What each runner has free (one per runner's capacity: local processes and Slurm, with per-dataset runners).</summary>
+    private readonly Dictionary<RunnerCapacity, FreeCapacity> _free = new(ReferenceEqualityComparer.Instance);
     private int _idleGeneration;
     private bool _idleArmed;
     private bool _stopping;
@@ -51,8 +52,25 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
         // Outputs land in the home's bucket folders (on gcs, the cache the upload reads from).
         _outputs = new OutputCopier(new Storage.LocalFolderStore(_home.BucketsDirectory));
         _signals = new ExecutorSignalServer(_home, () => _events.Writer.TryWrite(new WakeEvent()), () => _events.Writer.TryWrite(new StopEvent()));
-        _freeCpu = _runner.Capacity.AtOnce.Cpu;
-        _freeMemory = _runner.Capacity.AtOnce.MemoryBytes;
+    }
+
+    /// <summary>What one runner can still give; the scheduler's own count, reserved at start and given back at the end.</summary>
+    internal sealed class FreeCapacity(RunnerCapacity capacity)
+    {
+        public RunnerCapacity Capacity { get; } = capacity;
+        public double Cpu { get; set; } = capacity.AtOnce.Cpu;
+        public long MemoryBytes { get; set; } = capacity.AtOnce.MemoryBytes;
+        public bool Full => Cpu < 1e-9 || MemoryBytes <= 0;
+    }
+
+    /// <summary>The runner a batch's jobs go to: by the verified run's dataset (known once the batch's spec is read).</summary>
+    private IJobRunner RunnerFor(BatchGraph batch) => _runner.For(batch.Dataset);
+
+    private FreeCapacity FreeFor(IJobRunner runner)
+    {
+        var capacity = runner.Capacity;
+        if (!_free.TryGetValue(capacity, out var free)) _free[capacity] = free = new FreeCapacity(capacity);
+        return free;
     }
 
     /// <summary>The runner reports an attempt's end (any thread): one hop onto the loop.</summary>
@@ -97,7 +115,7 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
             {
                 Log("stop requested");
                 _stopping = true;
-                foreach (var attempt in _inFlight.Values) _runner.Stop(attempt.Key, StopReasons.Interrupted);
+                foreach (var attempt in _inFlight.Values) RunnerFor(attempt.Node.Batch).Stop(attempt.Key, StopReasons.Interrupted);
             }
             if (_stopping)
             {
@@ -170,7 +188,7 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
     {
         if (!_inFlight.TryGetValue(ended.Key, out var attempt)) return;
         Release(attempt);
-        if (ended is { ExitCode: 0, StopReason: null, Error: null } && attempt.Plan.Publishes)
+        if (ended is { ExitCode: 0, StopReason: null, Error: null } && attempt.Plan.Publishes && !JobGraph.WaitsOnParents(attempt.Node))
         {
             _ = Task.Run(() => _events.Writer.TryWrite(new PublishedEvent(attempt, ended, _outputs.Publish(attempt.Plan))));
             return;
@@ -191,8 +209,8 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
     {
         if (attempt.Released) return;
         attempt.Released = true;
-        _freeCpu += attempt.Reserved.Cpu;
-        _freeMemory += attempt.Reserved.MemoryBytes;
+        attempt.Pool.Cpu += attempt.Reserved.Cpu;
+        attempt.Pool.MemoryBytes += attempt.Reserved.MemoryBytes;
     }
 
     private void CancelRequested(TransitionSet changes)
@@ -209,7 +227,7 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
     {
         JobGraph.Cancel(batch, changes);
         foreach (var job in batch.Jobs)
-            if (job.InFlight is { } attempt) _runner.Stop(attempt.Key, StopReasons.Cancelled);
+            if (job.InFlight is { } attempt) RunnerFor(batch).Stop(attempt.Key, StopReasons.Cancelled);
     }
 
     /// <summary>
@@ -240,19 +258,20 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
 
     private void Adopt(Recovery.Survivor survivor)
     {
-        var attempt = Track(survivor.Node, survivor.Plan);
-        _runner.Adopt(survivor.Plan.Launch, survivor.Attempt);
+        var runner = RunnerFor(survivor.Node.Batch);
+        var attempt = Track(survivor.Node, survivor.Plan, FreeFor(runner));
+        runner.Adopt(survivor.Plan.Launch, survivor.Attempt);
         Log($"recovery: {attempt.Key} adopted");
     }
 
-    private InFlight Track(JobNode job, AttemptPlan plan)
+    private InFlight Track(JobNode job, AttemptPlan plan, FreeCapacity pool)
     {
-        var capacity = _runner.Capacity.AtOnce;
+        var capacity = pool.Capacity.AtOnce;
         // A job bigger than the runner would wait forever; it gets all of it instead.
         var reserved = new ResourceSize(Math.Clamp(job.Cpu, 0, capacity.Cpu), Math.Clamp(job.MemoryBytes, 0, capacity.MemoryBytes));
-        _freeCpu -= reserved.Cpu;
-        _freeMemory -= reserved.MemoryBytes;
-        var attempt = new InFlight(job, plan, reserved);
+        pool.Cpu -= reserved.Cpu;
+        pool.MemoryBytes -= reserved.MemoryBytes;
+        var attempt = new InFlight(job, plan, reserved, pool);
         job.InFlight = attempt;
         _inFlight[attempt.Key] = attempt;
         return attempt;
@@ -263,11 +282,13 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
     {
         Enqueue(changes);
         _ledger.Write(changes);
+        foreach (var job in changes.Orphaned)
+            if (job.InFlight is { } orphan) RunnerFor(job.Batch).Stop(orphan.Key, StopReasons.DependencyNeverSatisfied);
         foreach (var batch in changes.Completed)
         {
             _batches.Remove(batch.Id);
             Log($"batch {batch.Id}: {batch.FinalState}");
-            _runner.BatchFinished(batch.Id);
+            RunnerFor(batch).BatchFinished(batch.Id);
         }
         if (changes.Completed.Count > 0) _signals.BatchEnded();
         else if (changes.Jobs.Count > 0) _signals.Changed();
@@ -284,9 +305,9 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
         {
             Enqueue(changes);
             var launches = _stopping ? [] : PickAndPlan(changes);
-            var more = changes.NewlyReady.Count > 0;
+            var more = changes.NewlyReady.Count > 0 || changes.MayStartAfterParents.Count > 0;
             Commit(changes);
-            foreach (var (attempt, log) in launches) _runner.Start(attempt.Plan.Launch, log);
+            foreach (var (attempt, log) in launches) RunnerFor(attempt.Node.Batch).Start(attempt.Plan.Launch, log);
             if (!more || _stopping) return;
             changes = new TransitionSet();
         }
@@ -297,23 +318,70 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
         foreach (var job in changes.NewlyReady)
             if (job.State == JobState.Ready) _ready.AddLast(job);
         changes.NewlyReady.Clear();
+        // Offered to the runner only if it can hold them; PickAndPlan checks their parents again when it gets to them.
+        foreach (var job in changes.MayStartAfterParents)
+            if (CanStartAfterParents(job)) _ready.AddLast(job);
+        changes.MayStartAfterParents.Clear();
     }
+
+    /// <summary>
+    /// A Pending job the runner can be given now, to hold until its parents end: every unfinished
+    /// parent is with the runner (started, its end not yet seen), none has failed unless it AlwaysRuns,
+    /// and nothing must happen on this machine between its parents' ends and its start (inputs fetched
+    /// from a bucket are fetched before it is submitted, so a staged batch's jobs wait for their parents).
+    /// </summary>
+    private bool CanStartAfterParents(JobNode job)
+    {
+        var batch = job.Batch;
+        if (job.State != JobState.Pending || batch.CancelRequested || batch.Paths is null || batch.Staging is not null) return false;
+        if (job.RemainingParents == 0 || (job.ParentFailed && !job.AlwaysRun)) return false;
+        if (!RunnerFor(batch).StartsAfterParents) return false;
+        foreach (var parentId in job.Parents)
+        {
+            var parent = batch.Job(parentId);
+            if (parent.State.IsFinished()) continue;
+            if (parent.State != JobState.Running || parent.InFlight is not { Released: false }) return false;
+        }
+        return true;
+    }
+
+    private static List<AttemptKey> UnfinishedParents(JobNode job) =>
+        job.Parents.Select(job.Batch.Job).Where(parent => !parent.State.IsFinished()).Select(parent => parent.InFlight!.Key).ToList();
 
     private List<(InFlight Attempt, string Log)> PickAndPlan(TransitionSet changes)
     {
-        var capacity = _runner.Capacity.AtOnce;
         var launches = new List<(InFlight, string)>();
         for (var node = _ready.First; node is not null;)
         {
-            // A full runner ends the scan, so a long queue costs nothing per event.
-            if (_freeCpu < 1e-9 || _freeMemory <= 0) break;
+            // Full runners end the scan, so a long queue costs nothing per event.
+            if (_free.Count > 0 && _free.Values.All(free => free.Full)) break;
             var next = node.Next;
             var job = node.Value;
+            var afterParents = job.State == JobState.Pending && CanStartAfterParents(job);
+            if (job.State != JobState.Ready && !afterParents)
+            {
+                _ready.Remove(node);
+                node = next;
+                continue;
+            }
+            FreeCapacity pool;
+            try
+            {
+                // The batch's spec says its dataset, which says its runner.
+                _planner.Paths(job.Batch);
+                pool = FreeFor(RunnerFor(job.Batch));
+            }
+            catch (Exception e) when (IsStartFailure(e))
+            {
+                _ready.Remove(node);
+                JobGraph.Finish(job, JobState.Failed, "StartFailed: " + e.Message, null, changes);
+                node = next;
+                continue;
+            }
+            var capacity = pool.Capacity.AtOnce;
             var cpu = Math.Clamp(job.Cpu, 0, capacity.Cpu);
             var memory = Math.Clamp(job.MemoryBytes, 0, capacity.MemoryBytes);
-            if (job.State != JobState.Ready)
-                _ready.Remove(node);
-            else if (cpu <= _freeCpu + 1e-9 && memory <= _freeMemory)
+            if (cpu <= pool.Cpu + 1e-9 && memory <= pool.MemoryBytes)
             {
                 _ready.Remove(node);
                 AttemptPlan plan;
@@ -327,12 +395,22 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
                     node = next;
                     continue;
                 }
-                var attempt = Track(job, plan);
-                var log = _runner.ReserveLog(attempt.Key);
+                if (afterParents)
+                {
+                    var parents = UnfinishedParents(job);
+                    plan = plan with { Launch = plan.Launch with { After = parents, AfterAny = job.AlwaysRun } };
+                    Log($"{job.Key}: handed to the runner after {string.Join(", ", parents.Select(p => "job " + p.JobId.ToString(System.Globalization.CultureInfo.InvariantCulture)))}");
+                }
+                var attempt = Track(job, plan, pool);
+                var log = RunnerFor(job.Batch).ReserveLog(attempt.Key);
                 job.State = JobState.Running;
                 changes.Jobs.Add(new JobTransition(job.Batch.Id, job.JobId, JobState.Running, job.Attempt));
                 changes.Attempts.Add(new AttemptChange(attempt.Key, Started: true, log));
                 launches.Add((attempt, log));
+                // Its children may go to the runner now too, to wait on it there.
+                if (RunnerFor(job.Batch).StartsAfterParents)
+                    foreach (var childId in job.Children)
+                    if (job.Batch.Job(childId).State == JobState.Pending) changes.MayStartAfterParents.Add(job.Batch.Job(childId));
             }
             node = next;
         }

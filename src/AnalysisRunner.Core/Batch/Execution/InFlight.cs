@@ -3,8 +3,11 @@ using AnalysisRunner.Core.Batch.Runners;
 namespace AnalysisRunner.Core.Batch.Execution;
 
 /// <summary>An attempt the scheduler has handed to the runner: what it planned for it and the capacity it holds until it ends.</summary>
-internal sealed class InFlight(JobNode node, AttemptPlan plan, ResourceSize reserved)
+internal sealed class InFlight(JobNode node, AttemptPlan plan, ResourceSize reserved, BatchScheduler.FreeCapacity pool)
 {
+    /// <summary>The runner's capacity it was reserved from, and goes back to.</summary>
+    public BatchScheduler.FreeCapacity Pool { get; } = pool;
+
     public JobNode Node { get; } = node;
     public AttemptPlan Plan { get; } = plan;
     public ResourceSize Reserved { get; } = reserved;

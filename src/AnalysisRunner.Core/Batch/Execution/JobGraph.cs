@@ -16,15 +16,19 @@ internal sealed class JobNode
     public long MemoryBytes { get; init; }
     public int RemainingParents { get; set; }
     public bool ParentFailed { get; set; }
+    public int[] Parents { get; init; } = [];
     public int[] Children { get; set; } = [];
+
+    /// <summary>Attempts that ended before they could run because a parent they were started after did not succeed (not the job's own tries).</summary>
+    public int Withdrawn { get; set; }
     /// <summary>The attempt the runner has now (started, or publishing its outputs), if any.</summary>
     public InFlight? InFlight { get; set; }
 
     public AttemptKey Key => new(Batch.Id, JobId, Attempt);
 
-    public bool AttemptsRemain => Attempt < MaxAttempts;
+    public bool AttemptsRemain => Attempt - Withdrawn < MaxAttempts;
 
-    public bool MayRetryAfterInterruption => MayRetryInterrupted(Attempt, MaxAttempts);
+    public bool MayRetryAfterInterruption => MayRetryInterrupted(Attempt - Withdrawn, MaxAttempts);
 
     /// <summary>
     /// At least this many attempts in all when attempts are cut off by the executor (stopped, killed,
@@ -65,6 +69,15 @@ internal sealed class TransitionSet
     public List<(long BatchId, BatchState State)> Batches { get; } = [];
     public List<AttemptChange> Attempts { get; } = [];
     public List<JobNode> NewlyReady { get; } = [];
+
+    /// <summary>
+    /// Pending jobs whose unfinished parents may all be with the runner now: a runner that starts a
+    /// job after its parents (Slurm's --dependency) may be given them before the parents end.
+    /// </summary>
+    public List<JobNode> MayStartAfterParents { get; } = [];
+
+    /// <summary>Jobs started after their parents whose parents will not all succeed as started (one failed, or is tried again): the runner must stop them.</summary>
+    public List<JobNode> Orphaned { get; } = [];
     public List<BatchGraph> Completed { get; } = [];
 }
 
@@ -72,6 +85,11 @@ internal sealed class TransitionSet
 /// The DAG rules, in memory and free of I/O: a job is Ready when every parent has finished and none
 /// failed; a failed or cancelled parent cancels its children at once unless they AlwaysRun, which wait
 /// for every parent and then run whatever happened. A batch completes when its last job finishes.
+/// A runner that can hold a job until its parents end (IJobRunner.StartsAfterParents) may be handed a
+/// Pending job whose parents are all with it (MayStartAfterParents); the job is Running from then on,
+/// and its attempt only counts once every parent has succeeded (or ended, for AlwaysRun): an attempt
+/// that ends while a parent is unfinished or failed is withdrawn — the job waits again, or is cancelled
+/// with its failed parent — and never counts against its attempts.
 /// </summary>
 internal static class JobGraph
 {
@@ -84,6 +102,7 @@ internal static class JobGraph
             {
                 Batch = batch, JobId = job.JobId, State = job.State, Attempt = job.Attempt, MaxAttempts = job.MaxAttempts,
                 Preemptible = job.Preemptible, AlwaysRun = job.AlwaysRun, Cpu = job.Cpu, MemoryBytes = job.MemoryBytes,
+                Parents = job.Parents,
             };
         var children = new List<int>[jobs.Length];
         foreach (var job in row.Jobs)
@@ -130,6 +149,8 @@ internal static class JobGraph
                 FinishOne(child, JobState.Cancelled, "ParentFailed", null, changes, work);
             else if (child.RemainingParents == 0)
                 MakeReady(child, changes);
+            else
+                changes.MayStartAfterParents.Add(child);
         }
     }
 
@@ -140,6 +161,14 @@ internal static class JobGraph
     /// </summary>
     public static void Ended(JobNode job, int? exitCode, string? stopReason, string? error, TransitionSet changes)
     {
+        // Started after its parents, which have not all succeeded by this record: whatever the runner
+        // says of the attempt (Slurm cancelled it, or even ran it), it is not the job's outcome.
+        if (stopReason == StopReasons.DependencyNeverSatisfied || (stopReason != StopReasons.Cancelled && WaitsOnParents(job)))
+        {
+            job.Withdrawn++;
+            Retry(job, stopReason ?? error ?? StopReasons.DependencyNeverSatisfied, exitCode, changes);
+            return;
+        }
         switch (stopReason)
         {
             case StopReasons.Cancelled:
@@ -167,10 +196,23 @@ internal static class JobGraph
         }
     }
 
-    /// <summary>Puts a job back to Ready for another attempt.</summary>
+    /// <summary>
+    /// Another attempt: Ready, or Pending when its parents have not all ended (it was started after
+    /// them), or Cancelled when one of them failed. Jobs started after this one's last attempt are
+    /// orphaned: they depended on an attempt that is over.
+    /// </summary>
     public static void Retry(JobNode job, string reason, int? exitCode, TransitionSet changes)
     {
+        OrphanChildren(job, changes, alwaysRunToo: true);
         job.Attempt++;
+        if (WaitsOnParents(job))
+        {
+            job.State = JobState.Pending;
+            changes.Jobs.Add(new JobTransition(job.Batch.Id, job.JobId, JobState.Pending, job.Attempt, reason, exitCode, Retried: true));
+            // Not offered to the runner again now: it is, once a parent starts again or ends.
+            if (job.ParentFailed && !job.AlwaysRun) Finish(job, JobState.Cancelled, "ParentFailed", null, changes);
+            return;
+        }
         job.State = JobState.Ready;
         changes.Jobs.Add(new JobTransition(job.Batch.Id, job.JobId, JobState.Ready, job.Attempt, reason, exitCode, Retried: true));
         changes.NewlyReady.Add(job);
@@ -185,10 +227,23 @@ internal static class JobGraph
                 Finish(job, JobState.Cancelled, "Cancelled", null, changes);
     }
 
+    /// <summary>A job whose attempt cannot count yet: a parent is unfinished, or failed and the job does not AlwaysRun.</summary>
+    public static bool WaitsOnParents(JobNode job) => job.RemainingParents > 0 || (job.ParentFailed && !job.AlwaysRun);
+
     private static void Evaluate(JobNode job, TransitionSet changes)
     {
         if (job.ParentFailed && !job.AlwaysRun) Finish(job, JobState.Cancelled, "ParentFailed", null, changes);
         else if (job.RemainingParents == 0) MakeReady(job, changes);
+        else changes.MayStartAfterParents.Add(job);
+    }
+
+    private static void OrphanChildren(JobNode job, TransitionSet changes, bool alwaysRunToo)
+    {
+        foreach (var childId in job.Children)
+        {
+            var child = job.Batch.Job(childId);
+            if (child.State == JobState.Running && (alwaysRunToo || !child.AlwaysRun)) changes.Orphaned.Add(child);
+        }
     }
 
     private static void MakeReady(JobNode job, TransitionSet changes)
@@ -204,7 +259,11 @@ internal static class JobGraph
         job.State = state;
         changes.Jobs.Add(new JobTransition(job.Batch.Id, job.JobId, state, job.Attempt, reason, exitCode));
         var batch = job.Batch;
-        if (state != JobState.Succeeded) batch.AllSucceeded = false;
+        if (state != JobState.Succeeded)
+        {
+            batch.AllSucceeded = false;
+            OrphanChildren(job, changes, alwaysRunToo: false);
+        }
         foreach (var childId in job.Children)
         {
             var child = batch.Job(childId);

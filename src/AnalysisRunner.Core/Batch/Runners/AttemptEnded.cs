@@ -19,4 +19,10 @@ internal static class StopReasons
     public const string Timeout = "Timeout";
     public const string Cancelled = "Cancelled";
     public const string Interrupted = "Interrupted";
+
+    /// <summary>
+    /// Started after its parents, it can never start: one of them failed, was cancelled or is being
+    /// tried again. The scheduler does not count the attempt; the job waits again or is cancelled.
+    /// </summary>
+    public const string DependencyNeverSatisfied = "DependencyNeverSatisfied";
 }

@@ -30,6 +30,14 @@ internal sealed record AttemptLaunch
     /// <summary>A driver's repository: cloned and checked out into the private work folder before the command runs.</summary>
     public CheckoutSpec? Checkout { get; init; }
 
+    /// <summary>
+    /// Parent attempts still with the runner when this one is started (only for a runner that
+    /// StartsAfterParents): it may start once they have all succeeded, or all ended when AfterAny
+    /// (an AlwaysRun job). Empty: it may start now.
+    /// </summary>
+    public IReadOnlyList<AttemptKey> After { get; init; } = [];
+    public bool AfterAny { get; init; }
+
     public TimeSpan? Timeout { get; init; }
     public double Cpu { get; init; }
     public long MemoryBytes { get; init; }

@@ -13,6 +13,20 @@ internal interface IJobRunner : IDisposable
     RunnerCapacity Capacity { get; }
 
     /// <summary>
+    /// Whether this runner can be given an attempt before its parents have ended (AttemptLaunch.After)
+    /// and hold it until they have — Slurm's --dependency. A runner that cannot (local processes) is
+    /// given a job only once its parents have succeeded.
+    /// </summary>
+    bool StartsAfterParents { get; }
+
+    /// <summary>
+    /// The runner that runs the jobs of <paramref name="dataset"/> (the verified run's; null outside a
+    /// run): this one, or another where [executor.datasets.&lt;name&gt;] says so. The scheduler asks it
+    /// for every attempt, its capacity and whether it StartsAfterParents.
+    /// </summary>
+    IJobRunner For(string? dataset) => this;
+
+    /// <summary>
     /// Where the attempt's output will go, in the runner's own terms, fixed before the attempt's
     /// Running row is committed, so the store records it and IJobLogReader finds it.
     /// </summary>

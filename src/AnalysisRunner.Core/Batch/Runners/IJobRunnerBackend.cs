@@ -17,6 +17,9 @@ public interface IJobRunnerBackend
 
     IJobLogReader Logs { get; }
 
+    /// <summary>The backend the jobs of <paramref name="dataset"/> run on (what submit checks their size against): this one unless [executor.datasets] says otherwise.</summary>
+    IJobRunnerBackend For(string? dataset) => this;
+
     /// <summary>The runner the executor of <paramref name="home"/> drives; ends go to <paramref name="sink"/>.</summary>
     internal IJobRunner CreateRunner(ExecutorOptions options, IAttemptSink sink, TextWriter log);
 }

@@ -114,6 +114,13 @@ internal sealed class JobSpawner : IShellLauncher
                 while (!_exits.ContainsKey(pid) && _spawning > 0) Monitor.Wait(_gate);
                 _exits.Remove(pid, out callback);
             }
+            if (callback is null)
+            {
+                // Not a job: a child the runtime started (sbatch, squeue for a Slurm runner in the same
+                // executor) is the runtime's to reap; taking it would make the runtime fail fast.
+                Thread.Sleep(1);
+                continue;
+            }
             // Whatever the job left running in its session goes with it, before the zombie (which pins the group id) is reaped.
             ProcessSignals.SignalGroup(pid, ProcessSignals.Kill);
             // The callback marks the job ended before the zombie goes, so no later signal is sent to its group.

@@ -51,6 +51,9 @@ internal sealed class LocalJobRunner : IJobRunner
 
     public RunnerCapacity Capacity { get; }
 
+    /// <summary>A local job is a process started now: the scheduler starts it once its parents have succeeded.</summary>
+    public bool StartsAfterParents => false;
+
     public string ReserveLog(AttemptKey key)
     {
         var files = Files(key.BatchId);

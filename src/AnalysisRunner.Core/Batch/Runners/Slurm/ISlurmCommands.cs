@@ -7,7 +7,11 @@ namespace AnalysisRunner.Core.Batch.Runners.Slurm;
 /// </summary>
 internal interface ISlurmCommands
 {
-    /// <summary>sbatch --parsable: the new job's id. A refusal throws SlurmCommandException quoting Slurm.</summary>
+    /// <summary>
+    /// sbatch --parsable: the new job's id. A refusal throws SlurmCommandException quoting Slurm; when
+    /// Slurm could not be reached (SlurmTransientErrors) its ErrorId is SlurmSubmitUnavailable, and the
+    /// job may or may not have been queued.
+    /// </summary>
     string Submit(SbatchRequest request);
 
     /// <summary>Every job of this user that the controller still holds (any state) whose name starts with <paramref name="namePrefix"/>.</summary>
@@ -28,9 +32,10 @@ internal sealed record SbatchRequest(IReadOnlyList<string> Options, string Scrip
 
 /// <summary>
 /// A job as Slurm reports it. State is Slurm's base state (COMPLETED, FAILED, RUNNING…); ExitCode is
-/// the script's exit code, 128+signal when a signal ended it, null while it has none.
+/// the script's exit code, 128+signal when a signal ended it, null while it has none. Reason is
+/// squeue's (DependencyNeverSatisfied, …); null where it was not asked (sacct).
 /// </summary>
-internal sealed record SlurmJobStatus(string JobId, string State, int? ExitCode, string Name);
+internal sealed record SlurmJobStatus(string JobId, string State, int? ExitCode, string Name, string? Reason = null);
 
 /// <summary>One node: its cpus, memory and temporary disk (MB, as Slurm counts them).</summary>
 internal sealed record SlurmNode(string Name, int Cpus, long MemoryMb, long TmpDiskMb);

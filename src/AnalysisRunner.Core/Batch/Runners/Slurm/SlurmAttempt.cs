@@ -15,6 +15,15 @@ internal sealed class SlurmAttempt(AttemptKey key, string logStem, TimeSpan? tim
     public bool Ended { get; set; }
     public bool TimerStarted { get; set; }
 
+    /// <summary>Submitted with --dependency on parent attempts, so Slurm may cancel it before it ever runs.</summary>
+    public bool AfterParents { get; init; }
+
+    /// <summary>squeue has shown it RUNNING (a dependent cancelled before this was never started).</summary>
+    public bool SeenRunning { get; set; }
+
+    /// <summary>Its Slurm id once sbatch answered (or it was adopted); null when it never reached Slurm. Children submitted after it wait on this.</summary>
+    public TaskCompletionSource<string?> Submitted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>Polls in a row in which squeue did not list it (it was purged, or the controller lost it).</summary>
     public int Misses { get; set; }
 }

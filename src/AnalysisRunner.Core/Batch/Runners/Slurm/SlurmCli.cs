@@ -11,15 +11,19 @@ namespace AnalysisRunner.Core.Batch.Runners.Slurm;
 internal sealed class SlurmCli : ISlurmCommands
 {
     /// <summary>squeue's fields, '|' after each; the name last, as it is the only one a user's words reach.</summary>
-    private const string QueueFormat = "JobID:|,State:|,exit_code:|,Name:|";
+    private const string QueueFormat = "JobID:|,State:|,exit_code:|,Reason:|,Name:|";
 
     public string Submit(SbatchRequest request)
     {
         var (code, stdout, stderr) = Run("sbatch", ["--parsable", .. request.Options, request.ScriptPath], request.Environment);
         var id = stdout.Trim().Split(';')[0];
         if (code != 0 || id.Length == 0 || !id.All(char.IsAsciiDigit))
-            throw new SlurmCommandException("SlurmSubmitRefused", ErrorKind.InvalidArgument, request.ScriptPath,
-                $"sbatch refused the job: {Quote(stderr, stdout)}");
+        {
+            var said = Quote(stderr, stdout);
+            throw SlurmTransientErrors.IsTransient(said)
+                ? new SlurmCommandException(SlurmTransientErrors.ErrorId, ErrorKind.ResourceUnavailable, request.ScriptPath, $"sbatch could not reach Slurm: {said}")
+                : new SlurmCommandException("SlurmSubmitRefused", ErrorKind.InvalidArgument, request.ScriptPath, $"sbatch refused the job: {said}");
+        }
         return id;
     }
 
@@ -31,11 +35,11 @@ internal sealed class SlurmCli : ISlurmCommands
         var jobs = new List<SlurmJobStatus>();
         foreach (var line in stdout.Split('\n'))
         {
-            var fields = line.Split('|', 4);
-            if (fields.Length < 4) continue;
-            var name = fields[3].TrimEnd().TrimEnd('|');
+            var fields = line.Split('|', 5);
+            if (fields.Length < 5) continue;
+            var name = fields[4].TrimEnd().TrimEnd('|');
             if (!name.StartsWith(namePrefix, StringComparison.Ordinal)) continue;
-            jobs.Add(new SlurmJobStatus(fields[0].Trim(), fields[1].Trim(), SlurmJobStates.FromWaitStatus(fields[2]), name));
+            jobs.Add(new SlurmJobStatus(fields[0].Trim(), fields[1].Trim(), SlurmJobStates.FromWaitStatus(fields[2]), name, fields[3].Trim()));
         }
         return jobs;
     }

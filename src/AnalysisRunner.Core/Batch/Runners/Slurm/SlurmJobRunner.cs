@@ -9,8 +9,10 @@ namespace AnalysisRunner.Core.Batch.Runners.Slurm;
 
 /// <summary>
 /// Jobs as Slurm jobs. The scheduler (JobGraph) still decides what runs when: each attempt it starts
-/// is one sbatch of the ready frontier (parents already succeeded, so no --dependency is needed and a
-/// failed parent's children are never queued), submitted off the scheduler's thread, several at once.
+/// is one sbatch, submitted off the scheduler's thread, several at once. A job may be started as soon
+/// as its parents are submitted (StartsAfterParents): its sbatch waits for theirs to answer and carries
+/// --dependency=afterok (afterany for AlwaysRun) on their ids with --kill-on-invalid-dep, so Slurm
+/// starts it when they end without a round trip through the executor, and cancels it if they fail.
 /// One watcher thread asks squeue about all of the runner's jobs each poll and reports ends; scancel
 /// stops them. Every Slurm job carries a name unique to this home, batch, job and attempt, and its id
 /// is appended to the batch's slurm-ledger as soon as sbatch answers, so a restarted runner finds
@@ -33,6 +35,9 @@ internal sealed class SlurmJobRunner : IJobRunner
     private readonly HashSet<AttemptKey> _reserved = [];
     private readonly Dictionary<AttemptKey, SlurmAttempt> _attempts = [];
     private readonly Dictionary<AttemptKey, string> _survivors = [];
+
+    /// <summary>Every attempt started or adopted here, by key, until its batch finishes: what a child's --dependency waits on.</summary>
+    private readonly Dictionary<AttemptKey, Task<string?>> _slurmIds = [];
     private readonly List<string> _toCancel = [];
     private readonly List<Task> _submissions = [];
     private readonly SemaphoreSlim _submitSlots;
@@ -57,6 +62,8 @@ internal sealed class SlurmJobRunner : IJobRunner
 
     public RunnerCapacity Capacity { get; }
 
+    public bool StartsAfterParents => _settings.Dependencies;
+
     public string ReserveLog(AttemptKey key)
     {
         lock (_gate) _reserved.Add(key);
@@ -65,16 +72,22 @@ internal sealed class SlurmJobRunner : IJobRunner
 
     public void Start(AttemptLaunch launch, string log)
     {
-        var attempt = new SlurmAttempt(launch.Key, log, launch.Timeout);
+        var attempt = new SlurmAttempt(launch.Key, log, launch.Timeout) { AfterParents = launch.After.Count > 0 };
+        List<Task<string?>> parents;
         lock (_gate)
         {
             if (!_reserved.Remove(launch.Key)) throw new InvalidOperationException($"{launch.Key} has no log reserved.");
             _attempts[launch.Key] = attempt;
+            _slurmIds[launch.Key] = attempt.Submitted.Task;
+            // A parent this runner never had cannot be depended on: the job then waits for its parents in the scheduler.
+            parents = launch.After.Select(parent => _slurmIds.GetValueOrDefault(parent) ?? Task.FromResult<string?>(null)).ToList();
         }
         var submission = Task.Run(async () =>
         {
+            // Parents' sbatch first (their ids are the dependency), and without holding a submit slot meanwhile.
+            var parentIds = await Task.WhenAll(parents).ConfigureAwait(false);
             await _submitSlots.WaitAsync().ConfigureAwait(false);
-            try { Submit(launch, attempt); }
+            try { Submit(launch, attempt, parentIds); }
             finally { _submitSlots.Release(); }
         });
         lock (_gate)
@@ -173,13 +186,18 @@ internal sealed class SlurmJobRunner : IJobRunner
         {
             if (!_survivors.Remove(attempt.Key, out var id))
                 throw new InvalidOperationException($"{attempt.Key} was not found in Slurm at recovery.");
-            _attempts[attempt.Key] = new SlurmAttempt(attempt.Key, attempt.Log ?? SlurmLayout.LogStem(_home, attempt.Key), launch.Timeout) { SlurmId = id };
+            var adopted = new SlurmAttempt(attempt.Key, attempt.Log ?? SlurmLayout.LogStem(_home, attempt.Key), launch.Timeout) { SlurmId = id };
+            adopted.Submitted.SetResult(id);
+            _attempts[attempt.Key] = adopted;
+            _slurmIds[attempt.Key] = adopted.Submitted.Task;
         }
         _wake.Set();
     }
 
     public void BatchFinished(long batchId)
     {
+        lock (_gate)
+            foreach (var key in _slurmIds.Keys.Where(key => key.BatchId == batchId).ToList()) _slurmIds.Remove(key);
         var folder = SlurmLayout.SharedWork(_home, batchId);
         _ = Task.Run(() =>
         {
@@ -188,15 +206,19 @@ internal sealed class SlurmJobRunner : IJobRunner
         });
     }
 
-    /// <summary>Prepares the attempt's folders and script, then sbatch; a refusal fails this attempt with Slurm's words, never the executor.</summary>
-    private void Submit(AttemptLaunch launch, SlurmAttempt attempt)
+    /// <summary>
+    /// Prepares the attempt's folders and script, then sbatch (with --dependency on <paramref name="parentIds"/>);
+    /// a refusal fails this attempt with Slurm's words, never the executor. A parent that never reached
+    /// Slurm, or one Slurm no longer accepts as a dependency, means this attempt can never start.
+    /// </summary>
+    private void Submit(AttemptLaunch launch, SlurmAttempt attempt, string?[] parentIds)
     {
         try
         {
             lock (_gate)
-                if (attempt.StopReason is not null)
+                if (attempt.StopReason is not null || parentIds.Any(id => id is null))
                 {
-                    End(attempt, null, attempt.StopReason, null);
+                    End(attempt, null, attempt.StopReason ?? StopReasons.DependencyNeverSatisfied, null);
                     return;
                 }
             var key = launch.Key;
@@ -207,16 +229,27 @@ internal sealed class SlurmJobRunner : IJobRunner
                     $"Shell '{launch.Shell}' was not found{(launch.Shell!.StartsWith('/') ? "" : " on the executor's PATH")}.");
             var scriptPath = SlurmLayout.Script(_home, key);
             WritePrivate(scriptPath, SlurmJobScript.For(key, shell, launch.Environment, launch.Command));
-            var options = SlurmJobScript.Options(launch, SlurmLayout.JobName(_prefix, key, launch.JobName),
+            var jobName = SlurmLayout.JobName(_prefix, key, launch.JobName);
+            var options = SlurmJobScript.Options(launch, jobName,
                 SlurmJobScript.Comment(key, launch.ArGuid), attempt.LogStem, work, _settings.AccountFor(launch.Dataset), _settings.Partition);
-            var id = _slurm.Submit(new SbatchRequest(options, scriptPath, SbatchEnvironment(launch)));
+            options.AddRange(SlurmJobScript.Dependency(parentIds!, launch.AfterAny));
+            var id = SubmitRetrying(new SbatchRequest(options, scriptPath, SbatchEnvironment(launch)), jobName, attempt);
             SlurmLedger.Append(_home, key, id);
             lock (_gate)
             {
                 attempt.SlurmId = id;
                 if (attempt.StopReason is not null) _toCancel.Add(id);
             }
+            attempt.Submitted.TrySetResult(id);
             _wake.Set();
+        }
+        catch (SlurmCommandException e) when (attempt.AfterParents && e.ErrorId == "SlurmSubmitRefused" && e.Message.Contains("dependency", StringComparison.OrdinalIgnoreCase))
+        {
+            // "Job dependency problem": a parent ended and Slurm has forgotten it; the scheduler decides again once it sees that end.
+            _log.WriteLine($"slurm: {launch.Key}: {e.Message}");
+            string? stop;
+            lock (_gate) stop = attempt.StopReason;
+            End(attempt, null, stop ?? StopReasons.DependencyNeverSatisfied, null);
         }
         catch (Exception e)
         {
@@ -226,6 +259,52 @@ internal sealed class SlurmJobRunner : IJobRunner
             lock (_gate) stop = attempt.StopReason;
             End(attempt, null, stop, why);
         }
+    }
+
+    /// <summary>
+    /// sbatch, again after a bounded back-off while Slurm cannot be reached, never after a refusal. A
+    /// timed-out sbatch may still have queued the job, so before each new try the job is looked for
+    /// by its name (unique to the attempt): found, it is that job, not a second one.
+    /// </summary>
+    private string SubmitRetrying(SbatchRequest request, string jobName, SlurmAttempt attempt)
+    {
+        for (var retry = 1; ; retry++)
+        {
+            try
+            {
+                return _slurm.Submit(request);
+            }
+            catch (SlurmCommandException e) when (e.ErrorId == SlurmTransientErrors.ErrorId && retry <= _settings.SubmitRetries)
+            {
+                _log.WriteLine($"slurm: {attempt.Key}: {e.Message}; trying again ({retry} of {_settings.SubmitRetries})");
+                while (true)
+                {
+                    WaitBeforeRetry(retry, attempt, e);
+                    try
+                    {
+                        if (_slurm.Queue(_prefix).FirstOrDefault(job => job.Name == jobName) is { } queued)
+                        {
+                            _log.WriteLine($"slurm: {attempt.Key}: the sbatch that failed did queue Slurm job {queued.JobId}");
+                            return queued.JobId;
+                        }
+                        break;
+                    }
+                    // squeue cannot reach the controller either: wait again rather than submit blind.
+                    catch (SlurmCommandException) when (retry < _settings.SubmitRetries)
+                    {
+                        retry++;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The back-off before try <paramref name="retry"/>; a stop asked for meanwhile, or the runner closing, ends the attempt with Slurm's error.</summary>
+    private void WaitBeforeRetry(int retry, SlurmAttempt attempt, SlurmCommandException error)
+    {
+        if (_closing.Token.WaitHandle.WaitOne(SlurmTransientErrors.Delay(_settings.SubmitRetryDelay, retry))) throw error;
+        lock (_gate)
+            if (attempt.StopReason is not null) throw error;
     }
 
     /// <summary>
@@ -291,7 +370,8 @@ internal sealed class SlurmJobRunner : IJobRunner
     private void Poll()
     {
         List<SlurmAttempt> watched;
-        lock (_gate) watched = _attempts.Values.Where(a => a.SlurmId is not null && !a.Ended).ToList();
+        // Parents before children (a job's parents have lower ids): a child's end is never read before the end that released it.
+        lock (_gate) watched = _attempts.Values.Where(a => a.SlurmId is not null && !a.Ended).OrderBy(a => a.Key.BatchId).ThenBy(a => a.Key.JobId).ToList();
         if (watched.Count == 0) return;
         var queue = _slurm.Queue(_prefix).GroupBy(s => s.JobId).ToDictionary(g => g.Key, g => g.Last());
         foreach (var attempt in watched)
@@ -301,7 +381,11 @@ internal sealed class SlurmJobRunner : IJobRunner
             {
                 attempt.Misses = 0;
                 if (SlurmJobStates.HasEnded(status.State)) Conclude(attempt, status);
-                else if (SlurmJobStates.IsRunning(status.State)) StartTimer(attempt);
+                else if (SlurmJobStates.IsRunning(status.State))
+                {
+                    attempt.SeenRunning = true;
+                    StartTimer(attempt);
+                }
                 continue;
             }
             if (++attempt.Misses < MissesBeforeSacct) continue;
@@ -331,6 +415,11 @@ internal sealed class SlurmJobRunner : IJobRunner
     {
         string? requested;
         lock (_gate) requested = attempt.StopReason;
+        if (requested is null && attempt.AfterParents && SlurmJobStates.NeverSatisfied(status, attempt.SeenRunning))
+        {
+            End(attempt, null, StopReasons.DependencyNeverSatisfied, null);
+            return;
+        }
         var (exitCode, stop, error) = SlurmJobStates.Outcome(status, requested);
         End(attempt, exitCode, stop, error);
     }
@@ -343,6 +432,8 @@ internal sealed class SlurmJobRunner : IJobRunner
             attempt.Ended = true;
             _attempts.Remove(attempt.Key);
         }
+        // Children still waiting for this one's sbatch learn it never came.
+        attempt.Submitted.TrySetResult(null);
         _sink.Ended(new AttemptEnded(attempt.Key, exitCode, stopReason, error, attempt.LogStem));
     }
 

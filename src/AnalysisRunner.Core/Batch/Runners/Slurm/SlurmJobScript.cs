@@ -59,6 +59,13 @@ internal static class SlurmJobScript
         return options;
     }
 
+    /// <summary>
+    /// What holds a job until its parents end: afterok (afterany for an AlwaysRun job) on their Slurm
+    /// ids, and Slurm cancels it itself once they can no longer be satisfied.
+    /// </summary>
+    public static IEnumerable<string> Dependency(IReadOnlyList<string> parentIds, bool afterAny) =>
+        parentIds.Count == 0 ? [] : [$"--dependency={(afterAny ? "afterany" : "afterok")}:{string.Join(':', parentIds)}", "--kill-on-invalid-dep=yes"];
+
     /// <summary>The --comment: whose run, which batch, job and attempt (readable in squeue -o %k by an operator).</summary>
     public static string Comment(AttemptKey key, string? arGuid)
     {

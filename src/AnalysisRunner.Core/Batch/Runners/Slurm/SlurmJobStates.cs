@@ -42,6 +42,14 @@ internal static class SlurmJobStates
         };
     }
 
+    /// <summary>
+    /// A dependent Slurm cancelled before it ever ran because a parent can no longer satisfy it: squeue
+    /// says so in its reason; where the reason is unknown (sacct), a cancel of a job never seen running.
+    /// </summary>
+    public static bool NeverSatisfied(SlurmJobStatus status, bool seenRunning) =>
+        Base(status.State) == "CANCELLED"
+        && (status.Reason is { } reason ? reason.Contains("DependencyNeverSatisfied", StringComparison.OrdinalIgnoreCase) : !seenRunning);
+
     /// <summary>squeue's exit_code is a wait status (768 = exit 3; 9 = killed by SIGKILL).</summary>
     public static int? FromWaitStatus(string text)
     {

@@ -11,6 +11,9 @@ namespace AnalysisRunner.Core.Batch.Runners.Slurm;
 /// account = "dataset"        # "dataset" (the default: the dataset pays), "none", or one account for every job
 /// poll_seconds = 1           # how often squeue is asked about the runner's jobs
 /// submit_parallel = 4        # sbatch calls at once
+/// dependencies = true       # submit a job as soon as its parents are submitted, with --dependency (false: once they succeeded)
+/// submit_retries = 5         # further sbatch tries when Slurm cannot be reached (never after a refusal)
+/// submit_retry_seconds = 1   # the first wait before one; it doubles each time, to 30 s at most
 /// </code>
 /// </summary>
 public sealed record SlurmSettings
@@ -22,6 +25,9 @@ public sealed record SlurmSettings
     public string Account { get; init; } = DatasetAccount;
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
     public int SubmitParallel { get; init; } = 4;
+    public int SubmitRetries { get; init; } = 5;
+    public bool Dependencies { get; init; } = true;
+    public TimeSpan SubmitRetryDelay { get; init; } = TimeSpan.FromSeconds(1);
 
     public static SlurmSettings Read(TomlTable? table)
     {
@@ -33,6 +39,12 @@ public sealed record SlurmSettings
             settings = settings with { PollInterval = TimeSpan.FromSeconds(Math.Max(0.05, Convert.ToDouble(poll, CultureInfo.InvariantCulture))) };
         if (table.TryGetValue("submit_parallel", out var parallel))
             settings = settings with { SubmitParallel = Math.Clamp(Convert.ToInt32(parallel, CultureInfo.InvariantCulture), 1, 64) };
+        if (table.TryGetValue("dependencies", out var dependencies))
+            settings = settings with { Dependencies = Convert.ToBoolean(dependencies, CultureInfo.InvariantCulture) };
+        if (table.TryGetValue("submit_retries", out var retries))
+            settings = settings with { SubmitRetries = Math.Clamp(Convert.ToInt32(retries, CultureInfo.InvariantCulture), 0, 20) };
+        if (table.TryGetValue("submit_retry_seconds", out var retryDelay))
+            settings = settings with { SubmitRetryDelay = TimeSpan.FromSeconds(Math.Clamp(Convert.ToDouble(retryDelay, CultureInfo.InvariantCulture), 0.01, 30)) };
         return settings;
     }
 
