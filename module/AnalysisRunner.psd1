@@ -25,6 +25,8 @@
         'Get-BatchJobLog'
         'Wait-Batch'
         'Stop-Batch'
+        'Show-Batch'
+        'Show-AnalysisLog'
         'ConvertTo-ShellLiteral'
         'Get-StorageItem'
         'Get-StorageContent'

@@ -43,6 +43,9 @@ public sealed record BatchInfo
     public DateTimeOffset? Completed { get; init; }
     public string? ConfigPath { get; init; }
 
+    /// <summary>The batch's web page, when a web address is configured (WebAddress); null otherwise.</summary>
+    public string? Url { get; init; }
+
     /// <summary>The batch row's state, which the executor writes with its last job's end; not the job counts, which can be ahead of it after a recovery.</summary>
     public bool IsComplete => State != BatchState.Running;
 }
@@ -73,6 +76,9 @@ public sealed record JobInfo
     /// AR_HOME, AR_BATCH_ID, AR_JOB_ID, AR_ATTEMPT (its latest attempt) and the run's CPG_CONFIG_PATH.
     /// </summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The job's web page, when a web address is configured (WebAddress); null otherwise.</summary>
+    public string? Url { get; init; }
 }
 
 /// <summary>
