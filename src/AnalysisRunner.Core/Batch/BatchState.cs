@@ -77,6 +77,11 @@ public sealed record JobInfo
     /// </summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>What the job's latest attempt used, as the runner measured it (CPU user+system, peak resident memory, wall time); null while it runs or where it could not be measured.</summary>
+    public double? CpuSeconds { get; init; }
+    public long? PeakMemoryBytes { get; init; }
+    public double? WallSeconds { get; init; }
+
     /// <summary>The job's web page, when a web address is configured (WebAddress); null otherwise.</summary>
     public string? Url { get; init; }
 }
@@ -92,6 +97,11 @@ public sealed record JobAttempt(long BatchId, int JobId, int Attempt)
     public DateTimeOffset? Started { get; init; }
     public DateTimeOffset? Ended { get; init; }
     public string? Reason { get; init; }
+
+    /// <summary>What the attempt's process used (CPU user+system, peak resident memory, wall time), as the runner measured it; null where it could not.</summary>
+    public double? CpuSeconds { get; init; }
+    public long? PeakMemoryBytes { get; init; }
+    public double? WallSeconds { get; init; }
 
     /// <summary>Where the runner said its output is, in the runner's own terms.</summary>
     internal string? RunnerLog { get; init; }
