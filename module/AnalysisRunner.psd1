@@ -12,6 +12,7 @@
         'Remove-Batch'
         'Resume-Batch'
         'Get-AnalysisLog'
+        'Get-AnalysisUsage'
         'Test-AnalysisLog'
         'Get-CpgConfig'
         'New-Batch'
