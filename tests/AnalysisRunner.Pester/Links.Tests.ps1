@@ -172,7 +172,9 @@ Describe 'A web address that is not a plain http or https page address' {
         try { Get-Batch } catch { $failure = $_ }
         $failure | Should -Not -BeNullOrEmpty
         $failure.FullyQualifiedErrorId | Should -BeLike 'InvalidWebAddress,*'
-        $failure.TargetObject | Should -Be $address
+        # A password in the address is never repeated.
+        $failure.TargetObject | Should -Be ($address -replace 'alice:secret@', '')
+        "$failure" | Should -Not -Match 'secret'
     }
 
     It 'refuses a [web] table with another key, or a url that is not text, as InvalidSettings' {

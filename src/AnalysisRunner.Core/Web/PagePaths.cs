@@ -12,7 +12,4 @@ public static class PagePaths
     public static string Job(long batchId, int jobId) => $"/batches/{batchId}/jobs/{jobId}";
     public static string Config(string arGuid) => $"/configs/{Uri.EscapeDataString(arGuid)}";
     public static string Usage(string dataset) => $"/usage/{Uri.EscapeDataString(dataset)}";
-
-    /// <summary>The audit log page a run of this access level is listed on: test runs in the test namespace, standard and full in main.</summary>
-    public static string Namespace(AccessLevel level) => level == AccessLevel.Test ? "test" : "main";
 }

@@ -29,9 +29,13 @@ public sealed class WebAddress
         if (!Uri.TryCreate(text.Trim(), UriKind.Absolute, out var uri)
             || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
             || uri.UserInfo.Length > 0 || uri.Query.Length > 0 || uri.Fragment.Length > 0 || uri.Host.Length == 0)
-            throw new ConfigException("InvalidWebAddress", ErrorKind.InvalidData, text,
-                $"The web address '{text}' in {source} is not usable: it must be an absolute http:// or https:// address "
+        {
+            // A password in the address is not repeated into errors and logs.
+            var shown = uri is { UserInfo.Length: > 0 } ? text.Replace(uri.UserInfo + "@", "", StringComparison.Ordinal) : text;
+            throw new ConfigException("InvalidWebAddress", ErrorKind.InvalidData, shown,
+                $"The web address '{shown}' in {source} is not usable: it must be an absolute http:// or https:// address "
                 + "with no user name, query or fragment, such as \"http://127.0.0.1:5080\".");
+        }
         return new WebAddress(uri);
     }
 
@@ -43,7 +47,8 @@ public sealed class WebAddress
 
     public string Batch(long batchId) => _root + PagePaths.Batch(batchId);
     public string Job(long batchId, int jobId) => _root + PagePaths.Job(batchId, jobId);
-    public string AuditLog(string dataset, AccessLevel level) => _root + PagePaths.AuditLog(dataset, PagePaths.Namespace(level));
+    /// <summary>The log page a run of this level is listed on: test's for test, main's for standard and full.</summary>
+    public string AuditLog(string dataset, AccessLevel level) => _root + PagePaths.AuditLog(dataset, level.Namespace());
     public string Config(string arGuid) => _root + PagePaths.Config(arGuid);
     public string Usage(string dataset) => _root + PagePaths.Usage(dataset);
 
