@@ -23,6 +23,27 @@ public abstract class AnalysisRunnerCmdlet : PSCmdlet
 
     protected Deployment Deployment => deployment ??= OpenDeployment();
 
+    /// <summary>Where the pages of what this command reads are served; null when no web address is configured.</summary>
+    protected virtual Core.Web.WebAddress? Web => Deployment.Settings.Web;
+
+    /// <summary>
+    /// Every run, batch and job a cmdlet writes carries its page's Url (Format-List shows it), without
+    /// each cmdlet having to remember: this hides Cmdlet.WriteObject for every subclass.
+    /// </summary>
+    protected new void WriteObject(object? sendToPipeline) => base.WriteObject(WithUrl(sendToPipeline));
+
+    protected new void WriteObject(object? sendToPipeline, bool enumerateCollection)
+    {
+        // Enumerated as PowerShell would (LanguagePrimitives' rules: not strings, not dictionaries).
+        if (enumerateCollection && LanguagePrimitives.GetEnumerable(sendToPipeline) is { } items)
+            foreach (var item in items) base.WriteObject(WithUrl(item));
+        else base.WriteObject(WithUrl(sendToPipeline), enumerateCollection);
+    }
+
+    /// <summary>Only a run, batch or job asks for the web address, so cmdlets writing anything else never open the deployment for it.</summary>
+    private object? WithUrl(object? value) =>
+        value is Core.Runs.RunRecord or BatchInfo or JobInfo && Web is { } web ? web.Linked(value) : value;
+
     protected abstract void Process();
 
     /// <summary>Cancelled when the pipeline is stopped (Ctrl-C), so a wait in Core ends at once.</summary>

@@ -43,6 +43,9 @@ public sealed record BatchInfo
     public DateTimeOffset? Completed { get; init; }
     public string? ConfigPath { get; init; }
 
+    /// <summary>The batch's web page, when a web address is configured (WebAddress); null otherwise.</summary>
+    public string? Url { get; init; }
+
     /// <summary>The batch row's state, which the executor writes with its last job's end; not the job counts, which can be ahead of it after a recovery.</summary>
     public bool IsComplete => State != BatchState.Running;
 }
@@ -73,6 +76,14 @@ public sealed record JobInfo
     /// AR_HOME, AR_BATCH_ID, AR_JOB_ID, AR_ATTEMPT (its latest attempt) and the run's CPG_CONFIG_PATH.
     /// </summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>What the job's latest attempt used, as the runner measured it (CPU user+system, peak resident memory, wall time); null while it runs or where it could not be measured.</summary>
+    public double? CpuSeconds { get; init; }
+    public long? PeakMemoryBytes { get; init; }
+    public double? WallSeconds { get; init; }
+
+    /// <summary>The job's web page, when a web address is configured (WebAddress); null otherwise.</summary>
+    public string? Url { get; init; }
 }
 
 /// <summary>
@@ -86,6 +97,11 @@ public sealed record JobAttempt(long BatchId, int JobId, int Attempt)
     public DateTimeOffset? Started { get; init; }
     public DateTimeOffset? Ended { get; init; }
     public string? Reason { get; init; }
+
+    /// <summary>What the attempt's process used (CPU user+system, peak resident memory, wall time), as the runner measured it; null where it could not.</summary>
+    public double? CpuSeconds { get; init; }
+    public long? PeakMemoryBytes { get; init; }
+    public double? WallSeconds { get; init; }
 
     /// <summary>Where the runner said its output is, in the runner's own terms.</summary>
     internal string? RunnerLog { get; init; }

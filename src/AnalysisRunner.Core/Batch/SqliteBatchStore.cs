@@ -77,7 +77,42 @@ public sealed class SqliteBatchStore : IBatchStore
         EnsureSchema(db);
     }
 
-    internal static void EnsureSchema(RunnerDatabase db) => db.EnsureSchema("batches", Schema);
+    internal static void EnsureSchema(RunnerDatabase db)
+    {
+        db.EnsureSchema("batches", Schema);
+        db.EnsureSchema("attempts_usage", AddUsageColumns);
+    }
+
+    /// <summary>
+    /// Schema version 2 of the batch tables: each attempt's measured usage (cpu-seconds, peak memory,
+    /// wall seconds; null where the runner could not measure it). A database made before gains the
+    /// columns once, in one transaction that also sets PRAGMA user_version; its earlier attempts keep nulls.
+    /// </summary>
+    internal const int UsageSchemaVersion = 2;
+
+    private static void AddUsageColumns(SqliteConnection connection)
+    {
+        using var transaction = connection.BeginTransaction(deferred: false);
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('attempts') WHERE name = 'cpu_seconds'";
+        if (Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) == 0)
+        {
+            command.CommandText = """
+                ALTER TABLE attempts ADD COLUMN cpu_seconds REAL;
+                ALTER TABLE attempts ADD COLUMN peak_memory_bytes INTEGER;
+                ALTER TABLE attempts ADD COLUMN wall_seconds REAL;
+                """;
+            command.ExecuteNonQuery();
+        }
+        command.CommandText = "PRAGMA user_version";
+        if (Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) < UsageSchemaVersion)
+        {
+            command.CommandText = $"PRAGMA user_version = {UsageSchemaVersion}";
+            command.ExecuteNonQuery();
+        }
+        transaction.Commit();
+    }
 
     public long Submit(BatchSpec spec) => _db.InTransaction((connection, transaction) => Submit(spec, connection, transaction));
 
@@ -209,9 +244,11 @@ public sealed class SqliteBatchStore : IBatchStore
         using var connection = _db.Open();
         using var command = connection.CreateCommand();
         command.CommandText = $"""
-            SELECT job_id, name, state, exit_code, attempt, started, ended, command, cpu, memory, image, always_run, parents, attributes, reason,
-                   json_extract(spec, '$.environment'), (SELECT config_path FROM batches WHERE id = @batch)
-            FROM jobs WHERE batch_id = @batch {(jobId is null ? "" : "AND job_id = @job")} ORDER BY job_id
+            SELECT j.job_id, j.name, j.state, j.exit_code, j.attempt, j.started, j.ended, j.command, j.cpu, j.memory, j.image, j.always_run,
+                   j.parents, j.attributes, j.reason, json_extract(j.spec, '$.environment'), (SELECT config_path FROM batches WHERE id = @batch),
+                   a.cpu_seconds, a.peak_memory_bytes, a.wall_seconds
+            FROM jobs j LEFT JOIN attempts a ON a.batch_id = j.batch_id AND a.job_id = j.job_id AND a.attempt = j.attempt
+            WHERE j.batch_id = @batch {(jobId is null ? "" : "AND j.job_id = @job")} ORDER BY j.job_id
             """;
         command.Parameters.AddWithValue("@batch", batchId);
         if (jobId is { } id) command.Parameters.AddWithValue("@job", id);
@@ -240,6 +277,9 @@ public sealed class SqliteBatchStore : IBatchStore
                     reader.IsDBNull(16) ? null : reader.GetString(16), cloudCredentials: null, cloud: false,
                     reader.IsDBNull(15) ? new Dictionary<string, string>() : Dictionary(reader.GetString(15))).Variables
                     .ToDictionary(pair => pair.Key, pair => pair.Value),
+                CpuSeconds = reader.IsDBNull(17) ? null : reader.GetDouble(17),
+                PeakMemoryBytes = reader.IsDBNull(18) ? null : reader.GetInt64(18),
+                WallSeconds = reader.IsDBNull(19) ? null : reader.GetDouble(19),
             });
         return jobs;
     }
@@ -274,7 +314,7 @@ public sealed class SqliteBatchStore : IBatchStore
         command.Parameters.AddWithValue("@job", jobId);
         if (Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) == 0) throw BatchStoreExtensions.JobNotFound(batchId, jobId);
         command.CommandText = """
-            SELECT attempt, started, ended, exit_code, reason, log FROM attempts
+            SELECT attempt, started, ended, exit_code, reason, log, cpu_seconds, peak_memory_bytes, wall_seconds FROM attempts
             WHERE batch_id = @batch AND job_id = @job ORDER BY attempt
             """;
         using var reader = command.ExecuteReader();
@@ -287,6 +327,9 @@ public sealed class SqliteBatchStore : IBatchStore
                 ExitCode = reader.IsDBNull(3) ? null : reader.GetInt32(3),
                 Reason = reader.IsDBNull(4) ? null : reader.GetString(4),
                 RunnerLog = reader.IsDBNull(5) ? null : reader.GetString(5),
+                CpuSeconds = reader.IsDBNull(6) ? null : reader.GetDouble(6),
+                PeakMemoryBytes = reader.IsDBNull(7) ? null : reader.GetInt64(7),
+                WallSeconds = reader.IsDBNull(8) ? null : reader.GetDouble(8),
             });
         return attempts;
     }

@@ -54,6 +54,9 @@ public sealed record RunnerSettings
     /// <summary>[git] credentials: a git-credential-store file the runner's fetches authenticate from (GitCredentials).</summary>
     public string? GitCredentialsFile { get; init; }
 
+    /// <summary>[web] url: where this home's web pages are served (checked by WebAddress.Parse); null when none is, and runs, batches and jobs carry no Url.</summary>
+    public Core.Web.WebAddress? Web { get; init; }
+
     public static RunnerSettings Load(RunnerHome home)
     {
         if (!File.Exists(home.SettingsPath)) return new RunnerSettings();
@@ -95,6 +98,8 @@ public sealed record RunnerSettings
             settings = settings with { IdentityUsers = ReadIdentity(identity, home.SettingsPath) };
         if (table.TryGetValue("git", out var git))
             settings = settings with { GitCredentialsFile = ReadGit(git, home.SettingsPath) };
+        if (table.TryGetValue("web", out var web))
+            settings = settings with { Web = ReadWeb(web, home.SettingsPath) };
         if (table.TryGetValue("slurm", out var slurm))
             settings = settings with
             {
@@ -154,6 +159,14 @@ public sealed record RunnerSettings
             throw StorageSettings.Invalid(source, "[git] holds one key, credentials = \"<git-credential-store file>\"");
         if (!table.TryGetValue("credentials", out var path)) return null;
         return path is string text && text.Length > 0 ? text : throw StorageSettings.Invalid(source, "'git.credentials' must be a file path");
+    }
+
+    private static Core.Web.WebAddress? ReadWeb(object value, string source)
+    {
+        if (value is not TomlTable table || table.Keys.Any(key => key != "url"))
+            throw StorageSettings.Invalid(source, "[web] holds one key, url = \"http://127.0.0.1:5080\" (where the web pages are served)");
+        if (!table.TryGetValue("url", out var url)) return null;
+        return url is string text ? Core.Web.WebAddress.Parse(text, $"'web.url' of {source}") : throw StorageSettings.Invalid(source, $"'web.url' must be an address such as \"http://127.0.0.1:5080\", not {Shown(url)}");
     }
 
     /// <summary>A TOML value as the file spells it, for messages.</summary>

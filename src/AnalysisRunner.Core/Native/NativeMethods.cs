@@ -43,6 +43,17 @@ internal static unsafe class NativeMethods
         [FieldOffset(24)] public int Status;
     }
 
+    /// <summary>struct rusage (x86-64): two timevals, then fourteen longs of which ru_maxrss (KiB) is the first.</summary>
+    [StructLayout(LayoutKind.Sequential, Size = 144)]
+    public struct ResourceUsage
+    {
+        public long UserSeconds;
+        public long UserMicroseconds;
+        public long SystemSeconds;
+        public long SystemMicroseconds;
+        public long MaxResidentKilobytes;
+    }
+
     /// <summary>sigset_t: 1024 bits.</summary>
     [StructLayout(LayoutKind.Sequential, Size = 128)]
     public struct SignalSet { }
@@ -71,6 +82,15 @@ internal static unsafe class NativeMethods
     [DllImport(Libc)] public static extern int sigemptyset(out SignalSet signals);
 
     [DllImport(Libc, SetLastError = true)] public static extern int waitid(int idType, int id, out ChildSignalInfo info, int options);
+
+    public const long SYS_waitid = 247;
+
+    /// <summary>
+    /// The waitid system call itself, whose fifth argument glibc's wrapper leaves out: with WNOWAIT it
+    /// reports a zombie's rusage (its own and its waited-for descendants') without reaping it.
+    /// </summary>
+    [DllImport(Libc, EntryPoint = "syscall", SetLastError = true)]
+    public static extern long waitid_with_usage(long number, int idType, int id, out ChildSignalInfo info, int options, out ResourceUsage usage);
     [DllImport(Libc, SetLastError = true)] public static extern int kill(int pid, int signal);
     [DllImport(Libc, SetLastError = true)] public static extern int pidfd_open(int pid, uint flags);
     [DllImport(Libc, SetLastError = true)] public static extern int poll(PollDescriptor* descriptors, nuint count, int timeoutMilliseconds);

@@ -53,6 +53,9 @@ public sealed record RunRecord
     /// <summary>The audit chain (AuditChain): the hash of the entry before this one, and this entry's own; set by the log.</summary>
     public string? PreviousHash { get; init; }
     public string? EntryHash { get; init; }
+
+    /// <summary>The driver batch's web page, when a web address is configured; not part of the entry (nor its hash): where pages are served can change.</summary>
+    public string? Url { get; init; }
 }
 
 /// <summary>The text of one user config file as it was merged.</summary>

@@ -129,6 +129,7 @@ public sealed class SubmitAnalysisCommand : RunnerClientCmdlet
         var run = Await(Client.SubmitRunAsync(plan, PipelineStopped));
         // The handles a user needs to find the run again, before anything can scroll them away.
         WriteHostLine($"Submitted run {run.ArGuid} (driver batch {run.DriverBatchId}): {target}");
+        if (Web is { } web) WriteHostLine($"Request submitted successfully: {web.Batch(run.DriverBatchId)}");
         if (!Wait)
         {
             WriteObject(run);

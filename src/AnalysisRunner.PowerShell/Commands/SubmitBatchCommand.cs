@@ -28,7 +28,7 @@ public sealed class SubmitBatchCommand : AnalysisRunnerCmdlet
         var spec = submitter.Prepare(Batch!, submitter.CurrentScope());
         if (!ShouldProcess($"batch '{spec.Name}' ({spec.Jobs.Count} jobs)", "Submit batch")) return;
         var id = submitter.Submit(Batch!, spec);
-        WriteHostLine($"Submitted batch {id}");
+        WriteHostLine(Web is { } web ? $"Submitted batch {id}, see {web.Batch(id)}" : $"Submitted batch {id}");
         var batch = Wait
             ? new PowerShell.BatchWaiter(this, Deployment, PipelineStopped).WaitFor([id], Timeout is { } seconds ? TimeSpan.FromSeconds(seconds) : null)[0]
             : Deployment.Batches.GetBatch(id);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using AnalysisRunner.Core.Batch.Runners;
 using AnalysisRunner.Core.Batch.Runners.Slurm;
 
 namespace AnalysisRunner.Core.Tests.Slurm;
@@ -105,6 +106,11 @@ internal sealed class FakeSlurm : ISlurmCommands
     }
 
     public IReadOnlyList<SlurmNode> Nodes(string? partition) => NodeList;
+
+    /// <summary>sacct's answer for usage, per job id; none (no accounting) unless a test sets one.</summary>
+    public ConcurrentDictionary<string, ProcessUsage> Accounting { get; } = new();
+
+    public ProcessUsage? Usage(string jobId) => Accounting.TryGetValue(jobId, out var usage) ? usage : null;
 
     public void Set(string id, string state, int? exitCode = null, string? reason = null)
     {

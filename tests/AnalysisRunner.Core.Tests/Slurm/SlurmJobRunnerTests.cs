@@ -116,6 +116,44 @@ public sealed class SlurmJobRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task An_ended_job_carries_what_accounting_says_it_used_and_none_without_accounting()
+    {
+        var (runner, sink) = NewRunner();
+        Start(runner, Launch(1));
+        Start(runner, Launch(2));
+        var first = await Submitted();
+        var second = await Submitted();
+        _slurm.Accounting[first.Id] = new ProcessUsage(12.5, 3L << 30, 40);
+        _slurm.Set(first.Id, "COMPLETED", 0);
+        var measured = await sink.Next();
+        _slurm.Set(second.Id, "COMPLETED", 0);
+        var unmeasured = await sink.Next();
+
+        Assert.Equal(new ProcessUsage(12.5, 3L << 30, 40), measured.Usage);
+        Assert.Null(unmeasured.Usage);
+    }
+
+    [Theory]
+    [InlineData("42|01:02.500||\n42.batch|01:02.500|2048K|\n42.extern|00:00:00|1024K|", 62.5, 2048L * 1024, null)]
+    [InlineData("42|1-02:03:04||70\n42.batch|1-02:03:04|1.5G|70", 93784.0, 1610612736L, 70.0)]
+    [InlineData("42|00:00:01||5\n42.batch|00:00:01|12M|5", 1.0, 12L << 20, 5.0)]
+    public void Sacct_usage_is_read_from_TotalCPU_the_largest_MaxRSS_and_ElapsedRaw(string sacct, double cpu, long peak, double? wall)
+    {
+        var usage = SlurmUsage.Parse("42", sacct);
+
+        Assert.NotNull(usage);
+        Assert.Equal(cpu, usage.CpuSeconds, 3);
+        Assert.Equal(peak, usage.PeakMemoryBytes);
+        if (wall is { } seconds) Assert.Equal(seconds, usage.WallSeconds);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("43|00:00:01|1K|1")]
+    [InlineData("42|bogus||1")]
+    public void Sacct_without_the_job_or_its_figures_gives_no_usage(string sacct) => Assert.Null(SlurmUsage.Parse("42", sacct));
+
+    [Fact]
     public async Task A_job_the_controller_forgot_is_read_from_sacct()
     {
         var (runner, sink) = NewRunner();

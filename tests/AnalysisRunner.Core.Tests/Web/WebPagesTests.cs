@@ -165,6 +165,38 @@ public sealed class WebPagesTests(PostgresFixture postgres) : WebTest(postgres)
     }
 
     [BackendFact]
+    public async Task The_usage_page_shows_the_measured_figures_of_the_same_query_as_Get_AnalysisUsage()
+    {
+        var run = await World.AddRunAsync();
+        var sub = World.AddSubBatch(run);
+        World.WaitForBatch(run.DriverBatchId);
+        World.WaitForBatch(sub);
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+
+        var page = await PageAsync(AliceToken, "/usage/fewgenomes");
+        var batchPage = await PageAsync(AliceToken, $"/batches/{sub}");
+
+        var query = new Core.Usage.DatasetUsage(World.Deployment.AuditLog, World.Deployment.Batches);
+        foreach (var by in Enum.GetValues<Core.Usage.UsageGrouping>())
+        {
+            var rows = query.Query("fewgenomes", today, by, _ => true);
+            Assert.NotEmpty(rows);
+            foreach (var row in rows)
+            {
+                // Every job here ran to its end under the executor, so every figure is measured.
+                Assert.Equal(0, row.AllocatedOnlyJobs);
+                Assert.True(row.CpuSeconds >= 0 && row.MemoryGibSeconds > 0 && row.WallSeconds > 0, $"{by} {row.Key}");
+                var figures = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"<td>{row.Jobs}</td><td>{row.CpuSeconds:0.#}</td><td>{row.MemoryGibSeconds:0.###}</td><td>{row.WallSeconds:0.#}</td><td class=\"allocated-only\">0</td>");
+                Assert.Contains(figures, page);
+            }
+        }
+        foreach (var job in World.Deployment.Batches.GetJobs(sub))
+            Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"<td class=\"used-cpu\">{job.CpuSeconds:0.##} s</td>"), batchPage);
+    }
+
+    [BackendFact]
     public async Task The_home_page_lists_only_the_callers_dataset_namespaces()
     {
         var alice = await PageAsync(AliceToken, "/");

@@ -201,7 +201,7 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
         _inFlight.Remove(attempt.Key);
         var job = attempt.Node;
         job.InFlight = null;
-        changes.Attempts.Add(new AttemptChange(ended.Key, Started: false, ended.Log, ended.ExitCode, ended.StopReason ?? error));
+        changes.Attempts.Add(new AttemptChange(ended.Key, Started: false, ended.Log, ended.ExitCode, ended.StopReason ?? error) { Usage = ended.Usage });
         JobGraph.Ended(job, ended.ExitCode, ended.StopReason, error, changes);
     }
 

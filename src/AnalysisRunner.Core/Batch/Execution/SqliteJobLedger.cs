@@ -16,6 +16,9 @@ internal sealed record AttemptChange(Runners.AttemptKey Key, bool Started, strin
 {
     /// <summary>Recovery's record of an earlier attempt: it fills in what the row lacks (or the row itself), never overwrites.</summary>
     public bool FillInOnly { get; init; }
+
+    /// <summary>What the ended attempt's process used, when the runner measured it.</summary>
+    public Runners.ProcessUsage? Usage { get; init; }
 }
 
 /// <summary>A job row as the scheduler needs it: no commands, no spec.</summary>
@@ -63,10 +66,12 @@ internal sealed class SqliteJobLedger : IDisposable
                 reason = NULL, log = excluded.log
             """, "@batch", "@job", "@attempt", "@now", "@log");
         _endAttempt = Prepare("""
-            INSERT INTO attempts (batch_id, job_id, attempt, ended, exit_code, reason, log) VALUES (@batch, @job, @attempt, @now, @exit, @reason, @log)
+            INSERT INTO attempts (batch_id, job_id, attempt, ended, exit_code, reason, log, cpu_seconds, peak_memory_bytes, wall_seconds)
+            VALUES (@batch, @job, @attempt, @now, @exit, @reason, @log, @cpu, @peak, @wall)
             ON CONFLICT (batch_id, job_id, attempt) DO UPDATE SET ended = excluded.ended, exit_code = excluded.exit_code,
-                reason = excluded.reason, log = coalesce(excluded.log, log)
-            """, "@batch", "@job", "@attempt", "@now", "@exit", "@reason", "@log");
+                reason = excluded.reason, log = coalesce(excluded.log, log), cpu_seconds = excluded.cpu_seconds,
+                peak_memory_bytes = excluded.peak_memory_bytes, wall_seconds = excluded.wall_seconds
+            """, "@batch", "@job", "@attempt", "@now", "@exit", "@reason", "@log", "@cpu", "@peak", "@wall");
         _fillInAttempt = Prepare("""
             INSERT INTO attempts (batch_id, job_id, attempt, ended, exit_code, reason, log) VALUES (@batch, @job, @attempt, @now, @exit, @reason, @log)
             ON CONFLICT (batch_id, job_id, attempt) DO UPDATE SET ended = coalesce(ended, excluded.ended),
@@ -116,6 +121,12 @@ internal sealed class SqliteJobLedger : IDisposable
             {
                 p["@exit"].Value = (object?)a.ExitCode ?? DBNull.Value;
                 p["@reason"].Value = (object?)a.Reason ?? DBNull.Value;
+            }
+            if (command == _endAttempt)
+            {
+                p["@cpu"].Value = (object?)a.Usage?.CpuSeconds ?? DBNull.Value;
+                p["@peak"].Value = (object?)a.Usage?.PeakMemoryBytes ?? DBNull.Value;
+                p["@wall"].Value = (object?)a.Usage?.WallSeconds ?? DBNull.Value;
             }
             command.ExecuteNonQuery();
         }

@@ -3,9 +3,10 @@ namespace AnalysisRunner.Core.Batch.Runners;
 /// <summary>
 /// How an attempt ended, as the runner saw it: the exit code (128+signal when killed; null when it
 /// never started), the reason it was stopped (Timeout, Cancelled, Interrupted), or why it failed
-/// around the process (StartFailed: …); Log is where its output is, final now.
+/// around the process (StartFailed: …); Log is where its output is, final now; Usage is what the
+/// process used, when the runner could measure it.
 /// </summary>
-internal sealed record AttemptEnded(AttemptKey Key, int? ExitCode, string? StopReason, string? Error, string? Log);
+internal sealed record AttemptEnded(AttemptKey Key, int? ExitCode, string? StopReason, string? Error, string? Log, ProcessUsage? Usage = null);
 
 /// <summary>
 /// What a runner found of one attempt after a restart: it Finished (with the exit status it

@@ -29,6 +29,8 @@ internal static class BatchPage
             <td>{Duration(job)}</td>
             <td>{DagPicture.Number(job.Cpu)}</td>
             <td>{Memory(job.MemoryBytes)}</td>
+            <td class="used-cpu">{(job.CpuSeconds is { } cpu ? DagPicture.Number(cpu) + " s" : "")}</td>
+            <td class="used-memory">{(job.PeakMemoryBytes is { } peak ? Memory(peak) : "")}</td>
             <td>{job.Attempt}</td>
             <td><code>{job.Image}</code></td>
             </tr>
@@ -46,7 +48,7 @@ internal static class BatchPage
             <h2>Jobs</h2>
             {DagPicture.Draw(view.Jobs)}
             <table class="jobs">
-            <thead><tr><th>Job</th><th>Name</th><th>State</th><th>Exit code</th><th>Duration</th><th>CPU</th><th>Memory</th><th>Attempts</th><th>Image</th></tr></thead>
+            <thead><tr><th>Job</th><th>Name</th><th>State</th><th>Exit code</th><th>Duration</th><th>CPU</th><th>Memory</th><th title="user + system time of the latest attempt, as measured">CPU used</th><th title="peak resident memory of the latest attempt, as measured">Peak memory</th><th>Attempts</th><th>Image</th></tr></thead>
             <tbody>{rows}</tbody>
             </table>
             """));

@@ -1,15 +1,16 @@
 using AnalysisRunner.Core.Runs;
+using AnalysisRunner.Core.Web;
 
 namespace AnalysisRunner.Server.Web.Pages;
 
-/// <summary>Every page's address, built in one place from ids and names, each part escaped.</summary>
+/// <summary>Every page's address: the pages' own from Core's PagePaths (which the cmdlets' Url properties use too), and the server's streams and files, each part escaped.</summary>
 public static class Links
 {
-    public static string AuditLog(string dataset, string ns) => $"/analysis-runner/{Uri.EscapeDataString(dataset)}-{Uri.EscapeDataString(ns)}";
-    public static string Batch(long batchId) => $"/batches/{batchId}";
-    public static string Job(long batchId, int jobId) => $"/batches/{batchId}/jobs/{jobId}";
-    public static string Config(string arGuid) => $"/configs/{Uri.EscapeDataString(arGuid)}";
-    public static string Usage(string dataset) => $"/usage/{Uri.EscapeDataString(dataset)}";
+    public static string AuditLog(string dataset, string ns) => PagePaths.AuditLog(dataset, ns);
+    public static string Batch(long batchId) => PagePaths.Batch(batchId);
+    public static string Job(long batchId, int jobId) => PagePaths.Job(batchId, jobId);
+    public static string Config(string arGuid) => PagePaths.Config(arGuid);
+    public static string Usage(string dataset) => PagePaths.Usage(dataset);
 
     public static string LogEvents(long batchId, int jobId, int attempt, string stream) =>
         $"/batches/{batchId}/jobs/{jobId}/attempts/{attempt}/{stream}/events";

@@ -1,4 +1,5 @@
 using System.Globalization;
+using AnalysisRunner.Core.Usage;
 
 namespace AnalysisRunner.Server.Web.Pages;
 
@@ -16,7 +17,10 @@ internal static class UsagePage
             <label>Since <input type="date" name="since" value="{from:yyyy-MM-dd}"></label>
             <button type="submit">Show</button>
             </form>
-            <p>CPU-seconds and memory (GiB-seconds) are what each job was given, for as long as it ran.</p>
+            <p>CPU-seconds are what each job's processes used (user + system time), memory GiB-seconds its peak
+            resident memory for as long as it ran, both as the executor measured them. Where a job could not be
+            measured (still running, run before usage was recorded, or on a runner that does not report it),
+            what it was given is counted instead: the "allocated only" column says how many such jobs a row holds.</p>
             <h2>By day</h2>
             {Chart(report.ByDay)}
             {Table("Day", report.ByDay)}
@@ -31,10 +35,10 @@ internal static class UsagePage
     {
         if (rows.Count == 0) return Html.Of($"""<p class="empty">No jobs ran since then.</p>""");
         var body = rows.Select(row => Html.Of($"""
-            <tr><td>{(link is null ? Html.Of($"{row.Key}") : link(row.Key))}</td><td>{row.Jobs}</td><td>{row.CpuSeconds:0.#}</td><td>{row.MemoryGibSeconds:0.###}</td></tr>
+            <tr><td>{(link is null ? Html.Of($"{row.Key}") : link(row.Key))}</td><td>{row.Jobs}</td><td>{row.CpuSeconds:0.#}</td><td>{row.MemoryGibSeconds:0.###}</td><td>{row.WallSeconds:0.#}</td><td class="allocated-only">{row.AllocatedOnlyJobs}</td></tr>
             """));
         return Html.Of($"""
-            <table class="usage"><thead><tr><th>{heading}</th><th>Jobs</th><th>CPU-seconds</th><th>Memory GiB-seconds</th></tr></thead>
+            <table class="usage"><thead><tr><th>{heading}</th><th>Jobs</th><th>CPU-seconds</th><th>Memory GiB-seconds</th><th>Wall seconds</th><th>Allocated only</th></tr></thead>
             <tbody>{body}</tbody></table>
             """);
     }

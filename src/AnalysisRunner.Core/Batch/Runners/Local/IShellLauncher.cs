@@ -12,8 +12,11 @@ namespace AnalysisRunner.Core.Batch.Runners.Local;
 /// </summary>
 internal interface IShellLauncher
 {
-    /// <summary>Starts the shell; <paramref name="exited"/> gets its exit code (128+signal when killed) on some thread. Returns what Signal takes.</summary>
-    int Start(SpawnRequest request, Action<int> exited);
+    /// <summary>
+    /// Starts the shell; <paramref name="exited"/> gets its exit code (128+signal when killed) and what
+    /// it used (null when that is not known: the sandbox was lost) on some thread. Returns what Signal takes.
+    /// </summary>
+    int Start(SpawnRequest request, Action<int, ProcessUsage?> exited);
 
     /// <summary>Sends <paramref name="signal"/> to the shell's whole process group.</summary>
     void Signal(int shell, int signal);

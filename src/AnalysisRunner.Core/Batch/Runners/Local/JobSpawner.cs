@@ -16,7 +16,7 @@ internal sealed class JobSpawner : IShellLauncher
     public const string DefaultShell = "bash";
 
     private readonly object _gate = new();
-    private readonly Dictionary<int, Action<int>> _exits = [];
+    private readonly Dictionary<int, (Action<int, ProcessUsage?> Exited, long StartedAt)> _exits = [];
     private int _spawning;
     private readonly Queue<Action> _launches = new();
     private readonly Dictionary<string, string?> _shells = [];
@@ -52,11 +52,12 @@ internal sealed class JobSpawner : IShellLauncher
 
     public void Signal(int shell, int signal) => ProcessSignals.SignalGroup(shell, signal);
 
-    /// <summary>Starts the process; <paramref name="exited"/> gets its exit code (128+signal when killed) on the reaper thread.</summary>
-    public int Start(SpawnRequest request, Action<int> exited)
+    /// <summary>Starts the process; <paramref name="exited"/> gets its exit code (128+signal when killed) and what it used, on the reaper thread.</summary>
+    public int Start(SpawnRequest request, Action<int, ProcessUsage?> exited)
     {
         lock (_gate) _spawning++;
         int pid = 0;
+        var startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             // Not under the lock: other launchers spawn meanwhile, and the reaper waits for this registration.
@@ -67,7 +68,7 @@ internal sealed class JobSpawner : IShellLauncher
             lock (_gate)
             {
                 _spawning--;
-                if (pid > 0) _exits[pid] = exited;
+                if (pid > 0) _exits[pid] = (exited, startedAt);
                 Monitor.PulseAll(_gate);
             }
         }
@@ -92,7 +93,8 @@ internal sealed class JobSpawner : IShellLauncher
     {
         while (true)
         {
-            if (waitid(P_ALL, 0, out var info, WEXITED | WNOWAIT) != 0)
+            // The raw call: with WNOWAIT it also gives the zombie's rusage, so usage is known before the reap below.
+            if (waitid_with_usage(SYS_waitid, P_ALL, 0, out var info, WEXITED | WNOWAIT, out var usage) != 0)
             {
                 var errno = Marshal.GetLastPInvokeError();
                 ReapWait next;
@@ -107,12 +109,13 @@ internal sealed class JobSpawner : IShellLauncher
             }
             var pid = info.Pid;
             var code = info.Code == CLD_EXITED ? info.Status : 128 + info.Status;
-            Action<int>? callback;
+            (Action<int, ProcessUsage?> Exited, long StartedAt) registered;
+            bool known;
             lock (_gate)
             {
                 // A child that exits before its spawner has registered it: wait for the registration.
                 while (!_exits.ContainsKey(pid) && _spawning > 0) Monitor.Wait(_gate);
-                _exits.Remove(pid, out callback);
+                known = _exits.Remove(pid, out registered);
             }
             if (callback is null)
             {
@@ -124,7 +127,8 @@ internal sealed class JobSpawner : IShellLauncher
             // Whatever the job left running in its session goes with it, before the zombie (which pins the group id) is reaped.
             ProcessSignals.SignalGroup(pid, ProcessSignals.Kill);
             // The callback marks the job ended before the zombie goes, so no later signal is sent to its group.
-            callback?.Invoke(code);
+            if (known)
+                registered.Exited(code, ProcessUsage.FromRusage(usage, System.Diagnostics.Stopwatch.GetElapsedTime(registered.StartedAt).TotalSeconds));
             while (waitid(P_PID, pid, out _, WEXITED) != 0 && Marshal.GetLastPInvokeError() == EINTR) { }
         }
     }

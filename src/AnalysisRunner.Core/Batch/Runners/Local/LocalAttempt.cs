@@ -11,7 +11,7 @@ namespace AnalysisRunner.Core.Batch.Runners.Local;
 /// (not our child), its end seen through a pidfd. Stop sends SIGTERM to the group and SIGKILL after the grace.
 /// </summary>
 internal sealed class LocalAttempt(RunnerHome home, AttemptKey key, BatchFiles files, LaneLog log, TimeSpan killGrace,
-    Func<AttemptLaunch, IShellLauncher> launcherFor, Action<LocalAttempt, int?, string?, string?> ended)
+    Func<AttemptLaunch, IShellLauncher> launcherFor, Action<LocalAttempt, int?, string?, string?, ProcessUsage?> ended)
 {
     private readonly Lock _gate = new();
     private IShellLauncher? _launcher;
@@ -61,7 +61,7 @@ internal sealed class LocalAttempt(RunnerHome home, AttemptKey key, BatchFiles f
                 if (StopReason is not null)
                 {
                     _exited = true;
-                    ended(this, null, StopReason, null);
+                    ended(this, null, StopReason, null, null);
                     return;
                 }
                 _launcher = launcher;
@@ -83,7 +83,7 @@ internal sealed class LocalAttempt(RunnerHome home, AttemptKey key, BatchFiles f
             var why = "StartFailed: " + e.Message;
             TryWriteLine(Log.Stderr, why);
             lock (_gate) _exited = true;
-            ended(this, null, StopReason, why);
+            ended(this, null, StopReason, why, null);
         }
     }
 
@@ -104,14 +104,14 @@ internal sealed class LocalAttempt(RunnerHome home, AttemptKey key, BatchFiles f
             ProcessSignals.SignalGroup(pid, ProcessSignals.Kill);
             lock (_gate) _exited = true;
             int? code = BatchLedger.Read(home, Key.BatchId).Exits.TryGetValue((Key.JobId, Key.Attempt), out var status) ? status : null;
-            ended(this, code, code is null ? StopReason ?? StopReasons.Interrupted : StopReason, null);
+            ended(this, code, code is null ? StopReason ?? StopReasons.Interrupted : StopReason, null, null);
         }) { IsBackground = true, Name = $"adopted {Key}" }.Start();
     }
 
-    private void Exited(int code)
+    private void Exited(int code, ProcessUsage? usage)
     {
         lock (_gate) _exited = true;
-        ended(this, code, StopReason, null);
+        ended(this, code, StopReason, null, usage);
     }
 
     /// <summary>The work folder (fresh for a private one), the resources' folders, a driver's checkout; returns the cwd.</summary>

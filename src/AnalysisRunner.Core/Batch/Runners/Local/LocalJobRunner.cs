@@ -182,11 +182,11 @@ internal sealed class LocalJobRunner : IJobRunner
         return attempt;
     }
 
-    private void Ended(LocalAttempt attempt, int? exitCode, string? stopReason, string? error)
+    private void Ended(LocalAttempt attempt, int? exitCode, string? stopReason, string? error, ProcessUsage? usage)
     {
         lock (_attempts) _attempts.Remove(attempt.Key);
         var log = new LaneLog(attempt.Files.Release(attempt.Log.Stdout), attempt.Files.Release(attempt.Log.Stderr));
-        _sink.Ended(new AttemptEnded(attempt.Key, exitCode, stopReason, error, log.ToString()));
+        _sink.Ended(new AttemptEnded(attempt.Key, exitCode, stopReason, error, log.ToString(), usage));
     }
 
     /// <summary>

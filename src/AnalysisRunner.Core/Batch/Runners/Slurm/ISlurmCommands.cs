@@ -20,6 +20,9 @@ internal interface ISlurmCommands
     /// <summary>A job the controller has forgotten: sacct where accounting exists, else sacct -c on the job-completion file; null when neither knows it.</summary>
     SlurmJobStatus? Completed(string jobId);
 
+    /// <summary>What an ended job used, from accounting (sacct: TotalCPU, the largest MaxRSS of its steps, ElapsedRaw); null where there is no accounting or it does not know the job.</summary>
+    ProcessUsage? Usage(string jobId);
+
     /// <summary>scancel, one call for all of them.</summary>
     void Cancel(IReadOnlyCollection<string> jobIds);
 

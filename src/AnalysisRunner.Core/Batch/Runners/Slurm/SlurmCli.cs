@@ -61,6 +61,13 @@ internal sealed class SlurmCli : ISlurmCommands
         return null;
     }
 
+    public ProcessUsage? Usage(string jobId)
+    {
+        // Accounting only: the job-completion file (sacct -c) has no usage.
+        var (code, stdout, _) = Run("sacct", ["-j", jobId, "--noheader", "--parsable2", "--format=JobID,TotalCPU,MaxRSS,ElapsedRaw"]);
+        return code == 0 ? SlurmUsage.Parse(jobId, stdout) : null;
+    }
+
     public void Cancel(IReadOnlyCollection<string> jobIds)
     {
         if (jobIds.Count == 0) return;

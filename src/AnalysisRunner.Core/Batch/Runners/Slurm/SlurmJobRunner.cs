@@ -421,10 +421,21 @@ internal sealed class SlurmJobRunner : IJobRunner
             return;
         }
         var (exitCode, stop, error) = SlurmJobStates.Outcome(status, requested);
-        End(attempt, exitCode, stop, error);
+        End(attempt, exitCode, stop, error, Measured(attempt.SlurmId!));
     }
 
-    private void End(SlurmAttempt attempt, int? exitCode, string? stopReason, string? error)
+    /// <summary>What accounting says the job used; a cluster without accounting (or a failing sacct) leaves it unmeasured.</summary>
+    private ProcessUsage? Measured(string slurmId)
+    {
+        try { return _slurm.Usage(slurmId); }
+        catch (Exception e) when (e is SlurmCommandException or IOException or System.ComponentModel.Win32Exception)
+        {
+            _log.WriteLine($"slurm: job {slurmId}: no usage from sacct: {e.Message}");
+            return null;
+        }
+    }
+
+    private void End(SlurmAttempt attempt, int? exitCode, string? stopReason, string? error, ProcessUsage? usage = null)
     {
         lock (_gate)
         {
@@ -434,7 +445,7 @@ internal sealed class SlurmJobRunner : IJobRunner
         }
         // Children still waiting for this one's sbatch learn it never came.
         attempt.Submitted.TrySetResult(null);
-        _sink.Ended(new AttemptEnded(attempt.Key, exitCode, stopReason, error, attempt.LogStem));
+        _sink.Ended(new AttemptEnded(attempt.Key, exitCode, stopReason, error, attempt.LogStem, usage));
     }
 
     /// <summary>

@@ -17,7 +17,7 @@ internal sealed class SandboxLauncher : IShellLauncher, IDisposable
 {
     private const int Kill = 9;
     private readonly Lock _gate = new();
-    private readonly Dictionary<int, Action<int>> _exits = [];
+    private readonly Dictionary<int, Action<int, ProcessUsage?>> _exits = [];
     private readonly Dictionary<int, int> _pids = [];
     private readonly Dictionary<int, int> _pendingSignals = [];
     private readonly AnonymousPipeServerStream _requests = new(PipeDirection.Out, HandleInheritability.None);
@@ -46,7 +46,7 @@ internal sealed class SandboxLauncher : IShellLauncher, IDisposable
                     Stdin = _requests.ClientSafePipeHandle,
                     Stdout = _answers.ClientSafePipeHandle,
                     Stderr = errors,
-                }, _ => _ended.Set());
+                }, (_, _) => _ended.Set());
             }
             catch (Exception e) { failure = e; _ended.Set(); }
             finally
@@ -73,7 +73,7 @@ internal sealed class SandboxLauncher : IShellLauncher, IDisposable
 
     public bool IsAlive { get { lock (_gate) return !_dead; } }
 
-    public int Start(SpawnRequest request, Action<int> exited)
+    public int Start(SpawnRequest request, Action<int, ProcessUsage?> exited)
     {
         var text = new StringBuilder();
         void Field(string value) => text.Append(value).Append('\0');
@@ -125,7 +125,7 @@ internal sealed class SandboxLauncher : IShellLauncher, IDisposable
         while (reader.ReadLine() is { } line)
         {
             var fields = line.Split(' ');
-            if (fields.Length != 3 || !int.TryParse(fields[1], out var id) || !int.TryParse(fields[2], out var value)) continue;
+            if (fields.Length < 3 || !int.TryParse(fields[1], out var id) || !int.TryParse(fields[2], out var value)) continue;
             if (fields[0] == "P")
             {
                 int? pending = null;
@@ -138,18 +138,18 @@ internal sealed class SandboxLauncher : IShellLauncher, IDisposable
             }
             else if (fields[0] == "E")
             {
-                Action<int>? exited;
+                Action<int, ProcessUsage?>? exited;
                 lock (_gate)
                 {
                     _exits.Remove(id, out exited);
                     _pids.Remove(id);
                     _pendingSignals.Remove(id);
                 }
-                exited?.Invoke(value);
+                exited?.Invoke(value, LauncherUsage(fields));
             }
         }
         // The sandbox ended: whatever ran in it was killed with it (bwrap is its pid 1).
-        List<Action<int>> orphans;
+        List<Action<int, ProcessUsage?>> orphans;
         lock (_gate)
         {
             _dead = true;
@@ -157,8 +157,14 @@ internal sealed class SandboxLauncher : IShellLauncher, IDisposable
             _exits.Clear();
         }
         if (orphans.Count > 0) Lost?.Invoke(this);
-        foreach (var exited in orphans) exited(128 + Kill);
+        foreach (var exited in orphans) exited(128 + Kill, null);
     }
+
+    /// <summary>"E id status cpu-µs maxrss-KiB wall-µs": what the launcher measured (wait4); null for a job it never started.</summary>
+    private static ProcessUsage? LauncherUsage(string[] fields) =>
+        fields.Length == 6 && long.TryParse(fields[3], out var cpu) && long.TryParse(fields[4], out var rss) && long.TryParse(fields[5], out var wall)
+            ? ProcessUsage.FromLauncher(cpu, rss, wall)
+            : null;
 
     private static string Id(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 

@@ -8,7 +8,10 @@
  *   K <id> <signal>                       signal the job's process group
  * Answers go to stdout, one line each:
  *   P <id> <pid>                          started (pid as seen inside the sandbox)
- *   E <id> <status>                       ended: exit code, or 128+signal when killed
+ *   E <id> <status> <cpu µs> <maxrss KiB> <wall µs>
+ *                                         ended: exit code, or 128+signal when killed; then what it used
+ *                                         (wait4's rusage: user+sys time, peak RSS) and its wall time
+ *   E <id> 127                            a job that could not be started (nothing to measure)
  * A job that cannot be started has its reason appended to its stderr file and ends with status 127.
  * Each job leads a session of its own; when its shell ends, what is left of its group is killed
  * before the shell is reaped (the zombie pins the group id). When stdin closes (the executor ended the
@@ -25,12 +28,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-struct job { long id; pid_t pid; };
+struct job { long id; pid_t pid; struct timespec started; };
 static struct job *jobs;
 static size_t job_count, job_capacity;
 
@@ -39,16 +44,31 @@ static size_t input_length, input_capacity;
 
 static void die(const char *what) { perror(what); exit(1); }
 
-static void answer(char kind, long id, long value)
+static void write_line(const char *line, int n)
 {
-    char line[64];
-    int n = snprintf(line, sizeof line, "%c %ld %ld\n", kind, id, value);
     for (int written = 0; written < n;) {
         ssize_t w = write(1, line + written, (size_t)(n - written));
         if (w < 0 && errno == EINTR) continue;
         if (w < 0) exit(1); /* the executor is gone: nothing can hear us */
         written += (int)w;
     }
+}
+
+static void answer(char kind, long id, long value)
+{
+    char line[64];
+    write_line(line, snprintf(line, sizeof line, "%c %ld %ld\n", kind, id, value));
+}
+
+/* A job's end with what it used: rusage of the shell and every descendant it waited for. */
+static void answer_end(long id, int status, const struct rusage *usage, const struct timespec *started)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long cpu = (long long)(usage->ru_utime.tv_sec + usage->ru_stime.tv_sec) * 1000000 + usage->ru_utime.tv_usec + usage->ru_stime.tv_usec;
+    long long wall = (long long)(now.tv_sec - started->tv_sec) * 1000000 + (now.tv_nsec - started->tv_nsec) / 1000;
+    char line[128];
+    write_line(line, snprintf(line, sizeof line, "E %ld %d %lld %ld %lld\n", id, status, cpu, usage->ru_maxrss, wall));
 }
 
 /* The next NUL-terminated field at *at, or NULL while the request is still incomplete. */
@@ -104,7 +124,8 @@ static void start_job(long id, const char *program, const char *cwd, const char 
         jobs = realloc(jobs, job_capacity * sizeof *jobs);
         if (!jobs) die("realloc");
     }
-    jobs[job_count++] = (struct job){ id, pid };
+    jobs[job_count] = (struct job){ id, pid, { 0, 0 } };
+    clock_gettime(CLOCK_MONOTONIC, &jobs[job_count++].started);
     answer('P', id, pid);
 }
 
@@ -157,10 +178,12 @@ static void reap(void)
         pid_t pid = info.si_pid;
         int status = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
         kill(-pid, SIGKILL); /* what the job left running in its session goes with it */
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+        struct rusage usage;
+        memset(&usage, 0, sizeof usage);
+        while (wait4(pid, NULL, 0, &usage) < 0 && errno == EINTR) {}
         for (size_t i = 0; i < job_count; i++)
             if (jobs[i].pid == pid) {
-                answer('E', jobs[i].id, status);
+                answer_end(jobs[i].id, status, &usage, &jobs[i].started);
                 jobs[i] = jobs[--job_count];
                 break;
             }

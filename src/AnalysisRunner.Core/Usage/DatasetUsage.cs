@@ -1,0 +1,92 @@
+using System.Globalization;
+using AnalysisRunner.Core.Batch;
+using AnalysisRunner.Core.Log;
+
+namespace AnalysisRunner.Core.Usage;
+
+/// <summary>
+/// Who used what on a dataset: every job of its runs submitted since a day, from the audit log (whose
+/// runs) and the batch store (what each attempt used). The one query behind Get-AnalysisUsage and the
+/// usage page, so both show the same figures. Which namespaces a caller may see is the caller's to
+/// decide (the page: DatasetReadAccess; the cmdlet: as Get-AnalysisLog) and is passed in.
+/// </summary>
+public sealed class DatasetUsage(IAuditLog log, IBatchStore batches)
+{
+    private const double Gib = 1L << 30;
+
+    private sealed record JobUsage(DateOnly Day, string User, long BatchId, double CpuSeconds, double MemoryGibSeconds, double WallSeconds, bool Measured);
+
+    public IReadOnlyList<UsageRow> Query(string dataset, DateOnly since, UsageGrouping by, Func<AccessLevel, bool> includes) =>
+        Group(dataset, Jobs(dataset, since, includes), by);
+
+    public UsageReport Report(string dataset, DateOnly since, Func<AccessLevel, bool> includes)
+    {
+        var jobs = Jobs(dataset, since, includes);
+        return new UsageReport(dataset, since, Group(dataset, jobs, UsageGrouping.Day), Group(dataset, jobs, UsageGrouping.User),
+            Group(dataset, jobs, UsageGrouping.Batch));
+    }
+
+    private List<JobUsage> Jobs(string dataset, DateOnly since, Func<AccessLevel, bool> includes)
+    {
+        ArgumentNullException.ThrowIfNull(includes);
+        var now = DateTimeOffset.UtcNow;
+        var from = new DateTimeOffset(since.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        var jobs = new List<JobUsage>();
+        foreach (var run in log.Query(new LogQuery { Dataset = dataset, After = from }))
+        {
+            if (!includes(run.AccessLevel)) continue;
+            foreach (var batch in batches.FindBatches(new BatchQuery { ArGuid = run.ArGuid }))
+                foreach (var job in batches.GetJobs(batch.Id))
+                {
+                    if (job.Started is not { } started) continue;
+                    double cpu = 0, memory = 0, wall = 0;
+                    var measured = true;
+                    foreach (var attempt in batches.GetAttempts(batch.Id, job.JobId))
+                    {
+                        if (attempt.Started is not { } begun) continue;
+                        if (attempt is { CpuSeconds: { } used, PeakMemoryBytes: { } peak, WallSeconds: { } seconds })
+                        {
+                            cpu += used;
+                            memory += peak / Gib * seconds;
+                            wall += seconds;
+                            continue;
+                        }
+                        // Not measured: what it was given, for as long as it ran (so far, while it runs).
+                        measured = false;
+                        var span = Math.Max(0, ((attempt.Ended ?? now) - begun).TotalSeconds);
+                        cpu += job.Cpu * span;
+                        memory += job.MemoryBytes / Gib * span;
+                        wall += span;
+                    }
+                    jobs.Add(new JobUsage(DateOnly.FromDateTime(started.UtcDateTime), run.User, batch.Id, cpu, memory, wall, measured));
+                }
+        }
+        return jobs;
+    }
+
+    private static List<UsageRow> Group(string dataset, List<JobUsage> jobs, UsageGrouping by)
+    {
+        Func<JobUsage, string> key = by switch
+        {
+            UsageGrouping.Day => job => job.Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            UsageGrouping.User => job => job.User,
+            _ => job => job.BatchId.ToString(CultureInfo.InvariantCulture),
+        };
+        var groups = jobs.GroupBy(key);
+        // Batches in id order; days (ISO dates) and users in text order.
+        var ordered = by == UsageGrouping.Batch
+            ? groups.OrderBy(group => group.First().BatchId)
+            : groups.OrderBy(group => group.Key, StringComparer.Ordinal);
+        return ordered.Select(group => new UsageRow
+        {
+            Dataset = dataset,
+            By = by,
+            Key = group.Key,
+            Jobs = group.Count(),
+            CpuSeconds = group.Sum(job => job.CpuSeconds),
+            MemoryGibSeconds = group.Sum(job => job.MemoryGibSeconds),
+            WallSeconds = group.Sum(job => job.WallSeconds),
+            AllocatedOnlyJobs = group.Count(job => !job.Measured),
+        }).ToList();
+    }
+}

@@ -1,0 +1,21 @@
+using AnalysisRunner.Core;
+using AnalysisRunner.Core.Policy;
+using AnalysisRunner.Core.Usage;
+
+namespace AnalysisRunner.Server.Web;
+
+/// <summary>
+/// The usage page's reads: Core's DatasetUsage (the query Get-AnalysisUsage makes, so both show the
+/// same figures) over the namespaces of the dataset the caller may read; none is 403 NotADatasetMember.
+/// </summary>
+public sealed class UsageReader(RunnerHomeAccess home)
+{
+    public UsageReport Read(string caller, string dataset, DateOnly since)
+    {
+        var deployment = home.Deployment;
+        var registry = deployment.LoadRegistry();
+        var readable = new[] { "test", "main" }.Where(ns => DatasetReadAccess.MayRead(registry, caller, dataset, ns)).ToHashSet();
+        if (readable.Count == 0) DatasetReadAccess.Check(registry, caller, dataset, "test");
+        return new DatasetUsage(deployment.AuditLog, deployment.Batches).Report(dataset, since, level => readable.Contains(level.Namespace()));
+    }
+}
