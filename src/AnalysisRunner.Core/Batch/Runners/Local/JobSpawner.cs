@@ -117,7 +117,7 @@ internal sealed class JobSpawner : IShellLauncher
                 while (!_exits.ContainsKey(pid) && _spawning > 0) Monitor.Wait(_gate);
                 known = _exits.Remove(pid, out registered);
             }
-            if (callback is null)
+            if (!known)
             {
                 // Not a job: a child the runtime started (sbatch, squeue for a Slurm runner in the same
                 // executor) is the runtime's to reap; taking it would make the runtime fail fast.
@@ -127,8 +127,7 @@ internal sealed class JobSpawner : IShellLauncher
             // Whatever the job left running in its session goes with it, before the zombie (which pins the group id) is reaped.
             ProcessSignals.SignalGroup(pid, ProcessSignals.Kill);
             // The callback marks the job ended before the zombie goes, so no later signal is sent to its group.
-            if (known)
-                registered.Exited(code, ProcessUsage.FromRusage(usage, System.Diagnostics.Stopwatch.GetElapsedTime(registered.StartedAt).TotalSeconds));
+            registered.Exited(code, ProcessUsage.FromRusage(usage, System.Diagnostics.Stopwatch.GetElapsedTime(registered.StartedAt).TotalSeconds));
             while (waitid(P_PID, pid, out _, WEXITED) != 0 && Marshal.GetLastPInvokeError() == EINTR) { }
         }
     }
