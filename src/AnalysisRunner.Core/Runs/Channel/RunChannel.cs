@@ -57,6 +57,7 @@ public sealed class RunChannel
                 Project = identity.StorageProject,
                 DatasetCredentials = credentials,
             },
+            Web = identity.WebUrl is { } url ? Web.WebAddress.Parse(url, "the run channel's web address") : null,
         };
     }
 

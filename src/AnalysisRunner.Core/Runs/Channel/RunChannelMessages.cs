@@ -46,6 +46,9 @@ public sealed record RunChannelIdentity
     public string? StorageEndpoint { get; init; }
     public bool StorageUnauthenticated { get; init; }
     public string? StorageProject { get; init; }
+
+    /// <summary>The home's [web] url, so a driver's Submit-Batch can print its sub-batch's page; an address, never a grant.</summary>
+    public string? WebUrl { get; init; }
 }
 
 /// <summary>The operations, by name.</summary>

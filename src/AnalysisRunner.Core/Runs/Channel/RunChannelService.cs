@@ -107,6 +107,7 @@ internal sealed class RunChannelService(Deployment deployment, long batchId, Run
             StorageEndpoint = storage.Endpoint,
             StorageUnauthenticated = storage.Unauthenticated,
             StorageProject = storage.Project,
+            WebUrl = deployment.Settings.Web?.ToString(),
             BatchId = batchId,
             Run = run,
             TmpBucket = context.TmpBucket,
