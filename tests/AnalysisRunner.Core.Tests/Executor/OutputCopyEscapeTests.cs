@@ -58,7 +58,7 @@ public sealed class OutputCopyEscapeTests : IDisposable
     /// (its test bucket), so it plants a link there under that name to a host file. CheckCopies looks for
     /// links on the destination's path only, not at the temporary name beside it.
     /// </summary>
-    [Theory(Skip = "OPEN GAP (red team 2): LocalFolderStore.WriteAsync opens the fixed temporary name with FileMode.Create, following a link the job planted beside the destination; the registry and another dataset's main bucket were overwritten")]
+    [Theory]
     [MemberData(nameof(WriteTargets))]
     public void A_sandboxed_job_cannot_make_the_executor_write_its_output_through_a_link_at_the_copys_temporary_name(string target)
     {
