@@ -80,7 +80,7 @@ internal sealed class LocalFolderStore : IObjectStore
         {
             case LinkFreeFolder.EntryKind.Folder:
                 throw Conflict(uri, "a folder of objects already has that name");
-            case LinkFreeFolder.EntryKind.Link when uri.Scheme == StorageScheme.Gs:
+            case LinkFreeFolder.EntryKind.Link when InBuckets(path):
                 throw LinkInBucket(uri, path);
             case not LinkFreeFolder.EntryKind.Missing when !options.Overwrite:
                 throw StorageErrors.AlreadyExists(uri);
@@ -118,16 +118,15 @@ internal sealed class LocalFolderStore : IObjectStore
     }
 
     /// <summary>
-    /// The folder <paramref name="folderPath"/> of <paramref name="uri"/>, held open: for a bucket, reached from the
-    /// buckets folder with no link anywhere on the way (LinkInBucket); for a file:// path, the folder as the host names it.
+    /// The folder <paramref name="folderPath"/> of <paramref name="uri"/>, held open: inside the buckets folder (a gs://
+    /// URI, or a file:// path there, as the executor's output copies name it), reached from the buckets folder with no
+    /// link anywhere on the way (LinkInBucket); any other file:// path, the folder as the host names it.
     /// </summary>
     private LinkFreeFolder OpenFolder(StorageUri uri, string folderPath, bool create)
     {
         try
         {
-            return uri.Scheme == StorageScheme.Gs
-                ? LinkFreeFolder.Open(folderPath, BucketsDirectory, create)
-                : LinkFreeFolder.Open(folderPath, folderPath, create);
+            return LinkFreeFolder.Open(folderPath, InBuckets(folderPath) ? BucketsDirectory : folderPath, create);
         }
         catch (LinkRefusedException ex)
         {
@@ -141,6 +140,12 @@ internal sealed class LocalFolderStore : IObjectStore
         {
             throw StorageErrors.NotFound(uri, ex);
         }
+    }
+
+    private bool InBuckets(string path)
+    {
+        var full = Path.GetFullPath(path);
+        return full == BucketsDirectory || full.StartsWith(BucketsDirectory.TrimEnd('/') + "/", StringComparison.Ordinal);
     }
 
     private static StorageException LinkInBucket(StorageUri uri, string linkPath, Exception? inner = null) =>
@@ -215,7 +220,7 @@ internal sealed class LocalFolderStore : IObjectStore
         if (!File.Exists(path) || IsTemp(path)) throw StorageErrors.NotFound(uri);
         // Removed by name from its folder reached link-free, so a link on the way cannot point the delete elsewhere.
         using var folder = OpenFolder(uri, Path.GetDirectoryName(path)!, create: false);
-        if (folder.KindOf(Path.GetFileName(path)) is LinkFreeFolder.EntryKind.Link && uri.Scheme == StorageScheme.Gs)
+        if (folder.KindOf(Path.GetFileName(path)) is LinkFreeFolder.EntryKind.Link && InBuckets(path))
             throw LinkInBucket(uri, path);
         folder.Remove(Path.GetFileName(path));
         return Task.CompletedTask;

@@ -132,7 +132,7 @@ public sealed class OutputCopyEscapeTests : IDisposable
     /// dataset's main bucket before it ends, and puts the same subfolder in its output folder: the
     /// executor writes the job's file there.
     /// </summary>
-    [Fact(Skip = "OPEN GAP (red team 2): a copied folder's files are written through a link under the destination folder (RefuseLinks walks the destination only); a test-level job's file landed in another dataset's main bucket")]
+    [Fact]
     public void A_sandboxed_job_cannot_land_a_copied_folders_file_in_another_datasets_main_bucket_through_a_link_under_the_destination()
     {
         var otherMain = Bucket("cpg-other-main");
