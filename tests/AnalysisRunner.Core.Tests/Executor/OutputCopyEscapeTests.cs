@@ -89,7 +89,7 @@ public sealed class OutputCopyEscapeTests : IDisposable
     /// replaces every file not yet copied by a link to the run-token key, which the executor then copies
     /// into the test bucket for it to read.
     /// </summary>
-    [Fact(Skip = "OPEN GAP (red team 2): OutputCopier.Copy re-enumerates and opens the output's files with new FileStream after CheckCopies, following links a concurrent job of the batch swapped in; the run-token key was copied into the test bucket")]
+    [Fact]
     public void A_sandboxed_job_cannot_swap_a_copied_folders_files_for_links_to_the_run_token_key_while_the_executor_copies_them()
     {
         var key = _home.Home.RunTokenKeyPath;
