@@ -126,8 +126,11 @@ internal sealed unsafe class LinkFreeFolder : IDisposable
     }
 
     /// <summary>
-    /// Opens the regular file <paramref name="name"/> to read: O_NOFOLLOW (a link is refused), O_NONBLOCK (a FIFO
-    /// cannot hang the executor), then fstat on what was opened must say a regular file.
+    /// Opens the file <paramref name="name"/> to read: O_NOFOLLOW (a link is refused) and O_NONBLOCK (the open
+    /// itself never waits), then fstat on what was opened must say a regular file or a FIFO. A FIFO is the
+    /// job's own pipe (what it writes is what is copied, as DurabilityTests uses it); it is opened again,
+    /// blocking, through /proc/self/fd of the descriptor already held, so no path is resolved a second time.
+    /// Anything else (a device, a socket, a folder swapped in) is refused.
     /// </summary>
     public FileStream OpenRead(string name, int bufferSize)
     {
@@ -143,10 +146,22 @@ internal sealed unsafe class LinkFreeFolder : IDisposable
             throw Failure("open " + Join(name), errno);
         }
         var handle = new SafeFileHandle(fd, ownsHandle: true);
-        if (fstat(fd, out var status) < 0 || (status.Mode & S_IFMT) != S_IFREG)
+        var type = fstat(fd, out var status) < 0 ? 0 : status.Mode & S_IFMT;
+        if (type == S_IFIFO)
+        {
+            using (handle)
+            {
+                int blocking;
+                fixed (byte* proc = Utf8("/proc/self/fd/" + fd.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+                    blocking = open(proc, O_RDONLY | O_CLOEXEC, 0);
+                if (blocking < 0) throw Failure("open " + Join(name), Marshal.GetLastPInvokeError());
+                return new FileStream(new SafeFileHandle(blocking, ownsHandle: true), FileAccess.Read, bufferSize);
+            }
+        }
+        if (type != S_IFREG)
         {
             handle.Dispose();
-            throw new IOException($"{Join(name)} is not a regular file; only regular files are copied.");
+            throw new IOException($"{Join(name)} is not a regular file; only files (and a job's own pipes) are copied.");
         }
         return new FileStream(handle, FileAccess.Read, bufferSize);
     }

@@ -20,7 +20,7 @@ internal static unsafe class NativeMethods
 
     public const int AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200;
     public const uint RENAME_NOREPLACE = 1;
-    public const uint S_IFMT = 0xF000, S_IFREG = 0x8000, S_IFDIR = 0x4000, S_IFLNK = 0xA000;
+    public const uint S_IFMT = 0xF000, S_IFREG = 0x8000, S_IFDIR = 0x4000, S_IFLNK = 0xA000, S_IFIFO = 0x1000;
 
     /// <summary>struct stat (x86-64, 144 bytes): the type and permission bits, the size and the modification time.</summary>
     [StructLayout(LayoutKind.Explicit, Size = 144)]

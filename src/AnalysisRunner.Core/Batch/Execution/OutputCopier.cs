@@ -38,8 +38,8 @@ internal sealed class OutputCopier(IObjectStore local)
     /// Copies each output (a folder file by file); returns why one failed, or null. The job may still be
     /// changing its sources (another job of the batch shares the resource folder), so the check is in the
     /// use: every folder is walked through a descriptor reached link-free from above the batch's folder
-    /// (<paramref name="sourceRoot"/>), every file is opened O_NOFOLLOW and must be a regular file once open.
-    /// A link, a FIFO or a device met on the way fails the copy; it is never followed or read.
+    /// (<paramref name="sourceRoot"/>), every file is opened O_NOFOLLOW and must be a regular file (or the job's own FIFO) once open.
+    /// A link, a device or a socket met on the way fails the copy; it is never followed or read.
     /// </summary>
     public string? Copy(AttemptKey key, string sourceRoot, IReadOnlyList<(string Source, string Destination)> outputs)
     {
