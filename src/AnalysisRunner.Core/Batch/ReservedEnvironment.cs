@@ -14,8 +14,13 @@ internal static partial class ReservedEnvironment
 
     public static void Check(IReadOnlyDictionary<string, string> environment, string where)
     {
-        foreach (var name in environment.Keys)
+        foreach (var (name, value) in environment)
         {
+            // JSON (a batch sent over the run channel) can say null where the type says a string; a job's
+            // environment is handed to the sandbox as NAME=VALUE, so a missing value is refused, not stored.
+            if (value is null)
+                throw new BatchValidationException("InvalidEnvironmentValue", ErrorKind.InvalidArgument, name,
+                    $"{where} has no value for the environment variable '{name}' (null); give it a string, \"\" for empty.");
             if (!PlainName().IsMatch(name))
                 throw new BatchValidationException("InvalidEnvironmentName", ErrorKind.InvalidArgument, name,
                     $"{where} has an environment variable named '{name}'; names are letters, digits and '_', not starting with a digit.");

@@ -12,11 +12,25 @@ internal static unsafe class NativeMethods
 {
     private const string Libc = "libc";
 
-    public const int EINTR = 4, ESRCH = 3, ECHILD = 10, EAGAIN = 11, ENOENT = 2, ELOOP = 40;
+    public const int EINTR = 4, ESRCH = 3, ECHILD = 10, EAGAIN = 11, ENOENT = 2, ELOOP = 40, EEXIST = 17, ENOTDIR = 20, EISDIR = 21;
     public const int SIGKILL = 9, SIGTERM = 15;
 
     public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_TRUNC = 0x200, O_APPEND = 0x400, O_CLOEXEC = 0x80000,
-        O_EXCL = 0x80, O_DIRECTORY = 0x10000, O_NOFOLLOW = 0x20000;
+        O_EXCL = 0x80, O_DIRECTORY = 0x10000, O_NOFOLLOW = 0x20000, O_NONBLOCK = 0x800;
+
+    public const int AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200;
+    public const uint RENAME_NOREPLACE = 1;
+    public const uint S_IFMT = 0xF000, S_IFREG = 0x8000, S_IFDIR = 0x4000, S_IFLNK = 0xA000, S_IFIFO = 0x1000;
+
+    /// <summary>struct stat (x86-64, 144 bytes): the type and permission bits, the size and the modification time.</summary>
+    [StructLayout(LayoutKind.Explicit, Size = 144)]
+    public struct FileStatus
+    {
+        [FieldOffset(24)] public uint Mode;
+        [FieldOffset(48)] public long Size;
+        [FieldOffset(88)] public long ModifiedSeconds;
+        [FieldOffset(96)] public long ModifiedNanoseconds;
+    }
 
     public const short POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08, POSIX_SPAWN_SETSID = 0x80;
 
@@ -97,6 +111,16 @@ internal static unsafe class NativeMethods
 
     [DllImport(Libc, SetLastError = true)] public static extern int open(byte* path, int flags, int mode);
     [DllImport(Libc, SetLastError = true)] public static extern int close(int fd);
+    [DllImport(Libc, SetLastError = true)] public static extern int openat(int dirFd, byte* path, int flags, int mode);
+    [DllImport(Libc, SetLastError = true)] public static extern int mkdirat(int dirFd, byte* path, int mode);
+    [DllImport(Libc, SetLastError = true)] public static extern int unlinkat(int dirFd, byte* path, int flags);
+    [DllImport(Libc, SetLastError = true)] public static extern int renameat2(int oldDirFd, byte* oldPath, int newDirFd, byte* newPath, uint flags);
+    [DllImport(Libc, SetLastError = true)] public static extern int fstatat(int dirFd, byte* path, out FileStatus status, int flags);
+    [DllImport(Libc, SetLastError = true)] public static extern int fstat(int fd, out FileStatus status);
+    [DllImport(Libc, SetLastError = true)] public static extern int dup(int fd);
+    [DllImport(Libc, SetLastError = true)] public static extern nint fdopendir(int fd);
+    [DllImport(Libc, SetLastError = true)] public static extern byte* readdir(nint directory);
+    [DllImport(Libc, SetLastError = true)] public static extern int closedir(nint directory);
     [DllImport(Libc, SetLastError = true)] public static extern byte* realpath(byte* path, byte* resolved);
     [DllImport(Libc)] public static extern void free(void* pointer);
     [DllImport(Libc, SetLastError = true)] public static extern int flock(SafeHandle fd, int operation);

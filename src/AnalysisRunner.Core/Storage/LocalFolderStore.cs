@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using AnalysisRunner.Core.Native;
 
 namespace AnalysisRunner.Core.Storage;
 
@@ -54,53 +55,107 @@ internal sealed class LocalFolderStore : IObjectStore
         }
     }
 
+    /// <summary>
+    /// Writes through a folder handle reached link-free (<see cref="OpenFolder"/>): the temporary is created with
+    /// O_CREAT|O_EXCL|O_NOFOLLOW after whatever had its name is unlinked (not followed), and renamed within
+    /// that folder. The executor writes a job's outputs here, as root, into folders the job can write, so a
+    /// path is never trusted between a check and its use.
+    /// </summary>
     public async Task<StorageObjectInfo> WriteAsync(StorageUri uri, Stream content, WriteOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(content);
         options ??= WriteOptions.Default;
         var path = ObjectPath(uri);
-        if (Path.GetFileName(path).StartsWith(TempFilePrefix, StringComparison.Ordinal))
+        var name = Path.GetFileName(path);
+        if (name.StartsWith(TempFilePrefix, StringComparison.Ordinal))
             throw new StorageException("InvalidStoragePath", ErrorKind.InvalidArgument, uri.ToString(),
                 $"'{uri}' uses the reserved name prefix '{TempFilePrefix}' (in-flight writes); choose another name.");
-        if (!options.Overwrite && File.Exists(path)) throw StorageErrors.AlreadyExists(uri);
-        var folder = Path.GetDirectoryName(path)!;
-        if (Directory.Exists(path)) throw Conflict(uri, "a folder of objects already has that name");
-        try
+        var temporaryName = options.TemporaryName ?? Guid.NewGuid().ToString("N");
+        if (temporaryName.Contains('/') || temporaryName is "." or "..")
+            throw new ArgumentException($"A temporary name is one name in the target's folder, not '{temporaryName}'.", nameof(options));
+        var temp = TempFilePrefix + temporaryName;
+
+        using var folder = OpenFolder(uri, Path.GetDirectoryName(path)!, create: true);
+        switch (folder.KindOf(name))
         {
-            Directory.CreateDirectory(folder);
-        }
-        catch (IOException ex)
-        {
-            throw Conflict(uri, "an object already has the name of one of its folders", ex);
+            case LinkFreeFolder.EntryKind.Folder:
+                throw Conflict(uri, "a folder of objects already has that name");
+            case LinkFreeFolder.EntryKind.Link when InBuckets(path):
+                throw LinkInBucket(uri, path);
+            case not LinkFreeFolder.EntryKind.Missing when !options.Overwrite:
+                throw StorageErrors.AlreadyExists(uri);
         }
 
-        var temp = Path.Combine(folder, TempFilePrefix + (options.TemporaryName ?? Guid.NewGuid().ToString("N")));
+        long length;
+        DateTime modified;
         try
         {
-            await using (var target = new FileStream(temp, options.TemporaryName is null ? FileMode.CreateNew : FileMode.Create,
-                FileAccess.Write, FileShare.None, BufferSize, FileOptions.Asynchronous))
+            // A fixed temporary name (a copy repeated at recovery) may be left from before, or planted: the
+            // entry is removed, never opened; O_EXCL then fails if anything takes the name meanwhile.
+            folder.Remove(temp);
+            await using (var target = folder.CreateNew(temp, BufferSize))
             {
                 await StreamCopy.CopyAsync(content, target, options.Progress, cancellationToken).ConfigureAwait(false);
                 await target.FlushAsync(cancellationToken).ConfigureAwait(false);
                 target.Flush(flushToDisk: true);
+                if (options.ReadOnly)
+                    File.SetUnixFileMode(target.SafeFileHandle, UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+                length = target.Length;
+                modified = File.GetLastWriteTimeUtc(target.SafeFileHandle);
             }
-            if (options.ReadOnly)
-                File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-            try
-            {
-                // overwrite: false is a no-clobber rename, so two writers racing for a write-once key cannot both win.
-                File.Move(temp, path, options.Overwrite);
-            }
-            catch (IOException ex) when (!options.Overwrite && File.Exists(path))
-            {
-                throw StorageErrors.AlreadyExists(uri, ex);
-            }
+            // overwrite: false is a no-clobber rename (RENAME_NOREPLACE), so two writers racing for a write-once key cannot both win.
+            folder.Rename(temp, name, options.Overwrite);
+        }
+        catch (AlreadyThereException ex)
+        {
+            throw StorageErrors.AlreadyExists(uri, ex);
         }
         finally
         {
-            TryDelete(temp);
+            TryRemove(folder, temp);
         }
-        return Info(uri, new FileInfo(path));
+        return new StorageObjectInfo(uri, length, new DateTimeOffset(modified, TimeSpan.Zero), null);
+    }
+
+    /// <summary>
+    /// The folder <paramref name="folderPath"/> of <paramref name="uri"/>, held open: inside the buckets folder (a gs://
+    /// URI, or a file:// path there, as the executor's output copies name it), reached from the buckets folder with no
+    /// link anywhere on the way (LinkInBucket); any other file:// path, the folder as the host names it.
+    /// </summary>
+    private LinkFreeFolder OpenFolder(StorageUri uri, string folderPath, bool create)
+    {
+        try
+        {
+            return LinkFreeFolder.Open(folderPath, InBuckets(folderPath) ? BucketsDirectory : folderPath, create);
+        }
+        catch (LinkRefusedException ex)
+        {
+            throw LinkInBucket(uri, ex.LinkPath, ex);
+        }
+        catch (NotAFolderException ex)
+        {
+            throw Conflict(uri, "an object already has the name of one of its folders", ex);
+        }
+        catch (DirectoryNotFoundException ex) when (!create)
+        {
+            throw StorageErrors.NotFound(uri, ex);
+        }
+    }
+
+    private bool InBuckets(string path)
+    {
+        var full = Path.GetFullPath(path);
+        return full == BucketsDirectory || full.StartsWith(BucketsDirectory.TrimEnd('/') + "/", StringComparison.Ordinal);
+    }
+
+    private static StorageException LinkInBucket(StorageUri uri, string linkPath, Exception? inner = null) =>
+        new("LinkInBucket", ErrorKind.PermissionDenied, linkPath,
+            $"Cannot write '{uri}' on the local backend: '{linkPath}' is a symbolic link inside the bucket. The store never writes through a link below the buckets folder; remove the link.", inner);
+
+    private static void TryRemove(LinkFreeFolder folder, string name)
+    {
+        try { folder.Remove(name); }
+        catch (IOException) { /* a leftover hidden temp file is never listed or served */ }
     }
 
     public async IAsyncEnumerable<StorageEntry> ListAsync(StorageUri prefix, string? delimiter = null,
@@ -163,7 +218,11 @@ internal sealed class LocalFolderStore : IObjectStore
     {
         var path = ObjectPath(uri);
         if (!File.Exists(path) || IsTemp(path)) throw StorageErrors.NotFound(uri);
-        File.Delete(path);
+        // Removed by name from its folder reached link-free, so a link on the way cannot point the delete elsewhere.
+        using var folder = OpenFolder(uri, Path.GetDirectoryName(path)!, create: false);
+        if (folder.KindOf(Path.GetFileName(path)) is LinkFreeFolder.EntryKind.Link && InBuckets(path))
+            throw LinkInBucket(uri, path);
+        folder.Remove(Path.GetFileName(path));
         return Task.CompletedTask;
     }
 
@@ -202,12 +261,6 @@ internal sealed class LocalFolderStore : IObjectStore
         new("StoragePathConflict", ErrorKind.InvalidOperation, uri.ToString(),
             $"Cannot write '{uri}' on the local backend: {why}. A local bucket is a folder, so a name cannot be both an object and a folder.", inner);
 
-    private static void TryDelete(string path)
-    {
-        try { File.Delete(path); }
-        catch (IOException) { /* a leftover hidden temp file is never listed or served */ }
-        catch (UnauthorizedAccessException) { }
-    }
 }
 
 /// <summary>Copies with a bounded buffer and progress reports, so large objects never sit in memory.</summary>

@@ -58,7 +58,7 @@ public sealed class OutputCopyEscapeTests : IDisposable
     /// (its test bucket), so it plants a link there under that name to a host file. CheckCopies looks for
     /// links on the destination's path only, not at the temporary name beside it.
     /// </summary>
-    [Theory(Skip = "OPEN GAP (red team 2): LocalFolderStore.WriteAsync opens the fixed temporary name with FileMode.Create, following a link the job planted beside the destination; the registry and another dataset's main bucket were overwritten")]
+    [Theory]
     [MemberData(nameof(WriteTargets))]
     public void A_sandboxed_job_cannot_make_the_executor_write_its_output_through_a_link_at_the_copys_temporary_name(string target)
     {
@@ -89,7 +89,7 @@ public sealed class OutputCopyEscapeTests : IDisposable
     /// replaces every file not yet copied by a link to the run-token key, which the executor then copies
     /// into the test bucket for it to read.
     /// </summary>
-    [Fact(Skip = "OPEN GAP (red team 2): OutputCopier.Copy re-enumerates and opens the output's files with new FileStream after CheckCopies, following links a concurrent job of the batch swapped in; the run-token key was copied into the test bucket")]
+    [Fact]
     public void A_sandboxed_job_cannot_swap_a_copied_folders_files_for_links_to_the_run_token_key_while_the_executor_copies_them()
     {
         var key = _home.Home.RunTokenKeyPath;
@@ -132,7 +132,7 @@ public sealed class OutputCopyEscapeTests : IDisposable
     /// dataset's main bucket before it ends, and puts the same subfolder in its output folder: the
     /// executor writes the job's file there.
     /// </summary>
-    [Fact(Skip = "OPEN GAP (red team 2): a copied folder's files are written through a link under the destination folder (RefuseLinks walks the destination only); a test-level job's file landed in another dataset's main bucket")]
+    [Fact]
     public void A_sandboxed_job_cannot_land_a_copied_folders_file_in_another_datasets_main_bucket_through_a_link_under_the_destination()
     {
         var otherMain = Bucket("cpg-other-main");

@@ -75,12 +75,9 @@ public sealed class RunChannelAbuseTests : IDisposable
     /// huge First. Each must come back as a problem with an ErrorId, and nothing of it stored.
     /// </summary>
     [Theory]
-    [InlineData("{\"op\":\"submit\",\"spec\":{\"name\":\"x\",\"tmpRoot\":\"gs://cpg-fewgenomes-test-tmp/batch\",\"jobs\":[null]}}",
-        Skip = "OPEN GAP (red team 2): BatchSubmitter.Check throws an exception that is not an AnalysisRunnerException; RunChannelServer.ServeAsync drops the connection with no answer (the job sees RunChannelUnavailable)")]
-    [InlineData("{\"op\":\"submit\",\"spec\":{\"name\":\"x\",\"tmpRoot\":\"gs://cpg-fewgenomes-test-tmp/batch\",\"jobs\":[{\"index\":0,\"name\":\"j\",\"commands\":null}]}}",
-        Skip = "OPEN GAP (red team 2): as for a null job: a job with commands = null is dropped without an answer")]
-    [InlineData("{\"op\":\"submit\",\"spec\":{\"name\":\"x\",\"tmpRoot\":\"gs://cpg-fewgenomes-test-tmp/batch\",\"jobs\":[{\"index\":0,\"name\":\"j\",\"commands\":[\"true\"],\"environment\":{\"A\":null}}]}}",
-        Skip = "OPEN GAP (red team 2): an environment value of null passes BatchSubmitter.Check (ReservedEnvironment checks names only) and the batch is stored")]
+    [InlineData("{\"op\":\"submit\",\"spec\":{\"name\":\"x\",\"tmpRoot\":\"gs://cpg-fewgenomes-test-tmp/batch\",\"jobs\":[null]}}")]
+    [InlineData("{\"op\":\"submit\",\"spec\":{\"name\":\"x\",\"tmpRoot\":\"gs://cpg-fewgenomes-test-tmp/batch\",\"jobs\":[{\"index\":0,\"name\":\"j\",\"commands\":null}]}}")]
+    [InlineData("{\"op\":\"submit\",\"spec\":{\"name\":\"x\",\"tmpRoot\":\"gs://cpg-fewgenomes-test-tmp/batch\",\"jobs\":[{\"index\":0,\"name\":\"j\",\"commands\":[\"true\"],\"environment\":{\"A\":null}}]}}")]
     [InlineData("{\"op\":\"submit\",\"spec\":{\"name\":\"x\",\"tmpRoot\":\"gs://cpg-fewgenomes-test-tmp/batch\",\"jobs\":[{\"index\":5,\"name\":\"j\",\"commands\":[\"true\"],\"dependsOn\":[-3]}]}}")]
     [InlineData("{\"op\":\"wait\",\"batchIds\":[null]}")]
     [InlineData("{\"op\":\"log\",\"batchId\":BATCH,\"jobId\":-1,\"attempt\":-1}")]

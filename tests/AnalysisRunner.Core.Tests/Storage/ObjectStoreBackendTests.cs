@@ -52,6 +52,41 @@ public sealed class LocalFolderStoreContractTests : ObjectStoreContract, IDispos
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead, File.GetUnixFileMode(path));
         Assert.Equal(["f.txt"], (await List(StorageUri.Parse(_folder.Combine("plain") + "/"))).Select(e => e.Name));
     }
+
+    [Fact]
+    public async Task A_write_through_a_link_below_the_buckets_folder_is_refused_as_LinkInBucket_naming_the_link_and_writes_nothing_there()
+    {
+        var elsewhere = _folder.Combine("elsewhere");
+        Directory.CreateDirectory(elsewhere);
+        Directory.CreateDirectory(_folder.Combine("buckets", Bucket, Prefix));
+        var link = _folder.Combine("buckets", Bucket, Prefix + "sub");
+        File.CreateSymbolicLink(link, elsewhere);
+
+        var ex = await Assert.ThrowsAsync<StorageException>(() => WriteText("sub/deeper/object.txt", "x"));
+        var asFile = await Assert.ThrowsAsync<StorageException>(() =>
+            Store.WriteAsync(StorageUri.Parse(Path.Combine(link, "object.txt")), new MemoryStream("x"u8.ToArray())));
+
+        Assert.Equal("LinkInBucket", ex.ErrorId);
+        Assert.Equal(link, ex.Target);
+        Assert.Equal("LinkInBucket", asFile.ErrorId);
+        Assert.Empty(Directory.GetFileSystemEntries(elsewhere));
+    }
+
+    [Fact]
+    public async Task A_link_planted_at_a_fixed_temporary_name_is_removed_not_written_through()
+    {
+        var victim = _folder.Combine("victim.txt");
+        File.WriteAllText(victim, "mine");
+        var folder = _folder.Combine("buckets", Bucket, Prefix + "a");
+        Directory.CreateDirectory(folder);
+        File.CreateSymbolicLink(Path.Combine(folder, LocalFolderStore.TempFilePrefix + "fixed"), victim);
+
+        await WriteText("a/out.txt", "copied", new WriteOptions { TemporaryName = "fixed" });
+
+        Assert.Equal("mine", File.ReadAllText(victim));
+        Assert.Equal("copied", File.ReadAllText(Path.Combine(folder, "out.txt")));
+        Assert.Equal(["out.txt"], Directory.GetFileSystemEntries(folder).Select(Path.GetFileName));
+    }
 }
 
 [Collection(GcsServerCollection.Name)]

@@ -1,5 +1,6 @@
 using System.Globalization;
 using AnalysisRunner.Core.Batch.Runners;
+using AnalysisRunner.Core.Native;
 using AnalysisRunner.Core.Storage;
 
 namespace AnalysisRunner.Core.Batch.Execution;
@@ -20,7 +21,7 @@ internal sealed class OutputCopier(IObjectStore local)
     /// <summary>Checks the copies against the batch's scope (the job ran in between), copies and uploads; returns why it failed, or null.</summary>
     public string? Publish(AttemptPlan plan)
     {
-        var error = plan.Paths.CheckCopies(plan.Outputs, plan.Resources) ?? Copy(plan.Launch.Key, plan.Outputs);
+        var error = plan.Paths.CheckCopies(plan.Outputs, plan.Resources) ?? Copy(plan.Launch.Key, Path.GetDirectoryName(plan.Paths.BatchRoot) ?? plan.Paths.BatchRoot, plan.Outputs);
         if (error is not null || plan.Launch.Staging is null) return error;
         try
         {
@@ -33,24 +34,34 @@ internal sealed class OutputCopier(IObjectStore local)
         }
     }
 
-    /// <summary>Copies each output (a folder file by file); returns why one failed, or null.</summary>
-    public string? Copy(AttemptKey key, IReadOnlyList<(string Source, string Destination)> outputs)
+    /// <summary>
+    /// Copies each output (a folder file by file); returns why one failed, or null. The job may still be
+    /// changing its sources (another job of the batch shares the resource folder), so the check is in the
+    /// use: every folder is walked through a descriptor reached link-free from above the batch's folder
+    /// (<paramref name="sourceRoot"/>), every file is opened O_NOFOLLOW and must be a regular file (or the job's own FIFO) once open.
+    /// A link, a device or a socket met on the way fails the copy; it is never followed or read.
+    /// </summary>
+    public string? Copy(AttemptKey key, string sourceRoot, IReadOnlyList<(string Source, string Destination)> outputs)
     {
         for (var i = 0; i < outputs.Count; i++)
         {
             var (source, destination) = outputs[i];
             try
             {
-                var files = Directory.Exists(source)
-                    ? Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories)
-                        .Select(file => (File: file, Target: Path.Combine(destination, Path.GetRelativePath(source, file))))
-                    : [(File: source, Target: destination)];
+                var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(source));
+                var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(sourceRoot));
+                var parentPath = Path.GetDirectoryName(full) ?? throw new IOException($"{full} is not a file or folder to copy.");
+                var name = Path.GetFileName(full);
+                using var parent = LinkFreeFolder.Open(parentPath, Under(parentPath, root) ? root : parentPath, create: false);
                 var n = 0;
-                foreach (var (file, target) in files)
+                if (parent.KindOf(name) == LinkFreeFolder.EntryKind.Folder)
                 {
-                    using var content = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-                    var temporary = string.Create(CultureInfo.InvariantCulture, $"output-{key.BatchId}-{key.JobId}-{key.Attempt}-{i}-{n++}");
-                    local.WriteAsync(StorageUri.Parse(target), content, new WriteOptions { TemporaryName = temporary }).GetAwaiter().GetResult();
+                    using var folder = parent.OpenFolder(name, create: false);
+                    CopyFolder(key, i, folder, destination, ref n);
+                }
+                else
+                {
+                    CopyFile(key, i, parent, name, destination, ref n);
                 }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or AnalysisRunnerException)
@@ -60,4 +71,34 @@ internal sealed class OutputCopier(IObjectStore local)
         }
         return null;
     }
+
+    private void CopyFolder(AttemptKey key, int output, LinkFreeFolder folder, string destination, ref int n)
+    {
+        foreach (var name in folder.Names())
+        {
+            switch (folder.KindOf(name))
+            {
+                case LinkFreeFolder.EntryKind.Folder:
+                    using (var sub = folder.OpenFolder(name, create: false))
+                        CopyFolder(key, output, sub, Path.Combine(destination, name), ref n);
+                    break;
+                case LinkFreeFolder.EntryKind.Missing:
+                    break; // removed since the listing: there is nothing to copy
+                default:
+                    // A link or a special file is refused by OpenRead itself, so a swap after KindOf changes nothing.
+                    CopyFile(key, output, folder, name, Path.Combine(destination, name), ref n);
+                    break;
+            }
+        }
+    }
+
+    private void CopyFile(AttemptKey key, int output, LinkFreeFolder folder, string name, string target, ref int n)
+    {
+        using var content = folder.OpenRead(name, 1 << 16);
+        var temporary = string.Create(CultureInfo.InvariantCulture, $"output-{key.BatchId}-{key.JobId}-{key.Attempt}-{output}-{n++}");
+        local.WriteAsync(StorageUri.Parse(target), content, new WriteOptions { TemporaryName = temporary }).GetAwaiter().GetResult();
+    }
+
+    private static bool Under(string path, string folder) =>
+        path == folder || path.StartsWith(folder + "/", StringComparison.Ordinal) || folder == "/";
 }

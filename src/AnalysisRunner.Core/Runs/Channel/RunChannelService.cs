@@ -119,6 +119,7 @@ internal sealed class RunChannelService(Deployment deployment, long batchId, Run
 
     private object Submit(BatchSpec spec, bool dryRun)
     {
+        RunChannelSpecShape.Check(spec);
         var submitter = new BatchSubmitter(deployment);
         var checkedSpec = submitter.Check(spec, BatchScope.ForRun(run));
         if (dryRun) return checkedSpec;
