@@ -304,4 +304,19 @@ function Stop-TestServer {
     if (Test-Path "$($Server.Root)/pg/postmaster.pid") { Invoke-AsPostgres "$($Server.PgBin)/pg_ctl" @('-D', "$($Server.Root)/pg", '-m', 'fast', '-w', 'stop') }
 }
 
+<#
+ Microsoft.Playwright.dll for a test that drives a browser: from the xunit project's build (build.ps1
+ -Task Test builds it before Pester starts; a Pester file run on its own builds it here), whose
+ .playwright folder beside the dll holds the driver that talks to /usr/bin/chromium.
+#>
+function Get-TestPlaywrightAssembly {
+    $project = Join-Path $script:RepoRoot 'tests/AnalysisRunner.Core.Tests'
+    $dll = Join-Path $project 'bin/Release/net10.0/linux-x64/Microsoft.Playwright.dll'
+    if (-not (Test-Path $dll)) {
+        $built = & dotnet build $project -c Release -nologo -v quiet 2>&1
+        if ($LASTEXITCODE) { throw "Building the xunit project (for Playwright) failed: $built" }
+    }
+    $dll
+}
+
 Export-ModuleMember -Function *
