@@ -1,8 +1,9 @@
 using System.Net;
 using System.Text.RegularExpressions;
-using AnalysisRunner.Core.Hosting;
+using AnalysisRunner.Core.Tests.TestSupport;
 using AnalysisRunner.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Playwright;
 
 namespace AnalysisRunner.Core.Tests.Web;
 
@@ -11,6 +12,7 @@ namespace AnalysisRunner.Core.Tests.Web;
 /// account to alice: a browser signs in with the one-time link printed on the console, and with
 /// nothing else; the link works once; the identity is the OS account's, with alice's memberships.
 /// </summary>
+[RequiresChromium]
 public sealed partial class EmbeddedWebTests : IAsyncLifetime
 {
     private readonly WebWorld _world = new();
@@ -144,6 +146,32 @@ public sealed partial class EmbeddedWebTests : IAsyncLifetime
         using var browser = Browser(cookie);
         using var response = await browser.GetAsync("/api/v1/runs");
         Assert.NotEqual(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [BackendFact]
+    [Trait("Category", "Browser")]
+    public async Task Chromium_opens_the_printed_link_lands_signed_in_and_the_same_link_in_another_browser_is_refused()
+    {
+        var run = await _world.AddRunAsync(description: "embedded in chromium");
+        var link = PrintedLinks().Single();
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = RequiresChromiumAttribute.ExecutablePath,
+            Args = ["--no-sandbox"],
+        });
+        var page = await (await browser.NewContextAsync()).NewPageAsync();
+        await page.GotoAsync(link);
+        await page.WaitForURLAsync(url => new Uri(url).PathAndQuery == "/");
+        await page.GotoAsync(new Uri(_address, "/analysis-runner/fewgenomes-test").ToString());
+        await Assertions.Expect(page.Locator($"tr[data-ar-guid='{run.ArGuid}'] td.description")).ToHaveTextAsync("embedded in chromium");
+
+        var stranger = await (await browser.NewContextAsync()).NewPageAsync();
+        var refused = await stranger.GotoAsync(link);
+        Assert.Equal(403, refused!.Status);
+        await Assertions.Expect(stranger.Locator("p.error")).ToHaveAttributeAsync("data-error-id", "SignInLinkInvalid");
+        await stranger.GotoAsync(new Uri(_address, "/analysis-runner/fewgenomes-test").ToString());
+        Assert.Contains("/signin?returnUrl=", stranger.Url);
     }
 
     [Theory]
