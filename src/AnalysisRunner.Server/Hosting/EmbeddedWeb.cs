@@ -66,7 +66,7 @@ public sealed class EmbeddedWeb
         services.AddSingleton(web);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<OneTimeSignIn>();
-        services.AddSingleton(_ => deployment.Tokens);
+        services.AddSingleton<Core.Tokens.ITokenStore>(new LocalUserTokens(deployment.Tokens, web.User));
         services.AddProblemDetails(options => options.CustomizeProblemDetails = FrameworkProblems.AddErrorId);
         services.AddExceptionHandler<ApiExceptionHandler>();
         services.AddAuthentication(SessionCookieHandler.SchemeName)

@@ -140,6 +140,20 @@ public sealed partial class EmbeddedWebTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_token_of_the_home_for_anyone_but_the_local_user_signs_nothing_in_and_the_local_users_own_does()
+    {
+        var bob = await _world.Deployment.Tokens.IssueAsync(new Core.Tokens.TokenRequest { User = WebWorld.Bob });
+        using (var asBob = Browser("ar_session=" + bob.Token))
+        using (var refused = await asBob.GetAsync("/analysis-runner/othergenomes-test"))
+            Assert.Equal(HttpStatusCode.Redirect, refused.StatusCode);
+
+        var alice = await _world.Deployment.Tokens.IssueAsync(new Core.Tokens.TokenRequest { User = WebWorld.Alice });
+        using var asAlice = Browser("ar_session=" + alice.Token);
+        using var page = await asAlice.GetAsync("/analysis-runner/fewgenomes-test");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+    }
+
+    [Fact]
     public async Task There_is_no_api_in_the_embedded_web()
     {
         var (_, cookie) = await FollowAsync(PrintedLinks().Single());
