@@ -51,7 +51,7 @@ public sealed class EmbeddedWeb
         CheckLoopback(urls);
         var settings = given with { RunnerHome = home.Root, Urls = urls };
         var deployment = Deployment.Open(home);
-        var web = new EmbeddedWeb(deployment.EmbeddedCaller().User, home, console);
+        var web = new EmbeddedWeb(LocalUser(deployment), home, console);
 
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.WebHost.UseUrls(urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
@@ -105,6 +105,21 @@ public sealed class EmbeddedWeb
     /// <summary>Prints the link that signs the next browser in (once).</summary>
     internal void AnnounceLink(string secret) =>
         _console.WriteLine($"Sign in (one browser, once): {new Uri(_address!, SignInLinkEndpoint.Path)}?secret={secret}");
+
+    /// <summary>
+    /// Who a signed-in browser is: the OS account's email. An account the home's settings do not map
+    /// has no email, and a session is a token, which needs one: said at start, not at the first sign-in.
+    /// </summary>
+    private static string LocalUser(Deployment deployment)
+    {
+        var user = deployment.EmbeddedCaller().User;
+        var at = user.IndexOf('@');
+        if (at <= 0 || at != user.LastIndexOf('@') || at == user.Length - 1 || user.Any(char.IsWhiteSpace))
+            throw new AnalysisRunnerException("EmbeddedWebUserNotAnEmail", ErrorKind.InvalidData, deployment.Home.SettingsPath,
+                $"The OS account '{Environment.UserName}' is '{user}' in this runner home, not an email, so a browser cannot sign in as it; " +
+                $"map it in {deployment.Home.SettingsPath}: [identity.users] \"{Environment.UserName}\" = \"you@lab.org\".");
+        return user;
+    }
 
     /// <summary>Loopback only: with no server in front, a wider bind would offer the pages to the network.</summary>
     private static void CheckLoopback(string urls)

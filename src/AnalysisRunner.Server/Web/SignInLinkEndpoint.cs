@@ -27,15 +27,23 @@ internal static class SignInLinkEndpoint
         if (!links.TrySpend(secret))
             return ErrorPage.Result(context, StatusCodes.Status403Forbidden, "SignInLinkInvalid",
                 "This sign-in link is not valid: each link signs in one browser once. The console that started the web prints a fresh one.");
-        var issued = await tokens.IssueAsync(new TokenRequest
+        IssuedToken issued;
+        try
         {
-            User = web.User,
-            ExpiresAt = clock.GetUtcNow() + SessionLifetime,
-            Description = "embedded web sign-in link",
-            CreatedBy = web.User,
-        }, context.RequestAborted);
+            issued = await tokens.IssueAsync(new TokenRequest
+            {
+                User = web.User,
+                ExpiresAt = clock.GetUtcNow() + SessionLifetime,
+                Description = "embedded web sign-in link",
+                CreatedBy = web.User,
+            }, context.RequestAborted);
+        }
+        finally
+        {
+            // The secret is spent either way: the console gets the next one even if this sign-in failed.
+            web.AnnounceLink(links.NewSecret());
+        }
         SessionCookieHandler.SignIn(context, issued.Token, issued.ExpiresAt);
-        web.AnnounceLink(links.NewSecret());
         context.Response.Headers.Location = "/";
         return Results.StatusCode(StatusCodes.Status303SeeOther);
     }

@@ -188,6 +188,16 @@ public sealed partial class EmbeddedWebTests : IAsyncLifetime
         Assert.Contains("/signin?returnUrl=", stranger.Url);
     }
 
+    [Fact]
+    public void An_os_account_the_home_does_not_map_to_an_email_is_refused_at_start_naming_the_settings_file()
+    {
+        using var unmapped = new WebWorld();
+        var error = Assert.Throws<AnalysisRunnerException>(() =>
+            EmbeddedWeb.Build(["--runner:home=" + unmapped.HomePath, "--server:urls=http://127.0.0.1:0"], TextWriter.Null));
+        Assert.Equal("EmbeddedWebUserNotAnEmail", error.ErrorId);
+        Assert.Equal(Path.Combine(unmapped.HomePath, "settings.toml"), error.Target);
+    }
+
     [Theory]
     [InlineData("http://0.0.0.0:0")]
     [InlineData("http://192.168.1.1:5080")]
