@@ -1,8 +1,8 @@
 # The onboarding exercise as a new member does it, end to end: Submit-Analysis in a fresh pwsh with the
 # built module, over a runner home whose [web] url is a live AnalysisRunner.Server reading that home;
 # then, in a real browser (Playwright, loaded from the xunit project's build, driving Debian's
-# chromium), the printed link, the driver's steps and its "Submitted batch N, see <url>", the
-# sub-batch, job 2's greeting, and the run and its config on the audit-log page. Every wait is on a
+# chromium), the printed link, the driver's steps and its "Submitted batch N, see <url>" (a link
+# there), the sub-batch, job 2's greeting, and the run and its config on the audit-log page. Every wait is on a
 # page event, a selector or Wait-Batch, never a sleep. Skipped, saying why, where PostgreSQL's server
 # binaries or /usr/bin/chromium are missing (.ci/run installs both).
 
@@ -92,9 +92,10 @@ Describe 'The onboarding exercise, from pwsh to the browser' {
         $driverLogLink | Should -Be $subPage
     }
 
-    It 'following that link shows the sub-batch, and its job 2 says the greeting' {
+    It 'clicking that link shows the sub-batch, and its job 2 says the greeting' {
         if ($missing) { Set-ItResult -Skipped -Because $missing; return }
-        $null = Wait-Task ($page.GotoAsync($driverLogLink))
+        Wait-Task ($page.Locator("pre.log.stdout a.batch[href='/batches/$($subBatch[0].Id)']").ClickAsync())
+        Wait-Task ($page.WaitForURLAsync($driverLogLink))
         Wait-Task ((Expect ($page.Locator('h1'))).ToContainTextAsync("Batch $($subBatch[0].Id)"))
         Wait-Task ((Expect ($page.Locator('svg.dag g.job'))).ToHaveCountAsync(2))
         Wait-Task ($page.Locator("svg.dag a[href$='/jobs/2']").ClickAsync())
