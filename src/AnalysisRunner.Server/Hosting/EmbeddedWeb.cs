@@ -54,6 +54,8 @@ public sealed class EmbeddedWeb
         var web = new EmbeddedWeb(LocalUser(deployment), home, console);
 
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // The console is for the sign-in link: the framework's start-up chatter would bury it.
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
         builder.WebHost.UseUrls(urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
