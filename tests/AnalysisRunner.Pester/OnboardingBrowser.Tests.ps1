@@ -11,49 +11,63 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
 
     $script:chromium = '/usr/bin/chromium'
-    $script:missing = if (-not (Get-TestPostgresBin)) { 'PostgreSQL server binaries are not installed (apt-get install postgresql).' }
-    elseif (-not (Test-Path $chromium)) { "$chromium is not installed (apt-get install chromium)." }
-    if ($missing) { return }
+    $script:noBrowser = if (-not (Test-Path $chromium)) { "$chromium is not installed (apt-get install chromium)." }
+    $script:missing = if ($noBrowser) { $noBrowser }
+    elseif (-not (Get-TestPostgresBin)) { 'PostgreSQL server binaries are not installed (apt-get install postgresql).' }
+    if ($noBrowser) { return }
 
     <# Awaits a Task from the Playwright API (PowerShell has no await). #>
     function Wait-Task($Task) { $Task.GetAwaiter().GetResult() }
     function Expect($Locator) { [Microsoft.Playwright.Assertions]::Expect($Locator) }
 
+    <# Submit-Analysis … hello.ps1 as the README has it, typed into a fresh pwsh: the lines the user reads are on its output. #>
+    function Submit-TestOnboarding($World) {
+        $folder = Join-Path $World.Checkout 'examples/batch'
+        $output = Invoke-TestPwsh -NonInteractive -Command (
+            "Set-Location '$($folder -replace "'", "''")'; " +
+            "Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description 'Run Batch' -OutputDir 'onboarding/tester/hello-world' hello.ps1 -NameToPrint tester | Out-Null")
+        [pscustomobject]@{
+            Output = $output
+            Link = @($output.Output | Where-Object { $_ -match '^Request submitted successfully: (\S+)$' } | ForEach-Object { $Matches[1] })
+            RunLine = @($output.Output | Where-Object { $_ -match '^Submitted run (\S+) \(driver batch (\d+)\)' } | ForEach-Object { $Matches })
+        }
+    }
+
     Add-Type -Path (Get-TestPlaywrightAssembly)
-
-    $script:world = New-TestWorld
-    $script:serverRoot = New-TestRoot
-    $script:server = Start-TestServer -Root $serverRoot -RunnerHome $world.Home
-    $script:site = $server.Uri.TrimEnd('/')
-    $world.StorageSettings = "[web]`nurl = $(ConvertTo-TomlString "$site/")"
-    Write-TestSettings $world
-    $script:token = New-TestServerToken $server -User $world.Email
-
-    # As the README has it, typed into a terminal: the line the user reads is on pwsh's output.
-    $folder = Join-Path $world.Checkout 'examples/batch'
-    $script:submitted = Invoke-TestPwsh -NonInteractive -Command (
-        "Set-Location '$($folder -replace "'", "''")'; " +
-        "Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description 'Run Batch' -OutputDir 'onboarding/tester/hello-world' hello.ps1 -NameToPrint tester | Out-Null")
-    $script:link = @($submitted.Output | Where-Object { $_ -match '^Request submitted successfully: (\S+)$' } | ForEach-Object { $Matches[1] })
-    $script:runLine = @($submitted.Output | Where-Object { $_ -match '^Submitted run (\S+) \(driver batch (\d+)\)' } | ForEach-Object { $Matches })
-
     $script:playwright = Wait-Task ([Microsoft.Playwright.Playwright]::CreateAsync())
     $launch = [Microsoft.Playwright.BrowserTypeLaunchOptions]::new()
     $launch.ExecutablePath = $chromium
     $launch.Args = [string[]]@('--no-sandbox')
     $script:browser = Wait-Task ($playwright.Chromium.LaunchAsync($launch))
-    $script:page = Wait-Task ((Wait-Task ($browser.NewContextAsync())).NewPageAsync())
 }
 
 AfterAll {
     if ($script:browser) { Wait-Task ($browser.DisposeAsync().AsTask()) }
     if ($script:playwright) { $playwright.Dispose() }
-    Stop-TestServer $script:server
-    Remove-TestWorld $script:world
-    if ($script:serverRoot) { Remove-Item -Recurse -Force $serverRoot -ErrorAction SilentlyContinue }
 }
 
 Describe 'The onboarding exercise, from pwsh to the browser' {
+    BeforeAll {
+        if ($missing) { return }
+        $script:world = New-TestWorld
+        $script:serverRoot = New-TestRoot
+        $script:server = Start-TestServer -Root $serverRoot -RunnerHome $world.Home
+        $script:site = $server.Uri.TrimEnd('/')
+        $world.StorageSettings = "[web]`nurl = $(ConvertTo-TomlString "$site/")"
+        Write-TestSettings $world
+        $script:token = New-TestServerToken $server -User $world.Email
+        $onboarding = Submit-TestOnboarding $world
+        $script:submitted = $onboarding.Output
+        $script:link = $onboarding.Link
+        $script:runLine = $onboarding.RunLine
+        $script:page = Wait-Task ((Wait-Task ($browser.NewContextAsync())).NewPageAsync())
+    }
+    AfterAll {
+        Stop-TestServer $script:server
+        Remove-TestWorld $script:world
+        if ($script:serverRoot) { Remove-Item -Recurse -Force $serverRoot -ErrorAction SilentlyContinue }
+    }
+
     It 'pwsh prints "Request submitted successfully:" with the driver batch page of this server' {
         if ($missing) { Set-ItResult -Skipped -Because $missing; return }
         $submitted.ExitCode | Should -Be 0 -Because ($submitted.Output -join "`n")
@@ -114,5 +128,42 @@ Describe 'The onboarding exercise, from pwsh to the browser' {
         Wait-Task ($page.WaitForURLAsync("**/configs/$($run.ArGuid)*"))
         Wait-Task ((Expect ($page.Locator('#config-toml'))).ToContainTextAsync('dataset = "fewgenomes"'))
         Wait-Task ((Expect ($page.Locator('#config-toml'))).ToContainTextAsync('access_level = "test"'))
+    }
+}
+
+Describe 'The onboarding exercise over the embedded web: no server, the one-time link' {
+    BeforeAll {
+        if ($noBrowser) { return }
+        $script:embeddedWorld = New-TestWorld
+        $script:embedded = Start-TestEmbeddedWeb -RunnerHome $embeddedWorld.Home
+        $embeddedWorld.StorageSettings = "[web]`nurl = $(ConvertTo-TomlString $embedded.Uri)"
+        Write-TestSettings $embeddedWorld
+        $script:embeddedRun = Submit-TestOnboarding $embeddedWorld
+    }
+    AfterAll {
+        Stop-TestEmbeddedWeb $script:embedded
+        Remove-TestWorld $script:embeddedWorld
+    }
+
+    It 'the printed sign-in link signs chromium in as the OS account, and the printed run link opens signed in' {
+        if ($noBrowser) { Set-ItResult -Skipped -Because $noBrowser; return }
+        $embeddedRun.Link.Count | Should -Be 1 -Because ($embeddedRun.Output.Output -join "`n")
+        $embeddedRun.Link[0] | Should -Be "$($embedded.Uri.TrimEnd('/'))/batches/$($embeddedRun.RunLine[0][2])"
+        $signedIn = Wait-Task ((Wait-Task ($browser.NewContextAsync())).NewPageAsync())
+        $null = Wait-Task ($signedIn.GotoAsync($embedded.SignInLink))
+        Wait-Task ($signedIn.WaitForURLAsync("$($embedded.Uri.TrimEnd('/'))/"))
+        $null = Wait-Task ($signedIn.GotoAsync($embeddedRun.Link[0]))
+        $signedIn.Url | Should -Be $embeddedRun.Link[0]
+        Wait-Task ((Expect ($signedIn.Locator('h1'))).ToContainTextAsync("Batch $($embeddedRun.RunLine[0][2])"))
+    }
+
+    It 'the same link in another browser is 403 SignInLinkInvalid, and the run link there asks for sign-in' {
+        if ($noBrowser) { Set-ItResult -Skipped -Because $noBrowser; return }
+        $stranger = Wait-Task ((Wait-Task ($browser.NewContextAsync())).NewPageAsync())
+        $refused = Wait-Task ($stranger.GotoAsync($embedded.SignInLink))
+        $refused.Status | Should -Be 403
+        Wait-Task ((Expect ($stranger.Locator('p.error'))).ToHaveAttributeAsync('data-error-id', 'SignInLinkInvalid'))
+        $null = Wait-Task ($stranger.GotoAsync($embeddedRun.Link[0]))
+        $stranger.Url | Should -BeLike "$($embedded.Uri.TrimEnd('/'))/signin?returnUrl=*"
     }
 }
