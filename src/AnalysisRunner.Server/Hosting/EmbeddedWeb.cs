@@ -61,6 +61,9 @@ public sealed class EmbeddedWeb
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = settings.MaxRequestBodyBytes;
+            // Only this OS account's connections (LoopbackPeer): another account's are closed unanswered.
+            kestrel.ConfigureEndpointDefaults(listen => listen.Use(next => connection =>
+                LoopbackPeer.IsThisUser(connection.RemoteEndPoint, connection.LocalEndPoint) ? next(connection) : Refuse(connection)));
         });
 
         var services = builder.Services;
@@ -121,6 +124,12 @@ public sealed class EmbeddedWeb
                 $"The OS account '{Environment.UserName}' is '{user}' in this runner home, not an email, so a browser cannot sign in as it; " +
                 $"map it in {deployment.Home.SettingsPath}: [identity.users] \"{Environment.UserName}\" = \"you@lab.org\".");
         return user;
+    }
+
+    private static Task Refuse(Microsoft.AspNetCore.Connections.ConnectionContext connection)
+    {
+        connection.Abort();
+        return Task.CompletedTask;
     }
 
     /// <summary>Loopback only: with no server in front, a wider bind would offer the pages to the network.</summary>
