@@ -12,6 +12,10 @@
     Puts the module in your PowerShell module folder, so Import-Module AnalysisRunner works in any pwsh.
 .EXAMPLE
     $env:AR_SERVER_SETTINGS = '/etc/analysis-runner/server.toml'; dotnet pwsh ./build.ps1 -Task Serve
+.EXAMPLE
+    dotnet pwsh ./build.ps1 -Task Serve
+    With no server settings: the pages over your runner home on http://127.0.0.1:5080, for you alone;
+    open the "Sign in (one browser, once): ..." link it prints.
 #>
 [CmdletBinding()]
 param(
@@ -261,11 +265,14 @@ function Invoke-Bench {
 function Invoke-Serve {
     # AnalysisRunner.Server in the foreground (Ctrl+C stops it), with the settings file named by
     # AR_SERVER_SETTINGS, else ./server.toml; src/AnalysisRunner.Server/server.example.toml shows every key.
+    # With neither, the embedded web: the pages over the runner home (AR_HOME, else ~/.analysis-runner)
+    # on 127.0.0.1:5080 for this OS account alone, signed in with the one-time link it prints.
     $settings = if ($env:AR_SERVER_SETTINGS) { $env:AR_SERVER_SETTINGS } else { Join-Path $root 'server.toml' }
-    if (-not (Test-Path $settings)) {
-        throw "No server settings at ${settings}: copy src/AnalysisRunner.Server/server.example.toml there (or set AR_SERVER_SETTINGS) and set [database] connection_string."
+    if ($env:AR_SERVER_SETTINGS -and -not (Test-Path $settings)) {
+        throw "No server settings at ${settings} (AR_SERVER_SETTINGS): copy src/AnalysisRunner.Server/server.example.toml there and set [database] connection_string."
     }
-    Invoke-Native dotnet @('run', '--project', (Join-Path $root 'src/AnalysisRunner.Server'), '-c', $Configuration, '--', '--settings', $settings)
+    $arguments = if (Test-Path $settings) { @('--settings', $settings) } else { @('embedded') }
+    Invoke-Native dotnet (@('run', '--project', (Join-Path $root 'src/AnalysisRunner.Server'), '-c', $Configuration, '--') + $arguments)
 }
 
 switch ($Task) {

@@ -7,6 +7,14 @@ if (args.Length > 0 && args[0] == "token") return await TokenCommand.RunAsync(ar
 
 try
 {
+    // `AnalysisRunner.Server embedded …`: the pages over a runner home for its OS user alone (EmbeddedWeb).
+    if (args.Length > 0 && args[0] == "embedded")
+    {
+        await using var embedded = EmbeddedWeb.Build(args[1..], Console.Out);
+        await EmbeddedWeb.StartAsync(embedded);
+        await embedded.WaitForShutdownAsync();
+        return 0;
+    }
     await using var app = ServerHost.Build(args);
     await ServerHost.StartAsync(app);
     foreach (var address in ServerHost.Addresses(app)) Console.WriteLine($"AnalysisRunner.Server listening on {address}");

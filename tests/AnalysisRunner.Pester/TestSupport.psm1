@@ -304,4 +304,48 @@ function Stop-TestServer {
     if (Test-Path "$($Server.Root)/pg/postmaster.pid") { Invoke-AsPostgres "$($Server.PgBin)/pg_ctl" @('-D', "$($Server.Root)/pg", '-m', 'fast', '-w', 'stop') }
 }
 
+<#
+ The embedded web (AnalysisRunner.Server embedded) over -RunnerHome on a free 127.0.0.1 port, as
+ build.ps1 -Task Serve starts it without settings; returns Uri, SignInLink (the first link it printed) and Process.
+#>
+function Start-TestEmbeddedWeb {
+    param([string] $RunnerHome)
+    $serverProject = Join-Path $script:RepoRoot 'src/AnalysisRunner.Server'
+    $dll = Join-Path $serverProject 'bin/Release/net10.0/AnalysisRunner.Server.dll'
+    if (-not (Test-Path $dll)) { & dotnet build $serverProject -c Release -nologo -v quiet | Out-Null }
+    $start = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+    foreach ($argument in @($dll, 'embedded', "--runner:home=$RunnerHome", '--server:urls=http://127.0.0.1:0')) { $start.ArgumentList.Add($argument) }
+    $start.RedirectStandardOutput = $true; $start.RedirectStandardError = $true; $start.RedirectStandardInput = $true
+    $process = [System.Diagnostics.Process]::Start($start)
+    $uri = $null; $link = $null
+    while ($null -ne ($line = $process.StandardOutput.ReadLine())) {
+        if ($line -match 'listening on (http://\S+);') { $uri = $Matches[1] }
+        if ($line -match '^Sign in \(one browser, once\): (\S+)$') { $link = $Matches[1]; break }
+    }
+    if (-not $link) { throw "the embedded web did not start: $($process.StandardError.ReadToEnd())" }
+    $null = $process.StandardOutput.ReadToEndAsync(); $null = $process.StandardError.ReadToEndAsync()
+    [pscustomobject]@{ Uri = $uri; SignInLink = $link; Process = $process }
+}
+
+function Stop-TestEmbeddedWeb {
+    param($Web)
+    if (-not $Web) { return }
+    if (-not $Web.Process.HasExited) { $Web.Process.Kill(); $Web.Process.WaitForExit() }
+}
+
+<#
+ Microsoft.Playwright.dll for a test that drives a browser: from the xunit project's build (build.ps1
+ -Task Test builds it before Pester starts; a Pester file run on its own builds it here), whose
+ .playwright folder beside the dll holds the driver that talks to /usr/bin/chromium.
+#>
+function Get-TestPlaywrightAssembly {
+    $project = Join-Path $script:RepoRoot 'tests/AnalysisRunner.Core.Tests'
+    $dll = Join-Path $project 'bin/Release/net10.0/linux-x64/Microsoft.Playwright.dll'
+    if (-not (Test-Path $dll)) {
+        $built = & dotnet build $project -c Release -nologo -v quiet 2>&1
+        if ($LASTEXITCODE) { throw "Building the xunit project (for Playwright) failed: $built" }
+    }
+    $dll
+}
+
 Export-ModuleMember -Function *

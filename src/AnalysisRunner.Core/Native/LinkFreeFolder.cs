@@ -74,7 +74,7 @@ internal sealed unsafe class LinkFreeFolder : IDisposable
         var path = Join(name);
         fixed (byte* native = Utf8(name))
         {
-            if (create && mkdirat(_fd.Value, native, 0x1ED /* 0755, less the umask */) < 0 && Marshal.GetLastPInvokeError() != EEXIST)
+            if (create && mkdirat(_fd.Value, native, 0x1FF /* 0777 less the umask, as Directory.CreateDirectory */) < 0 && Marshal.GetLastPInvokeError() != EEXIST)
                 throw Failure("mkdir " + path, Marshal.GetLastPInvokeError());
             var fd = openat(_fd.Value, native, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
             if (fd >= 0) return new LinkFreeFolder(new SafeDescriptor(fd), path);
@@ -126,18 +126,19 @@ internal sealed unsafe class LinkFreeFolder : IDisposable
     }
 
     /// <summary>
-    /// Opens the file <paramref name="name"/> to read: O_NOFOLLOW (a link is refused) and O_NONBLOCK (the open
-    /// itself never waits), then fstat on what was opened must say a regular file or a FIFO. A FIFO is the
-    /// job's own pipe (what it writes is what is copied, as DurabilityTests uses it); it is opened again,
-    /// blocking, through /proc/self/fd of the descriptor already held, so no path is resolved a second time.
-    /// Anything else (a device, a socket, a folder swapped in) is refused.
+    /// Opens the file <paramref name="name"/> to read, O_NOFOLLOW (a link is refused), then fstat on what was
+    /// opened must say a regular file or a FIFO. A FIFO is the job's own pipe: what it writes is what is
+    /// copied, and the open waits for its writer as before (DurabilityTests kills the executor mid-copy that
+    /// way). The open is not O_NONBLOCK: a FIFO opened without waiting and reopened to wait loses a writer that
+    /// came and went in between. A job cannot make a device node (no CAP_MKNOD in its sandbox); a device or
+    /// socket found anyway is refused after the open.
     /// </summary>
     public FileStream OpenRead(string name, int bufferSize)
     {
         CheckName(name);
         int fd;
         fixed (byte* native = Utf8(name))
-            fd = openat(_fd.Value, native, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
+            fd = openat(_fd.Value, native, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
         if (fd < 0)
         {
             var errno = Marshal.GetLastPInvokeError();
@@ -147,18 +148,7 @@ internal sealed unsafe class LinkFreeFolder : IDisposable
         }
         var handle = new SafeFileHandle(fd, ownsHandle: true);
         var type = fstat(fd, out var status) < 0 ? 0 : status.Mode & S_IFMT;
-        if (type == S_IFIFO)
-        {
-            using (handle)
-            {
-                int blocking;
-                fixed (byte* proc = Utf8("/proc/self/fd/" + fd.ToString(System.Globalization.CultureInfo.InvariantCulture)))
-                    blocking = open(proc, O_RDONLY | O_CLOEXEC, 0);
-                if (blocking < 0) throw Failure("open " + Join(name), Marshal.GetLastPInvokeError());
-                return new FileStream(new SafeFileHandle(blocking, ownsHandle: true), FileAccess.Read, bufferSize);
-            }
-        }
-        if (type != S_IFREG)
+        if (type is not (S_IFREG or S_IFIFO))
         {
             handle.Dispose();
             throw new IOException($"{Join(name)} is not a regular file; only files (and a job's own pipes) are copied.");

@@ -16,7 +16,7 @@ internal static unsafe class NativeMethods
     public const int SIGKILL = 9, SIGTERM = 15;
 
     public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_TRUNC = 0x200, O_APPEND = 0x400, O_CLOEXEC = 0x80000,
-        O_EXCL = 0x80, O_DIRECTORY = 0x10000, O_NOFOLLOW = 0x20000, O_NONBLOCK = 0x800;
+        O_EXCL = 0x80, O_DIRECTORY = 0x10000, O_NOFOLLOW = 0x20000;
 
     public const int AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200;
     public const uint RENAME_NOREPLACE = 1;

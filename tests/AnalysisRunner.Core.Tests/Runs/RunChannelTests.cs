@@ -131,7 +131,7 @@ public sealed class RunChannelTests : IDisposable
     [InlineData("truncated", RunChannelFrames.InvalidErrorId)]
     [InlineData("no-op", RunChannelFrames.InvalidErrorId)]
     [InlineData("unknown-op", RunChannelService.UnknownRequestErrorId)]
-    [InlineData("null-jobs", RunChannelService.FailedErrorId)]
+    [InlineData("null-jobs", RunChannelFrames.InvalidErrorId)]
     public async Task Oversized_malformed_and_unknown_messages_are_refused_by_their_error_id_and_the_channel_goes_on(string message, string errorId)
     {
         var (mine, myBatch) = RunWithBatch();

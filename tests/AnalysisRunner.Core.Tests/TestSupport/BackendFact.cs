@@ -24,6 +24,14 @@ public sealed class RequiresChromiumAttribute : Attribute
     public static string? MissingReason => File.Exists(ExecutablePath) ? null : $"{ExecutablePath} is not installed (apt-get install chromium).";
 }
 
+/// <summary>Tests that connect as another OS account (runuser -u nobody) need root; without it they are skipped, saying so.</summary>
+[AttributeUsage(AttributeTargets.Class)]
+public sealed class RequiresRootAttribute : Attribute
+{
+    public static string? MissingReason =>
+        Environment.UserName == "root" && File.Exists("/usr/sbin/runuser") ? null : "needs root and /usr/sbin/runuser to connect as another OS account.";
+}
+
 public sealed class BackendFactDiscoverer(IMessageSink diagnosticMessageSink) : IXunitTestCaseDiscoverer
 {
     public IEnumerable<IXunitTestCase> Discover(ITestFrameworkDiscoveryOptions discoveryOptions, ITestMethod testMethod, IAttributeInfo factAttribute)
@@ -46,5 +54,7 @@ public sealed class BackendTestCase : XunitTestCase
             ? missing
             : TestMethod.TestClass.Class.GetCustomAttributes(typeof(RequiresChromiumAttribute)).Any() && RequiresChromiumAttribute.MissingReason is { } noBrowser
                 ? noBrowser
-                : base.GetSkipReason(factAttribute);
+                : TestMethod.TestClass.Class.GetCustomAttributes(typeof(RequiresRootAttribute)).Any() && RequiresRootAttribute.MissingReason is { } notRoot
+                    ? notRoot
+                    : base.GetSkipReason(factAttribute);
 }

@@ -16,12 +16,12 @@ namespace AnalysisRunner.Core.Batch.Execution;
 /// away. The temporary name is fixed per attempt and output, so the copy repeated at recovery
 /// replaces what a killed one left rather than leaving it behind.
 /// </summary>
-internal sealed class OutputCopier(IObjectStore local)
+internal sealed class OutputCopier(LocalFolderStore local)
 {
     /// <summary>Checks the copies against the batch's scope (the job ran in between), copies and uploads; returns why it failed, or null.</summary>
     public string? Publish(AttemptPlan plan)
     {
-        var error = plan.Paths.CheckCopies(plan.Outputs, plan.Resources) ?? Copy(plan.Launch.Key, Path.GetDirectoryName(plan.Paths.BatchRoot) ?? plan.Paths.BatchRoot, plan.Outputs);
+        var error = plan.Paths.CheckCopies(plan.Outputs, plan.Resources) ?? Copy(plan.Launch.Key, SourceRoot(plan.Paths.BatchRoot), plan.Outputs);
         if (error is not null || plan.Launch.Staging is null) return error;
         try
         {
@@ -97,6 +97,18 @@ internal sealed class OutputCopier(IObjectStore local)
         using var content = folder.OpenRead(name, 1 << 16);
         var temporary = string.Create(CultureInfo.InvariantCulture, $"output-{key.BatchId}-{key.JobId}-{key.Attempt}-{output}-{n++}");
         local.WriteAsync(StorageUri.Parse(target), content, new WriteOptions { TemporaryName = temporary }).GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// Where a source walk starts following no link: the buckets folder when the batch's folder is in a local
+    /// bucket (a job may write its tmp bucket, so even the folders above its batch's are not trusted), else
+    /// the folder above the batch's (a cache folder of the gcs backend, the runner's own).
+    /// </summary>
+    private string SourceRoot(string batchRoot)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(batchRoot));
+        var buckets = Path.TrimEndingDirectorySeparator(local.BucketsDirectory);
+        return Under(full, buckets) ? buckets : Path.GetDirectoryName(full) ?? full;
     }
 
     private static bool Under(string path, string folder) =>

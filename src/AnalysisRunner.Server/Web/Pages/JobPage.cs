@@ -72,7 +72,7 @@ internal static class JobPage
         var name = stream == LogStream.Stdout ? "stdout" : "stderr";
         var cut = log.SkippedLines > 0 ? Html.Of($"""<p class="note">The first {log.SkippedLines} lines are not shown.</p>""") : Html.Empty;
         return live
-            ? Html.Of($"""{cut}<pre class="log {name}" data-follow="{Links.LogEvents(batchId, jobId, attempt, name)}" data-offset="{log.Lines}">{log.Text}</pre>""")
-            : Html.Of($"""{cut}<pre class="log {name}">{log.Text}</pre>""");
+            ? Html.Of($"""{cut}<pre class="log {name}" data-follow="{Links.LogEvents(batchId, jobId, attempt, name)}" data-offset="{log.Lines}">{LogLinks.Render(log.Text)}</pre>""")
+            : Html.Of($"""{cut}<pre class="log {name}">{LogLinks.Render(log.Text)}</pre>""");
     }
 }
