@@ -45,18 +45,70 @@ internal sealed class JobStaging(RunnerHome home, IObjectStore store, string? cr
         Transfer(missing, (item, token) => staging.DownloadAsync(item.Remote!, item.Local, cancellationToken: token));
     }
 
-    /// <summary>Publishes the job's own resources (each file, or every file under a folder), then each output destination.</summary>
+    /// <summary>
+    /// Publishes the job's own resources (each file, or every file under a folder), then each output
+    /// destination. The job may still be changing the cache (another job of the batch shares it), so
+    /// nothing is read by path: folders are walked and files opened through descriptors reached from the
+    /// buckets folder following no link (as OutputCopier does), and a link met on the way fails the upload
+    /// instead of sending up whatever it points to (the runner's key, say).
+    /// </summary>
     public void Upload(IEnumerable<string> resources, IEnumerable<string> outputDestinations)
     {
-        var staging = new StorageStaging(store);
-        var files = resources.SelectMany(path => Directory.Exists(path)
-            ? Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)
-            : File.Exists(path) ? [path] : []);
-        var items = files.Concat(outputDestinations)
-            .Select(local => (Local: local, Remote: RemoteFor(local)))
-            .Where(item => item.Remote is not null)
-            .ToList();
-        Transfer(items, (item, token) => staging.UploadAsync(item.Local, item.Remote!, cancellationToken: token));
+        var items = new List<(string Local, StorageUri Remote)>();
+        foreach (var path in resources.Concat(outputDestinations))
+            if (RemoteFor(path) is not null) CollectFiles(path, items);
+        Transfer(items, async (item, token) =>
+        {
+            await using var content = OpenLinkFree(item.Local);
+            return await store.WriteAsync(item.Remote, content, null, token).ConfigureAwait(false);
+        });
+    }
+
+    /// <summary>The file at <paramref name="path"/>, or every file under the folder there, each with its object; nothing when it is missing.</summary>
+    private void CollectFiles(string path, List<(string Local, StorageUri Remote)> items)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        var parentPath = Path.GetDirectoryName(full);
+        if (parentPath is null || !Directory.Exists(parentPath)) return;
+        using var parent = Native.LinkFreeFolder.Open(parentPath, home.BucketsDirectory, create: false);
+        var name = Path.GetFileName(full);
+        switch (parent.KindOf(name))
+        {
+            case Native.LinkFreeFolder.EntryKind.Missing:
+                return;
+            case Native.LinkFreeFolder.EntryKind.Folder:
+                using (var folder = parent.OpenFolder(name, create: false))
+                    CollectFolder(folder, full, items);
+                return;
+            default:
+                items.Add((full, RemoteFor(full)!));
+                return;
+        }
+    }
+
+    private void CollectFolder(Native.LinkFreeFolder folder, string folderPath, List<(string Local, StorageUri Remote)> items)
+    {
+        foreach (var name in folder.Names())
+        {
+            var path = folderPath + "/" + name;
+            if (folder.KindOf(name) == Native.LinkFreeFolder.EntryKind.Folder)
+            {
+                using var sub = folder.OpenFolder(name, create: false);
+                CollectFolder(sub, path, items);
+            }
+            else if (folder.KindOf(name) != Native.LinkFreeFolder.EntryKind.Missing)
+            {
+                // A link or special file is listed too: its open below refuses it, so the upload fails rather than skipping it quietly.
+                items.Add((path, RemoteFor(path)!));
+            }
+        }
+    }
+
+    /// <summary>Opens a cache file O_NOFOLLOW through folders reached link-free from the buckets folder.</summary>
+    private FileStream OpenLinkFree(string path)
+    {
+        using var parent = Native.LinkFreeFolder.Open(Path.GetDirectoryName(path)!, home.BucketsDirectory, create: false);
+        return parent.OpenRead(Path.GetFileName(path), 1 << 16);
     }
 
     private const int ConcurrentTransfers = 4;
