@@ -274,9 +274,9 @@ function Start-TestServer {
         if ($line -match 'listening on (http://\S+)') { $uri = $Matches[1]; break }
     }
     if (-not $uri) { throw "the server did not start: $($process.StandardError.ReadToEnd())" }
-    # Nobody reads them from here on: drained, so a chatty server never blocks on a full pipe.
-    $null = $process.StandardOutput.ReadToEndAsync(); $null = $process.StandardError.ReadToEndAsync()
-    [pscustomobject]@{ Uri = $uri; Process = $process; Dll = $dll; Settings = $settings; Root = $Root; PgBin = $pgBin; PgPort = $pgPort }
+    # Drained, so a chatty server never blocks on a full pipe; kept, so a failing test can show the server's log.
+    $output = $process.StandardOutput.ReadToEndAsync(); $errors = $process.StandardError.ReadToEndAsync()
+    [pscustomobject]@{ Uri = $uri; Process = $process; Dll = $dll; Settings = $settings; Root = $Root; PgBin = $pgBin; PgPort = $pgPort; Output = $output; Errors = $errors }
 }
 
 <# Ages every token of $User past its expiry in the server's database, as time would (issuing one already expired is refused). #>
@@ -301,6 +301,10 @@ function Stop-TestServer {
     param($Server)
     if (-not $Server) { return }
     if (-not $Server.Process.HasExited) { $Server.Process.Kill(); $Server.Process.WaitForExit() }
+    # A request the server failed (500) says why only in its log: shown here, so a failing test's cause is in the test output.
+    $log = @($Server.Output, $Server.Errors) | Where-Object { $_ } | ForEach-Object { $_.GetAwaiter().GetResult() }
+    $failures = @($log -split "`n" | Select-String -Context 0, 12 -Pattern '^fail:|Unhandled exception')
+    if ($failures) { Write-Host "The server's log had failures:`n$($failures -join "`n")" }
     if (Test-Path "$($Server.Root)/pg/postmaster.pid") { Invoke-AsPostgres "$($Server.PgBin)/pg_ctl" @('-D', "$($Server.Root)/pg", '-m', 'fast', '-w', 'stop') }
 }
 
