@@ -91,12 +91,13 @@ internal sealed class JobStaging(RunnerHome home, IObjectStore store, string? cr
         foreach (var name in folder.Names())
         {
             var path = folderPath + "/" + name;
-            if (folder.KindOf(name) == Native.LinkFreeFolder.EntryKind.Folder)
+            var kind = folder.KindOf(name);
+            if (kind == Native.LinkFreeFolder.EntryKind.Folder)
             {
                 using var sub = folder.OpenFolder(name, create: false);
                 CollectFolder(sub, path, items);
             }
-            else if (folder.KindOf(name) != Native.LinkFreeFolder.EntryKind.Missing)
+            else if (kind != Native.LinkFreeFolder.EntryKind.Missing)
             {
                 // A link or special file is listed too: its open below refuses it, so the upload fails rather than skipping it quietly.
                 items.Add((path, RemoteFor(path)!));
