@@ -114,7 +114,7 @@ function Invoke-XunitTests([string] $Results) {
     $exit = $LASTEXITCODE
     $trx = Get-ChildItem $Results -Filter core.trx -Recurse | Select-Object -First 1
     if (-not $trx) {
-        return [pscustomobject]@{ Passed = 0; Failed = [int]($exit -ne 0); Skipped = 0; Skips = @() }
+        return [pscustomobject]@{ Passed = 0; Failed = [int]($exit -ne 0); Skipped = 0; Skips = @(); Failures = @([pscustomobject]@{ Test = 'xunit'; Message = "no trx file; dotnet test exited $exit" }) }
     }
     $run = ([xml](Get-Content $trx.FullName -Raw)).TestRun
     $counters = $run.ResultSummary.Counters
@@ -122,6 +122,11 @@ function Invoke-XunitTests([string] $Results) {
             if ($result.outcome -ne 'NotExecuted') { continue }
             $reason = $result.SelectSingleNode("*[local-name()='Output']/*[local-name()='ErrorInfo']/*[local-name()='Message']")
             [pscustomobject]@{ Test = $result.testName; Reason = if ($reason) { $reason.InnerText.Trim() } else { 'no reason given' } }
+        })
+    $failures = @(foreach ($result in @($run.Results.UnitTestResult)) {
+            if ($result.outcome -notin 'Failed', 'Error', 'Timeout', 'Aborted') { continue }
+            $message = $result.SelectSingleNode("*[local-name()='Output']/*[local-name()='ErrorInfo']/*[local-name()='Message']")
+            [pscustomobject]@{ Test = $result.testName; Message = if ($message) { $message.InnerText.Trim() } else { $result.outcome } }
         })
     $failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
     # A run that broke without a failing test (the test host crashed) still fails.
@@ -131,6 +136,7 @@ function Invoke-XunitTests([string] $Results) {
         Failed = $failed
         Skipped = $skips.Count   # the counters say notExecuted="0" for skipped tests; their results say NotExecuted
         Skips = $skips
+        Failures = $failures
     }
 }
 
@@ -170,7 +176,10 @@ Import-Module '$pester'
 `$skips = @(foreach (`$test in `$r.Skipped) {
     @{ Test = `$test.ExpandedPath; Reason = if (`$test.ErrorRecord.Count) { `$test.ErrorRecord[0].Exception.Message } else { 'marked -Skip, no reason given' } }
 })
-@{ passed = `$r.PassedCount; failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount; skipped = `$r.SkippedCount; skips = `$skips } |
+`$failures = @(foreach (`$test in @(`$r.Failed) + @(`$r.FailedBlocks) + @(`$r.FailedContainers)) {
+    @{ Test = if (`$test.ExpandedPath) { `$test.ExpandedPath } else { "`$(`$test.Name) `$(`$test.Item)" }; Message = if (`$test.ErrorRecord.Count) { `$test.ErrorRecord[0].Exception.Message } else { 'failed' } }
+})
+@{ passed = `$r.PassedCount; failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount; skipped = `$r.SkippedCount; skips = `$skips; failures = `$failures } |
     ConvertTo-Json -Depth 4 | Set-Content '$summary'
 "@
         $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script))
@@ -182,17 +191,22 @@ Import-Module '$pester'
 }
 
 function Receive-PesterTests($Runs) {
-    $total = [pscustomobject]@{ Passed = 0; Failed = 0; Skipped = 0; Skips = @() }
+    $total = [pscustomobject]@{ Passed = 0; Failed = 0; Skipped = 0; Skips = @(); Failures = @() }
     foreach ($run in $Runs) {
         $run.Process.WaitForExit()
         Write-Host "== Pester (cmdlets; ran alongside xunit): $(($run.Files | ForEach-Object { Split-Path $_ -Leaf }) -join ', ') =="
         Get-Content $run.Output, "$($run.Output).err" -ErrorAction SilentlyContinue | Out-Host
-        if (-not (Test-Path $run.Summary)) { $total.Failed++; continue }
+        if (-not (Test-Path $run.Summary)) {
+            $total.Failed++
+            $total.Failures += [pscustomobject]@{ Test = ($run.Files | ForEach-Object { Split-Path $_ -Leaf }) -join ', '; Message = "Pester exited $($run.Process.ExitCode) without a summary" }
+            continue
+        }
         $counts = Get-Content $run.Summary -Raw | ConvertFrom-Json
         $total.Passed += [int]$counts.passed
         $total.Failed += [int]$counts.failed
         $total.Skipped += [int]$counts.skipped
         $total.Skips += @($counts.skips)
+        $total.Failures += @($counts.failures)
     }
     $total
 }
@@ -225,6 +239,11 @@ function Invoke-Test {
     # Each reason once, with the tests it kept from running.
     foreach ($group in @($xunit.Skips) + @($pester.Skips) | Where-Object { $_ } | Group-Object Reason) {
         Write-Host "Skipped $($group.Count): $($group.Name) ($(($group.Group.Test | Sort-Object) -join '; '))"
+    }
+    # Last before the count, so a log cut to its tail (as CI shows it) still names what failed.
+    foreach ($failure in @($xunit.Failures) + @($pester.Failures) | Where-Object { $_ }) {
+        $firstLines = (($failure.Message -split "`n") | Select-Object -First 3) -join ' | '
+        Write-Host "FAILED: $($failure.Test): $firstLines"
     }
     Write-Output "$passed passed, $failed failed, $skipped skipped"
     if ($failed -gt 0) { exit 1 }
