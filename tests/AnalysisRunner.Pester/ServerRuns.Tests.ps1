@@ -22,8 +22,9 @@ BeforeAll {
     if (-not (Get-TestPostgresBin)) { return }
 
     $script:world = New-TestWorld
-    # alice is a member of othergenomes only: her token must not reach fewgenomes' runs.
-    Set-TestRegistry -World $world -TestMembers @('tester@example.org') -StandardMembers @('tester@example.org') `
+    # alice is a member of othergenomes only: her token must not reach fewgenomes' runs. dora is
+    # tester's colleague at test: she may read tester's runs, not stop or remove them.
+    Set-TestRegistry -World $world -TestMembers @('tester@example.org', 'dora@lab.org') -StandardMembers @('tester@example.org') `
         -FullMembers @('tester@example.org') -Repositories @($world.Origin) -OtherTestMembers @('alice@lab.org')
     $env:XDG_CONFIG_HOME = Join-Path $world.Root 'config'
     # The pwsh shim jobs run pwsh through is written by a client opening the home.
@@ -35,6 +36,7 @@ BeforeAll {
     $script:uri = $server.Uri
     $script:testerToken = New-TestServerToken $server -User tester@example.org
     $script:aliceToken = New-TestServerToken $server -User alice@lab.org
+    $script:doraToken = New-TestServerToken $server -User dora@lab.org
 
     $script:http = [System.Net.Http.HttpClient]::new()
     $http.BaseAddress = [Uri] $uri
@@ -274,6 +276,24 @@ Describe 'Hostile requests to the server are refused and write nothing' -Skip:(-
         $err.FullyQualifiedErrorId | Should -BeLike 'NotADatasetMember,*'
         $err.CategoryInfo.Category | Should -Be 'PermissionDenied'
         $env:AR_TOKEN = $null
+        (Get-Batch -RunnerHome $world.Home -Id $id).CancelRequested | Should -BeFalse
+    }
+
+    It 'a colleague who may read a run may not cancel, resume or remove its batches (only its submitter or a full member)' {
+        $id = $victim.DriverBatchId
+        (Send-Api GET "/api/v1/batches/$id" -Token $doraToken).Status | Should -Be 200
+        foreach ($request in @(@('POST', "/api/v1/batches/$id/cancel"), @('POST', "/api/v1/runs/$($victim.ArGuid)/cancel"),
+                @('POST', "/api/v1/batches/$id/resume"), @('DELETE', "/api/v1/batches/$id"))) {
+            $answer = Send-Api $request[0] $request[1] -Token $doraToken
+            $answer.Status | Should -Be 403 -Because "$($request[0]) $($request[1]) answered $($answer.Text)"
+            $answer.ErrorId | Should -Be 'NotTheRunsSubmitter'
+            $answer.Text | Should -Match 'tester@example.org'
+        }
+        $env:AR_TOKEN = $doraToken
+        $err = Get-ErrorOf { Stop-Batch -Server $uri -Run $victim -Confirm:$false }
+        $env:AR_TOKEN = $null
+        $err.FullyQualifiedErrorId | Should -BeLike 'NotTheRunsSubmitter,*'
+        $err.CategoryInfo.Category | Should -Be 'PermissionDenied'
         (Get-Batch -RunnerHome $world.Home -Id $id).CancelRequested | Should -BeFalse
     }
 

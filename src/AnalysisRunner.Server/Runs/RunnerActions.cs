@@ -13,8 +13,9 @@ namespace AnalysisRunner.Server.Runs;
 /// authority with that user as the caller (which checks membership, the allowlisted remote, main for
 /// standard/full, the script in the server's own clone); every read, wait, cancel, resume and removal
 /// of a batch first passes <see cref="RunnerReader"/>'s read rule for the batch (its run's dataset
-/// namespace, or its author outside any run). The in-process client does the same steps unchecked,
-/// since there the OS account is the only user.
+/// namespace, or its author outside any run); a cancel, resume or removal then also passes
+/// <see cref="RunWriteAccess"/> (the run's submitter, or a full member). The in-process client does
+/// the same steps unchecked, since there the OS account is the only user.
 /// </summary>
 public sealed class RunnerActions(RunnerHomeAccess home, RunnerReader reader)
 {
@@ -102,26 +103,32 @@ public sealed class RunnerActions(RunnerHomeAccess home, RunnerReader reader)
 
     public Task<BatchInfo> CancelAsync(string caller, long batchId)
     {
-        reader.GetBatch(caller, batchId);
+        CheckMayChange(caller, batchId);
         return Engine.CancelBatchAsync(batchId);
     }
 
     public Task<IReadOnlyList<long>> CancelRunAsync(string caller, string arGuid)
     {
-        reader.GetRun(caller, arGuid);
+        RunWriteAccess.Check(home.Deployment.LoadRegistry(), caller, reader.GetRun(caller, arGuid));
         return Engine.CancelRunAsync(arGuid);
     }
 
     public Task<BatchInfo> ResumeAsync(string caller, long batchId)
     {
-        reader.GetBatch(caller, batchId);
+        CheckMayChange(caller, batchId);
         return Engine.ResumeBatchAsync(batchId);
     }
 
     public Task RemoveAsync(string caller, long batchId)
     {
-        reader.GetBatch(caller, batchId);
+        CheckMayChange(caller, batchId);
         return Engine.RemoveBatchAsync(batchId);
+    }
+
+    /// <summary>Read first (403 NotADatasetMember / NotTheBatchAuthor), then write: a batch of a run by its submitter or a full member.</summary>
+    private void CheckMayChange(string caller, long batchId)
+    {
+        if (reader.GetBatch(caller, batchId).Run is { } run) RunWriteAccess.Check(home.Deployment.LoadRegistry(), caller, run);
     }
 
     private bool MayRead(string caller, long batchId)
