@@ -60,7 +60,13 @@ Describe 'The onboarding exercise, from pwsh to the browser' {
         $script:submitted = $onboarding.Output
         $script:link = $onboarding.Link
         $script:runLine = $onboarding.RunLine
-        $script:page = Wait-Task ((Wait-Task ($browser.NewContextAsync())).NewPageAsync())
+        # Playwright's defaults (30 s for actions, 5 s for Expect) are deadlines, not measurements: on a loaded
+        # 2-core machine a page has taken longer, so one generous deadline and the waits stay on events.
+        $context = Wait-Task ($browser.NewContextAsync())
+        $context.SetDefaultTimeout(120000)
+        $context.SetDefaultNavigationTimeout(120000)
+        [Microsoft.Playwright.Assertions]::SetDefaultExpectTimeout(120000)
+        $script:page = Wait-Task ($context.NewPageAsync())
     }
     AfterAll {
         Stop-TestServer $script:server

@@ -40,18 +40,15 @@ public sealed class BrowserTests(PostgresFixture postgres) : WebTest(postgres), 
 
     private async Task<IPage> SignInAsync(string token, string path)
     {
-        var context = await _browser!.NewContextAsync(new BrowserNewContextOptions { BaseURL = Server.Address.ToString(), ViewportSize = new() { Width = 1280, Height = 900 } });
-        // Playwright's 30 s default is a deadline, not a measurement: on a loaded 2-core machine a page and its
-        // sign-in redirect have taken longer (CI), so the deadline is generous and the waits stay on events.
-        context.SetDefaultTimeout(120_000);
-        context.SetDefaultNavigationTimeout(120_000);
+        var context = await BrowserDeadlines.NewContextAsync(_browser!,
+            new BrowserNewContextOptions { BaseURL = Server.Address.ToString(), ViewportSize = new() { Width = 1280, Height = 900 } });
         var page = await context.NewPageAsync();
         await page.GotoAsync(path);
         // Sent to the form, and back to the page asked for once signed in.
         Assert.Contains("/signin?returnUrl=", page.Url);
         await page.FillAsync("input[name=token]", token);
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync(url => new Uri(url).PathAndQuery == path);
+        await BrowserDeadlines.WaitForPathAsync(page, path);
         return page;
     }
 

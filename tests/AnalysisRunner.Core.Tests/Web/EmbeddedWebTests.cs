@@ -174,13 +174,13 @@ public sealed partial class EmbeddedWebTests : IAsyncLifetime
             ExecutablePath = RequiresChromiumAttribute.ExecutablePath,
             Args = ["--no-sandbox"],
         });
-        var page = await (await browser.NewContextAsync()).NewPageAsync();
+        var page = await (await BrowserDeadlines.NewContextAsync(browser)).NewPageAsync();
         await page.GotoAsync(link);
-        await page.WaitForURLAsync(url => new Uri(url).PathAndQuery == "/");
+        await BrowserDeadlines.WaitForPathAsync(page, "/");
         await page.GotoAsync(new Uri(_address, "/analysis-runner/fewgenomes-test").ToString());
         await Assertions.Expect(page.Locator($"tr[data-ar-guid='{run.ArGuid}'] td.description")).ToHaveTextAsync("embedded in chromium");
 
-        var stranger = await (await browser.NewContextAsync()).NewPageAsync();
+        var stranger = await (await BrowserDeadlines.NewContextAsync(browser)).NewPageAsync();
         var refused = await stranger.GotoAsync(link);
         Assert.Equal(403, refused!.Status);
         await Assertions.Expect(stranger.Locator("p.error")).ToHaveAttributeAsync("data-error-id", "SignInLinkInvalid");
