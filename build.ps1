@@ -109,6 +109,8 @@ function Get-PesterModulePath {
 function Invoke-XunitTests([string] $Results) {
     Write-Host '== xunit (Core) =='
     $filter = if ($IncludeSlow) { @() } else { @('--filter', "Category!=$slowTag") }
+    # The executors the suite starts run the module's precompiled one, built from this tree by Invoke-Build (TestSupport/PublishedExecutor).
+    $env:AR_TEST_EXECUTOR = Join-Path $moduleDir 'AnalysisRunner.Executor.dll'
     & dotnet test (Join-Path $root 'tests/AnalysisRunner.Core.Tests') -c $Configuration -nologo --no-build @filter `
         --logger 'trx;LogFileName=core.trx' --logger 'console;verbosity=normal' --results-directory $Results | Out-Host
     $exit = $LASTEXITCODE
