@@ -30,15 +30,14 @@ public sealed class HomeDriverBatches(Deployment deployment) : IDriverBatchTarge
         {
             // An earlier dispatch of this run got this far; configs are written once.
         }
-        var batchId = deployment.Database.InTransaction((connection, transaction) =>
+        // Waking the executor is the caller's (RunAuthority after a submission, the server after its start-up dispatch).
+        return deployment.Database.InTransaction((connection, transaction) =>
         {
             if (DriverBatchOf(run.ArGuid, connection, transaction) is { } existing) return existing;
             var created = deployment.Batches.Submit(driverBatch, connection, transaction);
             deployment.HomeAuditLog.Replicate(run, connection, transaction);
             return created;
         });
-        deployment.Executor.Wake();
-        return batchId;
     }
 
     /// <summary>The first batch of a run is its driver's: the others are submitted by that driver once it runs.</summary>
