@@ -100,7 +100,7 @@ public static class ServerHost
 
     public static async Task<int> DispatchPendingRunsAsync(IServiceProvider services, CancellationToken cancellationToken = default)
     {
-        if (services.GetRequiredService<ServerSettings>().RunnerHome is null) return 0;
+        if (services.GetRequiredService<ServerSettings>() is not { RunnerHome: not null, RunsInDatabase: true }) return 0;
         var deployment = services.GetRequiredService<RunnerHomeAccess>().Deployment;
         var dispatched = await deployment.RunLog.DispatchPendingAsync(cancellationToken);
         if (dispatched == 0) return 0;

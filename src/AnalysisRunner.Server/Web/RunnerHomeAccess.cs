@@ -11,7 +11,8 @@ namespace AnalysisRunner.Server.Web;
 /// The runner home the pages read ([runner] home), opened on first use so a server without one still
 /// serves its API; asking for it then is 503 RunnerHomeNotConfigured. With a PostgreSQL database in
 /// the settings, runs (audit log, configs) are kept there (PostgresRunLog) and the home's batch store
-/// only runs their driver batches; without one, the home's SQLite stays the store of record.
+/// only runs their driver batches; without one, or with [runner] runs = "home", the home's SQLite
+/// stays the store of record.
 /// </summary>
 public sealed class RunnerHomeAccess(ServerSettings settings, PostgresDatabase? database = null)
 {
@@ -25,7 +26,7 @@ public sealed class RunnerHomeAccess(ServerSettings settings, PostgresDatabase? 
             throw NotConfigured(settings);
         var deployment = Deployment.Open(new RunnerHome(home));
         // The embedded web (Show-Batch) has no database: the home's own log is the record there.
-        if (database is not null && !string.IsNullOrWhiteSpace(settings.ConnectionString))
+        if (database is not null && settings.RunsInDatabase && !string.IsNullOrWhiteSpace(settings.ConnectionString))
             deployment.UseRunLog(new PostgresRunLog(database, new HomeDriverBatches(deployment)));
         return deployment;
     }
