@@ -51,7 +51,8 @@ Describe 'The onboarding exercise, from pwsh to the browser' {
         if ($missing) { return }
         $script:world = New-TestWorld
         $script:serverRoot = New-TestRoot
-        $script:server = Start-TestServer -Root $serverRoot -RunnerHome $world.Home
+        # The member submits in-process to the home; the server only shows its pages.
+        $script:server = Start-TestServer -Root $serverRoot -RunnerHome $world.Home -RunsInHome
         $script:site = $server.Uri.TrimEnd('/')
         $world.StorageSettings = "[web]`nurl = $(ConvertTo-TomlString "$site/")"
         Write-TestSettings $world

@@ -247,7 +247,8 @@ function Invoke-AsPostgres([string] $File, [string[]] $Arguments) {
  127.0.0.1 port, reading -RunnerHome when given. Returns Uri, Process, Dll, Settings, Root and PgBin.
 #>
 function Start-TestServer {
-    param([string] $Root, [string] $RunnerHome, [long] $MaxRequestBodyBytes = 0)
+    # -RunsInHome: the server shows the home's own runs (users submit in-process), not PostgreSQL's.
+    param([string] $Root, [string] $RunnerHome, [long] $MaxRequestBodyBytes = 0, [switch] $RunsInHome)
     $pgBin = Get-TestPostgresBin
     if ((id -u) -eq '0') { & chown postgres:postgres $Root }
     $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
@@ -259,6 +260,7 @@ function Start-TestServer {
     if ($MaxRequestBodyBytes) { $text += "max_request_body_bytes = $MaxRequestBodyBytes`n" }
     $text += "[database]`nconnection_string = `"Host=127.0.0.1;Port=$pgPort;Username=postgres;Database=postgres`"`n"
     if ($RunnerHome) { $text += "[runner]`nhome = $(ConvertTo-TomlString $RunnerHome)`n" }
+    if ($RunsInHome) { $text += "runs = `"home`"`n" }
     Set-Content $settings $text
 
     # Built by the Test task's xunit step; built here otherwise.

@@ -32,21 +32,21 @@ public sealed class InProcessRunnerClient(Deployment deployment) : IRunnerClient
         Task.FromResult(new RunAuthority(Deployment).Plan(facts, Deployment.EmbeddedCaller()));
 
     public Task<RunPlan> PlanRerunAsync(string arGuid, CancellationToken cancellationToken = default) =>
-        Task.FromResult(new RunAuthority(Deployment).PlanRerun(arGuid, Deployment.EmbeddedCaller()));
+        new RunAuthority(Deployment).PlanRerunAsync(arGuid, Deployment.EmbeddedCaller(), cancellationToken);
 
     /// <summary>The plan this process's authority made is written as it is (no second fetch, the same ar_guid -WhatIf would show).</summary>
     public Task<RunRecord> SubmitRunAsync(RunPlan plan, CancellationToken cancellationToken = default) =>
         new RunAuthority(Deployment).SubmitAsync(plan, cancellationToken);
 
-    public Task<LogPage> QueryAuditLogAsync(LogQuery query, string? cursor, CancellationToken cancellationToken = default)
+    public async Task<LogPage> QueryAuditLogAsync(LogQuery query, string? cursor, CancellationToken cancellationToken = default)
     {
-        var page = AuditLogPaging.Page(Deployment.AuditLog, query, cursor);
+        var page = await AuditLogPaging.PageAsync(Deployment.RunLog, query, cursor, cancellationToken: cancellationToken).ConfigureAwait(false);
         // Nothing, for a dataset the registry does not know, is a typo rather than an empty log (a
         // dataset since removed from the registry still lists its runs).
         if (page.Runs.Count == 0 && cursor is null && query.Dataset is { } dataset
             && Deployment.LoadRegistry() is var registry && registry.Find(dataset) is null)
             throw registry.NotFound(dataset);
-        return Task.FromResult(page);
+        return page;
     }
 
     public Task<BatchInfo> GetBatchAsync(long batchId, CancellationToken cancellationToken = default) =>
@@ -107,11 +107,11 @@ public sealed class InProcessRunnerClient(Deployment deployment) : IRunnerClient
         return Task.CompletedTask;
     }
 
-    public Task<Tomlyn.Model.TomlTable> ReadConfigAsync(string arGuid, CancellationToken cancellationToken = default)
+    public async Task<Tomlyn.Model.TomlTable> ReadConfigAsync(string arGuid, CancellationToken cancellationToken = default)
     {
-        var run = Deployment.AuditLog.Query(new LogQuery { ArGuid = arGuid, First = 1 }).FirstOrDefault()
+        var run = await Deployment.RunLog.FindAsync(arGuid, cancellationToken).ConfigureAwait(false)
             ?? throw RunNotFound(arGuid, Deployment.Home.Root);
-        return Deployment.ReadConfigAsync(run.ConfigPath);
+        return await Deployment.ReadConfigAsync(run.ConfigPath).ConfigureAwait(false);
     }
 
     public Task<Tomlyn.Model.TomlTable> ReadConfigAtAsync(string pathOrUri, CancellationToken cancellationToken = default) =>

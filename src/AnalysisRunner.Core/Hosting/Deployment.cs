@@ -85,8 +85,22 @@ public sealed class Deployment
     public bool InSandboxedJob => Channel is not null;
     public RunnerDatabase Database { get; }
     public IBatchStore Batches { get; }
+    /// <summary>The home's own SQLite audit log: what the executor checks a batch's run against (BatchScope, run tokens).</summary>
     public IAuditLog AuditLog => _auditLog ?? throw Runs.Channel.RunChannelRefusals.NotInAJob("the audit log");
-    private readonly IAuditLog? _auditLog;
+    private readonly SqliteAuditLog? _auditLog;
+
+    /// <summary>The home's audit table itself, for what copies runs of another store of record into it (HomeDriverBatches).</summary>
+    internal SqliteAuditLog HomeAuditLog => _auditLog ?? throw Runs.Channel.RunChannelRefusals.NotInAJob("the audit log");
+
+    /// <summary>
+    /// The store of record for runs (submissions, audit-log reads, the chain): the home's SQLite one
+    /// unless a host chose another with <see cref="UseRunLog"/> (the server's PostgreSQL store).
+    /// </summary>
+    public IRunLog RunLog => _runLog ??= new SqliteRunLog(this, HomeAuditLog);
+    private IRunLog? _runLog;
+
+    /// <summary>Makes <paramref name="runLog"/> this deployment's store of record for runs; a host does it once, before any run is read or written.</summary>
+    public void UseRunLog(IRunLog runLog) => _runLog = runLog ?? throw new ArgumentNullException(nameof(runLog));
 
     /// <summary>Bearer tokens for a server run over this home; the home's owner administers them directly.</summary>
     public ITokenStore Tokens => _tokens ?? throw Runs.Channel.RunChannelRefusals.NotInAJob("the token store");

@@ -15,7 +15,8 @@ public static class AuditLogPaging
     public const int DefaultPageSize = 100;
     public const int LargestPageSize = 1000;
 
-    public static LogPage Page(IAuditLog log, LogQuery query, string? cursor, Func<RunRecord, bool>? visible = null)
+    public static async Task<LogPage> PageAsync(IRunLog log, LogQuery query, string? cursor, Func<RunRecord, bool>? visible = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(log);
         ArgumentNullException.ThrowIfNull(query);
@@ -30,7 +31,7 @@ public static class AuditLogPaging
         var page = new List<RunRecord>(pageSize);
         long? currentMs = null;
         int position = 0, lastPosition = 0;
-        foreach (var run in log.Query(scan))
+        await foreach (var run in log.QueryAsync(scan, cancellationToken).ConfigureAwait(false))
         {
             var ms = run.Timestamp.ToUnixTimeMilliseconds();
             position = ms == currentMs ? position + 1 : 1;

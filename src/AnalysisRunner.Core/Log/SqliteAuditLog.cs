@@ -105,6 +105,20 @@ public sealed class SqliteAuditLog : IAuditLog
             EntryHash = null,
         };
         run = run with { EntryHash = AuditChain.EntryHash(previous, run) };
+        Insert(run, connection, transaction);
+        return run;
+    }
+
+    /// <summary>
+    /// Copies an entry of another store of record (the server's PostgreSQL log) as it is, hashes and
+    /// all, so the executor finds the run of a batch it was handed (BatchScope) and its entry verifies
+    /// (AuditChain.CheckEntry). Its links are that store's chain, not this file's.
+    /// </summary>
+    internal void Replicate(RunRecord run, DbConnection connection, DbTransaction transaction) =>
+        Insert(run, connection, transaction);
+
+    private static void Insert(RunRecord run, DbConnection connection, DbTransaction transaction)
+    {
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
         var names = Columns.Split(", ");
@@ -134,7 +148,6 @@ public sealed class SqliteAuditLog : IAuditLog
             throw new AnalysisRunnerException("DuplicateRun", ErrorKind.InvalidOperation, run.ArGuid,
                 $"The audit log already holds run {run.ArGuid}; each run gets a new ar_guid.", e);
         }
-        return run;
     }
 
     public IEnumerable<RunRecord> ReadChain()

@@ -29,5 +29,34 @@ public static class ServerSchema
             );
             CREATE INDEX api_tokens_user ON api_tokens (user_email, created_at);
             """),
+        // The run store (PostgresRunLog): the hash-chained audit log, each run's config, and the outbox
+        // of driver batches still to create in the runner home (run_dispatch.driver_batch_id null).
+        new(2, "run store", """
+            CREATE TABLE audit_log (
+                id bigserial PRIMARY KEY,
+                ar_guid text NOT NULL UNIQUE,
+                timestamp_ms bigint NOT NULL,
+                user_email text NOT NULL,
+                dataset text NOT NULL,
+                access_level text NOT NULL,
+                entry text NOT NULL,
+                prev_hash text NOT NULL,
+                entry_hash text NOT NULL
+            );
+            CREATE INDEX audit_log_timestamp ON audit_log (timestamp_ms, id);
+            CREATE INDEX audit_log_dataset_timestamp ON audit_log (dataset, timestamp_ms, id);
+            CREATE INDEX audit_log_user_timestamp ON audit_log (user_email, timestamp_ms, id);
+            CREATE TABLE run_configs (
+                ar_guid text PRIMARY KEY REFERENCES audit_log (ar_guid),
+                toml text NOT NULL
+            );
+            CREATE TABLE run_dispatch (
+                ar_guid text PRIMARY KEY REFERENCES audit_log (ar_guid),
+                driver_batch text NOT NULL,
+                driver_batch_id bigint,
+                dispatched_at timestamptz
+            );
+            CREATE INDEX run_dispatch_pending ON run_dispatch (ar_guid) WHERE driver_batch_id IS NULL;
+            """),
     ];
 }

@@ -35,13 +35,13 @@ public sealed class RunAuthority(Deployment deployment)
     /// from the stored entry (not from what a client says the entry holds), which must verify in the
     /// audit chain; the policy is checked again as it stands now.
     /// </summary>
-    public RunPlan PlanRerun(string arGuid, Caller caller)
+    public async Task<RunPlan> PlanRerunAsync(string arGuid, Caller caller, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(arGuid);
-        var entry = deployment.AuditLog.Query(new LogQuery { ArGuid = arGuid, First = 1 }).FirstOrDefault()
+        var entry = await deployment.RunLog.FindAsync(arGuid, cancellationToken).ConfigureAwait(false)
             ?? throw new AnalysisRunnerException("RunNotFound", ErrorKind.ObjectNotFound, arGuid,
                 $"No run with ar_guid '{arGuid}' is in the audit log of {deployment.Home.Root}; Get-AnalysisLog lists them.");
-        AuditChain.CheckThrough(deployment.AuditLog.ReadChain(), arGuid);
+        AuditChain.CheckThrough(deployment.RunLog.ReadChainAsync(cancellationToken).ToBlockingEnumerable(cancellationToken), arGuid);
         var facts = new SubmissionFacts
         {
             Dataset = entry.Dataset,
@@ -217,9 +217,8 @@ public sealed class RunAuthority(Deployment deployment)
     }
 
     /// <summary>
-    /// Writes a plan this authority made: the config first (write-once, outside any database
-    /// transaction, since on GCS it is a network call), then one transaction for the driver batch and
-    /// the audit row; if that fails the config is withdrawn.
+    /// Writes a plan this authority made: config, audit row and driver batch in one call to the run
+    /// store (<see cref="IRunLog.AppendAsync"/>), which writes all of them or none.
     /// </summary>
     public async Task<RunRecord> SubmitAsync(RunPlan plan, CancellationToken cancellationToken = default)
     {
@@ -227,22 +226,8 @@ public sealed class RunAuthority(Deployment deployment)
         if (plan.Refusal is not null) throw plan.Refusal;
         // Started now, the executor is up by the time the run is written (BatchSubmitter says why).
         deployment.Executor.Wake();
-        await deployment.Configs.PublishAsync(plan.Run.ArGuid, plan.ConfigToml, cancellationToken).ConfigureAwait(false);
-        RunRecord submitted;
-        try
-        {
-            submitted = deployment.Database.InTransaction((connection, transaction) =>
-            {
-                var batchId = deployment.Batches.Submit(plan.DriverBatch, connection, transaction);
-                return deployment.AuditLog.Append(plan.Run with { DriverBatchId = batchId }, connection, transaction);
-            });
-        }
-        catch
-        {
-            if (!RunIsLogged(plan.Run.ArGuid))
-                await deployment.Configs.WithdrawAsync(plan.Run.ArGuid, CancellationToken.None).ConfigureAwait(false);
-            throw;
-        }
+        var submitted = await deployment.RunLog.AppendAsync(new RunSubmission(plan.Run, plan.ConfigToml, plan.DriverBatch), cancellationToken)
+            .ConfigureAwait(false);
         deployment.Executor.Wake();
         return submitted;
     }
@@ -262,9 +247,6 @@ public sealed class RunAuthority(Deployment deployment)
         if (run.Commit is not null) attributes["commit"] = run.Commit;
         return attributes;
     }
-
-    private bool RunIsLogged(string arGuid) =>
-        deployment.AuditLog.Query(new LogQuery { ArGuid = arGuid, First = 1 }).Any();
 
     private static string TryNormalizeOutputDir(string raw)
     {

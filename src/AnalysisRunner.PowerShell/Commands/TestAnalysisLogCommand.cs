@@ -9,5 +9,5 @@ namespace AnalysisRunner.PowerShell.Commands;
 public sealed class TestAnalysisLogCommand : AnalysisRunnerCmdlet
 {
     protected override void Process() =>
-        WriteObject(AuditChain.Verify(Deployment.AuditLog.ReadChain()));
+        WriteObject(AuditChain.Verify(Deployment.RunLog.ReadChainAsync().ToBlockingEnumerable()));
 }

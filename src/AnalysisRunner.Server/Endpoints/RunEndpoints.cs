@@ -38,16 +38,16 @@ internal static class RunEndpoints
             })
             .Produces<RunRecord>(StatusCodes.Status201Created)
             .WithName("RerunRun").WithSummary("Runs a logged run again, exactly, as a new run of the caller.");
-        runs.MapPost("/api/v1/runs/{arGuid}/rerun/plan", (HttpContext context, RunnerActions actions, string arGuid) =>
-                RunPlanDocument.From(actions.PlanRerun(arGuid, CallerOf(context))))
+        runs.MapPost("/api/v1/runs/{arGuid}/rerun/plan", async (HttpContext context, RunnerActions actions, string arGuid) =>
+                RunPlanDocument.From(await actions.PlanRerunAsync(arGuid, CallerOf(context), context.RequestAborted)))
             .WithName("PlanRerun").WithSummary("What running a logged run again would do; nothing is written.");
         runs.MapGet(RunRoutes.Runs, (HttpContext context, RunnerActions actions, string? dataset, string? user, string? accessLevel,
                 DateTimeOffset? after, DateTimeOffset? before, string? arGuid, int? first, string? cursor) =>
-                actions.QueryLog(context.Caller().User, new LogQuery
+                actions.QueryLogAsync(context.Caller().User, new LogQuery
                 {
                     Dataset = dataset, User = user, AccessLevel = accessLevel is null ? null : AccessLevelNames.Parse(accessLevel),
                     After = after, Before = before, ArGuid = arGuid, First = first,
-                }, cursor))
+                }, cursor, context.RequestAborted))
             .Produces<LogPage>()
             .WithName("QueryAuditLog").WithSummary("Runs the caller may read, newest first, a page at a time (?cursor= is the nextCursor of the page before).");
         runs.MapPost("/api/v1/runs/{arGuid}/cancel", async (HttpContext context, RunnerActions actions, string arGuid) =>

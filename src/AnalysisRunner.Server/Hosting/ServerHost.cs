@@ -87,11 +87,27 @@ public static class ServerHost
         return app;
     }
 
-    /// <summary>Brings the database schema up to date (every start; a current schema applies nothing), then starts listening.</summary>
+    /// <summary>
+    /// Brings the database schema up to date (every start; a current schema applies nothing), creates
+    /// the driver batch of every run a crash left logged but undispatched, then starts listening.
+    /// </summary>
     public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken = default)
     {
         await MigrateAsync(app.Services, cancellationToken);
+        await DispatchPendingRunsAsync(app.Services, cancellationToken);
         await app.StartAsync(cancellationToken);
+    }
+
+    public static async Task<int> DispatchPendingRunsAsync(IServiceProvider services, CancellationToken cancellationToken = default)
+    {
+        if (services.GetRequiredService<ServerSettings>() is not { RunnerHome: not null, RunsInDatabase: true }) return 0;
+        var deployment = services.GetRequiredService<RunnerHomeAccess>().Deployment;
+        var dispatched = await deployment.RunLog.DispatchPendingAsync(cancellationToken);
+        if (dispatched == 0) return 0;
+        deployment.Executor.Wake();
+        services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ServerHost))
+            .LogInformation("Created the driver batches of {Count} run(s) logged before a stop", dispatched);
+        return dispatched;
     }
 
     public static async Task<IReadOnlyList<int>> MigrateAsync(IServiceProvider services, CancellationToken cancellationToken = default)

@@ -16,7 +16,7 @@ public sealed record ServerSettings
 
     private static readonly string[] ServerKeys = ["urls", "max_request_body_bytes"];
     private static readonly string[] DatabaseKeys = ["connection_string"];
-    private static readonly string[] RunnerKeys = ["home"];
+    private static readonly string[] RunnerKeys = ["home", "runs"];
 
     /// <summary>Where Kestrel listens; 127.0.0.1 unless the admin says otherwise. https URLs use [Kestrel.Certificates.Default].</summary>
     public string Urls { get; init; } = DefaultUrls;
@@ -27,6 +27,13 @@ public sealed record ServerSettings
 
     /// <summary>The runner home whose runs, batches, logs, configs and buckets the pages read ([runner] home); none means no pages.</summary>
     public string? RunnerHome { get; init; }
+
+    /// <summary>
+    /// Where runs (audit log, configs) are kept ([runner] runs): "database", PostgreSQL, the store of
+    /// record (the default); or "home", the runner home's own log, for a server that shows the pages
+    /// of a home its users submit to in-process (the embedded mode with a shared web).
+    /// </summary>
+    public bool RunsInDatabase { get; init; } = true;
 
     /// <summary>Where the settings came from, for messages.</summary>
     public string? SettingsFile { get; init; }
@@ -50,6 +57,12 @@ public sealed record ServerSettings
         {
             ConnectionString = configuration["database:connection_string"],
             RunnerHome = configuration["runner:home"] is { Length: > 0 } home ? Path.GetFullPath(home) : null,
+            RunsInDatabase = configuration["runner:runs"] switch
+            {
+                null or "" or "database" => true,
+                "home" => false,
+                var other => throw Invalid(source, $"runner.runs must be \"database\" (PostgreSQL, the default) or \"home\" (the runner home's own log), not '{other}'"),
+            },
         };
     }
 

@@ -34,26 +34,26 @@ public sealed class RunnerActions(RunnerHomeAccess home, RunnerReader reader)
     }
 
     /// <summary>A re-run is of a run the caller may read; the authority then checks the caller may submit it now.</summary>
-    public RunPlan PlanRerun(string arGuid, Caller caller)
+    public Task<RunPlan> PlanRerunAsync(string arGuid, Caller caller, CancellationToken cancellationToken)
     {
         reader.GetRun(caller.User, arGuid);
-        return new RunAuthority(home.Deployment).PlanRerun(arGuid, caller);
+        return new RunAuthority(home.Deployment).PlanRerunAsync(arGuid, caller, cancellationToken);
     }
 
     public async Task<RunRecord> RerunAsync(string arGuid, Caller caller, CancellationToken cancellationToken) =>
-        await new RunAuthority(home.Deployment).SubmitAsync(PlanRerun(arGuid, caller), cancellationToken);
+        await new RunAuthority(home.Deployment).SubmitAsync(await PlanRerunAsync(arGuid, caller, cancellationToken), cancellationToken);
 
     /// <summary>
     /// Audit-log pages of what the caller may read: a named dataset the caller is in no list of is
     /// 403 (as the pages answer), otherwise rows of namespaces the caller may not read are left out.
     /// </summary>
-    public LogPage QueryLog(string caller, LogQuery query, string? cursor)
+    public Task<LogPage> QueryLogAsync(string caller, LogQuery query, string? cursor, CancellationToken cancellationToken)
     {
         var registry = home.Deployment.LoadRegistry();
         if (query.Dataset is { } dataset)
             DatasetReadAccess.Check(registry, caller, dataset, query.AccessLevel?.Namespace() ?? "test");
-        return AuditLogPaging.Page(home.Deployment.AuditLog, query, cursor,
-            run => DatasetReadAccess.MayRead(registry, caller, run.Dataset, run.AccessLevel.Namespace()));
+        return AuditLogPaging.PageAsync(home.Deployment.RunLog, query, cursor,
+            run => DatasetReadAccess.MayRead(registry, caller, run.Dataset, run.AccessLevel.Namespace()), cancellationToken);
     }
 
     public IReadOnlyList<BatchInfo> FindBatches(string caller, BatchQuery query)

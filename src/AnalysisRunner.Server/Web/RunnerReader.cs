@@ -49,8 +49,9 @@ public sealed class RunnerReader(RunnerHomeAccess home)
         };
         var text = string.IsNullOrWhiteSpace(filter.Text) ? null : filter.Text.Trim();
         // Keyset paging is the audit log's one rule (AuditLogPaging); the namespace and the text are filters on top.
-        var page = AuditLogPaging.Page(deployment.AuditLog, query, filter.Cursor,
-            run => run.AccessLevel.Namespace() == ns && (text is null || Matches(run, text)));
+        // Pages render synchronously: the wait for the run store is here, at their edge.
+        var page = AuditLogPaging.PageAsync(deployment.RunLog, query, filter.Cursor,
+            run => run.AccessLevel.Namespace() == ns && (text is null || Matches(run, text))).GetAwaiter().GetResult();
         return new RunPage(page.Runs, page.NextCursor);
     }
 
@@ -58,7 +59,7 @@ public sealed class RunnerReader(RunnerHomeAccess home)
     public RunRecord GetRun(string caller, string arGuid)
     {
         var deployment = home.Deployment;
-        var run = deployment.AuditLog.Query(new LogQuery { ArGuid = arGuid, First = 1 }).FirstOrDefault()
+        var run = deployment.RunLog.FindAsync(arGuid).GetAwaiter().GetResult()
             ?? throw new AnalysisRunnerException("RunNotFound", ErrorKind.ObjectNotFound, arGuid,
                 $"No run has ar_guid '{arGuid}'; the dataset's audit-log page lists its runs.");
         DatasetReadAccess.Check(deployment.LoadRegistry(), caller, run.Dataset, run.AccessLevel.Namespace());

@@ -198,7 +198,7 @@ public sealed class RunAuthorityTests : IDisposable
     {
         var first = await _world.Authority.SubmitAsync(_world.Facts() with { ConfigFiles = [new ConfigSnapshot("u.toml", "[c]\nv = 'first'\n")] }, _world.Caller);
 
-        var again = _world.Authority.PlanRerun(first.ArGuid, _world.Caller);
+        var again = await _world.Authority.PlanRerunAsync(first.ArGuid, _world.Caller);
 
         Assert.Null(again.Refusal);
         Assert.Equal(first.ArGuid, again.Run.RerunOf);
@@ -207,8 +207,8 @@ public sealed class RunAuthorityTests : IDisposable
         Assert.Contains("v = \"first\"", again.ConfigToml);
 
         _world.Sql($"UPDATE audit_log SET script = '/bin/sh' WHERE ar_guid = '{first.ArGuid}'");
-        var ex = Assert.Throws<AnalysisRunnerException>(() => _world.Authority.PlanRerun(first.ArGuid, _world.Caller));
+        var ex = await Assert.ThrowsAsync<AnalysisRunnerException>(() => _world.Authority.PlanRerunAsync(first.ArGuid, _world.Caller));
         Assert.Equal("AuditChainBroken", ex.ErrorId);
-        Assert.Equal("RunNotFound", Assert.Throws<AnalysisRunnerException>(() => _world.Authority.PlanRerun("no-such-run", _world.Caller)).ErrorId);
+        Assert.Equal("RunNotFound", (await Assert.ThrowsAsync<AnalysisRunnerException>(() => _world.Authority.PlanRerunAsync("no-such-run", _world.Caller))).ErrorId);
     }
 }

@@ -22,6 +22,9 @@ public sealed class RunningServer : IAsyncDisposable
     /// <summary>The server's own store (and clock), for setting up tokens as an admin would.</summary>
     public ITokenStore Tokens => _app.Services.GetRequiredService<ITokenStore>();
 
+    /// <summary>The server's PostgreSQL database, for a test that writes runs where the server keeps them.</summary>
+    public Core.Postgres.PostgresDatabase Database => _app.Services.GetRequiredService<Core.Postgres.PostgresDatabase>();
+
     public static async Task<RunningServer> StartAsync(string connectionString, TimeProvider? clock = null, params string[] settings)
     {
         string[] args = ["--server:urls=http://127.0.0.1:0", "--database:connection_string=" + connectionString, .. settings];

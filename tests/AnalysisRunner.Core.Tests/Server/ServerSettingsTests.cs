@@ -92,12 +92,20 @@ public sealed class ServerSettingsTests(PostgresFixture postgres) : IDisposable
     [InlineData("[server]\nurl = \"http://0.0.0.0:80\"\n", "unknown key 'server.url'")]
     [InlineData("[database]\nconnectionstring = \"x\"\n", "unknown key 'database.connectionstring'")]
     [InlineData("[server]\nmax_request_body_bytes = -1\n", "max_request_body_bytes")]
+    [InlineData("[runner]\nruns = \"sqlite\"\n", "runner.runs must be")]
     public void A_misspelt_or_invalid_key_is_refused_rather_than_defaulted(string toml, string message)
     {
         var error = Assert.Throws<AnalysisRunnerException>(() => Load(WriteSettings(toml)));
         Assert.Equal("InvalidServerSettings", error.ErrorId);
         Assert.Contains(message, error.Message);
     }
+
+    [Theory]
+    [InlineData("", true)]
+    [InlineData("[runner]\nruns = \"database\"\n", true)]
+    [InlineData("[runner]\nruns = \"home\"\n", false)]
+    public void Runs_are_kept_in_the_database_unless_the_settings_say_home(string toml, bool inDatabase) =>
+        Assert.Equal(inDatabase, Load(WriteSettings(toml)).RunsInDatabase);
 
     [Fact]
     public void A_missing_settings_file_is_named()

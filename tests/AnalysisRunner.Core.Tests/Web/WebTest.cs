@@ -18,6 +18,8 @@ public abstract class WebTest(PostgresFixture postgres) : IAsyncLifetime
     {
         if (PostgresCluster.MissingReason is not null) return;
         _server = await RunningServer.StartAsync(await postgres.CreateDatabaseAsync(), null, "--runner:home=" + World.HomePath);
+        // Runs are added where the server keeps them: its PostgreSQL store, whose driver batches go to this home.
+        World.Deployment.UseRunLog(new Core.Log.PostgresRunLog(Server.Database, new Core.Runs.HomeDriverBatches(World.Deployment)));
         AliceToken = (await Server.IssueAsync(WebWorld.Alice)).Token;
         BobToken = (await Server.IssueAsync(WebWorld.Bob)).Token;
     }

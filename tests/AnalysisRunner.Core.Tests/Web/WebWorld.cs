@@ -7,7 +7,7 @@ namespace AnalysisRunner.Core.Tests.Web;
 
 /// <summary>
 /// A runner home the pages read, filled the way a run fills it: an audit row, a config and a driver
-/// batch written together, sub-batches, and the real executor running their jobs (and writing their
+/// batch written together (through the run store the server reads, once a WebTest started one), sub-batches, and the real executor running their jobs (and writing their
 /// logs), held at a <see cref="JobGate"/> where a test needs a job running. alice is a member of
 /// fewgenomes (test and standard), bob of othergenomes only.
 /// </summary>
@@ -56,7 +56,7 @@ public sealed class WebWorld : IDisposable
         IReadOnlyList<ConfigSnapshot>? snapshots = null)
     {
         var arGuid = Guid.NewGuid().ToString();
-        var configPath = await Deployment.Configs.PublishAsync(arGuid, configToml);
+        var configPath = Deployment.Configs.PathFor(arGuid);
         var run = new RunRecord
         {
             ArGuid = arGuid,
@@ -85,11 +85,7 @@ public sealed class WebWorld : IDisposable
             Attributes = RunAuthority.RunAttributes(run),
             Jobs = [new JobSpec { Index = 0, Name = "driver", Commands = ["echo driver"], Image = "registry.example.org/approved/driver:1", MemoryBytes = 1L << 20 }],
         };
-        return Deployment.Database.InTransaction((connection, transaction) =>
-        {
-            var batchId = Deployment.Batches.Submit(driver, connection, transaction);
-            return Deployment.AuditLog.Append(run with { DriverBatchId = batchId }, connection, transaction);
-        });
+        return await Deployment.RunLog.AppendAsync(new Core.Log.RunSubmission(run, configToml, driver));
     }
 
     /// <summary>

@@ -1,0 +1,15 @@
+using AnalysisRunner.Core.Batch;
+using AnalysisRunner.Core.Runs;
+
+namespace AnalysisRunner.Core.Log;
+
+/// <summary>
+/// Where a run store that logs runs apart from the executor (PostgresRunLog) hands each logged run's
+/// driver batch. Idempotent by ar_guid: asked twice for one run (a dispatch cut short and retried, two
+/// dispatchers at once), it creates one batch and answers its id both times.
+/// </summary>
+public interface IDriverBatchTarget
+{
+    /// <summary>Creates the run's driver batch (and whatever the executor needs to run it) unless it exists; returns its id.</summary>
+    Task<long> EnsureDriverBatchAsync(RunRecord run, string configToml, BatchSpec driverBatch, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,234 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using AnalysisRunner.Core.Batch;
+using AnalysisRunner.Core.Http;
+using AnalysisRunner.Core.Postgres;
+using AnalysisRunner.Core.Runs;
+using Npgsql;
+
+namespace AnalysisRunner.Core.Log;
+
+/// <summary>
+/// The server's run store in PostgreSQL (migration 2 of <see cref="ServerSchema"/>). One transaction
+/// writes the audit row, the config text and an outbox row "driver batch to create" (run_dispatch);
+/// appends take a transaction-scoped advisory lock before reading the chain's head, so concurrent
+/// appends (from any number of server processes) queue and the chain never forks. After the commit a
+/// dispatcher hands the outbox row to the executor's batch store (<see cref="IDriverBatchTarget"/>,
+/// idempotent by ar_guid) and records the batch id on the run; <see cref="DispatchPendingAsync"/> does
+/// the same for every row a crash left between the two (the server calls it on start).
+/// <para>
+/// The driver batch does not exist when the entry is sealed, so the entry's hash covers DriverBatchId 0
+/// and <see cref="ReadChainAsync"/> yields entries as sealed; queries fill in the dispatched batch id
+/// (0 until dispatched), which is a pointer kept beside the entry, not part of it.
+/// </para>
+/// </summary>
+public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget driverBatches) : IRunLog
+{
+    // Any fixed number, the same for every server of this schema: the chain head's pg_advisory_xact_lock key.
+    private const long ChainLockKey = 0x4152_4155_4449_5431; // "ARAUDIT1"
+    private const int ChunkSize = 200;
+    private const string Selected = "a.id, a.entry, a.prev_hash, a.entry_hash, d.driver_batch_id";
+
+    public async Task<RunRecord> AppendAsync(RunSubmission submission, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(submission);
+        if (submission.DriverBatch.ArGuid != submission.Run.ArGuid)
+            throw new ArgumentException($"The driver batch is of run {submission.DriverBatch.ArGuid}, not {submission.Run.ArGuid}.", nameof(submission));
+        // Hashed as it will read back: milliseconds, no batch yet, no page address.
+        var run = submission.Run with
+        {
+            Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(submission.Run.Timestamp.ToUnixTimeMilliseconds()).ToOffset(submission.Run.Timestamp.Offset),
+            DriverBatchId = 0,
+            PreviousHash = null,
+            EntryHash = null,
+            Url = null,
+        };
+        var driverBatch = JsonSerializer.Serialize(submission.DriverBatch, BatchJson.Default.BatchSpec);
+        var sealedRun = await database.RunAsync(async connection =>
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await using (var queue = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", connection, transaction))
+            {
+                queue.Parameters.AddWithValue(ChainLockKey);
+                await queue.ExecuteNonQueryAsync(cancellationToken);
+            }
+            // Read after the lock, so this statement sees the entry of whoever held it last.
+            string previous;
+            await using (var head = new NpgsqlCommand("SELECT entry_hash FROM audit_log ORDER BY id DESC LIMIT 1", connection, transaction))
+                previous = await head.ExecuteScalarAsync(cancellationToken) as string ?? AuditChain.Genesis;
+            var chained = run with { PreviousHash = previous };
+            chained = chained with { EntryHash = AuditChain.EntryHash(previous, chained) };
+            await using var insert = new NpgsqlBatch(connection, transaction)
+            {
+                BatchCommands =
+                {
+                    Command("""
+                        INSERT INTO audit_log (ar_guid, timestamp_ms, user_email, dataset, access_level, entry, prev_hash, entry_hash)
+                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                        """, chained.ArGuid, chained.Timestamp.ToUnixTimeMilliseconds(), chained.User, chained.Dataset,
+                        chained.AccessLevel.ToConfigName(), Entry(chained), previous, chained.EntryHash!),
+                    Command("INSERT INTO run_configs (ar_guid, toml) VALUES ($1, $2)", chained.ArGuid, submission.ConfigToml),
+                    Command("INSERT INTO run_dispatch (ar_guid, driver_batch) VALUES ($1, $2)", chained.ArGuid, driverBatch),
+                },
+            };
+            try
+            {
+                await insert.ExecuteNonQueryAsync(cancellationToken);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                throw new AnalysisRunnerException("DuplicateRun", ErrorKind.InvalidOperation, chained.ArGuid,
+                    $"The audit log already holds run {chained.ArGuid}; each run gets a new ar_guid.", e);
+            }
+            // Not cancelled from here: once committed the run is logged, whatever the caller does.
+            await transaction.CommitAsync(CancellationToken.None);
+            return chained;
+        }, cancellationToken);
+        var batchId = await DispatchAsync(sealedRun, submission.ConfigToml, submission.DriverBatch).ConfigureAwait(false);
+        return sealedRun with { DriverBatchId = batchId };
+    }
+
+    public async Task<int> DispatchPendingAsync(CancellationToken cancellationToken = default)
+    {
+        var dispatched = 0;
+        while (true)
+        {
+            var pending = await database.RunAsync(async connection =>
+            {
+                await using var command = new NpgsqlCommand("""
+                    SELECT a.entry, a.prev_hash, a.entry_hash, c.toml, d.driver_batch
+                    FROM run_dispatch d JOIN audit_log a USING (ar_guid) JOIN run_configs c USING (ar_guid)
+                    WHERE d.driver_batch_id IS NULL ORDER BY a.id LIMIT $1
+                    """, connection);
+                command.Parameters.AddWithValue(ChunkSize);
+                var rows = new List<(RunRecord Run, string Toml, BatchSpec Batch)>();
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                    rows.Add((ReadEntry(reader.GetString(0), reader.GetString(1), reader.GetString(2), 0), reader.GetString(3),
+                        JsonSerializer.Deserialize(reader.GetString(4), BatchJson.Default.BatchSpec)!));
+                return rows;
+            }, cancellationToken);
+            foreach (var (run, toml, batch) in pending)
+            {
+                await DispatchAsync(run, toml, batch, cancellationToken).ConfigureAwait(false);
+                dispatched++;
+            }
+            if (pending.Count < ChunkSize) return dispatched;
+        }
+    }
+
+    /// <summary>Creates (or finds) the run's driver batch, then records its id; a crash between the two is repaired by the next dispatch, which finds the same batch.</summary>
+    private async Task<long> DispatchAsync(RunRecord run, string configToml, BatchSpec driverBatch, CancellationToken cancellationToken = default)
+    {
+        var batchId = await driverBatches.EnsureDriverBatchAsync(run, configToml, driverBatch, cancellationToken).ConfigureAwait(false);
+        await database.RunAsync(async connection =>
+        {
+            await using var command = new NpgsqlCommand(
+                "UPDATE run_dispatch SET driver_batch_id = $2, dispatched_at = now() WHERE ar_guid = $1 AND driver_batch_id IS NULL", connection);
+            command.Parameters.AddWithValue(run.ArGuid);
+            command.Parameters.AddWithValue(batchId);
+            return await command.ExecuteNonQueryAsync(cancellationToken);
+        }, cancellationToken);
+        return batchId;
+    }
+
+    public IAsyncEnumerable<RunRecord> QueryAsync(LogQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.First is < 0)
+            throw new AnalysisRunnerException("InvalidFirst", ErrorKind.InvalidArgument, query.First,
+                $"-First must be 0 or more, not {query.First}.");
+        return StreamQuery(query, cancellationToken);
+    }
+
+    /// <summary>Newest first in chunks, each its own short query from where the last ended (timestamp, id), so no connection is held while the caller reads.</summary>
+    private async IAsyncEnumerable<RunRecord> StreamQuery(LogQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var left = query.First ?? int.MaxValue;
+        (long Ms, long Id)? after = null;
+        while (left > 0)
+        {
+            var limit = Math.Min(left, ChunkSize);
+            var chunk = await database.RunAsync(async connection =>
+            {
+                await using var command = new NpgsqlCommand { Connection = connection };
+                var conditions = new List<string>();
+                void Filter(string condition, object? value)
+                {
+                    if (value is null) return;
+                    command.Parameters.AddWithValue(value);
+                    conditions.Add(condition.Replace("?", "$" + command.Parameters.Count, StringComparison.Ordinal));
+                }
+                Filter("a.dataset = ?", query.Dataset);
+                Filter("a.user_email = ?", query.User);
+                Filter("a.access_level = ?", query.AccessLevel?.ToConfigName());
+                Filter("a.ar_guid = ?", query.ArGuid);
+                Filter("a.timestamp_ms >= ?", query.After?.ToUnixTimeMilliseconds());
+                Filter("a.timestamp_ms < ?", query.Before?.ToUnixTimeMilliseconds());
+                if (after is { } key)
+                {
+                    command.Parameters.AddWithValue(key.Ms);
+                    command.Parameters.AddWithValue(key.Id);
+                    conditions.Add($"(a.timestamp_ms, a.id) < (${command.Parameters.Count - 1}, ${command.Parameters.Count})");
+                }
+                command.Parameters.AddWithValue(limit);
+                var where = conditions.Count == 0 ? "" : " WHERE " + string.Join(" AND ", conditions);
+                command.CommandText = $"SELECT {Selected}, a.timestamp_ms FROM audit_log a LEFT JOIN run_dispatch d USING (ar_guid){where} " +
+                                      $"ORDER BY a.timestamp_ms DESC, a.id DESC LIMIT ${command.Parameters.Count}";
+                return await ReadRowsAsync(command, cancellationToken, withBatch: true);
+            }, cancellationToken);
+            foreach (var (_, run) in chunk) yield return run;
+            left -= chunk.Count;
+            if (chunk.Count < limit) yield break;
+            after = (chunk[^1].Run.Timestamp.ToUnixTimeMilliseconds(), chunk[^1].Id);
+        }
+    }
+
+    public async IAsyncEnumerable<RunRecord> ReadChainAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        long afterId = 0;
+        while (true)
+        {
+            var chunk = await database.RunAsync(async connection =>
+            {
+                await using var command = new NpgsqlCommand(
+                    $"SELECT {Selected} FROM audit_log a LEFT JOIN run_dispatch d USING (ar_guid) WHERE a.id > $1 ORDER BY a.id LIMIT $2", connection);
+                command.Parameters.AddWithValue(afterId);
+                command.Parameters.AddWithValue(ChunkSize);
+                return await ReadRowsAsync(command, cancellationToken, withBatch: false);
+            }, cancellationToken);
+            foreach (var (_, run) in chunk) yield return run;
+            if (chunk.Count < ChunkSize) yield break;
+            afterId = chunk[^1].Id;
+        }
+    }
+
+    private static async Task<List<(long Id, RunRecord Run)>> ReadRowsAsync(NpgsqlCommand command, CancellationToken cancellationToken, bool withBatch)
+    {
+        var rows = new List<(long, RunRecord)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            rows.Add((reader.GetInt64(0), ReadEntry(reader.GetString(1), reader.GetString(2), reader.GetString(3),
+                withBatch && !reader.IsDBNull(4) ? reader.GetInt64(4) : 0)));
+        return rows;
+    }
+
+    /// <summary>The entry as sealed, in the API's JSON form (which round-trips every field AuditChain hashes); hashes live in their own columns.</summary>
+    private static string Entry(RunRecord run) =>
+        JsonSerializer.Serialize(run with { PreviousHash = null, EntryHash = null, DriverBatchId = 0, Url = null }, ApiJson.Options);
+
+    private static RunRecord ReadEntry(string entry, string previousHash, string entryHash, long driverBatchId) =>
+        JsonSerializer.Deserialize<RunRecord>(entry, ApiJson.Options)! with
+        {
+            PreviousHash = previousHash,
+            EntryHash = entryHash,
+            DriverBatchId = driverBatchId,
+        };
+
+    private static NpgsqlBatchCommand Command(string sql, params object[] values)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var value in values) command.Parameters.Add(new NpgsqlParameter { Value = value });
+        return command;
+    }
+}

@@ -1,0 +1,107 @@
+using AnalysisRunner.Core.Batch;
+using AnalysisRunner.Core.Log;
+using AnalysisRunner.Core.Postgres;
+using AnalysisRunner.Core.Runs;
+using AnalysisRunner.Core.Tests.TestSupport;
+using Npgsql;
+
+namespace AnalysisRunner.Core.Tests.Log;
+
+[Collection(PostgresCollection.Name)]
+public sealed class SqliteRunLogContractTests : RunLogContract
+{
+    protected override IRunLog Log => Deployment.RunLog;
+
+    protected override Task<int> CountStoredConfigsAsync() =>
+        Task.FromResult(Directory.Exists(Deployment.Home.ConfigStoreDirectory) ? Directory.GetFiles(Deployment.Home.ConfigStoreDirectory).Length : 0);
+}
+
+[RequiresPostgres]
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : RunLogContract, IAsyncLifetime
+{
+    private PostgresDatabase? _database;
+
+    protected override IRunLog Log => Deployment.RunLog;
+
+    public async Task InitializeAsync()
+    {
+        if (PostgresCluster.MissingReason is not null) return;
+        _database = new PostgresDatabase(await postgres.CreateDatabaseAsync());
+        await new SchemaMigrator(_database).ApplyAsync(ServerSchema.Migrations);
+        Deployment.UseRunLog(new PostgresRunLog(_database, new HomeDriverBatches(Deployment)));
+    }
+
+    protected override async Task<int> CountStoredConfigsAsync()
+    {
+        await using var connection = await _database!.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM run_configs", connection);
+        return Convert.ToInt32(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>A dispatcher killed between PostgreSQL's commit and the batch's creation: the run waits in the outbox, and the next dispatch (the server's start) creates its one batch.</summary>
+    [BackendFact]
+    public async Task A_run_whose_dispatch_died_before_the_batch_gets_exactly_one_batch_on_restart()
+    {
+        var dying = new PostgresRunLog(_database!, new FailingTarget(new HomeDriverBatches(Deployment), createFirst: false));
+        var submission = Submission();
+
+        await Assert.ThrowsAsync<InjectedCrash>(() => dying.AppendAsync(submission));
+        Assert.Empty(Batches());
+        Assert.Equal(0, (await Log.FindAsync(submission.Run.ArGuid))!.DriverBatchId);
+
+        Assert.Equal(1, await Log.DispatchPendingAsync());
+        var batch = Assert.Single(Batches(submission.Run.ArGuid));
+        Assert.Equal(batch.Id, (await Log.FindAsync(submission.Run.ArGuid))!.DriverBatchId);
+        Assert.Equal(0, await Log.DispatchPendingAsync());
+        Assert.Single(Batches());
+    }
+
+    /// <summary>Killed after the batch was created but before its id was recorded: the restart finds that batch rather than making another.</summary>
+    [BackendFact]
+    public async Task A_run_whose_dispatch_died_after_the_batch_keeps_its_one_batch_on_restart()
+    {
+        var dying = new PostgresRunLog(_database!, new FailingTarget(new HomeDriverBatches(Deployment), createFirst: true));
+        var submission = Submission();
+
+        await Assert.ThrowsAsync<InjectedCrash>(() => dying.AppendAsync(submission));
+        var created = Assert.Single(Batches());
+        Assert.Equal(0, (await Log.FindAsync(submission.Run.ArGuid))!.DriverBatchId);
+
+        Assert.Equal(1, await Log.DispatchPendingAsync());
+        Assert.Equal(created.Id, Assert.Single(Batches()).Id);
+        Assert.Equal(created.Id, (await Log.FindAsync(submission.Run.ArGuid))!.DriverBatchId);
+        // The executor can scope the batch: the home holds the run's entry as sealed, and it verifies.
+        var scope = BatchScope.Of(new BatchSpec { Name = "x", ArGuid = submission.Run.ArGuid, TmpRoot = "/tmp", Jobs = [] }, Deployment.AuditLog);
+        Assert.Equal(submission.Run.ArGuid, scope.Run!.ArGuid);
+    }
+
+    [BackendFact]
+    public async Task An_unreachable_database_is_DatabaseUnavailable()
+    {
+        await using var nowhere = new PostgresDatabase("Host=127.0.0.1;Port=1;Username=x;Timeout=2");
+        var log = new PostgresRunLog(nowhere, new HomeDriverBatches(Deployment));
+
+        var error = await Assert.ThrowsAsync<AnalysisRunnerException>(() => log.AppendAsync(Submission()));
+
+        Assert.Equal("DatabaseUnavailable", error.ErrorId);
+        Assert.Equal(ErrorKind.ResourceUnavailable, error.Kind);
+        Assert.Empty(Batches());
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_database is not null) await _database.DisposeAsync();
+    }
+
+    private sealed class InjectedCrash() : Exception("injected: the dispatcher died here");
+
+    private sealed class FailingTarget(IDriverBatchTarget inner, bool createFirst) : IDriverBatchTarget
+    {
+        public async Task<long> EnsureDriverBatchAsync(RunRecord run, string configToml, BatchSpec driverBatch, CancellationToken cancellationToken = default)
+        {
+            if (createFirst) await inner.EnsureDriverBatchAsync(run, configToml, driverBatch, cancellationToken);
+            throw new InjectedCrash();
+        }
+    }
+}
