@@ -140,15 +140,19 @@ public sealed class DurabilityTests : IDisposable
     {
         var ran = Path.Combine(_home.Root, "ran.txt");
         var gate = Path.Combine(_home.Root, "gate");
+        var started = Path.Combine(_home.Root, "last-started");
         var jobs = Enumerable.Range(0, 30)
             .Select(i => TestHome.Job(i, $"echo {i} >> {ShellQuoting.Quote(ran)}") with { DependsOn = i == 0 ? [] : [i - 1] })
-            .Append(TestHome.Job(30, $"until [ -e {ShellQuoting.Quote(gate)} ]; do sleep 0.1; done", $"echo 30 >> {ShellQuoting.Quote(ran)}") with { DependsOn = [29] })
+            .Append(TestHome.Job(30, $"touch {ShellQuoting.Quote(started)}", $"until [ -e {ShellQuoting.Quote(gate)} ]; do sleep 0.1; done",
+                $"echo 30 >> {ShellQuoting.Quote(ran)}") with { DependsOn = [29] })
             .ToArray();
         // Nothing in this process keeps the database open: the last connection to close checkpoints the WAL away.
         var id = _home.Store.Submit(_home.Batch(jobs));
         SqliteConnection.ClearAllPools();
         _home.Client.Wake();
-        Assert.True(_home.WaitUntil(() => File.Exists(ran) && File.ReadAllLines(ran).Length == 30, 120), _home.ExecutorLog());
+        // Killed once the last job's shell runs (so every other job has ended and this one was spawned): a kill
+        // between its start line and its spawn would rightly run it again as attempt 2, which is not this test.
+        Assert.True(_home.WaitUntil(() => File.Exists(started) && File.ReadAllLines(ran).Length == 30, 120), _home.ExecutorLog());
         _home.KillExecutor();
         var wal = _home.Home.DatabasePath + "-wal";
         Assert.True(new FileInfo(wal).Length > 4096, "the WAL holds the batch's transitions");
