@@ -19,6 +19,23 @@ BeforeAll {
     <# Awaits a Task from the Playwright API (PowerShell has no await). #>
     function Wait-Task($Task) { $Task.GetAwaiter().GetResult() }
     function Expect($Locator) { [Microsoft.Playwright.Assertions]::Expect($Locator) }
+    <#
+     A page in a fresh browser context. Playwright's defaults (30 s for actions, 5 s for Expect) are
+     deadlines, not measurements: on a loaded 2-core machine a page has taken longer, so one generous
+     deadline, and the waits stay on events.
+    #>
+    function New-TestPage {
+        [Microsoft.Playwright.Assertions]::SetDefaultExpectTimeout(120000)
+        $context = Wait-Task ($browser.NewContextAsync())
+        $context.SetDefaultTimeout(120000)
+        $context.SetDefaultNavigationTimeout(120000)
+        Wait-Task ($context.NewPageAsync())
+    }
+    <# Until the page at $Url is committed; what the test then looks for it waits for through locators (waiting for the load event too has hung after the event came, under load). #>
+    function Wait-Url($Page, [string] $Url) {
+        $options = [Microsoft.Playwright.PageWaitForURLOptions]@{ WaitUntil = [Microsoft.Playwright.WaitUntilState]::Commit }
+        Wait-Task ($Page.WaitForURLAsync($Url, $options))
+    }
 
     <# Submit-Analysis … hello.ps1 as the README has it, typed into a fresh pwsh: the lines the user reads are on its output. #>
     function Submit-TestOnboarding($World) {
@@ -61,13 +78,7 @@ Describe 'The onboarding exercise, from pwsh to the browser' {
         $script:submitted = $onboarding.Output
         $script:link = $onboarding.Link
         $script:runLine = $onboarding.RunLine
-        # Playwright's defaults (30 s for actions, 5 s for Expect) are deadlines, not measurements: on a loaded
-        # 2-core machine a page has taken longer, so one generous deadline and the waits stay on events.
-        $context = Wait-Task ($browser.NewContextAsync())
-        $context.SetDefaultTimeout(120000)
-        $context.SetDefaultNavigationTimeout(120000)
-        [Microsoft.Playwright.Assertions]::SetDefaultExpectTimeout(120000)
-        $script:page = Wait-Task ($context.NewPageAsync())
+        $script:page = New-TestPage
     }
     AfterAll {
         Stop-TestServer $script:server
@@ -88,7 +99,7 @@ Describe 'The onboarding exercise, from pwsh to the browser' {
         $page.Url | Should -BeLike "$site/signin?returnUrl=*"
         Wait-Task ($page.FillAsync('input[name=token]', $token))
         Wait-Task ($page.ClickAsync('button[type=submit]'))
-        Wait-Task ($page.WaitForURLAsync($link[0]))
+        Wait-Url $page $link[0]
         Wait-Task ((Expect ($page.Locator('h1'))).ToContainTextAsync("Batch $($runLine[0][2])"))
     }
 
@@ -116,11 +127,11 @@ Describe 'The onboarding exercise, from pwsh to the browser' {
     It 'clicking that link shows the sub-batch, and its job 2 says the greeting' {
         if ($missing) { Set-ItResult -Skipped -Because $missing; return }
         Wait-Task ($page.Locator("pre.log.stdout a.batch[href='/batches/$($subBatch[0].Id)']").ClickAsync())
-        Wait-Task ($page.WaitForURLAsync($driverLogLink))
+        Wait-Url $page $driverLogLink
         Wait-Task ((Expect ($page.Locator('h1'))).ToContainTextAsync("Batch $($subBatch[0].Id)"))
         Wait-Task ((Expect ($page.Locator('svg.dag g.job'))).ToHaveCountAsync(2))
         Wait-Task ($page.Locator("svg.dag a[href$='/jobs/2']").ClickAsync())
-        Wait-Task ($page.WaitForURLAsync("$driverLogLink/jobs/2"))
+        Wait-Url $page "$driverLogLink/jobs/2"
         Wait-Task ((Expect ($page.Locator('pre.log.stdout'))).ToContainTextAsync('Hello, tester'))
     }
 
@@ -132,7 +143,7 @@ Describe 'The onboarding exercise, from pwsh to the browser' {
         Wait-Task ((Expect ($page.Locator("$row a.driver"))).ToHaveAttributeAsync('href', "/batches/$($run.DriverBatchId)"))
         Wait-Task ((Expect ($page.Locator("$row a.sub-batch"))).ToHaveAttributeAsync('href', "/batches/$($subBatch[0].Id)"))
         Wait-Task ($page.Locator("$row a.config").ClickAsync())
-        Wait-Task ($page.WaitForURLAsync("**/configs/$($run.ArGuid)*"))
+        Wait-Url $page "**/configs/$($run.ArGuid)*"
         Wait-Task ((Expect ($page.Locator('#config-toml'))).ToContainTextAsync('dataset = "fewgenomes"'))
         Wait-Task ((Expect ($page.Locator('#config-toml'))).ToContainTextAsync('access_level = "test"'))
     }
@@ -156,9 +167,9 @@ Describe 'The onboarding exercise over the embedded web: no server, the one-time
         if ($noBrowser) { Set-ItResult -Skipped -Because $noBrowser; return }
         $embeddedRun.Link.Count | Should -Be 1 -Because ($embeddedRun.Output.Output -join "`n")
         $embeddedRun.Link[0] | Should -Be "$($embedded.Uri.TrimEnd('/'))/batches/$($embeddedRun.RunLine[0][2])"
-        $signedIn = Wait-Task ((Wait-Task ($browser.NewContextAsync())).NewPageAsync())
+        $signedIn = New-TestPage
         $null = Wait-Task ($signedIn.GotoAsync($embedded.SignInLink))
-        Wait-Task ($signedIn.WaitForURLAsync("$($embedded.Uri.TrimEnd('/'))/"))
+        Wait-Url $signedIn "$($embedded.Uri.TrimEnd('/'))/"
         $null = Wait-Task ($signedIn.GotoAsync($embeddedRun.Link[0]))
         $signedIn.Url | Should -Be $embeddedRun.Link[0]
         Wait-Task ((Expect ($signedIn.Locator('h1'))).ToContainTextAsync("Batch $($embeddedRun.RunLine[0][2])"))
@@ -166,7 +177,7 @@ Describe 'The onboarding exercise over the embedded web: no server, the one-time
 
     It 'the same link in another browser is 403 SignInLinkInvalid, and the run link there asks for sign-in' {
         if ($noBrowser) { Set-ItResult -Skipped -Because $noBrowser; return }
-        $stranger = Wait-Task ((Wait-Task ($browser.NewContextAsync())).NewPageAsync())
+        $stranger = New-TestPage
         $refused = Wait-Task ($stranger.GotoAsync($embedded.SignInLink))
         $refused.Status | Should -Be 403
         Wait-Task ((Expect ($stranger.Locator('p.error'))).ToHaveAttributeAsync('data-error-id', 'SignInLinkInvalid'))
