@@ -72,26 +72,16 @@ public sealed class EmbeddedWeb
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<OneTimeSignIn>();
         services.AddSingleton<Core.Tokens.ITokenStore>(new LocalUserTokens(deployment.Tokens, web.User));
-        services.AddProblemDetails(options => options.CustomizeProblemDetails = FrameworkProblems.AddErrorId);
-        services.AddExceptionHandler<ApiExceptionHandler>();
         services.AddAuthentication(SessionCookieHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, SessionCookieHandler>(SessionCookieHandler.SchemeName, null);
-        services.AddAntiforgery(options => options.Cookie.Name = "ar_antiforgery");
-        services.AddSingleton<RunnerHomeAccess>();
-        services.AddSingleton<RunnerReader>();
-        services.AddSingleton<AnalysisRunner.Server.Runs.RunnerActions>();
-        services.AddSingleton<UsageReader>();
+        RunnerWebParts.AddReadsAndProblems(services);
         services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder(SessionCookieHandler.SchemeName).RequireAuthenticatedUser().Build());
 
         configure?.Invoke(builder);
 
         var app = builder.Build();
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
-        app.UseAuthentication();
-        app.UseAuthorization();
-        app.UseAntiforgery();
+        RunnerWebParts.UsePipeline(app);
         app.MapSignInLink();
         app.MapWebPages();
         return app;

@@ -51,19 +51,13 @@ public static class ServerHost
         services.AddSingleton<ITokenStore>(provider =>
             new PostgresTokenStore(provider.GetRequiredService<PostgresDatabase>(), provider.GetRequiredService<TimeProvider>()));
 
-        services.AddProblemDetails(options => options.CustomizeProblemDetails = FrameworkProblems.AddErrorId);
-        services.AddExceptionHandler<ApiExceptionHandler>();
         services.Configure<JsonOptions>(options => ApiJson.Configure(options.SerializerOptions));
         // Malformed bodies throw, so the exception handler answers them with a problem detail like any other error.
         services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         services.AddAuthentication(BearerTokenHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, SessionCookieHandler>(SessionCookieHandler.SchemeName, null);
-        services.AddAntiforgery(options => options.Cookie.Name = "ar_antiforgery");
-        services.AddSingleton<RunnerHomeAccess>();
-        services.AddSingleton<RunnerReader>();
-        services.AddSingleton<AnalysisRunner.Server.Runs.RunnerActions>();
-        services.AddSingleton<UsageReader>();
+        RunnerWebParts.AddReadsAndProblems(services);
         services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder(BearerTokenHandler.SchemeName).RequireAuthenticatedUser().Build());
         services.AddOpenApi(options => options.AddDocumentTransformer<BearerSecurityScheme>());
@@ -71,11 +65,7 @@ public static class ServerHost
         configure?.Invoke(builder);
 
         var app = builder.Build();
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
-        app.UseAuthentication();
-        app.UseAuthorization();
-        app.UseAntiforgery();
+        RunnerWebParts.UsePipeline(app);
         app.MapOpenApi(ApiRoutes.OpenApi).AllowAnonymous();
         app.MapHealth();
         app.MapIdentity();
