@@ -5,6 +5,7 @@ using AnalysisRunner.Core.Batch;
 using AnalysisRunner.Core.Hosting;
 using AnalysisRunner.Core.Runs;
 using AnalysisRunner.Core.Runs.Channel;
+using AnalysisRunner.Core.Tests.Runs;
 
 namespace AnalysisRunner.Core.Tests.Executor;
 
@@ -14,40 +15,8 @@ namespace AnalysisRunner.Core.Tests.Executor;
 /// what the executor does not expect, and more connections than it serves. Each asserts the executor
 /// answers with a typed refusal (never drops the job without a word, never stops serving).
 /// </summary>
-public sealed class RunChannelAbuseTests : IDisposable
+public sealed class RunChannelAbuseTests : RunChannelTestBase
 {
-    private const string Dataset = "fewgenomes";
-    private readonly TestHome _home = new();
-    private readonly Deployment _deployment;
-    private readonly RunChannelHost _host;
-
-    public RunChannelAbuseTests()
-    {
-        _deployment = Deployment.Open(_home.Home);
-        _host = new RunChannelHost(_deployment);
-    }
-
-    public void Dispose()
-    {
-        _host.Dispose();
-        _home.Dispose();
-    }
-
-    private (RunRecord Run, long BatchId) RunWithBatch()
-    {
-        var config = Path.Combine(_home.Home.ConfigStoreDirectory, Guid.NewGuid().ToString("N") + ".toml");
-        Directory.CreateDirectory(_home.Home.ConfigStoreDirectory);
-        File.WriteAllText(config, $"[workflow]\ndataset = \"{Dataset}\"\naccess_level = \"test\"\n");
-        var run = new RunRecord
-        {
-            ArGuid = Guid.NewGuid().ToString(), Timestamp = DateTimeOffset.UtcNow, User = "tester@example.org", Dataset = Dataset,
-            AccessLevel = AccessLevel.Test, Script = "x", Description = "d", OutputPrefix = "o", OutputDir = "o", ConfigPath = config,
-        };
-        _deployment.Database.InTransaction((c, t) => _deployment.AuditLog.Append(run, c, t));
-        var batchId = _home.Store.Submit(_home.Batch(TestHome.Job(0, "true")) with { ArGuid = run.ArGuid, ConfigPath = config });
-        return (run, batchId);
-    }
-
     private static byte[] Framed(string json)
     {
         var body = Encoding.UTF8.GetBytes(json);

@@ -13,42 +13,8 @@ namespace AnalysisRunner.Core.Tests.Runs;
 /// A batch's run channel as a hostile job would use it: whatever the request says, the channel
 /// answers for the run of the batch it was made for, and refuses anything of another run.
 /// </summary>
-public sealed class RunChannelTests : IDisposable
+public sealed class RunChannelTests : RunChannelTestBase
 {
-    private const string Dataset = "fewgenomes";
-    private readonly TestHome _home = new();
-    private readonly Deployment _deployment;
-    private readonly RunChannelHost _host;
-
-    public RunChannelTests()
-    {
-        _deployment = Deployment.Open(_home.Home);
-        _host = new RunChannelHost(_deployment);
-    }
-
-    public void Dispose()
-    {
-        _host.Dispose();
-        _home.Dispose();
-    }
-
-    /// <summary>A logged test-level run and one batch of it, stored as the executor would find them.</summary>
-    private (RunRecord Run, long BatchId) RunWithBatch()
-    {
-        var config = Path.Combine(_home.Home.ConfigStoreDirectory, Guid.NewGuid().ToString("N") + ".toml");
-        Directory.CreateDirectory(_home.Home.ConfigStoreDirectory);
-        File.WriteAllText(config, $"[workflow]\ndataset = \"{Dataset}\"\naccess_level = \"test\"\n");
-        var run = new RunRecord
-        {
-            ArGuid = Guid.NewGuid().ToString(), Timestamp = DateTimeOffset.UtcNow, User = "tester@example.org", Dataset = Dataset,
-            AccessLevel = AccessLevel.Test, Script = "x", Description = "d", OutputPrefix = "o", OutputDir = "o", ConfigPath = config,
-        };
-        _deployment.Database.InTransaction((c, t) => _deployment.AuditLog.Append(run, c, t));
-        var logged = _deployment.AuditLog.Query(new Core.Log.LogQuery { ArGuid = run.ArGuid, First = 1 }).Single();
-        var batchId = _home.Store.Submit(_home.Batch(TestHome.Job(0, "true")) with { ArGuid = run.ArGuid, ConfigPath = config });
-        return (logged, batchId);
-    }
-
     private static BatchSpec Honest(string? arGuid = null) => new()
     {
         Name = "sub", ArGuid = arGuid, TmpRoot = $"gs://cpg-{Dataset}-test-tmp/batch", Jobs = [TestHome.Job(0, "true")],
