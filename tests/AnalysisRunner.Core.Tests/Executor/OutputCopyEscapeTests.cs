@@ -14,39 +14,8 @@ namespace AnalysisRunner.Core.Tests.Executor;
 /// runs as the home's owner (root here) and sees the host's files, so a link it follows there is an
 /// escape. Each test is the attack as a job writes it and asserts that it fails.
 /// </summary>
-public sealed class OutputCopyEscapeTests : IDisposable
+public sealed class OutputCopyEscapeTests : SandboxedRunTestBase
 {
-    private const string Dataset = "fewgenomes";
-    private readonly TestHome _home = new(sandbox: SandboxMode.Auto);
-    private readonly Deployment _deployment;
-
-    public OutputCopyEscapeTests()
-    {
-        if (BubblewrapSandbox.Find() is null || BubblewrapSandbox.FindLauncher() is null)
-            throw new InvalidOperationException("These tests need bubblewrap (apt-get install bubblewrap) and the launcher built beside the tests (a C compiler at build time).");
-        _deployment = Deployment.Open(_home.Home);
-    }
-
-    public void Dispose() => _home.Dispose();
-
-    /// <summary>A test-level run of fewgenomes in the audit log, as Submit-Analysis records it (its config in the config store).</summary>
-    private BatchSpec InRun(BatchSpec spec)
-    {
-        var arGuid = Guid.NewGuid().ToString();
-        var config = Path.Combine(_home.Home.ConfigStoreDirectory, Guid.NewGuid().ToString("N") + ".toml");
-        Directory.CreateDirectory(_home.Home.ConfigStoreDirectory);
-        File.WriteAllText(config, $"[workflow]\ndataset = \"{Dataset}\"\naccess_level = \"test\"\n");
-        var run = new RunRecord
-        {
-            ArGuid = arGuid, Timestamp = DateTimeOffset.UtcNow, User = Environment.UserName, Dataset = Dataset, AccessLevel = AccessLevel.Test,
-            Script = "x", Description = "d", OutputPrefix = "o", OutputDir = "o", ConfigPath = config,
-        };
-        _deployment.Database.InTransaction((c, t) => _deployment.AuditLog.Append(run, c, t));
-        return spec with { ArGuid = arGuid, ConfigPath = config, TmpRoot = $"gs://cpg-{Dataset}-test-tmp/batch" };
-    }
-
-    private string Bucket(string name) => Path.Combine(_home.Home.BucketsDirectory, name);
-
     /// <summary>The host files a test-level job must never write: the registry (membership: whoever writes it grants itself full) and another dataset's main bucket.</summary>
     public static TheoryData<string> WriteTargets => new() { "registry.toml", "buckets/cpg-other-main/results/object.txt" };
 

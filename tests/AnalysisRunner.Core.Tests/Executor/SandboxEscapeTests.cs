@@ -20,39 +20,8 @@ namespace AnalysisRunner.Core.Tests.Executor;
 /// store or bin folder, read-write, into the next batch's sandbox. CheckCopies refuses a linked
 /// resource folder only when outputs are copied, after the job has run.
 /// </summary>
-public sealed class SandboxEscapeTests : IDisposable
+public sealed class SandboxEscapeTests : SandboxedRunTestBase
 {
-    private const string Dataset = "fewgenomes";
-    private readonly TestHome _home = new(sandbox: SandboxMode.Auto);
-    private readonly Deployment _deployment;
-
-    public SandboxEscapeTests()
-    {
-        if (BubblewrapSandbox.Find() is null || BubblewrapSandbox.FindLauncher() is null)
-            throw new InvalidOperationException("These tests need bubblewrap (apt-get install bubblewrap) and the launcher built beside the tests (a C compiler at build time).");
-        _deployment = Deployment.Open(_home.Home);
-    }
-
-    public void Dispose() => _home.Dispose();
-
-    /// <summary>A test-level run in the audit log, as Submit-Analysis records it; its batches' tmp root is the scope's tmp bucket, as New-Batch makes it.</summary>
-    private BatchSpec InRun(BatchSpec spec)
-    {
-        var arGuid = Guid.NewGuid().ToString();
-        var config = Path.Combine(_home.Home.ConfigStoreDirectory, Guid.NewGuid().ToString("N") + ".toml");
-        Directory.CreateDirectory(_home.Home.ConfigStoreDirectory);
-        File.WriteAllText(config, $"[workflow]\ndataset = \"{Dataset}\"\naccess_level = \"test\"\n");
-        var run = new RunRecord
-        {
-            ArGuid = arGuid, Timestamp = DateTimeOffset.UtcNow, User = Environment.UserName, Dataset = Dataset, AccessLevel = AccessLevel.Test,
-            Script = "x", Description = "d", OutputPrefix = "o", OutputDir = "o", ConfigPath = config,
-        };
-        _deployment.Database.InTransaction((c, t) => _deployment.AuditLog.Append(run, c, t));
-        return spec with { ArGuid = arGuid, ConfigPath = config, TmpRoot = $"gs://cpg-{Dataset}-test-tmp/batch" };
-    }
-
-    private string Bucket(string name) => Path.Combine(_home.Home.BucketsDirectory, name);
-
     /// <summary>
     /// Batch one (a test-level run's ordinary sandboxed job) tries to link the next batch ids' resource
     /// folders to <paramref name="target"/>: its scope's &lt;tmp bucket&gt;/batch is read-only in its sandbox, so
