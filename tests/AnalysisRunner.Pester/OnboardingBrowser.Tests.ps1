@@ -129,7 +129,13 @@ Describe 'The onboarding exercise, from pwsh to the browser' {
         # A click event on the link itself, not a mouse click at where it was: the live log may still be
         # growing under it (twice in CI the mouse click landed beside the link and nothing navigated).
         Wait-Task ($page.Locator("pre.log.stdout a.batch[href='/batches/$($subBatch[0].Id)']").DispatchEventAsync('click'))
-        Wait-Url $page $driverLogLink
+        try { Wait-Url $page $driverLogLink }
+        catch {
+            # This wait has timed out in CI only: what the browser and the server were doing then.
+            Write-Host "The browser is at $($page.Url)"
+            Show-TestServerState $server
+            throw
+        }
         Wait-Task ((Expect ($page.Locator('h1'))).ToContainTextAsync("Batch $($subBatch[0].Id)"))
         Wait-Task ((Expect ($page.Locator('svg.dag g.job'))).ToHaveCountAsync(2))
         Wait-Task ($page.Locator("svg.dag a[href$='/jobs/2']").DispatchEventAsync('click'))

@@ -268,7 +268,8 @@ function Start-TestServer {
     $dll = Join-Path $serverProject 'bin/Release/net10.0/AnalysisRunner.Server.dll'
     if (-not (Test-Path $dll)) { & dotnet build $serverProject -c Release -nologo -v quiet | Out-Null }
     $start = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
-    foreach ($argument in @($dll, '--settings', $settings)) { $start.ArgumentList.Add($argument) }
+    # Every request's start and end in its log, so a test that waited in vain can tell whether the request came (Show-TestServerState).
+    foreach ($argument in @($dll, '--settings', $settings, '--Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics=Information')) { $start.ArgumentList.Add($argument) }
     $start.RedirectStandardOutput = $true; $start.RedirectStandardError = $true; $start.RedirectStandardInput = $true
     $process = [System.Diagnostics.Process]::Start($start)
     $uri = $null
@@ -279,6 +280,22 @@ function Start-TestServer {
     # Drained, so a chatty server never blocks on a full pipe; kept, so a failing test can show the server's log.
     $output = $process.StandardOutput.ReadToEndAsync(); $errors = $process.StandardError.ReadToEndAsync()
     [pscustomobject]@{ Uri = $uri; Process = $process; Dll = $dll; Settings = $settings; Root = $Root; PgBin = $pgBin; PgPort = $pgPort; Output = $output; Errors = $errors }
+}
+
+<#
+ What a test that waited in vain on the server prints before it fails: the server's managed stacks now
+ (dotnet-stack, a local tool of this repository) and, once it has stopped, the requests it logged. The
+ server is stopped here, so call it last, from the failing test's catch.
+#>
+function Show-TestServerState {
+    param($Server)
+    if (-not $Server -or $Server.Process.HasExited) { return }
+    Write-Host "The server's managed stacks while the test waited:"
+    Push-Location $script:RepoRoot
+    try { & dotnet dotnet-stack report -p $Server.Process.Id 2>&1 | Out-Host } finally { Pop-Location }
+    $Server.Process.Kill(); $Server.Process.WaitForExit()
+    $requests = @($Server.Output.GetAwaiter().GetResult() -split "`n" | Where-Object { $_ -match 'Request (starting|finished)' })
+    Write-Host "The last requests the server logged:`n$(($requests | Select-Object -Last 40) -join "`n")"
 }
 
 <# Ages every token of $User past its expiry in the server's database, as time would (issuing one already expired is refused). #>
