@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
 namespace AnalysisRunner.Core.Tests.Web;
@@ -21,9 +22,14 @@ internal static class BrowserDeadlines
     }
 
     /// <summary>
-    /// Until the page at <paramref name="path"/> is committed: what the test then looks for, it waits for
-    /// through locators. (Waiting for its load event too has hung after the event came, under load.)
+    /// Until the page's address has <paramref name="path"/>: polled, as locators are, so what the test
+    /// then looks for it waits for through locators. (WaitForURL waits for the load event once the
+    /// address matches, and twice in CI hung there although the page had loaded and gone network-idle.)
     /// </summary>
     public static Task WaitForPathAsync(IPage page, string path) =>
-        page.WaitForURLAsync(url => new Uri(url).PathAndQuery == path, new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
+        Assertions.Expect(page).ToHaveURLAsync(new Regex("^https?://[^/]+" + Regex.Escape(path) + "$"));
+
+    /// <summary>Opens <paramref name="url"/> and returns once the browser has its answer (committed), not at its load event (see WaitForPathAsync).</summary>
+    public static Task<IResponse?> OpenAsync(IPage page, string url) =>
+        page.GotoAsync(url, new PageGotoOptions { WaitUntil = WaitUntilState.Commit });
 }

@@ -43,7 +43,7 @@ public sealed class BrowserTests(PostgresFixture postgres) : WebTest(postgres), 
         var context = await BrowserDeadlines.NewContextAsync(_browser!,
             new BrowserNewContextOptions { BaseURL = Server.Address.ToString(), ViewportSize = new() { Width = 1280, Height = 900 } });
         var page = await context.NewPageAsync();
-        await page.GotoAsync(path);
+        await BrowserDeadlines.OpenAsync(page, path);
         // Sent to the form, and back to the page asked for once signed in.
         Assert.Contains("/signin?returnUrl=", page.Url);
         await page.FillAsync("input[name=token]", token);
@@ -102,7 +102,7 @@ public sealed class BrowserTests(PostgresFixture postgres) : WebTest(postgres), 
 
         await Assertions.Expect(page.Locator("p.error")).ToHaveAttributeAsync("data-error-id", "NotADatasetMember");
         Assert.DoesNotContain("secret", await page.ContentAsync());
-        var response = await page.ReloadAsync();
+        var response = await page.ReloadAsync(new PageReloadOptions { WaitUntil = WaitUntilState.Commit });
         Assert.Equal(403, response!.Status);
     }
 

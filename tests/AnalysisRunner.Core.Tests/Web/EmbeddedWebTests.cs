@@ -175,16 +175,16 @@ public sealed partial class EmbeddedWebTests : IAsyncLifetime
             Args = ["--no-sandbox"],
         });
         var page = await (await BrowserDeadlines.NewContextAsync(browser)).NewPageAsync();
-        await page.GotoAsync(link);
+        await BrowserDeadlines.OpenAsync(page, link);
         await BrowserDeadlines.WaitForPathAsync(page, "/");
-        await page.GotoAsync(new Uri(_address, "/analysis-runner/fewgenomes-test").ToString());
+        await BrowserDeadlines.OpenAsync(page, new Uri(_address, "/analysis-runner/fewgenomes-test").ToString());
         await Assertions.Expect(page.Locator($"tr[data-ar-guid='{run.ArGuid}'] td.description")).ToHaveTextAsync("embedded in chromium");
 
         var stranger = await (await BrowserDeadlines.NewContextAsync(browser)).NewPageAsync();
-        var refused = await stranger.GotoAsync(link);
+        var refused = await BrowserDeadlines.OpenAsync(stranger, link);
         Assert.Equal(403, refused!.Status);
         await Assertions.Expect(stranger.Locator("p.error")).ToHaveAttributeAsync("data-error-id", "SignInLinkInvalid");
-        await stranger.GotoAsync(new Uri(_address, "/analysis-runner/fewgenomes-test").ToString());
+        await BrowserDeadlines.OpenAsync(stranger, new Uri(_address, "/analysis-runner/fewgenomes-test").ToString());
         Assert.Contains("/signin?returnUrl=", stranger.Url);
     }
 
