@@ -131,8 +131,20 @@ function Invoke-XunitTests([string] $Results) {
             [pscustomobject]@{ Test = $result.testName; Message = if ($message) { $message.InnerText.Trim() } else { $result.outcome } }
         })
     $failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
-    # A run that broke without a failing test (the test host crashed) still fails.
-    if ($exit -ne 0 -and $failed -eq 0) { $failed = 1 }
+    # A run that failed with every test passed: a fixture's clean-up threw, or the test host crashed.
+    # The trx lists such errors as RunInfos; the output has the exception's message.
+    if ($exit -ne 0 -and $failed -eq 0) {
+        $strip = '^\[xUnit\.net [^\]]*\]\s*'
+        $output = @("$($run.ResultSummary.Output.StdOut)" -split "`n" | ForEach-Object { ($_ -replace $strip, '').Trim() })
+        foreach ($info in @($run.ResultSummary.RunInfos.RunInfo) | Where-Object { $_.outcome -eq 'Error' }) {
+            $what = ($info.Text -replace $strip, '').Trim()
+            $exception = ($what -split '\s+')[-1]
+            $why = $output | Where-Object { $_.StartsWith("$exception : ") } | Select-Object -First 1
+            $failures += [pscustomobject]@{ Test = $what; Message = if ($why) { $why } else { $exception } }
+        }
+        if (-not $failures) { $failures = @([pscustomobject]@{ Test = 'xunit'; Message = "dotnet test exited $exit with every test passed (see its output above)" }) }
+        $failed = $failures.Count
+    }
     [pscustomobject]@{
         Passed = [int]$counters.passed
         Failed = $failed

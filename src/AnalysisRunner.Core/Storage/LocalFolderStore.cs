@@ -173,7 +173,7 @@ internal sealed class LocalFolderStore : IObjectStore
         var entries = new List<(string Key, StorageEntry Entry)>();
         if (delimiter is null)
         {
-            foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories))
+            foreach (var file in Directory.EnumerateFiles(folder, "*", WithinTheBucket))
             {
                 var key = Relative(root, file);
                 if (key.StartsWith(keyPrefix, StringComparison.Ordinal) && !IsTemp(file))
@@ -250,7 +250,18 @@ internal sealed class LocalFolderStore : IObjectStore
     private static string Relative(string root, string path) => Path.GetRelativePath(root, path).Replace('\\', '/');
 
     private static bool HoldsObjects(string folder) =>
-        Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Any(file => !IsTemp(file));
+        Directory.EnumerateFiles(folder, "*", WithinTheBucket).Any(file => !IsTemp(file));
+
+    /// <summary>
+    /// Every file below a folder, links not followed: .NET's recursive enumeration goes into linked
+    /// folders, and a link in a bucket (refused on write, LinkInBucket) must not list what lies outside it.
+    /// </summary>
+    private static readonly EnumerationOptions WithinTheBucket = new()
+    {
+        RecurseSubdirectories = true,
+        AttributesToSkip = FileAttributes.ReparsePoint,
+        MatchType = MatchType.Win32,
+    };
 
     private static bool IsTemp(string path) => Path.GetFileName(path).StartsWith(TempFilePrefix, StringComparison.Ordinal);
 

@@ -54,6 +54,18 @@ public sealed class LocalFolderStoreContractTests : ObjectStoreContract, IDispos
     }
 
     [Fact]
+    public async Task A_listing_does_not_go_through_a_link_below_the_buckets_folder_to_what_lies_outside_it()
+    {
+        await WriteText("a/real.txt", "x");
+        var elsewhere = _folder.Combine("elsewhere");
+        Directory.CreateDirectory(elsewhere);
+        File.WriteAllText(Path.Combine(elsewhere, "secret.txt"), "not in the bucket");
+        File.CreateSymbolicLink(_folder.Combine("buckets", Bucket, Prefix + "a", "linked"), elsewhere);
+
+        Assert.Equal(["a/real.txt"], (await List(StorageUri.Gs(Bucket, Prefix))).Select(e => e.Uri.Key[Prefix.Length..]));
+    }
+
+    [Fact]
     public async Task A_write_through_a_link_below_the_buckets_folder_is_refused_as_LinkInBucket_naming_the_link_and_writes_nothing_there()
     {
         var elsewhere = _folder.Combine("elsewhere");

@@ -18,8 +18,10 @@ public sealed class TempFolder : IDisposable
     public void Dispose()
     {
         if (!Directory.Exists(Path)) return;
-        // Run configs and git objects are read-only; make them writable so the tree can go.
-        foreach (var file in Directory.EnumerateFiles(Path, "*", SearchOption.AllDirectories))
+        // Run configs and git objects are read-only; make them writable so the tree can go. Links are
+        // skipped, not followed: a test's link to /usr/bin must not reach (nor loop through /usr/bin/X11 -> .).
+        var inside = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = true };
+        foreach (var file in Directory.EnumerateFiles(Path, "*", inside))
             File.SetAttributes(file, FileAttributes.Normal);
         Directory.Delete(Path, recursive: true);
     }
