@@ -84,7 +84,17 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
                     $"The audit log already holds run {chained.ArGuid}; each run gets a new ar_guid.", e);
             }
             // Not cancelled from here: once committed the run is logged, whatever the caller does.
-            await transaction.CommitAsync(CancellationToken.None);
+            try
+            {
+                await transaction.CommitAsync(CancellationToken.None);
+            }
+            catch (Exception lost) when (PostgresDatabase.IsUnavailable(lost))
+            {
+                // Not retried (an AnalysisRunnerException is no connection failure to RunAsync): the
+                // commit may have landed, and a second try would log the run twice or fail as a duplicate.
+                throw database.Unavailable(
+                    $"went away while committing run {chained.ArGuid}, which may or may not be logged (Get-AnalysisLog -ArGuid tells)", lost);
+            }
             return chained;
         }, cancellationToken);
         try
