@@ -228,6 +228,12 @@ Describe 'The server with PostgreSQL stopped mid-burst' -Skip:(-not $hasPostgres
             $down = @($clients | ForEach-Object { Read-Answers $_ })
             $down | ForEach-Object { $_.FullId | Should -BeLike 'DatabaseUnavailable,*' -Because $_.Message }
             $down[0].Message | Should -Match 'PostgreSQL, the server''s database, is not reachable'
+            $request = [System.Net.Http.HttpRequestMessage]::new([System.Net.Http.HttpMethod]::Post, "$($server.Uri.TrimEnd('/'))/api/v1/runs")
+            $request.Headers.Authorization = [System.Net.Http.Headers.AuthenticationHeaderValue]::new('Bearer', $token)
+            $request.Content = [System.Net.Http.StringContent]::new('{"dataset": "fewgenomes"}', [Text.Encoding]::UTF8, 'application/json')
+            $response = $http.SendAsync($request).GetAwaiter().GetResult()
+            [int] $response.StatusCode | Should -Be 503
+            ($response.Content.ReadAsStringAsync().GetAwaiter().GetResult() | ConvertFrom-Json).errorId | Should -Be 'DatabaseUnavailable'
             $health = Get-Health
             $health.Status | Should -Be 503
             $health.ErrorId | Should -Be 'DatabaseUnavailable'
@@ -239,9 +245,16 @@ Describe 'The server with PostgreSQL stopped mid-burst' -Skip:(-not $hasPostgres
             Send-Burst $clients 2 after
             $after = @($clients | ForEach-Object { Read-Answers $_ })
             @($after | Where-Object { -not $_.Ok } | ForEach-Object { "$($_.FullId) $($_.Message)" }) | Should -Be @()
+
+            # A restart no request saw: the server's pooled connections died with it, and still the next submissions succeed.
+            Stop-ServerPostgres
+            Start-ServerPostgres
+            Send-Burst $clients 1 unseen
+            $unseen = @($clients | ForEach-Object { Read-Answers $_ })
+            @($unseen | Where-Object { -not $_.Ok } | ForEach-Object { "$($_.FullId) $($_.Message)" }) | Should -Be @()
         } finally { Stop-Clients $clients }
 
-        $answers = $before + $during + $down + $after
+        $answers = $before + $during + $down + $after + $unseen
         # A 503 whose COMMIT had reached PostgreSQL before it went is logged and complete, which the
         # client cannot tell from a refusal; only a mid-burst refusal can be one.
         $mayBeLogged = @($during | Where-Object { -not $_.Ok } | ForEach-Object Description)
