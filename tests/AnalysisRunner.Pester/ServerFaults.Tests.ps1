@@ -5,7 +5,8 @@
 # submission whose answer was lost (connection reset) is either absent or complete, never logged
 # without a batch; the audit chain verifies. The clients are real Submit-Analysis processes driven over
 # their stdin, so each phase starts and ends on their answers, not on a timer. Skipped, saying why,
-# where PostgreSQL's server binaries are missing (.ci/run installs them).
+# where PostgreSQL's server binaries are missing (.ci/run installs them). Tagged Slow: 15-65 s each on
+# a loaded 2-core machine, so CI runs them (IncludeSlow), the quick default run does not.
 
 BeforeDiscovery {
     $script:hasPostgres = @(Get-ChildItem /usr/lib/postgresql/*/bin/initdb -ErrorAction SilentlyContinue).Count -gt 0
@@ -210,7 +211,7 @@ AfterAll {
     if ($script:serverRoot -and (Test-Path $serverRoot)) { Remove-Item -Recurse -Force $serverRoot }
 }
 
-Describe 'The server with PostgreSQL stopped mid-burst' -Skip:(-not $hasPostgres) {
+Describe 'The server with PostgreSQL stopped mid-burst' -Tag Slow -Skip:(-not $hasPostgres) {
     It 'answers 503 DatabaseUnavailable while PostgreSQL is down, loses nothing it acknowledged, and recovers by itself' {
         $clients = @(1..3 | ForEach-Object { Start-Client "pg$_" })
         try {
@@ -265,7 +266,7 @@ Describe 'The server with PostgreSQL stopped mid-burst' -Skip:(-not $hasPostgres
     }
 }
 
-Describe 'The server killed with SIGKILL during a burst and started again' -Skip:(-not $hasPostgres) {
+Describe 'The server killed with SIGKILL during a burst and started again' -Tag Slow -Skip:(-not $hasPostgres) {
     It 'keeps every run it acknowledged, and every logged run has one driver batch that runs; refused ones left nothing' {
         $before = @(Get-LoggedRuns)
         $clients = @(1..4 | ForEach-Object { Start-Client "kill$_" })
