@@ -29,6 +29,9 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
     private const int ChunkSize = 200;
     private const string Selected = "a.id, a.entry, a.prev_hash, a.entry_hash, d.driver_batch_id";
 
+    /// <summary>A committed run whose driver batch could not be created now; it stays pending for <see cref="DispatchPendingAsync"/>.</summary>
+    public event Action<RunRecord, Exception>? DispatchFailed;
+
     public async Task<RunRecord> AppendAsync(RunSubmission submission, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(submission);
@@ -81,11 +84,30 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
                     $"The audit log already holds run {chained.ArGuid}; each run gets a new ar_guid.", e);
             }
             // Not cancelled from here: once committed the run is logged, whatever the caller does.
-            await transaction.CommitAsync(CancellationToken.None);
+            try
+            {
+                await transaction.CommitAsync(CancellationToken.None);
+            }
+            catch (Exception lost) when (PostgresDatabase.IsUnavailable(lost))
+            {
+                // Not retried (an AnalysisRunnerException is no connection failure to RunAsync): the
+                // commit may have landed, and a second try would log the run twice or fail as a duplicate.
+                throw database.Unavailable(
+                    $"went away while committing run {chained.ArGuid}, which may or may not be logged (Get-AnalysisLog -ArGuid tells)", lost);
+            }
             return chained;
         }, cancellationToken);
-        var batchId = await DispatchAsync(sealedRun, submission.ConfigToml, submission.DriverBatch).ConfigureAwait(false);
-        return sealedRun with { DriverBatchId = batchId };
+        try
+        {
+            var batchId = await DispatchAsync(sealedRun, submission.ConfigToml, submission.DriverBatch).ConfigureAwait(false);
+            return sealedRun with { DriverBatchId = batchId };
+        }
+        catch (Exception error)
+        {
+            // Whatever failed, the run is logged: the answer is the run, and the retry creates its batch.
+            DispatchFailed?.Invoke(sealedRun, error);
+            return sealedRun;
+        }
     }
 
     public async Task<int> DispatchPendingAsync(CancellationToken cancellationToken = default)

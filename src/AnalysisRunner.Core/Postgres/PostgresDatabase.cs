@@ -49,19 +49,31 @@ public sealed class PostgresDatabase : IAsyncDisposable
 
     /// <summary>
     /// Runs one unit of work on a pooled connection. After a failure to reach the server the pool
-    /// is cleared, so connections that died with a restarted PostgreSQL are not handed out again.
+    /// is cleared, so connections that died with a restarted PostgreSQL are not handed out again, and
+    /// work that failed on a connection the pool handed out runs once more on a fresh one: a pooled
+    /// connection that died with a restart fails on its first use, and without the second try the
+    /// first request after every restart would be a 503. So <paramref name="work"/> must be safe to
+    /// run twice: a read, a transaction that did not commit, or an idempotent write (a commit that
+    /// may have landed must not surface as a connection failure; see PostgresRunLog.AppendAsync).
     /// </summary>
     public async Task<T> RunAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken = default)
     {
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            await using var connection = await DataSource.OpenConnectionAsync(cancellationToken);
-            return await work(connection);
-        }
-        catch (Exception error) when (IsUnavailable(error))
-        {
-            DataSource.Clear();
-            throw Unavailable(error);
+            var opened = false;
+            try
+            {
+                await using var connection = await DataSource.OpenConnectionAsync(cancellationToken);
+                opened = true;
+                return await work(connection);
+            }
+            catch (Exception error) when (IsUnavailable(error))
+            {
+                DataSource.Clear();
+                // Open itself failing means PostgreSQL is down now: no second try, the caller hears at once.
+                if (opened && attempt == 1 && !cancellationToken.IsCancellationRequested) continue;
+                throw Unavailable(error);
+            }
         }
     }
 

@@ -128,8 +128,10 @@ public sealed class SubmitAnalysisCommand : RunnerClientCmdlet
 
         var run = Await(Client.SubmitRunAsync(plan, PipelineStopped));
         // The handles a user needs to find the run again, before anything can scroll them away.
-        WriteHostLine($"Submitted run {run.ArGuid} (driver batch {run.DriverBatchId}): {target}");
-        if (Web is { } web) WriteHostLine($"Request submitted successfully: {web.Batch(run.DriverBatchId)}");
+        // Batch 0: the server logged the run but could not create its driver batch yet; it retries by itself.
+        var driver = run.DriverBatchId == 0 ? "its driver batch is still to be created" : $"driver batch {run.DriverBatchId}";
+        WriteHostLine($"Submitted run {run.ArGuid} ({driver}): {target}");
+        if (Web is { } web && run.DriverBatchId != 0) WriteHostLine($"Request submitted successfully: {web.Batch(run.DriverBatchId)}");
         if (!Wait)
         {
             WriteObject(run);

@@ -58,6 +58,8 @@ public static class ServerHost
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, SessionCookieHandler>(SessionCookieHandler.SchemeName, null);
         RunnerWebParts.AddReadsAndProblems(services);
+        services.AddSingleton<Runs.RunDispatchRetry>();
+        services.AddHostedService(provider => provider.GetRequiredService<Runs.RunDispatchRetry>());
         services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder(BearerTokenHandler.SchemeName).RequireAuthenticatedUser().Build());
         services.AddOpenApi(options => options.AddDocumentTransformer<BearerSecurityScheme>());
@@ -96,7 +98,7 @@ public static class ServerHost
         if (dispatched == 0) return 0;
         deployment.Executor.Wake();
         services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ServerHost))
-            .LogInformation("Created the driver batches of {Count} run(s) logged before a stop", dispatched);
+            .LogInformation("Created the driver batches of {Count} logged run(s) that had none yet", dispatched);
         return dispatched;
     }
 

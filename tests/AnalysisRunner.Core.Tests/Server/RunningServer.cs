@@ -19,6 +19,9 @@ public sealed class RunningServer : IAsyncDisposable
 
     public Uri Address { get; }
 
+    /// <summary>The server's services, for a test that reaches into them (a fault to inject, a retry to watch).</summary>
+    public IServiceProvider Services => _app.Services;
+
     /// <summary>The server's own store (and clock), for setting up tokens as an admin would.</summary>
     public ITokenStore Tokens => _app.Services.GetRequiredService<ITokenStore>();
 

@@ -109,11 +109,14 @@ public sealed class PostgresCluster : IAsyncDisposable
         _running = true;
     }
 
-    /// <summary>Fast shutdown (open connections are cut); returns when the server is gone.</summary>
-    public async Task StopAsync()
+    /// <summary>
+    /// Fast shutdown (open connections are cut), or "immediate" (every process killed, crash recovery
+    /// on the next start, as a crash would); returns when the server is gone.
+    /// </summary>
+    public async Task StopAsync(string mode = "fast")
     {
         if (!_running) return;
-        await AsServerUserAsync(Path.Combine(Bin, "pg_ctl"), "-D", DataDirectory, "-m", "fast", "-w", "-t", "60", "stop");
+        await AsServerUserAsync(Path.Combine(Bin, "pg_ctl"), "-D", DataDirectory, "-m", mode, "-w", "-t", "60", "stop");
         _running = false;
     }
 

@@ -1,0 +1,81 @@
+using AnalysisRunner.Core.Batch;
+using AnalysisRunner.Core.Log;
+using AnalysisRunner.Core.Runs;
+using AnalysisRunner.Core.Tests.TestSupport;
+using AnalysisRunner.Core.Tests.Web;
+using AnalysisRunner.Server.Runs;
+using AnalysisRunner.Server.Web;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AnalysisRunner.Core.Tests.Server;
+
+/// <summary>
+/// The commit is the acknowledgement: a driver batch that cannot be created after PostgreSQL
+/// committed the run (an injected fault in the runner home) does not fail the submission, and the
+/// running server's retry creates exactly one batch once the fault clears, with no restart.
+/// </summary>
+[RequiresPostgres]
+[Collection(PostgresCollection.Name)]
+public sealed class DispatchRetryTests(PostgresFixture postgres) : IDisposable
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);
+    private readonly WebWorld _world = new();
+
+    [BackendFact]
+    public async Task A_dispatch_failing_after_the_commit_answers_the_run_and_the_server_creates_its_one_batch_once_the_fault_clears()
+    {
+        await using var server = await RunningServer.StartAsync(await postgres.CreateDatabaseAsync(), null, "--runner:home=" + _world.HomePath);
+        var home = server.Services.GetRequiredService<RunnerHomeAccess>().Deployment;
+        var target = new FailsUntilCleared(new HomeDriverBatches(home));
+        var log = new PostgresRunLog(server.Database, target);
+        server.Services.GetRequiredService<RunDispatchRetry>().Watch(log);
+        home.UseRunLog(log);
+        _world.Deployment.UseRunLog(log);
+
+        var run = await _world.AddRunAsync();
+
+        Assert.Equal(0, run.DriverBatchId);
+        await target.Failed.Task.WaitAsync(Deadline);
+        var logged = await log.FindAsync(run.ArGuid);
+        Assert.Equal((run.ArGuid, run.EntryHash, 0L), (logged?.ArGuid, logged?.EntryHash, logged?.DriverBatchId));
+        Assert.Empty(_world.Deployment.Batches.FindBatches(new BatchQuery()));
+
+        target.Clear();
+        var batchId = await target.Created.Task.WaitAsync(Deadline);
+        var batch = Assert.Single(_world.Deployment.Batches.FindBatches(new BatchQuery()));
+        Assert.Equal((run.ArGuid, batchId), (batch.ArGuid, batch.Id));
+        Assert.Equal(BatchState.Succeeded, _world.WaitForBatch(batch.Id).State);
+        // The retry records the batch on the run right after creating it.
+        var deadline = DateTime.UtcNow + Deadline;
+        while ((await log.FindAsync(run.ArGuid))?.DriverBatchId != batch.Id && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.Equal(batch.Id, (await log.FindAsync(run.ArGuid))?.DriverBatchId);
+        Assert.Equal(0, await log.DispatchPendingAsync());
+        Assert.Single(_world.Deployment.Batches.FindBatches(new BatchQuery()));
+        Assert.True(AuditChain.Verify(log.ReadChainAsync().ToBlockingEnumerable()).Valid);
+    }
+
+    public void Dispose() => _world.Dispose();
+
+    /// <summary>The runner home's batch store, failing every dispatch until the test clears the fault.</summary>
+    private sealed class FailsUntilCleared(IDriverBatchTarget inner) : IDriverBatchTarget
+    {
+        private volatile bool _broken = true;
+
+        public TaskCompletionSource Failed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<long> Created { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Clear() => _broken = false;
+
+        public async Task<long> EnsureDriverBatchAsync(RunRecord run, string configToml, BatchSpec driverBatch, CancellationToken cancellationToken = default)
+        {
+            if (_broken)
+            {
+                Failed.TrySetResult();
+                throw new IOException("injected: the runner home's batch store is not writable");
+            }
+            var id = await inner.EnsureDriverBatchAsync(run, configToml, driverBatch, cancellationToken);
+            Created.TrySetResult(id);
+            return id;
+        }
+    }
+}
