@@ -284,8 +284,8 @@ function Start-TestServer {
 
 <#
  What a test that waited in vain on the server prints before it fails: the server's managed stacks now
- (dotnet-stack, a local tool of this repository) and, once it has stopped, the requests it logged. The
- server is stopped here, so call it last, from the failing test's catch.
+ (dotnet-stack, a local tool of this repository); Stop-TestServer then also prints the last requests it
+ logged (its log is complete only once it has stopped, and the server stays up for the tests after).
 #>
 function Show-TestServerState {
     param($Server)
@@ -293,9 +293,7 @@ function Show-TestServerState {
     Write-Host "The server's managed stacks while the test waited:"
     Push-Location $script:RepoRoot
     try { & dotnet dotnet-stack report -p $Server.Process.Id 2>&1 | Out-Host } finally { Pop-Location }
-    $Server.Process.Kill(); $Server.Process.WaitForExit()
-    $requests = @($Server.Output.GetAwaiter().GetResult() -split "`n" | Where-Object { $_ -match 'Request (starting|finished)' })
-    Write-Host "The last requests the server logged:`n$(($requests | Select-Object -Last 40) -join "`n")"
+    $Server | Add-Member -NotePropertyName ShowRequests -NotePropertyValue $true -Force
 }
 
 <# Ages every token of $User past its expiry in the server's database, as time would (issuing one already expired is refused). #>
@@ -324,6 +322,10 @@ function Stop-TestServer {
     $log = @($Server.Output, $Server.Errors) | Where-Object { $_ } | ForEach-Object { $_.GetAwaiter().GetResult() }
     $failures = @($log -split "`n" | Select-String -Context 0, 12 -Pattern '^fail:|Unhandled exception')
     if ($failures) { Write-Host "The server's log had failures:`n$($failures -join "`n")" }
+    if ($Server.PSObject.Properties['ShowRequests']) {
+        $requests = @($log -split "`n" | Where-Object { $_ -match 'Request (starting|finished)' })
+        Write-Host "The last requests the server logged:`n$(($requests | Select-Object -Last 40) -join "`n")"
+    }
     if (Test-Path "$($Server.Root)/pg/postmaster.pid") { Invoke-AsPostgres "$($Server.PgBin)/pg_ctl" @('-D', "$($Server.Root)/pg", '-m', 'fast', '-w', 'stop') }
 }
 
