@@ -16,7 +16,13 @@ public sealed record AuditLogVerification
     /// <summary>The hash of the newest entry: keep it elsewhere to detect a rewrite of the whole tail later.</summary>
     public string? HeadHash { get; init; }
 
-    /// <summary>1 for the oldest entry; null when the chain verifies.</summary>
+    /// <summary>
+    /// Entries a runner home holds as copies of a server's log (the runs whose driver batches it runs):
+    /// links of the server's chain, not of this one, so each is checked on its own.
+    /// </summary>
+    public int Copies { get; init; }
+
+    /// <summary>1 for the oldest entry; null when the chain verifies, or when what does not is a copy.</summary>
     public int? FirstAlteredPosition { get; init; }
     public string? FirstAlteredArGuid { get; init; }
     public string? Reason { get; init; }
@@ -118,12 +124,40 @@ public static class AuditChain
         return new AuditLogVerification { Valid = true, Entries = position, HeadHash = position == 0 ? null : expectedPrevious };
     }
 
+    /// <summary>
+    /// Adds to a verdict on a chain the copies a runner home keeps of another store's entries: each
+    /// must still hash as it did (their links are checked where that chain is kept, on the server).
+    /// </summary>
+    public static AuditLogVerification CheckCopies(AuditLogVerification chain, IEnumerable<RunRecord> copies)
+    {
+        ArgumentNullException.ThrowIfNull(chain);
+        ArgumentNullException.ThrowIfNull(copies);
+        var count = 0;
+        foreach (var copy in copies)
+        {
+            count++;
+            if (chain.Valid && EntryProblem(copy) is { } problem)
+                chain = chain with
+                {
+                    Valid = false,
+                    FirstAlteredArGuid = copy.ArGuid,
+                    Reason = $"The copy of the server's entry {copy.ArGuid} does not verify: {problem}.",
+                };
+        }
+        return chain with { Copies = count };
+    }
+
     /// <summary>Refuses unless every entry up to and including <paramref name="arGuid"/> verifies (a re-run trusts that entry).</summary>
     public static void CheckThrough(IEnumerable<RunRecord> oldestFirst, string arGuid)
     {
-        var through = oldestFirst.TakeUntil(run => run.ArGuid == arGuid);
+        var reached = false;
+        var through = oldestFirst.TakeUntil(run => reached = run.ArGuid == arGuid);
         var verdict = Verify(through);
         if (!verdict.Valid) throw Broken(verdict.FirstAlteredArGuid!, verdict.Reason!);
+        // Found by a query but not in this chain: a runner home's copy of a server's entry, whose links the server keeps.
+        if (!reached)
+            throw new AnalysisRunnerException("RunNotInChain", ErrorKind.InvalidOperation, arGuid,
+                $"Run {arGuid} is not an entry of this audit log's chain but a copy of a server's entry (its driver batch ran here); run it again through that server (Set-AnalysisRunnerServer, or AR_SERVER), whose log holds its chain.");
     }
 
     private static string? EntryProblem(RunRecord run) =>

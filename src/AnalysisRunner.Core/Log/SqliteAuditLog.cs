@@ -69,6 +69,18 @@ public sealed class SqliteAuditLog : IAuditLog
         _db = db;
         db.EnsureSchema("audit_log", Schema);
         db.EnsureSchema("audit_log_chain", AddChainColumns);
+        db.EnsureSchema("audit_log_copies", AddCopyColumn);
+    }
+
+    /// <summary>Marks the entries Replicate copies from another store's chain, so this file's chain is only its own entries.</summary>
+    private static void AddCopyColumn(SqliteConnection connection)
+    {
+        using var columns = connection.CreateCommand();
+        columns.CommandText = "SELECT COUNT(*) FROM pragma_table_info('audit_log') WHERE name = 'copy'";
+        if (Convert.ToInt64(columns.ExecuteScalar()) > 0) return;
+        using var alter = connection.CreateCommand();
+        alter.CommandText = "ALTER TABLE audit_log ADD COLUMN copy INTEGER NOT NULL DEFAULT 0;";
+        alter.ExecuteNonQuery();
     }
 
     /// <summary>A log made before the chain gains its columns; its earlier rows stay unhashed, which Test-AnalysisLog reports.</summary>
@@ -89,7 +101,7 @@ public sealed class SqliteAuditLog : IAuditLog
         using (var last = connection.CreateCommand())
         {
             last.Transaction = transaction;
-            last.CommandText = "SELECT entry_hash FROM audit_log ORDER BY id DESC LIMIT 1";
+            last.CommandText = "SELECT entry_hash FROM audit_log WHERE copy = 0 ORDER BY id DESC LIMIT 1";
             previous = last.ExecuteScalar() switch
             {
                 null => AuditChain.Genesis,
@@ -105,24 +117,25 @@ public sealed class SqliteAuditLog : IAuditLog
             EntryHash = null,
         };
         run = run with { EntryHash = AuditChain.EntryHash(previous, run) };
-        Insert(run, connection, transaction);
+        Insert(run, copy: false, connection, transaction);
         return run;
     }
 
     /// <summary>
     /// Copies an entry of another store of record (the server's PostgreSQL log) as it is, hashes and
     /// all, so the executor finds the run of a batch it was handed (BatchScope) and its entry verifies
-    /// (AuditChain.CheckEntry). Its links are that store's chain, not this file's.
+    /// (AuditChain.CheckEntry). Its links are that store's chain, not this file's: it is marked a copy,
+    /// and neither this file's chain (ReadChain) nor its next append links to it.
     /// </summary>
     internal void Replicate(RunRecord run, DbConnection connection, DbTransaction transaction) =>
-        Insert(run, connection, transaction);
+        Insert(run, copy: true, connection, transaction);
 
-    private static void Insert(RunRecord run, DbConnection connection, DbTransaction transaction)
+    private static void Insert(RunRecord run, bool copy, DbConnection connection, DbTransaction transaction)
     {
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
         var names = Columns.Split(", ");
-        command.CommandText = $"INSERT INTO audit_log ({Columns}) VALUES ({string.Join(", ", names.Select(name => "$" + name))})";
+        command.CommandText = $"INSERT INTO audit_log ({Columns}, copy) VALUES ({string.Join(", ", names.Select(name => "$" + name))}, {(copy ? 1 : 0)})";
         object?[] values =
         [
             run.ArGuid, run.Timestamp.ToUnixTimeMilliseconds(), (int)run.Timestamp.Offset.TotalMinutes, run.User, run.Dataset,
@@ -150,11 +163,17 @@ public sealed class SqliteAuditLog : IAuditLog
         }
     }
 
-    public IEnumerable<RunRecord> ReadChain()
+    /// <summary>This file's own entries, oldest first: the chain its appends link.</summary>
+    public IEnumerable<RunRecord> ReadChain() => ReadAll(copies: false);
+
+    /// <summary>The entries copied from another store of record (Replicate), oldest first: each verifies on its own.</summary>
+    public IEnumerable<RunRecord> ReadCopies() => ReadAll(copies: true);
+
+    private IEnumerable<RunRecord> ReadAll(bool copies)
     {
         using var connection = _db.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {Columns} FROM audit_log ORDER BY id";
+        command.CommandText = $"SELECT {Columns} FROM audit_log WHERE copy = {(copies ? 1 : 0)} ORDER BY id";
         using var reader = command.ExecuteReader();
         while (reader.Read()) yield return Read(reader);
     }

@@ -8,6 +8,5 @@ namespace AnalysisRunner.PowerShell.Commands;
 [OutputType(typeof(AuditLogVerification))]
 public sealed class TestAnalysisLogCommand : AnalysisRunnerCmdlet
 {
-    protected override void Process() =>
-        WriteObject(AuditChain.Verify(Deployment.RunLog.ReadChainAsync().ToBlockingEnumerable()));
+    protected override void Process() => WriteObject(AuditLogCheck.Verify(Deployment));
 }

@@ -239,6 +239,54 @@ public sealed class SqliteAuditLogTests : IDisposable
         Assert.True(CanTruncateWal());
     }
 
+    /// <summary>A server's entry as PostgresRunLog seals it: linked to the entry before it in the server's chain, not this file's.</summary>
+    private void Copy(RunRecord run)
+    {
+        var serversPrevious = new string('a', 64);
+        var sealedRun = run with { PreviousHash = serversPrevious };
+        sealedRun = sealedRun with { EntryHash = AuditChain.EntryHash(serversPrevious, sealedRun) };
+        _db.InTransaction((connection, transaction) => { _log.Replicate(sealedRun, connection, transaction); return 0; });
+    }
+
+    [Fact]
+    public void A_copy_of_a_servers_entry_is_no_link_of_the_homes_chain_and_verifies_on_its_own()
+    {
+        Append(Run("home-1", Noon));
+        Copy(Run("server-7", Noon.AddMinutes(1)));
+        Append(Run("home-2", Noon.AddMinutes(2)));
+
+        var chain = _log.ReadChain().ToList();
+        Assert.Equal(["home-1", "home-2"], chain.Select(run => run.ArGuid));
+        Assert.Equal(chain[0].EntryHash, chain[1].PreviousHash);
+        var verdict = AuditChain.CheckCopies(AuditChain.Verify(chain), _log.ReadCopies());
+        Assert.True(verdict.Valid, verdict.Reason);
+        Assert.Equal(2, verdict.Entries);
+        Assert.Equal(1, verdict.Copies);
+        // Queries still find it: the executor reads a server run's scope from its copy.
+        Assert.Equal(["server-7"], Guids(new LogQuery { ArGuid = "server-7" }));
+    }
+
+    [Fact]
+    public void An_altered_copy_fails_the_check_naming_it_and_a_rerun_of_a_copy_is_sent_to_the_server()
+    {
+        Append(Run("home-1", Noon));
+        Copy(Run("server-7", Noon.AddMinutes(1)));
+        using (var connection = _db.Open())
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "UPDATE audit_log SET description = 'rewritten' WHERE ar_guid = 'server-7'";
+            command.ExecuteNonQuery();
+        }
+
+        var verdict = AuditChain.CheckCopies(AuditChain.Verify(_log.ReadChain()), _log.ReadCopies());
+        Assert.False(verdict.Valid);
+        Assert.Equal("server-7", verdict.FirstAlteredArGuid);
+        Assert.Contains("copy of the server's entry server-7", verdict.Reason);
+
+        var refused = Assert.Throws<AnalysisRunnerException>(() => AuditChain.CheckThrough(_log.ReadChain(), "server-7"));
+        Assert.Equal("RunNotInChain", refused.ErrorId);
+    }
+
     /// <summary>A WAL truncation checkpoint reports busy while any reader still holds a snapshot.</summary>
     private bool CanTruncateWal()
     {
