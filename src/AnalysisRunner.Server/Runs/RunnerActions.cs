@@ -88,8 +88,13 @@ public sealed class RunnerActions(RunnerHomeAccess home, RunnerReader reader)
         };
         if (request.ArGuid is { } arGuid)
         {
-            reader.GetRun(caller, arGuid);
-            var driver = request.DriverBatchId is { } driverId ? home.Deployment.Batches.RequireBatch(driverId) : null;
+            var run = reader.GetRun(caller, arGuid);
+            // A run answered before its driver batch existed (batch 0: RunDispatchRetry creates it) is waited on by the batch it has now.
+            var driverId = request.DriverBatchId is > 0 ? request.DriverBatchId : run.DriverBatchId;
+            if (driverId is 0)
+                throw new AnalysisRunnerException("DriverBatchPending", ErrorKind.ResourceUnavailable, arGuid,
+                    $"Run {arGuid} is logged, but its driver batch is still to be created (the server retries by itself); wait again shortly: Get-AnalysisLog -ArGuid {arGuid} | Wait-Batch.");
+            var driver = driverId is { } id ? home.Deployment.Batches.RequireBatch(id) : null;
             if (driver is null || driver.ArGuid != arGuid)
                 throw new AnalysisRunnerException("NotTheRunsBatch", ErrorKind.InvalidArgument, request.DriverBatchId,
                     $"Batch {request.DriverBatchId} is not the driver batch of run {arGuid}; Get-AnalysisLog shows a run's DriverBatchId.");

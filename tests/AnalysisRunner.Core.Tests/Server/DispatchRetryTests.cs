@@ -1,4 +1,7 @@
 using AnalysisRunner.Core.Batch;
+using AnalysisRunner.Core.Batch.Watching;
+using AnalysisRunner.Core.Client;
+using AnalysisRunner.Core.Http;
 using AnalysisRunner.Core.Log;
 using AnalysisRunner.Core.Runs;
 using AnalysisRunner.Core.Tests.TestSupport;
@@ -39,12 +42,19 @@ public sealed class DispatchRetryTests(PostgresFixture postgres) : IDisposable
         var logged = await log.FindAsync(run.ArGuid);
         Assert.Equal((run.ArGuid, run.EntryHash, 0L), (logged?.ArGuid, logged?.EntryHash, logged?.DriverBatchId));
         Assert.Empty(_world.Deployment.Batches.FindBatches(new BatchQuery()));
+        // Submit-Analysis -Wait on the answer (batch 0): a typed "not yet", not BatchNotFound of batch 0.
+        using var client = new HttpRunnerClient(new ServerConnection(server.Address, (await server.IssueAsync(WebWorld.Alice)).Token));
+        var pending = await Assert.ThrowsAsync<ServerProblemException>(() => LastAsync(client.WatchRunAsync(run.ArGuid, 0, new WatchOptions())));
+        Assert.Equal(("DriverBatchPending", 503, run.ArGuid), (pending.ErrorId, pending.Status, pending.Target as string));
 
         target.Clear();
         var batchId = await target.Created.Task.WaitAsync(Deadline);
         var batch = Assert.Single(_world.Deployment.Batches.FindBatches(new BatchQuery()));
         Assert.Equal((run.ArGuid, batchId), (batch.ArGuid, batch.Id));
         Assert.Equal(BatchState.Succeeded, _world.WaitForBatch(batch.Id).State);
+        // The same wait, once the batch exists, follows the batch the run has now.
+        var ended = await LastAsync(client.WatchRunAsync(run.ArGuid, 0, new WatchOptions()));
+        Assert.Equal([batch.Id], ended.Batches.Select(b => b.Id));
         // The retry records the batch on the run right after creating it.
         var deadline = DateTime.UtcNow + Deadline;
         while ((await log.FindAsync(run.ArGuid))?.DriverBatchId != batch.Id && DateTime.UtcNow < deadline) await Task.Delay(100);
@@ -55,6 +65,13 @@ public sealed class DispatchRetryTests(PostgresFixture postgres) : IDisposable
     }
 
     public void Dispose() => _world.Dispose();
+
+    private static async Task<BatchProgress> LastAsync(IAsyncEnumerable<BatchProgress> progress)
+    {
+        BatchProgress? last = null;
+        await foreach (var item in progress) last = item;
+        return last!;
+    }
 
     /// <summary>The runner home's batch store, failing every dispatch until the test clears the fault.</summary>
     private sealed class FailsUntilCleared(IDriverBatchTarget inner) : IDriverBatchTarget
