@@ -54,18 +54,10 @@ BeforeAll {
 
     <# The same server binary and settings (PostgreSQL, runner home) in a new process, as an admin restarts it; a new port. #>
     function Restart-Server {
-        $start = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
-        foreach ($argument in @($server.Dll, '--settings', $server.Settings)) { $start.ArgumentList.Add($argument) }
-        $start.RedirectStandardOutput = $true; $start.RedirectStandardError = $true; $start.RedirectStandardInput = $true
-        $process = [System.Diagnostics.Process]::Start($start)
-        $uri = $null
-        while ($null -ne ($line = $process.StandardOutput.ReadLine())) {
-            if ($line -match 'listening on (http://\S+)') { $uri = $Matches[1]; break }
-        }
-        if (-not $uri) { throw "the server did not start again: $($process.StandardError.ReadToEnd())" }
+        $started = Start-TestServerProcess -Dll $server.Dll -Settings $server.Settings
         $script:server = [pscustomobject]@{
-            Uri = $uri; Process = $process; Dll = $server.Dll; Settings = $server.Settings; Root = $server.Root; PgBin = $server.PgBin
-            PgPort = $server.PgPort; Output = $process.StandardOutput.ReadToEndAsync(); Errors = $process.StandardError.ReadToEndAsync()
+            Uri = $started.Uri; Process = $started.Process; Dll = $server.Dll; Settings = $server.Settings; Root = $server.Root; PgBin = $server.PgBin
+            PgPort = $server.PgPort; Output = $started.Output; Errors = $started.Errors
         }
     }
 

@@ -267,9 +267,20 @@ function Start-TestServer {
     $serverProject = Join-Path $script:RepoRoot 'src/AnalysisRunner.Server'
     $dll = Join-Path $serverProject 'bin/Release/net10.0/AnalysisRunner.Server.dll'
     if (-not (Test-Path $dll)) { & dotnet build $serverProject -c Release -nologo -v quiet | Out-Null }
+    $started = Start-TestServerProcess -Dll $dll -Settings $settings
+    [pscustomobject]@{ Uri = $started.Uri; Process = $started.Process; Dll = $dll; Settings = $settings; Root = $Root; PgBin = $pgBin; PgPort = $pgPort; Output = $started.Output; Errors = $started.Errors }
+}
+
+<#
+ The server binary $Dll with the settings file $Settings in a new process, as an admin starts (or
+ restarts) it; returns once it listens: Uri, Process, and its Output and Errors (read to the end in
+ the background, so a chatty server never blocks on a full pipe, and kept, so a failing test can show them).
+#>
+function Start-TestServerProcess {
+    param([string] $Dll, [string] $Settings)
     $start = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
     # Every request's start and end in its log, so a test that waited in vain can tell whether the request came (Show-TestServerState).
-    foreach ($argument in @($dll, '--settings', $settings, '--Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics=Information')) { $start.ArgumentList.Add($argument) }
+    foreach ($argument in @($Dll, '--settings', $Settings, '--Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics=Information')) { $start.ArgumentList.Add($argument) }
     $start.RedirectStandardOutput = $true; $start.RedirectStandardError = $true; $start.RedirectStandardInput = $true
     $process = [System.Diagnostics.Process]::Start($start)
     $uri = $null
@@ -277,9 +288,7 @@ function Start-TestServer {
         if ($line -match 'listening on (http://\S+)') { $uri = $Matches[1]; break }
     }
     if (-not $uri) { throw "the server did not start: $($process.StandardError.ReadToEnd())" }
-    # Drained, so a chatty server never blocks on a full pipe; kept, so a failing test can show the server's log.
-    $output = $process.StandardOutput.ReadToEndAsync(); $errors = $process.StandardError.ReadToEndAsync()
-    [pscustomobject]@{ Uri = $uri; Process = $process; Dll = $dll; Settings = $settings; Root = $Root; PgBin = $pgBin; PgPort = $pgPort; Output = $output; Errors = $errors }
+    [pscustomobject]@{ Uri = $uri; Process = $process; Output = $process.StandardOutput.ReadToEndAsync(); Errors = $process.StandardError.ReadToEndAsync() }
 }
 
 <#

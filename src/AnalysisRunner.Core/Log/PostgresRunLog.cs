@@ -105,38 +105,57 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
         catch (Exception error)
         {
             // Whatever failed, the run is logged: the answer is the run, and the retry creates its batch.
-            DispatchFailed?.Invoke(sealedRun, error);
+            try { DispatchFailed?.Invoke(sealedRun, error); }
+            catch (Exception) { /* a watcher failing (one stopping with the server) must not turn the logged run into an error */ }
             return sealedRun;
         }
     }
 
+    /// <summary>
+    /// Creates the driver batch of every logged run that has none, oldest first. A run whose dispatch
+    /// fails does not hold up the ones after it: each is tried, and the first failure is thrown at the
+    /// end (so a caller retrying backs off) once every other run has its batch.
+    /// </summary>
     public async Task<int> DispatchPendingAsync(CancellationToken cancellationToken = default)
     {
         var dispatched = 0;
+        var after = 0L;
+        Exception? firstFailure = null;
         while (true)
         {
             var pending = await database.RunAsync(async connection =>
             {
                 await using var command = new NpgsqlCommand("""
-                    SELECT a.entry, a.prev_hash, a.entry_hash, c.toml, d.driver_batch
+                    SELECT a.id, a.entry, a.prev_hash, a.entry_hash, c.toml, d.driver_batch
                     FROM run_dispatch d JOIN audit_log a USING (ar_guid) JOIN run_configs c USING (ar_guid)
-                    WHERE d.driver_batch_id IS NULL ORDER BY a.id LIMIT $1
+                    WHERE d.driver_batch_id IS NULL AND a.id > $2 ORDER BY a.id LIMIT $1
                     """, connection);
                 command.Parameters.AddWithValue(ChunkSize);
-                var rows = new List<(RunRecord Run, string Toml, BatchSpec Batch)>();
+                command.Parameters.AddWithValue(after);
+                var rows = new List<(long Id, RunRecord Run, string Toml, BatchSpec Batch)>();
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
-                    rows.Add((ReadEntry(reader.GetString(0), reader.GetString(1), reader.GetString(2), 0), reader.GetString(3),
-                        JsonSerializer.Deserialize(reader.GetString(4), BatchJson.Default.BatchSpec)!));
+                    rows.Add((reader.GetInt64(0), ReadEntry(reader.GetString(1), reader.GetString(2), reader.GetString(3), 0), reader.GetString(4),
+                        JsonSerializer.Deserialize(reader.GetString(5), BatchJson.Default.BatchSpec)!));
                 return rows;
             }, cancellationToken);
-            foreach (var (run, toml, batch) in pending)
+            foreach (var (id, run, toml, batch) in pending)
             {
-                await DispatchAsync(run, toml, batch, cancellationToken).ConfigureAwait(false);
-                dispatched++;
+                after = id;
+                try
+                {
+                    await DispatchAsync(run, toml, batch, cancellationToken).ConfigureAwait(false);
+                    dispatched++;
+                }
+                catch (Exception error) when (error is not OperationCanceledException)
+                {
+                    firstFailure ??= error;
+                }
             }
-            if (pending.Count < ChunkSize) return dispatched;
+            if (pending.Count < ChunkSize) break;
         }
+        if (firstFailure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(firstFailure);
+        return dispatched;
     }
 
     /// <summary>Creates (or finds) the run's driver batch, then records its id; a crash between the two is repaired by the next dispatch, which finds the same batch.</summary>

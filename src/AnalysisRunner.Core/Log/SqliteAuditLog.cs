@@ -72,26 +72,31 @@ public sealed class SqliteAuditLog : IAuditLog
         db.EnsureSchema("audit_log_copies", AddCopyColumn);
     }
 
-    /// <summary>Marks the entries Replicate copies from another store's chain, so this file's chain is only its own entries.</summary>
-    private static void AddCopyColumn(SqliteConnection connection)
-    {
-        using var columns = connection.CreateCommand();
-        columns.CommandText = "SELECT COUNT(*) FROM pragma_table_info('audit_log') WHERE name = 'copy'";
-        if (Convert.ToInt64(columns.ExecuteScalar()) > 0) return;
-        using var alter = connection.CreateCommand();
-        alter.CommandText = "ALTER TABLE audit_log ADD COLUMN copy INTEGER NOT NULL DEFAULT 0;";
-        alter.ExecuteNonQuery();
-    }
-
     /// <summary>A log made before the chain gains its columns; its earlier rows stay unhashed, which Test-AnalysisLog reports.</summary>
-    private static void AddChainColumns(SqliteConnection connection)
+    private static void AddChainColumns(SqliteConnection connection) =>
+        AddColumns(connection, "entry_hash", "ALTER TABLE audit_log ADD COLUMN prev_hash TEXT; ALTER TABLE audit_log ADD COLUMN entry_hash TEXT;");
+
+    /// <summary>Marks the entries Replicate copies from another store's chain, so this file's chain is only its own entries.</summary>
+    private static void AddCopyColumn(SqliteConnection connection) =>
+        AddColumns(connection, "copy", "ALTER TABLE audit_log ADD COLUMN copy INTEGER NOT NULL DEFAULT 0;");
+
+    /// <summary>
+    /// Adds columns an older log lacks, in one write transaction: two processes opening the same old
+    /// home at once (a cmdlet and the executor) must not both try, and the second fail on a duplicate.
+    /// </summary>
+    private static void AddColumns(SqliteConnection connection, string probe, string alter)
     {
+        using var transaction = connection.BeginTransaction(deferred: false);
         using var columns = connection.CreateCommand();
-        columns.CommandText = "SELECT COUNT(*) FROM pragma_table_info('audit_log') WHERE name = 'entry_hash'";
+        columns.Transaction = transaction;
+        columns.CommandText = "SELECT COUNT(*) FROM pragma_table_info('audit_log') WHERE name = $name";
+        columns.Parameters.AddWithValue("$name", probe);
         if (Convert.ToInt64(columns.ExecuteScalar()) > 0) return;
-        using var alter = connection.CreateCommand();
-        alter.CommandText = "ALTER TABLE audit_log ADD COLUMN prev_hash TEXT; ALTER TABLE audit_log ADD COLUMN entry_hash TEXT;";
-        alter.ExecuteNonQuery();
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = alter;
+        command.ExecuteNonQuery();
+        transaction.Commit();
     }
 
     public RunRecord Append(RunRecord run, DbConnection connection, DbTransaction transaction)

@@ -44,12 +44,41 @@ internal sealed class LocalFolderStore : IObjectStore
     public Task<Stream> OpenReadAsync(StorageUri uri, CancellationToken cancellationToken = default)
     {
         var path = ObjectPath(uri);
+        if (InBuckets(path)) return Task.FromResult(OpenReadInBucket(uri, path));
         try
         {
             return Task.FromResult<Stream>(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete,
                 BufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan));
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException && !File.Exists(path))
+        {
+            throw StorageErrors.NotFound(uri, ex);
+        }
+    }
+
+    /// <summary>
+    /// An object of a bucket, opened from its folder reached link-free and with O_NOFOLLOW: a job can
+    /// make links in the buckets of its scope, and a read (by the executor, the server or a page) must
+    /// not follow one to the runner's own files. Only a regular file is an object.
+    /// </summary>
+    private Stream OpenReadInBucket(StorageUri uri, string path)
+    {
+        var name = Path.GetFileName(path);
+        try
+        {
+            using var folder = OpenFolder(uri, Path.GetDirectoryName(path)!, create: false, use: "read");
+            return folder.KindOf(name) switch
+            {
+                LinkFreeFolder.EntryKind.File => folder.OpenRead(name, BufferSize),
+                LinkFreeFolder.EntryKind.Link => throw LinkInBucket(uri, path, use: "read"),
+                _ => throw StorageErrors.NotFound(uri),
+            };
+        }
+        catch (LinkRefusedException ex)
+        {
+            throw LinkInBucket(uri, ex.LinkPath, ex, "read");
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
             throw StorageErrors.NotFound(uri, ex);
         }
@@ -122,7 +151,7 @@ internal sealed class LocalFolderStore : IObjectStore
     /// URI, or a file:// path there, as the executor's output copies name it), reached from the buckets folder with no
     /// link anywhere on the way (LinkInBucket); any other file:// path, the folder as the host names it.
     /// </summary>
-    private LinkFreeFolder OpenFolder(StorageUri uri, string folderPath, bool create)
+    private LinkFreeFolder OpenFolder(StorageUri uri, string folderPath, bool create, string use = "write")
     {
         try
         {
@@ -130,7 +159,7 @@ internal sealed class LocalFolderStore : IObjectStore
         }
         catch (LinkRefusedException ex)
         {
-            throw LinkInBucket(uri, ex.LinkPath, ex);
+            throw LinkInBucket(uri, ex.LinkPath, ex, use);
         }
         catch (NotAFolderException ex)
         {
@@ -148,9 +177,9 @@ internal sealed class LocalFolderStore : IObjectStore
         return full == BucketsDirectory || full.StartsWith(BucketsDirectory.TrimEnd('/') + "/", StringComparison.Ordinal);
     }
 
-    private static StorageException LinkInBucket(StorageUri uri, string linkPath, Exception? inner = null) =>
+    private static StorageException LinkInBucket(StorageUri uri, string linkPath, Exception? inner = null, string use = "write") =>
         new("LinkInBucket", ErrorKind.PermissionDenied, linkPath,
-            $"Cannot write '{uri}' on the local backend: '{linkPath}' is a symbolic link inside the bucket. The store never writes through a link below the buckets folder; remove the link.", inner);
+            $"Cannot {use} '{uri}' on the local backend: '{linkPath}' is a symbolic link inside the bucket. The store never goes through a link below the buckets folder; remove the link.", inner);
 
     private static void TryRemove(LinkFreeFolder folder, string name)
     {
@@ -169,11 +198,13 @@ internal sealed class LocalFolderStore : IObjectStore
         var folderPart = slash < 0 ? "" : keyPrefix[..(slash + 1)];
         var folder = Path.Combine(root, folderPart);
         if (!Directory.Exists(folder)) yield break;
+        // The folder listed is reached link-free too (entries below it are never followed: LinkFreeEnumeration).
+        if (InBuckets(folder)) OpenFolder(prefix, folder, create: false, use: "list").Dispose();
 
         var entries = new List<(string Key, StorageEntry Entry)>();
         if (delimiter is null)
         {
-            foreach (var file in Directory.EnumerateFiles(folder, "*", WithinTheBucket))
+            foreach (var file in Directory.EnumerateFiles(folder, "*", LinkFreeEnumeration.Recursive))
             {
                 var key = Relative(root, file);
                 if (key.StartsWith(keyPrefix, StringComparison.Ordinal) && !IsTemp(file))
@@ -182,13 +213,13 @@ internal sealed class LocalFolderStore : IObjectStore
         }
         else
         {
-            foreach (var file in Directory.EnumerateFiles(folder))
+            foreach (var file in Directory.EnumerateFiles(folder, "*", LinkFreeEnumeration.OneFolder))
             {
                 var key = Relative(root, file);
                 if (key.StartsWith(keyPrefix, StringComparison.Ordinal) && !IsTemp(file))
                     entries.Add((key, StorageEntry.FromObject(Info(UriFor(prefix, key), new FileInfo(file)))));
             }
-            foreach (var sub in Directory.EnumerateDirectories(folder))
+            foreach (var sub in Directory.EnumerateDirectories(folder, "*", LinkFreeEnumeration.OneFolder))
             {
                 var key = Relative(root, sub) + "/";
                 if (key.StartsWith(keyPrefix, StringComparison.Ordinal) && HoldsObjects(sub))
@@ -250,18 +281,7 @@ internal sealed class LocalFolderStore : IObjectStore
     private static string Relative(string root, string path) => Path.GetRelativePath(root, path).Replace('\\', '/');
 
     private static bool HoldsObjects(string folder) =>
-        Directory.EnumerateFiles(folder, "*", WithinTheBucket).Any(file => !IsTemp(file));
-
-    /// <summary>
-    /// Every file below a folder, links not followed: .NET's recursive enumeration goes into linked
-    /// folders, and a link in a bucket (refused on write, LinkInBucket) must not list what lies outside it.
-    /// </summary>
-    private static readonly EnumerationOptions WithinTheBucket = new()
-    {
-        RecurseSubdirectories = true,
-        AttributesToSkip = FileAttributes.ReparsePoint,
-        MatchType = MatchType.Win32,
-    };
+        Directory.EnumerateFiles(folder, "*", LinkFreeEnumeration.Recursive).Any(file => !IsTemp(file));
 
     private static bool IsTemp(string path) => Path.GetFileName(path).StartsWith(TempFilePrefix, StringComparison.Ordinal);
 

@@ -60,7 +60,8 @@ public sealed class StorageStaging(IObjectStore store)
                 throw new StorageException("ObjectNotFound", ErrorKind.ObjectNotFound, source.ToString(), $"No file or folder at '{source}'.");
             if (!recurse) throw RecurseRequired(source);
             var name = Path.GetFileName(path);
-            foreach (var file in Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            // Links below the folder are not copied (nor followed: a linked folder could loop, or reach far outside it).
+            foreach (var file in Directory.EnumerateFiles(path, "*", LinkFreeEnumeration.Recursive).Order(StringComparer.Ordinal))
             {
                 if (Path.GetFileName(file).StartsWith(LocalFolderStore.TempFilePrefix, StringComparison.Ordinal)) continue;
                 var relative = Path.GetRelativePath(path, file).Replace('\\', '/');

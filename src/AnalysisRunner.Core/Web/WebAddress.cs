@@ -52,8 +52,11 @@ public sealed class WebAddress
     public string Config(string arGuid) => _root + PagePaths.Config(arGuid);
     public string Usage(string dataset) => _root + PagePaths.Usage(dataset);
 
-    /// <summary>A run's page is its driver batch's: where its steps, its log and its sub-batches are.</summary>
-    public RunRecord Linked(RunRecord run) => run.Url is null ? run with { Url = Batch(run.DriverBatchId) } : run;
+    /// <summary>
+    /// A run's page is its driver batch's: where its steps, its log and its sub-batches are. A run whose
+    /// driver batch is still to be created (0, a server's dispatch being retried) has no page yet.
+    /// </summary>
+    public RunRecord Linked(RunRecord run) => run.Url is null && run.DriverBatchId > 0 ? run with { Url = Batch(run.DriverBatchId) } : run;
     public BatchInfo Linked(BatchInfo batch) => batch.Url is null ? batch with { Url = Batch(batch.Id) } : batch;
     public JobInfo Linked(JobInfo job) => job.Url is null ? job with { Url = Job(job.BatchId, job.JobId) } : job;
 

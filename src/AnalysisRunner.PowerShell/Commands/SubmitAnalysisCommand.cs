@@ -137,6 +137,13 @@ public sealed class SubmitAnalysisCommand : RunnerClientCmdlet
             WriteObject(run);
             return;
         }
+        if (run.DriverBatchId == 0)
+        {
+            // Nothing to wait on yet; the run is logged, so it is the answer, and the user is told how to wait later.
+            WriteWarning($"Run {run.ArGuid} is logged, but the server has not created its driver batch yet (it retries by itself), so -Wait cannot wait now. Wait later with: Get-AnalysisLog -ArGuid {run.ArGuid} | Wait-Batch");
+            WriteObject(run);
+            return;
+        }
         IReadOnlyList<BatchInfo> batches;
         try
         {

@@ -80,6 +80,25 @@ public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : RunL
         Assert.Equal(submission.Run.ArGuid, scope.Run!.ArGuid);
     }
 
+    /// <summary>One run whose batch can never be made (its home refuses it) does not keep the runs after it waiting.</summary>
+    [BackendFact]
+    public async Task A_run_whose_dispatch_keeps_failing_does_not_hold_up_the_runs_logged_after_it()
+    {
+        var dying = new PostgresRunLog(_database!, new FailingTarget(new HomeDriverBatches(Deployment), createFirst: false));
+        var stuck = Submission();
+        var next = Submission();
+        Assert.Equal(0, (await dying.AppendAsync(stuck)).DriverBatchId);
+        Assert.Equal(0, (await dying.AppendAsync(next)).DriverBatchId);
+        var refusing = new PostgresRunLog(_database!, new FailingFor(stuck.Run.ArGuid, new HomeDriverBatches(Deployment)));
+
+        await Assert.ThrowsAsync<InjectedCrash>(() => refusing.DispatchPendingAsync());
+
+        Assert.Empty(Batches(stuck.Run.ArGuid));
+        var batch = Assert.Single(Batches(next.Run.ArGuid));
+        Assert.Equal(batch.Id, (await Log.FindAsync(next.Run.ArGuid))!.DriverBatchId);
+        Assert.Equal(0, (await Log.FindAsync(stuck.Run.ArGuid))!.DriverBatchId);
+    }
+
     [BackendFact]
     public async Task An_unreachable_database_is_DatabaseUnavailable()
     {
@@ -99,6 +118,12 @@ public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : RunL
     }
 
     private sealed class InjectedCrash() : Exception("injected: the dispatcher died here");
+
+    private sealed class FailingFor(string arGuid, IDriverBatchTarget inner) : IDriverBatchTarget
+    {
+        public Task<long> EnsureDriverBatchAsync(RunRecord run, string configToml, BatchSpec driverBatch, CancellationToken cancellationToken = default) =>
+            run.ArGuid == arGuid ? throw new InjectedCrash() : inner.EnsureDriverBatchAsync(run, configToml, driverBatch, cancellationToken);
+    }
 
     private sealed class FailingTarget(IDriverBatchTarget inner, bool createFirst) : IDriverBatchTarget
     {

@@ -66,6 +66,26 @@ public sealed class LocalFolderStoreContractTests : ObjectStoreContract, IDispos
     }
 
     [Fact]
+    public async Task A_read_or_listing_through_a_link_in_a_bucket_is_refused_as_LinkInBucket_and_shows_nothing_of_what_lies_outside()
+    {
+        await WriteText("a/real.txt", "x");
+        var elsewhere = _folder.Combine("elsewhere");
+        Directory.CreateDirectory(elsewhere);
+        File.WriteAllText(Path.Combine(elsewhere, "secret.txt"), "not in the bucket");
+        var bucketFolder = _folder.Combine("buckets", Bucket, Prefix + "a");
+        File.CreateSymbolicLink(Path.Combine(bucketFolder, "linked"), elsewhere);
+        File.CreateSymbolicLink(Path.Combine(bucketFolder, "secret.txt"), Path.Combine(elsewhere, "secret.txt"));
+
+        var readFile = await Assert.ThrowsAsync<StorageException>(() => Store.OpenReadAsync(Uri("a/secret.txt")));
+        var readBelow = await Assert.ThrowsAsync<StorageException>(() => Store.OpenReadAsync(Uri("a/linked/secret.txt")));
+        var listBelow = await Assert.ThrowsAsync<StorageException>(() => List(Uri("a/linked/"), "/"));
+
+        Assert.Equal(["LinkInBucket", "LinkInBucket", "LinkInBucket"], new[] { readFile, readBelow, listBelow }.Select(e => e.ErrorId));
+        Assert.Contains("Cannot read", readFile.Message);
+        Assert.Equal(["a/real.txt"], (await List(Uri("a/"), "/")).Select(e => e.Uri.Key[Prefix.Length..]));
+    }
+
+    [Fact]
     public async Task A_write_through_a_link_below_the_buckets_folder_is_refused_as_LinkInBucket_naming_the_link_and_writes_nothing_there()
     {
         var elsewhere = _folder.Combine("elsewhere");
