@@ -29,9 +29,13 @@ public sealed class PostgresTokenStore(PostgresDatabase database, TimeProvider? 
             await using var command = new NpgsqlCommand("""
                 INSERT INTO api_tokens (id, token_hash, user_email, is_admin, description, created_at, created_by, expires_at)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                ON CONFLICT (id) DO UPDATE SET token_hash = EXCLUDED.token_hash WHERE api_tokens.token_hash = EXCLUDED.token_hash
                 """, connection);
+            // RunAsync runs this again after a connection lost mid-way, and the row (this id, this secret's
+            // hash) may be there from the first try: that is this token, issued once. Another token's id is not.
             Add(command, id, TokenSecret.Hash(secret), user, request.Admin, request.Description, now, request.CreatedBy, expires);
-            await command.ExecuteNonQueryAsync(cancellationToken);
+            if (await command.ExecuteNonQueryAsync(cancellationToken) == 0)
+                throw new InvalidOperationException($"A token with id {id} already exists; issue the token again.");
             return new IssuedToken { Id = id, User = user, Token = secret, Admin = request.Admin, ExpiresAt = expires };
         }, cancellationToken);
     }
@@ -105,6 +109,7 @@ public sealed class PostgresTokenStore(PostgresDatabase database, TimeProvider? 
                 WHERE user_email = $2 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $1)
                 RETURNING {Columns}
                 """, connection);
+            // Run again after a connection lost mid-way (RunAsync), the answer lists only what the second try revoked: the tokens are revoked either way.
             Add(command, now, normalized);
             var revoked = await ReadAllAsync(command, now, cancellationToken);
             return revoked.OrderByDescending(t => t.CreatedAt).ThenBy(t => t.Id, StringComparer.Ordinal).ToList();
