@@ -65,6 +65,29 @@ public class RunnerHttpClient : IDisposable
     }
 
     /// <summary>
+    /// A GET whose success answer is a body of bytes, streamed as it arrives (the request's timeout
+    /// covers only the answer's start); disposing the stream ends the answer.
+    /// </summary>
+    protected async Task<Stream> OpenStreamAsync(string path, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path.TrimStart('/'));
+        request.Headers.Accept.Clear();
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/octet-stream"));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(ProblemDocument.MediaType));
+        var response = await SendRawAsync(request, cancellationToken, HttpCompletionOption.ResponseHeadersRead);
+        try
+        {
+            if (!response.IsSuccessStatusCode) throw await ToExceptionAsync(response, cancellationToken);
+            return new ResponseStream(await response.Content.ReadAsStreamAsync(cancellationToken), response);
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// A server-sent-events answer, event by event (name, data), until the server's "end" event. The
     /// request's timeout covers only the answer's start: a wait or a followed log may last for hours.
     /// A stream cut before "end" is ServerStreamEnded, never a silent end of a log or a wait.
@@ -202,3 +225,33 @@ public class RunnerHttpClient : IDisposable
 
 /// <summary>One server-sent event: its name ("message" when unnamed) and its data lines joined by newlines.</summary>
 public sealed record ServerEvent(string Name, string Data);
+
+/// <summary>An answer's body that also ends the answer when disposed.</summary>
+internal sealed class ResponseStream(Stream inner, HttpResponseMessage response) : Stream
+{
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+    public override int Read(Span<byte> buffer) => inner.Read(buffer);
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        inner.ReadAsync(buffer, offset, count, cancellationToken);
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        inner.ReadAsync(buffer, cancellationToken);
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            inner.Dispose();
+            response.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}
