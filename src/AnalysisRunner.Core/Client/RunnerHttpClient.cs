@@ -78,7 +78,7 @@ public class RunnerHttpClient : IDisposable
         try
         {
             if (!response.IsSuccessStatusCode) throw await ToExceptionAsync(response, cancellationToken);
-            return new ResponseStream(await response.Content.ReadAsStreamAsync(cancellationToken), response);
+            return new HttpResponseStream(response, await response.Content.ReadAsStreamAsync(cancellationToken));
         }
         catch
         {
@@ -225,33 +225,3 @@ public class RunnerHttpClient : IDisposable
 
 /// <summary>One server-sent event: its name ("message" when unnamed) and its data lines joined by newlines.</summary>
 public sealed record ServerEvent(string Name, string Data);
-
-/// <summary>An answer's body that also ends the answer when disposed.</summary>
-internal sealed class ResponseStream(Stream inner, HttpResponseMessage response) : Stream
-{
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-    public override int Read(Span<byte> buffer) => inner.Read(buffer);
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        inner.ReadAsync(buffer, offset, count, cancellationToken);
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        inner.ReadAsync(buffer, cancellationToken);
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            inner.Dispose();
-            response.Dispose();
-        }
-        base.Dispose(disposing);
-    }
-}
