@@ -65,6 +65,29 @@ public class RunnerHttpClient : IDisposable
     }
 
     /// <summary>
+    /// A GET whose success answer is a body of bytes, streamed as it arrives (the request's timeout
+    /// covers only the answer's start); disposing the stream ends the answer.
+    /// </summary>
+    protected async Task<Stream> OpenStreamAsync(string path, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path.TrimStart('/'));
+        request.Headers.Accept.Clear();
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/octet-stream"));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(ProblemDocument.MediaType));
+        var response = await SendRawAsync(request, cancellationToken, HttpCompletionOption.ResponseHeadersRead);
+        try
+        {
+            if (!response.IsSuccessStatusCode) throw await ToExceptionAsync(response, cancellationToken);
+            return new HttpResponseStream(response, await response.Content.ReadAsStreamAsync(cancellationToken));
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// A server-sent-events answer, event by event (name, data), until the server's "end" event. The
     /// request's timeout covers only the answer's start: a wait or a followed log may last for hours.
     /// A stream cut before "end" is ServerStreamEnded, never a silent end of a log or a wait.

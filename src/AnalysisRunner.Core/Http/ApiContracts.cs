@@ -156,3 +156,32 @@ public sealed record RunPlanDocument
 }
 
 public sealed record PlanCheck(string Rule, bool Passed, string Detail, ProblemDocument? Problem);
+
+/// <summary>
+/// Reading buckets within the caller's scope (the same rule as the storage cmdlets: StorageAccess for
+/// the token's user, outside any run). Listing and reading only: writes and deletes stay in jobs.
+/// </summary>
+public static class StorageRoutes
+{
+    /// <summary>GET ?path=gs://…&amp;delimiter=/&amp;dataset=&amp;accessLevel=&amp;after=&amp;first=: an object itself, or what is under a prefix (a <see cref="StoragePage"/>).</summary>
+    public const string Items = "/api/v1/storage/items";
+
+    /// <summary>GET ?path=gs://…&amp;dataset=&amp;accessLevel=: the object's bytes (application/octet-stream).</summary>
+    public const string Content = "/api/v1/storage/content";
+
+    /// <summary>The most entries one page holds, and what a page holds when the client does not say.</summary>
+    public const int MaxPageSize = 1000;
+}
+
+/// <summary>One line of a listing as the API sends it: its gs:// path and what the store knows.</summary>
+public sealed record StorageEntryDocument(string Path, bool IsPrefix, long? Size, DateTimeOffset? Updated, string? ContentType)
+{
+    public static StorageEntryDocument From(Storage.StorageEntry entry) =>
+        new(entry.Path, entry.IsPrefix, entry.Size, entry.Updated, entry.ContentType);
+
+    /// <summary>Back to the entry the in-process cmdlet writes; the path is parsed (and so checked) again.</summary>
+    public Storage.StorageEntry ToEntry() => new(Storage.StorageUri.Parse(Path), IsPrefix, Size, Updated, ContentType);
+}
+
+/// <summary>A page of a listing, in path order; <see cref="NextCursor"/> (the last path given) asks for the next page as ?after=.</summary>
+public sealed record StoragePage(IReadOnlyList<StorageEntryDocument> Items, string? NextCursor);

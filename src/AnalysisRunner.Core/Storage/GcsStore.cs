@@ -87,7 +87,7 @@ public sealed class GcsStore : IObjectStore, IDisposable
             response.Dispose();
             throw Unavailable(uri, $"the download answered {(int)response.StatusCode} {response.ReasonPhrase}");
         }
-        return new ResponseStream(response, await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false));
+        return new Http.HttpResponseStream(response, await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false));
     }
 
     public async Task<StorageObjectInfo> WriteAsync(StorageUri uri, Stream content, WriteOptions? options = null, CancellationToken cancellationToken = default)
@@ -240,31 +240,4 @@ public sealed class GcsStore : IObjectStore, IDisposable
     private static StorageException Unavailable(StorageUri uri, string why, Exception? inner = null) =>
         new("StorageUnavailable", ErrorKind.ResourceUnavailable, uri.ToString(),
             $"Google Cloud Storage could not be reached for '{uri}': {why}. Check [storage] endpoint and credentials in settings.toml.", inner);
-
-    /// <summary>The body of a download; disposing it releases the HTTP response.</summary>
-    private sealed class ResponseStream(HttpResponseMessage response, Stream inner) : Stream
-    {
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.ReadAsync(buffer, offset, count, cancellationToken);
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-                response.Dispose();
-            }
-            base.Dispose(disposing);
-        }
-    }
 }

@@ -33,6 +33,7 @@ public sealed class CopyStorageItemCommand : StorageCmdlet
 
     protected override void Process()
     {
+        RefuseWritesOverServer("Copy-StorageItem");
         var destination = ParsePath(Destination);
         foreach (var path in Path)
         {

@@ -35,7 +35,7 @@ public sealed class GetStorageContentCommand : StorageCmdlet
         foreach (var path in Path)
         {
             var uri = ParsePath(path);
-            using var stream = Run(StoreFor(uri).OpenReadAsync(uri));
+            using var stream = Run(Reader.OpenReadAsync(uri, PipelineStopped));
             if (AsByteStream)
             {
                 if (Raw)

@@ -22,7 +22,7 @@ public sealed class GetStorageItemCommand : StorageCmdlet
         foreach (var path in Path)
         {
             var uri = ParsePath(path);
-            foreach (var entry in StorageItems.GetAsync(StoreFor(uri), uri, Recurse).ToBlockingEnumerable())
+            foreach (var entry in Reader.GetItemsAsync(uri, Recurse, PipelineStopped).ToBlockingEnumerable())
                 WriteObject(entry);
         }
     }

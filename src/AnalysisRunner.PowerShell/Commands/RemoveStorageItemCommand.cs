@@ -29,6 +29,7 @@ public sealed class RemoveStorageItemCommand : StorageCmdlet
 
     protected override void Process()
     {
+        RefuseWritesOverServer("Remove-StorageItem");
         foreach (var path in Path)
         {
             var uri = ParsePath(path);

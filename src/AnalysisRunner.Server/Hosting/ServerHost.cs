@@ -75,6 +75,7 @@ public static class ServerHost
         app.MapReads();
         app.MapRuns();
         app.MapBatches();
+        app.MapStorage();
         app.MapWebPages();
         return app;
     }
