@@ -304,7 +304,9 @@ function Invoke-Serve {
     if ($env:AR_SERVER_SETTINGS -and -not (Test-Path $settings)) {
         throw "No server settings at ${settings} (AR_SERVER_SETTINGS): copy src/AnalysisRunner.Server/server.example.toml there and set [database] connection_string."
     }
-    $arguments = if (Test-Path $settings) { @('--settings', $settings) } else { @('embedded') }
+    # The server runs its home's batches with this build's module, so drivers can import it.
+    if (-not (Test-Path (Join-Path $moduleDir 'AnalysisRunner.psd1'))) { Invoke-Build }
+    $arguments = if (Test-Path $settings) { @('--settings', $settings, "--runner:module=$moduleDir") } else { @('embedded') }
     Invoke-Native dotnet (@('run', '--project', (Join-Path $root 'src/AnalysisRunner.Server'), '-c', $Configuration, '--') + $arguments)
 }
 

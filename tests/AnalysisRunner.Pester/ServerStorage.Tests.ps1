@@ -45,13 +45,13 @@ AfterAll {
 
 Describe 'Storage through a live server' -Skip:(-not $hasPostgres) {
     BeforeAll {
-        # The batch onboarding run writes out.txt to the test bucket. It runs in the runner home the server
-        # serves (its jobs import the module from this build); what the server reads is that home's buckets.
+        # The batch onboarding run, submitted through the server, writes out.txt to the test bucket: its
+        # driver imports the module the server runs batches with ([runner] module) to submit the batch.
         Push-Location (Join-Path $world.Checkout 'examples/batch')
-        $script:run = Submit-Analysis -RunnerHome $world.Home -Dataset fewgenomes -AccessLevel test -Description 'Run Batch' `
-            -OutputDir 'onboarding/tester/hello-world' hello.ps1 -NameToPrint tester
-        $script:waited = @($run | Wait-Batch -RunnerHome $world.Home -Timeout 300)
         $env:AR_TOKEN = $testerToken
+        $script:run = Submit-Analysis -Server $uri -Dataset fewgenomes -AccessLevel test -Description 'Run Batch' `
+            -OutputDir 'onboarding/tester/hello-world' hello.ps1 -NameToPrint tester
+        $script:waited = @($run | Wait-Batch -Server $uri -Timeout 300)
         $script:out = 'gs://cpg-fewgenomes-test/onboarding/tester/hello-world/out.txt'
         # The other dataset's bucket holds something, so a refusal is about scope, not an empty bucket.
         $secretFile = Join-Path $world.Root 'secret.txt'
@@ -63,7 +63,7 @@ Describe 'Storage through a live server' -Skip:(-not $hasPostgres) {
     }
     AfterAll { Pop-Location; $env:AR_TOKEN = $null }
 
-    It 'Get-StorageContent reads the onboarding output through the server' {
+    It 'the batch onboarding submitted through the server writes its output, and Get-StorageContent reads it through the server' {
         $waited.State | Should -Be @('Succeeded', 'Succeeded')
         Get-StorageContent -Server $uri $out | Should -Be @('Hello, tester')
         Get-StorageContent -Server $uri $out -Raw | Should -Be (Get-StorageContent -RunnerHome $world.Home $out -Raw)

@@ -259,7 +259,8 @@ function Start-TestServer {
     $text = "[server]`nurls = `"http://127.0.0.1:0`"`n"
     if ($MaxRequestBodyBytes) { $text += "max_request_body_bytes = $MaxRequestBodyBytes`n" }
     $text += "[database]`nconnection_string = `"Host=127.0.0.1;Port=$pgPort;Username=postgres;Database=postgres`"`n"
-    if ($RunnerHome) { $text += "[runner]`nhome = $(ConvertTo-TomlString $RunnerHome)`n" }
+    # The module this build made (as build.ps1 -Task Serve passes it): drivers the server runs import it.
+    if ($RunnerHome) { $text += "[runner]`nhome = $(ConvertTo-TomlString $RunnerHome)`nmodule = $(ConvertTo-TomlString (Join-Path $script:RepoRoot 'artifacts/module/AnalysisRunner'))`n" }
     if ($RunsInHome) { $text += "runs = `"home`"`n" }
     Set-Content $settings $text
 

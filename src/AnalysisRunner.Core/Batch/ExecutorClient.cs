@@ -24,6 +24,21 @@ public sealed class ExecutorClient(RunnerHome home) : IExecutorClient
         Path.Combine(Path.GetDirectoryName(typeof(ExecutorClient).Assembly.Location)!, ExecutorAssembly);
 
     /// <summary>
+    /// Starts executors from the built module in <paramref name="moduleFolder"/> (the AnalysisRunner folder
+    /// holding AnalysisRunner.psd1) rather than beside this assembly: a host that is not the module (the
+    /// server) has its jobs and drivers see that module (PSModulePath and, sandboxed, the folder bound) as
+    /// an in-process run's do, so Add-BatchJob and Submit-Batch work in a driver.
+    /// </summary>
+    public static void UseModule(string moduleFolder)
+    {
+        var executor = Path.Combine(Path.GetFullPath(moduleFolder), ExecutorAssembly);
+        if (!File.Exists(Path.Combine(Path.GetFullPath(moduleFolder), "AnalysisRunner.psd1")) || !File.Exists(executor))
+            throw new AnalysisRunnerException("ModuleNotFound", ErrorKind.ObjectNotFound, moduleFolder,
+                $"'{moduleFolder}' is not a built AnalysisRunner module (no AnalysisRunner.psd1 and {ExecutorAssembly} in it); build it with build.ps1 -Task Build (artifacts/module/AnalysisRunner).");
+        ExecutorPath = executor;
+    }
+
+    /// <summary>
     /// Variables that name a job or its run; an executor started from inside a job must not look like
     /// part of it, nor hold (and so pass on to other batches' jobs) that run's capability.
     /// </summary>

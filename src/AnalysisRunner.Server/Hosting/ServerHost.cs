@@ -35,6 +35,7 @@ public static class ServerHost
         var settingsFile = ServerSettings.FindSettingsFile(args);
         ServerSettings.AddSources(builder.Configuration, settingsFile, args);
         var settings = ServerSettings.From(builder.Configuration, settingsFile);
+        if (settings.Module is { } module) Core.Batch.ExecutorClient.UseModule(module);
 
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.WebHost.UseUrls(settings.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));

@@ -16,7 +16,7 @@ public sealed record ServerSettings
 
     private static readonly string[] ServerKeys = ["urls", "max_request_body_bytes"];
     private static readonly string[] DatabaseKeys = ["connection_string"];
-    private static readonly string[] RunnerKeys = ["home", "runs"];
+    private static readonly string[] RunnerKeys = ["home", "runs", "module"];
 
     /// <summary>Where Kestrel listens; 127.0.0.1 unless the admin says otherwise. https URLs use [Kestrel.Certificates.Default].</summary>
     public string Urls { get; init; } = DefaultUrls;
@@ -27,6 +27,12 @@ public sealed record ServerSettings
 
     /// <summary>The runner home whose runs, batches, logs, configs and buckets the pages read ([runner] home); none means no pages.</summary>
     public string? RunnerHome { get; init; }
+
+    /// <summary>
+    /// The built module whose executor runs the home's batches ([runner] module, e.g. artifacts/module/AnalysisRunner):
+    /// drivers import that module. None: the executor beside the server, whose jobs have no module.
+    /// </summary>
+    public string? Module { get; init; }
 
     /// <summary>
     /// Where runs (audit log, configs) are kept ([runner] runs): "database", PostgreSQL, the store of
@@ -57,6 +63,7 @@ public sealed record ServerSettings
         {
             ConnectionString = configuration["database:connection_string"],
             RunnerHome = configuration["runner:home"] is { Length: > 0 } home ? Path.GetFullPath(home) : null,
+            Module = configuration["runner:module"] is { Length: > 0 } module ? Path.GetFullPath(module) : null,
             RunsInDatabase = configuration["runner:runs"] switch
             {
                 null or "" or "database" => true,

@@ -108,6 +108,19 @@ public sealed class ServerSettingsTests(PostgresFixture postgres) : IDisposable
         Assert.Equal(inDatabase, Load(WriteSettings(toml)).RunsInDatabase);
 
     [Fact]
+    public void A_module_folder_that_holds_no_built_module_stops_the_server_naming_it()
+    {
+        var notAModule = _folder.Combine("not-a-module");
+        Directory.CreateDirectory(notAModule);
+        Assert.Equal(notAModule, Load(WriteSettings($"[runner]\nmodule = \"{notAModule}\"\n")).Module);
+
+        var error = Assert.Throws<AnalysisRunnerException>(() => ServerHost.Build(["--settings", WriteSettings($"[runner]\nmodule = \"{notAModule}\"\n")]));
+
+        Assert.Equal(("ModuleNotFound", notAModule), (error.ErrorId, error.Target));
+        Assert.Contains("build.ps1 -Task Build", error.Message);
+    }
+
+    [Fact]
     public void A_missing_settings_file_is_named()
     {
         var error = Assert.Throws<AnalysisRunnerException>(() => Load(_folder.Combine("nope.toml")));
