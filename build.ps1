@@ -5,7 +5,8 @@
     dotnet tool restore; dotnet pwsh ./build.ps1 -Task Demo
 .EXAMPLE
     dotnet tool restore; dotnet pwsh ./build.ps1 -Task Test
-    The quick suite; -IncludeSlow (or $env:CI set, as .ci/run does) adds the scale tests, and
+    The quick suite; -IncludeSlow (or $env:CI set, as .ci/run does) adds the slow ones (scale, browser,
+    restarts and kills, attack suites, fresh pwsh sessions), and
     -IncludeSlurm (or $env:CI) the Slurm tests, which need a Slurm cluster (tools/Start-TestSlurm.sh).
 .EXAMPLE
     dotnet pwsh ./build.ps1 -Task Install
@@ -28,8 +29,10 @@ param(
     # Bench only: small sizes, so CI can check the harness quickly.
     [switch] $Quick,
 
-    # Test only: also run the tests tagged Slow (scale: the 10,000-job DAG, 200 jobs through a killed
-    # executor, concurrent sessions). On by default when $env:CI is set; .ci/run sets it.
+    # Test only: also run the tests tagged Slow: the scale tests (the 10,000-job DAG, 200 jobs through a
+    # killed executor, concurrent sessions) and those whose cost is a heavyweight process per test rather
+    # than the code under test (Chromium, PostgreSQL restarts, killed executors, the attack suites'
+    # sandboxed runs, fresh pwsh sessions). On by default when $env:CI is set; .ci/run sets it.
     [switch] $IncludeSlow = (-not [string]::IsNullOrEmpty($env:CI)),
 
     # Test only: also run the tests tagged Slurm (the Slurm runner through the cmdlets on a real
@@ -45,12 +48,15 @@ Set-StrictMode -Version Latest
 $root = $PSScriptRoot
 $artifacts = Join-Path $root 'artifacts'
 $moduleDir = Join-Path $artifacts 'module/AnalysisRunner'
+$moduleStamp = Join-Path $artifacts 'module.stamp'
 $packagesDir = Join-Path $root '.tools/packages'
 $pesterVersion = '5.7.1'
 # Pester processes run side by side (besides xunit): the suites mostly wait on jobs and processes.
 $pesterWorkers = 2
 $slowTag = 'Slow'
 $slurmTag = 'Slurm'
+# How long each Pester file took in the last run of the same tier, to split the next run evenly.
+$pesterDurations = Join-Path $artifacts "pester-durations-$(if ($IncludeSlow) { 'full' } else { 'quick' }).json"
 # Colour codes are for a terminal; in a log file or a pipe they are noise. NO_COLOR reaches the
 # pwsh processes started from here (help, Pester, the demo's), which otherwise colour even redirected output.
 $plainOutput = [Console]::IsOutputRedirected
@@ -66,6 +72,9 @@ function Invoke-Native {
 }
 
 function Invoke-Build {
+    # Whatever this build makes (another configuration, a failure half-way), the Test task's record of
+    # what the module was built from no longer holds.
+    if (Test-Path $moduleStamp) { Remove-Item $moduleStamp }
     # The module and the executor are published side by side with a runtime identifier, so the native
     # libraries (libgit2, e_sqlite3) sit beside the dlls where pwsh can load them.
     if (Test-Path $moduleDir) { Remove-Item -Recurse -Force $moduleDir }
@@ -81,6 +90,43 @@ function Invoke-Build {
         '-ModuleManifest', (Join-Path $moduleDir 'AnalysisRunner.psd1'), '-Source', (Join-Path $root 'docs/help'),
         '-Destination', (Join-Path $moduleDir 'en-US/AnalysisRunner.PowerShell.dll-Help.xml')))
     Write-Host "Module built at $moduleDir"
+}
+
+<#
+ What a build from $Inputs (folders and files; bin/ and obj/ left out) would be made of: every input's
+ path, size and last write, and the configuration, hashed. A build that ends writes it to its stamp
+ file; the Test task builds again only when it changed, so a re-run of the tests does not spend its first
+ 20 s re-publishing an unchanged module. A fresh clone has no stamp and always builds.
+#>
+function Get-BuildFingerprint([string[]] $Inputs) {
+    $lines = [System.Collections.Generic.List[string]]::new()
+    $lines.Add($Configuration)
+    $visit = {
+        param([IO.FileSystemInfo] $item)
+        if ($item -is [IO.DirectoryInfo]) {
+            if ($item.Name -in 'bin', 'obj') { return }
+            foreach ($child in $item.EnumerateFileSystemInfos()) { & $visit $child }
+        } elseif ($item.Exists) {
+            $lines.Add("$($item.FullName)|$($item.Length)|$($item.LastWriteTimeUtc.Ticks)")
+        }
+    }
+    foreach ($path in $Inputs) {
+        $full = Join-Path $root $path
+        & $visit $(if (Test-Path $full -PathType Container) { [IO.DirectoryInfo]::new($full) } else { [IO.FileInfo]::new($full) })
+    }
+    [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData([Text.Encoding]::UTF8.GetBytes(($lines | Sort-Object) -join "`n")))
+}
+
+<# Runs $Build unless $Stamp holds the fingerprint of $Inputs as they are now and $Output exists; then records it. #>
+function Invoke-UnlessUpToDate([string] $Stamp, [string[]] $Inputs, [string] $Output, [string] $What, [scriptblock] $Build) {
+    $fingerprint = Get-BuildFingerprint $Inputs
+    if ((Test-Path $Output) -and (Test-Path $Stamp) -and (Get-Content $Stamp -Raw).Trim() -eq $fingerprint) {
+        Write-Host "$What is up to date: nothing in $($Inputs -join ', ') changed since it was built."
+        return
+    }
+    if (Test-Path $Stamp) { Remove-Item $Stamp }
+    & $Build
+    Set-Content $Stamp $fingerprint
 }
 
 <# What starts another pwsh like this one: the dotnet tool runs as `dotnet pwsh.dll`. #>
@@ -165,11 +211,15 @@ function Start-PesterTests([string] $Results) {
     $exclude = '@(' + (($excluded | ForEach-Object { "'$_'" }) -join ', ') + ')'
     $env:PSModulePath = (Join-Path $artifacts 'module') + [IO.Path]::PathSeparator + $env:PSModulePath
     $env:AR_TEST_GCS_SERVER = Join-Path $root "tests/AnalysisRunner.GcsTestServer/bin/$Configuration/net10.0/AnalysisRunner.GcsTestServer.dll"
-    $groups = @(1..$pesterWorkers | ForEach-Object { [pscustomobject]@{ Files = [System.Collections.Generic.List[string]]::new(); Size = 0L } })
-    foreach ($file in Get-ChildItem (Join-Path $root 'tests/AnalysisRunner.Pester') -Filter '*.Tests.ps1' | Sort-Object Length -Descending) {
+    # Balanced by how long each file took the last time this tier ran here, else by its size (a fresh clone).
+    $took = @{}
+    if (Test-Path $pesterDurations) { (Get-Content $pesterDurations -Raw | ConvertFrom-Json).PSObject.Properties | ForEach-Object { $took[$_.Name] = [double]$_.Value } }
+    $weigh = { param($file) if ($took.ContainsKey($file.Name)) { $took[$file.Name] } else { $file.Length / 1000.0 } }
+    $groups = @(1..$pesterWorkers | ForEach-Object { [pscustomobject]@{ Files = [System.Collections.Generic.List[string]]::new(); Size = 0.0 } })
+    foreach ($file in Get-ChildItem (Join-Path $root 'tests/AnalysisRunner.Pester') -Filter '*.Tests.ps1' | Sort-Object { & $weigh $_ } -Descending) {
         $group = $groups | Sort-Object Size | Select-Object -First 1
         $group.Files.Add($file.FullName)
-        $group.Size += $file.Length
+        $group.Size += & $weigh $file
     }
     $pwsh = (Get-Process -Id $PID).Path
     $n = 0
@@ -193,7 +243,8 @@ Import-Module '$pester'
 `$failures = @(foreach (`$test in @(`$r.Failed) + @(`$r.FailedBlocks) + @(`$r.FailedContainers)) {
     @{ Test = if (`$test.ExpandedPath) { `$test.ExpandedPath } else { "`$(`$test.Name) `$(`$test.Item)" }; Message = if (`$test.ErrorRecord.Count) { `$test.ErrorRecord[0].Exception.Message } else { 'failed' } }
 })
-@{ passed = `$r.PassedCount; failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount; skipped = `$r.SkippedCount; skips = `$skips; failures = `$failures } |
+`$took = @{}; foreach (`$container in `$r.Containers) { `$took[(Split-Path `$container.Item -Leaf)] = `$container.Duration.TotalSeconds }
+@{ took = `$took; passed = `$r.PassedCount; failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount; skipped = `$r.SkippedCount; notRun = `$r.NotRunCount; skips = `$skips; failures = `$failures } |
     ConvertTo-Json -Depth 4 | Set-Content '$summary'
 "@
         $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script))
@@ -205,7 +256,7 @@ Import-Module '$pester'
 }
 
 function Receive-PesterTests($Runs) {
-    $total = [pscustomobject]@{ Passed = 0; Failed = 0; Skipped = 0; Skips = @(); Failures = @() }
+    $total = [pscustomobject]@{ Passed = 0; Failed = 0; Skipped = 0; NotRun = 0; Skips = @(); Failures = @(); Took = [ordered]@{} }
     foreach ($run in $Runs) {
         $run.Process.WaitForExit()
         Write-Host "== Pester (cmdlets; ran alongside xunit): $(($run.Files | ForEach-Object { Split-Path $_ -Leaf }) -join ', ') =="
@@ -219,6 +270,8 @@ function Receive-PesterTests($Runs) {
         $total.Passed += [int]$counts.passed
         $total.Failed += [int]$counts.failed
         $total.Skipped += [int]$counts.skipped
+        $total.NotRun += [int]$counts.notRun
+        foreach ($file in $counts.took.PSObject.Properties) { $total.Took[$file.Name] = $file.Value }
         $total.Skips += @($counts.skips)
         $total.Failures += @($counts.failures)
     }
@@ -226,9 +279,13 @@ function Receive-PesterTests($Runs) {
 }
 
 function Invoke-Test {
-    Invoke-Build
+    $sources = @('src', 'module', 'docs/help', 'tools/New-MamlHelp.ps1', 'Directory.Build.props', 'build.ps1')
+    Invoke-UnlessUpToDate $moduleStamp $sources (Join-Path $moduleDir 'AnalysisRunner.psd1') 'The module' { Invoke-Build }
     # The xunit project, and with it the GCS test server that Pester's gcs tests start too.
-    Invoke-Native dotnet @('build', (Join-Path $root 'tests/AnalysisRunner.Core.Tests'), '-c', $Configuration, '-nologo', '-v', 'quiet')
+    $testsBuilt = Join-Path $root "tests/AnalysisRunner.Core.Tests/bin/$Configuration"
+    Invoke-UnlessUpToDate (Join-Path $artifacts "tests-$Configuration.stamp") ($sources + @('tests/AnalysisRunner.Core.Tests', 'tests/AnalysisRunner.GcsTestServer')) $testsBuilt 'The xunit project' {
+        Invoke-Native dotnet @('build', (Join-Path $root 'tests/AnalysisRunner.Core.Tests'), '-c', $Configuration, '-nologo', '-v', 'quiet')
+    }
     $results = Join-Path $artifacts 'test-results'
     if (Test-Path $results) { Remove-Item -Recurse -Force $results }
     New-Item -ItemType Directory -Force $results | Out-Null
@@ -238,6 +295,7 @@ function Invoke-Test {
     try {
         $xunit = Invoke-XunitTests $results
         $pester = Receive-PesterTests $pesterRun
+        if ($pester.Took.Count) { $pester.Took | ConvertTo-Json | Set-Content $pesterDurations }
     }
     finally {
         # Interrupted (Ctrl-C): the Pester runs are ours to end.
@@ -248,8 +306,12 @@ function Invoke-Test {
     $failed = $xunit.Failed + $pester.Failed
     $skipped = $xunit.Skipped + $pester.Skipped
     Write-Host "xunit: $($xunit.Passed) passed, $($xunit.Failed) failed, $($xunit.Skipped) skipped; Pester: $($pester.Passed) passed, $($pester.Failed) failed, $($pester.Skipped) skipped"
-    if (-not $IncludeSlow) { Write-Host "Not run: the tests tagged $slowTag (scale); -IncludeSlow runs them, and so does CI." }
-    if (-not $IncludeSlurm) { Write-Host "Not run: the tests tagged $slurmTag (a real Slurm cluster); -IncludeSlurm runs them, and so does CI." }
+    $excluded = @(if (-not $IncludeSlow) { $slowTag }) + @(if (-not $IncludeSlurm) { $slurmTag })
+    if ($excluded) {
+        Write-Host "Not run: the tests tagged $($excluded -join ' or ') ($($pester.NotRun) of them in Pester, and xunit's Category=$slowTag): $(@(
+            if (-not $IncludeSlow) { "-IncludeSlow runs the slow ones (scale, browser, restarts and kills, attack suites, fresh pwsh sessions)" }
+            if (-not $IncludeSlurm) { "-IncludeSlurm the Slurm ones (a real Slurm cluster)" }) -join '; '), and CI runs both."
+    }
     # Each reason once, with the tests it kept from running.
     foreach ($group in @($xunit.Skips) + @($pester.Skips) | Where-Object { $_ } | Group-Object Reason) {
         Write-Host "Skipped $($group.Count): $($group.Name) ($(($group.Group.Test | Sort-Object) -join '; '))"

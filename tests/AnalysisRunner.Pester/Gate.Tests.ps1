@@ -226,7 +226,7 @@ Describe 'Who is calling, and what they may do' {
     }
 }
 
-Describe 'Confirmations default to No' {
+Describe 'Confirmations default to No' -Tag Slow {
     BeforeAll {
         $world = New-TestWorld
         $folder = Join-Path $world.Checkout 'examples/bash'

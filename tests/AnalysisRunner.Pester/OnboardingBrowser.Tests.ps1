@@ -70,7 +70,7 @@ AfterAll {
     if ($script:playwright) { $playwright.Dispose() }
 }
 
-Describe 'The onboarding exercise, from pwsh to the browser' {
+Describe 'The onboarding exercise, from pwsh to the browser' -Tag Slow {
     BeforeAll {
         if ($missing) { return }
         $script:world = New-TestWorld
@@ -164,7 +164,7 @@ Describe 'The onboarding exercise, from pwsh to the browser' {
     }
 }
 
-Describe 'The onboarding exercise over the embedded web: no server, the one-time link' {
+Describe 'The onboarding exercise over the embedded web: no server, the one-time link' -Tag Slow {
     BeforeAll {
         if ($noBrowser) { return }
         $script:embeddedWorld = New-TestWorld

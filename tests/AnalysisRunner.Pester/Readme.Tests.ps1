@@ -79,7 +79,7 @@ foreach ($statement in $parsed.EndBlock.Statements) { . ([scriptblock]::Create($
     }
 }
 
-Describe 'build.ps1 -Task Install' {
+Describe 'build.ps1 -Task Install' -Tag Slow {
     BeforeAll {
         $root = New-TestRoot
         $environment = @{ HOME = $root; XDG_DATA_HOME = (Join-Path $root 'share') }

@@ -27,7 +27,7 @@ Describe 'Storage cmdlets and links into the runner home' {
 # batch of the run: the committed script of a test-level run tried to read the run-token key and write
 # its dataset's main bucket straight through the file system, as the OS account (it did while drivers
 # ran unsandboxed). It reaches the executor only through its batch's run channel.
-Describe 'A test-level run''s driver under sandbox = auto' {
+Describe 'A test-level run''s driver under sandbox = auto' -Tag Slow {
     BeforeAll {
         if (-not (Test-Path /usr/bin/bwrap)) { throw 'This test needs bubblewrap (apt-get install bubblewrap): without it sandbox = auto runs drivers unsandboxed.' }
         $world = New-TestWorld

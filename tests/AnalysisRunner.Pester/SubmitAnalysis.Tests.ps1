@@ -385,7 +385,7 @@ Describe 'Re-running from the audit log' {
     }
 }
 
-Describe 'Another pwsh session' {
+Describe 'Another pwsh session' -Tag Slow {
     BeforeAll {
         $world = New-TestWorld
         Push-Location (Join-Path $world.Checkout 'examples/bash')

@@ -5,7 +5,7 @@ using AnalysisRunner.Core.Tests.TestSupport;
 namespace AnalysisRunner.Core.Tests.Client;
 
 /// <summary>These set AR_SERVER/AR_TOKEN for the process, so they run one at a time (one class) and put them back.</summary>
-[Collection(PostgresCollection.Name)]
+[Collection(PostgresClientCollection.Name)]
 public sealed class ClientSettingsTests : IDisposable
 {
     private readonly TempFolder _folder = new("ar-client");

@@ -7,7 +7,7 @@ using AnalysisRunner.Core.Tests.TestSupport;
 
 namespace AnalysisRunner.Core.Tests.Client;
 
-[Collection(PostgresCollection.Name)]
+[Collection(PostgresClientCollection.Name)]
 public sealed class ProblemDocumentTests
 {
     [Theory]

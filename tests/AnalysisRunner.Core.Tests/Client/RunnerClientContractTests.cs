@@ -110,14 +110,14 @@ public abstract class RunnerClientContract(PostgresFixture postgres) : WebTest(p
 }
 
 [RequiresPostgres]
-[Collection(PostgresCollection.Name)]
+[Collection(PostgresClientCollection.Name)]
 public sealed class InProcessRunnerClientTests(PostgresFixture postgres) : RunnerClientContract(postgres)
 {
     protected override IRunnerClient Open() => new InProcessRunnerClient(World.Deployment);
 }
 
 [RequiresPostgres]
-[Collection(PostgresCollection.Name)]
+[Collection(PostgresClientCollection.Name)]
 public sealed class HttpRunnerClientTests(PostgresFixture postgres) : RunnerClientContract(postgres)
 {
     protected override IRunnerClient Open() => new HttpRunnerClient(new ServerConnection(Server.Address, AliceToken));

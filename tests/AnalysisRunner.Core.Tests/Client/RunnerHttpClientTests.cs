@@ -10,7 +10,7 @@ namespace AnalysisRunner.Core.Tests.Client;
 
 /// <summary>The client base against the real server: the token goes along, and problems come back as the embedded mode's exceptions.</summary>
 [RequiresPostgres]
-[Collection(PostgresCollection.Name)]
+[Collection(PostgresClientCollection.Name)]
 public sealed class RunnerHttpClientTests(PostgresFixture postgres) : ServerTest(postgres)
 {
 

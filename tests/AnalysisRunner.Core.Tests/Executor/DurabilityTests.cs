@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using AnalysisRunner.Core.Batch;
 using AnalysisRunner.Core.Native;
+using AnalysisRunner.Core.Tests.TestSupport;
 using Microsoft.Data.Sqlite;
 
 namespace AnalysisRunner.Core.Tests.Executor;
@@ -9,6 +10,7 @@ namespace AnalysisRunner.Core.Tests.Executor;
 /// What must hold when things go wrong underneath a batch: a destination that fills up, an executor
 /// killed while it copies an output, a database that lost its last commits or was damaged.
 /// </summary>
+[Trait(TestCategory.Name, TestCategory.Slow)]
 public sealed class DurabilityTests : IDisposable
 {
     private readonly TestHome _home = new();

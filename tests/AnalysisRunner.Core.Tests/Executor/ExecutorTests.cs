@@ -3,6 +3,7 @@ using AnalysisRunner.Core.Batch.Execution;
 using AnalysisRunner.Core.Batch.Runners.Local;
 using AnalysisRunner.Core.Batch.Watching;
 using AnalysisRunner.Core.Native;
+using AnalysisRunner.Core.Tests.TestSupport;
 
 namespace AnalysisRunner.Core.Tests.Executor;
 
@@ -186,6 +187,7 @@ public sealed class ExecutorTests : IDisposable
     }
 
     [Fact]
+    [Trait(TestCategory.Name, TestCategory.Slow)]
     public void After_the_executor_is_killed_the_next_one_recovers_and_every_job_runs_exactly_once()
     {
         var ledger = Path.Combine(_home.Root, "ran.txt");
@@ -211,6 +213,7 @@ public sealed class ExecutorTests : IDisposable
     }
 
     [Fact]
+    [Trait(TestCategory.Name, TestCategory.Slow)]
     public void Jobs_still_running_when_the_executor_dies_are_adopted_and_finish_their_attempt()
     {
         var ledger = Path.Combine(_home.Root, "ran.txt");
@@ -236,6 +239,7 @@ public sealed class ExecutorTests : IDisposable
     }
 
     [Fact]
+    [Trait(TestCategory.Name, TestCategory.Slow)]
     public void Jobs_cut_off_with_their_executor_run_again_as_a_new_attempt_even_with_max_attempts_one()
     {
         var ledger = Path.Combine(_home.Root, "ran.txt");

@@ -11,14 +11,15 @@ namespace AnalysisRunner.Core.Tests.Executor;
 /// </summary>
 public sealed class MeasuredUsageTests
 {
-    // A child process burns CPU (so descendants must be counted), then the shell itself holds 128 MB:
-    // more than the executor's own resident size, which Linux counts into an unsandboxed job's maxrss
-    // (its shell is spawned sharing the executor's memory until exec), so this can only pass if the job's own use is seen.
+    // A child process burns CPU (so descendants must be counted), then another holds 128 MB (dd's one
+    // buffer, filled): more than the executor's own resident size, which Linux counts into an unsandboxed
+    // job's maxrss (its shell is spawned sharing the executor's memory until exec), so this can only pass
+    // if the job's own use is seen. dd rather than a shell variable: the same peak for a tenth of the CPU.
     private static readonly string[] Work =
     [
-        "bash -c 'i=0; while (( i < 300000 )); do (( i++ )); done'",
-        "held=$(head -c 128000000 /dev/zero | tr '\\0' a)",
-        "echo ${#held}",
+        "bash -c 'i=0; while (( i < 100000 )); do (( i++ )); done'",
+        "dd if=/dev/zero of=/dev/null bs=128000000 count=1 status=none",
+        "head -c 128000000 /dev/zero | wc -c",
     ];
 
     [Theory]

@@ -3,6 +3,7 @@ using AnalysisRunner.Core.Batch.Runners.Local.Sandbox;
 using AnalysisRunner.Core.Hosting;
 using AnalysisRunner.Core.Runs;
 using AnalysisRunner.Core.Storage;
+using AnalysisRunner.Core.Tests.TestSupport;
 
 namespace AnalysisRunner.Core.Tests.Executor;
 
@@ -14,6 +15,7 @@ namespace AnalysisRunner.Core.Tests.Executor;
 /// runs as the home's owner (root here) and sees the host's files, so a link it follows there is an
 /// escape. Each test is the attack as a job writes it and asserts that it fails.
 /// </summary>
+[Trait(TestCategory.Name, TestCategory.Slow)]
 public sealed class OutputCopyEscapeTests : SandboxedRunTestBase
 {
     /// <summary>The host files a test-level job must never write: the registry (membership: whoever writes it grants itself full) and another dataset's main bucket.</summary>

@@ -6,6 +6,7 @@ using AnalysisRunner.Core.Hosting;
 using AnalysisRunner.Core.Runs;
 using AnalysisRunner.Core.Runs.Channel;
 using AnalysisRunner.Core.Tests.Runs;
+using AnalysisRunner.Core.Tests.TestSupport;
 
 namespace AnalysisRunner.Core.Tests.Executor;
 
@@ -15,6 +16,7 @@ namespace AnalysisRunner.Core.Tests.Executor;
 /// what the executor does not expect, and more connections than it serves. Each asserts the executor
 /// answers with a typed refusal (never drops the job without a word, never stops serving).
 /// </summary>
+[Trait(TestCategory.Name, TestCategory.Slow)]
 public sealed class RunChannelAbuseTests : RunChannelTestBase
 {
     private static byte[] Framed(string json)

@@ -2,6 +2,7 @@ using AnalysisRunner.Core.Batch;
 using AnalysisRunner.Core.Batch.Runners.Local.Sandbox;
 using AnalysisRunner.Core.Hosting;
 using AnalysisRunner.Core.Runs;
+using AnalysisRunner.Core.Tests.TestSupport;
 
 namespace AnalysisRunner.Core.Tests.Executor;
 
@@ -20,6 +21,7 @@ namespace AnalysisRunner.Core.Tests.Executor;
 /// store or bin folder, read-write, into the next batch's sandbox. CheckCopies refuses a linked
 /// resource folder only when outputs are copied, after the job has run.
 /// </summary>
+[Trait(TestCategory.Name, TestCategory.Slow)]
 public sealed class SandboxEscapeTests : SandboxedRunTestBase
 {
     /// <summary>

@@ -141,6 +141,7 @@ public sealed class RemoteMirrorTests : IDisposable
     }
 
     [Fact]
+    [Trait(TestCategory.Name, TestCategory.Slow)]
     public void Concurrent_updates_of_one_mirror_take_turns()
     {
         var results = new string[4];

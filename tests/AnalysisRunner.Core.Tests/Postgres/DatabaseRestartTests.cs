@@ -8,6 +8,7 @@ namespace AnalysisRunner.Core.Tests.Postgres;
 /// use is DatabaseUnavailable, and once it is back the very next use works (the pool does not hand
 /// out the connections that died with it), whether or not anything was tried while it was down.
 /// </summary>
+[Trait(TestCategory.Name, TestCategory.Slow)]
 [RequiresPostgres]
 [Collection(PostgresCollection.Name)]
 public sealed class DatabaseRestartTests

@@ -10,9 +10,10 @@ namespace AnalysisRunner.Core.Tests.Web;
 /// following links from the log to batches, jobs and the config, a non-member's 403, and a live log.
 /// With AR_WEB_SCREENSHOTS=&lt;folder&gt; the walk saves the screenshots the README shows.
 /// </summary>
+[Trait(TestCategory.Name, TestCategory.Slow)]
 [RequiresPostgres]
 [RequiresChromium]
-[Collection(PostgresCollection.Name)]
+[Collection(PostgresWebCollection.Name)]
 [Trait("Category", "Browser")]
 public sealed class BrowserTests(PostgresFixture postgres) : WebTest(postgres), IAsyncLifetime
 {

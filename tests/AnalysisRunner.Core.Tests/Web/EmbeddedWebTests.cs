@@ -164,6 +164,7 @@ public sealed partial class EmbeddedWebTests : IAsyncLifetime
 
     [BackendFact]
     [Trait("Category", "Browser")]
+    [Trait(TestCategory.Name, TestCategory.Slow)]
     public async Task Chromium_opens_the_printed_link_lands_signed_in_and_the_same_link_in_another_browser_is_refused()
     {
         var run = await _world.AddRunAsync(description: "embedded in chromium");

@@ -8,7 +8,7 @@ namespace AnalysisRunner.Core.Tests.Web;
 
 /// <summary>A running job's page follows its log: the events stream sends lines as the job writes them, and "end" when it is over.</summary>
 [RequiresPostgres]
-[Collection(PostgresCollection.Name)]
+[Collection(PostgresWebCollection.Name)]
 public sealed class LiveLogTests(PostgresFixture postgres) : WebTest(postgres)
 {
     [BackendFact]

@@ -9,7 +9,7 @@ namespace AnalysisRunner.Core.Tests.Web;
 
 /// <summary>A member of one dataset sees nothing of another, on every page, file, stream and read endpoint; sessions come only from a token.</summary>
 [RequiresPostgres]
-[Collection(PostgresCollection.Name)]
+[Collection(PostgresWebCollection.Name)]
 public sealed class WebAccessTests(PostgresFixture postgres) : WebTest(postgres)
 {
     [BackendFact]

@@ -7,7 +7,7 @@ namespace AnalysisRunner.Core.Tests.Web;
 
 /// <summary>/web/&lt;dataset&gt;/&lt;namespace&gt;/…: members read their web bucket and nothing outside it, however the path is spelt.</summary>
 [RequiresPostgres]
-[Collection(PostgresCollection.Name)]
+[Collection(PostgresWebCollection.Name)]
 public sealed class WebBucketTests(PostgresFixture postgres) : WebTest(postgres)
 {
     private string Bucket => World.WebBucket("fewgenomes", "test");

@@ -8,7 +8,7 @@ namespace AnalysisRunner.Core.Tests.Web;
 
 /// <summary>What the pages show a member, and that nothing user-controlled becomes markup.</summary>
 [RequiresPostgres]
-[Collection(PostgresCollection.Name)]
+[Collection(PostgresWebCollection.Name)]
 public sealed class WebPagesTests(PostgresFixture postgres) : WebTest(postgres)
 {
     [BackendFact]
