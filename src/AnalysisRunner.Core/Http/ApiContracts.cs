@@ -14,6 +14,16 @@ public static class ApiRoutes
     public const string AdminTokens = "/api/v1/admin/tokens";
 }
 
+/// <summary>Request headers of ours, shared by server and client.</summary>
+public static class ApiHeaders
+{
+    /// <summary>
+    /// On POST /api/v1/runs and …/rerun: the client's key for this one submission (16–128 of
+    /// A–Z a–z 0–9 - _ . : ~). The same user sending it again gets the run it made, not a second one.
+    /// </summary>
+    public const string IdempotencyKey = "Idempotency-Key";
+}
+
 /// <summary>Who the server takes the caller to be: from the bearer token only.</summary>
 public sealed record CallerInfo
 {

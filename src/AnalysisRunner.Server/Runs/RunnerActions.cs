@@ -27,10 +27,17 @@ public sealed class RunnerActions(RunnerHomeAccess home, RunnerReader reader)
         return Task.FromResult(new RunAuthority(home.Deployment).Plan(facts, caller));
     }
 
-    public Task<RunRecord> SubmitAsync(SubmissionFacts facts, Caller caller, CancellationToken cancellationToken)
+    /// <summary>
+    /// Submits, once per <paramref name="idempotencyKey"/> of the caller (RunAuthority.SubmitOnceAsync).
+    /// A replayed run is still read through the read rule, so a key never answers more than the caller may read now.
+    /// </summary>
+    public async Task<RunRecord> SubmitAsync(SubmissionFacts facts, string? idempotencyKey, Caller caller, CancellationToken cancellationToken)
     {
         FullCommitRule.Check(facts);
-        return new RunAuthority(home.Deployment).SubmitAsync(facts, caller, cancellationToken);
+        var key = idempotencyKey is null ? null : SubmissionKey.ForFacts(idempotencyKey, facts);
+        var authority = new RunAuthority(home.Deployment);
+        var run = await authority.SubmitOnceAsync(key, caller, () => Task.FromResult(authority.Plan(facts, caller)), cancellationToken);
+        return key is null ? run : Readable(caller, run);
     }
 
     /// <summary>A re-run is of a run the caller may read; the authority then checks the caller may submit it now.</summary>
@@ -40,8 +47,19 @@ public sealed class RunnerActions(RunnerHomeAccess home, RunnerReader reader)
         return new RunAuthority(home.Deployment).PlanRerunAsync(arGuid, caller, cancellationToken);
     }
 
-    public async Task<RunRecord> RerunAsync(string arGuid, Caller caller, CancellationToken cancellationToken) =>
-        await new RunAuthority(home.Deployment).SubmitAsync(await PlanRerunAsync(arGuid, caller, cancellationToken), cancellationToken);
+    public async Task<RunRecord> RerunAsync(string arGuid, string? idempotencyKey, Caller caller, CancellationToken cancellationToken)
+    {
+        var key = idempotencyKey is null ? null : SubmissionKey.ForRerun(idempotencyKey, arGuid);
+        var run = await new RunAuthority(home.Deployment).SubmitOnceAsync(key, caller,
+            () => PlanRerunAsync(arGuid, caller, cancellationToken), cancellationToken);
+        return key is null ? run : Readable(caller, run);
+    }
+
+    private RunRecord Readable(Caller caller, RunRecord run)
+    {
+        DatasetReadAccess.Check(home.Deployment.LoadRegistry(), caller.User, run.Dataset, run.AccessLevel.Namespace());
+        return run;
+    }
 
     /// <summary>
     /// Audit-log pages of what the caller may read: a named dataset the caller is in no list of is

@@ -123,6 +123,8 @@ public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : RunL
     {
         public Task<long> EnsureDriverBatchAsync(RunRecord run, string configToml, BatchSpec driverBatch, CancellationToken cancellationToken = default) =>
             run.ArGuid == arGuid ? throw new InjectedCrash() : inner.EnsureDriverBatchAsync(run, configToml, driverBatch, cancellationToken);
+
+        public Task CancelDriverBatchAsync(string arGuid, CancellationToken cancellationToken = default) => inner.CancelDriverBatchAsync(arGuid, cancellationToken);
     }
 
     private sealed class FailingTarget(IDriverBatchTarget inner, bool createFirst) : IDriverBatchTarget
@@ -132,5 +134,7 @@ public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : RunL
             if (createFirst) await inner.EnsureDriverBatchAsync(run, configToml, driverBatch, cancellationToken);
             throw new InjectedCrash();
         }
+
+        public Task CancelDriverBatchAsync(string arGuid, CancellationToken cancellationToken = default) => inner.CancelDriverBatchAsync(arGuid, cancellationToken);
     }
 }
