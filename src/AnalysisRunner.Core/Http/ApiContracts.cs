@@ -112,7 +112,15 @@ public sealed record BatchDetail(Batch.BatchInfo Batch, Runs.RunRecord? Run, IRe
 public sealed record ConfigDetail(string ArGuid, string Toml, IReadOnlyList<KeyValuePair<string, string>> Provenance);
 
 /// <summary>The ids of the batches a run-wide cancel asked to stop.</summary>
-public sealed record CancelledBatches(IReadOnlyList<long> BatchIds);
+public sealed record CancelledBatches(IReadOnlyList<long> BatchIds)
+{
+    /// <summary>
+    /// The run's driver batch was still to be created (the server logged the run, its dispatch is
+    /// pending or failing): it now never will be. BatchIds is then empty, unless a dispatch racing
+    /// the cancel had made it (it is cancelled too).
+    /// </summary>
+    public bool DriverBatchWithheld { get; init; }
+}
 
 /// <summary>
 /// A plan as the server sends it: the run it would log, every check (a refused one with its problem),

@@ -61,8 +61,9 @@ internal static class RunEndpoints
             .Produces<LogPage>()
             .WithName("QueryAuditLog").WithSummary("Runs the caller may read, newest first, a page at a time (?cursor= is the nextCursor of the page before).");
         runs.MapPost("/api/v1/runs/{arGuid}/cancel", async (HttpContext context, RunnerActions actions, string arGuid) =>
-                new CancelledBatches(await actions.CancelRunAsync(context.Caller().User, arGuid)))
-            .WithName("CancelRun").WithSummary("Cancels a run: its driver batch first, then every batch it submitted.");
+                await actions.CancelRunAsync(context.Caller().User, arGuid))
+            .Produces<CancelledBatches>()
+            .WithName("CancelRun").WithSummary("Cancels a run: its driver batch first (one not yet created never is: driverBatchWithheld), then every batch it submitted.");
     }
 
     private static Caller CallerOf(HttpContext context)

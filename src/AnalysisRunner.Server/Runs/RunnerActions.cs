@@ -1,6 +1,7 @@
 using AnalysisRunner.Core;
 using AnalysisRunner.Core.Batch;
 using AnalysisRunner.Core.Client;
+using AnalysisRunner.Core.Http;
 using AnalysisRunner.Core.Log;
 using AnalysisRunner.Core.Policy;
 using AnalysisRunner.Core.Runs;
@@ -130,7 +131,7 @@ public sealed class RunnerActions(RunnerHomeAccess home, RunnerReader reader)
         return Engine.CancelBatchAsync(batchId);
     }
 
-    public Task<IReadOnlyList<long>> CancelRunAsync(string caller, string arGuid)
+    public Task<CancelledBatches> CancelRunAsync(string caller, string arGuid)
     {
         RunWriteAccess.Check(home.Deployment.LoadRegistry(), caller, reader.GetRun(caller, arGuid));
         return Engine.CancelRunAsync(arGuid);
