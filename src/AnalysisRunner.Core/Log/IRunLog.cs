@@ -49,6 +49,9 @@ public interface IRunLog
     /// false if the run has its batch (cancel that as any batch) or is not in this store.
     /// </summary>
     Task<bool> CancelPendingDispatchAsync(string arGuid, CancellationToken cancellationToken = default);
+
+    /// <summary>True when the run was cancelled before its driver batch was created, so it has none and never will.</summary>
+    Task<bool> IsDriverBatchWithheldAsync(string arGuid, CancellationToken cancellationToken = default);
 }
 
 public static class RunLogExtensions

@@ -201,6 +201,18 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
         }, cancellationToken);
     }
 
+    public async Task<bool> IsDriverBatchWithheldAsync(string arGuid, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(arGuid);
+        return await database.RunAsync(async connection =>
+        {
+            await using var command = new NpgsqlCommand(
+                "SELECT 1 FROM run_dispatch WHERE ar_guid = $1 AND driver_batch_id IS NULL AND cancelled_at IS NOT NULL", connection);
+            command.Parameters.AddWithValue(arGuid);
+            return await command.ExecuteScalarAsync(cancellationToken) is not null;
+        }, cancellationToken);
+    }
+
     public async Task<KeyedRun?> FindByKeyAsync(string user, string key, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(user);

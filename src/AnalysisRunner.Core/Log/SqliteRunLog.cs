@@ -81,6 +81,8 @@ public sealed class SqliteRunLog : IRunLog
     /// <summary>The driver batch is written with the entry, so it is never pending: cancel the run's batches as they are.</summary>
     public Task<bool> CancelPendingDispatchAsync(string arGuid, CancellationToken cancellationToken = default) => Task.FromResult(false);
 
+    public Task<bool> IsDriverBatchWithheldAsync(string arGuid, CancellationToken cancellationToken = default) => Task.FromResult(false);
+
     private static (string ArGuid, string RequestHash)? FindKey(string user, string key, SqliteConnection connection, SqliteTransaction? transaction)
     {
         using var command = connection.CreateCommand();

@@ -110,6 +110,9 @@ public sealed class RunnerActions(RunnerHomeAccess home, RunnerReader reader)
             var run = reader.GetRun(caller, arGuid);
             // A run answered before its driver batch existed (batch 0: RunDispatchRetry creates it) is waited on by the batch it has now.
             var driverId = request.DriverBatchId is > 0 ? request.DriverBatchId : run.DriverBatchId;
+            if (driverId is 0 && home.Deployment.RunLog.IsDriverBatchWithheldAsync(arGuid, cancellationToken).GetAwaiter().GetResult())
+                throw new AnalysisRunnerException("DriverBatchWithheld", ErrorKind.OperationStopped, arGuid,
+                    $"Run {arGuid} was stopped before its driver batch was created, so it has none and never will; there is nothing to wait for.");
             if (driverId is 0)
                 throw new AnalysisRunnerException("DriverBatchPending", ErrorKind.ResourceUnavailable, arGuid,
                     $"Run {arGuid} is logged, but its driver batch is still to be created (the server retries by itself); wait again shortly: Get-AnalysisLog -ArGuid {arGuid} | Wait-Batch.");

@@ -109,8 +109,11 @@ public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : RunL
         Assert.Equal(0, (await dying.AppendAsync(cancelled)).DriverBatchId);
         Assert.Equal(0, (await dying.AppendAsync(next)).DriverBatchId);
 
+        Assert.False(await Log.IsDriverBatchWithheldAsync(cancelled.Run.ArGuid));
         Assert.True(await Log.CancelPendingDispatchAsync(cancelled.Run.ArGuid));
         Assert.True(await Log.CancelPendingDispatchAsync(cancelled.Run.ArGuid));
+        Assert.True(await Log.IsDriverBatchWithheldAsync(cancelled.Run.ArGuid));
+        Assert.False(await Log.IsDriverBatchWithheldAsync(next.Run.ArGuid));
 
         Assert.Equal(1, await Log.DispatchPendingAsync());
         Assert.Empty(Batches(cancelled.Run.ArGuid));
@@ -134,6 +137,7 @@ public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : RunL
         var batch = Assert.Single(Batches(submission.Run.ArGuid));
         Assert.True(batch.CancelRequested);
         Assert.False(await Log.CancelPendingDispatchAsync(submission.Run.ArGuid));
+        Assert.False(await Log.IsDriverBatchWithheldAsync(submission.Run.ArGuid));
     }
 
     [BackendFact]

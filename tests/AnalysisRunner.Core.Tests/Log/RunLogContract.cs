@@ -270,6 +270,7 @@ public abstract class RunLogContract : IDisposable
 
         Assert.False(await Log.CancelPendingDispatchAsync(logged.ArGuid));
         Assert.False(await Log.CancelPendingDispatchAsync(Guid.NewGuid().ToString()));
+        Assert.False(await Log.IsDriverBatchWithheldAsync(logged.ArGuid));
 
         Assert.Equal(logged.DriverBatchId, (await Log.FindAsync(logged.ArGuid))!.DriverBatchId);
     }

@@ -268,8 +268,13 @@ public sealed class IdempotentSubmissionTests(PostgresFixture postgres) : IAsync
 
         Assert.True(cancelled.DriverBatchWithheld);
         Assert.Empty(cancelled.BatchIds);
-        // Asked again, it says the same (not RunNotFound).
+        // Asked again, it says the same (not RunNotFound); a wait on it says there is nothing to wait for (not "pending").
         Assert.True((await client.CancelRunAsync(run.ArGuid)).DriverBatchWithheld);
+        var wait = await Assert.ThrowsAsync<ServerProblemException>(async () =>
+        {
+            await foreach (var _ in client.WatchRunAsync(run.ArGuid, 0, new Core.Batch.Watching.WatchOptions())) { }
+        });
+        Assert.Equal(("DriverBatchWithheld", 409, run.ArGuid), (wait.ErrorId, wait.Status, wait.Target as string));
         target.Clear();
         Assert.Equal(0, await ServerHost.DispatchPendingRunsAsync(Server.Services));
         Assert.Empty(Batches());
