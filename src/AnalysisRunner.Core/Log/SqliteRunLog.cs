@@ -42,27 +42,35 @@ public sealed class SqliteRunLog : IRunLog
         if (key is not null && await FindByKeyAsync(submission.Run.User, key.Value, cancellationToken).ConfigureAwait(false) is { } earlier)
             return key.Replay(earlier.Run, earlier.RequestHash);
         await _deployment.Configs.PublishAsync(submission.Run.ArGuid, submission.ConfigToml, cancellationToken).ConfigureAwait(false);
+        RunRecord? logged;
+        (string ArGuid, string RequestHash)? taken;
         try
         {
-            return _deployment.Database.InTransaction((connection, transaction) =>
+            (logged, taken) = _deployment.Database.InTransaction((connection, transaction) =>
             {
                 // The write transaction is exclusive, so a key another append logged since the check above is seen here.
-                if (key is not null && FindKey(submission.Run.User, key.Value, connection, transaction) is { } taken)
-                    throw new KeyTakenMeanwhile(taken.ArGuid, taken.RequestHash);
+                if (key is not null && FindKey(submission.Run.User, key.Value, connection, transaction) is { } meanwhile)
+                    return ((RunRecord?)null, ((string, string)?)meanwhile);
                 var batchId = _deployment.Batches.Submit(submission.DriverBatch, connection, transaction);
-                var logged = _auditLog.Append(submission.Run with { DriverBatchId = batchId }, connection, transaction);
-                if (key is not null) InsertKey(logged, key, connection, transaction);
-                return logged;
+                var appended = _auditLog.Append(submission.Run with { DriverBatchId = batchId }, connection, transaction);
+                if (key is not null) InsertKey(appended, key, connection, transaction);
+                return (appended, null);
             });
         }
-        catch (Exception failure)
+        catch
         {
-            if (!_auditLog.Query(new LogQuery { ArGuid = submission.Run.ArGuid, First = 1 }).Any())
-                await _deployment.Configs.WithdrawAsync(submission.Run.ArGuid, CancellationToken.None).ConfigureAwait(false);
-            if (failure is KeyTakenMeanwhile meanwhile)
-                return key!.Replay(_auditLog.Query(new LogQuery { ArGuid = meanwhile.ArGuid, First = 1 }).Single(), meanwhile.RequestHash);
+            await WithdrawUnloggedConfigAsync(submission.Run.ArGuid).ConfigureAwait(false);
             throw;
         }
+        if (logged is not null) return logged;
+        await WithdrawUnloggedConfigAsync(submission.Run.ArGuid).ConfigureAwait(false);
+        return key!.Replay(_auditLog.Query(new LogQuery { ArGuid = taken!.Value.ArGuid, First = 1 }).Single(), taken.Value.RequestHash);
+    }
+
+    private async Task WithdrawUnloggedConfigAsync(string arGuid)
+    {
+        if (!_auditLog.Query(new LogQuery { ArGuid = arGuid, First = 1 }).Any())
+            await _deployment.Configs.WithdrawAsync(arGuid, CancellationToken.None).ConfigureAwait(false);
     }
 
     public Task<KeyedRun?> FindByKeyAsync(string user, string key, CancellationToken cancellationToken = default)
@@ -105,13 +113,6 @@ public sealed class SqliteRunLog : IRunLog
         command.Parameters.AddWithValue("$ar_guid", run.ArGuid);
         command.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         command.ExecuteNonQuery();
-    }
-
-    /// <summary>Rolls the append back when the key was logged by another append between the check and the transaction.</summary>
-    private sealed class KeyTakenMeanwhile(string arGuid, string requestHash) : Exception("The submission key was logged meanwhile.")
-    {
-        public string ArGuid { get; } = arGuid;
-        public string RequestHash { get; } = requestHash;
     }
 
     public IAsyncEnumerable<RunRecord> QueryAsync(LogQuery query, CancellationToken cancellationToken = default) =>
