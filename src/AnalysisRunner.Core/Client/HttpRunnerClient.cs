@@ -35,12 +35,27 @@ public sealed class HttpRunnerClient(ServerConnection connection, HttpMessageHan
         return document.ToPlan(null!, 403);
     }
 
-    public Task<RunRecord> SubmitRunAsync(RunPlan plan, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Submits with a fresh idempotency key, and sends it once more with the same key if the first try
+    /// got no answer (connection refused, reset or cut, or no answer in time): the server may have
+    /// logged the run before the answer was lost, and the key makes the retry answer that run instead
+    /// of logging a second one. An answer, even an error, is never retried.
+    /// </summary>
+    public async Task<RunRecord> SubmitRunAsync(RunPlan plan, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        return plan.Run.RerunOf is { } rerunOf
-            ? SendAsync<RunRecord>(HttpMethod.Post, RunRoutes.Rerun(rerunOf), null, cancellationToken)
-            : SendAsync<RunRecord>(HttpMethod.Post, RunRoutes.Runs, plan.Facts, cancellationToken);
+        (string, string)[] key = [(ApiHeaders.IdempotencyKey, SubmissionKey.NewValue())];
+        Task<RunRecord> Send() => plan.Run.RerunOf is { } rerunOf
+            ? SendAsync<RunRecord>(HttpMethod.Post, RunRoutes.Rerun(rerunOf), null, key, cancellationToken)
+            : SendAsync<RunRecord>(HttpMethod.Post, RunRoutes.Runs, plan.Facts, key, cancellationToken);
+        try
+        {
+            return await Send();
+        }
+        catch (AnalysisRunnerException unanswered) when (unanswered.ErrorId is "ServerUnreachable" or "ServerTimedOut" && !cancellationToken.IsCancellationRequested)
+        {
+            return await Send();
+        }
     }
 
     public async Task<LogPage> QueryAuditLogAsync(LogQuery query, string? cursor, CancellationToken cancellationToken = default)
@@ -105,8 +120,8 @@ public sealed class HttpRunnerClient(ServerConnection connection, HttpMessageHan
     public Task<BatchInfo> CancelBatchAsync(long batchId, CancellationToken cancellationToken = default) =>
         SendAsync<BatchInfo>(HttpMethod.Post, RunRoutes.CancelBatch(batchId), null, cancellationToken);
 
-    public async Task<IReadOnlyList<long>> CancelRunAsync(string arGuid, CancellationToken cancellationToken = default) =>
-        (await SendAsync<CancelledBatches>(HttpMethod.Post, RunRoutes.CancelRun(arGuid), null, cancellationToken)).BatchIds;
+    public Task<CancelledBatches> CancelRunAsync(string arGuid, CancellationToken cancellationToken = default) =>
+        SendAsync<CancelledBatches>(HttpMethod.Post, RunRoutes.CancelRun(arGuid), null, cancellationToken);
 
     public Task<BatchInfo> ResumeBatchAsync(long batchId, CancellationToken cancellationToken = default) =>
         SendAsync<BatchInfo>(HttpMethod.Post, RunRoutes.ResumeBatch(batchId), null, cancellationToken);

@@ -67,8 +67,11 @@ public interface IRunnerClient : IDisposable
     /// <summary>Asks the executor to cancel a batch's unfinished jobs; returns the batch as it is now.</summary>
     Task<BatchInfo> CancelBatchAsync(long batchId, CancellationToken cancellationToken = default);
 
-    /// <summary>Cancels a whole run (driver batch first); returns the ids of its batches.</summary>
-    Task<IReadOnlyList<long>> CancelRunAsync(string arGuid, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Cancels a whole run (driver batch first); returns the ids of its batches, and whether its driver
+    /// batch, not yet created, is now withheld for good (a server's run whose dispatch is pending).
+    /// </summary>
+    Task<CancelledBatches> CancelRunAsync(string arGuid, CancellationToken cancellationToken = default);
 
     /// <summary>Makes sure an executor works on the batch; returns it as it is now.</summary>
     Task<BatchInfo> ResumeBatchAsync(long batchId, CancellationToken cancellationToken = default);

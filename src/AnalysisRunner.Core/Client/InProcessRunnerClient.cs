@@ -86,11 +86,21 @@ public sealed class InProcessRunnerClient(Deployment deployment) : IRunnerClient
         return Task.FromResult(Deployment.Batches.RequireBatch(batchId));
     }
 
-    public Task<IReadOnlyList<long>> CancelRunAsync(string arGuid, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// A run whose driver batch is still to be created (a server's run, dispatch pending) is first
+    /// marked so no dispatch makes it; whatever batches the run has are then cancelled, and having none
+    /// is only an error when nothing was withheld either (RunNotFound).
+    /// </summary>
+    public async Task<CancelledBatches> CancelRunAsync(string arGuid, CancellationToken cancellationToken = default)
     {
-        var ids = Deployment.Batches.RequestCancelRun(arGuid);
+        ArgumentException.ThrowIfNullOrWhiteSpace(arGuid);
+        var withheld = await Deployment.RunLog.CancelPendingDispatchAsync(arGuid, cancellationToken).ConfigureAwait(false);
+        // Withheld, the run may still have a batch: one a racing dispatch made before it recorded it (it cancels it too).
+        var ids = withheld && Deployment.Batches.FindBatches(new BatchQuery { ArGuid = arGuid }).Count == 0
+            ? []
+            : Deployment.Batches.RequestCancelRun(arGuid);
         Deployment.Executor.Wake();
-        return Task.FromResult(ids);
+        return new CancelledBatches(ids) { DriverBatchWithheld = withheld };
     }
 
     public Task<BatchInfo> ResumeBatchAsync(long batchId, CancellationToken cancellationToken = default)

@@ -37,10 +37,17 @@ public class RunnerHttpClient : IDisposable
         SendAsync<CallerInfo>(HttpMethod.Get, ApiRoutes.WhoAmI, null, cancellationToken);
 
     /// <summary>Sends one request; a success answer is read as <typeparamref name="T"/>, anything else becomes an exception.</summary>
-    protected async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    protected Task<T> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken) =>
+        SendAsync<T>(method, path, body, [], cancellationToken);
+
+    /// <summary>As above, with request headers of ours (<see cref="ApiHeaders"/>).</summary>
+    protected async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, IReadOnlyList<(string Name, string Value)> headers,
+        CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(headers);
         using var request = new HttpRequestMessage(method, path.TrimStart('/'));
         if (body is not null) request.Content = JsonContent.Create(body, body.GetType(), options: ApiJson.Options);
+        foreach (var (name, value) in headers) request.Headers.Add(name, value);
         using var response = await SendRawAsync(request, cancellationToken);
         if (!response.IsSuccessStatusCode) throw await ToExceptionAsync(response, cancellationToken);
         try

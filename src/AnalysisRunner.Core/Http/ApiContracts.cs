@@ -14,6 +14,16 @@ public static class ApiRoutes
     public const string AdminTokens = "/api/v1/admin/tokens";
 }
 
+/// <summary>Request headers of ours, shared by server and client.</summary>
+public static class ApiHeaders
+{
+    /// <summary>
+    /// On POST /api/v1/runs and …/rerun: the client's key for this one submission (16–128 of
+    /// A–Z a–z 0–9 - _ . : ~). The same user sending it again gets the run it made, not a second one.
+    /// </summary>
+    public const string IdempotencyKey = "Idempotency-Key";
+}
+
 /// <summary>Who the server takes the caller to be: from the bearer token only.</summary>
 public sealed record CallerInfo
 {
@@ -102,7 +112,15 @@ public sealed record BatchDetail(Batch.BatchInfo Batch, Runs.RunRecord? Run, IRe
 public sealed record ConfigDetail(string ArGuid, string Toml, IReadOnlyList<KeyValuePair<string, string>> Provenance);
 
 /// <summary>The ids of the batches a run-wide cancel asked to stop.</summary>
-public sealed record CancelledBatches(IReadOnlyList<long> BatchIds);
+public sealed record CancelledBatches(IReadOnlyList<long> BatchIds)
+{
+    /// <summary>
+    /// The run's driver batch was still to be created (the server logged the run, its dispatch is
+    /// pending or failing): it now never will be. BatchIds is then empty, unless a dispatch racing
+    /// the cancel had made it (it is cancelled too).
+    /// </summary>
+    public bool DriverBatchWithheld { get; init; }
+}
 
 /// <summary>
 /// A plan as the server sends it: the run it would log, every check (a refused one with its problem),

@@ -12,4 +12,7 @@ public interface IDriverBatchTarget
 {
     /// <summary>Creates the run's driver batch (and whatever the executor needs to run it) unless it exists; returns its id.</summary>
     Task<long> EnsureDriverBatchAsync(RunRecord run, string configToml, BatchSpec driverBatch, CancellationToken cancellationToken = default);
+
+    /// <summary>Cancels every batch of the run (a driver batch made for a run cancelled meanwhile); none is not an error.</summary>
+    Task CancelDriverBatchAsync(string arGuid, CancellationToken cancellationToken = default);
 }

@@ -4,7 +4,11 @@ using AnalysisRunner.Core.Runs;
 namespace AnalysisRunner.Core.Log;
 
 /// <summary>What one accepted submission writes, all or nothing: the audit entry, its config text and its driver batch.</summary>
-public sealed record RunSubmission(RunRecord Run, string ConfigToml, BatchSpec DriverBatch);
+public sealed record RunSubmission(RunRecord Run, string ConfigToml, BatchSpec DriverBatch)
+{
+    /// <summary>The client's idempotency key, kept with the run (scoped to its user) in the append's own transaction; null when the client sent none.</summary>
+    public SubmissionKey? Key { get; init; }
+}
 
 /// <summary>
 /// The store of record for runs: the hash-chained audit log, each run's config and its driver batch.
@@ -18,7 +22,9 @@ public interface IRunLog
     /// <summary>
     /// Appends the run chained to the newest entry (AuditChain), with its config and driver batch, or
     /// writes nothing and throws (DuplicateRun for an ar_guid already logged). Returns the run as
-    /// stored, hashes and driver batch id included.
+    /// stored, hashes and driver batch id included. With a <see cref="RunSubmission.Key"/> the run's
+    /// user already logged a run under, nothing is written: the answer is that run
+    /// (<see cref="SubmissionKey.Replay"/>: IdempotencyKeyReused if the key came with another request).
     /// </summary>
     Task<RunRecord> AppendAsync(RunSubmission submission, CancellationToken cancellationToken = default);
 
@@ -33,6 +39,19 @@ public interface IRunLog
     /// run); returns how many it created. A backend that writes the batch with the entry has none pending.
     /// </summary>
     Task<int> DispatchPendingAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The run <paramref name="user"/> logged under idempotency key <paramref name="key"/>, or null (keys are scoped per user).</summary>
+    Task<KeyedRun?> FindByKeyAsync(string user, string key, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Cancelling a run whose driver batch is still to be created: marks it so no dispatch ever creates
+    /// it (one racing with this cancels the batch it made at once). True if the batch was still pending;
+    /// false if the run has its batch (cancel that as any batch) or is not in this store.
+    /// </summary>
+    Task<bool> CancelPendingDispatchAsync(string arGuid, CancellationToken cancellationToken = default);
+
+    /// <summary>True when the run was cancelled before its driver batch was created, so it has none and never will.</summary>
+    Task<bool> IsDriverBatchWithheldAsync(string arGuid, CancellationToken cancellationToken = default);
 }
 
 public static class RunLogExtensions

@@ -47,7 +47,8 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
             Url = null,
         };
         var driverBatch = JsonSerializer.Serialize(submission.DriverBatch, BatchJson.Default.BatchSpec);
-        var sealedRun = await database.RunAsync(async connection =>
+        var key = submission.Key;
+        var (sealedRun, earlier) = await database.RunAsync(async connection =>
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             await using (var queue = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", connection, transaction))
@@ -59,6 +60,9 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
             string previous;
             await using (var head = new NpgsqlCommand("SELECT entry_hash FROM audit_log ORDER BY id DESC LIMIT 1", connection, transaction))
                 previous = await head.ExecuteScalarAsync(cancellationToken) as string ?? AuditChain.Genesis;
+            // Under the same lock, so of two appends with one key the second always sees the first's.
+            if (key is not null && await FindKeyAsync(connection, transaction, run.User, key.Value, cancellationToken) is { } taken)
+                return ((RunRecord?)null, (KeyedRun?)taken);
             var chained = run with { PreviousHash = previous };
             chained = chained with { EntryHash = AuditChain.EntryHash(previous, chained) };
             await using var insert = new NpgsqlBatch(connection, transaction)
@@ -74,6 +78,9 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
                     Command("INSERT INTO run_dispatch (ar_guid, driver_batch) VALUES ($1, $2)", chained.ArGuid, driverBatch),
                 },
             };
+            if (key is not null)
+                insert.BatchCommands.Add(Command("INSERT INTO run_keys (user_email, key, request_hash, ar_guid) VALUES ($1, $2, $3, $4)",
+                    chained.User, key.Value, key.RequestHash, chained.ArGuid));
             try
             {
                 await insert.ExecuteNonQueryAsync(cancellationToken);
@@ -95,19 +102,20 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
                 throw database.Unavailable(
                     $"went away while committing run {chained.ArGuid}, which may or may not be logged (Get-AnalysisLog -ArGuid tells)", lost);
             }
-            return chained;
+            return ((RunRecord?)chained, (KeyedRun?)null);
         }, cancellationToken);
+        if (earlier is not null) return key!.Replay(earlier.Run, earlier.RequestHash);
         try
         {
-            var batchId = await DispatchAsync(sealedRun, submission.ConfigToml, submission.DriverBatch).ConfigureAwait(false);
-            return sealedRun with { DriverBatchId = batchId };
+            var batchId = await DispatchAsync(sealedRun!, submission.ConfigToml, submission.DriverBatch).ConfigureAwait(false);
+            return sealedRun! with { DriverBatchId = batchId };
         }
         catch (Exception error)
         {
             // Whatever failed, the run is logged: the answer is the run, and the retry creates its batch.
-            try { DispatchFailed?.Invoke(sealedRun, error); }
+            try { DispatchFailed?.Invoke(sealedRun!, error); }
             catch (Exception) { /* a watcher failing (one stopping with the server) must not turn the logged run into an error */ }
-            return sealedRun;
+            return sealedRun!;
         }
     }
 
@@ -128,7 +136,7 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
                 await using var command = new NpgsqlCommand("""
                     SELECT a.id, a.entry, a.prev_hash, a.entry_hash, c.toml, d.driver_batch
                     FROM run_dispatch d JOIN audit_log a USING (ar_guid) JOIN run_configs c USING (ar_guid)
-                    WHERE d.driver_batch_id IS NULL AND a.id > $2 ORDER BY a.id LIMIT $1
+                    WHERE d.driver_batch_id IS NULL AND d.cancelled_at IS NULL AND a.id > $2 ORDER BY a.id LIMIT $1
                     """, connection);
                 command.Parameters.AddWithValue(ChunkSize);
                 command.Parameters.AddWithValue(after);
@@ -158,19 +166,73 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
         return dispatched;
     }
 
-    /// <summary>Creates (or finds) the run's driver batch, then records its id; a crash between the two is repaired by the next dispatch, which finds the same batch.</summary>
+    /// <summary>
+    /// Creates (or finds) the run's driver batch, then records its id; a crash between the two is
+    /// repaired by the next dispatch, which finds the same batch. A run cancelled while its batch was
+    /// being made (<see cref="CancelPendingDispatchAsync"/> won the row first) has that batch cancelled
+    /// at once: the row's update is the one point both sides pass, so one of them always sees the other.
+    /// </summary>
     private async Task<long> DispatchAsync(RunRecord run, string configToml, BatchSpec driverBatch, CancellationToken cancellationToken = default)
     {
         var batchId = await driverBatches.EnsureDriverBatchAsync(run, configToml, driverBatch, cancellationToken).ConfigureAwait(false);
-        await database.RunAsync(async connection =>
+        var cancelled = await database.RunAsync(async connection =>
         {
-            await using var command = new NpgsqlCommand(
-                "UPDATE run_dispatch SET driver_batch_id = $2, dispatched_at = now() WHERE ar_guid = $1 AND driver_batch_id IS NULL", connection);
+            await using var command = new NpgsqlCommand("""
+                UPDATE run_dispatch SET driver_batch_id = $2, dispatched_at = now() WHERE ar_guid = $1 AND driver_batch_id IS NULL
+                RETURNING cancelled_at IS NOT NULL
+                """, connection);
             command.Parameters.AddWithValue(run.ArGuid);
             command.Parameters.AddWithValue(batchId);
-            return await command.ExecuteNonQueryAsync(cancellationToken);
+            return await command.ExecuteScalarAsync(cancellationToken) is true;
         }, cancellationToken);
+        if (cancelled) await driverBatches.CancelDriverBatchAsync(run.ArGuid, CancellationToken.None).ConfigureAwait(false);
         return batchId;
+    }
+
+    public async Task<bool> CancelPendingDispatchAsync(string arGuid, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(arGuid);
+        return await database.RunAsync(async connection =>
+        {
+            await using var command = new NpgsqlCommand(
+                "UPDATE run_dispatch SET cancelled_at = coalesce(cancelled_at, now()) WHERE ar_guid = $1 AND driver_batch_id IS NULL", connection);
+            command.Parameters.AddWithValue(arGuid);
+            return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+        }, cancellationToken);
+    }
+
+    public async Task<bool> IsDriverBatchWithheldAsync(string arGuid, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(arGuid);
+        return await database.RunAsync(async connection =>
+        {
+            await using var command = new NpgsqlCommand(
+                "SELECT 1 FROM run_dispatch WHERE ar_guid = $1 AND driver_batch_id IS NULL AND cancelled_at IS NOT NULL", connection);
+            command.Parameters.AddWithValue(arGuid);
+            return await command.ExecuteScalarAsync(cancellationToken) is not null;
+        }, cancellationToken);
+    }
+
+    public async Task<KeyedRun?> FindByKeyAsync(string user, string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        ArgumentNullException.ThrowIfNull(key);
+        return await database.RunAsync(connection => FindKeyAsync(connection, null, user, key, cancellationToken), cancellationToken);
+    }
+
+    private static async Task<KeyedRun?> FindKeyAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string user, string key,
+        CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"""
+            SELECT {Selected}, k.request_hash FROM run_keys k JOIN audit_log a USING (ar_guid) LEFT JOIN run_dispatch d USING (ar_guid)
+            WHERE k.user_email = $1 AND k.key = $2
+            """, connection, transaction);
+        command.Parameters.AddWithValue(user);
+        command.Parameters.AddWithValue(key);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken)) return null;
+        return new KeyedRun(ReadEntry(reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.IsDBNull(4) ? 0 : reader.GetInt64(4)),
+            reader.GetString(5));
     }
 
     public IAsyncEnumerable<RunRecord> QueryAsync(LogQuery query, CancellationToken cancellationToken = default)

@@ -58,5 +58,18 @@ public static class ServerSchema
             );
             CREATE INDEX run_dispatch_pending ON run_dispatch (ar_guid) WHERE driver_batch_id IS NULL;
             """),
+        // Clients' idempotency keys, one per run, scoped per user (written with the audit row); and a run
+        // cancelled before its driver batch was made, which the dispatcher then never makes.
+        new(3, "submission keys and cancelled dispatch", """
+            CREATE TABLE run_keys (
+                user_email text NOT NULL,
+                key text NOT NULL,
+                request_hash text NOT NULL,
+                ar_guid text NOT NULL UNIQUE REFERENCES audit_log (ar_guid),
+                created_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (user_email, key)
+            );
+            ALTER TABLE run_dispatch ADD COLUMN cancelled_at timestamptz;
+            """),
     ];
 }

@@ -40,6 +40,18 @@ public sealed class HomeDriverBatches(Deployment deployment) : IDriverBatchTarge
         });
     }
 
+    public Task CancelDriverBatchAsync(string arGuid, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(arGuid);
+        var batches = deployment.Batches.FindBatches(new BatchQuery { ArGuid = arGuid });
+        if (batches.Count > 0)
+        {
+            deployment.Batches.RequestCancelRun(arGuid);
+            deployment.Executor.Wake();
+        }
+        return Task.CompletedTask;
+    }
+
     /// <summary>The first batch of a run is its driver's: the others are submitted by that driver once it runs.</summary>
     private static long? DriverBatchOf(string arGuid, SqliteConnection connection, SqliteTransaction transaction)
     {

@@ -220,16 +220,35 @@ public sealed class RunAuthority(Deployment deployment)
     /// Writes a plan this authority made: config, audit row and driver batch in one call to the run
     /// store (<see cref="IRunLog.AppendAsync"/>), which writes all of them or none.
     /// </summary>
-    public async Task<RunRecord> SubmitAsync(RunPlan plan, CancellationToken cancellationToken = default)
+    public Task<RunRecord> SubmitAsync(RunPlan plan, CancellationToken cancellationToken = default) => SubmitAsync(plan, key: null, cancellationToken);
+
+    /// <summary>As above, with the client's idempotency key stored with the run (see <see cref="SubmitOnceAsync"/>).</summary>
+    public async Task<RunRecord> SubmitAsync(RunPlan plan, SubmissionKey? key, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(plan);
         if (plan.Refusal is not null) throw plan.Refusal;
         // Started now, the executor is up by the time the run is written (BatchSubmitter says why).
         deployment.Executor.Wake();
-        var submitted = await deployment.RunLog.AppendAsync(new RunSubmission(plan.Run, plan.ConfigToml, plan.DriverBatch), cancellationToken)
+        var submitted = await deployment.RunLog.AppendAsync(new RunSubmission(plan.Run, plan.ConfigToml, plan.DriverBatch) { Key = key }, cancellationToken)
             .ConfigureAwait(false);
         deployment.Executor.Wake();
         return submitted;
+    }
+
+    /// <summary>
+    /// One run per idempotency key of <paramref name="caller"/>: a key the caller already logged a run
+    /// under answers that run before anything is planned (a retry whose first answer was lost gets the
+    /// run that was made, without cloning again, whatever the policy says by now), or IdempotencyKeyReused
+    /// if the key came with another request; otherwise <paramref name="plan"/> is made and submitted with
+    /// the key, and the run store settles a race between two requests with one key (one run, both answered it).
+    /// </summary>
+    public async Task<RunRecord> SubmitOnceAsync(SubmissionKey? key, Caller caller, Func<Task<RunPlan>> plan, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(plan);
+        if (key is not null && await deployment.RunLog.FindByKeyAsync(caller.User, key.Value, cancellationToken).ConfigureAwait(false) is { } earlier)
+            return key.Replay(earlier.Run, earlier.RequestHash);
+        return await SubmitAsync(await plan().ConfigureAwait(false), key, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Batch attributes every batch of a run carries, so Get-Batch -ArGuid finds them all; no batch may set them otherwise.</summary>

@@ -6,7 +6,8 @@ namespace AnalysisRunner.PowerShell.Commands;
 
 /// <summary>
 /// Cancels what has not finished in a batch, or in a whole run (its driver batch and every batch
-/// the driver submitted): running jobs get SIGTERM, then SIGKILL after a grace period.
+/// the driver submitted): running jobs get SIGTERM, then SIGKILL after a grace period. A server's run
+/// whose driver batch is still to be created is marked so it never is, and the cmdlet says so.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Stop, "Batch", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = RunSet)]
 [OutputType(typeof(BatchInfo))]
@@ -47,7 +48,11 @@ public sealed class StopBatchCommand : RunnerClientCmdlet
         }
         var arGuid = Run?.ArGuid ?? ArGuid!;
         if (!ShouldProcess($"run {arGuid} (its driver batch and every batch it submitted)", "Cancel unfinished jobs")) return;
-        Show(Await(Client.CancelRunAsync(arGuid, PipelineStopped)));
+        var cancelled = Await(Client.CancelRunAsync(arGuid, PipelineStopped));
+        // A server's run answered before its driver batch existed: there is nothing to stop yet, and there never will be.
+        if (cancelled.DriverBatchWithheld)
+            WriteHostLine($"Run {arGuid} had no driver batch yet; it is cancelled and its driver batch will not be created.");
+        Show(cancelled.BatchIds);
     }
 
     /// <summary>With -PassThru, the batches once the executor has stopped them (a cancel asked for is not yet a cancel done).</summary>

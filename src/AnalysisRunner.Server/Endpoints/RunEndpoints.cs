@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using AnalysisRunner.Core;
 using AnalysisRunner.Core.Client;
 using AnalysisRunner.Core.Http;
@@ -5,6 +6,7 @@ using AnalysisRunner.Core.Log;
 using AnalysisRunner.Core.Runs;
 using AnalysisRunner.Server.Authentication;
 using AnalysisRunner.Server.Runs;
+using Microsoft.AspNetCore.Mvc;
 
 namespace AnalysisRunner.Server.Endpoints;
 
@@ -15,28 +17,36 @@ namespace AnalysisRunner.Server.Endpoints;
 /// </summary>
 internal static class RunEndpoints
 {
+    private const string KeyDescription =
+        "Optional. A random key for this one submission (16-128 of A-Z a-z 0-9 - _ . : ~), resent unchanged on a retry: " +
+        "the same user sending it again gets the run it made (201, the same ar_guid and driver batch) instead of a second run; " +
+        "with another request it is 409 IdempotencyKeyReused; malformed, 400 InvalidIdempotencyKey. Keys are scoped per user and kept with their run.";
+
     public static void MapRuns(this IEndpointRouteBuilder app)
     {
         var runs = app.MapGroup("").WithTags("Runs")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
-        runs.MapPost(RunRoutes.Runs, async (HttpContext context, RunnerActions actions) =>
+        runs.MapPost(RunRoutes.Runs, async (HttpContext context, RunnerActions actions,
+                [FromHeader(Name = ApiHeaders.IdempotencyKey), Description(KeyDescription)] string? idempotencyKey) =>
             {
-                var run = await actions.SubmitAsync(await ReadFactsAsync(context), CallerOf(context), context.RequestAborted);
+                var run = await actions.SubmitAsync(await ReadFactsAsync(context), idempotencyKey, CallerOf(context), context.RequestAborted);
                 return Results.Created($"{RunRoutes.Runs}?arGuid={Uri.EscapeDataString(run.ArGuid)}", run);
             })
             .Accepts<SubmissionFacts>("application/json").Produces<RunRecord>(StatusCodes.Status201Created)
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .WithName("SubmitRun").WithSummary("Submits a run from the facts a client captured; the caller is the token's user.");
         runs.MapPost(RunRoutes.PlanRun, async (HttpContext context, RunnerActions actions) =>
                 RunPlanDocument.From(await actions.PlanAsync(await ReadFactsAsync(context), CallerOf(context))))
             .Accepts<SubmissionFacts>("application/json")
             .WithName("PlanRun").WithSummary("What submitting these facts would do (every check, the config, the driver's command); nothing is written.");
-        runs.MapPost("/api/v1/runs/{arGuid}/rerun", async (HttpContext context, RunnerActions actions, string arGuid) =>
+        runs.MapPost("/api/v1/runs/{arGuid}/rerun", async (HttpContext context, RunnerActions actions, string arGuid,
+                [FromHeader(Name = ApiHeaders.IdempotencyKey), Description(KeyDescription)] string? idempotencyKey) =>
             {
-                var run = await actions.RerunAsync(arGuid, CallerOf(context), context.RequestAborted);
+                var run = await actions.RerunAsync(arGuid, idempotencyKey, CallerOf(context), context.RequestAborted);
                 return Results.Created($"{RunRoutes.Runs}?arGuid={Uri.EscapeDataString(run.ArGuid)}", run);
             })
-            .Produces<RunRecord>(StatusCodes.Status201Created)
+            .Produces<RunRecord>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status409Conflict)
             .WithName("RerunRun").WithSummary("Runs a logged run again, exactly, as a new run of the caller.");
         runs.MapPost("/api/v1/runs/{arGuid}/rerun/plan", async (HttpContext context, RunnerActions actions, string arGuid) =>
                 RunPlanDocument.From(await actions.PlanRerunAsync(arGuid, CallerOf(context), context.RequestAborted)))
@@ -51,8 +61,9 @@ internal static class RunEndpoints
             .Produces<LogPage>()
             .WithName("QueryAuditLog").WithSummary("Runs the caller may read, newest first, a page at a time (?cursor= is the nextCursor of the page before).");
         runs.MapPost("/api/v1/runs/{arGuid}/cancel", async (HttpContext context, RunnerActions actions, string arGuid) =>
-                new CancelledBatches(await actions.CancelRunAsync(context.Caller().User, arGuid)))
-            .WithName("CancelRun").WithSummary("Cancels a run: its driver batch first, then every batch it submitted.");
+                await actions.CancelRunAsync(context.Caller().User, arGuid))
+            .Produces<CancelledBatches>()
+            .WithName("CancelRun").WithSummary("Cancels a run: its driver batch first (one not yet created never is: driverBatchWithheld), then every batch it submitted.");
     }
 
     private static Caller CallerOf(HttpContext context)

@@ -1,6 +1,7 @@
 using AnalysisRunner.Core;
 using AnalysisRunner.Core.Batch;
 using AnalysisRunner.Core.Client;
+using AnalysisRunner.Core.Http;
 using AnalysisRunner.Core.Log;
 using AnalysisRunner.Core.Policy;
 using AnalysisRunner.Core.Runs;
@@ -27,10 +28,17 @@ public sealed class RunnerActions(RunnerHomeAccess home, RunnerReader reader)
         return Task.FromResult(new RunAuthority(home.Deployment).Plan(facts, caller));
     }
 
-    public Task<RunRecord> SubmitAsync(SubmissionFacts facts, Caller caller, CancellationToken cancellationToken)
+    /// <summary>
+    /// Submits, once per <paramref name="idempotencyKey"/> of the caller (RunAuthority.SubmitOnceAsync).
+    /// A replayed run is still read through the read rule, so a key never answers more than the caller may read now.
+    /// </summary>
+    public async Task<RunRecord> SubmitAsync(SubmissionFacts facts, string? idempotencyKey, Caller caller, CancellationToken cancellationToken)
     {
         FullCommitRule.Check(facts);
-        return new RunAuthority(home.Deployment).SubmitAsync(facts, caller, cancellationToken);
+        var key = idempotencyKey is null ? null : SubmissionKey.ForFacts(idempotencyKey, facts);
+        var authority = new RunAuthority(home.Deployment);
+        var run = await authority.SubmitOnceAsync(key, caller, () => Task.FromResult(authority.Plan(facts, caller)), cancellationToken);
+        return key is null ? run : Readable(caller, run);
     }
 
     /// <summary>A re-run is of a run the caller may read; the authority then checks the caller may submit it now.</summary>
@@ -40,8 +48,19 @@ public sealed class RunnerActions(RunnerHomeAccess home, RunnerReader reader)
         return new RunAuthority(home.Deployment).PlanRerunAsync(arGuid, caller, cancellationToken);
     }
 
-    public async Task<RunRecord> RerunAsync(string arGuid, Caller caller, CancellationToken cancellationToken) =>
-        await new RunAuthority(home.Deployment).SubmitAsync(await PlanRerunAsync(arGuid, caller, cancellationToken), cancellationToken);
+    public async Task<RunRecord> RerunAsync(string arGuid, string? idempotencyKey, Caller caller, CancellationToken cancellationToken)
+    {
+        var key = idempotencyKey is null ? null : SubmissionKey.ForRerun(idempotencyKey, arGuid);
+        var run = await new RunAuthority(home.Deployment).SubmitOnceAsync(key, caller,
+            () => PlanRerunAsync(arGuid, caller, cancellationToken), cancellationToken);
+        return key is null ? run : Readable(caller, run);
+    }
+
+    private RunRecord Readable(Caller caller, RunRecord run)
+    {
+        DatasetReadAccess.Check(home.Deployment.LoadRegistry(), caller.User, run.Dataset, run.AccessLevel.Namespace());
+        return run;
+    }
 
     /// <summary>
     /// Audit-log pages of what the caller may read: a named dataset the caller is in no list of is
@@ -91,6 +110,9 @@ public sealed class RunnerActions(RunnerHomeAccess home, RunnerReader reader)
             var run = reader.GetRun(caller, arGuid);
             // A run answered before its driver batch existed (batch 0: RunDispatchRetry creates it) is waited on by the batch it has now.
             var driverId = request.DriverBatchId is > 0 ? request.DriverBatchId : run.DriverBatchId;
+            if (driverId is 0 && home.Deployment.RunLog.IsDriverBatchWithheldAsync(arGuid, cancellationToken).GetAwaiter().GetResult())
+                throw new AnalysisRunnerException("DriverBatchWithheld", ErrorKind.OperationStopped, arGuid,
+                    $"Run {arGuid} was stopped before its driver batch was created, so it has none and never will; there is nothing to wait for.");
             if (driverId is 0)
                 throw new AnalysisRunnerException("DriverBatchPending", ErrorKind.ResourceUnavailable, arGuid,
                     $"Run {arGuid} is logged, but its driver batch is still to be created (the server retries by itself); wait again shortly: Get-AnalysisLog -ArGuid {arGuid} | Wait-Batch.");
@@ -112,7 +134,7 @@ public sealed class RunnerActions(RunnerHomeAccess home, RunnerReader reader)
         return Engine.CancelBatchAsync(batchId);
     }
 
-    public Task<IReadOnlyList<long>> CancelRunAsync(string caller, string arGuid)
+    public Task<CancelledBatches> CancelRunAsync(string caller, string arGuid)
     {
         RunWriteAccess.Check(home.Deployment.LoadRegistry(), caller, reader.GetRun(caller, arGuid));
         return Engine.CancelRunAsync(arGuid);

@@ -99,6 +99,47 @@ public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : RunL
         Assert.Equal(0, (await Log.FindAsync(stuck.Run.ArGuid))!.DriverBatchId);
     }
 
+    /// <summary>Stop-Batch on a run whose dispatch is pending: no dispatch, at the next retry or start, ever makes its batch.</summary>
+    [BackendFact]
+    public async Task A_run_cancelled_before_its_driver_batch_exists_never_gets_one()
+    {
+        var dying = new PostgresRunLog(_database!, new FailingTarget(new HomeDriverBatches(Deployment), createFirst: false));
+        var cancelled = Submission();
+        var next = Submission();
+        Assert.Equal(0, (await dying.AppendAsync(cancelled)).DriverBatchId);
+        Assert.Equal(0, (await dying.AppendAsync(next)).DriverBatchId);
+
+        Assert.False(await Log.IsDriverBatchWithheldAsync(cancelled.Run.ArGuid));
+        Assert.True(await Log.CancelPendingDispatchAsync(cancelled.Run.ArGuid));
+        Assert.True(await Log.CancelPendingDispatchAsync(cancelled.Run.ArGuid));
+        Assert.True(await Log.IsDriverBatchWithheldAsync(cancelled.Run.ArGuid));
+        Assert.False(await Log.IsDriverBatchWithheldAsync(next.Run.ArGuid));
+
+        Assert.Equal(1, await Log.DispatchPendingAsync());
+        Assert.Empty(Batches(cancelled.Run.ArGuid));
+        Assert.Single(Batches(next.Run.ArGuid));
+        Assert.Equal(0, await Log.DispatchPendingAsync());
+        Assert.Empty(Batches(cancelled.Run.ArGuid));
+        Assert.Equal(0, (await Log.FindAsync(cancelled.Run.ArGuid))!.DriverBatchId);
+    }
+
+    /// <summary>A cancel landing while a dispatch is making the batch (after the batch, before its id is recorded): the dispatch cancels the batch at once.</summary>
+    [BackendFact]
+    public async Task A_cancel_racing_a_dispatch_has_the_batch_it_made_cancelled_at_once()
+    {
+        var dying = new PostgresRunLog(_database!, new FailingTarget(new HomeDriverBatches(Deployment), createFirst: false));
+        var submission = Submission();
+        Assert.Equal(0, (await dying.AppendAsync(submission)).DriverBatchId);
+        var racing = new PostgresRunLog(_database!, new CancelledWhileCreating(new HomeDriverBatches(Deployment), () => Log));
+
+        Assert.Equal(1, await racing.DispatchPendingAsync());
+
+        var batch = Assert.Single(Batches(submission.Run.ArGuid));
+        Assert.True(batch.CancelRequested);
+        Assert.False(await Log.CancelPendingDispatchAsync(submission.Run.ArGuid));
+        Assert.False(await Log.IsDriverBatchWithheldAsync(submission.Run.ArGuid));
+    }
+
     [BackendFact]
     public async Task An_unreachable_database_is_DatabaseUnavailable()
     {
@@ -123,6 +164,21 @@ public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : RunL
     {
         public Task<long> EnsureDriverBatchAsync(RunRecord run, string configToml, BatchSpec driverBatch, CancellationToken cancellationToken = default) =>
             run.ArGuid == arGuid ? throw new InjectedCrash() : inner.EnsureDriverBatchAsync(run, configToml, driverBatch, cancellationToken);
+
+        public Task CancelDriverBatchAsync(string arGuid, CancellationToken cancellationToken = default) => inner.CancelDriverBatchAsync(arGuid, cancellationToken);
+    }
+
+    /// <summary>Makes the batch, then a user's Stop-Batch lands before the dispatcher records it.</summary>
+    private sealed class CancelledWhileCreating(IDriverBatchTarget inner, Func<IRunLog> log) : IDriverBatchTarget
+    {
+        public async Task<long> EnsureDriverBatchAsync(RunRecord run, string configToml, BatchSpec driverBatch, CancellationToken cancellationToken = default)
+        {
+            var id = await inner.EnsureDriverBatchAsync(run, configToml, driverBatch, cancellationToken);
+            Assert.True(await log().CancelPendingDispatchAsync(run.ArGuid, cancellationToken));
+            return id;
+        }
+
+        public Task CancelDriverBatchAsync(string arGuid, CancellationToken cancellationToken = default) => inner.CancelDriverBatchAsync(arGuid, cancellationToken);
     }
 
     private sealed class FailingTarget(IDriverBatchTarget inner, bool createFirst) : IDriverBatchTarget
@@ -132,5 +188,7 @@ public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : RunL
             if (createFirst) await inner.EnsureDriverBatchAsync(run, configToml, driverBatch, cancellationToken);
             throw new InjectedCrash();
         }
+
+        public Task CancelDriverBatchAsync(string arGuid, CancellationToken cancellationToken = default) => inner.CancelDriverBatchAsync(arGuid, cancellationToken);
     }
 }

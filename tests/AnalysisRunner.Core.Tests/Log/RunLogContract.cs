@@ -200,6 +200,81 @@ public abstract class RunLogContract : IDisposable
         Assert.Equal(batch.Id, (await Log.FindAsync(logged.ArGuid))!.DriverBatchId);
     }
 
+    /// <summary>A submission key as the server makes one: the client's value, and the fingerprint of the request it came with.</summary>
+    protected static SubmissionKey Key(string value, string request = "the request") => SubmissionKey.ForRerun(value, request);
+
+    [BackendFact]
+    public async Task A_key_sent_twice_by_one_user_logs_one_run_and_answers_it_both_times()
+    {
+        var key = Key("retry-key-0000000001");
+        var first = await Log.AppendAsync(Submission() with { Key = key });
+
+        var again = await Log.AppendAsync(Submission() with { Key = key });
+
+        Assert.Equal((first.ArGuid, first.DriverBatchId, first.EntryHash), (again.ArGuid, again.DriverBatchId, again.EntryHash));
+        Assert.Single(await ChainAsync());
+        Assert.Single(Batches());
+        Assert.Equal(1, await CountStoredConfigsAsync());
+        var found = await Log.FindByKeyAsync("alice@example.org", key.Value);
+        Assert.Equal((first.ArGuid, key.RequestHash), (found?.Run.ArGuid, found?.RequestHash));
+    }
+
+    [BackendFact]
+    public async Task A_key_sent_with_another_request_is_IdempotencyKeyReused_and_writes_nothing()
+    {
+        var first = await Log.AppendAsync(Submission() with { Key = Key("retry-key-0000000002", "first request") });
+
+        var reused = await Assert.ThrowsAsync<AnalysisRunnerException>(
+            () => Log.AppendAsync(Submission() with { Key = Key("retry-key-0000000002", "another request") }));
+
+        Assert.Equal(("IdempotencyKeyReused", ErrorKind.InvalidOperation, "retry-key-0000000002"), (reused.ErrorId, reused.Kind, reused.Target as string));
+        Assert.Equal([first.ArGuid], (await ChainAsync()).Select(run => run.ArGuid));
+        Assert.Single(Batches());
+        Assert.Equal(1, await CountStoredConfigsAsync());
+    }
+
+    [BackendFact]
+    public async Task Keys_are_scoped_per_user_so_another_users_same_key_is_their_own_run()
+    {
+        var key = Key("retry-key-0000000003");
+        var alices = await Log.AppendAsync(Submission(user: "alice@example.org") with { Key = key });
+
+        var bobs = await Log.AppendAsync(Submission(user: "bob@example.org") with { Key = key });
+
+        Assert.NotEqual(alices.ArGuid, bobs.ArGuid);
+        Assert.Equal("bob@example.org", bobs.User);
+        Assert.Equal(2, (await ChainAsync()).Count);
+        Assert.Equal(bobs.ArGuid, (await Log.FindByKeyAsync("bob@example.org", key.Value))?.Run.ArGuid);
+        Assert.Equal(alices.ArGuid, (await Log.FindByKeyAsync("alice@example.org", key.Value))?.Run.ArGuid);
+        Assert.Null(await Log.FindByKeyAsync("carol@example.org", key.Value));
+    }
+
+    [BackendFact]
+    public async Task Ten_concurrent_appends_with_one_key_log_one_run_and_all_answer_it()
+    {
+        var key = Key("retry-key-0000000004");
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Task.Run(() => Log.AppendAsync(Submission() with { Key = key }))));
+
+        var logged = Assert.Single(await ChainAsync());
+        Assert.All(answers, answer => Assert.Equal(logged.ArGuid, answer.ArGuid));
+        Assert.Single(Batches());
+        Assert.Equal(1, await CountStoredConfigsAsync());
+        Assert.True(AuditChain.Verify(await ChainAsync()).Valid);
+    }
+
+    [BackendFact]
+    public async Task Cancelling_a_run_that_has_its_driver_batch_withholds_nothing()
+    {
+        var logged = await Log.AppendAsync(Submission());
+
+        Assert.False(await Log.CancelPendingDispatchAsync(logged.ArGuid));
+        Assert.False(await Log.CancelPendingDispatchAsync(Guid.NewGuid().ToString()));
+        Assert.False(await Log.IsDriverBatchWithheldAsync(logged.ArGuid));
+
+        Assert.Equal(logged.DriverBatchId, (await Log.FindAsync(logged.ArGuid))!.DriverBatchId);
+    }
+
     public virtual void Dispose()
     {
         SqliteConnection.ClearAllPools();

@@ -94,5 +94,7 @@ public sealed class DispatchRetryTests(PostgresFixture postgres) : IDisposable
             Created.TrySetResult(id);
             return id;
         }
+
+        public Task CancelDriverBatchAsync(string arGuid, CancellationToken cancellationToken = default) => inner.CancelDriverBatchAsync(arGuid, cancellationToken);
     }
 }

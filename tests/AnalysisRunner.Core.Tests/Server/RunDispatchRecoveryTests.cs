@@ -50,5 +50,7 @@ public sealed class RunDispatchRecoveryTests(PostgresFixture postgres) : IDispos
     {
         public Task<long> EnsureDriverBatchAsync(RunRecord run, string configToml, BatchSpec driverBatch, CancellationToken cancellationToken = default) =>
             throw new DispatcherKilled();
+
+        public Task CancelDriverBatchAsync(string arGuid, CancellationToken cancellationToken = default) => throw new DispatcherKilled();
     }
 }
