@@ -72,7 +72,6 @@ Describe 'The batch onboarding exercise through the runner' {
 Describe 'Batches built in the session' {
     BeforeAll {
         $world = New-TestWorld
-        $env:AR_EXECUTOR_IDLE_SECONDS = '3'
     }
     AfterAll { Remove-TestWorld $world }
 

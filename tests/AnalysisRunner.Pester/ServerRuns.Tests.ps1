@@ -4,6 +4,8 @@
 # runner home; tokens live in a throwaway PostgreSQL cluster. Skipped, saying why, where PostgreSQL's
 # server binaries are missing (.ci/run installs them).
 
+# Tagged Slow (CI runs them, the quick default does not): a PostgreSQL cluster and a server process
+# for the file, and drivers in fresh pwsh processes; xunit covers the same API in-process in the quick run.
 BeforeDiscovery {
     $script:hasPostgres = @(Get-ChildItem /usr/lib/postgresql/*/bin/initdb -ErrorAction SilentlyContinue).Count -gt 0
 }
@@ -78,7 +80,7 @@ AfterAll {
     if ($script:serverRoot -and (Test-Path $serverRoot)) { Remove-Item -Recurse -Force $serverRoot }
 }
 
-Describe 'The onboarding exercise against a live server' -Skip:(-not $hasPostgres) {
+Describe 'The onboarding exercise against a live server' -Tag Slow -Skip:(-not $hasPostgres) {
     BeforeAll {
         $env:AR_TOKEN = $testerToken
         Push-Location (Join-Path $world.Checkout 'examples/powershell')
@@ -156,7 +158,7 @@ Describe 'The onboarding exercise against a live server' -Skip:(-not $hasPostgre
     }
 }
 
-Describe 'The server''s OpenAPI document' -Skip:(-not $hasPostgres) {
+Describe 'The server''s OpenAPI document' -Tag Slow -Skip:(-not $hasPostgres) {
     It 'lists every run and batch route the cmdlets use' {
         $paths = (Send-Api GET /openapi/v1.json).Text | ConvertFrom-Json -AsHashtable | ForEach-Object { $_.paths.Keys }
         foreach ($route in '/api/v1/runs', '/api/v1/runs/plan', '/api/v1/runs/{arGuid}/rerun', '/api/v1/runs/{arGuid}/rerun/plan',
@@ -168,7 +170,7 @@ Describe 'The server''s OpenAPI document' -Skip:(-not $hasPostgres) {
     }
 }
 
-Describe 'Script arguments through the server run verbatim' -Skip:(-not $hasPostgres) {
+Describe 'Script arguments through the server run verbatim' -Tag Slow -Skip:(-not $hasPostgres) {
     It 'quotes, $(), backticks and newlines reach the script as the words they were' {
         $env:AR_TOKEN = $testerToken
         $commit = Add-TestCommit $world 'examples/bash/words.sh' "#!/usr/bin/env bash`nprintf '[%s]\n' `"`$@`"`n"
@@ -186,7 +188,7 @@ Describe 'Script arguments through the server run verbatim' -Skip:(-not $hasPost
     }
 }
 
-Describe 'Hostile requests to the server are refused and write nothing' -Skip:(-not $hasPostgres) {
+Describe 'Hostile requests to the server are refused and write nothing' -Tag Slow -Skip:(-not $hasPostgres) {
     BeforeAll {
         # A commit only on a branch: not on main, so not for standard or full.
         Invoke-Git -C $world.Checkout checkout -q -b feature | Out-Null

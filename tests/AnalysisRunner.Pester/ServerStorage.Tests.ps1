@@ -4,6 +4,8 @@
 # work through a server instead of quietly using a local home. Skipped, saying why, where
 # PostgreSQL's server binaries are missing (.ci/run installs them).
 
+# Tagged Slow (CI runs them, the quick default does not): a PostgreSQL cluster and a server process
+# for the file, and drivers in fresh pwsh processes; xunit covers the same API in-process in the quick run.
 BeforeDiscovery {
     $script:hasPostgres = @(Get-ChildItem /usr/lib/postgresql/*/bin/initdb -ErrorAction SilentlyContinue).Count -gt 0
 }
@@ -43,7 +45,7 @@ AfterAll {
     if ($script:serverRoot -and (Test-Path $serverRoot)) { Remove-Item -Recurse -Force $serverRoot }
 }
 
-Describe 'Storage through a live server' -Skip:(-not $hasPostgres) {
+Describe 'Storage through a live server' -Tag Slow -Skip:(-not $hasPostgres) {
     BeforeAll {
         # The batch onboarding run, submitted through the server, writes out.txt to the test bucket: its
         # driver imports the module the server runs batches with ([runner] module) to submit the batch.

@@ -49,7 +49,9 @@ function New-TestWorld {
     $home_ = Join-Path $root 'home'
     New-Item -ItemType Directory $home_ | Out-Null
     $env:AR_HOME = $home_
-    $env:AR_EXECUTOR_IDLE_SECONDS = '3'
+    # One executor serves the world's tests, however far apart its submissions (an idle one exiting after
+    # a few seconds meant starting another, and its CPU, for most of them); Remove-TestWorld stops it.
+    $env:AR_EXECUTOR_IDLE_SECONDS = '120'
     $world = @{
         Root = $root; Origin = $origin; Checkout = $checkout; Home = $home_; Email = $Email
         Commit = (Invoke-Git -C $checkout rev-parse HEAD).Trim()
