@@ -101,7 +101,7 @@ Describe 'The about topics' {
 }
 
 Describe 'The help is built from docs/help and the cmdlets' {
-    It 'refuses to build help with an undocumented parameter or one the cmdlet does not have, naming both' {
+    It 'refuses to build help with an undocumented parameter or one the cmdlet does not have, naming both' -Tag Slow {
         # Only the page under test (and the shared one): the others are then reported missing, quickly.
         $source = Join-Path ([IO.Path]::GetTempPath()) ("ar-help-source-" + [guid]::NewGuid().ToString('N'))
         New-Item -ItemType Directory $source | Out-Null
