@@ -55,6 +55,8 @@ $pesterVersion = '5.7.1'
 $pesterWorkers = 2
 $slowTag = 'Slow'
 $slurmTag = 'Slurm'
+# The tags this run leaves out: Pester's ExcludeTag, and what the summary says was not run.
+$excludedTags = @(if (-not $IncludeSlow) { $slowTag }) + @(if (-not $IncludeSlurm) { $slurmTag })
 # How long each Pester file took in the last run of the same tier, to split the next run evenly.
 $pesterDurations = Join-Path $artifacts "pester-durations-$(if ($IncludeSlow) { 'full' } else { 'quick' }).json"
 # Colour codes are for a terminal; in a log file or a pipe they are noise. NO_COLOR reaches the
@@ -207,8 +209,7 @@ function Invoke-XunitTests([string] $Results) {
 #>
 function Start-PesterTests([string] $Results) {
     $pester = Get-PesterModulePath
-    $excluded = @(if (-not $IncludeSlow) { $slowTag }) + @(if (-not $IncludeSlurm) { $slurmTag })
-    $exclude = '@(' + (($excluded | ForEach-Object { "'$_'" }) -join ', ') + ')'
+    $exclude = '@(' + (($excludedTags | ForEach-Object { "'$_'" }) -join ', ') + ')'
     $env:PSModulePath = (Join-Path $artifacts 'module') + [IO.Path]::PathSeparator + $env:PSModulePath
     $env:AR_TEST_GCS_SERVER = Join-Path $root "tests/AnalysisRunner.GcsTestServer/bin/$Configuration/net10.0/AnalysisRunner.GcsTestServer.dll"
     # Balanced by how long each file took the last time this tier ran here, else by its size (a fresh clone).
@@ -306,9 +307,8 @@ function Invoke-Test {
     $failed = $xunit.Failed + $pester.Failed
     $skipped = $xunit.Skipped + $pester.Skipped
     Write-Host "xunit: $($xunit.Passed) passed, $($xunit.Failed) failed, $($xunit.Skipped) skipped; Pester: $($pester.Passed) passed, $($pester.Failed) failed, $($pester.Skipped) skipped"
-    $excluded = @(if (-not $IncludeSlow) { $slowTag }) + @(if (-not $IncludeSlurm) { $slurmTag })
-    if ($excluded) {
-        Write-Host "Not run: the tests tagged $($excluded -join ' or ') ($($pester.NotRun) of them in Pester, and xunit's Category=$slowTag): $(@(
+    if ($excludedTags) {
+        Write-Host "Not run: the tests tagged $($excludedTags -join ' or ') ($($pester.NotRun) of them in Pester, and xunit's Category=$slowTag): $(@(
             if (-not $IncludeSlow) { "-IncludeSlow runs the slow ones (scale, browser, restarts and kills, attack suites, fresh pwsh sessions)" }
             if (-not $IncludeSlurm) { "-IncludeSlurm the Slurm ones (a real Slurm cluster)" }) -join '; '), and CI runs both."
     }
