@@ -17,6 +17,44 @@ function New-TestRoot {
 }
 
 <#
+ The examples committed once per pwsh, as a bare origin.git and a checkout pushing to it; each test
+ world copies it. Building a world from scratch (nine git processes and a recursive copy) was most
+ of what a test world cost, and the suites make about fifty. The template outlives a re-import of
+ this module (each test file imports it again) and is removed when this pwsh exits.
+#>
+function Get-TestWorldTemplate {
+    if ($script:WorldTemplate) { return $script:WorldTemplate }
+    # A re-import finds the template this pwsh made through the environment, which describes it.
+    if ($env:AR_TEST_WORLD_TEMPLATE) {
+        $known = $env:AR_TEST_WORLD_TEMPLATE | ConvertFrom-Json
+        if (Test-Path (Join-Path $known.Root 'checkout/.git')) { return ($script:WorldTemplate = $known) }
+    }
+    $root = New-TestRoot
+    $origin = Join-Path $root 'origin.git'
+    $checkout = Join-Path $root 'checkout'
+    $email = 'tester@example.org'
+    Invoke-Git init -q --bare -b main $origin | Out-Null
+    Invoke-Git init -q -b main $checkout | Out-Null
+    New-Item -ItemType Directory (Join-Path $checkout 'examples') | Out-Null
+    foreach ($folder in 'bash', 'powershell', 'batch') {
+        Copy-Item -Recurse (Join-Path $script:ExamplesDir $folder) (Join-Path $checkout 'examples')
+    }
+    Invoke-Git -C $checkout config user.email $email | Out-Null
+    Invoke-Git -C $checkout config user.name 'Pester' | Out-Null
+    Invoke-Git -C $checkout remote add origin $origin | Out-Null
+    Invoke-Git -C $checkout add -A | Out-Null
+    Invoke-Git -C $checkout commit -q -m 'examples' | Out-Null
+    Invoke-Git -C $checkout push -q origin main | Out-Null
+    $template = [pscustomobject]@{ Root = $root; Origin = $origin; Email = $email; Commit = (Invoke-Git -C $checkout rev-parse HEAD).Trim() }
+    $env:AR_TEST_WORLD_TEMPLATE = $template | ConvertTo-Json -Compress
+    # Made from text so it is not bound to this module, whose scope has no $Event when pwsh exits.
+    Register-EngineEvent -SourceIdentifier PowerShell.Exiting -Action ([scriptblock]::Create(
+            "Remove-Item -Recurse -Force -LiteralPath '$root' -ErrorAction SilentlyContinue")) | Out-Null
+    $script:WorldTemplate = $template
+    $template
+}
+
+<#
  Creates <root>/origin.git (bare) and <root>/checkout (examples/ committed and pushed to main),
  a runner home at <root>/home whose registry allowlists the origin for fewgenomes and whose
  settings map this OS account to $Email (who the caller is on the embedded default), and sets
@@ -30,21 +68,16 @@ function New-TestWorld {
         [string[]] $FullMembers = @('tester@example.org'),
         [string[]] $ExtraRepositories = @()
     )
+    $template = Get-TestWorldTemplate
     $root = New-TestRoot
+    # cp -a keeps the repositories' modes and times; only the checkout's origin URL names the template.
+    & cp -a (Join-Path $template.Root '.') $root
+    if ($LASTEXITCODE) { throw "Copying the test world template $($template.Root) to $root failed." }
     $origin = Join-Path $root 'origin.git'
     $checkout = Join-Path $root 'checkout'
-    Invoke-Git init -q --bare -b main $origin | Out-Null
-    Invoke-Git init -q -b main $checkout | Out-Null
-    New-Item -ItemType Directory (Join-Path $checkout 'examples') | Out-Null
-    foreach ($folder in 'bash', 'powershell', 'batch') {
-        Copy-Item -Recurse (Join-Path $script:ExamplesDir $folder) (Join-Path $checkout 'examples')
-    }
-    Invoke-Git -C $checkout config user.email $Email | Out-Null
-    Invoke-Git -C $checkout config user.name 'Pester' | Out-Null
-    Invoke-Git -C $checkout remote add origin $origin | Out-Null
-    Invoke-Git -C $checkout add -A | Out-Null
-    Invoke-Git -C $checkout commit -q -m 'examples' | Out-Null
-    Invoke-Git -C $checkout push -q origin main | Out-Null
+    $gitConfig = Join-Path $checkout '.git/config'
+    [IO.File]::WriteAllText($gitConfig, [IO.File]::ReadAllText($gitConfig).Replace($template.Origin, $origin))
+    if ($Email -ne $template.Email) { Invoke-Git -C $checkout config user.email $Email | Out-Null }
 
     $home_ = Join-Path $root 'home'
     New-Item -ItemType Directory $home_ | Out-Null
@@ -54,7 +87,7 @@ function New-TestWorld {
     $env:AR_EXECUTOR_IDLE_SECONDS = '120'
     $world = @{
         Root = $root; Origin = $origin; Checkout = $checkout; Home = $home_; Email = $Email
-        Commit = (Invoke-Git -C $checkout rev-parse HEAD).Trim()
+        Commit = $template.Commit
         StorageSettings = ''
     }
     Write-TestSettings $world
