@@ -1,6 +1,9 @@
 # The token cmdlets against a live AnalysisRunner.Server on a throwaway PostgreSQL cluster: what the
 # server refuses comes back as the same ErrorRecord the embedded mode writes. Skipped, saying why,
 # where PostgreSQL's server binaries are missing (.ci/run installs them).
+# Tagged Slow (CI runs them, the quick default does not), like the other files against a live server:
+# a PostgreSQL cluster and a server process cost more than the four checks; xunit's
+# AuthenticationTests (token issue, list, revoke, 401s and 403s) covers the same API in-process in the quick tier.
 
 BeforeDiscovery {
     $script:pgBin = @(Get-ChildItem /usr/lib/postgresql/*/bin/initdb -ErrorAction SilentlyContinue).Count -gt 0
@@ -34,7 +37,7 @@ AfterAll {
     if ($root -and (Test-Path $root)) { Remove-Item -Recurse -Force $root }
 }
 
-Describe 'Token cmdlets against a live server' -Skip:(-not $pgBin) {
+Describe 'Token cmdlets against a live server' -Tag Slow -Skip:(-not $pgBin) {
     It 'an admin token issues, lists and revokes tokens on the server' {
         $env:AR_TOKEN = $adminToken
         $bob = New-AnalysisRunnerToken -User Bob@Lab.org -Server $serverUri -ExpiresIn (New-TimeSpan -Hours 1) 3>$null
