@@ -31,24 +31,8 @@ internal static unsafe class ProcessSpawn
 {
     public static int Start(SpawnRequest request)
     {
-        // Every string the child gets, in one native block: one allocation per spawn rather than one per
-        // argument and variable (a job has ~50 variables, and the launchers spawn on every job's start).
-        var name = Path.GetFileName(request.Program);
-        var size = Utf8Size("/dev/null") + Utf8Size(request.Program) + Utf8Size(name)
-            + (request.AppendOutputTo is { } output ? 2 * Utf8Size(output) : 0)
-            + (request.WorkingDirectory is { } folder ? Utf8Size(folder) : 0);
-        foreach (var argument in request.Arguments) size += Utf8Size(argument);
-        foreach (var variable in request.Environment) size += Utf8Size(variable);
-        var block = (byte*)NativeMemory.Alloc((nuint)size);
-        var used = 0;
-        byte* Native(string s)
-        {
-            var start = block + used;
-            var length = System.Text.Encoding.UTF8.GetBytes(s, new Span<byte>(start, size - used - 1));
-            start[length] = 0;
-            used += length + 1;
-            return start;
-        }
+        var strings = new List<nint>();
+        byte* Native(string s) { var p = Marshal.StringToCoTaskMemUTF8(s); strings.Add(p); return (byte*)p; }
         var argv = (byte**)NativeMemory.AllocZeroed((nuint)request.Arguments.Count + 2, (nuint)sizeof(nint));
         var envp = (byte**)NativeMemory.AllocZeroed((nuint)request.Environment.Count + 1, (nuint)sizeof(nint));
         using var fileActions = new SpawnFileActions();
@@ -76,7 +60,7 @@ internal static unsafe class ProcessSpawn
             Check(posix_spawnattr_setsigmask(attributes, none), "setsigmask");
             var flags = (short)(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (request.NewSession ? POSIX_SPAWN_SETSID : 0));
             Check(posix_spawnattr_setflags(attributes, flags), "setflags");
-            argv[0] = Native(name);
+            argv[0] = Native(Path.GetFileName(request.Program));
             for (var i = 0; i < request.Arguments.Count; i++) argv[i + 1] = Native(request.Arguments[i]);
             for (var i = 0; i < request.Environment.Count; i++) envp[i] = Native(request.Environment[i]);
             var result = posix_spawn(out var pid, Native(request.Program), fileActions, attributes, argv, envp);
@@ -90,11 +74,9 @@ internal static unsafe class ProcessSpawn
             if (addedStderr) request.Stderr!.DangerousRelease();
             NativeMemory.Free(argv);
             NativeMemory.Free(envp);
-            NativeMemory.Free(block);
+            foreach (var s in strings) Marshal.FreeCoTaskMem(s);
         }
     }
-
-    private static int Utf8Size(string s) => System.Text.Encoding.UTF8.GetByteCount(s) + 1;
 
     private static void Redirect(SpawnFileActions fileActions, int target, SafeHandle? descriptor, byte* path, bool append)
     {
