@@ -272,13 +272,13 @@ Describe 'Waiting reads the progress preference as PowerShell does' {
         $shows = $reader.GetMethod('Shows', [Reflection.BindingFlags]'NonPublic,Static', $null, [type[]]@([object], [object]), $null)
     }
 
-    It 'takes <Preference> (<Kind>) with -ProgressAction <Action> as <Expected>' -ForEach @(
-        @{ Kind = 'a string, as a function sets it'; Preference = 'SilentlyContinue'; Action = $null; Expected = $false }
-        @{ Kind = 'the enum'; Preference = [Management.Automation.ActionPreference]::SilentlyContinue; Action = $null; Expected = $false }
-        @{ Kind = 'a string'; Preference = 'Continue'; Action = $null; Expected = $true }
-        @{ Kind = 'the enum'; Preference = [Management.Automation.ActionPreference]::Continue; Action = 'SilentlyContinue'; Expected = $false }
-        @{ Kind = 'a string'; Preference = 'SilentlyContinue'; Action = [Management.Automation.ActionPreference]::Continue; Expected = $true }
-        @{ Kind = 'unset'; Preference = $null; Action = $null; Expected = $true }
+    It 'shows progress: <Expected>, for the preference <Preference> (<Kind>) with <With>' -ForEach @(
+        @{ Kind = 'a string, as a function sets it'; Preference = 'SilentlyContinue'; Action = $null; With = 'no -ProgressAction'; Expected = $false }
+        @{ Kind = 'the enum'; Preference = [Management.Automation.ActionPreference]::SilentlyContinue; Action = $null; With = 'no -ProgressAction'; Expected = $false }
+        @{ Kind = 'a string'; Preference = 'Continue'; Action = $null; With = 'no -ProgressAction'; Expected = $true }
+        @{ Kind = 'the enum'; Preference = [Management.Automation.ActionPreference]::Continue; Action = 'SilentlyContinue'; With = '-ProgressAction SilentlyContinue'; Expected = $false }
+        @{ Kind = 'a string'; Preference = 'SilentlyContinue'; Action = [Management.Automation.ActionPreference]::Continue; With = '-ProgressAction Continue'; Expected = $true }
+        @{ Kind = 'unset'; Preference = $null; Action = $null; With = 'no -ProgressAction'; Expected = $true }
     ) {
         $shows.Invoke($null, @($Action, $Preference)) | Should -Be $Expected
     }
