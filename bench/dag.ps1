@@ -308,7 +308,7 @@ foreach ($entry in $results.Values) {
             $rows.Add((New-ResultRow -Figure "3. Local DAG on tmpfs, $n jobs, vs make -j2" -Ours (Format-Seconds (Get-Stat $entry.tmpfsOurs)) `
                 -Peer "make $(Format-Seconds (Get-Stat $entry.tmpfsMake))" -Ratio (Format-Ratio $onTmpfs) -Target 'reported'))
         }
-        if ($entry.sandbox) {
+        if ($entry.sandbox -and ($entry.sandbox.missing -or @($entry.sandbox.ours).Count)) {   # -SandboxRuns 0: no row
             $row = if ($entry.sandbox.missing) {
                 New-ResultRow -Figure "3. Local DAG with the per-batch sandbox, $n jobs, vs make -j2" -Ours "not measured: $($entry.sandbox.missing)" -Target '≤ 1.1× make'
             } else {
