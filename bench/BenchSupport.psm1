@@ -135,6 +135,44 @@ function Get-ProcessCpuSeconds([int] $ProcessId) {
     }
 }
 
+<#
+ CPU seconds of each live thread of this process, by thread id: Name (its comm) and Cpu (user + system).
+ Read before and after a wait (Split-WaitCpu), it says which threads the wait's CPU went to.
+#>
+function Get-ThreadCpu {
+    $threads = @{}
+    foreach ($task in [IO.Directory]::GetDirectories("/proc/$PID/task")) {
+        try {
+            $text = [IO.File]::ReadAllText("$task/stat")
+            $open = $text.IndexOf('('); $close = $text.LastIndexOf(')')
+            $fields = $text.Substring($close + 2) -split ' '
+            $threads[[IO.Path]::GetFileName($task)] = [pscustomobject]@{ Name = $text.Substring($open + 1, $close - $open - 1)
+                Cpu = ([double]$fields[11] + [double]$fields[12]) / $script:ClockTicks }
+        }
+        catch [IO.IOException] { }   # a thread that ended while being read
+    }
+    $threads
+}
+
+<#
+ Splits this process's CPU over a wait (TotalCpu, seconds, from the process's own counter) into the
+ runtime's background compiler (tier-1 re-JIT of code made hot before or during the wait: the thread
+ .NET names "Tiered Compilation Worker"), threads that ended during the wait (their time is no longer
+ readable per thread; the compiler's worker ends when idle, so most of it is that), and the rest: the
+ wait itself (the pipeline thread, the poll, the reads).
+#>
+function Split-WaitCpu {
+    param([Parameter(Mandatory)] [hashtable] $Before, [Parameter(Mandatory)] [hashtable] $After, [Parameter(Mandatory)] [double] $TotalCpu)
+    $compiler = 0.0; $live = 0.0
+    foreach ($id in $After.Keys) {
+        $delta = $After[$id].Cpu - $(if ($Before.ContainsKey($id)) { $Before[$id].Cpu } else { 0.0 })
+        $live += $delta
+        if ($After[$id].Name -like '.NET Tiered*') { $compiler += $delta }
+    }
+    $ended = [Math]::Max(0.0, $TotalCpu - $live)
+    [pscustomobject]@{ Total = $TotalCpu; Compiler = $compiler; Ended = $ended; Wait = [Math]::Max(0.0, $TotalCpu - $compiler - $ended) }
+}
+
 # Asked once: a getconf per reading would itself be a child whose CPU lands in the next reading.
 $script:ClockTicks = [double](getconf CLK_TCK)
 

@@ -19,6 +19,9 @@ $env:AR_EXECUTOR_IDLE_SECONDS = '60'   # stays up after the batch so its CPU can
 function Invoke-Ours([int] $Run, [switch] $ShowProgress, [double] $SettleSeconds = 0) {
     $runnerHome = New-BenchDirectory $WorkRoot "ours-$Run"
     $env:AR_HOME = $runnerHome
+    # Unsandboxed, as figure 3's main rows: the jobs are then the executor's children, so their CPU is in its
+    # children's time (sandboxed they are the batch launcher's, inside bwrap; figure 3 has the sandbox's own row).
+    Set-Content (Join-Path $runnerHome 'settings.toml') "[executor]`nsandbox = `"none`""
     $batch = New-Batch -Name "bench true $Jobs"
     for ($i = 0; $i -lt $Jobs; $i++) { Add-BatchJob -Batch $batch -Name "t$i" | Add-BatchJobCommand 'true' | Out-Null }
     $self = [Diagnostics.Process]::GetCurrentProcess()
@@ -32,18 +35,21 @@ function Invoke-Ours([int] $Run, [switch] $ShowProgress, [double] $SettleSeconds
     }
     $clock = [Diagnostics.Stopwatch]::StartNew()
     $submitted = Submit-Batch -Batch $batch 6>$null
+    $threadsBefore = Get-ThreadCpu
     $self.Refresh(); $cpuBefore = $self.TotalProcessorTime
-    $ProgressPreference = if ($ShowProgress) { 'Continue' } else { 'SilentlyContinue' }
-    $info = Wait-Batch -Id $submitted.Id -Timeout 3600 6>$null
-    $ProgressPreference = 'SilentlyContinue'
+    # -ProgressAction, not $ProgressPreference: set in this function the variable would be a string
+    # (Wait-Batch reads either, as PowerShell does; until it did, a string 'SilentlyContinue' here made every run follow progress).
+    $progressAction = if ($ShowProgress) { 'Continue' } else { 'SilentlyContinue' }
+    $info = Wait-Batch -Id $submitted.Id -Timeout 3600 -ProgressAction $progressAction 6>$null
     $self.Refresh(); $clientCpu = ($self.TotalProcessorTime - $cpuBefore).TotalSeconds
+    $split = Split-WaitCpu $threadsBefore (Get-ThreadCpu) $clientCpu
     $clock.Stop()
     if ("$($info.State)" -ne 'Succeeded') { throw "Our batch of $Jobs true jobs ended $($info.State)." }
     $executorPid = Get-ExecutorProcessId $runnerHome
     $cpu = if ($executorPid) { Get-ProcessCpuSeconds $executorPid } else { $null }
     Stop-BenchExecutor $runnerHome
     Remove-Item -Recurse -Force $runnerHome
-    [pscustomobject]@{ Seconds = $clock.Elapsed.TotalSeconds; ExecutorCpu = $cpu.Own; JobsCpu = $cpu.Children; ClientCpu = $clientCpu; SettleCpu = $settleCpu }
+    [pscustomobject]@{ Seconds = $clock.Elapsed.TotalSeconds; ExecutorCpu = $cpu.Own; JobsCpu = $cpu.Children; ClientCpu = $clientCpu; ClientWaitCpu = $split.Wait; ClientCompilerCpu = $split.Compiler + $split.Ended; SettleCpu = $settleCpu }
 }
 
 function Invoke-Xargs([int] $Run) {
@@ -54,19 +60,19 @@ function Invoke-Xargs([int] $Run) {
 
 New-Item -ItemType Directory -Force $WorkRoot | Out-Null
 [void](Invoke-Ours 0)   # untimed: the module's and the executor's first use
-$ours = @(); $xargs = @(); $ratios = @(); $executorCpu = @(); $jobsCpu = @(); $xargsCpu = @(); $clientCpu = @(); $loads = @()
+$ours = @(); $xargs = @(); $ratios = @(); $executorCpu = @(); $jobsCpu = @(); $xargsCpu = @(); $clientCpu = @(); $clientWaitCpu = @(); $clientCompilerCpu = @(); $loads = @()
 for ($r = 1; $r -le $Runs; $r++) {
     $loads += [double]((Get-Content /proc/loadavg) -split ' ')[0]
     $o = Invoke-Ours $r
     $x = Invoke-Xargs $r
     $ours += $o.Seconds; $xargs += $x.Seconds; $ratios += $o.Seconds / $x.Seconds
-    $executorCpu += $o.ExecutorCpu; $jobsCpu += $o.JobsCpu; $xargsCpu += $x.Cpu; $clientCpu += $o.ClientCpu
-    Write-BenchLine "$Jobs true jobs, run ${r}: ours $(Format-Number $o.Seconds 2) s (CPU executor $(Format-Number $o.ExecutorCpu 2) s + jobs $(Format-Number $o.JobsCpu 2) s, client waiting $([int]($o.ClientCpu * 1000)) ms), xargs $(Format-Number $x.Seconds 2) s (CPU $(Format-Number $x.Cpu 2) s); load $($loads[-1])"
+    $executorCpu += $o.ExecutorCpu; $jobsCpu += $o.JobsCpu; $xargsCpu += $x.Cpu; $clientCpu += $o.ClientCpu; $clientWaitCpu += $o.ClientWaitCpu; $clientCompilerCpu += $o.ClientCompilerCpu
+    Write-BenchLine "$Jobs true jobs, run ${r}: ours $(Format-Number $o.Seconds 2) s (CPU executor $(Format-Number $o.ExecutorCpu 2) s + jobs $(Format-Number $o.JobsCpu 2) s, client waiting $([int]($o.ClientCpu * 1000)) ms: the wait $([int]($o.ClientWaitCpu * 1000)), the runtime's compiler $([int]($o.ClientCompilerCpu * 1000))), xargs $(Format-Number $x.Seconds 2) s (CPU $(Format-Number $x.Cpu 2) s); load $($loads[-1])"
 }
 $progress = Invoke-Ours ($Runs + 1) -ShowProgress
-Write-BenchLine "with the progress bar: ours $(Format-Number $progress.Seconds 2) s, client waiting $([int]($progress.ClientCpu * 1000)) ms"
+Write-BenchLine "with the progress bar: ours $(Format-Number $progress.Seconds 2) s, client waiting $([int]($progress.ClientCpu * 1000)) ms (the wait $([int]($progress.ClientWaitCpu * 1000)))"
 $settled = Invoke-Ours ($Runs + 2) -SettleSeconds 5
-Write-BenchLine "idle 5 s after building the batch: $([int]($settled.SettleCpu * 1000)) ms of CPU while idle, then $([int]($settled.ClientCpu * 1000)) ms while waiting"
+Write-BenchLine "idle 5 s after building the batch: $([int]($settled.SettleCpu * 1000)) ms of CPU while idle, then $([int]($settled.ClientCpu * 1000)) ms while waiting (the wait $([int]($settled.ClientWaitCpu * 1000)))"
 
 $perJob = { param($samples) Format-Number ((Get-Stat $samples).Median * 1000 / $Jobs) 2 }
 $ratio = Get-Stat $ratios
@@ -75,9 +81,11 @@ $rows = @(
         -Peer "xargs $(Format-Seconds (Get-Stat $xargs))" -Ratio (Format-Ratio $ratio) -Target '≤ 1.5×' -Met ($ratio.Median -le 1.5)
     New-ResultRow -Figure "7. CPU per job, $Jobs true jobs: our executor, our jobs, vs xargs's whole tree" `
         -Ours "executor $(& $perJob $executorCpu) ms + jobs $(& $perJob $jobsCpu) ms" -Peer "xargs $(& $perJob $xargsCpu) ms (xargs and its bash)" -Target 'reported'
-    New-ResultRow -Figure "7. Client CPU while waiting, $Jobs true jobs" -Ours "$(Format-Ms (Get-Stat @($clientCpu | ForEach-Object { $_ * 1000 }))) without the progress bar; $([int]($progress.ClientCpu * 1000)) ms with it (1 run)" `
-        -Peer "control: the same pwsh idle 5 s after building the batch spends $([int]($settled.SettleCpu * 1000)) ms (the runtime's tier-1 re-compiling), then waits for $([int]($settled.ClientCpu * 1000)) ms" -Target 'next to nothing' -Met ($settled.ClientCpu -lt 0.05)
+    New-ResultRow -Figure "7. Client CPU while waiting, $Jobs true jobs" `
+        -Ours "the wait itself $(Format-Ms (Get-Stat @($clientWaitCpu | ForEach-Object { $_ * 1000 }))) without the progress bar, $([int]($progress.ClientWaitCpu * 1000)) ms with it (1 run); in all $(Format-Ms (Get-Stat @($clientCpu | ForEach-Object { $_ * 1000 }))), of which pwsh's background compiler $(Format-Ms (Get-Stat @($clientCompilerCpu | ForEach-Object { $_ * 1000 })))" `
+        -Peer "control: the same pwsh idle 5 s after building the batch spends $([int]($settled.SettleCpu * 1000)) ms (the runtime's tier-1 re-compiling), then waits for $([int]($settled.ClientCpu * 1000)) ms (the wait itself $([int]($settled.ClientWaitCpu * 1000)) ms)" `
+        -Target 'next to nothing (the wait itself)' -Met ((Get-Stat $clientWaitCpu).Median -lt 0.05)
 )
 Save-FigureResult -Path $OutFile -Name 'jobs' -Rows $rows -Notes @(
-    "Independent jobs: $Runs alternating pairs of ours ($Jobs ``true`` jobs, Submit-Batch then Wait-Batch, fresh runner home and executor each run) and ``seq $Jobs | xargs -P2 -n1 bash -c true``; load average (1 min) before each pair: $(($loads | ForEach-Object { Format-Number $_ 1 }) -join ', ')."
+    "Independent jobs: $Runs alternating pairs of ours ($Jobs ``true`` jobs, Submit-Batch then Wait-Batch, fresh runner home and executor each run, unsandboxed) and ``seq $Jobs | xargs -P2 -n1 bash -c true``; load average (1 min) before each pair: $(($loads | ForEach-Object { Format-Number $_ 1 }) -join ', ')."
 )

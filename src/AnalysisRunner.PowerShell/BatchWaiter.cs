@@ -30,7 +30,7 @@ internal sealed class BatchWaiter(PSCmdlet cmdlet, IRunnerClient client, Cancell
     {
         Timeout = timeout,
         // A bar nobody sees costs no database reads: then only the end is reported.
-        Progress = cmdlet.GetVariableValue("ProgressPreference") is not ActionPreference.SilentlyContinue,
+        Progress = ProgressPreferenceReader.Shows(cmdlet),
     };
 
     private IReadOnlyList<BatchInfo> Show(string activity, IAsyncEnumerable<BatchProgress> watch)

@@ -264,3 +264,27 @@ Describe 'Batches built in the session' {
         Get-Content (Join-Path $world.Home 'buckets/cpg-fewgenomes-test/out/upper.txt') | Should -Be 'FROM THE BUCKET'
     }
 }
+
+Describe 'Waiting reads the progress preference as PowerShell does' {
+    BeforeAll {
+        # The decision itself (internal): a wait nobody watches follows batch ends only, with no database reads on the way.
+        $reader = (Get-Command Wait-Batch).ImplementingType.Assembly.GetType('AnalysisRunner.PowerShell.ProgressPreferenceReader', $true)
+        $shows = $reader.GetMethod('Shows', [Reflection.BindingFlags]'NonPublic,Static', $null, [type[]]@([object], [object]), $null)
+    }
+
+    It 'shows progress: <Expected>, for the preference <Preference> (<Kind>) with <With>' -ForEach @(
+        @{ Kind = 'a string, as a function sets it'; Preference = 'SilentlyContinue'; Action = $null; With = 'no -ProgressAction'; Expected = $false }
+        @{ Kind = 'the enum'; Preference = [Management.Automation.ActionPreference]::SilentlyContinue; Action = $null; With = 'no -ProgressAction'; Expected = $false }
+        @{ Kind = 'a string'; Preference = 'Continue'; Action = $null; With = 'no -ProgressAction'; Expected = $true }
+        @{ Kind = 'the enum'; Preference = [Management.Automation.ActionPreference]::Continue; Action = 'SilentlyContinue'; With = '-ProgressAction SilentlyContinue'; Expected = $false }
+        @{ Kind = 'a string'; Preference = 'SilentlyContinue'; Action = [Management.Automation.ActionPreference]::Continue; With = '-ProgressAction Continue'; Expected = $true }
+        @{ Kind = 'unset'; Preference = $null; Action = $null; With = 'no -ProgressAction'; Expected = $true }
+    ) {
+        $shows.Invoke($null, @($Action, $Preference)) | Should -Be $Expected
+    }
+
+    It 'a function''s string preference is what the wait sees' {
+        # What the first case stands for: inside a function, $ProgressPreference = 'SilentlyContinue' is a string.
+        & { $ProgressPreference = 'SilentlyContinue'; $ExecutionContext.SessionState.PSVariable.GetValue('ProgressPreference') } | Should -BeOfType [string]
+    }
+}
