@@ -116,7 +116,11 @@ public sealed class SqliteBatchStore : IBatchStore
 
     public long Submit(BatchSpec spec) => _db.InTransaction((connection, transaction) => Submit(spec, connection, transaction));
 
-    public long Submit(BatchSpec spec, DbConnection connection, DbTransaction transaction)
+    /// <summary>
+    /// As Submit, inside a SQLite transaction the caller owns, so a run's audit row and its driver
+    /// batch land together (SqliteRunLog, HomeDriverBatches): this backend's own, not the interface's.
+    /// </summary>
+    public long Submit(BatchSpec spec, SqliteConnection connection, SqliteTransaction transaction)
     {
         var now = Timestamp(DateTimeOffset.UtcNow);
         using var batch = connection.CreateCommand();
@@ -348,22 +352,7 @@ public sealed class SqliteBatchStore : IBatchStore
             command.ExecuteNonQuery();
             return found;
         });
-        if (state is null)
-            throw BatchStoreExtensions.NotFound(batchId);
-        if (state == nameof(BatchState.Running))
-            throw new AnalysisRunnerException("BatchNotFinished", ErrorKind.InvalidOperation, batchId,
-                $"Batch {batchId} has not finished; cancel it with Stop-Batch and wait for it before removing it.");
-        // The rows are gone, so nothing points at these files any more; a failure here leaves only litter.
-        foreach (var folder in new[] { Path.Combine(_db.Home.LogsDirectory, batchId.ToString(CultureInfo.InvariantCulture)),
-                                       Path.Combine(_db.Home.WorkDirectory, batchId.ToString(CultureInfo.InvariantCulture)) })
-        {
-            try { if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new StorageException("BatchFilesNotRemoved", ErrorKind.ResourceUnavailable, folder,
-                    $"Batch {batchId}'s records are removed but {folder} could not be: {e.Message}", e);
-            }
-        }
+        BatchFiles.RemoveAfterRows(_db.Home, batchId, state);
     }
 
     internal static string Timestamp(DateTimeOffset value) => value.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);

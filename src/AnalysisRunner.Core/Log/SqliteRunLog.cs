@@ -51,7 +51,13 @@ public sealed class SqliteRunLog : IRunLog
                 // The write transaction is exclusive, so a key another append logged since the check above is seen here.
                 if (key is not null && FindKey(submission.Run.User, key.Value, connection, transaction) is { } meanwhile)
                     return ((RunRecord?)null, ((string, string)?)meanwhile);
-                var batchId = _deployment.Batches.Submit(submission.DriverBatch, connection, transaction);
+                // Batches in runner.db land in this transaction. A home whose batches are in PostgreSQL
+                // commits the batch there while this transaction (and SQLite's write lock) is open: if
+                // this one then fails, that batch's run is not logged and the executor refuses it
+                // (BatchScope finds no entry); it is never a logged run without its batch.
+                var batchId = _deployment.Batches is Batch.SqliteBatchStore homeBatches
+                    ? homeBatches.Submit(submission.DriverBatch, connection, transaction)
+                    : _deployment.Batches.Submit(submission.DriverBatch);
                 var appended = _auditLog.Append(submission.Run with { DriverBatchId = batchId }, connection, transaction);
                 if (key is not null) InsertKey(appended, key, connection, transaction);
                 return (appended, null);
