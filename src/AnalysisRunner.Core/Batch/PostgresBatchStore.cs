@@ -21,7 +21,6 @@ public sealed class PostgresBatchStore : IBatchStore
 {
     private readonly PostgresDatabase _database;
     private readonly RunnerHome _home;
-    private volatile bool _schemaReady;
 
     public PostgresBatchStore(PostgresDatabase database, RunnerHome home)
     {
@@ -38,18 +37,46 @@ public sealed class PostgresBatchStore : IBatchStore
         return new Execution.PostgresJobLedger(_database);
     }
 
+    /// <summary>Databases whose schema this process has seen current, whichever store instance looked.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<PostgresDatabase, bool> SchemaReady = new();
+    private static readonly object MigrationGate = new();
+
     /// <summary>
     /// Applies the schema's pending migrations once per process, on first use: a home used without a
     /// server (which migrates on start) still finds its tables. Not in the constructor, so opening a
-    /// home does not need PostgreSQL to be up. On a thread-pool thread, since it is async and a
-    /// caller's synchronization context must not deadlock it.
+    /// home does not need PostgreSQL to be up. A current schema is seen with one synchronous query;
+    /// only a database behind the code is migrated, by one thread at a time (others wait here, not in
+    /// PostgreSQL: fifty first uses at once each starting the async migrator on a starved thread pool
+    /// would wait on its advisory lock past the command timeout), on a thread-pool thread, since the
+    /// migrator is async and a caller's synchronization context must not deadlock it.
     /// </summary>
     internal void EnsureSchema()
     {
-        if (_schemaReady) return;
-        Task.Run(() => new SchemaMigrator(_database).ApplyAsync(ServerSchema.Migrations)).GetAwaiter().GetResult();
-        _schemaReady = true;
+        if (SchemaReady.ContainsKey(_database)) return;
+        lock (MigrationGate)
+        {
+            if (SchemaReady.ContainsKey(_database)) return;
+            if (CurrentSchemaVersion() < ServerSchema.Migrations[^1].Version)
+                Task.Run(() => new SchemaMigrator(_database).ApplyAsync(ServerSchema.Migrations)).GetAwaiter().GetResult();
+            SchemaReady[_database] = true;
+        }
     }
+
+    /// <summary>Drops what this process remembers of a database that is being closed.</summary>
+    internal static void Forget(PostgresDatabase database) => SchemaReady.TryRemove(database, out _);
+
+    private int CurrentSchemaVersion() => _database.Run(connection =>
+    {
+        using var command = new NpgsqlCommand("SELECT coalesce(max(version), 0) FROM schema_version", connection);
+        try
+        {
+            return Convert.ToInt32(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+        }
+        catch (PostgresException missing) when (missing.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            return 0;
+        }
+    });
 
     public long Submit(BatchSpec spec)
     {
@@ -201,7 +228,7 @@ public sealed class PostgresBatchStore : IBatchStore
                 where.Add($"id = ANY(${command.Parameters.Count})");
             }
             command.CommandText = $"""
-                SELECT b.id, b.name, b.ar_guid, b.attributes, b.state, b.total_jobs, b.cancel_requested, b.created, b.completed, b.config_path,
+                SELECT {BatchRows.BatchColumns},
                        count(j.job_id) FILTER (WHERE j.state IN ('Pending', 'Ready')), count(j.job_id) FILTER (WHERE j.state = 'Running'),
                        count(j.job_id) FILTER (WHERE j.state = 'Succeeded'), count(j.job_id) FILTER (WHERE j.state = 'Failed'),
                        count(j.job_id) FILTER (WHERE j.state = 'Cancelled')
@@ -213,25 +240,7 @@ public sealed class PostgresBatchStore : IBatchStore
                 """;
             var batches = new List<BatchInfo>();
             using var reader = command.ExecuteReader();
-            while (reader.Read())
-                batches.Add(new BatchInfo
-                {
-                    Id = reader.GetInt64(0),
-                    Name = reader.GetString(1),
-                    ArGuid = reader.IsDBNull(2) ? null : reader.GetString(2),
-                    Attributes = Dictionary(reader.GetString(3)),
-                    State = Enum.Parse<BatchState>(reader.GetString(4)),
-                    TotalJobs = reader.GetInt32(5),
-                    CancelRequested = reader.GetBoolean(6),
-                    Created = reader.GetFieldValue<DateTimeOffset>(7),
-                    Completed = reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8),
-                    ConfigPath = reader.IsDBNull(9) ? null : reader.GetString(9),
-                    PendingJobs = (int)reader.GetInt64(10),
-                    RunningJobs = (int)reader.GetInt64(11),
-                    SucceededJobs = (int)reader.GetInt64(12),
-                    FailedJobs = (int)reader.GetInt64(13),
-                    CancelledJobs = (int)reader.GetInt64(14),
-                });
+            while (reader.Read()) batches.Add(BatchRows.Batch(reader));
             return batches;
         });
     }
@@ -246,8 +255,7 @@ public sealed class PostgresBatchStore : IBatchStore
         return _database.Run(connection =>
         {
             using var command = new NpgsqlCommand($"""
-                SELECT j.job_id, j.name, j.state, j.exit_code, j.attempt, j.started, j.ended, j.command, j.cpu, j.memory, j.image, j.always_run,
-                       j.parents, j.attributes, j.reason, (j.spec::jsonb -> 'environment')::text, b.config_path,
+                SELECT {BatchRows.JobColumns}, (j.spec::jsonb -> 'environment')::text, b.config_path,
                        a.cpu_seconds, a.peak_memory_bytes, a.wall_seconds
                 FROM jobs j JOIN batches b ON b.id = j.batch_id
                 LEFT JOIN attempts a ON a.batch_id = j.batch_id AND a.job_id = j.job_id AND a.attempt = j.attempt
@@ -257,33 +265,7 @@ public sealed class PostgresBatchStore : IBatchStore
             if (jobId is { } id) command.Parameters.AddWithValue(id);
             using var reader = command.ExecuteReader();
             var jobs = new List<JobInfo>();
-            while (reader.Read())
-                jobs.Add(new JobInfo
-                {
-                    BatchId = batchId,
-                    JobId = reader.GetInt32(0),
-                    Name = reader.GetString(1),
-                    State = Enum.Parse<JobState>(reader.GetString(2)),
-                    ExitCode = reader.IsDBNull(3) ? null : reader.GetInt32(3),
-                    Attempt = reader.GetInt32(4),
-                    Started = reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
-                    Ended = reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6),
-                    Command = reader.GetString(7),
-                    Cpu = reader.GetDouble(8),
-                    MemoryBytes = reader.GetInt64(9),
-                    Image = reader.IsDBNull(10) ? null : reader.GetString(10),
-                    AlwaysRun = reader.GetBoolean(11),
-                    Parents = JsonSerializer.Deserialize<int[]>(reader.GetString(12), SqliteBatchStore.Json) ?? [],
-                    Attributes = Dictionary(reader.GetString(13)),
-                    Reason = reader.IsDBNull(14) ? null : reader.GetString(14),
-                    Environment = Execution.JobEnvironment.For(_home, batchId, reader.GetInt32(0), Math.Max(1, reader.GetInt32(4)),
-                        reader.IsDBNull(16) ? null : reader.GetString(16), cloudCredentials: null, cloud: false,
-                        reader.IsDBNull(15) ? new Dictionary<string, string>() : Dictionary(reader.GetString(15))).Variables
-                        .ToDictionary(pair => pair.Key, pair => pair.Value),
-                    CpuSeconds = reader.IsDBNull(17) ? null : reader.GetDouble(17),
-                    PeakMemoryBytes = reader.IsDBNull(18) ? null : reader.GetInt64(18),
-                    WallSeconds = reader.IsDBNull(19) ? null : reader.GetDouble(19),
-                });
+            while (reader.Read()) jobs.Add(BatchRows.Job(reader, _home, batchId));
             return jobs;
         });
     }
@@ -318,26 +300,13 @@ public sealed class PostgresBatchStore : IBatchStore
                 exists.Parameters.AddWithValue(jobId);
                 if (exists.ExecuteScalar() is not true) return null;
             }
-            using var command = new NpgsqlCommand("""
-                SELECT attempt, started, ended, exit_code, reason, log, cpu_seconds, peak_memory_bytes, wall_seconds FROM attempts
-                WHERE batch_id = $1 AND job_id = $2 ORDER BY attempt
-                """, connection, transaction);
+            using var command = new NpgsqlCommand(
+                $"SELECT {BatchRows.AttemptColumns} FROM attempts WHERE batch_id = $1 AND job_id = $2 ORDER BY attempt", connection, transaction);
             command.Parameters.AddWithValue(batchId);
             command.Parameters.AddWithValue(jobId);
             using var reader = command.ExecuteReader();
             var found = new List<JobAttempt>();
-            while (reader.Read())
-                found.Add(new JobAttempt(batchId, jobId, reader.GetInt32(0))
-                {
-                    Started = reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1),
-                    Ended = reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2),
-                    ExitCode = reader.IsDBNull(3) ? null : reader.GetInt32(3),
-                    Reason = reader.IsDBNull(4) ? null : reader.GetString(4),
-                    RunnerLog = reader.IsDBNull(5) ? null : reader.GetString(5),
-                    CpuSeconds = reader.IsDBNull(6) ? null : reader.GetDouble(6),
-                    PeakMemoryBytes = reader.IsDBNull(7) ? null : reader.GetInt64(7),
-                    WallSeconds = reader.IsDBNull(8) ? null : reader.GetDouble(8),
-                });
+            while (reader.Read()) found.Add(BatchRows.Attempt(reader, batchId, jobId));
             return found;
         });
         return attempts ?? throw BatchStoreExtensions.JobNotFound(batchId, jobId);
@@ -367,9 +336,6 @@ public sealed class PostgresBatchStore : IBatchStore
         }, $"the removal of batch {batchId}");
         BatchFiles.RemoveAfterRows(_home, batchId, state);
     }
-
-    private static Dictionary<string, string> Dictionary(string json) =>
-        JsonSerializer.Deserialize<Dictionary<string, string>>(json, SqliteBatchStore.Json) ?? [];
 
     private static NpgsqlParameter Text(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
 

@@ -55,6 +55,18 @@ public sealed class Deployment
     /// <summary>One data source (one pool) per connection string per process, however many times homes are opened.</summary>
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Postgres.PostgresDatabase> BatchDatabases = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Closes the pool of a batch database this process opened (its idle connections count against
+    /// PostgreSQL's max_connections until then): for hosts and tests that are done with a database,
+    /// never while a deployment over it is still in use.
+    /// </summary>
+    internal static async ValueTask CloseBatchDatabaseAsync(string connectionString)
+    {
+        if (!BatchDatabases.TryRemove(connectionString, out var database)) return;
+        PostgresBatchStore.Forget(database);
+        await database.DisposeAsync();
+    }
+
     private static Postgres.PostgresDatabase OpenBatchDatabase(string connectionString, RunnerHome home)
     {
         try

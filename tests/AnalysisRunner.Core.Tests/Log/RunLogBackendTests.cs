@@ -28,7 +28,10 @@ public sealed class SqliteRunLogWithPostgresBatchesContractTests(PostgresFixture
         if (PostgresCluster.MissingReason is null) await UseBatchDatabaseAsync(await postgres.CreateDatabaseAsync());
     }
 
-    public Task DisposeAsync() => Task.CompletedTask;
+    public async Task DisposeAsync()
+    {
+        if (BatchDatabase is not null) await Core.Hosting.Deployment.CloseBatchDatabaseAsync(BatchDatabase);
+    }
 
     protected override Task<int> CountStoredConfigsAsync() =>
         Task.FromResult(Directory.Exists(Deployment.Home.ConfigStoreDirectory) ? Directory.GetFiles(Deployment.Home.ConfigStoreDirectory).Length : 0);
@@ -56,6 +59,7 @@ public sealed class PostgresRunLogWithPostgresBatchesContractTests(PostgresFixtu
     public async Task DisposeAsync()
     {
         if (_database is not null) await _database.DisposeAsync();
+        if (BatchDatabase is not null) await Core.Hosting.Deployment.CloseBatchDatabaseAsync(BatchDatabase);
     }
 
     protected override async Task<int> CountStoredConfigsAsync()

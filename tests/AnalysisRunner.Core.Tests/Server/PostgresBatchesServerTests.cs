@@ -55,7 +55,9 @@ public sealed class PostgresBatchesServerTests(PostgresFixture postgres) : IAsyn
     public async Task DisposeAsync()
     {
         if (_server is not null) await _server.DisposeAsync();
+        // After the executor (stopped by the home) is done with the database.
         _home?.Dispose();
+        if (_connectionString.Length > 0) await Deployment.CloseBatchDatabaseAsync(_connectionString);
         _git.Dispose();
     }
 

@@ -16,6 +16,7 @@ public abstract class BatchStoreContract : IAsyncLifetime
 {
     private readonly TempFolder _home = new("ar-batchstore");
     private Deployment? _deployment;
+    private string? _database;
 
     /// <summary>The connection string to put in [batches] database, or null for the embedded default.</summary>
     protected abstract Task<string?> BatchDatabaseAsync();
@@ -29,17 +30,17 @@ public abstract class BatchStoreContract : IAsyncLifetime
     public async Task InitializeAsync()
     {
         if (PostgresCluster.MissingReason is not null && this is PostgresBatchStoreContractTests) return;
-        var database = await BatchDatabaseAsync();
+        var database = _database = await BatchDatabaseAsync();
         Deployment.Open(new RunnerHome(_home.Path), new RecordingExecutor());
         if (database is not null)
             await File.AppendAllTextAsync(new RunnerHome(_home.Path).SettingsPath, $"\n[batches]\ndatabase = '{database}'\n");
         _deployment = Deployment.Open(new RunnerHome(_home.Path), new RecordingExecutor());
     }
 
-    public Task DisposeAsync()
+    public async Task DisposeAsync()
     {
+        if (_database is not null) await Deployment.CloseBatchDatabaseAsync(_database);
         _home.Dispose();
-        return Task.CompletedTask;
     }
 
     /// <summary>The same home opened again: another process's view of the same store.</summary>
