@@ -1,5 +1,3 @@
-using System.Data.Common;
-
 namespace AnalysisRunner.Core.Batch;
 
 /// <summary>Which batches to list: all filters are optional and combine with AND; newest first.</summary>
@@ -13,7 +11,10 @@ public sealed record BatchQuery
 
 /// <summary>
 /// The state of record for batches and jobs. The client side submits, reads and requests cancels;
-/// the executor owns every job transition. Implementations: SqliteBatchStore (embedded), later PostgreSQL.
+/// the executor owns every job transition (IJobLedger). Implementations: SqliteBatchStore (the
+/// embedded default) and PostgresBatchStore (a home whose settings name a database for batches), both
+/// held to one contract suite. No connection or transaction crosses this interface: a backend that
+/// writes a batch together with other rows does it inside itself (SqliteRunLog, HomeDriverBatches).
 /// </summary>
 public interface IBatchStore
 {
@@ -23,9 +24,6 @@ public interface IBatchStore
     /// to cancel lands asked to cancel too, in the same write: a stopped run takes no new work.
     /// </summary>
     long Submit(BatchSpec spec);
-
-    /// <summary>As Submit, inside a transaction the caller owns, so a run's audit row and its driver batch land together.</summary>
-    long Submit(BatchSpec spec, DbConnection connection, DbTransaction transaction);
 
     BatchInfo? GetBatch(long batchId);
     IReadOnlyList<BatchInfo> FindBatches(BatchQuery query);

@@ -116,7 +116,11 @@ public sealed class SqliteBatchStore : IBatchStore
 
     public long Submit(BatchSpec spec) => _db.InTransaction((connection, transaction) => Submit(spec, connection, transaction));
 
-    public long Submit(BatchSpec spec, DbConnection connection, DbTransaction transaction)
+    /// <summary>
+    /// As Submit, inside a SQLite transaction the caller owns, so a run's audit row and its driver
+    /// batch land together (SqliteRunLog, HomeDriverBatches): this backend's own, not the interface's.
+    /// </summary>
+    public long Submit(BatchSpec spec, SqliteConnection connection, SqliteTransaction transaction)
     {
         var now = Timestamp(DateTimeOffset.UtcNow);
         using var batch = connection.CreateCommand();
@@ -203,7 +207,7 @@ public sealed class SqliteBatchStore : IBatchStore
             for (var i = 0; i < ids.Count; i++) command.Parameters.AddWithValue("@id" + i, ids[i]);
         }
         command.CommandText = $"""
-            SELECT b.id, b.name, b.ar_guid, b.attributes, b.state, b.total_jobs, b.cancel_requested, b.created, b.completed, b.config_path,
+            SELECT {BatchRows.BatchColumns},
                    coalesce(sum(j.state IN ('Pending', 'Ready')), 0), coalesce(sum(j.state = 'Running'), 0),
                    coalesce(sum(j.state = 'Succeeded'), 0), coalesce(sum(j.state = 'Failed'), 0), coalesce(sum(j.state = 'Cancelled'), 0)
             FROM (SELECT * FROM batches {(where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where))}
@@ -213,25 +217,7 @@ public sealed class SqliteBatchStore : IBatchStore
             """;
         var batches = new List<BatchInfo>();
         using var reader = command.ExecuteReader();
-        while (reader.Read())
-            batches.Add(new BatchInfo
-            {
-                Id = reader.GetInt64(0),
-                Name = reader.GetString(1),
-                ArGuid = reader.IsDBNull(2) ? null : reader.GetString(2),
-                Attributes = Dictionary(reader.GetString(3)),
-                State = Enum.Parse<BatchState>(reader.GetString(4)),
-                TotalJobs = reader.GetInt32(5),
-                CancelRequested = reader.GetInt64(6) != 0,
-                Created = ParseTimestamp(reader.GetString(7)),
-                Completed = reader.IsDBNull(8) ? null : ParseTimestamp(reader.GetString(8)),
-                ConfigPath = reader.IsDBNull(9) ? null : reader.GetString(9),
-                PendingJobs = reader.GetInt32(10),
-                RunningJobs = reader.GetInt32(11),
-                SucceededJobs = reader.GetInt32(12),
-                FailedJobs = reader.GetInt32(13),
-                CancelledJobs = reader.GetInt32(14),
-            });
+        while (reader.Read()) batches.Add(BatchRows.Batch(reader));
         return batches;
     }
 
@@ -244,8 +230,7 @@ public sealed class SqliteBatchStore : IBatchStore
         using var connection = _db.Open();
         using var command = connection.CreateCommand();
         command.CommandText = $"""
-            SELECT j.job_id, j.name, j.state, j.exit_code, j.attempt, j.started, j.ended, j.command, j.cpu, j.memory, j.image, j.always_run,
-                   j.parents, j.attributes, j.reason, json_extract(j.spec, '$.environment'), (SELECT config_path FROM batches WHERE id = @batch),
+            SELECT {BatchRows.JobColumns}, json_extract(j.spec, '$.environment'), (SELECT config_path FROM batches WHERE id = @batch),
                    a.cpu_seconds, a.peak_memory_bytes, a.wall_seconds
             FROM jobs j LEFT JOIN attempts a ON a.batch_id = j.batch_id AND a.job_id = j.job_id AND a.attempt = j.attempt
             WHERE j.batch_id = @batch {(jobId is null ? "" : "AND j.job_id = @job")} ORDER BY j.job_id
@@ -254,33 +239,7 @@ public sealed class SqliteBatchStore : IBatchStore
         if (jobId is { } id) command.Parameters.AddWithValue("@job", id);
         using var reader = command.ExecuteReader();
         var jobs = new List<JobInfo>();
-        while (reader.Read())
-            jobs.Add(new JobInfo
-            {
-                BatchId = batchId,
-                JobId = reader.GetInt32(0),
-                Name = reader.GetString(1),
-                State = Enum.Parse<JobState>(reader.GetString(2)),
-                ExitCode = reader.IsDBNull(3) ? null : reader.GetInt32(3),
-                Attempt = reader.GetInt32(4),
-                Started = reader.IsDBNull(5) ? null : ParseTimestamp(reader.GetString(5)),
-                Ended = reader.IsDBNull(6) ? null : ParseTimestamp(reader.GetString(6)),
-                Command = reader.GetString(7),
-                Cpu = reader.GetDouble(8),
-                MemoryBytes = reader.GetInt64(9),
-                Image = reader.IsDBNull(10) ? null : reader.GetString(10),
-                AlwaysRun = reader.GetInt64(11) != 0,
-                Parents = JsonSerializer.Deserialize<int[]>(reader.GetString(12), Json) ?? [],
-                Attributes = Dictionary(reader.GetString(13)),
-                Reason = reader.IsDBNull(14) ? null : reader.GetString(14),
-                Environment = Execution.JobEnvironment.For(_db.Home, batchId, reader.GetInt32(0), Math.Max(1, reader.GetInt32(4)),
-                    reader.IsDBNull(16) ? null : reader.GetString(16), cloudCredentials: null, cloud: false,
-                    reader.IsDBNull(15) ? new Dictionary<string, string>() : Dictionary(reader.GetString(15))).Variables
-                    .ToDictionary(pair => pair.Key, pair => pair.Value),
-                CpuSeconds = reader.IsDBNull(17) ? null : reader.GetDouble(17),
-                PeakMemoryBytes = reader.IsDBNull(18) ? null : reader.GetInt64(18),
-                WallSeconds = reader.IsDBNull(19) ? null : reader.GetDouble(19),
-            });
+        while (reader.Read()) jobs.Add(BatchRows.Job(reader, _db.Home, batchId));
         return jobs;
     }
 
@@ -313,24 +272,10 @@ public sealed class SqliteBatchStore : IBatchStore
         command.Parameters.AddWithValue("@batch", batchId);
         command.Parameters.AddWithValue("@job", jobId);
         if (Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) == 0) throw BatchStoreExtensions.JobNotFound(batchId, jobId);
-        command.CommandText = """
-            SELECT attempt, started, ended, exit_code, reason, log, cpu_seconds, peak_memory_bytes, wall_seconds FROM attempts
-            WHERE batch_id = @batch AND job_id = @job ORDER BY attempt
-            """;
+        command.CommandText = $"SELECT {BatchRows.AttemptColumns} FROM attempts WHERE batch_id = @batch AND job_id = @job ORDER BY attempt";
         using var reader = command.ExecuteReader();
         var attempts = new List<JobAttempt>();
-        while (reader.Read())
-            attempts.Add(new JobAttempt(batchId, jobId, reader.GetInt32(0))
-            {
-                Started = reader.IsDBNull(1) ? null : ParseTimestamp(reader.GetString(1)),
-                Ended = reader.IsDBNull(2) ? null : ParseTimestamp(reader.GetString(2)),
-                ExitCode = reader.IsDBNull(3) ? null : reader.GetInt32(3),
-                Reason = reader.IsDBNull(4) ? null : reader.GetString(4),
-                RunnerLog = reader.IsDBNull(5) ? null : reader.GetString(5),
-                CpuSeconds = reader.IsDBNull(6) ? null : reader.GetDouble(6),
-                PeakMemoryBytes = reader.IsDBNull(7) ? null : reader.GetInt64(7),
-                WallSeconds = reader.IsDBNull(8) ? null : reader.GetDouble(8),
-            });
+        while (reader.Read()) attempts.Add(BatchRows.Attempt(reader, batchId, jobId));
         return attempts;
     }
 
@@ -348,31 +293,13 @@ public sealed class SqliteBatchStore : IBatchStore
             command.ExecuteNonQuery();
             return found;
         });
-        if (state is null)
-            throw BatchStoreExtensions.NotFound(batchId);
-        if (state == nameof(BatchState.Running))
-            throw new AnalysisRunnerException("BatchNotFinished", ErrorKind.InvalidOperation, batchId,
-                $"Batch {batchId} has not finished; cancel it with Stop-Batch and wait for it before removing it.");
-        // The rows are gone, so nothing points at these files any more; a failure here leaves only litter.
-        foreach (var folder in new[] { Path.Combine(_db.Home.LogsDirectory, batchId.ToString(CultureInfo.InvariantCulture)),
-                                       Path.Combine(_db.Home.WorkDirectory, batchId.ToString(CultureInfo.InvariantCulture)) })
-        {
-            try { if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new StorageException("BatchFilesNotRemoved", ErrorKind.ResourceUnavailable, folder,
-                    $"Batch {batchId}'s records are removed but {folder} could not be: {e.Message}", e);
-            }
-        }
+        BatchFiles.RemoveAfterRows(_db.Home, batchId, state);
     }
 
     internal static string Timestamp(DateTimeOffset value) => value.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
 
     internal static DateTimeOffset ParseTimestamp(string text) =>
         DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal).ToUniversalTime();
-
-    private static Dictionary<string, string> Dictionary(string json) =>
-        JsonSerializer.Deserialize<Dictionary<string, string>>(json, Json) ?? [];
 
     private static DbParameter Add(DbCommand command, string name, object? value)
     {

@@ -25,7 +25,9 @@ public sealed class Deployment
         Settings = settings;
         Channel = channel;
         Database = new RunnerDatabase(home);
-        Batches = channel is null ? new SqliteBatchStore(Database) : new Runs.Channel.ChannelBatchStore(channel);
+        Batches = channel is not null ? new Runs.Channel.ChannelBatchStore(channel)
+            : settings.BatchDatabase is { } batchDatabase ? new PostgresBatchStore(OpenBatchDatabase(batchDatabase, home), home)
+            : new SqliteBatchStore(Database);
         // Made here, outside any transaction (each makes its tables); a sandboxed job cannot see the database.
         if (channel is null)
         {
@@ -49,6 +51,44 @@ public sealed class Deployment
             Configs = new ConfigStore(Objects, StorageUri.Parse(home.ConfigStoreDirectory + "/"));
         }
     }
+
+    /// <summary>One data source (one pool) per connection string per process, however many times homes are opened.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Postgres.PostgresDatabase> BatchDatabases = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Closes the pool of a batch database this process opened (its idle connections count against
+    /// PostgreSQL's max_connections until then): for hosts and tests that are done with a database,
+    /// never while a deployment over it is still in use.
+    /// </summary>
+    internal static async ValueTask CloseBatchDatabaseAsync(string connectionString)
+    {
+        if (!BatchDatabases.TryRemove(connectionString, out var database)) return;
+        PostgresBatchStore.Forget(database);
+        await database.DisposeAsync();
+    }
+
+    private static Postgres.PostgresDatabase OpenBatchDatabase(string connectionString, RunnerHome home)
+    {
+        try
+        {
+            return BatchDatabases.GetOrAdd(connectionString, text => new Postgres.PostgresDatabase(text));
+        }
+        catch (AnalysisRunnerException cause)
+        {
+            throw new DeploymentException(cause.ErrorId, ErrorKind.InvalidArgument, "batches.database",
+                $"[batches] database in {home.SettingsPath}: {cause.Message}", cause);
+        }
+    }
+
+    /// <summary>
+    /// The executor's side of <see cref="Batches"/>: the job ledger over the same tables. Only the
+    /// executor opens one (BatchScheduler), once.
+    /// </summary>
+    internal Batch.Execution.IJobLedger OpenJobLedger() => Batches switch
+    {
+        PostgresBatchStore postgres => postgres.OpenLedger(),
+        _ => new Batch.Execution.SqliteJobLedger(Database),
+    };
 
     /// <summary>The runner backend of [executor] runner, and one per dataset that [executor.datasets.&lt;name&gt;] sends elsewhere.</summary>
     private static IJobRunnerBackend RunnerBackends(RunnerHome home, RunnerSettings settings, IBatchStore batches, Runs.Channel.RunChannelHost channels)

@@ -57,6 +57,13 @@ public sealed record RunnerSettings
     /// <summary>[web] url: where this home's web pages are served (checked by WebAddress.Parse); null when none is, and runs, batches and jobs carry no Url.</summary>
     public Core.Web.WebAddress? Web { get; init; }
 
+    /// <summary>
+    /// [batches] database: an Npgsql connection string naming the PostgreSQL database that holds this
+    /// home's batches, jobs and attempts (PostgresBatchStore, and the executor's PostgresJobLedger);
+    /// null (the default) keeps them in the home's runner.db. A server over this home uses the same.
+    /// </summary>
+    public string? BatchDatabase { get; init; }
+
     public static RunnerSettings Load(RunnerHome home)
     {
         if (!File.Exists(home.SettingsPath)) return new RunnerSettings();
@@ -94,6 +101,8 @@ public sealed record RunnerSettings
                 SandboxNetwork = Flag(executorTable, "sandbox_network", home.SettingsPath),
             };
         }
+        if (table.TryGetValue("batches", out var batches))
+            settings = settings with { BatchDatabase = ReadBatches(batches, home.SettingsPath) };
         if (table.TryGetValue("identity", out var identity))
             settings = settings with { IdentityUsers = ReadIdentity(identity, home.SettingsPath) };
         if (table.TryGetValue("git", out var git))
@@ -106,6 +115,17 @@ public sealed record RunnerSettings
                 Slurm = slurm is TomlTable slurmTable ? Batch.Runners.Slurm.SlurmSettings.Read(slurmTable) : throw StorageSettings.Invalid(home.SettingsPath, "'slurm' must be a table"),
             };
         return settings;
+    }
+
+    /// <summary>[batches]: one key, database = "&lt;connection string&gt;"; anything else is refused, so a typo never falls back to runner.db.</summary>
+    private static string ReadBatches(object value, string source)
+    {
+        if (value is not TomlTable table)
+            throw StorageSettings.Invalid(source, "'batches' must be a table with database = \"<PostgreSQL connection string>\"");
+        foreach (var unknown in table.Keys.Where(name => name != "database"))
+            throw StorageSettings.Invalid(source, $"'batches.{unknown}' is not a setting; [batches] holds database = \"<PostgreSQL connection string>\"");
+        return table.TryGetValue("database", out var database) && database is string { Length: > 0 } text ? text
+            : throw StorageSettings.Invalid(source, "'batches.database' must be a PostgreSQL connection string such as \"Host=127.0.0.1;Database=runner;Username=runner\"");
     }
 
     /// <summary>[executor.datasets.&lt;name&gt;] tables of one key, runner = "name"; anything else is refused naming the key.</summary>

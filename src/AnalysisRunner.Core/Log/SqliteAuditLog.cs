@@ -163,10 +163,26 @@ public sealed class SqliteAuditLog : IAuditLog
         }
         catch (SqliteException e) when (e.SqliteErrorCode == 19 /* SQLITE_CONSTRAINT */)
         {
-            throw new AnalysisRunnerException("DuplicateRun", ErrorKind.InvalidOperation, run.ArGuid,
-                $"The audit log already holds run {run.ArGuid}; each run gets a new ar_guid.", e);
+            throw Duplicate(run.ArGuid, e);
         }
     }
+
+    /// <summary>
+    /// Refuses, before anything is written elsewhere, a run this log already holds: what Append would
+    /// refuse, asked first by a caller whose driver batch goes to another database (PostgreSQL) ahead
+    /// of the audit row, so a duplicate leaves no batch behind there.
+    /// </summary>
+    internal static void RefuseLogged(string arGuid, SqliteConnection connection, SqliteTransaction transaction)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT count(*) FROM audit_log WHERE ar_guid = $ar_guid";
+        command.Parameters.AddWithValue("$ar_guid", arGuid);
+        if (Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0) throw Duplicate(arGuid, null);
+    }
+
+    private static AnalysisRunnerException Duplicate(string arGuid, Exception? inner) =>
+        new("DuplicateRun", ErrorKind.InvalidOperation, arGuid, $"The audit log already holds run {arGuid}; each run gets a new ar_guid.", inner);
 
     /// <summary>This file's own entries, oldest first: the chain its appends link.</summary>
     public IEnumerable<RunRecord> ReadChain() => ReadAll(copies: false);

@@ -51,7 +51,19 @@ public sealed class SqliteRunLog : IRunLog
                 // The write transaction is exclusive, so a key another append logged since the check above is seen here.
                 if (key is not null && FindKey(submission.Run.User, key.Value, connection, transaction) is { } meanwhile)
                     return ((RunRecord?)null, ((string, string)?)meanwhile);
-                var batchId = _deployment.Batches.Submit(submission.DriverBatch, connection, transaction);
+                // Batches in runner.db land in this transaction. A home whose batches are in PostgreSQL
+                // commits the batch there while this transaction (and SQLite's write lock) is open, after
+                // the refusals the audit row could meet: if this one still fails (a full disk), that
+                // batch's run is not logged and the executor refuses it (BatchScope finds no entry); it
+                // is never a logged run without its batch.
+                long batchId;
+                if (_deployment.Batches is Batch.SqliteBatchStore homeBatches)
+                    batchId = homeBatches.Submit(submission.DriverBatch, connection, transaction);
+                else
+                {
+                    SqliteAuditLog.RefuseLogged(submission.Run.ArGuid, connection, transaction);
+                    batchId = _deployment.Batches.Submit(submission.DriverBatch);
+                }
                 var appended = _auditLog.Append(submission.Run with { DriverBatchId = batchId }, connection, transaction);
                 if (key is not null) InsertKey(appended, key, connection, transaction);
                 return (appended, null);

@@ -7,8 +7,8 @@ namespace AnalysisRunner.Core.Postgres;
 public sealed record Migration(int Version, string Name, string Sql);
 
 /// <summary>
-/// The server's schema, in order. Each store adds its tables as the next version here (the audit
-/// log, batches and the job ledger come next), so every server reaches the same schema the same way.
+/// The server's schema, in order. Each store adds its tables as the next version here, so every
+/// server (and every runner home whose batches are in PostgreSQL) reaches the same schema the same way.
 /// </summary>
 public static class ServerSchema
 {
@@ -70,6 +70,62 @@ public static class ServerSchema
                 PRIMARY KEY (user_email, key)
             );
             ALTER TABLE run_dispatch ADD COLUMN cancelled_at timestamptz;
+            """),
+        // Batches, jobs and attempts (PostgresBatchStore, and the executor's PostgresJobLedger), for a
+        // runner home whose settings name this database in [batches] database: SqliteBatchStore's tables.
+        new(4, "batches and the job ledger", """
+            CREATE TABLE batches (
+                id bigserial PRIMARY KEY,
+                name text NOT NULL,
+                ar_guid text,
+                attributes text NOT NULL,
+                config_path text,
+                tmp_root text NOT NULL,
+                spec text NOT NULL,
+                state text NOT NULL,
+                cancel_requested boolean NOT NULL DEFAULT false,
+                created timestamptz NOT NULL,
+                completed timestamptz,
+                total_jobs integer NOT NULL
+            );
+            CREATE INDEX batches_ar_guid ON batches (ar_guid, id);
+            CREATE INDEX batches_state ON batches (state, id);
+            CREATE TABLE jobs (
+                batch_id bigint NOT NULL REFERENCES batches (id),
+                job_id integer NOT NULL,
+                name text NOT NULL,
+                state text NOT NULL,
+                attempt integer NOT NULL,
+                max_attempts integer NOT NULL,
+                exit_code integer,
+                started timestamptz,
+                ended timestamptz,
+                command text NOT NULL,
+                parents text NOT NULL,
+                reason text,
+                cpu double precision NOT NULL,
+                memory bigint NOT NULL,
+                image text,
+                always_run boolean NOT NULL,
+                preemptible boolean NOT NULL,
+                attributes text NOT NULL,
+                spec text NOT NULL,
+                PRIMARY KEY (batch_id, job_id)
+            );
+            CREATE TABLE attempts (
+                batch_id bigint NOT NULL,
+                job_id integer NOT NULL,
+                attempt integer NOT NULL,
+                started timestamptz,
+                ended timestamptz,
+                exit_code integer,
+                reason text,
+                log text,
+                cpu_seconds double precision,
+                peak_memory_bytes bigint,
+                wall_seconds double precision,
+                PRIMARY KEY (batch_id, job_id, attempt)
+            );
             """),
     ];
 }

@@ -77,6 +77,31 @@ public sealed class PostgresDatabase : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// <see cref="RunAsync{T}"/> on Npgsql's synchronous I/O, with the same second try on a fresh
+    /// connection (so <paramref name="work"/> must be as safe to run twice): for the batch store's
+    /// synchronous interface and the executor's loop thread, which would only block on a Task anyway.
+    /// </summary>
+    public T Run<T>(Func<NpgsqlConnection, T> work)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var opened = false;
+            try
+            {
+                using var connection = DataSource.OpenConnection();
+                opened = true;
+                return work(connection);
+            }
+            catch (Exception error) when (IsUnavailable(error))
+            {
+                DataSource.Clear();
+                if (opened && attempt == 1) continue;
+                throw Unavailable(error);
+            }
+        }
+    }
+
     /// <summary>Whether PostgreSQL answers a query now.</summary>
     public Task PingAsync(CancellationToken cancellationToken = default) => RunAsync(async connection =>
     {

@@ -12,7 +12,9 @@ namespace AnalysisRunner.Core.Runs;
 /// the audit entry into the home's audit table (the executor derives a batch's scope from it, see
 /// BatchScope). That copy is also what makes this idempotent: a run whose batch exists is answered
 /// with that batch, and its unique ar_guid refuses a second copy, so two dispatchers racing cannot
-/// both create one.
+/// both create one. A home whose batches are in PostgreSQL ([batches] database) gets the entry copied
+/// first and then the batch from PostgresBatchStore.SubmitDriverBatch, which makes a run's first batch
+/// once under an advisory lock on its ar_guid.
 /// </summary>
 public sealed class HomeDriverBatches(Deployment deployment) : IDriverBatchTarget
 {
@@ -31,13 +33,33 @@ public sealed class HomeDriverBatches(Deployment deployment) : IDriverBatchTarge
             // An earlier dispatch of this run got this far; configs are written once.
         }
         // Waking the executor is the caller's (RunAuthority after a submission, the server after its start-up dispatch).
+        if (deployment.Batches is PostgresBatchStore postgres)
+        {
+            // The entry first, so the executor never meets the batch before the entry it scopes it by.
+            deployment.Database.InTransaction((connection, transaction) =>
+            {
+                if (!IsCopied(run.ArGuid, connection, transaction)) deployment.HomeAuditLog.Replicate(run, connection, transaction);
+                return true;
+            });
+            return postgres.SubmitDriverBatch(driverBatch);
+        }
+        var homeBatches = (SqliteBatchStore)deployment.Batches;
         return deployment.Database.InTransaction((connection, transaction) =>
         {
             if (DriverBatchOf(run.ArGuid, connection, transaction) is { } existing) return existing;
-            var created = deployment.Batches.Submit(driverBatch, connection, transaction);
+            var created = homeBatches.Submit(driverBatch, connection, transaction);
             deployment.HomeAuditLog.Replicate(run, connection, transaction);
             return created;
         });
+    }
+
+    private static bool IsCopied(string arGuid, SqliteConnection connection, SqliteTransaction transaction)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT count(*) FROM audit_log WHERE ar_guid = $ar_guid";
+        command.Parameters.AddWithValue("$ar_guid", arGuid);
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0;
     }
 
     public Task CancelDriverBatchAsync(string arGuid, CancellationToken cancellationToken = default)

@@ -16,6 +16,60 @@ public sealed class SqliteRunLogContractTests : RunLogContract
         Task.FromResult(Directory.Exists(Deployment.Home.ConfigStoreDirectory) ? Directory.GetFiles(Deployment.Home.ConfigStoreDirectory).Length : 0);
 }
 
+/// <summary>The embedded run store over a home whose batches are in PostgreSQL: the driver batch there, the audit row in runner.db.</summary>
+[RequiresPostgres]
+[Collection(PostgresCollection.Name)]
+public sealed class SqliteRunLogWithPostgresBatchesContractTests(PostgresFixture postgres) : RunLogContract, IAsyncLifetime
+{
+    protected override IRunLog Log => Deployment.RunLog;
+
+    public async Task InitializeAsync()
+    {
+        if (PostgresCluster.MissingReason is null) await UseBatchDatabaseAsync(await postgres.CreateDatabaseAsync());
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (BatchDatabase is not null) await Core.Hosting.Deployment.CloseBatchDatabaseAsync(BatchDatabase);
+    }
+
+    protected override Task<int> CountStoredConfigsAsync() =>
+        Task.FromResult(Directory.Exists(Deployment.Home.ConfigStoreDirectory) ? Directory.GetFiles(Deployment.Home.ConfigStoreDirectory).Length : 0);
+}
+
+/// <summary>The server's arrangement: runs and batches both in PostgreSQL (one database), the dispatcher between them.</summary>
+[RequiresPostgres]
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresRunLogWithPostgresBatchesContractTests(PostgresFixture postgres) : RunLogContract, IAsyncLifetime
+{
+    private PostgresDatabase? _database;
+
+    protected override IRunLog Log => Deployment.RunLog;
+
+    public async Task InitializeAsync()
+    {
+        if (PostgresCluster.MissingReason is not null) return;
+        var connectionString = await postgres.CreateDatabaseAsync();
+        _database = new PostgresDatabase(connectionString);
+        await new SchemaMigrator(_database).ApplyAsync(ServerSchema.Migrations);
+        await UseBatchDatabaseAsync(connectionString);
+        Deployment.UseRunLog(new PostgresRunLog(_database, new HomeDriverBatches(Deployment)));
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_database is not null) await _database.DisposeAsync();
+        if (BatchDatabase is not null) await Core.Hosting.Deployment.CloseBatchDatabaseAsync(BatchDatabase);
+    }
+
+    protected override async Task<int> CountStoredConfigsAsync()
+    {
+        await using var connection = await _database!.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM run_configs", connection);
+        return Convert.ToInt32(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
+
 [RequiresPostgres]
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : RunLogContract, IAsyncLifetime

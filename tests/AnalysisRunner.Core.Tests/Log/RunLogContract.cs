@@ -24,7 +24,19 @@ public abstract class RunLogContract : IDisposable
     }
 
     /// <summary>The runner home whose batch store runs the driver batches.</summary>
-    protected Deployment Deployment { get; }
+    protected Deployment Deployment { get; private set; }
+
+    /// <summary>The home's batch database, if <see cref="UseBatchDatabaseAsync"/> named one (to close its pool at the end).</summary>
+    protected string? BatchDatabase { get; private set; }
+
+    /// <summary>Puts the home's batches in PostgreSQL ([batches] database) and opens the home again; before anything is written.</summary>
+    protected async Task UseBatchDatabaseAsync(string connectionString)
+    {
+        BatchDatabase = connectionString;
+        await File.AppendAllTextAsync(Deployment.Home.SettingsPath, $"\n[batches]\ndatabase = '{connectionString}'\n");
+        Deployment = Deployment.Open(new RunnerHome(_home.Path), new RecordingExecutor());
+        Assert.IsType<PostgresBatchStore>(Deployment.Batches);
+    }
 
     /// <summary>The store under test, over this test's database.</summary>
     protected abstract IRunLog Log { get; }

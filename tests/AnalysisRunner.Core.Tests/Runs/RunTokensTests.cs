@@ -109,7 +109,6 @@ public sealed class RunTokenExpiryTests : IDisposable
     {
         public List<Core.Batch.BatchInfo> Batches { get; } = [];
         public long Submit(Core.Batch.BatchSpec spec) => throw new NotSupportedException();
-        public long Submit(Core.Batch.BatchSpec spec, System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction) => throw new NotSupportedException();
         public Core.Batch.BatchInfo? GetBatch(long batchId) => Batches.FirstOrDefault(b => b.Id == batchId);
         public IReadOnlyList<Core.Batch.BatchInfo> FindBatches(Core.Batch.BatchQuery query) => Batches.Where(b => b.ArGuid == query.ArGuid).ToList();
         public IReadOnlyList<Core.Batch.JobInfo> GetJobs(long batchId) => [];

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using AnalysisRunner.Core.Batch;
 using AnalysisRunner.Core.Batch.Runners;
 using AnalysisRunner.Core.Batch.Runners.Slurm;
@@ -17,7 +16,6 @@ public sealed class SlurmJobLogsTests : IDisposable
     private sealed class OneJob(string stem) : IBatchStore
     {
         public long Submit(BatchSpec spec) => throw new NotSupportedException();
-        public long Submit(BatchSpec spec, DbConnection connection, DbTransaction transaction) => throw new NotSupportedException();
         public BatchInfo? GetBatch(long batchId) => null;
         public IReadOnlyList<BatchInfo> FindBatches(BatchQuery query) => [];
         public IReadOnlyList<JobInfo> GetJobs(long batchId) => [GetJob(batchId, 1)!];

@@ -16,7 +16,7 @@ internal sealed record AttemptPlan(AttemptLaunch Launch, IReadOnlyList<(string S
 /// work folder, the folders its resources need, its outputs. Specs are read from their rows when a
 /// job starts (the scheduler keeps only the DAG in memory); a batch's own spec once per batch.
 /// </summary>
-internal sealed class AttemptPlanner(RunnerHome home, SqliteJobLedger ledger, Func<IReadOnlyDictionary<string, string>, JobStaging>? staging)
+internal sealed class AttemptPlanner(RunnerHome home, IJobLedger ledger, Func<IReadOnlyDictionary<string, string>, JobStaging>? staging)
 {
     public AttemptPlan Plan(JobNode node, int attempt)
     {

@@ -24,7 +24,7 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
     private readonly RunnerHome _home;
     private readonly ExecutorOptions _options;
     private readonly TextWriter _log;
-    private readonly SqliteJobLedger _ledger;
+    private readonly IJobLedger _ledger;
     private readonly IJobRunner _runner;
     private readonly AttemptPlanner _planner;
     private readonly OutputCopier _outputs;
@@ -46,7 +46,7 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
         _home = deployment.Home;
         _options = options;
         _log = log;
-        _ledger = new SqliteJobLedger(deployment.Database);
+        _ledger = deployment.OpenJobLedger();
         _runner = deployment.Runner.CreateRunner(options, this, log);
         _planner = new AttemptPlanner(_home, _ledger, JobStaging.For(deployment));
         // Outputs land in the home's bucket folders (on gcs, the cache the upload reads from).

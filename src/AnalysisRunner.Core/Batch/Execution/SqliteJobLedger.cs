@@ -31,7 +31,7 @@ internal sealed record BatchRow(long Id, bool CancelRequested, List<JobRow> Jobs
 /// The executor's side of the batch tables (the client's side is SqliteBatchStore): one long-lived
 /// connection, used only from the scheduler loop; every group of transitions lands in one transaction.
 /// </summary>
-internal sealed class SqliteJobLedger : IDisposable
+internal sealed class SqliteJobLedger : IJobLedger
 {
     private readonly SqliteConnection _connection;
     private readonly SqliteCommand _updateJob;
@@ -95,7 +95,6 @@ internal sealed class SqliteJobLedger : IDisposable
         return command;
     }
 
-    /// <summary>A round of transitions (jobs, their attempts, completed batches) in one transaction.</summary>
     public void Write(TransitionSet changes) => Write(changes.Jobs, changes.Attempts, changes.Batches);
 
     public void Write(IReadOnlyList<JobTransition> jobs, IReadOnlyList<AttemptChange> attempts, IReadOnlyList<(long BatchId, BatchState State)> batches)
@@ -158,7 +157,6 @@ internal sealed class SqliteJobLedger : IDisposable
         _fillInAttempt.Transaction = null;
     }
 
-    /// <summary>Unfinished batches with an id above <paramref name="afterId"/>, with their jobs.</summary>
     public List<BatchRow> LoadBatches(long afterId)
     {
         var batches = new List<BatchRow>();
@@ -197,7 +195,6 @@ internal sealed class SqliteJobLedger : IDisposable
         return ids;
     }
 
-    /// <summary>The batch as submitted, without its jobs (tmp root, inputs, config path).</summary>
     public BatchSpec LoadBatchSpec(long batchId)
     {
         using var command = _connection.CreateCommand();

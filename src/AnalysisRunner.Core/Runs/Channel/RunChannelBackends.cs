@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using AnalysisRunner.Core.Batch;
@@ -15,8 +14,6 @@ namespace AnalysisRunner.Core.Runs.Channel;
 internal sealed class ChannelBatchStore(RunChannel channel) : IBatchStore
 {
     public long Submit(BatchSpec spec) => channel.Submit(spec).Id;
-
-    public long Submit(BatchSpec spec, DbConnection connection, DbTransaction transaction) => throw RunChannelRefusals.NotInAJob("a transaction on the runner's database");
 
     public BatchInfo? GetBatch(long batchId) => channel.GetBatch(batchId);
 

@@ -1,0 +1,162 @@
+using System.Text.Json;
+using AnalysisRunner.Core.Postgres;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace AnalysisRunner.Core.Batch.Execution;
+
+/// <summary>
+/// The executor's side of PostgresBatchStore's tables: SqliteJobLedger's statements, each round of
+/// transitions one transaction sent as one batch of statements (one round trip). Called only from
+/// the scheduler's loop thread, on Npgsql's synchronous I/O (see IJobLedger for why not async).
+/// <para>
+/// A pooled connection per call, not one held for the executor's life, so a restarted PostgreSQL
+/// costs one retried call (PostgresDatabase.Run), not every later one. A round retried after its
+/// COMMIT lost its answer writes the same states again: every statement here sets values or fills
+/// in, so running a round twice leaves what running it once does (only its timestamps move on).
+/// </para>
+/// </summary>
+internal sealed class PostgresJobLedger(PostgresDatabase database) : IJobLedger
+{
+    private const string UpdateJob = """
+        UPDATE jobs SET
+            state = $1,
+            attempt = $2,
+            started = CASE WHEN $1 = 'Running' THEN $4 ELSE started END,
+            ended = CASE WHEN $1 = 'Running' THEN NULL
+                         WHEN $1 IN ('Succeeded', 'Failed', 'Cancelled') OR $3 THEN $4
+                         ELSE ended END,
+            exit_code = CASE WHEN $1 = 'Running' THEN NULL ELSE coalesce($5, exit_code) END,
+            reason = CASE WHEN $1 = 'Running' THEN NULL ELSE coalesce($6, reason) END
+        WHERE batch_id = $7 AND job_id = $8
+        """;
+
+    private const string StartAttempt = """
+        INSERT INTO attempts (batch_id, job_id, attempt, started, log) VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (batch_id, job_id, attempt) DO UPDATE SET started = excluded.started, ended = NULL, exit_code = NULL,
+            reason = NULL, log = excluded.log
+        """;
+
+    private const string EndAttempt = """
+        INSERT INTO attempts (batch_id, job_id, attempt, ended, log, exit_code, reason, cpu_seconds, peak_memory_bytes, wall_seconds)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        ON CONFLICT (batch_id, job_id, attempt) DO UPDATE SET ended = excluded.ended, exit_code = excluded.exit_code,
+            reason = excluded.reason, log = coalesce(excluded.log, attempts.log), cpu_seconds = excluded.cpu_seconds,
+            peak_memory_bytes = excluded.peak_memory_bytes, wall_seconds = excluded.wall_seconds
+        """;
+
+    private const string FillInAttempt = """
+        INSERT INTO attempts (batch_id, job_id, attempt, ended, log, exit_code, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)
+        ON CONFLICT (batch_id, job_id, attempt) DO UPDATE SET ended = coalesce(attempts.ended, excluded.ended),
+            exit_code = coalesce(attempts.exit_code, excluded.exit_code), reason = coalesce(attempts.reason, excluded.reason),
+            log = coalesce(attempts.log, excluded.log)
+        """;
+
+    public void Write(TransitionSet changes) => Write(changes.Jobs, changes.Attempts, changes.Batches);
+
+    public void Write(IReadOnlyList<JobTransition> jobs, IReadOnlyList<AttemptChange> attempts, IReadOnlyList<(long BatchId, BatchState State)> batches)
+    {
+        if (jobs.Count == 0 && attempts.Count == 0 && batches.Count == 0) return;
+        var now = DateTime.UtcNow;
+        database.Run(connection =>
+        {
+            using var transaction = connection.BeginTransaction();
+            using var round = new NpgsqlBatch(connection, transaction);
+            foreach (var a in attempts)
+            {
+                var command = new NpgsqlBatchCommand(a.Started ? StartAttempt : a.FillInOnly ? FillInAttempt : EndAttempt);
+                var p = command.Parameters;
+                p.Add(Value(a.Key.BatchId, NpgsqlDbType.Bigint));
+                p.Add(Value(a.Key.JobId, NpgsqlDbType.Integer));
+                p.Add(Value(a.Key.Attempt, NpgsqlDbType.Integer));
+                p.Add(Value(now, NpgsqlDbType.TimestampTz));
+                p.Add(Value(a.Log, NpgsqlDbType.Text));
+                if (!a.Started)
+                {
+                    p.Add(Value(a.ExitCode, NpgsqlDbType.Integer));
+                    p.Add(Value(a.Reason, NpgsqlDbType.Text));
+                }
+                if (!a.Started && !a.FillInOnly)
+                {
+                    p.Add(Value(a.Usage?.CpuSeconds, NpgsqlDbType.Double));
+                    p.Add(Value(a.Usage?.PeakMemoryBytes, NpgsqlDbType.Bigint));
+                    p.Add(Value(a.Usage?.WallSeconds, NpgsqlDbType.Double));
+                }
+                round.BatchCommands.Add(command);
+            }
+            foreach (var t in jobs)
+                round.BatchCommands.Add(new NpgsqlBatchCommand(UpdateJob)
+                {
+                    Parameters =
+                    {
+                        Value(t.State.ToString(), NpgsqlDbType.Text), Value(t.Attempt, NpgsqlDbType.Integer), Value(t.Retried, NpgsqlDbType.Boolean),
+                        Value(now, NpgsqlDbType.TimestampTz), Value(t.ExitCode, NpgsqlDbType.Integer), Value(t.Reason, NpgsqlDbType.Text),
+                        Value(t.BatchId, NpgsqlDbType.Bigint), Value(t.JobId, NpgsqlDbType.Integer),
+                    },
+                });
+            foreach (var (batchId, state) in batches)
+                round.BatchCommands.Add(new NpgsqlBatchCommand("UPDATE batches SET state = $1, completed = $2 WHERE id = $3")
+                {
+                    Parameters = { Value(state.ToString(), NpgsqlDbType.Text), Value(now, NpgsqlDbType.TimestampTz), Value(batchId, NpgsqlDbType.Bigint) },
+                });
+            round.ExecuteNonQuery();
+            transaction.Commit();
+            return true;
+        });
+    }
+
+    public List<BatchRow> LoadBatches(long afterId) => database.Run(connection =>
+    {
+        var batches = new List<BatchRow>();
+        using (var command = new NpgsqlCommand("SELECT id, cancel_requested FROM batches WHERE state = 'Running' AND id > $1 ORDER BY id", connection))
+        {
+            command.Parameters.AddWithValue(afterId);
+            using var reader = command.ExecuteReader();
+            while (reader.Read()) batches.Add(new BatchRow(reader.GetInt64(0), reader.GetBoolean(1), []));
+        }
+        if (batches.Count == 0) return batches;
+        var byId = batches.ToDictionary(batch => batch.Id);
+        using var jobs = new NpgsqlCommand("""
+            SELECT batch_id, job_id, state, attempt, max_attempts, preemptible, always_run, cpu, memory, parents
+            FROM jobs WHERE batch_id = ANY($1) ORDER BY batch_id, job_id
+            """, connection);
+        jobs.Parameters.Add(Value(byId.Keys.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint));
+        using (var reader = jobs.ExecuteReader())
+            while (reader.Read())
+                byId[reader.GetInt64(0)].Jobs.Add(new JobRow(reader.GetInt32(1), Enum.Parse<JobState>(reader.GetString(2)), reader.GetInt32(3),
+                    reader.GetInt32(4), reader.GetBoolean(5), reader.GetBoolean(6), reader.GetDouble(7), reader.GetInt64(8),
+                    JsonSerializer.Deserialize<int[]>(reader.GetString(9), SqliteBatchStore.Json) ?? []));
+        return batches;
+    });
+
+    public HashSet<long> CancelRequests() => database.Run(connection =>
+    {
+        using var command = new NpgsqlCommand("SELECT id FROM batches WHERE state = 'Running' AND cancel_requested", connection);
+        using var reader = command.ExecuteReader();
+        var ids = new HashSet<long>();
+        while (reader.Read()) ids.Add(reader.GetInt64(0));
+        return ids;
+    });
+
+    public BatchSpec LoadBatchSpec(long batchId) => JsonSerializer.Deserialize<BatchSpec>(
+        Scalar("SELECT spec FROM batches WHERE id = $1", batchId, null) ?? throw new InvalidOperationException($"There is no batch {batchId}."),
+        SqliteBatchStore.Json)!;
+
+    public JobSpec LoadJobSpec(long batchId, int jobId) => JsonSerializer.Deserialize<JobSpec>(
+        Scalar("SELECT spec FROM jobs WHERE batch_id = $1 AND job_id = $2", batchId, jobId)
+            ?? throw new InvalidOperationException($"Batch {batchId} has no job {jobId}."),
+        SqliteBatchStore.Json)!;
+
+    private string? Scalar(string sql, long batchId, int? jobId) => database.Run(connection =>
+    {
+        using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddWithValue(batchId);
+        if (jobId is { } id) command.Parameters.AddWithValue(id);
+        return command.ExecuteScalar() as string;
+    });
+
+    private static NpgsqlParameter Value(object? value, NpgsqlDbType type) => new() { Value = value ?? DBNull.Value, NpgsqlDbType = type };
+
+    /// <summary>Nothing held: every call takes a pooled connection of the data source, which the deployment owns.</summary>
+    public void Dispose() { }
+}

@@ -1,0 +1,85 @@
+using AnalysisRunner.Core.Batch;
+using AnalysisRunner.Core.Tests.TestSupport;
+using Npgsql;
+
+namespace AnalysisRunner.Core.Tests.Batch.Store;
+
+public sealed class SqliteBatchStoreContractTests : BatchStoreContract
+{
+    protected override Task<string?> BatchDatabaseAsync() => Task.FromResult<string?>(null);
+}
+
+[RequiresPostgres]
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : BatchStoreContract
+{
+    private string? _connectionString;
+
+    protected override async Task<string?> BatchDatabaseAsync() => _connectionString = await postgres.CreateDatabaseAsync();
+
+    private PostgresBatchStore Postgres => (PostgresBatchStore)Store;
+
+    /// <summary>A retried dispatch and a server start racing to make one run's driver batch: one batch, both answered with it.</summary>
+    [BackendFact]
+    public async Task Racing_dispatches_of_one_run_make_one_driver_batch()
+    {
+        var spec = new BatchSpec { Name = "driver", ArGuid = "run-9", TmpRoot = "/tmp/x", Jobs = [new JobSpec { Index = 0, Name = "driver", Commands = ["true"] }] };
+
+        var ids = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() => Postgres.SubmitDriverBatch(spec))));
+
+        var batch = Assert.Single(Store.FindBatches(new BatchQuery { ArGuid = "run-9" }));
+        Assert.All(ids, id => Assert.Equal(batch.Id, id));
+        Assert.Equal(batch.Id, Postgres.SubmitDriverBatch(spec));
+    }
+
+    /// <summary>The rows are PostgreSQL's: the home's runner.db holds no batch table rows at all.</summary>
+    [BackendFact]
+    public async Task Batches_and_jobs_are_rows_in_PostgreSQL_and_none_in_the_homes_database()
+    {
+        var id = Store.Submit(new BatchSpec { Name = "b", TmpRoot = "/tmp/x", Jobs = [new JobSpec { Index = 0, Name = "j", Commands = ["true"] }] });
+
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT (SELECT count(*) FROM batches WHERE id = $1) + (SELECT count(*) FROM jobs WHERE batch_id = $1)", connection);
+        command.Parameters.AddWithValue(id);
+        Assert.Equal(2L, await command.ExecuteScalarAsync());
+        Assert.Equal(0, HomeBatchRows.Count(Deployment.Home));
+    }
+
+    /// <summary>An unreachable database is DatabaseUnavailable (503 on a server), not an SQL error.</summary>
+    [BackendFact]
+    public async Task An_unreachable_database_is_DatabaseUnavailable()
+    {
+        var home = new Core.Hosting.RunnerHome(HomePath + "-unreachable");
+        try
+        {
+            Core.Hosting.Deployment.Open(home, new Runs.RecordingExecutor());
+            await File.AppendAllTextAsync(home.SettingsPath, "\n[batches]\ndatabase = 'Host=127.0.0.1;Port=1;Database=x;Username=x;Timeout=2'\n");
+            var store = Core.Hosting.Deployment.Open(home, new Runs.RecordingExecutor()).Batches;
+
+            var error = Assert.Throws<AnalysisRunnerException>(() => store.FindBatches(new BatchQuery()));
+
+            Assert.Equal(("DatabaseUnavailable", ErrorKind.ResourceUnavailable), (error.ErrorId, error.Kind));
+        }
+        finally
+        {
+            if (Directory.Exists(home.Root)) Directory.Delete(home.Root, recursive: true);
+        }
+    }
+}
+
+/// <summary>Rows in the home's own batch tables (0 when runner.db has no such tables).</summary>
+internal static class HomeBatchRows
+{
+    public static long Count(Core.Hosting.RunnerHome home)
+    {
+        if (!File.Exists(home.DatabasePath)) return 0;
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={home.DatabasePath};Mode=ReadOnly");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('batches', 'jobs', 'attempts')";
+        if ((long)command.ExecuteScalar()! == 0) return 0;
+        command.CommandText = "SELECT (SELECT count(*) FROM batches) + (SELECT count(*) FROM jobs) + (SELECT count(*) FROM attempts)";
+        return (long)command.ExecuteScalar()!;
+    }
+}
