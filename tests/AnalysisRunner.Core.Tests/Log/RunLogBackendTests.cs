@@ -18,7 +18,7 @@ public sealed class SqliteRunLogContractTests : RunLogContract
 
 /// <summary>The embedded run store over a home whose batches are in PostgreSQL: the driver batch there, the audit row in runner.db.</summary>
 [RequiresPostgres]
-[Collection(PostgresCollection.Name)]
+[Collection(PostgresBatchCollection.Name)]
 public sealed class SqliteRunLogWithPostgresBatchesContractTests(PostgresFixture postgres) : RunLogContract, IAsyncLifetime
 {
     protected override IRunLog Log => Deployment.RunLog;
@@ -39,7 +39,7 @@ public sealed class SqliteRunLogWithPostgresBatchesContractTests(PostgresFixture
 
 /// <summary>The server's arrangement: runs and batches both in PostgreSQL (one database), the dispatcher between them.</summary>
 [RequiresPostgres]
-[Collection(PostgresCollection.Name)]
+[Collection(PostgresBatchCollection.Name)]
 public sealed class PostgresRunLogWithPostgresBatchesContractTests(PostgresFixture postgres) : RunLogContract, IAsyncLifetime
 {
     private PostgresDatabase? _database;

@@ -196,7 +196,7 @@ public sealed class PostgresFixture : IAsyncLifetime
 
 /// <summary>
 /// The server's and the stores' test classes, on one cluster (a database each). The PostgreSQL work is
-/// split in three collections, each with its own cluster, that run beside each other and beside the
+/// split in four collections, each with its own cluster, that run beside each other and beside the
 /// rest: run one after another, after everything else, they were the longest part of the suite. (They
 /// once ran alone because the executor's crash-recovery tests needed a job to outlast a restart; those
 /// now hold their jobs at a gate until the new executor has them, however slow the machine.)
@@ -219,4 +219,11 @@ public sealed class PostgresWebCollection : ICollectionFixture<PostgresFixture>
 public sealed class PostgresClientCollection : ICollectionFixture<PostgresFixture>
 {
     public const string Name = "PostgreSQL: clients";
+}
+
+/// <summary>The batch stores' classes over PostgreSQL batches, on a cluster of their own (see <see cref="PostgresCollection"/>).</summary>
+[CollectionDefinition(Name)]
+public sealed class PostgresBatchCollection : ICollectionFixture<PostgresFixture>
+{
+    public const string Name = "PostgreSQL: batches";
 }

@@ -10,7 +10,7 @@ public sealed class SqliteBatchStoreContractTests : BatchStoreContract
 }
 
 [RequiresPostgres]
-[Collection(PostgresCollection.Name)]
+[Collection(PostgresBatchCollection.Name)]
 public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : BatchStoreContract
 {
     private string? _connectionString;
