@@ -334,6 +334,13 @@ function Invoke-Test {
     Invoke-UnlessUpToDate (Join-Path $artifacts "tests-$Configuration.stamp") ($sources + @('tests/AnalysisRunner.Core.Tests', 'tests/AnalysisRunner.GcsTestServer')) $testsBuilt 'The xunit project' {
         Invoke-Native dotnet @('build', (Join-Path $root 'tests/AnalysisRunner.Core.Tests'), '-c', $Configuration, '-nologo', '-v', 'quiet')
     }
+    # Every process of the suite (xunit's host, the Pester hosts and what they start) compiles each
+    # method once, fully optimised, instead of first quickly and then again once it is called often:
+    # a test process runs most of its code a few times, and the second compilation (with its
+    # profiling) was wasted. Measured here: xunit's CPU 28% lower (43.9 and 40.2 s against 31.0 and
+    # 29.2 s for three namespaces), a Pester host's own CPU 40% lower (21.9, 24.5 s against 13.2,
+    # 13.6 s for two files). The executor already runs this way; users' pwsh is untouched.
+    $env:DOTNET_TieredCompilation = '0'
     $results = Join-Path $artifacts 'test-results'
     if (Test-Path $results) { Remove-Item -Recurse -Force $results }
     New-Item -ItemType Directory -Force $results | Out-Null
