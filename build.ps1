@@ -132,8 +132,8 @@ function Invoke-UnlessUpToDate([string] $Stamp, [string[]] $Inputs, [string] $Ou
 }
 
 <# What starts another pwsh like this one: the dotnet tool runs as `dotnet pwsh.dll`. #>
-function Get-PwshArguments {
-    if ((Split-Path (Get-Process -Id $PID).Path -Leaf) -like 'dotnet*') { Join-Path $PSHOME 'pwsh.dll' }
+function Get-PwshArguments([string] $PwshHome = $PSHOME) {
+    if ((Split-Path (Get-Process -Id $PID).Path -Leaf) -like 'dotnet*') { Join-Path $PwshHome 'pwsh.dll' }
 }
 
 <#
@@ -269,7 +269,7 @@ function Start-PesterTests([string] $Results) {
         $group.Size += & $weigh $file
     }
     $pwsh = (Get-Process -Id $PID).Path
-    $pwshArguments = @(if ((Split-Path $pwsh -Leaf) -like 'dotnet*') { Join-Path (Get-TestPwshHome) 'pwsh.dll' })
+    $pwshArguments = @(Get-PwshArguments (Get-TestPwshHome))
     $n = 0
     foreach ($group in $groups | Where-Object { $_.Files.Count }) {
         $n++
