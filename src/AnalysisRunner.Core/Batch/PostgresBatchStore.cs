@@ -46,9 +46,9 @@ public sealed class PostgresBatchStore : IBatchStore
     /// server (which migrates on start) still finds its tables. Not in the constructor, so opening a
     /// home does not need PostgreSQL to be up. A current schema is seen with one synchronous query;
     /// only a database behind the code is migrated, by one thread at a time (others wait here, not in
-    /// PostgreSQL: fifty first uses at once each starting the async migrator on a starved thread pool
-    /// would wait on its advisory lock past the command timeout), on a thread-pool thread, since the
-    /// migrator is async and a caller's synchronization context must not deadlock it.
+    /// PostgreSQL on its advisory lock), with synchronous I/O on the caller's thread: blocking on an
+    /// async migrator needs free thread-pool threads, and a burst of first submissions, each blocked
+    /// on SQLite's write lock, held them all until a command timed out.
     /// </summary>
     internal void EnsureSchema()
     {
@@ -57,7 +57,7 @@ public sealed class PostgresBatchStore : IBatchStore
         {
             if (SchemaReady.ContainsKey(_database)) return;
             if (CurrentSchemaVersion() < ServerSchema.Migrations[^1].Version)
-                Task.Run(() => new SchemaMigrator(_database).ApplyAsync(ServerSchema.Migrations)).GetAwaiter().GetResult();
+                new SchemaMigrator(_database).Apply(ServerSchema.Migrations);
             SchemaReady[_database] = true;
         }
     }

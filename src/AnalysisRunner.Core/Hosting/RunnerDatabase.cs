@@ -93,6 +93,29 @@ public sealed class RunnerDatabase
         return result;
     });
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> WriterQueues = new();
+
+    /// <summary>
+    /// <see cref="InTransaction{T}"/> for async callers that may come many at once (a server's
+    /// submissions, a burst of appends): they queue here, holding no thread, and only the one whose
+    /// turn it is waits for SQLite's write lock (other processes may hold it). Fifty callers each
+    /// blocked in SQLite's busy wait held every thread-pool thread, and the one holding the lock then
+    /// waited past PostgreSQL's command timeout for a thread to finish its own I/O.
+    /// </summary>
+    public async Task<T> InTransactionAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken cancellationToken = default)
+    {
+        var queue = WriterQueues.GetOrAdd(Home.DatabasePath, _ => new SemaphoreSlim(1, 1));
+        await queue.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return InTransaction(work);
+        }
+        finally
+        {
+            queue.Release();
+        }
+    }
+
     /// <summary>Runs a read or write of the database, reporting a damaged file as DatabaseDamaged (never as a missing row).</summary>
     public T Guard<T>(Func<T> work)
     {

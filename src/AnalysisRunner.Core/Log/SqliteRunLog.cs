@@ -46,7 +46,7 @@ public sealed class SqliteRunLog : IRunLog
         (string ArGuid, string RequestHash)? taken;
         try
         {
-            (logged, taken) = _deployment.Database.InTransaction((connection, transaction) =>
+            (logged, taken) = await _deployment.Database.InTransactionAsync((connection, transaction) =>
             {
                 // The write transaction is exclusive, so a key another append logged since the check above is seen here.
                 if (key is not null && FindKey(submission.Run.User, key.Value, connection, transaction) is { } meanwhile)
@@ -67,7 +67,7 @@ public sealed class SqliteRunLog : IRunLog
                 var appended = _auditLog.Append(submission.Run with { DriverBatchId = batchId }, connection, transaction);
                 if (key is not null) InsertKey(appended, key, connection, transaction);
                 return (appended, null);
-            });
+            }, cancellationToken).ConfigureAwait(false);
         }
         catch
         {

@@ -13,22 +13,41 @@ public sealed class SchemaMigrator(PostgresDatabase database)
     // Any fixed number, the same for every server of this schema: pg_advisory_lock's key.
     private const long LockKey = 0x4152_5345_5256_4552; // "ARSERVER"
 
-    /// <summary>Applies what is pending; returns the versions it applied (none when the schema is current).</summary>
-    public async Task<IReadOnlyList<int>> ApplyAsync(IReadOnlyList<Migration> migrations, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Applies what is pending; returns the versions it applied (none when the schema is current).
+    /// One implementation, on Npgsql's synchronous I/O (<see cref="Apply(IReadOnlyList{Migration}, CancellationToken)"/>):
+    /// the batch store migrates on first use from synchronous code, where blocking on an async
+    /// migrator would need a free thread-pool thread. Here it runs on a thread of its own.
+    /// </summary>
+    public Task<IReadOnlyList<int>> ApplyAsync(IReadOnlyList<Migration> migrations, CancellationToken cancellationToken = default)
     {
         Validate(migrations);
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await Execute(connection, null, "SELECT pg_advisory_lock($1)", cancellationToken, LockKey);
+        return Task.Factory.StartNew(() => Apply(migrations, cancellationToken), cancellationToken,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    /// <summary><see cref="ApplyAsync"/> on the caller's thread.</summary>
+    public IReadOnlyList<int> Apply(IReadOnlyList<Migration> migrations, CancellationToken cancellationToken = default)
+    {
+        Validate(migrations);
+        // Safe to run again on a fresh connection (Run's second try): the session's advisory lock ends
+        // with a dead connection, and the pending migrations are read again under the lock.
+        return database.Run(connection => Apply(connection, migrations, cancellationToken));
+    }
+
+    private IReadOnlyList<int> Apply(NpgsqlConnection connection, IReadOnlyList<Migration> migrations, CancellationToken cancellationToken)
+    {
+        Execute(connection, null, "SELECT pg_advisory_lock($1)", cancellationToken, LockKey);
         try
         {
-            await Execute(connection, null, """
+            Execute(connection, null, """
                 CREATE TABLE IF NOT EXISTS schema_version (
                     version integer PRIMARY KEY,
                     name text NOT NULL,
                     applied_at timestamptz NOT NULL DEFAULT now()
                 )
                 """, cancellationToken);
-            var current = await CurrentVersionAsync(connection, cancellationToken);
+            var current = CurrentVersion(connection, cancellationToken);
             var known = migrations.Count == 0 ? 0 : migrations[^1].Version;
             if (current > known)
                 throw new AnalysisRunnerException("SchemaTooNew", ErrorKind.InvalidOperation, current,
@@ -38,18 +57,19 @@ public sealed class SchemaMigrator(PostgresDatabase database)
             var applied = new List<int>();
             foreach (var migration in migrations.Where(m => m.Version > current))
             {
-                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-                await Execute(connection, transaction, migration.Sql, cancellationToken);
-                await Execute(connection, transaction, "INSERT INTO schema_version (version, name) VALUES ($1, $2)", cancellationToken,
+                using var transaction = connection.BeginTransaction();
+                Execute(connection, transaction, migration.Sql, cancellationToken);
+                Execute(connection, transaction, "INSERT INTO schema_version (version, name) VALUES ($1, $2)", cancellationToken,
                     migration.Version, migration.Name);
-                await transaction.CommitAsync(cancellationToken);
+                transaction.Commit();
                 applied.Add(migration.Version);
             }
             return applied;
         }
         finally
         {
-            await Execute(connection, null, "SELECT pg_advisory_unlock($1)", CancellationToken.None, LockKey);
+            if (connection.State == System.Data.ConnectionState.Open)
+                Execute(connection, null, "SELECT pg_advisory_unlock($1)", CancellationToken.None, LockKey);
         }
     }
 
@@ -58,13 +78,16 @@ public sealed class SchemaMigrator(PostgresDatabase database)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var exists = new NpgsqlCommand("SELECT to_regclass('schema_version') IS NOT NULL", connection);
-        return (bool)(await exists.ExecuteScalarAsync(cancellationToken))! ? await CurrentVersionAsync(connection, cancellationToken) : 0;
-    }
-
-    private static async Task<int> CurrentVersionAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
-    {
+        if (!(bool)(await exists.ExecuteScalarAsync(cancellationToken))!) return 0;
         await using var command = new NpgsqlCommand("SELECT coalesce(max(version), 0) FROM schema_version", connection);
         return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private static int CurrentVersion(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        using var command = new NpgsqlCommand("SELECT coalesce(max(version), 0) FROM schema_version", connection);
+        using var cancel = cancellationToken.Register(command.Cancel);
+        return (int)command.ExecuteScalar()!;
     }
 
     private static void Validate(IReadOnlyList<Migration> migrations)
@@ -75,11 +98,13 @@ public sealed class SchemaMigrator(PostgresDatabase database)
                     nameof(migrations));
     }
 
-    private static async Task Execute(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql,
+    private static void Execute(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql,
         CancellationToken cancellationToken, params object[] parameters)
     {
-        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        cancellationToken.ThrowIfCancellationRequested();
+        using var command = new NpgsqlCommand(sql, connection, transaction);
         foreach (var value in parameters) command.Parameters.Add(new NpgsqlParameter { Value = value });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        using var cancel = cancellationToken.Register(command.Cancel);
+        command.ExecuteNonQuery();
     }
 }
