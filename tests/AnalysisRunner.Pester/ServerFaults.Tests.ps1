@@ -148,6 +148,19 @@ FROM audit_log a LEFT JOIN run_configs c USING (ar_guid) LEFT JOIN run_dispatch 
         }
     }
 
+    <#
+     A run logged just before PostgreSQL went away may have its batch but not yet its id on the run:
+     the server's retry (RunDispatchRetry, backing off up to 30 s) records it once PostgreSQL is back.
+     Waits, up to the deadline, until no logged run is still waiting for that.
+    #>
+    function Wait-DispatchesRecorded {
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        while ([int] (Invoke-ServerSql 'SELECT count(*) FROM run_dispatch WHERE driver_batch_id IS NULL AND cancelled_at IS NULL' | Select-Object -First 1) -gt 0) {
+            if ($clock.Elapsed -gt $deadline) { throw "Logged runs still had no driver batch recorded after $deadline." }
+            Start-Sleep -Milliseconds 250
+        }
+    }
+
     <# The chain as PostgreSQL holds it, verified by the same code Test-AnalysisLog runs. #>
     function Test-ServerChain {
         $database = [AnalysisRunner.Core.Postgres.PostgresDatabase]::new("Host=127.0.0.1;Port=$($server.PgPort);Username=postgres;Database=postgres")
@@ -251,6 +264,7 @@ Describe 'The server with PostgreSQL stopped mid-burst' -Tag Slow -Skip:(-not $h
         # A 503 whose COMMIT had reached PostgreSQL before it went is logged and complete, which the
         # client cannot tell from a refusal; only a mid-burst refusal can be one.
         $mayBeLogged = @($during | Where-Object { -not $_.Ok } | ForEach-Object Description)
+        Wait-DispatchesRecorded
         $logged = Assert-NothingHalfWritten $answers -MayBeLogged $mayBeLogged
         $acknowledged = @($answers | Where-Object Ok).Count
         $acknowledged | Should -BeGreaterOrEqual 12
