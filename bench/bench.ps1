@@ -11,8 +11,8 @@
 [CmdletBinding()]
 param(
     [switch] $Quick,
-    # Only these figures (import, latency, dag, audit-log, config); all by default.
-    [string[]] $Figures = @('import', 'latency', 'dag', 'audit-log', 'config', 'jobs', 'durability', 'slurm', 'server'),
+    # Only these figures (import, latency, dag, audit-log, config, jobs, durability, slurm, server, client-wait); all by default.
+    [string[]] $Figures = @('import', 'latency', 'dag', 'audit-log', 'config', 'jobs', 'durability', 'slurm', 'server', 'client-wait'),
     # Keep the scratch folder (homes, logs) instead of deleting it.
     [switch] $KeepWork
 )
@@ -39,6 +39,7 @@ $plan = if ($Quick) {
         'durability' = @('-Rounds', 50)
         'slurm' = @('-Layers', 5, '-Width', 20, '-Runs', 1, '-SkipSnakemake')
         'server' = @('-Submissions', 10, '-Runs', 1)
+        'client-wait' = @('-Jobs', 200, '-Runs', 1)
     }
 }
 else {
@@ -52,10 +53,11 @@ else {
         'durability' = @('-Rounds', 300)
         'slurm' = @('-Layers', 10, '-Width', 50, '-Runs', 2)
         'server' = @('-Submissions', 50, '-Runs', 3)
+        'client-wait' = @('-Jobs', 1000, '-Runs', 3)
     }
 }
-$numbers = @{ 'import' = 1; 'latency' = 2; 'dag' = '3–4'; 'audit-log' = 5; 'config' = 6; 'jobs' = 7; 'durability' = 8; 'slurm' = 9; 'server' = 10 }
-$scripts = @{ 'import' = 'import.ps1'; 'latency' = 'submit-latency.ps1'; 'dag' = 'dag.ps1'; 'audit-log' = 'audit-log.ps1'; 'config' = 'config.ps1'; 'jobs' = 'jobs.ps1'; 'durability' = 'durability.ps1'; 'slurm' = 'slurm.ps1'; 'server' = 'server-submit.ps1' }
+$numbers = @{ 'import' = 1; 'latency' = 2; 'dag' = '3–4'; 'audit-log' = 5; 'config' = 6; 'jobs' = 7; 'durability' = 8; 'slurm' = 9; 'server' = 10; 'client-wait' = 11 }
+$scripts = @{ 'import' = 'import.ps1'; 'latency' = 'submit-latency.ps1'; 'dag' = 'dag.ps1'; 'audit-log' = 'audit-log.ps1'; 'config' = 'config.ps1'; 'jobs' = 'jobs.ps1'; 'durability' = 'durability.ps1'; 'slurm' = 'slurm.ps1'; 'server' = 'server-submit.ps1'; 'client-wait' = 'client-wait.ps1' }
 
 #region peers
 
@@ -207,7 +209,7 @@ $cpuModel = ((Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' 
 foreach ($note in @($notes) + @($figureResults.Values | ForEach-Object { $_.notes }) + @($plotNote)) {
     if ($note) { [void]$md.AppendLine("- $note") }
 }
-[void]$md.AppendLine("- Scripts: bench/bench.ps1 runs one script per figure (import.ps1, submit-latency.ps1, dag.ps1, audit-log.ps1, config.ps1, jobs.ps1, durability.ps1, slurm.ps1), each in its own ``dotnet pwsh.dll`` process.")
+[void]$md.AppendLine("- Scripts: bench/bench.ps1 runs one script per figure (import.ps1, submit-latency.ps1, dag.ps1, audit-log.ps1, config.ps1, jobs.ps1, durability.ps1, slurm.ps1, server-submit.ps1, client-wait.ps1), each in its own ``dotnet pwsh.dll`` process.")
 Set-Content -Path $resultsPath -Value $md.ToString() -NoNewline
 Write-Host "== Wrote $resultsPath$(if ($plotDrawn) { " and $plotPath" })"
 Get-Content $resultsPath | Select-Object -First ($allRows.Count + 10) | Write-Host
