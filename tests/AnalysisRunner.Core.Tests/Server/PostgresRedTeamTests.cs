@@ -4,6 +4,7 @@ using AnalysisRunner.Core.Batch.Runners.Local.Sandbox;
 using AnalysisRunner.Core.Batch.Watching;
 using AnalysisRunner.Core.Client;
 using AnalysisRunner.Core.Hosting;
+using AnalysisRunner.Core.Log;
 using AnalysisRunner.Core.Runs;
 using AnalysisRunner.Core.Tests.Executor;
 using AnalysisRunner.Core.Tests.TestSupport;
@@ -149,5 +150,43 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
         }
         Assert.Equal(0, await CountAsync("SELECT (SELECT count(*) FROM audit_log) + (SELECT count(*) FROM run_dispatch) + (SELECT count(*) FROM batches)"));
         await using var restarted = await RunningServer.StartAsync(_connectionString, null, "--runner:home=" + _root);
+    }
+
+    /// <summary>
+    /// The home keeps a copy of each server entry whose driver batch it runs, and Test-AnalysisLog
+    /// -RunnerHome checked each copy only on its own. The chain is not keyed, so a row written into
+    /// runner.db (another dataset, full) with its hash computed passed as a copy. Now each copy must be
+    /// in the server's log, hash and all, which a home whose batches are in that database can read.
+    /// </summary>
+    [BackendFact]
+    public async Task A_forged_copy_in_the_homes_audit_log_fails_Test_AnalysisLog()
+    {
+        using var client = new HttpRunnerClient(new ServerConnection(_server!.Address, (await _server.IssueAsync(Mallory)).Token));
+        var run = await client.SubmitRunAsync(await client.PlanRunAsync(Facts("/nonexistent", "1")));
+        Assert.True(run.DriverBatchId > 0, "the run was answered without its driver batch");
+        var deployment = Deployment.Open(_home!.Home);
+        var genuine = Assert.Single(deployment.HomeAuditLog.ReadCopies());
+        var honest = AuditLogCheck.Verify(deployment);
+        Assert.True(honest.Valid, honest.Reason);
+        Assert.Equal(1, honest.Copies);
+
+        var forged = genuine with
+        {
+            ArGuid = Guid.NewGuid().ToString(), Dataset = "otherdataset", AccessLevel = AccessLevel.Full, User = "victim@example.org", EntryHash = null,
+        };
+        forged = forged with { EntryHash = AuditChain.EntryHash(forged.PreviousHash!, forged) };
+        AuditChain.CheckEntry(forged);
+        deployment.Database.InTransaction((connection, transaction) =>
+        {
+            deployment.HomeAuditLog.Replicate(forged, connection, transaction);
+            return true;
+        });
+
+        var verdict = AuditLogCheck.Verify(Deployment.Open(_home.Home));
+
+        Assert.False(verdict.Valid, "a forged copy passed Test-AnalysisLog");
+        Assert.Equal(forged.ArGuid, verdict.FirstAlteredArGuid);
+        Assert.Contains("server's log", verdict.Reason);
+        Assert.Equal(2, verdict.Copies);
     }
 }
