@@ -104,11 +104,8 @@ public sealed record SubmissionFacts
         yield return ("memory", Memory);
         yield return ("storage", Storage);
         for (var i = 0; i < ScriptArguments.Count; i++) yield return ($"scriptArguments[{i}]", ScriptArguments[i]);
-        foreach (var (name, value) in Environment)
-        {
-            yield return ("environment (a name)", name);
-            yield return ($"environment.{name.Replace("\0", "", StringComparison.Ordinal)}", value);
-        }
+        // A name with a NUL is InvalidEnvironmentName, with every other name no variable can have.
+        foreach (var (name, value) in Environment) yield return ($"environment.{name.Replace("\0", "", StringComparison.Ordinal)}", value);
         for (var i = 0; i < ConfigFiles.Count; i++)
         {
             yield return ($"configFiles[{i}].path", ConfigFiles[i].Path);
