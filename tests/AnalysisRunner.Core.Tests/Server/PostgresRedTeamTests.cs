@@ -4,6 +4,7 @@ using AnalysisRunner.Core.Batch.Runners.Local.Sandbox;
 using AnalysisRunner.Core.Batch.Watching;
 using AnalysisRunner.Core.Client;
 using AnalysisRunner.Core.Hosting;
+using AnalysisRunner.Core.Http;
 using AnalysisRunner.Core.Log;
 using AnalysisRunner.Core.Runs;
 using AnalysisRunner.Core.Tests.Executor;
@@ -23,6 +24,7 @@ namespace AnalysisRunner.Core.Tests.Server;
 public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifetime
 {
     private const string Mallory = "mallory@example.org";
+    private const string Bob = "bob@example.org";
     private readonly GitFixture _git = new();
     private readonly string _root = Path.Combine("/tmp", "ar-pgr-" + Guid.NewGuid().ToString("N")[..10]);
     // A password the cluster (trust auth) ignores, so it can stand for a real one in every place it is kept.
@@ -54,6 +56,12 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
 
             [datasets.fewgenomes.members]
             test = ["{Mallory}"]
+
+            [datasets.othergenomes]
+            repositories = ["{_git.OriginPath}"]
+
+            [datasets.othergenomes.members]
+            test = ["{Bob}"]
             """);
         _home = new TestHome(_root, sandbox: SandboxMode.Bubblewrap);
         if (PostgresCluster.MissingReason is not null) return;
@@ -188,5 +196,48 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
         Assert.Equal(forged.ArGuid, verdict.FirstAlteredArGuid);
         Assert.Contains("server's log", verdict.Reason);
         Assert.Equal(2, verdict.Copies);
+    }
+
+    /// <summary>
+    /// Bob's run of another dataset has its batch, job and attempt rows in the same PostgreSQL tables:
+    /// none of the routes that read or change them through the batch store answers Mallory about it.
+    /// </summary>
+    [BackendFact]
+    public async Task Another_datasets_batches_jobs_and_logs_in_PostgreSQL_are_not_readable_nor_changeable()
+    {
+        using var bob = new HttpRunnerClient(new ServerConnection(_server!.Address, (await _server.IssueAsync(Bob)).Token));
+        var theirs = await bob.SubmitRunAsync(await bob.PlanRunAsync(Facts("/nonexistent", "1") with { Dataset = "othergenomes" }));
+        Assert.True(theirs.DriverBatchId > 0, "bob's run was answered without its driver batch");
+        await foreach (var _ in bob.WatchAsync([theirs.DriverBatchId], new WatchOptions { Timeout = TimeSpan.FromSeconds(60) })) { }
+        using var mallory = _server.Client((await _server.IssueAsync(Mallory)).Token);
+        var batch = theirs.DriverBatchId;
+
+        foreach (var route in new[]
+        {
+            RunRoutes.Batch(batch), $"/api/v1/batches/{batch}/jobs/1", RunRoutes.Attempts(batch, 1), RunRoutes.Log(batch, 1, 1, "stdout"),
+            $"{RunRoutes.Batches}?arGuid={theirs.ArGuid}", RunRoutes.Config(theirs.ArGuid), $"{RunRoutes.Runs}?arGuid={theirs.ArGuid}&dataset=othergenomes",
+        })
+        {
+            using var response = await mallory.GetAsync(route);
+            Assert.True(response.StatusCode is System.Net.HttpStatusCode.Forbidden or System.Net.HttpStatusCode.NotFound,
+                $"GET {route} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        }
+        using (var listing = await mallory.GetAsync(RunRoutes.Batches))
+        {
+            var body = await listing.Content.ReadAsStringAsync();
+            Assert.True(listing.IsSuccessStatusCode, body);
+            Assert.DoesNotContain(theirs.ArGuid, body);
+        }
+        using (var log = await mallory.GetAsync($"{RunRoutes.Runs}?arGuid={theirs.ArGuid}"))
+            Assert.DoesNotContain(theirs.ArGuid, await log.Content.ReadAsStringAsync());
+        foreach (var route in new[] { RunRoutes.CancelBatch(batch), RunRoutes.ResumeBatch(batch), RunRoutes.CancelRun(theirs.ArGuid) })
+        {
+            using var response = await mallory.PostAsync(route, null);
+            Assert.True(response.StatusCode is System.Net.HttpStatusCode.Forbidden or System.Net.HttpStatusCode.NotFound,
+                $"POST {route} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        }
+        using (var removal = await mallory.DeleteAsync(RunRoutes.Batch(batch)))
+            Assert.True(removal.StatusCode is System.Net.HttpStatusCode.Forbidden or System.Net.HttpStatusCode.NotFound, $"DELETE answered {(int)removal.StatusCode}");
+        Assert.NotNull(Deployment.Open(_home!.Home).Batches.GetBatch(batch));
     }
 }
