@@ -36,6 +36,7 @@ public sealed class BatchSubmitter(Deployment deployment)
     {
         ArgumentNullException.ThrowIfNull(built);
         ArgumentNullException.ThrowIfNull(scope);
+        BatchTexts.RefuseNul(built);
         // Only the authority gives a job a checkout (the run's driver): a job with one clones from the runner's mirror.
         if (built.Jobs.FirstOrDefault(job => job.Checkout is not null) is { } withCheckout)
             throw new BatchValidationException("JobCheckoutNotAllowed", ErrorKind.PermissionDenied, withCheckout.Name,

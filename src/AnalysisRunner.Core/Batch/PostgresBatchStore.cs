@@ -337,6 +337,26 @@ public sealed class PostgresBatchStore : IBatchStore
         BatchFiles.RemoveAfterRows(_home, batchId, state);
     }
 
+    /// <summary>
+    /// The entry hashes the server's log (audit_log, in this same database) holds for these runs:
+    /// what a home's copies of them must match (Test-AnalysisLog, AuditLogCheck).
+    /// </summary>
+    internal IReadOnlyDictionary<string, string> ServerEntryHashes(IReadOnlyList<string> arGuids)
+    {
+        ArgumentNullException.ThrowIfNull(arGuids);
+        if (arGuids.Count == 0) return new Dictionary<string, string>();
+        EnsureSchema();
+        return _database.Run(connection =>
+        {
+            using var command = new NpgsqlCommand("SELECT ar_guid, entry_hash FROM audit_log WHERE ar_guid = ANY($1)", connection);
+            command.Parameters.Add(new NpgsqlParameter { Value = arGuids.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            using var reader = command.ExecuteReader();
+            var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
+            while (reader.Read()) hashes[reader.GetString(0)] = reader.GetString(1);
+            return hashes;
+        });
+    }
+
     private static NpgsqlParameter Text(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
 
     internal static NpgsqlParameter Time(DateTime? value) =>

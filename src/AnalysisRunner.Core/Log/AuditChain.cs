@@ -126,17 +126,27 @@ public static class AuditChain
 
     /// <summary>
     /// Adds to a verdict on a chain the copies a runner home keeps of another store's entries: each
-    /// must still hash as it did (their links are checked where that chain is kept, on the server).
+    /// must still hash as it did (their links are checked where that chain is kept, on the server), and
+    /// where that store can be read (<paramref name="serverEntryHashes"/>: ar_guid to entry hash) it must
+    /// hold the entry with that very hash. The chain is not keyed, so a row written into the home with
+    /// its own hash computed hashes as well as a real copy does; only the server's log tells them apart.
     /// </summary>
-    public static AuditLogVerification CheckCopies(AuditLogVerification chain, IEnumerable<RunRecord> copies)
+    public static AuditLogVerification CheckCopies(AuditLogVerification chain, IEnumerable<RunRecord> copies,
+        Func<IReadOnlyList<string>, IReadOnlyDictionary<string, string>>? serverEntryHashes = null)
     {
         ArgumentNullException.ThrowIfNull(chain);
         ArgumentNullException.ThrowIfNull(copies);
+        var all = copies.ToList();
+        var server = serverEntryHashes?.Invoke(all.Select(copy => copy.ArGuid).ToList());
         var count = 0;
-        foreach (var copy in copies)
+        foreach (var copy in all)
         {
             count++;
-            if (chain.Valid && EntryProblem(copy) is { } problem)
+            var problem = EntryProblem(copy)
+                ?? (server is not null && (!server.TryGetValue(copy.ArGuid, out var hash) || !string.Equals(hash, copy.EntryHash, StringComparison.Ordinal))
+                    ? "the server's log (the PostgreSQL database of this home's batches) holds no entry with its ar_guid and hash, so it was not copied from there"
+                    : null);
+            if (chain.Valid && problem is not null)
                 chain = chain with
                 {
                     Valid = false,

@@ -1,3 +1,4 @@
+using AnalysisRunner.Core.Batch;
 using AnalysisRunner.Core.Hosting;
 
 namespace AnalysisRunner.Core.Log;
@@ -5,7 +6,8 @@ namespace AnalysisRunner.Core.Log;
 /// <summary>
 /// What Test-AnalysisLog verifies: the chain of the deployment's store of record and, where that is
 /// the runner home's own log, the copies of a server's entries the home keeps for the driver batches
-/// it runs (those link into the server's chain, which the server's own store verifies).
+/// it runs (those link into the server's chain, which the server's own store verifies; where the home's
+/// batches are in the server's PostgreSQL, each copy must also be an entry of that log, hash and all).
 /// </summary>
 public static class AuditLogCheck
 {
@@ -13,6 +15,9 @@ public static class AuditLogCheck
     {
         ArgumentNullException.ThrowIfNull(deployment);
         var chain = AuditChain.Verify(deployment.RunLog.ReadChainAsync().ToBlockingEnumerable());
-        return deployment.RunLog is SqliteRunLog ? AuditChain.CheckCopies(chain, deployment.HomeAuditLog.ReadCopies()) : chain;
+        if (deployment.RunLog is not SqliteRunLog) return chain;
+        // A home whose batches are in PostgreSQL shares that database with the server it runs for, whose log the copies came from.
+        return AuditChain.CheckCopies(chain, deployment.HomeAuditLog.ReadCopies(),
+            deployment.Batches is PostgresBatchStore postgres ? postgres.ServerEntryHashes : null);
     }
 }

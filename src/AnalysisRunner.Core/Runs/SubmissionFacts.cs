@@ -79,6 +79,39 @@ public sealed record SubmissionFacts
         if (ConfigFiles is null || ConfigFiles.Any(file => file?.Path is null || file.Toml is null)) throw Invalid("configFiles must be a list of {path, toml}");
         if (Environment is null || Environment.Any(pair => pair.Value is null)) throw Invalid("environment must map names to strings");
         if (ClientWarnings is null) throw Invalid("clientWarnings must be a list");
+        foreach (var (name, value) in Texts())
+            if (value is not null && value.Contains('\0', StringComparison.Ordinal))
+                throw new AnalysisRunnerException("InvalidSubmission", ErrorKind.InvalidData, name,
+                    $"The submission is not valid: {name} holds a NUL character, which no argument, variable, path or file text can carry; remove it.");
+    }
+
+    /// <summary>
+    /// Every text the run is made of, named as in the JSON. A NUL in one passed every rule and was
+    /// logged, and then its driver batch could never be stored (PostgreSQL's text refuses it), so the
+    /// dispatcher failed on that run at every retry and every server start; exec could not pass it on anyway.
+    /// </summary>
+    private IEnumerable<(string Name, string? Value)> Texts()
+    {
+        yield return ("dataset", Dataset);
+        yield return ("description", Description);
+        yield return ("outputDir", OutputDir);
+        yield return ("script", Script);
+        yield return ("repositoryUrl", RepositoryUrl);
+        yield return ("commit", Commit);
+        yield return ("cwd", Cwd);
+        yield return ("image", Image);
+        yield return ("cpu", Cpu);
+        yield return ("memory", Memory);
+        yield return ("storage", Storage);
+        for (var i = 0; i < ScriptArguments.Count; i++) yield return ($"scriptArguments[{i}]", ScriptArguments[i]);
+        // A name with a NUL is InvalidEnvironmentName, with every other name no variable can have.
+        foreach (var (name, value) in Environment) yield return ($"environment.{name.Replace("\0", "", StringComparison.Ordinal)}", value);
+        for (var i = 0; i < ConfigFiles.Count; i++)
+        {
+            yield return ($"configFiles[{i}].path", ConfigFiles[i].Path);
+            yield return ($"configFiles[{i}].toml", ConfigFiles[i].Toml);
+        }
+        for (var i = 0; i < ClientWarnings.Count; i++) yield return ($"clientWarnings[{i}]", ClientWarnings[i]);
     }
 
     private static AnalysisRunnerException Invalid(string why) =>

@@ -88,4 +88,33 @@ public sealed class InheritedEnvironmentTests
         Assert.Equal(["AR_JOB_ID=2"], lines.Where(line => line.StartsWith("AR_JOB_ID=")));
         Assert.Equal(["PATH=/job/bin"], lines.Where(line => line.StartsWith("PATH=")));
     }
+
+    /// <summary>
+    /// An executor started by a server has the server's environment, where the admin may have put the
+    /// database's password (the server's settings from the environment, or libpq's PGPASSWORD): no job gets it.
+    /// </summary>
+    [Fact]
+    public void A_job_never_inherits_the_servers_settings_nor_PostgreSQL_credentials_but_may_set_its_own_PG_variables()
+    {
+        var executor = new System.Collections.Hashtable
+        {
+            ["AR_SERVER__database__connection_string"] = "Host=127.0.0.1;Username=ar;Password=secret",
+            ["AR_SERVER__Kestrel__Certificates__Default__Password"] = "secret", ["AR_SERVER_SETTINGS"] = "/etc/ar/server.toml",
+            ["PGPASSWORD"] = "secret", ["PGPASSFILE"] = "/root/.pgpass", ["PGHOST"] = "127.0.0.1", ["PGSSLKEY"] = "/root/key",
+            ["PGx"] = "kept", ["PATH"] = "/usr/bin", ["LANG"] = "C.UTF-8",
+        };
+        var inherited = new InheritedEnvironment(new RunnerHome("/tmp/ar-env-home"), executor);
+        var launch = new AttemptLaunch
+        {
+            Key = new AttemptKey(1, 2, 1), JobName = "j", Command = "true", Work = WorkFolder.Shared,
+            Environment = [new("PGHOST", "db.example.org")],
+        };
+
+        var lines = inherited.For(launch);
+
+        Assert.DoesNotContain(lines, line => line.Contains("secret") || line.StartsWith("AR_SERVER") || line.StartsWith("PGPASS") || line.StartsWith("PGSSLKEY="));
+        Assert.Equal(["PGHOST=db.example.org"], lines.Where(line => line.StartsWith("PGHOST=")));
+        Assert.Contains("LANG=C.UTF-8", lines);
+        Assert.Contains("PGx=kept", lines);
+    }
 }

@@ -46,6 +46,36 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
         Assert.Equal(0, HomeBatchRows.Count(Deployment.Home));
     }
 
+    /// <summary>
+    /// Red team: a driver (through its run channel) or a cmdlet submits a batch with a NUL in a job's
+    /// name, command, variable or attribute. In a name or command PostgreSQL refused the insert with an
+    /// SQL error; in a variable or attribute the batch was stored, and then its jobs could never be
+    /// listed (the job's JSON no longer reads as jsonb). The submitter refuses every such text, typed,
+    /// before anything is stored.
+    /// </summary>
+    [BackendFact]
+    public void A_batch_with_a_NUL_in_any_text_is_refused_before_it_is_stored()
+    {
+        var job = new JobSpec { Index = 0, Name = "j", Commands = ["true"] };
+        var poisoned = new[]
+        {
+            job with { Name = "j\0k" },
+            job with { Commands = ["echo a\0b"] },
+            job with { Environment = new Dictionary<string, string> { ["V"] = "a\0b" } },
+            job with { Attributes = new Dictionary<string, string> { ["a"] = "\0" } },
+        };
+        foreach (var bad in poisoned)
+        {
+            var spec = new BatchSpec { Name = "b", TmpRoot = "/tmp/x", Jobs = [bad] };
+
+            var refused = Assert.ThrowsAny<AnalysisRunnerException>(() => new BatchSubmitter(Deployment).Check(spec, BatchScope.ForCaller("alice@example.org")));
+
+            Assert.Equal(("NulCharacterInBatch", ErrorKind.InvalidArgument), (refused.ErrorId, refused.Kind));
+            Assert.DoesNotContain("\0", refused.Message);
+        }
+        Assert.Empty(Store.FindBatches(new BatchQuery()));
+    }
+
     /// <summary>An unreachable database is DatabaseUnavailable (503 on a server), not an SQL error.</summary>
     [BackendFact]
     public async Task An_unreachable_database_is_DatabaseUnavailable()

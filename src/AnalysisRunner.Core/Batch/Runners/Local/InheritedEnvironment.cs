@@ -4,7 +4,7 @@ namespace AnalysisRunner.Core.Batch.Runners.Local;
 
 /// <summary>
 /// What every local job inherits from the executor (its own environment, less any job identity it was
-/// started with and a user's server token), with the home's bin folder first on PATH (the pwsh shim) and the module folder on
+/// started with, a user's server token and the server's database credentials), with the home's bin folder first on PATH (the pwsh shim) and the module folder on
 /// PSModulePath, made once rather than per job; then each job's variables on top.
 /// </summary>
 internal sealed class InheritedEnvironment
@@ -29,6 +29,7 @@ internal sealed class InheritedEnvironment
         foreach (System.Collections.DictionaryEntry entry in executorEnvironment)
             environment[(string)entry.Key] = (string?)entry.Value ?? "";
         foreach (var name in NotInherited) environment.Remove(name);
+        foreach (var name in environment.Keys.Where(IsServerCredential).ToList()) environment.Remove(name);
         var path = environment.GetValueOrDefault("PATH");
         environment["PATH"] = string.IsNullOrEmpty(path) ? home.BinDirectory : home.BinDirectory + ":" + path;
         // The module folder is <parent>/AnalysisRunner/, beside this executor, so jobs can Import-Module AnalysisRunner.
@@ -37,6 +38,18 @@ internal sealed class InheritedEnvironment
         environment["PSModulePath"] = string.IsNullOrEmpty(modulePath) ? modules : modules + ":" + modulePath;
         _lines = environment.Select(pair => KeyValuePair.Create(pair.Key, pair.Key + "=" + pair.Value)).ToList();
     }
+
+    /// <summary>
+    /// A server starts the executor, which starts every job, and each passes its environment on: the
+    /// server's settings from the environment (AR_SERVER__database__connection_string holds the
+    /// database's password, AR_SERVER__Kestrel__… a certificate's) and libpq's variables (PGPASSWORD,
+    /// PGPASSFILE, PGHOST…, which Npgsql reads) would reach every job, sandboxed or not, and with them the
+    /// batches, jobs and audit rows the executor trusts. The executor keeps them (its own connection may
+    /// take its password from PGPASSWORD); a job's own -Environment may still set a PG variable.
+    /// </summary>
+    internal static bool IsServerCredential(string name) =>
+        name.StartsWith("AR_SERVER_", StringComparison.Ordinal)
+        || (name.Length > 2 && name.StartsWith("PG", StringComparison.Ordinal) && name.Skip(2).All(char.IsAsciiLetterUpper));
 
     /// <summary>"NAME=value" lines: what the job does not set itself and may inherit, then the job's own.</summary>
     public List<string> For(AttemptLaunch launch)

@@ -1,0 +1,243 @@
+using AnalysisRunner.Core.Batch;
+using AnalysisRunner.Core.Batch.Runners;
+using AnalysisRunner.Core.Batch.Runners.Local.Sandbox;
+using AnalysisRunner.Core.Batch.Watching;
+using AnalysisRunner.Core.Client;
+using AnalysisRunner.Core.Hosting;
+using AnalysisRunner.Core.Http;
+using AnalysisRunner.Core.Log;
+using AnalysisRunner.Core.Runs;
+using AnalysisRunner.Core.Tests.Executor;
+using AnalysisRunner.Core.Tests.TestSupport;
+using Npgsql;
+
+namespace AnalysisRunner.Core.Tests.Server;
+
+/// <summary>
+/// Red team of the server whose home keeps batches in PostgreSQL ([batches] database): a member of
+/// fewgenomes at test only, with a valid token, who commits any script to the allowlisted repository.
+/// Each test asserts an attack fails. The home runs its jobs under bubblewrap (a missing sandbox fails
+/// the run, never runs it unsandboxed), as a lab's would.
+/// </summary>
+[RequiresPostgres]
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifetime
+{
+    private const string Mallory = "mallory@example.org";
+    private const string Bob = "bob@example.org";
+    private readonly GitFixture _git = new();
+    private readonly string _root = Path.Combine("/tmp", "ar-pgr-" + Guid.NewGuid().ToString("N")[..10]);
+    // A password the cluster (trust auth) ignores, so it can stand for a real one in every place it is kept.
+    private readonly string _password = "pw-" + Guid.NewGuid().ToString("N");
+    private string _main = "";
+    private string _connectionString = "";
+    private TestHome? _home;
+    private RunningServer? _server;
+
+    public async Task InitializeAsync()
+    {
+        // What a hostile driver does: print its environment, try to read the home's settings (the
+        // [batches] connection string) and to open a TCP connection to PostgreSQL on the host's loopback.
+        _git.CommitFile("scripts/spy.sh", """
+            #!/bin/bash
+            env
+            cat -- "$1" 2>&1 || true
+            if (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null; then echo POSTGRES-REACHABLE; else echo POSTGRES-UNREACHABLE; fi
+            """ + "\n", executable: true);
+        _main = _git.Head();
+        _git.Push();
+        Directory.CreateDirectory(_root);
+        File.WriteAllText(Path.Combine(_root, "registry.toml"), $"""
+            default_image = "registry.example.org/approved/driver:1"
+            image_prefixes = ["registry.example.org/approved/"]
+
+            [datasets.fewgenomes]
+            repositories = ["{_git.OriginPath}"]
+
+            [datasets.fewgenomes.members]
+            test = ["{Mallory}"]
+
+            [datasets.othergenomes]
+            repositories = ["{_git.OriginPath}"]
+
+            [datasets.othergenomes.members]
+            test = ["{Bob}"]
+            """);
+        _home = new TestHome(_root, sandbox: SandboxMode.Bubblewrap);
+        if (PostgresCluster.MissingReason is not null) return;
+        _connectionString = await postgres.CreateDatabaseAsync() + ";Password=" + _password;
+        await File.AppendAllTextAsync(_home.Home.SettingsPath, $"\n[batches]\ndatabase = '{_connectionString}'\n");
+        _server = await RunningServer.StartAsync(_connectionString, null, "--runner:home=" + _root);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_server is not null) await _server.DisposeAsync();
+        _home?.Dispose();
+        if (_connectionString.Length > 0) await Deployment.CloseBatchDatabaseAsync(_connectionString);
+        _git.Dispose();
+    }
+
+    private SubmissionFacts Facts(params string[] arguments) => new()
+    {
+        Dataset = "fewgenomes",
+        AccessLevel = AccessLevel.Test,
+        Description = "spy",
+        OutputDir = "out",
+        Script = "spy.sh",
+        ScriptArguments = [.. arguments],
+        RepositoryUrl = _git.OriginPath,
+        Commit = _main,
+        Cwd = "scripts",
+    };
+
+    private async Task<long> CountAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>
+    /// The server's process holds the database's password (PGPASSWORD, or AR_SERVER__database__connection_string
+    /// as the server's settings document); the executor it starts inherits its environment, and every job
+    /// inherited the executor's. A driver printed it. Now neither reaches the executor nor a job, the
+    /// home's settings file is not in the sandbox, and the host's PostgreSQL is not reachable from it.
+    /// </summary>
+    [BackendFact]
+    public async Task A_runs_driver_gets_neither_the_databases_password_nor_a_connection_to_it()
+    {
+        var port = new NpgsqlConnectionStringBuilder(_connectionString).Port;
+        using var client = new HttpRunnerClient(new ServerConnection(_server!.Address, (await _server.IssueAsync(Mallory)).Token));
+        RunRecord run;
+        // The executor is started (by this process, as by a server's) on the first submission: it takes the environment as it is then.
+        Environment.SetEnvironmentVariable("PGPASSWORD", _password);
+        try
+        {
+            run = await client.SubmitRunAsync(await client.PlanRunAsync(Facts(_home!.Home.SettingsPath, port.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("PGPASSWORD", null);
+        }
+        Assert.True(run.DriverBatchId > 0, "the run was answered without its driver batch");
+        BatchProgress? last = null;
+        await foreach (var progress in client.WatchAsync([run.DriverBatchId], new WatchOptions { Timeout = TimeSpan.FromSeconds(60) }))
+            last = progress;
+        var batch = Assert.Single(last!.Batches);
+        Assert.True(batch.State == BatchState.Succeeded, $"driver batch {batch.Id} ended {batch.State}. Executor log:\n{_home.ExecutorLog()}");
+
+        var stdout = new List<string>();
+        await foreach (var line in client.ReadLogAsync(run.DriverBatchId, 1, 1, LogStream.Stdout, follow: false)) stdout.Add(line);
+        var output = string.Join('\n', stdout);
+        Assert.Contains("POSTGRES-", output);
+        Assert.DoesNotContain(_password, output);
+        Assert.DoesNotContain("PGPASSWORD", output);
+        Assert.Contains("POSTGRES-UNREACHABLE", output);
+    }
+
+    /// <summary>
+    /// A NUL in a script argument: PostgreSQL's text cannot hold one, so the run was logged and answered,
+    /// and then its driver batch could never be made; the dispatcher retried it for ever, and every
+    /// later start of the server failed on it before listening. No argument, variable or file name can
+    /// carry a NUL anyway (exec's strings end at one), so the submission is refused and nothing written.
+    /// </summary>
+    [BackendFact]
+    public async Task A_NUL_in_a_submission_is_refused_with_nothing_logged_and_the_server_still_starts()
+    {
+        using var http = _server!.Client((await _server.IssueAsync(Mallory)).Token);
+
+        // Straight to the submission (a hostile client need not ask for a plan first), and as a plan.
+        foreach (var route in new[] { "/api/v1/runs", "/api/v1/runs/plan" })
+        {
+            using var body = new StringContent(Facts("before\0after").ToJson(), System.Text.Encoding.UTF8, "application/json");
+            using var response = await http.PostAsync(route, body);
+            var problem = await ProblemAssert.IsProblemAsync(response, 400, "InvalidSubmission", ErrorKind.InvalidData);
+            Assert.Contains("scriptArguments[0]", problem.GetProperty("detail").GetString());
+        }
+        Assert.Equal(0, await CountAsync("SELECT (SELECT count(*) FROM audit_log) + (SELECT count(*) FROM run_dispatch) + (SELECT count(*) FROM batches)"));
+        await using var restarted = await RunningServer.StartAsync(_connectionString, null, "--runner:home=" + _root);
+    }
+
+    /// <summary>
+    /// The home keeps a copy of each server entry whose driver batch it runs, and Test-AnalysisLog
+    /// -RunnerHome checked each copy only on its own. The chain is not keyed, so a row written into
+    /// runner.db (another dataset, full) with its hash computed passed as a copy. Now each copy must be
+    /// in the server's log, hash and all, which a home whose batches are in that database can read.
+    /// </summary>
+    [BackendFact]
+    public async Task A_forged_copy_in_the_homes_audit_log_fails_Test_AnalysisLog()
+    {
+        using var client = new HttpRunnerClient(new ServerConnection(_server!.Address, (await _server.IssueAsync(Mallory)).Token));
+        var run = await client.SubmitRunAsync(await client.PlanRunAsync(Facts("/nonexistent", "1")));
+        Assert.True(run.DriverBatchId > 0, "the run was answered without its driver batch");
+        var deployment = Deployment.Open(_home!.Home);
+        var genuine = Assert.Single(deployment.HomeAuditLog.ReadCopies());
+        var honest = AuditLogCheck.Verify(deployment);
+        Assert.True(honest.Valid, honest.Reason);
+        Assert.Equal(1, honest.Copies);
+
+        var forged = genuine with
+        {
+            ArGuid = Guid.NewGuid().ToString(), Dataset = "otherdataset", AccessLevel = AccessLevel.Full, User = "victim@example.org", EntryHash = null,
+        };
+        forged = forged with { EntryHash = AuditChain.EntryHash(forged.PreviousHash!, forged) };
+        AuditChain.CheckEntry(forged);
+        deployment.Database.InTransaction((connection, transaction) =>
+        {
+            deployment.HomeAuditLog.Replicate(forged, connection, transaction);
+            return true;
+        });
+
+        var verdict = AuditLogCheck.Verify(Deployment.Open(_home.Home));
+
+        Assert.False(verdict.Valid, "a forged copy passed Test-AnalysisLog");
+        Assert.Equal(forged.ArGuid, verdict.FirstAlteredArGuid);
+        Assert.Contains("server's log", verdict.Reason);
+        Assert.Equal(2, verdict.Copies);
+    }
+
+    /// <summary>
+    /// Bob's run of another dataset has its batch, job and attempt rows in the same PostgreSQL tables:
+    /// none of the routes that read or change them through the batch store answers Mallory about it.
+    /// </summary>
+    [BackendFact]
+    public async Task Another_datasets_batches_jobs_and_logs_in_PostgreSQL_are_not_readable_nor_changeable()
+    {
+        using var bob = new HttpRunnerClient(new ServerConnection(_server!.Address, (await _server.IssueAsync(Bob)).Token));
+        var theirs = await bob.SubmitRunAsync(await bob.PlanRunAsync(Facts("/nonexistent", "1") with { Dataset = "othergenomes" }));
+        Assert.True(theirs.DriverBatchId > 0, "bob's run was answered without its driver batch");
+        await foreach (var _ in bob.WatchAsync([theirs.DriverBatchId], new WatchOptions { Timeout = TimeSpan.FromSeconds(60) })) { }
+        using var mallory = _server.Client((await _server.IssueAsync(Mallory)).Token);
+        var batch = theirs.DriverBatchId;
+
+        foreach (var route in new[]
+        {
+            RunRoutes.Batch(batch), $"/api/v1/batches/{batch}/jobs/1", RunRoutes.Attempts(batch, 1), RunRoutes.Log(batch, 1, 1, "stdout"),
+            $"{RunRoutes.Batches}?arGuid={theirs.ArGuid}", RunRoutes.Config(theirs.ArGuid), $"{RunRoutes.Runs}?arGuid={theirs.ArGuid}&dataset=othergenomes",
+        })
+        {
+            using var response = await mallory.GetAsync(route);
+            Assert.True(response.StatusCode is System.Net.HttpStatusCode.Forbidden or System.Net.HttpStatusCode.NotFound,
+                $"GET {route} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        }
+        using (var listing = await mallory.GetAsync(RunRoutes.Batches))
+        {
+            var body = await listing.Content.ReadAsStringAsync();
+            Assert.True(listing.IsSuccessStatusCode, body);
+            Assert.DoesNotContain(theirs.ArGuid, body);
+        }
+        using (var log = await mallory.GetAsync($"{RunRoutes.Runs}?arGuid={theirs.ArGuid}"))
+            Assert.DoesNotContain(theirs.ArGuid, await log.Content.ReadAsStringAsync());
+        foreach (var route in new[] { RunRoutes.CancelBatch(batch), RunRoutes.ResumeBatch(batch), RunRoutes.CancelRun(theirs.ArGuid) })
+        {
+            using var response = await mallory.PostAsync(route, null);
+            Assert.True(response.StatusCode is System.Net.HttpStatusCode.Forbidden or System.Net.HttpStatusCode.NotFound,
+                $"POST {route} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        }
+        using (var removal = await mallory.DeleteAsync(RunRoutes.Batch(batch)))
+            Assert.True(removal.StatusCode is System.Net.HttpStatusCode.Forbidden or System.Net.HttpStatusCode.NotFound, $"DELETE answered {(int)removal.StatusCode}");
+        Assert.NotNull(Deployment.Open(_home!.Home).Batches.GetBatch(batch));
+    }
+}
