@@ -140,19 +140,20 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
                     """, connection);
                 command.Parameters.AddWithValue(ChunkSize);
                 command.Parameters.AddWithValue(after);
-                var rows = new List<(long Id, RunRecord Run, string Toml, BatchSpec Batch)>();
+                // Read as text and parsed per run below: one row that no longer parses is that run's failure, not every run's.
+                var rows = new List<(long Id, string Entry, string PreviousHash, string EntryHash, string Toml, string Batch)>();
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
-                    rows.Add((reader.GetInt64(0), ReadEntry(reader.GetString(1), reader.GetString(2), reader.GetString(3), 0), reader.GetString(4),
-                        JsonSerializer.Deserialize(reader.GetString(5), BatchJson.Default.BatchSpec)!));
+                    rows.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5)));
                 return rows;
             }, cancellationToken);
-            foreach (var (id, run, toml, batch) in pending)
+            foreach (var (id, entry, previousHash, entryHash, toml, batch) in pending)
             {
                 after = id;
                 try
                 {
-                    await DispatchAsync(run, toml, batch, cancellationToken).ConfigureAwait(false);
+                    var run = ReadEntry(entry, previousHash, entryHash, 0);
+                    await DispatchAsync(run, toml, JsonSerializer.Deserialize(batch, BatchJson.Default.BatchSpec)!, cancellationToken).ConfigureAwait(false);
                     dispatched++;
                 }
                 catch (Exception error) when (error is not OperationCanceledException)

@@ -83,12 +83,23 @@ public static class ServerHost
 
     /// <summary>
     /// Brings the database schema up to date (every start; a current schema applies nothing), creates
-    /// the driver batch of every run a crash left logged but undispatched, then starts listening.
+    /// the driver batch of every run a crash left logged but undispatched, then starts listening. A run
+    /// whose batch cannot be made now does not keep the server down (and with it every other run and
+    /// user): the others are dispatched, the failure is logged, and the retry goes on in the background.
     /// </summary>
     public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken = default)
     {
         await MigrateAsync(app.Services, cancellationToken);
-        await DispatchPendingRunsAsync(app.Services, cancellationToken);
+        try
+        {
+            await DispatchPendingRunsAsync(app.Services, cancellationToken);
+        }
+        catch (Exception error) when (error is not OperationCanceledException)
+        {
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ServerHost)).LogWarning(error,
+                "Some logged runs still have no driver batch; the server starts anyway and keeps retrying them");
+            app.Services.GetRequiredService<Runs.RunDispatchRetry>().RetrySoon();
+        }
         await app.StartAsync(cancellationToken);
     }
 

@@ -31,6 +31,9 @@ public sealed class RunDispatchRetry(IServiceProvider services, ServerSettings s
         };
     }
 
+    /// <summary>Asks for a retry as soon as the service runs (a start-up dispatch that failed).</summary>
+    public void RetrySoon() => _due.Release();
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (settings is not { RunnerHome: not null, RunsInDatabase: true }) return;

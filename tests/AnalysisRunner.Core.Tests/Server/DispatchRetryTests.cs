@@ -64,6 +64,43 @@ public sealed class DispatchRetryTests(PostgresFixture postgres) : IDisposable
         Assert.True(AuditChain.Verify(log.ReadChainAsync().ToBlockingEnumerable()).Valid);
     }
 
+    /// <summary>
+    /// A logged run whose driver batch can never be made (its stored batch no longer reads) threw out of
+    /// the start-up dispatch, so the server never listened: one bad row kept every user out. It starts
+    /// now, answers, and the other pending runs still get their batches.
+    /// </summary>
+    [BackendFact]
+    public async Task A_run_whose_batch_cannot_be_made_does_not_keep_the_server_from_starting_nor_the_other_runs_from_their_batches()
+    {
+        var connectionString = await postgres.CreateDatabaseAsync();
+        string broken, pending;
+        await using (var first = await RunningServer.StartAsync(connectionString, null, "--runner:home=" + _world.HomePath))
+        {
+            var home = first.Services.GetRequiredService<RunnerHomeAccess>().Deployment;
+            var log = new PostgresRunLog(first.Database, new FailsUntilCleared(new HomeDriverBatches(home)));
+            home.UseRunLog(log);
+            _world.Deployment.UseRunLog(log);
+            broken = (await _world.AddRunAsync()).ArGuid;
+            pending = (await _world.AddRunAsync()).ArGuid;
+        }
+        await using (var connection = new Npgsql.NpgsqlConnection(connectionString))
+        {
+            await connection.OpenAsync();
+            await using var poison = new Npgsql.NpgsqlCommand("UPDATE run_dispatch SET driver_batch = 'not a batch' WHERE ar_guid = $1", connection);
+            poison.Parameters.AddWithValue(broken);
+            Assert.Equal(1, await poison.ExecuteNonQueryAsync());
+        }
+
+        await using var restarted = await RunningServer.StartAsync(connectionString, null, "--runner:home=" + _world.HomePath);
+
+        using var health = await restarted.Client().GetAsync("/healthz");
+        Assert.Equal(System.Net.HttpStatusCode.OK, health.StatusCode);
+        var batches = _world.Deployment.Batches.FindBatches(new BatchQuery());
+        Assert.Equal([pending], batches.Select(batch => batch.ArGuid));
+        Assert.Equal(batches[0].Id, (await new PostgresRunLog(restarted.Database, null!).FindAsync(pending))?.DriverBatchId);
+        Assert.Equal(0, (await new PostgresRunLog(restarted.Database, null!).FindAsync(broken))?.DriverBatchId);
+    }
+
     public void Dispose() => _world.Dispose();
 
     private static async Task<BatchProgress> LastAsync(IAsyncEnumerable<BatchProgress> progress)
