@@ -25,58 +25,39 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
 {
     private const string Mallory = "mallory@example.org";
     private const string Bob = "bob@example.org";
-    private readonly GitFixture _git = new();
-    private readonly string _root = Path.Combine("/tmp", "ar-pgr-" + Guid.NewGuid().ToString("N")[..10]);
+    private readonly PostgresBatchesWorld _world = new("ar-pgr-");
     // A password the cluster (trust auth) ignores, so it can stand for a real one in every place it is kept.
     private readonly string _password = "pw-" + Guid.NewGuid().ToString("N");
     private string _main = "";
-    private string _connectionString = "";
-    private TestHome? _home;
-    private RunningServer? _server;
 
     public async Task InitializeAsync()
     {
         // What a hostile driver does: print its environment, try to read the home's settings (the
         // [batches] connection string) and to open a TCP connection to PostgreSQL on the host's loopback.
-        _git.CommitFile("scripts/spy.sh", """
+        _world.Git.CommitFile("scripts/spy.sh", """
             #!/bin/bash
             env
             cat -- "$1" 2>&1 || true
             if (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null; then echo POSTGRES-REACHABLE; else echo POSTGRES-UNREACHABLE; fi
             """ + "\n", executable: true);
-        _main = _git.Head();
-        _git.Push();
-        Directory.CreateDirectory(_root);
-        File.WriteAllText(Path.Combine(_root, "registry.toml"), $"""
-            default_image = "registry.example.org/approved/driver:1"
-            image_prefixes = ["registry.example.org/approved/"]
-
+        _main = _world.Git.Head();
+        _world.Git.Push();
+        await _world.StartAsync(postgres, $"""
             [datasets.fewgenomes]
-            repositories = ["{_git.OriginPath}"]
+            repositories = ["{_world.Git.OriginPath}"]
 
             [datasets.fewgenomes.members]
             test = ["{Mallory}"]
 
             [datasets.othergenomes]
-            repositories = ["{_git.OriginPath}"]
+            repositories = ["{_world.Git.OriginPath}"]
 
             [datasets.othergenomes.members]
             test = ["{Bob}"]
-            """);
-        _home = new TestHome(_root, sandbox: SandboxMode.Bubblewrap);
-        if (PostgresCluster.MissingReason is not null) return;
-        _connectionString = await postgres.CreateDatabaseAsync() + ";Password=" + _password;
-        await File.AppendAllTextAsync(_home.Home.SettingsPath, $"\n[batches]\ndatabase = '{_connectionString}'\n");
-        _server = await RunningServer.StartAsync(_connectionString, null, "--runner:home=" + _root);
+            """, SandboxMode.Bubblewrap, ";Password=" + _password);
     }
 
-    public async Task DisposeAsync()
-    {
-        if (_server is not null) await _server.DisposeAsync();
-        _home?.Dispose();
-        if (_connectionString.Length > 0) await Deployment.CloseBatchDatabaseAsync(_connectionString);
-        _git.Dispose();
-    }
+    public async Task DisposeAsync() => await _world.DisposeAsync();
 
     private SubmissionFacts Facts(params string[] arguments) => new()
     {
@@ -86,14 +67,14 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
         OutputDir = "out",
         Script = "spy.sh",
         ScriptArguments = [.. arguments],
-        RepositoryUrl = _git.OriginPath,
+        RepositoryUrl = _world.Git.OriginPath,
         Commit = _main,
         Cwd = "scripts",
     };
 
     private async Task<long> CountAsync(string sql)
     {
-        await using var connection = new NpgsqlConnection(_connectionString);
+        await using var connection = new NpgsqlConnection(_world.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         return (long)(await command.ExecuteScalarAsync())!;
@@ -108,14 +89,14 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
     [BackendFact]
     public async Task A_runs_driver_gets_neither_the_databases_password_nor_a_connection_to_it()
     {
-        var port = new NpgsqlConnectionStringBuilder(_connectionString).Port;
-        using var client = new HttpRunnerClient(new ServerConnection(_server!.Address, (await _server.IssueAsync(Mallory)).Token));
+        var port = new NpgsqlConnectionStringBuilder(_world.ConnectionString).Port;
+        using var client = new HttpRunnerClient(new ServerConnection(_world.Server!.Address, (await _world.Server.IssueAsync(Mallory)).Token));
         RunRecord run;
         // The executor is started (by this process, as by a server's) on the first submission: it takes the environment as it is then.
         Environment.SetEnvironmentVariable("PGPASSWORD", _password);
         try
         {
-            run = await client.SubmitRunAsync(await client.PlanRunAsync(Facts(_home!.Home.SettingsPath, port.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+            run = await client.SubmitRunAsync(await client.PlanRunAsync(Facts(_world.Home!.Home.SettingsPath, port.ToString(System.Globalization.CultureInfo.InvariantCulture))));
         }
         finally
         {
@@ -126,7 +107,7 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
         await foreach (var progress in client.WatchAsync([run.DriverBatchId], new WatchOptions { Timeout = TimeSpan.FromSeconds(60) }))
             last = progress;
         var batch = Assert.Single(last!.Batches);
-        Assert.True(batch.State == BatchState.Succeeded, $"driver batch {batch.Id} ended {batch.State}. Executor log:\n{_home.ExecutorLog()}");
+        Assert.True(batch.State == BatchState.Succeeded, $"driver batch {batch.Id} ended {batch.State}. Executor log:\n{_world.Home.ExecutorLog()}");
 
         var stdout = new List<string>();
         await foreach (var line in client.ReadLogAsync(run.DriverBatchId, 1, 1, LogStream.Stdout, follow: false)) stdout.Add(line);
@@ -146,7 +127,7 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
     [BackendFact]
     public async Task A_NUL_in_a_submission_is_refused_with_nothing_logged_and_the_server_still_starts()
     {
-        using var http = _server!.Client((await _server.IssueAsync(Mallory)).Token);
+        using var http = _world.Server!.Client((await _world.Server.IssueAsync(Mallory)).Token);
 
         // Straight to the submission (a hostile client need not ask for a plan first), and as a plan.
         foreach (var route in new[] { "/api/v1/runs", "/api/v1/runs/plan" })
@@ -157,7 +138,7 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
             Assert.Contains("scriptArguments[0]", problem.GetProperty("detail").GetString());
         }
         Assert.Equal(0, await CountAsync("SELECT (SELECT count(*) FROM audit_log) + (SELECT count(*) FROM run_dispatch) + (SELECT count(*) FROM batches)"));
-        await using var restarted = await RunningServer.StartAsync(_connectionString, null, "--runner:home=" + _root);
+        await using var restarted = await RunningServer.StartAsync(_world.ConnectionString, null, "--runner:home=" + _world.Root);
     }
 
     /// <summary>
@@ -169,10 +150,10 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
     [BackendFact]
     public async Task A_forged_copy_in_the_homes_audit_log_fails_Test_AnalysisLog()
     {
-        using var client = new HttpRunnerClient(new ServerConnection(_server!.Address, (await _server.IssueAsync(Mallory)).Token));
+        using var client = new HttpRunnerClient(new ServerConnection(_world.Server!.Address, (await _world.Server.IssueAsync(Mallory)).Token));
         var run = await client.SubmitRunAsync(await client.PlanRunAsync(Facts("/nonexistent", "1")));
         Assert.True(run.DriverBatchId > 0, "the run was answered without its driver batch");
-        var deployment = Deployment.Open(_home!.Home);
+        var deployment = Deployment.Open(_world.Home!.Home);
         var genuine = Assert.Single(deployment.HomeAuditLog.ReadCopies());
         var honest = AuditLogCheck.Verify(deployment);
         Assert.True(honest.Valid, honest.Reason);
@@ -190,7 +171,7 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
             return true;
         });
 
-        var verdict = AuditLogCheck.Verify(Deployment.Open(_home.Home));
+        var verdict = AuditLogCheck.Verify(Deployment.Open(_world.Home.Home));
 
         Assert.False(verdict.Valid, "a forged copy passed Test-AnalysisLog");
         Assert.Equal(forged.ArGuid, verdict.FirstAlteredArGuid);
@@ -205,11 +186,11 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
     [BackendFact]
     public async Task Another_datasets_batches_jobs_and_logs_in_PostgreSQL_are_not_readable_nor_changeable()
     {
-        using var bob = new HttpRunnerClient(new ServerConnection(_server!.Address, (await _server.IssueAsync(Bob)).Token));
+        using var bob = new HttpRunnerClient(new ServerConnection(_world.Server!.Address, (await _world.Server.IssueAsync(Bob)).Token));
         var theirs = await bob.SubmitRunAsync(await bob.PlanRunAsync(Facts("/nonexistent", "1") with { Dataset = "othergenomes" }));
         Assert.True(theirs.DriverBatchId > 0, "bob's run was answered without its driver batch");
         await foreach (var _ in bob.WatchAsync([theirs.DriverBatchId], new WatchOptions { Timeout = TimeSpan.FromSeconds(60) })) { }
-        using var mallory = _server.Client((await _server.IssueAsync(Mallory)).Token);
+        using var mallory = _world.Server.Client((await _world.Server.IssueAsync(Mallory)).Token);
         var batch = theirs.DriverBatchId;
 
         foreach (var route in new[]
@@ -238,6 +219,6 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
         }
         using (var removal = await mallory.DeleteAsync(RunRoutes.Batch(batch)))
             Assert.True(removal.StatusCode is System.Net.HttpStatusCode.Forbidden or System.Net.HttpStatusCode.NotFound, $"DELETE answered {(int)removal.StatusCode}");
-        Assert.NotNull(Deployment.Open(_home!.Home).Batches.GetBatch(batch));
+        Assert.NotNull(Deployment.Open(_world.Home!.Home).Batches.GetBatch(batch));
     }
 }
