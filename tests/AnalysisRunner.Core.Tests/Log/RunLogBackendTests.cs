@@ -37,12 +37,16 @@ public sealed class SqliteRunLogWithPostgresBatchesContractTests(PostgresFixture
         Task.FromResult(Directory.Exists(Deployment.Home.ConfigStoreDirectory) ? Directory.GetFiles(Deployment.Home.ConfigStoreDirectory).Length : 0);
 }
 
-/// <summary>The server's arrangement: runs and batches both in PostgreSQL (one database), the dispatcher between them.</summary>
-[RequiresPostgres]
-[Collection(PostgresBatchCollection.Name)]
-public sealed class PostgresRunLogWithPostgresBatchesContractTests(PostgresFixture postgres) : RunLogContract, IAsyncLifetime
+/// <summary>
+/// The server's run store (PostgresRunLog, the dispatcher between it and the home's batches) over a
+/// database of its own: what its two arrangements share. <see cref="BatchesInPostgres"/> puts the
+/// home's batches in that same database (the server's usual set-up), else they stay in runner.db.
+/// </summary>
+public abstract class PostgresRunLogContract(PostgresFixture postgres) : RunLogContract, IAsyncLifetime
 {
-    private PostgresDatabase? _database;
+    protected PostgresDatabase? Database { get; private set; }
+
+    protected abstract bool BatchesInPostgres { get; }
 
     protected override IRunLog Log => Deployment.RunLog;
 
@@ -50,54 +54,45 @@ public sealed class PostgresRunLogWithPostgresBatchesContractTests(PostgresFixtu
     {
         if (PostgresCluster.MissingReason is not null) return;
         var connectionString = await postgres.CreateDatabaseAsync();
-        _database = new PostgresDatabase(connectionString);
-        await new SchemaMigrator(_database).ApplyAsync(ServerSchema.Migrations);
-        await UseBatchDatabaseAsync(connectionString);
-        Deployment.UseRunLog(new PostgresRunLog(_database, new HomeDriverBatches(Deployment)));
+        Database = new PostgresDatabase(connectionString);
+        await new SchemaMigrator(Database).ApplyAsync(ServerSchema.Migrations);
+        if (BatchesInPostgres) await UseBatchDatabaseAsync(connectionString);
+        Deployment.UseRunLog(new PostgresRunLog(Database, new HomeDriverBatches(Deployment)));
     }
 
     public async Task DisposeAsync()
     {
-        if (_database is not null) await _database.DisposeAsync();
+        if (Database is not null) await Database.DisposeAsync();
         if (BatchDatabase is not null) await Core.Hosting.Deployment.CloseBatchDatabaseAsync(BatchDatabase);
     }
 
     protected override async Task<int> CountStoredConfigsAsync()
     {
-        await using var connection = await _database!.OpenAsync();
+        await using var connection = await Database!.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT count(*) FROM run_configs", connection);
         return Convert.ToInt32(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
 }
 
+/// <summary>The server's arrangement: runs and batches both in PostgreSQL (one database), the dispatcher between them.</summary>
+[RequiresPostgres]
+[Collection(PostgresBatchCollection.Name)]
+public sealed class PostgresRunLogWithPostgresBatchesContractTests(PostgresFixture postgres) : PostgresRunLogContract(postgres)
+{
+    protected override bool BatchesInPostgres => true;
+}
+
 [RequiresPostgres]
 [Collection(PostgresCollection.Name)]
-public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : RunLogContract, IAsyncLifetime
+public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : PostgresRunLogContract(postgres)
 {
-    private PostgresDatabase? _database;
-
-    protected override IRunLog Log => Deployment.RunLog;
-
-    public async Task InitializeAsync()
-    {
-        if (PostgresCluster.MissingReason is not null) return;
-        _database = new PostgresDatabase(await postgres.CreateDatabaseAsync());
-        await new SchemaMigrator(_database).ApplyAsync(ServerSchema.Migrations);
-        Deployment.UseRunLog(new PostgresRunLog(_database, new HomeDriverBatches(Deployment)));
-    }
-
-    protected override async Task<int> CountStoredConfigsAsync()
-    {
-        await using var connection = await _database!.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT count(*) FROM run_configs", connection);
-        return Convert.ToInt32(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
-    }
+    protected override bool BatchesInPostgres => false;
 
     /// <summary>A dispatcher failing (or killed) between PostgreSQL's commit and the batch's creation: the run waits in the outbox, and the next dispatch (the server's retry or start) creates its one batch.</summary>
     [BackendFact]
     public async Task A_run_whose_dispatch_died_before_the_batch_gets_exactly_one_batch_on_restart()
     {
-        var dying = new PostgresRunLog(_database!, new FailingTarget(new HomeDriverBatches(Deployment), createFirst: false));
+        var dying = new PostgresRunLog(Database!, new FailingTarget(new HomeDriverBatches(Deployment), createFirst: false));
         var submission = Submission();
         Exception? reported = null;
         dying.DispatchFailed += (run, error) => reported = run.ArGuid == submission.Run.ArGuid ? error : null;
@@ -119,7 +114,7 @@ public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : RunL
     [BackendFact]
     public async Task A_run_whose_dispatch_died_after_the_batch_keeps_its_one_batch_on_restart()
     {
-        var dying = new PostgresRunLog(_database!, new FailingTarget(new HomeDriverBatches(Deployment), createFirst: true));
+        var dying = new PostgresRunLog(Database!, new FailingTarget(new HomeDriverBatches(Deployment), createFirst: true));
         var submission = Submission();
 
         Assert.Equal(0, (await dying.AppendAsync(submission)).DriverBatchId);
@@ -138,12 +133,12 @@ public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : RunL
     [BackendFact]
     public async Task A_run_whose_dispatch_keeps_failing_does_not_hold_up_the_runs_logged_after_it()
     {
-        var dying = new PostgresRunLog(_database!, new FailingTarget(new HomeDriverBatches(Deployment), createFirst: false));
+        var dying = new PostgresRunLog(Database!, new FailingTarget(new HomeDriverBatches(Deployment), createFirst: false));
         var stuck = Submission();
         var next = Submission();
         Assert.Equal(0, (await dying.AppendAsync(stuck)).DriverBatchId);
         Assert.Equal(0, (await dying.AppendAsync(next)).DriverBatchId);
-        var refusing = new PostgresRunLog(_database!, new FailingFor(stuck.Run.ArGuid, new HomeDriverBatches(Deployment)));
+        var refusing = new PostgresRunLog(Database!, new FailingFor(stuck.Run.ArGuid, new HomeDriverBatches(Deployment)));
 
         await Assert.ThrowsAsync<InjectedCrash>(() => refusing.DispatchPendingAsync());
 
@@ -157,7 +152,7 @@ public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : RunL
     [BackendFact]
     public async Task A_run_cancelled_before_its_driver_batch_exists_never_gets_one()
     {
-        var dying = new PostgresRunLog(_database!, new FailingTarget(new HomeDriverBatches(Deployment), createFirst: false));
+        var dying = new PostgresRunLog(Database!, new FailingTarget(new HomeDriverBatches(Deployment), createFirst: false));
         var cancelled = Submission();
         var next = Submission();
         Assert.Equal(0, (await dying.AppendAsync(cancelled)).DriverBatchId);
@@ -181,10 +176,10 @@ public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : RunL
     [BackendFact]
     public async Task A_cancel_racing_a_dispatch_has_the_batch_it_made_cancelled_at_once()
     {
-        var dying = new PostgresRunLog(_database!, new FailingTarget(new HomeDriverBatches(Deployment), createFirst: false));
+        var dying = new PostgresRunLog(Database!, new FailingTarget(new HomeDriverBatches(Deployment), createFirst: false));
         var submission = Submission();
         Assert.Equal(0, (await dying.AppendAsync(submission)).DriverBatchId);
-        var racing = new PostgresRunLog(_database!, new CancelledWhileCreating(new HomeDriverBatches(Deployment), () => Log));
+        var racing = new PostgresRunLog(Database!, new CancelledWhileCreating(new HomeDriverBatches(Deployment), () => Log));
 
         Assert.Equal(1, await racing.DispatchPendingAsync());
 
@@ -205,11 +200,6 @@ public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : RunL
         Assert.Equal("DatabaseUnavailable", error.ErrorId);
         Assert.Equal(ErrorKind.ResourceUnavailable, error.Kind);
         Assert.Empty(Batches());
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_database is not null) await _database.DisposeAsync();
     }
 
     private sealed class InjectedCrash() : Exception("injected: the dispatcher died here");
