@@ -173,6 +173,24 @@ function Split-WaitCpu {
     [pscustomobject]@{ Total = $TotalCpu; Compiler = $compiler; Ended = $ended; Wait = [Math]::Max(0.0, $TotalCpu - $compiler - $ended) }
 }
 
+<#
+ This process's CPU over $Action (a wait, or a sleep as its control), split by thread as Split-WaitCpu
+ does: Total, Wait (the live threads other than the runtime's compiler), Background (the compiler and
+ threads that ended meanwhile), Seconds, and the action's Result.
+#>
+function Measure-ClientCpu {
+    param([Parameter(Mandatory)] [scriptblock] $Action)
+    $self = [Diagnostics.Process]::GetCurrentProcess()
+    $threadsBefore = Get-ThreadCpu
+    $self.Refresh(); $cpuBefore = $self.TotalProcessorTime
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    $result = & $Action
+    $clock.Stop()
+    $self.Refresh(); $total = ($self.TotalProcessorTime - $cpuBefore).TotalSeconds
+    $split = Split-WaitCpu $threadsBefore (Get-ThreadCpu) $total
+    [pscustomobject]@{ Seconds = $clock.Elapsed.TotalSeconds; Total = $total; Wait = $split.Wait; Background = $split.Compiler + $split.Ended; Result = $result }
+}
+
 # Asked once: a getconf per reading would itself be a child whose CPU lands in the next reading.
 $script:ClockTicks = [double](getconf CLK_TCK)
 

@@ -35,19 +35,6 @@ function New-ChainBatch([int] $N) {
     $batch
 }
 
-<# This process's CPU over $Action, split by thread (see the synopsis). #>
-function Measure-ClientCpu([scriptblock] $Action) {
-    $self = [Diagnostics.Process]::GetCurrentProcess()
-    $threadsBefore = Get-ThreadCpu
-    $self.Refresh(); $cpuBefore = $self.TotalProcessorTime
-    $clock = [Diagnostics.Stopwatch]::StartNew()
-    $result = & $Action
-    $clock.Stop()
-    $self.Refresh(); $total = ($self.TotalProcessorTime - $cpuBefore).TotalSeconds
-    $split = Split-WaitCpu $threadsBefore (Get-ThreadCpu) $total
-    [pscustomobject]@{ Seconds = $clock.Elapsed.TotalSeconds; Total = $total; Wait = $split.Wait; Background = $split.Compiler + $split.Ended; Result = $result }
-}
-
 function New-WaitHome([string] $Name) {
     $runnerHome = New-BenchDirectory $WorkRoot $Name
     $env:AR_HOME = $runnerHome

@@ -97,15 +97,11 @@ function Invoke-Ours([int] $N, $Parents, [int] $Run, [string] $Shell, [string] $
         Add-BatchJobCommand -Job $job -Command (Get-JobCommand $Parents[$i] $outs $outs[$i])
     }
     $entriesBefore = Get-EntryCount $runnerHome
-    $self = [Diagnostics.Process]::GetCurrentProcess()
     $clock = [Diagnostics.Stopwatch]::StartNew()
     $submitted = Submit-Batch -Batch $batch 6>$null
     # What this client spends while it waits: it blocks on the executor's batch-end signal.
-    $threadsBefore = Get-ThreadCpu
-    $self.Refresh(); $cpuBefore = $self.TotalProcessorTime
-    $info = Wait-Batch -Id $submitted.Id -Timeout 3600 6>$null
-    $self.Refresh(); $clientCpu = ($self.TotalProcessorTime - $cpuBefore).TotalSeconds
-    $clientSplit = Split-WaitCpu $threadsBefore (Get-ThreadCpu) $clientCpu
+    $wait = Measure-ClientCpu { Wait-Batch -Id $submitted.Id -Timeout 3600 6>$null }
+    $info = $wait.Result
     $clock.Stop()
     if ("$($info.State)" -ne 'Succeeded') { throw "Our batch of $N jobs ended $($info.State): $($info.SucceededJobs) succeeded, $($info.FailedJobs) failed." }
     $entries = (Get-EntryCount $runnerHome) - $entriesBefore
@@ -115,7 +111,7 @@ function Invoke-Ours([int] $N, $Parents, [int] $Run, [string] $Shell, [string] $
     Stop-BenchExecutor $runnerHome
     Remove-Item -Recurse -Force $runnerHome
     [pscustomobject]@{ Seconds = $clock.Elapsed.TotalSeconds; MemoryMiB = $memory; ExecutorCpu = $cpu.Own; JobsCpu = $cpu.Children
-        ClientCpu = $clientCpu; ClientWaitCpu = $clientSplit.Wait; ClientCompilerCpu = $clientSplit.Compiler + $clientSplit.Ended; EntriesPerJob = $entries / $N }
+        ClientCpu = $wait.Total; ClientWaitCpu = $wait.Wait; ClientCompilerCpu = $wait.Background; EntriesPerJob = $entries / $N }
 }
 
 function Invoke-Make([int] $N, $Parents, [int] $Run, [string] $Root = $WorkRoot) {

@@ -35,21 +35,18 @@ function Invoke-Ours([int] $Run, [switch] $ShowProgress, [double] $SettleSeconds
     }
     $clock = [Diagnostics.Stopwatch]::StartNew()
     $submitted = Submit-Batch -Batch $batch 6>$null
-    $threadsBefore = Get-ThreadCpu
-    $self.Refresh(); $cpuBefore = $self.TotalProcessorTime
     # -ProgressAction, not $ProgressPreference: set in this function the variable would be a string
     # (Wait-Batch reads either, as PowerShell does; until it did, a string 'SilentlyContinue' here made every run follow progress).
     $progressAction = if ($ShowProgress) { 'Continue' } else { 'SilentlyContinue' }
-    $info = Wait-Batch -Id $submitted.Id -Timeout 3600 -ProgressAction $progressAction 6>$null
-    $self.Refresh(); $clientCpu = ($self.TotalProcessorTime - $cpuBefore).TotalSeconds
-    $split = Split-WaitCpu $threadsBefore (Get-ThreadCpu) $clientCpu
+    $wait = Measure-ClientCpu { Wait-Batch -Id $submitted.Id -Timeout 3600 -ProgressAction $progressAction 6>$null }
+    $info = $wait.Result
     $clock.Stop()
     if ("$($info.State)" -ne 'Succeeded') { throw "Our batch of $Jobs true jobs ended $($info.State)." }
     $executorPid = Get-ExecutorProcessId $runnerHome
     $cpu = if ($executorPid) { Get-ProcessCpuSeconds $executorPid } else { $null }
     Stop-BenchExecutor $runnerHome
     Remove-Item -Recurse -Force $runnerHome
-    [pscustomobject]@{ Seconds = $clock.Elapsed.TotalSeconds; ExecutorCpu = $cpu.Own; JobsCpu = $cpu.Children; ClientCpu = $clientCpu; ClientWaitCpu = $split.Wait; ClientCompilerCpu = $split.Compiler + $split.Ended; SettleCpu = $settleCpu }
+    [pscustomobject]@{ Seconds = $clock.Elapsed.TotalSeconds; ExecutorCpu = $cpu.Own; JobsCpu = $cpu.Children; ClientCpu = $wait.Total; ClientWaitCpu = $wait.Wait; ClientCompilerCpu = $wait.Background; SettleCpu = $settleCpu }
 }
 
 function Invoke-Xargs([int] $Run) {
