@@ -56,27 +56,14 @@ public sealed class PostgresBatchStore : IBatchStore
         lock (MigrationGate)
         {
             if (SchemaReady.ContainsKey(_database)) return;
-            if (CurrentSchemaVersion() < ServerSchema.Migrations[^1].Version)
-                new SchemaMigrator(_database).Apply(ServerSchema.Migrations);
+            var migrator = new SchemaMigrator(_database);
+            if (migrator.CurrentVersion() < ServerSchema.Migrations[^1].Version) migrator.Apply(ServerSchema.Migrations);
             SchemaReady[_database] = true;
         }
     }
 
     /// <summary>Drops what this process remembers of a database that is being closed.</summary>
     internal static void Forget(PostgresDatabase database) => SchemaReady.TryRemove(database, out _);
-
-    private int CurrentSchemaVersion() => _database.Run(connection =>
-    {
-        using var command = new NpgsqlCommand("SELECT coalesce(max(version), 0) FROM schema_version", connection);
-        try
-        {
-            return Convert.ToInt32(command.ExecuteScalar(), CultureInfo.InvariantCulture);
-        }
-        catch (PostgresException missing) when (missing.SqlState == PostgresErrorCodes.UndefinedTable)
-        {
-            return 0;
-        }
-    });
 
     public long Submit(BatchSpec spec)
     {

@@ -73,15 +73,21 @@ public sealed class SchemaMigrator(PostgresDatabase database)
         }
     }
 
-    /// <summary>The highest version applied, 0 for a database this server has never touched.</summary>
-    public async Task<int> CurrentVersionAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The highest version applied, 0 for a database this server has never touched: one query when the
+    /// schema is there (the batch store asks on its first use in each process).
+    /// </summary>
+    public int CurrentVersion() => database.Run(connection =>
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var exists = new NpgsqlCommand("SELECT to_regclass('schema_version') IS NOT NULL", connection);
-        if (!(bool)(await exists.ExecuteScalarAsync(cancellationToken))!) return 0;
-        await using var command = new NpgsqlCommand("SELECT coalesce(max(version), 0) FROM schema_version", connection);
-        return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
-    }
+        try
+        {
+            return CurrentVersion(connection, CancellationToken.None);
+        }
+        catch (PostgresException missing) when (missing.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            return 0;
+        }
+    });
 
     private static int CurrentVersion(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
