@@ -49,6 +49,11 @@ public abstract class AnalysisRunnerCmdlet : PSCmdlet
     /// <summary>Cancelled when the pipeline is stopped (Ctrl-C), so a wait in Core ends at once.</summary>
     protected CancellationToken PipelineStopped => stopped.Token;
 
+    /// <summary>Waits at the edge; Core's exceptions come out as themselves, for the base class to map.</summary>
+    protected T Await<T>(Task<T> task) => task.GetAwaiter().GetResult();
+
+    protected void Await(Task task) => task.GetAwaiter().GetResult();
+
     protected sealed override void ProcessRecord() => Report(Process);
 
     /// <summary>

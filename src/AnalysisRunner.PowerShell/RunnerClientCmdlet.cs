@@ -21,11 +21,6 @@ public abstract class RunnerClientCmdlet : AnalysisRunnerCmdlet
     protected IRunnerClient Client => _client ??= RunnerClients.Open(
         RunnerTarget.Choose(Server, RunnerHome, ClientSettings.ForCurrentUser()), _ => Deployment);
 
-    /// <summary>Waits at the edge; Core's exceptions come out as themselves, for the base class to map.</summary>
-    protected T Await<T>(Task<T> task) => task.GetAwaiter().GetResult();
-
-    protected void Await(Task task) => task.GetAwaiter().GetResult();
-
     /// <summary>
     /// After a wait: each batch that failed or was cancelled is a non-terminating error naming its
     /// failed jobs and why (the batch as TargetObject), so $? and -ErrorAction Stop see it.

@@ -118,7 +118,7 @@ public sealed class PostgresBatchStore : IBatchStore
         return result;
     });
 
-    private long Insert(BatchSpec spec, NpgsqlConnection connection, NpgsqlTransaction transaction)
+    internal long Insert(BatchSpec spec, NpgsqlConnection connection, NpgsqlTransaction transaction)
     {
         var now = DateTime.UtcNow;
         // A batch of a run whose driver batch (its first) was asked to cancel lands asked to cancel. The

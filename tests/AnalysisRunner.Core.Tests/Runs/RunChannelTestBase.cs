@@ -1,3 +1,4 @@
+using AnalysisRunner.Core.Log;
 using AnalysisRunner.Core.Hosting;
 using AnalysisRunner.Core.Runs;
 using AnalysisRunner.Core.Runs.Channel;
@@ -37,7 +38,7 @@ public abstract class RunChannelTestBase : IDisposable
             ArGuid = Guid.NewGuid().ToString(), Timestamp = DateTimeOffset.UtcNow, User = "tester@example.org", Dataset = Dataset,
             AccessLevel = AccessLevel.Test, Script = "x", Description = "d", OutputPrefix = "o", OutputDir = "o", ConfigPath = config,
         };
-        _deployment.Database.InTransaction((c, t) => _deployment.AuditLog.Append(run, c, t));
+        _deployment.Database.InTransaction((c, t) => new SqliteAuditLog(_deployment.Database).Append(run, c, t));
         var logged = _deployment.AuditLog.Query(new Core.Log.LogQuery { ArGuid = run.ArGuid, First = 1 }).Single();
         var batchId = _home.Store.Submit(_home.Batch(TestHome.Job(0, "true")) with { ArGuid = run.ArGuid, ConfigPath = config });
         return (logged, batchId);

@@ -142,22 +142,27 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
     }
 
     /// <summary>
-    /// The home keeps a copy of each server entry whose driver batch it runs, and Test-AnalysisLog
+    /// The home kept a copy of each server entry whose driver batch it ran, and Test-AnalysisLog
     /// -RunnerHome checked each copy only on its own. The chain is not keyed, so a row written into
-    /// runner.db (another dataset, full) with its hash computed passed as a copy. Now each copy must be
-    /// in the server's log, hash and all, which a home whose batches are in that database can read.
+    /// runner.db (another dataset, full) with its hash computed passed as a copy, and the executor
+    /// scoped batches by copies. Now the home gets no copies (the run and its batch are one transaction
+    /// in PostgreSQL, where the executor reads the run); a copy found there must be in the server's log,
+    /// hash and all, and is never a batch's scope.
     /// </summary>
     [BackendFact]
-    public async Task A_forged_copy_in_the_homes_audit_log_fails_Test_AnalysisLog()
+    public async Task A_forged_copy_in_the_homes_audit_log_fails_Test_AnalysisLog_and_scopes_no_batch()
     {
         using var client = new HttpRunnerClient(new ServerConnection(_world.Server!.Address, (await _world.Server.IssueAsync(Mallory)).Token));
         var run = await client.SubmitRunAsync(await client.PlanRunAsync(Facts("/nonexistent", "1")));
         Assert.True(run.DriverBatchId > 0, "the run was answered without its driver batch");
         var deployment = Deployment.Open(_world.Home!.Home);
-        var genuine = Assert.Single(deployment.HomeAuditLog.ReadCopies());
+        // The run and its batch are PostgreSQL's alone: nothing was copied into the home.
+        Assert.Empty(deployment.HomeAuditLog.ReadCopies());
         var honest = AuditLogCheck.Verify(deployment);
         Assert.True(honest.Valid, honest.Reason);
-        Assert.Equal(1, honest.Copies);
+        Assert.Equal(0, honest.Copies);
+        var genuine = deployment.LoggedRuns.Find(run.ArGuid)!;
+        AuditChain.CheckEntry(genuine);
 
         var forged = genuine with
         {
@@ -176,7 +181,11 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
         Assert.False(verdict.Valid, "a forged copy passed Test-AnalysisLog");
         Assert.Equal(forged.ArGuid, verdict.FirstAlteredArGuid);
         Assert.Contains("server's log", verdict.Reason);
-        Assert.Equal(2, verdict.Copies);
+        Assert.Equal(1, verdict.Copies);
+        // Nor does the executor take it for a run: a batch claiming it gets no scope.
+        var claim = new BatchSpec { Name = "forged", ArGuid = forged.ArGuid, TmpRoot = "/tmp", Jobs = [] };
+        var refused = Assert.Throws<BatchValidationException>(() => BatchScope.Of(claim, Deployment.Open(_world.Home.Home).LoggedRuns));
+        Assert.Equal("RunNotFound", refused.ErrorId);
     }
 
     /// <summary>

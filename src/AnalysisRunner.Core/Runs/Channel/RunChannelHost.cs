@@ -21,7 +21,7 @@ internal sealed class RunChannelHost(Deployment deployment) : IDisposable
         var batch = deployment.Batches.GetBatch(batchId);
         if (batch?.ArGuid is null) return null;
         var spec = new BatchSpec { Name = batch.Name, ArGuid = batch.ArGuid, TmpRoot = "/", Jobs = [] };
-        var run = BatchScope.Of(spec, deployment.AuditLog).Run!;
+        var run = BatchScope.Of(spec, deployment.LoggedRuns).Run!;
         string path;
         lock (_gate)
         {
