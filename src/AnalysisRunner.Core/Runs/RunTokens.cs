@@ -126,6 +126,13 @@ public sealed class RunTokens(RunnerHome home, ILoggedRuns loggedRuns, Batch.IBa
                 $"The run-token key '{home.RunTokenKeyPath}' is shorter than {KeyBytes} bytes; delete it only if no run is active (a new key invalidates running jobs' tokens).");
     });
 
+    /// <summary>
+    /// An HMAC with the home's run-token key over another record only the runner writes (BatchRowSeal).
+    /// The purpose leads the message, and no purpose is a prefix of another's or of the tokens' own.
+    /// </summary>
+    internal static byte[] Sign(RunnerHome home, string purpose, string text) =>
+        HMACSHA256.HashData(Key(home), Encoding.UTF8.GetBytes("analysis-runner " + purpose + " v1\n" + text));
+
     private static byte[] Mac(byte[] key, string arGuid) =>
         HMACSHA256.HashData(key, Purpose.Concat(Encoding.UTF8.GetBytes(arGuid)).ToArray());
 

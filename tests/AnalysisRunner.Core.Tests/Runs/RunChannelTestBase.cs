@@ -20,6 +20,9 @@ public abstract class RunChannelTestBase : IDisposable
         _host = new RunChannelHost(_deployment);
     }
 
+    /// <summary>The batch's channel as the executor opens it: for the run its stored spec names (which the planner verified).</summary>
+    private protected RunChannelServer? OpenChannel(long batchId) => _host.Open(batchId, _deployment.Batches.GetBatch(batchId)?.ArGuid);
+
     public void Dispose()
     {
         _host.Dispose();

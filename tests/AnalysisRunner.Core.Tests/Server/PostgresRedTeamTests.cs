@@ -189,6 +189,66 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
     }
 
     /// <summary>
+    /// A job that reaches PostgreSQL (a sandbox sharing the host's network, where the cluster trusts
+    /// local connections) writes a batch of its own naming a logged run, rows copied from that run's
+    /// real driver batch (seals and all) with another command. Batch rows carried nothing only the
+    /// runner can write, so the executor ran such a batch with the run's scope. Now the seal covers each
+    /// row's ids and text: the forged job fails to start (BatchRowNotSealed) and its command never runs.
+    /// </summary>
+    [BackendFact]
+    public async Task A_batch_written_straight_into_PostgreSQL_is_not_run()
+    {
+        using var client = new HttpRunnerClient(new ServerConnection(_world.Server!.Address, (await _world.Server.IssueAsync(Mallory)).Token));
+        var run = await client.SubmitRunAsync(await client.PlanRunAsync(Facts("/nonexistent", "1")));
+        Assert.True(run.DriverBatchId > 0, "the run was answered without its driver batch");
+        await foreach (var _ in client.WatchAsync([run.DriverBatchId], new WatchOptions { Timeout = TimeSpan.FromSeconds(60) })) { }
+
+        long forged;
+        await using (var connection = new NpgsqlConnection(_world.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var batch = new NpgsqlCommand("""
+                INSERT INTO batches (name, ar_guid, attributes, config_path, tmp_root, spec, state, cancel_requested, created, total_jobs, seal)
+                SELECT name, ar_guid, attributes, config_path, tmp_root, spec, 'Running', false, now(), total_jobs, seal FROM batches WHERE id = $1
+                RETURNING id
+                """, connection);
+            batch.Parameters.AddWithValue(run.DriverBatchId);
+            forged = (long)(await batch.ExecuteScalarAsync())!;
+            await using var jobs = new NpgsqlCommand("""
+                INSERT INTO jobs (batch_id, job_id, name, state, attempt, max_attempts, command, parents, cpu, memory, image, always_run,
+                                  preemptible, attributes, spec, seal)
+                SELECT $2, job_id, name, 'Ready', 1, 1, 'echo FORGED-RAN', '[]', cpu, memory, image, always_run, preemptible, attributes,
+                       jsonb_set(spec::jsonb, '{commands}', '["echo FORGED-RAN"]')::text, seal
+                FROM jobs WHERE batch_id = $1
+                """, connection);
+            jobs.Parameters.AddWithValue(run.DriverBatchId);
+            jobs.Parameters.AddWithValue(forged);
+            Assert.Equal(1, await jobs.ExecuteNonQueryAsync());
+        }
+        Deployment.Open(_world.Home!.Home).Executor.Wake();
+
+        BatchProgress? last = null;
+        await foreach (var progress in client.WatchAsync([forged], new WatchOptions { Timeout = TimeSpan.FromSeconds(60) })) last = progress;
+
+        Assert.Equal(BatchState.Failed, Assert.Single(last!.Batches).State);
+        var job = Assert.Single(await client.GetJobsAsync(forged));
+        Assert.Equal(JobState.Failed, job.State);
+        Assert.Contains("does not carry this runner's seal", await ReasonAsync(forged));
+        var stdout = new List<string>();
+        await foreach (var line in client.ReadLogAsync(forged, 1, 1, LogStream.Stdout, follow: false)) stdout.Add(line);
+        Assert.DoesNotContain("FORGED-RAN", string.Join('\n', stdout));
+    }
+
+    private async Task<string> ReasonAsync(long batchId)
+    {
+        await using var connection = new NpgsqlConnection(_world.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT coalesce(string_agg(reason, ' '), '') FROM jobs WHERE batch_id = $1", connection);
+        command.Parameters.AddWithValue(batchId);
+        return (string)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>
     /// Bob's run of another dataset has its batch, job and attempt rows in the same PostgreSQL tables:
     /// none of the routes that read or change them through the batch store answers Mallory about it.
     /// </summary>
