@@ -61,8 +61,32 @@ public sealed class PostgresBatchStore : IBatchStore
             if (SchemaReady.ContainsKey(_database)) return;
             var migrator = new SchemaMigrator(_database);
             if (migrator.CurrentVersion() < ServerSchema.Migrations[^1].Version) migrator.Apply(ServerSchema.Migrations);
+            ContinueAfterHomeBatches();
             SchemaReady[_database] = true;
         }
+    }
+
+    /// <summary>
+    /// Batch ids continue after the highest batch folder the home already has (logs/&lt;id&gt;, from its
+    /// SQLite days or another database), so a home switched to PostgreSQL never hands out an id whose
+    /// logs and work folders exist. Only ever raises the sequence, and only while it is behind.
+    /// </summary>
+    private void ContinueAfterHomeBatches()
+    {
+        var highest = Directory.Exists(_home.LogsDirectory)
+            ? Directory.EnumerateDirectories(_home.LogsDirectory)
+                .Select(folder => long.TryParse(Path.GetFileName(folder), NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : 0)
+                .DefaultIfEmpty(0).Max()
+            : 0;
+        if (highest == 0) return;
+        _database.Run(connection =>
+        {
+            using var command = new NpgsqlCommand(
+                "SELECT setval('batches_id_seq', $1) WHERE (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM batches_id_seq) < $1",
+                connection);
+            command.Parameters.AddWithValue(highest);
+            return command.ExecuteScalar();
+        });
     }
 
     /// <summary>Drops what this process remembers of a database that is being closed.</summary>

@@ -28,18 +28,56 @@ public static class ExecutorHost
             return decided ? 0 : 1;
         }
 
+        Deployment deployment;
+        var handOver = false;
+        int code;
         using (held)
         {
             // Beside the lock, not in it; removed on a clean exit, so one left behind means the last executor died.
             var uncleanStop = File.Exists(ExecutorPresence.PidPath(home));
             ExecutorPresence.WritePid(home);
             if (uncleanStop && !DatabaseIsSound(home, log)) return 1;
-            var deployment = Deployment.Open(home);
-            int code;
-            using (var scheduler = new BatchScheduler(deployment, options, log))
+            deployment = Deployment.Open(home);
+            try
+            {
+                using var scheduler = new BatchScheduler(deployment, options, log);
                 code = await scheduler.RunAsync();
+            }
+            catch (AnalysisRunnerException lost) when (lost.ErrorId == "DatabaseUnavailable" && deployment.Batches is PostgresBatchStore)
+            {
+                // The ledger went away mid-round, so this loop's picture of its jobs may be ahead of the
+                // database: it is not carried on. The outage is waited out here, holding the lock, and a
+                // fresh executor takes over, which recovers from the ledger as after any stop.
+                log.WriteLine($"executor {Environment.ProcessId}: {lost.Message}; waiting for the database to come back");
+                await WaitForDatabaseAsync(deployment, log);
+                handOver = true;
+                code = 0;
+            }
             File.Delete(ExecutorPresence.PidPath(home));
-            return code;
+        }
+        if (handOver)
+        {
+            log.WriteLine($"executor {Environment.ProcessId}: the database is back; handing over to a fresh executor");
+            deployment.Executor.Wake();
+        }
+        return code;
+    }
+
+    /// <summary>Until the batch store answers again, asking after 1 s, then at doubling intervals up to a minute.</summary>
+    private static async Task WaitForDatabaseAsync(Deployment deployment, TextWriter log)
+    {
+        for (var delay = TimeSpan.FromSeconds(1); ; delay = TimeSpan.FromSeconds(Math.Min(60, delay.TotalSeconds * 2)))
+        {
+            await Task.Delay(delay);
+            try
+            {
+                deployment.Batches.FindBatches(new BatchQuery { First = 1 });
+                return;
+            }
+            catch (AnalysisRunnerException still) when (still.ErrorId == "DatabaseUnavailable")
+            {
+                log.WriteLine($"executor {Environment.ProcessId}: the database is still unavailable; asking again in {Math.Min(60, delay.TotalSeconds * 2):0} s");
+            }
         }
     }
 

@@ -113,6 +113,34 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
         Assert.Equal(["echo honest"], ledger.LoadJobSpec(other, 1).Commands);
     }
 
+    /// <summary>A home that ran batches before its settings named a database: the first batch there gets an id after its last batch folder, never one whose logs exist.</summary>
+    [BackendFact]
+    public async Task A_home_switched_to_PostgreSQL_continues_its_batch_ids()
+    {
+        var home = new Core.Hosting.RunnerHome(HomePath + "-switched");
+        string? database = null;
+        try
+        {
+            Core.Hosting.Deployment.Open(home, new Runs.RecordingExecutor());
+            Directory.CreateDirectory(Path.Combine(home.LogsDirectory, "41"));
+            Directory.CreateDirectory(Path.Combine(home.LogsDirectory, "7"));
+            Directory.CreateDirectory(Path.Combine(home.LogsDirectory, "not-a-batch"));
+            database = await postgres.CreateDatabaseAsync();
+            await File.AppendAllTextAsync(home.SettingsPath, $"\n[batches]\ndatabase = '{database}'\n");
+            var store = Core.Hosting.Deployment.Open(home, new Runs.RecordingExecutor()).Batches;
+
+            var first = store.Submit(new BatchSpec { Name = "b", TmpRoot = "/tmp/x", Jobs = [] });
+            var second = store.Submit(new BatchSpec { Name = "c", TmpRoot = "/tmp/x", Jobs = [] });
+
+            Assert.Equal((42L, 43L), (first, second));
+        }
+        finally
+        {
+            if (database is not null) await Core.Hosting.Deployment.CloseBatchDatabaseAsync(database);
+            if (Directory.Exists(home.Root)) Directory.Delete(home.Root, recursive: true);
+        }
+    }
+
     /// <summary>An unreachable database is DatabaseUnavailable (503 on a server), not an SQL error.</summary>
     [BackendFact]
     public async Task An_unreachable_database_is_DatabaseUnavailable()
