@@ -81,7 +81,8 @@ public sealed class HttpRunnerClient(ServerConnection connection, HttpMessageHan
             return found;
         }
         return await SendAsync<List<BatchInfo>>(HttpMethod.Get, RunRoutes.Batches + Query(
-            ("arGuid", query.ArGuid), ("state", query.State?.ToString()), ("first", query.First?.ToString(CultureInfo.InvariantCulture))),
+            ("arGuid", query.ArGuid), ("state", query.State?.ToString()), ("first", query.First?.ToString(CultureInfo.InvariantCulture)),
+            ("beforeId", query.BeforeId?.ToString(CultureInfo.InvariantCulture))),
             null, cancellationToken);
     }
 
