@@ -72,6 +72,9 @@ BeforeAll {
 `$ErrorActionPreference = 'Stop'
 Import-Module AnalysisRunner
 `$env:AR_TOKEN = '$token'
+# These tests are about the server's answers: the client answers the first 503 rather than wait it out
+# (its retries are IdempotentSubmissionTests' and ServerRetry.Tests.ps1's).
+`$env:AR_SERVER_RETRY_SECONDS = '0'
 [Console]::Out.WriteLine('ready')
 while (`$null -ne (`$line = [Console]::In.ReadLine())) {
     `$count, `$tag = `$line -split ' ', 2
