@@ -388,6 +388,23 @@ public sealed class IdempotentSubmissionTests(PostgresFixture postgres) : IAsync
         var stopped = await client.CancelRunAsync(other.ArGuid);
         Assert.False(stopped.DriverBatchWithheld);
         Assert.Equal([other.DriverBatchId], stopped.BatchIds);
+
+        // Get-AnalysisLog's page says which run was withheld (the API's run JSON carries it).
+        var page = (await client.QueryAuditLogAsync(new LogQuery(), null)).Runs.ToDictionary(logged => logged.ArGuid);
+        Assert.Equal((true, 0L), (page[run.ArGuid].DriverBatchWithheld, page[run.ArGuid].DriverBatchId));
+        Assert.Equal((false, other.DriverBatchId), (page[other.ArGuid].DriverBatchWithheld, page[other.ArGuid].DriverBatchId));
+        using var http = Server.Client(_aliceToken);
+        using var json = JsonDocument.Parse(await http.GetStringAsync(RunRoutes.Runs + "?arGuid=" + run.ArGuid));
+        Assert.True(json.RootElement.GetProperty("runs")[0].GetProperty("driverBatchWithheld").GetBoolean());
+    }
+
+    [BackendFact]
+    public async Task The_OpenAPI_document_shows_whether_a_runs_driver_batch_was_withheld()
+    {
+        using var client = Server.Client();
+        using var document = JsonDocument.Parse(await client.GetStringAsync(ApiRoutes.OpenApi));
+        var run = document.RootElement.GetProperty("components").GetProperty("schemas").GetProperty("RunRecord");
+        Assert.Equal("boolean", run.GetProperty("properties").GetProperty("driverBatchWithheld").GetProperty("type").GetString());
     }
 
     /// <summary>Forwards the request; on the first POST to its path, drops the server's answer as a cut connection would.</summary>
