@@ -1,7 +1,6 @@
 using AnalysisRunner.Core.Batch;
 using AnalysisRunner.Core.Client;
 using AnalysisRunner.Core.Runs;
-using AnalysisRunner.Core.Tests.Executor;
 using AnalysisRunner.Core.Tests.TestSupport;
 
 namespace AnalysisRunner.Core.Tests.Server;
@@ -21,80 +20,43 @@ public sealed class BatchListingTests(PostgresFixture postgres) : IAsyncLifetime
     /// <summary>More than a few of the server's reads by keyset, so alice's batches are only reached after several.</summary>
     private const int BobsBatches = 450;
 
-    private readonly GitFixture _git = new();
-    private readonly string _root = Path.Combine("/tmp", "ar-list-" + Guid.NewGuid().ToString("N")[..10]);
+    private readonly ServerWorld _world = new("ar-list-");
     private string _main = "";
-    private TestHome? _home;
-    private RunningServer? _server;
     private HttpRunnerClient? _alice;
     private HttpRunnerClient? _bob;
 
-    private RunningServer Server => _server!;
     private HttpRunnerClient AliceClient => _alice!;
     private HttpRunnerClient BobClient => _bob!;
 
     public async Task InitializeAsync()
     {
-        _git.CommitFile("scripts/hello.sh", "#!/bin/bash\necho \"Hello, $1!\"\n", executable: true);
-        _main = _git.Head();
-        _git.Push();
-        Directory.CreateDirectory(_root);
-        File.WriteAllText(Path.Combine(_root, "registry.toml"), $"""
-            default_image = "registry.example.org/approved/driver:1"
-            image_prefixes = ["registry.example.org/approved/"]
-
-            [datasets.alices]
-            repositories = ["{_git.OriginPath}"]
-
-            [datasets.alices.members]
-            test = ["{Alice}"]
-
-            [datasets.bobs]
-            repositories = ["{_git.OriginPath}"]
-
-            [datasets.bobs.members]
-            test = ["{Bob}"]
-            """);
-        _home = new TestHome(_root, sandbox: "none");
-        if (PostgresCluster.MissingReason is not null) return;
-        _server = await RunningServer.StartAsync(await postgres.CreateDatabaseAsync(), null, "--runner:home=" + _root);
-        _alice = new HttpRunnerClient(new ServerConnection(Server.Address, (await Server.IssueAsync(Alice)).Token));
-        _bob = new HttpRunnerClient(new ServerConnection(Server.Address, (await Server.IssueAsync(Bob)).Token));
+        _main = _world.CommitHello();
+        await _world.StartAsync(postgres, _world.Dataset("alices", Alice) + _world.Dataset("bobs", Bob), sandbox: "none");
+        if (_world.Server is not { } server) return;
+        _alice = new HttpRunnerClient(new ServerConnection(server.Address, (await server.IssueAsync(Alice)).Token));
+        _bob = new HttpRunnerClient(new ServerConnection(server.Address, (await server.IssueAsync(Bob)).Token));
     }
 
     public async Task DisposeAsync()
     {
         _alice?.Dispose();
         _bob?.Dispose();
-        if (_server is not null) await _server.DisposeAsync();
-        _home?.Dispose();
-        _git.Dispose();
+        await _world.DisposeAsync();
     }
 
-    private async Task<RunRecord> SubmitAsync(HttpRunnerClient client, string dataset) =>
-        await client.SubmitRunAsync(await client.PlanRunAsync(new SubmissionFacts
-        {
-            Dataset = dataset,
-            AccessLevel = AccessLevel.Test,
-            Description = "listing",
-            OutputDir = "out",
-            Script = "hello.sh",
-            ScriptArguments = ["world"],
-            RepositoryUrl = _git.OriginPath,
-            Commit = _main,
-            Cwd = "scripts",
-        }));
+    private static async Task<RunRecord> SubmitAsync(HttpRunnerClient client, SubmissionFacts facts) =>
+        await client.SubmitRunAsync(await client.PlanRunAsync(facts));
 
     /// <summary>Sub-batches of a run, as its driver would submit them (empty, so they land finished and the executor has nothing to do).</summary>
     private List<long> SubBatches(RunRecord run, int count) =>
-        Enumerable.Range(0, count).Select(i => _home!.Store.Submit(new BatchSpec { Name = "sub" + i, TmpRoot = _home.TmpRoot, Jobs = [], ArGuid = run.ArGuid })).ToList();
+        Enumerable.Range(0, count).Select(i => _world.Home!.Store.Submit(new BatchSpec { Name = "sub" + i, TmpRoot = _world.Home.TmpRoot, Jobs = [], ArGuid = run.ArGuid })).ToList();
 
     /// <summary>Alice's run and its sub-batches, then bob's run with many more, all newer than hers: alice's ids, newest first.</summary>
     private async Task<List<long>> AlicesBatchesUnderBobsAsync()
     {
-        var alices = await SubmitAsync(AliceClient, "alices");
+        var alices = await SubmitAsync(AliceClient, _world.HelloFacts(_main, "alices"));
         var aliceIds = SubBatches(alices, 3).Prepend(alices.DriverBatchId).Reverse().ToList();
-        SubBatches(await SubmitAsync(BobClient, "bobs"), BobsBatches);
+        SubBatches(await SubmitAsync(BobClient, _world.HelloFacts(_main, "bobs")), BobsBatches);
         return aliceIds;
     }
 

@@ -28,59 +28,25 @@ public sealed class IdempotentSubmissionTests(PostgresFixture postgres) : IAsync
 {
     private const string Alice = "alice@example.org";
     private const string Bob = "bob@example.org";
-    private readonly GitFixture _git = new();
-    private readonly string _root = Path.Combine("/tmp", "ar-idem-" + Guid.NewGuid().ToString("N")[..10]);
+    private readonly ServerWorld _world = new("ar-idem-");
     private string _main = "";
-    private TestHome? _home;
-    private RunningServer? _server;
     private string _aliceToken = "";
     private string _bobToken = "";
 
-    private RunningServer Server => _server!;
+    private RunningServer Server => _world.Server!;
 
     public async Task InitializeAsync()
     {
-        _git.CommitFile("scripts/hello.sh", "#!/bin/bash\necho \"Hello, $1!\"\n", executable: true);
-        _main = _git.Head();
-        _git.Push();
-        Directory.CreateDirectory(_root);
-        File.WriteAllText(Path.Combine(_root, "registry.toml"), $"""
-            default_image = "registry.example.org/approved/driver:1"
-            image_prefixes = ["registry.example.org/approved/"]
-
-            [datasets.fewgenomes]
-            repositories = ["{_git.OriginPath}"]
-
-            [datasets.fewgenomes.members]
-            test = ["{Alice}", "{Bob}"]
-            """);
-        // Owns the home: stops the executor the server starts for it, and deletes it.
-        _home = new TestHome(_root, sandbox: "none");
-        if (PostgresCluster.MissingReason is not null) return;
-        _server = await RunningServer.StartAsync(await postgres.CreateDatabaseAsync(), null, "--runner:home=" + _root);
+        _main = _world.CommitHello();
+        await _world.StartAsync(postgres, _world.Dataset("fewgenomes", Alice, Bob), sandbox: "none");
+        if (_world.Server is null) return;
         _aliceToken = (await Server.IssueAsync(Alice)).Token;
         _bobToken = (await Server.IssueAsync(Bob)).Token;
     }
 
-    public async Task DisposeAsync()
-    {
-        if (_server is not null) await _server.DisposeAsync();
-        _home?.Dispose();
-        _git.Dispose();
-    }
+    public Task DisposeAsync() => _world.DisposeAsync().AsTask();
 
-    private SubmissionFacts Facts(string description = "hello") => new()
-    {
-        Dataset = "fewgenomes",
-        AccessLevel = AccessLevel.Test,
-        Description = description,
-        OutputDir = "out",
-        Script = "hello.sh",
-        ScriptArguments = ["world"],
-        RepositoryUrl = _git.OriginPath,
-        Commit = _main,
-        Cwd = "scripts",
-    };
+    private SubmissionFacts Facts(string description = "hello") => _world.HelloFacts(_main, description: description);
 
     private sealed record Answer(HttpStatusCode Status, string Body)
     {
@@ -104,7 +70,7 @@ public sealed class IdempotentSubmissionTests(PostgresFixture postgres) : IAsync
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
-    private IReadOnlyList<BatchInfo> Batches() => _home!.Store.FindBatches(new BatchQuery());
+    private IReadOnlyList<BatchInfo> Batches() => _world.Home!.Store.FindBatches(new BatchQuery());
 
     private async Task AssertStoredAsync(int runs)
     {
