@@ -27,22 +27,10 @@ public abstract class RunnerClientCmdlet : AnalysisRunnerCmdlet
         ServerRetry.FromEnvironment() with { Notify = notice => _retries.Writer.TryWrite(notice) });
 
     /// <summary>
-    /// Waits at the edge; Core's exceptions come out as themselves, for the base class to map. While
-    /// it waits, the client's retry notices are shown (progress and verbose): only this thread may write them.
+    /// While Await waits: the client's retry notices are shown (progress and verbose), since only the
+    /// pipeline's thread may write them.
     /// </summary>
-    protected T Await<T>(Task<T> task)
-    {
-        ShowRetriesUntil(task);
-        return task.GetAwaiter().GetResult();
-    }
-
-    protected void Await(Task task)
-    {
-        ShowRetriesUntil(task);
-        task.GetAwaiter().GetResult();
-    }
-
-    private void ShowRetriesUntil(Task task)
+    protected override void WhileWaiting(Task task)
     {
         ProgressRecord? progress = null;
         while (true)

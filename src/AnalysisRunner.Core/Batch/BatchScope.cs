@@ -19,12 +19,12 @@ public sealed record BatchScope(string Author, RunRecord? Run)
     /// The scope of a stored batch, as the executor sees it: a batch with an ar_guid belongs to that
     /// logged run (its entry must still verify); otherwise its recorded author's membership decides.
     /// </summary>
-    public static BatchScope Of(BatchSpec spec, IAuditLog auditLog)
+    public static BatchScope Of(BatchSpec spec, ILoggedRuns loggedRuns)
     {
         ArgumentNullException.ThrowIfNull(spec);
         if (spec.ArGuid is { } arGuid)
         {
-            var run = auditLog.Query(new LogQuery { ArGuid = arGuid, First = 1 }).FirstOrDefault()
+            var run = loggedRuns.Find(arGuid)
                 ?? throw new BatchValidationException("RunNotFound", ErrorKind.PermissionDenied, arGuid,
                     $"The batch claims run {arGuid}, which is not in the audit log; it gets no run's scope.");
             AuditChain.CheckEntry(run);

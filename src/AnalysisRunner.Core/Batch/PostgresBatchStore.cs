@@ -34,7 +34,7 @@ public sealed class PostgresBatchStore : IBatchStore
     internal Execution.IJobLedger OpenLedger()
     {
         EnsureSchema();
-        return new Execution.PostgresJobLedger(_database);
+        return new Execution.PostgresJobLedger(_database, _home);
     }
 
     /// <summary>Databases whose schema this process has seen current, whichever store instance looked.</summary>
@@ -118,7 +118,7 @@ public sealed class PostgresBatchStore : IBatchStore
         return result;
     });
 
-    private long Insert(BatchSpec spec, NpgsqlConnection connection, NpgsqlTransaction transaction)
+    internal long Insert(BatchSpec spec, NpgsqlConnection connection, NpgsqlTransaction transaction)
     {
         var now = DateTime.UtcNow;
         // A batch of a run whose driver batch (its first) was asked to cancel lands asked to cancel. The
@@ -133,6 +133,7 @@ public sealed class PostgresBatchStore : IBatchStore
             inherited = driver.ExecuteScalar() is true;
         }
         long batchId;
+        var batchSpec = JsonSerializer.Serialize(spec with { Jobs = [] }, SqliteBatchStore.Json);
         using (var batch = new NpgsqlCommand("""
             INSERT INTO batches (name, ar_guid, attributes, config_path, tmp_root, spec, state, cancel_requested, created, completed, total_jobs)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id
@@ -144,7 +145,7 @@ public sealed class PostgresBatchStore : IBatchStore
             batch.Parameters.Add(Text(JsonSerializer.Serialize(spec.Attributes, SqliteBatchStore.Json)));
             batch.Parameters.Add(Text(spec.ConfigPath));
             batch.Parameters.Add(Text(spec.TmpRoot));
-            batch.Parameters.Add(Text(JsonSerializer.Serialize(spec with { Jobs = [] }, SqliteBatchStore.Json)));
+            batch.Parameters.Add(Text(batchSpec));
             // A batch without jobs has nothing left to do: it is complete as it lands.
             batch.Parameters.Add(Text((empty ? BatchState.Succeeded : BatchState.Running).ToString()));
             batch.Parameters.Add(new NpgsqlParameter { Value = inherited, NpgsqlDbType = NpgsqlDbType.Boolean });
@@ -153,6 +154,13 @@ public sealed class PostgresBatchStore : IBatchStore
             batch.Parameters.Add(new NpgsqlParameter { Value = spec.Jobs.Count, NpgsqlDbType = NpgsqlDbType.Integer });
             batchId = (long)batch.ExecuteScalar()!;
         }
+        // Sealed once its id is known, in the same transaction: no reader ever sees it unsealed.
+        using (var seal = new NpgsqlCommand("UPDATE batches SET seal = $1 WHERE id = $2", connection, transaction))
+        {
+            seal.Parameters.Add(Text(BatchRowSeal.OfBatch(_home, batchId, batchSpec)));
+            seal.Parameters.AddWithValue(batchId);
+            seal.ExecuteNonQuery();
+        }
         if (spec.Jobs.Count == 0) return batchId;
         // Commands are stored as they will run (placeholders resolved), so they read right before a job has started.
         var paths = new ResourcePaths(_home, batchId, spec.TmpRoot, spec.Inputs);
@@ -160,7 +168,7 @@ public sealed class PostgresBatchStore : IBatchStore
         // COPY: one stream for every job, so a 10,000-job fan-out is one round trip, not 10,000.
         using var copy = connection.BeginBinaryImport("""
             COPY jobs (batch_id, job_id, name, state, attempt, max_attempts, command, parents, cpu, memory, image,
-                       always_run, preemptible, attributes, spec) FROM STDIN (FORMAT BINARY)
+                       always_run, preemptible, attributes, spec, seal) FROM STDIN (FORMAT BINARY)
             """);
         foreach (var job in spec.Jobs)
         {
@@ -181,7 +189,9 @@ public sealed class PostgresBatchStore : IBatchStore
             copy.Write(job.AlwaysRun, NpgsqlDbType.Boolean);
             copy.Write(job.Preemptible, NpgsqlDbType.Boolean);
             copy.Write(JsonSerializer.Serialize(job.Attributes, SqliteBatchStore.Json), NpgsqlDbType.Text);
-            copy.Write(JsonSerializer.Serialize(job, SqliteBatchStore.Json), NpgsqlDbType.Text);
+            var jobSpec = JsonSerializer.Serialize(job, SqliteBatchStore.Json);
+            copy.Write(jobSpec, NpgsqlDbType.Text);
+            copy.Write(BatchRowSeal.OfJob(_home, batchId, SqliteBatchStore.JobId(job), jobSpec), NpgsqlDbType.Text);
         }
         copy.Complete();
         return batchId;

@@ -42,10 +42,10 @@ internal sealed class ResourcePaths
     /// (BatchScope.Of: its logged run, or its author's membership) when it is mapped: the executor's
     /// second look at what BatchSubmitter checked at submit, made from the stored record.
     /// </summary>
-    public static ResourcePaths ForBatch(RunnerHome home, long batchId, BatchSpec spec)
+    public static ResourcePaths ForBatch(RunnerHome home, long batchId, BatchSpec spec, ILoggedRuns loggedRuns)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var scope = BatchScope.Of(spec, new SqliteAuditLog(new RunnerDatabase(home)));
+        var scope = BatchScope.Of(spec, loggedRuns);
         var rule = new BatchScopeRule(home, DatasetRegistry.Load(home.RegistryPath));
         return new ResourcePaths(home, batchId, spec.TmpRoot, spec.Inputs, (location, use) =>
         {

@@ -129,6 +129,14 @@ public sealed class Deployment
     public IAuditLog AuditLog => _auditLog ?? throw Runs.Channel.RunChannelRefusals.NotInAJob("the audit log");
     private readonly SqliteAuditLog? _auditLog;
 
+    /// <summary>
+    /// Where the executor looks up the run a batch or run token names (BatchScope, RunTokens): the
+    /// database the home's batches are in. On PostgreSQL that is its audit_log, which the server writes
+    /// with each run's driver batch in one transaction, and only then this home's own entries.
+    /// </summary>
+    public ILoggedRuns LoggedRuns => _loggedRuns ??= Batches is PostgresBatchStore postgres ? new PostgresLoggedRuns(postgres, HomeAuditLog) : HomeAuditLog;
+    private ILoggedRuns? _loggedRuns;
+
     /// <summary>The home's audit table itself, for what copies runs of another store of record into it (HomeDriverBatches).</summary>
     internal SqliteAuditLog HomeAuditLog => _auditLog ?? throw Runs.Channel.RunChannelRefusals.NotInAJob("the audit log");
 
@@ -171,7 +179,7 @@ public sealed class Deployment
     public Runs.RunRecord? CurrentRun() => Channel is { } channel ? channel.Identity().Run : RunTokens.Current();
 
     /// <summary>Verifies run capabilities against this home's key and audit log.</summary>
-    public Runs.RunTokens RunTokens => _runTokens ??= new Runs.RunTokens(Home, AuditLog, Batches);
+    public Runs.RunTokens RunTokens => _runTokens ??= new Runs.RunTokens(Home, LoggedRuns, Batches);
     private Runs.RunTokens? _runTokens;
 
     /// <summary>Who calls on the embedded default: this process's OS account, mapped by settings.toml [identity.users].</summary>

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using AnalysisRunner.Core.Runs;
 
 namespace AnalysisRunner.Core.Log;
@@ -16,17 +15,13 @@ public sealed record LogQuery
 }
 
 /// <summary>
-/// One row per accepted run, never updated, each chained to the one before it by hash (AuditChain). Implementations: SqliteAuditLog (embedded), later PostgreSQL.
+/// One row per accepted run, never updated, each chained to the one before it by hash (AuditChain):
+/// the reading side of a runner home's own log (SqliteAuditLog). Writing goes through a run store
+/// (IRunLog), which appends the row in the same transaction as the run's config and driver batch;
+/// no connection or transaction crosses this interface.
 /// </summary>
 public interface IAuditLog
 {
-    /// <summary>
-    /// Appends inside the caller's transaction, so the row lands with the run's config and driver batch
-    /// or not at all. Reads the newest entry's hash in that transaction and chains the new one to it
-    /// (AuditChain.EntryHash); returns the run as stored, hashes included.
-    /// </summary>
-    RunRecord Append(RunRecord run, DbConnection connection, DbTransaction transaction);
-
     /// <summary>Streams matching rows newest first; never loads the whole log.</summary>
     IEnumerable<RunRecord> Query(LogQuery query);
 

@@ -15,4 +15,11 @@ public interface IDriverBatchTarget
 
     /// <summary>Cancels every batch of the run (a driver batch made for a run cancelled meanwhile); none is not an error.</summary>
     Task CancelDriverBatchAsync(string arGuid, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// When this target keeps its batches in <paramref name="database"/>: how the run log writes the
+    /// driver batch in the run's own transaction, so there is nothing to dispatch. Null (the default):
+    /// the batch is made after the commit, by <see cref="EnsureDriverBatchAsync"/>.
+    /// </summary>
+    TransactionalDriverBatches? InDatabase(Postgres.PostgresDatabase database) => null;
 }

@@ -10,12 +10,17 @@ namespace AnalysisRunner.Core.Log;
 
 /// <summary>
 /// The server's run store in PostgreSQL (migration 2 of <see cref="ServerSchema"/>). One transaction
-/// writes the audit row, the config text and an outbox row "driver batch to create" (run_dispatch);
-/// appends take a transaction-scoped advisory lock before reading the chain's head, so concurrent
-/// appends (from any number of server processes) queue and the chain never forks. After the commit a
-/// dispatcher hands the outbox row to the executor's batch store (<see cref="IDriverBatchTarget"/>,
-/// idempotent by ar_guid) and records the batch id on the run; <see cref="DispatchPendingAsync"/> does
-/// the same for every row a crash left between the two (the server calls it on start).
+/// writes the audit row, the config text and the run's dispatch row (run_dispatch); appends take a
+/// transaction-scoped advisory lock before reading the chain's head, so concurrent appends (from any
+/// number of server processes) queue and the chain never forks.
+/// <para>
+/// When the executor's batches are in this same database (<see cref="IDriverBatchTarget.InDatabase"/>),
+/// the driver batch is written in that transaction too, and the dispatch row records it: the run is
+/// logged with its batch or not at all. Otherwise the dispatch row is an outbox ("driver batch to
+/// create"): after the commit a dispatcher hands it to the executor's batch store (idempotent by
+/// ar_guid) and records the batch id; <see cref="DispatchPendingAsync"/> does the same for every row a
+/// crash left between the two (the server calls it on start).
+/// </para>
 /// <para>
 /// The driver batch does not exist when the entry is sealed, so the entry's hash covers DriverBatchId 0
 /// and <see cref="ReadChainAsync"/> yields entries as sealed; queries fill in the dispatched batch id
@@ -48,7 +53,15 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
         };
         var driverBatch = JsonSerializer.Serialize(submission.DriverBatch, BatchJson.Default.BatchSpec);
         var key = submission.Key;
-        var (sealedRun, earlier) = await database.RunAsync(async connection =>
+        var withBatch = driverBatches.InDatabase(database);
+        // Where the run's ConfigPath points, before the batch that reads it can exist.
+        if (withBatch is not null) await withBatch.PublishConfigAsync(run.ArGuid, submission.ConfigToml, cancellationToken).ConfigureAwait(false);
+        var committing = false;
+        RunRecord? sealedRun;
+        KeyedRun? earlier;
+        try
+        {
+        (sealedRun, earlier) = await database.RunAsync(async connection =>
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             await using (var queue = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", connection, transaction))
@@ -65,6 +78,8 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
                 return ((RunRecord?)null, (KeyedRun?)taken);
             var chained = run with { PreviousHash = previous };
             chained = chained with { EntryHash = AuditChain.EntryHash(previous, chained) };
+            // The entry is sealed with DriverBatchId 0 either way (see the class), so both paths chain alike.
+            long? batchId = withBatch?.Insert(submission.DriverBatch, connection, transaction);
             await using var insert = new NpgsqlBatch(connection, transaction)
             {
                 BatchCommands =
@@ -75,7 +90,10 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
                         """, chained.ArGuid, chained.Timestamp.ToUnixTimeMilliseconds(), chained.User, chained.Dataset,
                         chained.AccessLevel.ToConfigName(), Entry(chained), previous, chained.EntryHash!),
                     Command("INSERT INTO run_configs (ar_guid, toml) VALUES ($1, $2)", chained.ArGuid, submission.ConfigToml),
-                    Command("INSERT INTO run_dispatch (ar_guid, driver_batch) VALUES ($1, $2)", chained.ArGuid, driverBatch),
+                    batchId is { } made
+                        ? Command("INSERT INTO run_dispatch (ar_guid, driver_batch, driver_batch_id, dispatched_at) VALUES ($1, $2, $3, now())",
+                            chained.ArGuid, driverBatch, made)
+                        : Command("INSERT INTO run_dispatch (ar_guid, driver_batch) VALUES ($1, $2)", chained.ArGuid, driverBatch),
                 },
             };
             if (key is not null)
@@ -91,6 +109,7 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
                     $"The audit log already holds run {chained.ArGuid}; each run gets a new ar_guid.", e);
             }
             // Not cancelled from here: once committed the run is logged, whatever the caller does.
+            committing = true;
             try
             {
                 await transaction.CommitAsync(CancellationToken.None);
@@ -102,9 +121,20 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
                 throw database.Unavailable(
                     $"went away while committing run {chained.ArGuid}, which may or may not be logged (Get-AnalysisLog -ArGuid tells)", lost);
             }
-            return ((RunRecord?)chained, (KeyedRun?)null);
+            return ((RunRecord?)(chained with { DriverBatchId = batchId ?? 0 }), (KeyedRun?)null);
         }, cancellationToken);
-        if (earlier is not null) return key!.Replay(earlier.Run, earlier.RequestHash);
+        }
+        catch when (withBatch is not null && !committing)
+        {
+            await withBatch.WithdrawConfigAsync(run.ArGuid).ConfigureAwait(false);
+            throw;
+        }
+        if (earlier is not null)
+        {
+            if (withBatch is not null) await withBatch.WithdrawConfigAsync(run.ArGuid).ConfigureAwait(false);
+            return key!.Replay(earlier.Run, earlier.RequestHash);
+        }
+        if (sealedRun!.DriverBatchId != 0) return sealedRun;
         try
         {
             var batchId = await DispatchAsync(sealedRun!, submission.ConfigToml, submission.DriverBatch).ConfigureAwait(false);
@@ -327,7 +357,7 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
     private static string Entry(RunRecord run) =>
         JsonSerializer.Serialize(run with { PreviousHash = null, EntryHash = null, DriverBatchId = 0, Url = null }, ApiJson.Options);
 
-    private static RunRecord ReadEntry(string entry, string previousHash, string entryHash, long driverBatchId) =>
+    internal static RunRecord ReadEntry(string entry, string previousHash, string entryHash, long driverBatchId) =>
         JsonSerializer.Deserialize<RunRecord>(entry, ApiJson.Options)! with
         {
             PreviousHash = previousHash,

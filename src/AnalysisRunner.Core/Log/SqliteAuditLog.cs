@@ -14,9 +14,8 @@ namespace AnalysisRunner.Core.Log;
 /// snapshots are JSON. Every filter Get-AnalysisLog offers is served by an index that also yields
 /// newest-first order, so -First 20 reads about 20 rows however long the log is.
 /// </summary>
-public sealed class SqliteAuditLog : IAuditLog
+public sealed class SqliteAuditLog : IAuditLog, ILoggedRuns
 {
-
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS audit_log (
             id INTEGER PRIMARY KEY,
@@ -99,6 +98,11 @@ public sealed class SqliteAuditLog : IAuditLog
         transaction.Commit();
     }
 
+    /// <summary>
+    /// Appends inside the caller's transaction, so the row lands with the run's config and driver batch
+    /// or not at all (SqliteRunLog). Reads the newest entry's hash in that transaction and chains the new
+    /// one to it (AuditChain.EntryHash); returns the run as stored, hashes included.
+    /// </summary>
     public RunRecord Append(RunRecord run, DbConnection connection, DbTransaction transaction)
     {
         ArgumentNullException.ThrowIfNull(run);
@@ -183,6 +187,24 @@ public sealed class SqliteAuditLog : IAuditLog
 
     private static AnalysisRunnerException Duplicate(string arGuid, Exception? inner) =>
         new("DuplicateRun", ErrorKind.InvalidOperation, arGuid, $"The audit log already holds run {arGuid}; each run gets a new ar_guid.", inner);
+
+    /// <summary>Any entry of the ar_guid, own or copied: the executor's authority on a home whose batches are here too.</summary>
+    public RunRecord? Find(string arGuid) => Query(new LogQuery { ArGuid = arGuid, First = 1 }).FirstOrDefault();
+
+    /// <summary>
+    /// The ar_guid's entry only if this home logged it itself (not a copy of another store's entry): on
+    /// a home whose batches are in PostgreSQL that database holds the server's entries, so a copy here
+    /// is authority for nothing (PostgresLoggedRuns).
+    /// </summary>
+    internal RunRecord? FindOwn(string arGuid)
+    {
+        using var connection = _db.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM audit_log WHERE ar_guid = $ar_guid AND copy = 0";
+        command.Parameters.AddWithValue("$ar_guid", arGuid);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? Read(reader) : null;
+    }
 
     /// <summary>This file's own entries, oldest first: the chain its appends link.</summary>
     public IEnumerable<RunRecord> ReadChain() => ReadAll(copies: false);

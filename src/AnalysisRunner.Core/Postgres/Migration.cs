@@ -127,5 +127,11 @@ public static class ServerSchema
                 PRIMARY KEY (batch_id, job_id, attempt)
             );
             """),
+        // Rows only the runner's key seals are rows the executor runs (BatchRowSeal); rows written before
+        // this have no seal and are refused like forged ones, so migrate a home with no batch running.
+        new(5, "sealed batch and job rows", """
+            ALTER TABLE batches ADD COLUMN seal text;
+            ALTER TABLE jobs ADD COLUMN seal text;
+            """),
     ];
 }

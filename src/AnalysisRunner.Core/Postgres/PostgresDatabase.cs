@@ -27,10 +27,57 @@ public sealed class PostgresDatabase : IAsyncDisposable
         }
         // Shown in messages; never the password.
         Description = $"PostgreSQL at {builder.Host}:{builder.Port}, database {builder.Database ?? builder.Username}";
+        _identity = ((builder.Host ?? "").ToLowerInvariant(), builder.Port, builder.Database ?? builder.Username ?? "");
         DataSource = NpgsqlDataSource.Create(builder);
     }
 
     public NpgsqlDataSource DataSource { get; }
+
+    private readonly (string Host, int Port, string Database) _identity;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<PostgresDatabase, bool> _sameAs = new();
+
+    /// <summary>
+    /// Whether both connect to one database, so one transaction can span what each store writes. Equal
+    /// host, port and database name say so at once; otherwise (another spelling of the host, a socket
+    /// path) PostgreSQL is asked: an advisory lock held through this one is taken through the other
+    /// only if they are different databases (advisory locks are per database). Remembered once known.
+    /// </summary>
+    public bool IsSameDatabaseAs(PostgresDatabase other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (ReferenceEquals(this, other) || _identity == other._identity) return true;
+        return _sameAs.GetOrAdd(other, HoldsOneLockWith);
+    }
+
+    private bool HoldsOneLockWith(PostgresDatabase other)
+    {
+        var key = Random.Shared.NextInt64();
+        return Run(mine =>
+        {
+            Execute(mine, "SELECT pg_advisory_lock($1)", key);
+            try
+            {
+                return other.Run(theirs =>
+                {
+                    if (Execute(theirs, "SELECT pg_try_advisory_lock($1)", key) is not true) return true;
+                    Execute(theirs, "SELECT pg_advisory_unlock($1)", key);
+                    return false;
+                });
+            }
+            finally
+            {
+                Execute(mine, "SELECT pg_advisory_unlock($1)", key);
+            }
+        });
+
+        static object? Execute(NpgsqlConnection connection, string sql, long key)
+        {
+            using var command = new NpgsqlCommand(sql, connection);
+            command.Parameters.AddWithValue(key);
+            return command.ExecuteScalar();
+        }
+    }
 
     public string Description { get; }
 

@@ -7,14 +7,19 @@ using Microsoft.Data.Sqlite;
 namespace AnalysisRunner.Core.Runs;
 
 /// <summary>
-/// Hands logged runs to the runner home's executor: the config into the home's config store (where
-/// the run's ConfigPath points), then one SQLite transaction that creates the driver batch and copies
-/// the audit entry into the home's audit table (the executor derives a batch's scope from it, see
-/// BatchScope). That copy is also what makes this idempotent: a run whose batch exists is answered
-/// with that batch, and its unique ar_guid refuses a second copy, so two dispatchers racing cannot
-/// both create one. A home whose batches are in PostgreSQL ([batches] database) gets the entry copied
-/// first and then the batch from PostgresBatchStore.SubmitDriverBatch, which makes a run's first batch
-/// once under an advisory lock on its ar_guid.
+/// Hands logged runs to the runner home's executor. A home whose batches are in the database the run
+/// was logged in ([batches] database, the server's own) takes the driver batch in the run's own
+/// transaction (<see cref="InDatabase"/>): the executor reads the run's entry from that database
+/// (PostgresLoggedRuns), so nothing is copied and nothing is left to dispatch.
+/// <para>
+/// Otherwise, after the run's commit: the config into the home's config store (where the run's
+/// ConfigPath points), then for batches in runner.db one SQLite transaction that creates the driver
+/// batch and copies the audit entry into the home's audit table (the executor derives a batch's scope
+/// from it, see BatchScope). That copy is also what makes this idempotent: a run whose batch exists is
+/// answered with that batch, and its unique ar_guid refuses a second copy, so two dispatchers racing
+/// cannot both create one. Batches in PostgreSQL come from PostgresBatchStore.SubmitDriverBatch, which
+/// makes a run's first batch once under an advisory lock on its ar_guid.
+/// </para>
 /// </summary>
 public sealed class HomeDriverBatches(Deployment deployment) : IDriverBatchTarget
 {
@@ -33,16 +38,8 @@ public sealed class HomeDriverBatches(Deployment deployment) : IDriverBatchTarge
             // An earlier dispatch of this run got this far; configs are written once.
         }
         // Waking the executor is the caller's (RunAuthority after a submission, the server after its start-up dispatch).
-        if (deployment.Batches is PostgresBatchStore postgres)
-        {
-            // The entry first, so the executor never meets the batch before the entry it scopes it by.
-            deployment.Database.InTransaction((connection, transaction) =>
-            {
-                if (!IsCopied(run.ArGuid, connection, transaction)) deployment.HomeAuditLog.Replicate(run, connection, transaction);
-                return true;
-            });
-            return postgres.SubmitDriverBatch(driverBatch);
-        }
+        // The executor finds the run in the batches' own database (PostgresLoggedRuns), not in a copy.
+        if (deployment.Batches is PostgresBatchStore postgres) return postgres.SubmitDriverBatch(driverBatch);
         var homeBatches = (SqliteBatchStore)deployment.Batches;
         return deployment.Database.InTransaction((connection, transaction) =>
         {
@@ -53,13 +50,21 @@ public sealed class HomeDriverBatches(Deployment deployment) : IDriverBatchTarge
         });
     }
 
-    private static bool IsCopied(string arGuid, SqliteConnection connection, SqliteTransaction transaction)
+    /// <summary>
+    /// Batches in runner.db: null, they are dispatched after the commit. Batches in PostgreSQL must be in
+    /// the database the runs are logged in, where the executor looks their runs up: a home pointed at
+    /// another one is refused at every submission (BatchDatabaseMismatch) rather than logging runs whose
+    /// batches the executor would refuse.
+    /// </summary>
+    public TransactionalDriverBatches? InDatabase(Postgres.PostgresDatabase database)
     {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "SELECT count(*) FROM audit_log WHERE ar_guid = $ar_guid";
-        command.Parameters.AddWithValue("$ar_guid", arGuid);
-        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0;
+        ArgumentNullException.ThrowIfNull(database);
+        if (deployment.Batches is not PostgresBatchStore postgres) return null;
+        if (!postgres.Database.IsSameDatabaseAs(database))
+            throw new AnalysisRunnerException("BatchDatabaseMismatch", ErrorKind.ResourceUnavailable, postgres.Database.Description,
+                $"The runner home keeps its batches in {postgres.Database.Description} ([batches] database in {deployment.Home.SettingsPath}), " +
+                $"but this server logs runs in {database.Description}; they must be one database, so a run and its driver batch are one transaction.");
+        return new TransactionalDriverBatches(deployment.Configs, postgres);
     }
 
     public Task CancelDriverBatchAsync(string arGuid, CancellationToken cancellationToken = default)

@@ -26,7 +26,7 @@ internal interface IRunCapabilityVerifier
 /// run has finished and <see cref="Grace"/> has passed, it verifies to nothing (a token printed into a
 /// log is not that run's scope for whoever reads the log later).
 /// </summary>
-public sealed class RunTokens(RunnerHome home, IAuditLog auditLog, Batch.IBatchStore? batches = null, TimeProvider? clock = null) : IRunCapabilityVerifier
+public sealed class RunTokens(RunnerHome home, ILoggedRuns loggedRuns, Batch.IBatchStore? batches = null, TimeProvider? clock = null) : IRunCapabilityVerifier
 {
     /// <summary>How long after its run's last batch finished a token is still honoured (a job's last cmdlets after its batch's end is recorded).</summary>
     public static readonly TimeSpan Grace = TimeSpan.FromMinutes(10);
@@ -62,7 +62,7 @@ public sealed class RunTokens(RunnerHome home, IAuditLog auditLog, Batch.IBatchS
         }
         if (!CryptographicOperations.FixedTimeEquals(presented, Mac(Key(home), arGuid)))
             throw Invalid("its signature is not the runner's");
-        var run = auditLog.Query(new LogQuery { ArGuid = arGuid, First = 1 }).FirstOrDefault()
+        var run = loggedRuns.Find(arGuid)
             ?? throw Invalid($"no run {arGuid} is in the audit log");
         // The entry's dataset and access level are the scope, so an entry edited since it was written grants nothing.
         AuditChain.CheckEntry(run);
@@ -125,6 +125,13 @@ public sealed class RunTokens(RunnerHome home, IAuditLog auditLog, Batch.IBatchS
             : throw new AnalysisRunnerException("KeyFileInvalid", ErrorKind.InvalidData, home.RunTokenKeyPath,
                 $"The run-token key '{home.RunTokenKeyPath}' is shorter than {KeyBytes} bytes; delete it only if no run is active (a new key invalidates running jobs' tokens).");
     });
+
+    /// <summary>
+    /// An HMAC with the home's run-token key over another record only the runner writes (BatchRowSeal).
+    /// The purpose leads the message, and no purpose is a prefix of another's or of the tokens' own.
+    /// </summary>
+    internal static byte[] Sign(RunnerHome home, string purpose, string text) =>
+        HMACSHA256.HashData(Key(home), Encoding.UTF8.GetBytes("analysis-runner " + purpose + " v1\n" + text));
 
     private static byte[] Mac(byte[] key, string arGuid) =>
         HMACSHA256.HashData(key, Purpose.Concat(Encoding.UTF8.GetBytes(arGuid)).ToArray());

@@ -5,34 +5,35 @@ using AnalysisRunner.Core.Log;
 namespace AnalysisRunner.Core.Usage;
 
 /// <summary>
-/// Who used what on a dataset: every job of its runs submitted since a day, from the audit log (whose
-/// runs) and the batch store (what each attempt used). The one query behind Get-AnalysisUsage and the
+/// Who used what on a dataset: every job of its runs submitted since a day, from the store of record
+/// for runs (whose runs: the home's log, or the server's) and the batch store (what each attempt used). The one query behind Get-AnalysisUsage and the
 /// usage page, so both show the same figures. Which namespaces a caller may see is the caller's to
 /// decide (the page: DatasetReadAccess; the cmdlet: as Get-AnalysisLog) and is passed in.
 /// </summary>
-public sealed class DatasetUsage(IAuditLog log, IBatchStore batches)
+public sealed class DatasetUsage(IRunLog runs, IBatchStore batches)
 {
     private const double Gib = 1L << 30;
 
     private sealed record JobUsage(DateOnly Day, string User, long BatchId, double CpuSeconds, double MemoryGibSeconds, double WallSeconds, bool Measured);
 
-    public IReadOnlyList<UsageRow> Query(string dataset, DateOnly since, UsageGrouping by, Func<AccessLevel, bool> includes) =>
-        Group(dataset, Jobs(dataset, since, includes), by);
+    public async Task<IReadOnlyList<UsageRow>> QueryAsync(string dataset, DateOnly since, UsageGrouping by, Func<AccessLevel, bool> includes,
+        CancellationToken cancellationToken = default) =>
+        Group(dataset, await JobsAsync(dataset, since, includes, cancellationToken).ConfigureAwait(false), by);
 
-    public UsageReport Report(string dataset, DateOnly since, Func<AccessLevel, bool> includes)
+    public async Task<UsageReport> ReportAsync(string dataset, DateOnly since, Func<AccessLevel, bool> includes, CancellationToken cancellationToken = default)
     {
-        var jobs = Jobs(dataset, since, includes);
+        var jobs = await JobsAsync(dataset, since, includes, cancellationToken).ConfigureAwait(false);
         return new UsageReport(dataset, since, Group(dataset, jobs, UsageGrouping.Day), Group(dataset, jobs, UsageGrouping.User),
             Group(dataset, jobs, UsageGrouping.Batch));
     }
 
-    private List<JobUsage> Jobs(string dataset, DateOnly since, Func<AccessLevel, bool> includes)
+    private async Task<List<JobUsage>> JobsAsync(string dataset, DateOnly since, Func<AccessLevel, bool> includes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(includes);
         var now = DateTimeOffset.UtcNow;
         var from = new DateTimeOffset(since.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
         var jobs = new List<JobUsage>();
-        foreach (var run in log.Query(new LogQuery { Dataset = dataset, After = from }))
+        await foreach (var run in runs.QueryAsync(new LogQuery { Dataset = dataset, After = from }, cancellationToken).ConfigureAwait(false))
         {
             if (!includes(run.AccessLevel)) continue;
             foreach (var batch in batches.FindBatches(new BatchQuery { ArGuid = run.ArGuid }))

@@ -27,7 +27,7 @@ public sealed class GetAnalysisUsageCommand : AnalysisRunnerCmdlet
     protected override void Process()
     {
         var since = Since is { } day ? DateOnly.FromDateTime(day.ToUniversalTime()) : DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-30);
-        var rows = new DatasetUsage(Deployment.AuditLog, Deployment.Batches).Query(Dataset, since, By, _ => true);
+        var rows = Await(new DatasetUsage(Deployment.RunLog, Deployment.Batches).QueryAsync(Dataset, since, By, _ => true, PipelineStopped));
         // As Get-AnalysisLog: nothing, for a dataset the registry does not know, is a typo rather than no usage.
         if (rows.Count == 0 && Deployment.LoadRegistry() is var registry && registry.Find(Dataset) is null)
             throw registry.NotFound(Dataset);

@@ -10,12 +10,12 @@ namespace AnalysisRunner.Server.Web;
 /// </summary>
 public sealed class UsageReader(RunnerHomeAccess home)
 {
-    public UsageReport Read(string caller, string dataset, DateOnly since)
+    public Task<UsageReport> ReadAsync(string caller, string dataset, DateOnly since, CancellationToken cancellationToken)
     {
         var deployment = home.Deployment;
         var registry = deployment.LoadRegistry();
         var readable = new[] { "test", "main" }.Where(ns => DatasetReadAccess.MayRead(registry, caller, dataset, ns)).ToHashSet();
         if (readable.Count == 0) DatasetReadAccess.Check(registry, caller, dataset, "test");
-        return new DatasetUsage(deployment.AuditLog, deployment.Batches).Report(dataset, since, level => readable.Contains(level.Namespace()));
+        return new DatasetUsage(deployment.RunLog, deployment.Batches).ReportAsync(dataset, since, level => readable.Contains(level.Namespace()), cancellationToken);
     }
 }

@@ -26,7 +26,7 @@ public sealed class ExecutorScopeTests : IDisposable
             ArGuid = arGuid, Timestamp = DateTimeOffset.UtcNow, User = Environment.UserName, Dataset = "fewgenomes", AccessLevel = level,
             Script = "x", Description = "d", OutputPrefix = "o", OutputDir = "o", ConfigPath = _deployment.Configs.PathFor(arGuid),
         };
-        return _deployment.Database.InTransaction((c, t) => _deployment.AuditLog.Append(run, c, t));
+        return _deployment.Database.InTransaction((c, t) => new SqliteAuditLog(_deployment.Database).Append(run, c, t));
     }
 
     private static JobSpec Writer(string destination) => TestHome.Job(0, $"echo x > {ResourcePlaceholder.ForJob(0, "out")}") with

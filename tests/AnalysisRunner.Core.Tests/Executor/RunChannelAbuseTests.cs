@@ -56,7 +56,7 @@ public sealed class RunChannelAbuseTests : RunChannelTestBase
     public async Task A_request_of_the_right_shape_holding_what_the_executor_does_not_expect_is_refused_with_an_error_id_and_stores_nothing(string json)
     {
         var (run, batchId) = RunWithBatch();
-        using var server = _host.Open(batchId)!;
+        using var server = OpenChannel(batchId)!;
 
         var answer = await Exchange(server.SocketPath, json.Replace("BATCH", batchId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
@@ -76,7 +76,7 @@ public sealed class RunChannelAbuseTests : RunChannelTestBase
     public async Task A_flood_of_idle_connections_is_refused_beyond_what_the_channel_serves_and_the_channel_serves_again_when_they_go()
     {
         var (run, batchId) = RunWithBatch();
-        using var server = _host.Open(batchId)!;
+        using var server = OpenChannel(batchId)!;
         var idle = new List<Socket>();
         try
         {
@@ -139,7 +139,7 @@ public sealed class RunChannelAbuseTests : RunChannelTestBase
     public async Task A_job_with_a_null_environment_value_sent_over_the_channel_does_not_stop_the_executor_for_other_batches()
     {
         var (run, batchId) = RunWithBatch();
-        using var server = _host.Open(batchId)!;
+        using var server = OpenChannel(batchId)!;
         var answer = await Exchange(server.SocketPath,
             "{\"op\":\"submit\",\"spec\":{\"name\":\"x\",\"tmpRoot\":\"gs://cpg-fewgenomes-test-tmp/batch\",\"jobs\":[{\"index\":0,\"name\":\"j\",\"commands\":[\"true\"],\"environment\":{\"A\":null}}]}}");
         Assert.NotNull(answer);

@@ -1,3 +1,4 @@
+using AnalysisRunner.Core.Log;
 using AnalysisRunner.Core.Batch;
 using AnalysisRunner.Core.Batch.Runners.Local.Sandbox;
 using AnalysisRunner.Core.Hosting;
@@ -43,7 +44,7 @@ public abstract class SandboxedRunTestBase : IDisposable
             ArGuid = arGuid, Timestamp = DateTimeOffset.UtcNow, User = Environment.UserName, Dataset = Dataset, AccessLevel = AccessLevel.Test,
             Script = "x", Description = "d", OutputPrefix = "o", OutputDir = "o", ConfigPath = config,
         };
-        _deployment.Database.InTransaction((c, t) => _deployment.AuditLog.Append(run, c, t));
+        _deployment.Database.InTransaction((c, t) => new SqliteAuditLog(_deployment.Database).Append(run, c, t));
         return spec with { ArGuid = arGuid, ConfigPath = config, TmpRoot = $"gs://cpg-{Dataset}-test-tmp/batch" };
     }
 

@@ -46,6 +46,9 @@ public abstract class PostgresRunLogContract(PostgresFixture postgres) : RunLogC
 {
     protected PostgresDatabase? Database { get; private set; }
 
+    /// <summary>The test cluster, for a database of another's own.</summary>
+    protected PostgresFixture Postgres => postgres;
+
     protected abstract bool BatchesInPostgres { get; }
 
     protected override IRunLog Log => Deployment.RunLog;
@@ -80,6 +83,72 @@ public abstract class PostgresRunLogContract(PostgresFixture postgres) : RunLogC
 public sealed class PostgresRunLogWithPostgresBatchesContractTests(PostgresFixture postgres) : PostgresRunLogContract(postgres)
 {
     protected override bool BatchesInPostgres => true;
+
+    /// <summary>The run, its config and its driver batch are one commit: nothing waits in the outbox, nothing is copied into the home, and the executor scopes the batch by the entry in PostgreSQL.</summary>
+    [BackendFact]
+    public async Task A_run_and_its_driver_batch_are_one_commit_with_nothing_to_dispatch()
+    {
+        var submission = Submission();
+
+        var logged = await Log.AppendAsync(submission);
+
+        var batch = Assert.Single(Batches(submission.Run.ArGuid));
+        Assert.Equal(batch.Id, logged.DriverBatchId);
+        Assert.Equal(batch.Id, (await Log.FindAsync(submission.Run.ArGuid))!.DriverBatchId);
+        Assert.Equal(0, await Log.DispatchPendingAsync());
+        Assert.Empty(Deployment.HomeAuditLog.ReadCopies());
+        Assert.Null(Deployment.HomeAuditLog.Find(submission.Run.ArGuid));
+        Assert.True(File.Exists(logged.ConfigPath), "the config the batch reads was not published before its commit");
+        var scope = BatchScope.Of(new BatchSpec { Name = "x", ArGuid = submission.Run.ArGuid, TmpRoot = "/tmp", Jobs = [] }, Deployment.LoggedRuns);
+        Assert.Equal(submission.Run.ArGuid, scope.Run!.ArGuid);
+        Assert.True(AuditChain.Verify(await ChainAsync()).Valid);
+    }
+
+    /// <summary>A statement failing after the batch row was written in the run's transaction (PostgreSQL's text refuses NUL, here in the config row) takes the batch with it, and the config published for it is withdrawn.</summary>
+    [BackendFact]
+    public async Task An_append_failing_after_its_batch_row_leaves_no_batch_row_or_config()
+    {
+        var submission = Submission(config: "[workflow]\nname = 'a\0b'\n");
+
+        await Assert.ThrowsAnyAsync<Exception>(() => Log.AppendAsync(submission));
+
+        Assert.Empty(Batches());
+        Assert.Null(await Log.FindAsync(submission.Run.ArGuid));
+        Assert.Equal(0, await CountStoredConfigsAsync());
+        Assert.False(File.Exists(submission.Run.ConfigPath), "the config of a run that was not logged is still published");
+    }
+
+    /// <summary>A home whose batches are in another database than the server's log: the executor would find none of its runs, so every submission is refused before anything is written.</summary>
+    [BackendFact]
+    public async Task Batches_in_another_database_than_the_runs_are_refused_with_nothing_written()
+    {
+        await using var elsewhere = new PostgresDatabase(await Postgres.CreateDatabaseAsync());
+        await new SchemaMigrator(elsewhere).ApplyAsync(ServerSchema.Migrations);
+        var log = new PostgresRunLog(elsewhere, new HomeDriverBatches(Deployment));
+        var submission = Submission();
+
+        var refused = await Assert.ThrowsAsync<AnalysisRunnerException>(() => log.AppendAsync(submission));
+
+        Assert.Equal("BatchDatabaseMismatch", refused.ErrorId);
+        Assert.Empty(Batches());
+        Assert.Null(await log.FindAsync(submission.Run.ArGuid));
+        Assert.False(File.Exists(submission.Run.ConfigPath));
+    }
+
+    /// <summary>One database written two ways (a host name and its address) is known to be one, by PostgreSQL's advisory locks rather than by the text.</summary>
+    [BackendFact]
+    public async Task One_database_named_two_ways_is_one_and_two_databases_are_two()
+    {
+        var connectionString = BatchDatabase!;
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        builder.Host = builder.Host == "localhost" ? "127.0.0.1" : "localhost";
+        await using var sameByAnotherName = new PostgresDatabase(builder.ConnectionString);
+        await using var another = new PostgresDatabase(await Postgres.CreateDatabaseAsync());
+
+        Assert.True(Database!.IsSameDatabaseAs(sameByAnotherName));
+        Assert.False(Database.IsSameDatabaseAs(another));
+        Assert.False(another.IsSameDatabaseAs(sameByAnotherName));
+    }
 }
 
 [RequiresPostgres]
@@ -125,7 +194,7 @@ public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : Post
         Assert.Equal(created.Id, Assert.Single(Batches()).Id);
         Assert.Equal(created.Id, (await Log.FindAsync(submission.Run.ArGuid))!.DriverBatchId);
         // The executor can scope the batch: the home holds the run's entry as sealed, and it verifies.
-        var scope = BatchScope.Of(new BatchSpec { Name = "x", ArGuid = submission.Run.ArGuid, TmpRoot = "/tmp", Jobs = [] }, Deployment.AuditLog);
+        var scope = BatchScope.Of(new BatchSpec { Name = "x", ArGuid = submission.Run.ArGuid, TmpRoot = "/tmp", Jobs = [] }, Deployment.LoggedRuns);
         Assert.Equal(submission.Run.ArGuid, scope.Run!.ArGuid);
     }
 

@@ -1,3 +1,4 @@
+using AnalysisRunner.Core.Log;
 using AnalysisRunner.Core.Hosting;
 using AnalysisRunner.Core.Runs;
 using AnalysisRunner.Core.Runs.Channel;
@@ -19,6 +20,9 @@ public abstract class RunChannelTestBase : IDisposable
         _host = new RunChannelHost(_deployment);
     }
 
+    /// <summary>The batch's channel as the executor opens it: for the run its stored spec names (which the planner verified).</summary>
+    private protected RunChannelServer? OpenChannel(long batchId) => _host.Open(batchId, _deployment.Batches.GetBatch(batchId)?.ArGuid);
+
     public void Dispose()
     {
         _host.Dispose();
@@ -37,7 +41,7 @@ public abstract class RunChannelTestBase : IDisposable
             ArGuid = Guid.NewGuid().ToString(), Timestamp = DateTimeOffset.UtcNow, User = "tester@example.org", Dataset = Dataset,
             AccessLevel = AccessLevel.Test, Script = "x", Description = "d", OutputPrefix = "o", OutputDir = "o", ConfigPath = config,
         };
-        _deployment.Database.InTransaction((c, t) => _deployment.AuditLog.Append(run, c, t));
+        _deployment.Database.InTransaction((c, t) => new SqliteAuditLog(_deployment.Database).Append(run, c, t));
         var logged = _deployment.AuditLog.Query(new Core.Log.LogQuery { ArGuid = run.ArGuid, First = 1 }).Single();
         var batchId = _home.Store.Submit(_home.Batch(TestHome.Job(0, "true")) with { ArGuid = run.ArGuid, ConfigPath = config });
         return (logged, batchId);

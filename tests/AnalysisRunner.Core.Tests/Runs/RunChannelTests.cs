@@ -25,7 +25,7 @@ public sealed class RunChannelTests : RunChannelTestBase
     {
         var (mine, myBatch) = RunWithBatch();
         var (_, theirBatch) = RunWithBatch();
-        using var server = _host.Open(myBatch)!;
+        using var server = OpenChannel(myBatch)!;
         var channel = new RunChannel(server.SocketPath);
 
         var identity = channel.Identity();
@@ -49,7 +49,7 @@ public sealed class RunChannelTests : RunChannelTestBase
     {
         var (_, myBatch) = RunWithBatch();
         var (_, theirBatch) = RunWithBatch();
-        using var server = _host.Open(myBatch)!;
+        using var server = OpenChannel(myBatch)!;
         var channel = new RunChannel(server.SocketPath);
         var wait = await Assert.ThrowsAnyAsync<AnalysisRunnerException>(() => channel.WaitAsync([myBatch, theirBatch], TimeSpan.FromSeconds(1), CancellationToken.None));
         Assert.Equal(RunChannelService.OutsideRunErrorId, wait.ErrorId);
@@ -65,7 +65,7 @@ public sealed class RunChannelTests : RunChannelTestBase
     {
         var (mine, myBatch) = RunWithBatch();
         var (theirs, _) = RunWithBatch();
-        using var server = _host.Open(myBatch)!;
+        using var server = OpenChannel(myBatch)!;
         var channel = new RunChannel(server.SocketPath);
         var before = _home.Store.FindBatches(new BatchQuery()).Count;
 
@@ -87,7 +87,7 @@ public sealed class RunChannelTests : RunChannelTestBase
     public void A_batch_outside_any_run_gets_no_channel()
     {
         var outside = _home.Store.Submit(_home.Batch(TestHome.Job(0, "true")));
-        Assert.Null(_host.Open(outside));
+        Assert.Null(OpenChannel(outside));
     }
 
     [Theory]
@@ -101,7 +101,7 @@ public sealed class RunChannelTests : RunChannelTestBase
     public async Task Oversized_malformed_and_unknown_messages_are_refused_by_their_error_id_and_the_channel_goes_on(string message, string errorId)
     {
         var (mine, myBatch) = RunWithBatch();
-        using var server = _host.Open(myBatch)!;
+        using var server = OpenChannel(myBatch)!;
         byte[] Framed(string json)
         {
             var body = Encoding.UTF8.GetBytes(json);
@@ -136,7 +136,7 @@ public sealed class RunChannelTests : RunChannelTestBase
     public void The_socket_of_a_channel_is_its_owners_only_and_goes_with_its_batch()
     {
         var (_, myBatch) = RunWithBatch();
-        var server = _host.Open(myBatch)!;
+        var server = OpenChannel(myBatch)!;
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(server.SocketPath));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(server.SocketPath)!));
         server.Dispose();

@@ -124,7 +124,7 @@ public sealed class RunTokenExpiryTests : IDisposable
         State = completed is null ? Core.Batch.BatchState.Running : Core.Batch.BatchState.Succeeded, Completed = completed,
     };
 
-    private RunTokens Tokens() => new(_world.Home, _world.Deployment.AuditLog, _batches, _clock);
+    private RunTokens Tokens() => new(_world.Home, _world.Deployment.LoggedRuns, _batches, _clock);
 
     [Fact]
     public void A_token_is_honoured_while_its_run_runs_and_for_the_grace_after_and_then_refused()

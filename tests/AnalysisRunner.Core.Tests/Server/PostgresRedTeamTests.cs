@@ -142,22 +142,27 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
     }
 
     /// <summary>
-    /// The home keeps a copy of each server entry whose driver batch it runs, and Test-AnalysisLog
+    /// The home kept a copy of each server entry whose driver batch it ran, and Test-AnalysisLog
     /// -RunnerHome checked each copy only on its own. The chain is not keyed, so a row written into
-    /// runner.db (another dataset, full) with its hash computed passed as a copy. Now each copy must be
-    /// in the server's log, hash and all, which a home whose batches are in that database can read.
+    /// runner.db (another dataset, full) with its hash computed passed as a copy, and the executor
+    /// scoped batches by copies. Now the home gets no copies (the run and its batch are one transaction
+    /// in PostgreSQL, where the executor reads the run); a copy found there must be in the server's log,
+    /// hash and all, and is never a batch's scope.
     /// </summary>
     [BackendFact]
-    public async Task A_forged_copy_in_the_homes_audit_log_fails_Test_AnalysisLog()
+    public async Task A_forged_copy_in_the_homes_audit_log_fails_Test_AnalysisLog_and_scopes_no_batch()
     {
         using var client = new HttpRunnerClient(new ServerConnection(_world.Server!.Address, (await _world.Server.IssueAsync(Mallory)).Token));
         var run = await client.SubmitRunAsync(await client.PlanRunAsync(Facts("/nonexistent", "1")));
         Assert.True(run.DriverBatchId > 0, "the run was answered without its driver batch");
         var deployment = Deployment.Open(_world.Home!.Home);
-        var genuine = Assert.Single(deployment.HomeAuditLog.ReadCopies());
+        // The run and its batch are PostgreSQL's alone: nothing was copied into the home.
+        Assert.Empty(deployment.HomeAuditLog.ReadCopies());
         var honest = AuditLogCheck.Verify(deployment);
         Assert.True(honest.Valid, honest.Reason);
-        Assert.Equal(1, honest.Copies);
+        Assert.Equal(0, honest.Copies);
+        var genuine = deployment.LoggedRuns.Find(run.ArGuid)!;
+        AuditChain.CheckEntry(genuine);
 
         var forged = genuine with
         {
@@ -176,7 +181,71 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
         Assert.False(verdict.Valid, "a forged copy passed Test-AnalysisLog");
         Assert.Equal(forged.ArGuid, verdict.FirstAlteredArGuid);
         Assert.Contains("server's log", verdict.Reason);
-        Assert.Equal(2, verdict.Copies);
+        Assert.Equal(1, verdict.Copies);
+        // Nor does the executor take it for a run: a batch claiming it gets no scope.
+        var claim = new BatchSpec { Name = "forged", ArGuid = forged.ArGuid, TmpRoot = "/tmp", Jobs = [] };
+        var refused = Assert.Throws<BatchValidationException>(() => BatchScope.Of(claim, Deployment.Open(_world.Home.Home).LoggedRuns));
+        Assert.Equal("RunNotFound", refused.ErrorId);
+    }
+
+    /// <summary>
+    /// A job that reaches PostgreSQL (a sandbox sharing the host's network, where the cluster trusts
+    /// local connections) writes a batch of its own naming a logged run, rows copied from that run's
+    /// real driver batch (seals and all) with another command. Batch rows carried nothing only the
+    /// runner can write, so the executor ran such a batch with the run's scope. Now the seal covers each
+    /// row's ids and text: the forged job fails to start (BatchRowNotSealed) and its command never runs.
+    /// </summary>
+    [BackendFact]
+    public async Task A_batch_written_straight_into_PostgreSQL_is_not_run()
+    {
+        using var client = new HttpRunnerClient(new ServerConnection(_world.Server!.Address, (await _world.Server.IssueAsync(Mallory)).Token));
+        var run = await client.SubmitRunAsync(await client.PlanRunAsync(Facts("/nonexistent", "1")));
+        Assert.True(run.DriverBatchId > 0, "the run was answered without its driver batch");
+        await foreach (var _ in client.WatchAsync([run.DriverBatchId], new WatchOptions { Timeout = TimeSpan.FromSeconds(60) })) { }
+
+        long forged;
+        await using (var connection = new NpgsqlConnection(_world.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var batch = new NpgsqlCommand("""
+                INSERT INTO batches (name, ar_guid, attributes, config_path, tmp_root, spec, state, cancel_requested, created, total_jobs, seal)
+                SELECT name, ar_guid, attributes, config_path, tmp_root, spec, 'Running', false, now(), total_jobs, seal FROM batches WHERE id = $1
+                RETURNING id
+                """, connection);
+            batch.Parameters.AddWithValue(run.DriverBatchId);
+            forged = (long)(await batch.ExecuteScalarAsync())!;
+            await using var jobs = new NpgsqlCommand("""
+                INSERT INTO jobs (batch_id, job_id, name, state, attempt, max_attempts, command, parents, cpu, memory, image, always_run,
+                                  preemptible, attributes, spec, seal)
+                SELECT $2, job_id, name, 'Ready', 1, 1, 'echo FORGED-RAN', '[]', cpu, memory, image, always_run, preemptible, attributes,
+                       jsonb_set(spec::jsonb, '{commands}', '["echo FORGED-RAN"]')::text, seal
+                FROM jobs WHERE batch_id = $1
+                """, connection);
+            jobs.Parameters.AddWithValue(run.DriverBatchId);
+            jobs.Parameters.AddWithValue(forged);
+            Assert.Equal(1, await jobs.ExecuteNonQueryAsync());
+        }
+        Deployment.Open(_world.Home!.Home).Executor.Wake();
+
+        BatchProgress? last = null;
+        await foreach (var progress in client.WatchAsync([forged], new WatchOptions { Timeout = TimeSpan.FromSeconds(60) })) last = progress;
+
+        Assert.Equal(BatchState.Failed, Assert.Single(last!.Batches).State);
+        var job = Assert.Single(await client.GetJobsAsync(forged));
+        Assert.Equal(JobState.Failed, job.State);
+        Assert.Contains("does not carry this runner's seal", await ReasonAsync(forged));
+        var stdout = new List<string>();
+        await foreach (var line in client.ReadLogAsync(forged, 1, 1, LogStream.Stdout, follow: false)) stdout.Add(line);
+        Assert.DoesNotContain("FORGED-RAN", string.Join('\n', stdout));
+    }
+
+    private async Task<string> ReasonAsync(long batchId)
+    {
+        await using var connection = new NpgsqlConnection(_world.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT coalesce(string_agg(reason, ' '), '') FROM jobs WHERE batch_id = $1", connection);
+        command.Parameters.AddWithValue(batchId);
+        return (string)(await command.ExecuteScalarAsync())!;
     }
 
     /// <summary>

@@ -176,10 +176,10 @@ public sealed class WebPagesTests(PostgresFixture postgres) : WebTest(postgres)
         var page = await PageAsync(AliceToken, "/usage/fewgenomes");
         var batchPage = await PageAsync(AliceToken, $"/batches/{sub}");
 
-        var query = new Core.Usage.DatasetUsage(World.Deployment.AuditLog, World.Deployment.Batches);
+        var query = new Core.Usage.DatasetUsage(World.Deployment.RunLog, World.Deployment.Batches);
         foreach (var by in Enum.GetValues<Core.Usage.UsageGrouping>())
         {
-            var rows = query.Query("fewgenomes", today, by, _ => true);
+            var rows = await query.QueryAsync("fewgenomes", today, by, _ => true);
             Assert.NotEmpty(rows);
             foreach (var row in rows)
             {

@@ -16,7 +16,7 @@ internal sealed record AttemptPlan(AttemptLaunch Launch, IReadOnlyList<(string S
 /// work folder, the folders its resources need, its outputs. Specs are read from their rows when a
 /// job starts (the scheduler keeps only the DAG in memory); a batch's own spec once per batch.
 /// </summary>
-internal sealed class AttemptPlanner(RunnerHome home, IJobLedger ledger, Func<IReadOnlyDictionary<string, string>, JobStaging>? staging)
+internal sealed class AttemptPlanner(RunnerHome home, IJobLedger ledger, Log.ILoggedRuns loggedRuns, Func<IReadOnlyDictionary<string, string>, JobStaging>? staging)
 {
     public AttemptPlan Plan(JobNode node, int attempt)
     {
@@ -70,7 +70,7 @@ internal sealed class AttemptPlanner(RunnerHome home, IJobLedger ledger, Func<IR
         if (batch.Paths is null)
         {
             var batchSpec = ledger.LoadBatchSpec(batch.Id);
-            var paths = ResourcePaths.ForBatch(home, batch.Id, batchSpec);
+            var paths = ResourcePaths.ForBatch(home, batch.Id, batchSpec, loggedRuns);
             batch.ConfigPath = batchSpec.ConfigPath;
             // Who pays on a cluster is the verified run's dataset, never what the batch's attributes claim.
             batch.Dataset = paths.Scope?.Run?.Dataset;

@@ -48,7 +48,7 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
         _log = log;
         _ledger = deployment.OpenJobLedger();
         _runner = deployment.Runner.CreateRunner(options, this, log);
-        _planner = new AttemptPlanner(_home, _ledger, JobStaging.For(deployment));
+        _planner = new AttemptPlanner(_home, _ledger, deployment.LoggedRuns, JobStaging.For(deployment));
         // Outputs land in the home's bucket folders (on gcs, the cache the upload reads from).
         _outputs = new OutputCopier(new Storage.LocalFolderStore(_home.BucketsDirectory));
         _signals = new ExecutorSignalServer(_home, () => _events.Writer.TryWrite(new WakeEvent()), () => _events.Writer.TryWrite(new StopEvent()));

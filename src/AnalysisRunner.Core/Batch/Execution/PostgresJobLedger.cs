@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AnalysisRunner.Core.Hosting;
 using AnalysisRunner.Core.Postgres;
 using Npgsql;
 using NpgsqlTypes;
@@ -16,7 +17,7 @@ namespace AnalysisRunner.Core.Batch.Execution;
 /// in, so running a round twice leaves what running it once does (only its timestamps move on).
 /// </para>
 /// </summary>
-internal sealed class PostgresJobLedger(PostgresDatabase database) : IJobLedger
+internal sealed class PostgresJobLedger(PostgresDatabase database, RunnerHome home) : IJobLedger
 {
     private const string UpdateJob = """
         UPDATE jobs SET
@@ -138,21 +139,31 @@ internal sealed class PostgresJobLedger(PostgresDatabase database) : IJobLedger
         return ids;
     });
 
-    public BatchSpec LoadBatchSpec(long batchId) => JsonSerializer.Deserialize<BatchSpec>(
-        Scalar("SELECT spec FROM batches WHERE id = $1", batchId, null) ?? throw new InvalidOperationException($"There is no batch {batchId}."),
-        SqliteBatchStore.Json)!;
+    /// <summary>The batch's spec, only as the runner sealed it (BatchRowSeal): what its scope and paths are derived from.</summary>
+    public BatchSpec LoadBatchSpec(long batchId)
+    {
+        var (spec, seal) = SpecAndSeal("SELECT spec, seal FROM batches WHERE id = $1", batchId, null)
+            ?? throw new InvalidOperationException($"There is no batch {batchId}.");
+        BatchRowSeal.Check(BatchRowSeal.OfBatch(home, batchId, spec), seal, $"Batch {batchId}");
+        return JsonSerializer.Deserialize<BatchSpec>(spec, SqliteBatchStore.Json)!;
+    }
 
-    public JobSpec LoadJobSpec(long batchId, int jobId) => JsonSerializer.Deserialize<JobSpec>(
-        Scalar("SELECT spec FROM jobs WHERE batch_id = $1 AND job_id = $2", batchId, jobId)
-            ?? throw new InvalidOperationException($"Batch {batchId} has no job {jobId}."),
-        SqliteBatchStore.Json)!;
+    /// <summary>The job's spec (its command, inputs, outputs), only as the runner sealed it.</summary>
+    public JobSpec LoadJobSpec(long batchId, int jobId)
+    {
+        var (spec, seal) = SpecAndSeal("SELECT spec, seal FROM jobs WHERE batch_id = $1 AND job_id = $2", batchId, jobId)
+            ?? throw new InvalidOperationException($"Batch {batchId} has no job {jobId}.");
+        BatchRowSeal.Check(BatchRowSeal.OfJob(home, batchId, jobId, spec), seal, $"Job {batchId}/{jobId}");
+        return JsonSerializer.Deserialize<JobSpec>(spec, SqliteBatchStore.Json)!;
+    }
 
-    private string? Scalar(string sql, long batchId, int? jobId) => database.Run(connection =>
+    private (string Spec, string? Seal)? SpecAndSeal(string sql, long batchId, int? jobId) => database.Run(connection =>
     {
         using var command = new NpgsqlCommand(sql, connection);
         command.Parameters.AddWithValue(batchId);
         if (jobId is { } id) command.Parameters.AddWithValue(id);
-        return command.ExecuteScalar() as string;
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? (reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1)) : ((string, string?)?)null;
     });
 
     private static NpgsqlParameter Value(object? value, NpgsqlDbType type) => new() { Value = value ?? DBNull.Value, NpgsqlDbType = type };

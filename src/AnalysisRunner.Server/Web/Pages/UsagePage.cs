@@ -8,10 +8,10 @@ internal static class UsagePage
 {
     private const int ChartHeight = 160, BarWidth = 28, Gap = 6, Margin = 30;
 
-    public static IResult Render(HttpContext context, UsageReader usage, string dataset, DateOnly? since)
+    public static async Task<IResult> Render(HttpContext context, UsageReader usage, string dataset, DateOnly? since)
     {
         var from = since ?? DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-30);
-        var report = usage.Read(context.User.Identity!.Name!, dataset, from);
+        var report = await usage.ReadAsync(context.User.Identity!.Name!, dataset, from, context.RequestAborted);
         return PageLayout.Page(context, $"Usage of {dataset}", Html.Of($"""
             <form class="filter" method="get" action="{Links.Usage(dataset)}">
             <label>Since <input type="date" name="since" value="{from:yyyy-MM-dd}"></label>

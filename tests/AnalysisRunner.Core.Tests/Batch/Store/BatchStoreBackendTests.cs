@@ -76,6 +76,43 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
         Assert.Empty(Store.FindBatches(new BatchQuery()));
     }
 
+    /// <summary>
+    /// Red team: whoever reaches the database without the runner's key (a job sharing the host's
+    /// network, with trust auth) rewrites a stored job's command or a batch's spec, or copies a sealed
+    /// batch row over another. The executor loads specs only as the runner sealed them, ids included.
+    /// </summary>
+    [BackendFact]
+    public async Task The_executor_loads_only_batch_and_job_rows_the_runner_sealed()
+    {
+        var spec = new BatchSpec { Name = "b", ArGuid = "run-7", TmpRoot = "/tmp/x", Jobs = [new JobSpec { Index = 0, Name = "j", Commands = ["echo honest"] }] };
+        var id = Store.Submit(spec);
+        var other = Store.Submit(spec with { Name = "c" });
+        using var ledger = Deployment.OpenJobLedger();
+        Assert.Equal("run-7", ledger.LoadBatchSpec(id).ArGuid);
+        Assert.Equal(["echo honest"], ledger.LoadJobSpec(id, 1).Commands);
+
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync();
+        async Task ExecuteAsync(string sql)
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            command.Parameters.AddWithValue(id);
+            command.Parameters.AddWithValue(other);
+            await command.ExecuteNonQueryAsync();
+        }
+        await ExecuteAsync("UPDATE jobs SET spec = replace(spec, 'echo honest', 'echo forged') WHERE batch_id = $1 AND $2 > 0");
+        await ExecuteAsync("UPDATE batches SET spec = replace(spec, 'run-7', 'run-8') WHERE id = $1 AND $2 > 0");
+        // The first batch's row, seal and all, over the second.
+        await ExecuteAsync("UPDATE batches SET (spec, seal) = (SELECT spec, seal FROM batches WHERE id = $1) WHERE id = $2");
+
+        foreach (var forged in new Action[] { () => ledger.LoadJobSpec(id, 1), () => ledger.LoadBatchSpec(id), () => ledger.LoadBatchSpec(other) })
+        {
+            var refused = Assert.Throws<AnalysisRunnerException>(forged);
+            Assert.Equal(("BatchRowNotSealed", ErrorKind.PermissionDenied), (refused.ErrorId, refused.Kind));
+        }
+        Assert.Equal(["echo honest"], ledger.LoadJobSpec(other, 1).Commands);
+    }
+
     /// <summary>An unreachable database is DatabaseUnavailable (503 on a server), not an SQL error.</summary>
     [BackendFact]
     public async Task An_unreachable_database_is_DatabaseUnavailable()

@@ -206,7 +206,7 @@ internal sealed class LocalJobRunner : IJobRunner
             var launcher = BubblewrapSandbox.FindLauncher()!;
             // A batch of a run reaches the executor through a channel of its own (its driver's New-Batch,
             // Submit-Batch, Wait-Batch…), the one way out of the sandbox to what it hides.
-            if (!_channels.TryGetValue(batchId, out var channel) && _channelHost?.Open(batchId) is { } opened)
+            if (!_channels.TryGetValue(batchId, out var channel) && _channelHost?.Open(batchId, launch.ArGuid) is { } opened)
                 _channels[batchId] = channel = opened;
             var view = SandboxView.For(_home, _settings, launch, launcher) with { Channel = channel?.SocketPath };
             // Made without following links (a job of an earlier batch may have put one where this batch's
