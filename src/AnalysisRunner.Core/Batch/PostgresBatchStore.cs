@@ -30,6 +30,9 @@ public sealed class PostgresBatchStore : IBatchStore
 
     internal PostgresDatabase Database => _database;
 
+    /// <summary>The home whose key seals these rows (BatchRowSeal) and the runs they belong to.</summary>
+    internal RunnerHome Home => _home;
+
     /// <summary>The executor's ledger over these tables, after making sure they exist.</summary>
     internal Execution.IJobLedger OpenLedger()
     {

@@ -16,6 +16,9 @@ public interface IDriverBatchTarget
     /// <summary>Cancels every batch of the run (a driver batch made for a run cancelled meanwhile); none is not an error.</summary>
     Task CancelDriverBatchAsync(string arGuid, CancellationToken cancellationToken = default);
 
+    /// <summary>The key of the home that runs these runs' batches, which seals what the run log writes for them (see RunEntrySeal).</summary>
+    RunEntrySeal Seal { get; }
+
     /// <summary>
     /// When this target keeps its batches in <paramref name="database"/>: how the run log writes the
     /// driver batch in the run's own transaction, so there is nothing to dispatch. Null (the default):

@@ -8,10 +8,13 @@ namespace AnalysisRunner.Core.Log;
 /// (PostgresRunLog), so a batch row and the entry that scopes it come from one store. Runs this home
 /// logged itself without a server (SqliteRunLog: audit row in runner.db, batch in PostgreSQL) are
 /// found in runner.db, but only its own entries: a copy there of a server entry is authority for
-/// nothing, since the entry it copies is in this database or nowhere.
+/// nothing, since the entry it copies is in this database or nowhere. An entry counts only with the
+/// runner's seal (RunEntrySeal): reaching the database is not enough to log a run.
 /// </summary>
 internal sealed class PostgresLoggedRuns(Batch.PostgresBatchStore batches, SqliteAuditLog home) : ILoggedRuns
 {
+    private readonly RunEntrySeal _seal = new(batches.Home);
+
     public Runs.RunRecord? Find(string arGuid)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(arGuid);
@@ -20,10 +23,14 @@ internal sealed class PostgresLoggedRuns(Batch.PostgresBatchStore batches, Sqlit
         return batches.Database.Run(connection =>
         {
             // As sealed (DriverBatchId 0, see PostgresRunLog), so the caller's AuditChain.CheckEntry holds.
-            using var command = new NpgsqlCommand("SELECT entry, prev_hash, entry_hash FROM audit_log WHERE ar_guid = $1", connection);
+            using var command = new NpgsqlCommand("SELECT entry, prev_hash, entry_hash, seal FROM audit_log WHERE ar_guid = $1", connection);
             command.Parameters.AddWithValue(arGuid);
             using var reader = command.ExecuteReader();
-            return reader.Read() ? PostgresRunLog.ReadEntry(reader.GetString(0), reader.GetString(1), reader.GetString(2), 0) : null;
+            if (!reader.Read()) return null;
+            var run = PostgresRunLog.ReadEntry(reader.GetString(0), reader.GetString(1), reader.GetString(2), 0);
+            // The chain's hashes are not keyed: an entry rewritten in the database with its hash recomputed is refused here.
+            RunEntrySeal.Check(_seal.OfEntry(arGuid, run.EntryHash!), reader.IsDBNull(3) ? null : reader.GetString(3), arGuid, "audit entry");
+            return run;
         }) ?? home.FindOwn(arGuid);
     }
 }

@@ -85,15 +85,17 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
                 BatchCommands =
                 {
                     Command("""
-                        INSERT INTO audit_log (ar_guid, timestamp_ms, user_email, dataset, access_level, entry, prev_hash, entry_hash)
-                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                        INSERT INTO audit_log (ar_guid, timestamp_ms, user_email, dataset, access_level, entry, prev_hash, entry_hash, seal)
+                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                         """, chained.ArGuid, chained.Timestamp.ToUnixTimeMilliseconds(), chained.User, chained.Dataset,
-                        chained.AccessLevel.ToConfigName(), Entry(chained), previous, chained.EntryHash!),
+                        chained.AccessLevel.ToConfigName(), Entry(chained), previous, chained.EntryHash!,
+                        driverBatches.Seal.OfEntry(chained.ArGuid, chained.EntryHash!)),
                     Command("INSERT INTO run_configs (ar_guid, toml) VALUES ($1, $2)", chained.ArGuid, submission.ConfigToml),
                     batchId is { } made
                         ? Command("INSERT INTO run_dispatch (ar_guid, driver_batch, driver_batch_id, dispatched_at) VALUES ($1, $2, $3, now())",
                             chained.ArGuid, driverBatch, made)
-                        : Command("INSERT INTO run_dispatch (ar_guid, driver_batch) VALUES ($1, $2)", chained.ArGuid, driverBatch),
+                        : Command("INSERT INTO run_dispatch (ar_guid, driver_batch, seal) VALUES ($1, $2, $3)", chained.ArGuid, driverBatch,
+                            driverBatches.Seal.OfDispatch(chained.ArGuid, chained.EntryHash!, submission.ConfigToml, driverBatch)),
                 },
             };
             if (key is not null)
@@ -164,25 +166,29 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
             var pending = await database.RunAsync(async connection =>
             {
                 await using var command = new NpgsqlCommand("""
-                    SELECT a.id, a.entry, a.prev_hash, a.entry_hash, c.toml, d.driver_batch
+                    SELECT a.id, a.entry, a.prev_hash, a.entry_hash, c.toml, d.driver_batch, d.seal
                     FROM run_dispatch d JOIN audit_log a USING (ar_guid) JOIN run_configs c USING (ar_guid)
                     WHERE d.driver_batch_id IS NULL AND d.cancelled_at IS NULL AND a.id > $2 ORDER BY a.id LIMIT $1
                     """, connection);
                 command.Parameters.AddWithValue(ChunkSize);
                 command.Parameters.AddWithValue(after);
                 // Read as text and parsed per run below: one row that no longer parses is that run's failure, not every run's.
-                var rows = new List<(long Id, string Entry, string PreviousHash, string EntryHash, string Toml, string Batch)>();
+                var rows = new List<(long Id, string Entry, string PreviousHash, string EntryHash, string Toml, string Batch, string? Seal)>();
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
-                    rows.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5)));
+                    rows.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5),
+                        reader.IsDBNull(6) ? null : reader.GetString(6)));
                 return rows;
             }, cancellationToken);
-            foreach (var (id, entry, previousHash, entryHash, toml, batch) in pending)
+            foreach (var (id, entry, previousHash, entryHash, toml, batch, seal) in pending)
             {
                 after = id;
                 try
                 {
                     var run = ReadEntry(entry, previousHash, entryHash, 0);
+                    // Only what this runner queued, as it queued it: a row written into the database by anyone else makes no batch.
+                    AuditChain.CheckEntry(run);
+                    RunEntrySeal.Check(driverBatches.Seal.OfDispatch(run.ArGuid, entryHash, toml, batch), seal, run.ArGuid, "queued driver batch");
                     await DispatchAsync(run, toml, JsonSerializer.Deserialize(batch, BatchJson.Default.BatchSpec)!, cancellationToken).ConfigureAwait(false);
                     dispatched++;
                 }

@@ -127,9 +127,12 @@ public static class ServerSchema
                 PRIMARY KEY (batch_id, job_id, attempt)
             );
             """),
-        // Rows only the runner's key seals are rows the executor runs (BatchRowSeal); rows written before
-        // this have no seal and are refused like forged ones, so migrate a home with no batch running.
-        new(5, "sealed batch and job rows", """
+        // Rows only the runner's key seals are rows the executor runs and the dispatcher dispatches
+        // (BatchRowSeal, RunEntrySeal); rows written before this have no seal and are refused like forged
+        // ones, so migrate with no run waiting for its batch and no batch running.
+        new(5, "sealed runs, batches and jobs", """
+            ALTER TABLE audit_log ADD COLUMN seal text;
+            ALTER TABLE run_dispatch ADD COLUMN seal text;
             ALTER TABLE batches ADD COLUMN seal text;
             ALTER TABLE jobs ADD COLUMN seal text;
             """),

@@ -23,6 +23,8 @@ namespace AnalysisRunner.Core.Runs;
 /// </summary>
 public sealed class HomeDriverBatches(Deployment deployment) : IDriverBatchTarget
 {
+    public RunEntrySeal Seal { get; } = new(deployment.Home);
+
     public async Task<long> EnsureDriverBatchAsync(RunRecord run, string configToml, BatchSpec driverBatch, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(run);

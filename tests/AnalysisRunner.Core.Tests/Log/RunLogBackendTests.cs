@@ -135,6 +135,51 @@ public sealed class PostgresRunLogWithPostgresBatchesContractTests(PostgresFixtu
         Assert.False(File.Exists(submission.Run.ConfigPath));
     }
 
+    /// <summary>
+    /// Red team: whoever reaches the database rewrites a logged run's entry (another dataset, full) and
+    /// recomputes its hash, which is not keyed, or writes an entry of their own. The executor took such
+    /// an entry for the run of the batches naming it; now an entry counts only with the runner's seal.
+    /// </summary>
+    [BackendFact]
+    public async Task An_entry_rewritten_or_written_in_the_database_is_no_runs_authority()
+    {
+        var logged = await Log.AppendAsync(Submission());
+        var honest = Deployment.LoggedRuns.Find(logged.ArGuid)!;
+        var widened = honest with { Dataset = "othergenomes", AccessLevel = AccessLevel.Full, EntryHash = null };
+        widened = widened with { EntryHash = AuditChain.EntryHash(widened.PreviousHash!, widened) };
+        AuditChain.CheckEntry(widened);
+        var invented = widened with { ArGuid = Guid.NewGuid().ToString(), EntryHash = null };
+        invented = invented with { EntryHash = AuditChain.EntryHash(invented.PreviousHash!, invented) };
+        await using (var connection = await Database!.OpenAsync())
+        {
+            await using var rewrite = new NpgsqlCommand(
+                "UPDATE audit_log SET entry = $2, entry_hash = $3, dataset = 'othergenomes', access_level = 'full' WHERE ar_guid = $1", connection);
+            rewrite.Parameters.AddWithValue(logged.ArGuid);
+            rewrite.Parameters.AddWithValue(EntryJson(widened));
+            rewrite.Parameters.AddWithValue(widened.EntryHash!);
+            Assert.Equal(1, await rewrite.ExecuteNonQueryAsync());
+            await using var insert = new NpgsqlCommand("""
+                INSERT INTO audit_log (ar_guid, timestamp_ms, user_email, dataset, access_level, entry, prev_hash, entry_hash)
+                VALUES ($1, 0, 'alice@example.org', 'othergenomes', 'full', $2, $3, $4)
+                """, connection);
+            insert.Parameters.AddWithValue(invented.ArGuid);
+            insert.Parameters.AddWithValue(EntryJson(invented));
+            insert.Parameters.AddWithValue(invented.PreviousHash!);
+            insert.Parameters.AddWithValue(invented.EntryHash!);
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        foreach (var arGuid in new[] { logged.ArGuid, invented.ArGuid })
+        {
+            var claim = new BatchSpec { Name = "x", ArGuid = arGuid, TmpRoot = "/tmp", Jobs = [] };
+            var refused = Assert.Throws<AnalysisRunnerException>(() => BatchScope.Of(claim, Deployment.LoggedRuns));
+            Assert.Equal(("RunEntryNotSealed", ErrorKind.PermissionDenied), (refused.ErrorId, refused.Kind));
+        }
+    }
+
+    private static string EntryJson(RunRecord run) =>
+        System.Text.Json.JsonSerializer.Serialize(run with { PreviousHash = null, EntryHash = null, DriverBatchId = 0, Url = null }, Core.Http.ApiJson.Options);
+
     /// <summary>One database written two ways (a host name and its address) is known to be one, by PostgreSQL's advisory locks rather than by the text.</summary>
     [BackendFact]
     public async Task One_database_named_two_ways_is_one_and_two_databases_are_two()
@@ -196,6 +241,47 @@ public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : Post
         // The executor can scope the batch: the home holds the run's entry as sealed, and it verifies.
         var scope = BatchScope.Of(new BatchSpec { Name = "x", ArGuid = submission.Run.ArGuid, TmpRoot = "/tmp", Jobs = [] }, Deployment.LoggedRuns);
         Assert.Equal(submission.Run.ArGuid, scope.Run!.ArGuid);
+    }
+
+    /// <summary>
+    /// Red team: whoever reaches the database rewrites the driver batch a logged run waits for in the
+    /// outbox (another command), or queues a run of their own. The dispatcher turned any such row into
+    /// a batch the executor ran; now it makes one only of a row the runner sealed as it queued it.
+    /// </summary>
+    [BackendFact]
+    public async Task An_outbox_row_rewritten_or_written_in_the_database_makes_no_batch()
+    {
+        var dying = new PostgresRunLog(Database!, new FailingTarget(new HomeDriverBatches(Deployment), createFirst: false));
+        var submission = Submission();
+        Assert.Equal(0, (await dying.AppendAsync(submission)).DriverBatchId);
+        await using (var connection = await Database!.OpenAsync())
+        {
+            await using var rewrite = new NpgsqlCommand("""
+                UPDATE run_dispatch SET driver_batch = replace(driver_batch, '"commands":["', '"commands":["echo forged; ') WHERE ar_guid = $1
+                """, connection);
+            rewrite.Parameters.AddWithValue(submission.Run.ArGuid);
+            Assert.Equal(1, await rewrite.ExecuteNonQueryAsync());
+            // The same row again under a run of its own, its seal copied.
+            var copied = Guid.NewGuid().ToString();
+            foreach (var sql in new[]
+            {
+                "INSERT INTO audit_log (ar_guid, timestamp_ms, user_email, dataset, access_level, entry, prev_hash, entry_hash, seal) " +
+                "SELECT $2, timestamp_ms, user_email, dataset, access_level, replace(entry, $1, $2), prev_hash, entry_hash, seal FROM audit_log WHERE ar_guid = $1",
+                "INSERT INTO run_configs (ar_guid, toml) SELECT $2, toml FROM run_configs WHERE ar_guid = $1",
+                "INSERT INTO run_dispatch (ar_guid, driver_batch, seal) SELECT $2, replace(driver_batch, $1, $2), seal FROM run_dispatch WHERE ar_guid = $1",
+            })
+            {
+                await using var copy = new NpgsqlCommand(sql, connection);
+                copy.Parameters.AddWithValue(submission.Run.ArGuid);
+                copy.Parameters.AddWithValue(copied);
+                Assert.Equal(1, await copy.ExecuteNonQueryAsync());
+            }
+        }
+
+        var refused = await Assert.ThrowsAsync<AnalysisRunnerException>(() => Log.DispatchPendingAsync());
+
+        Assert.Equal("RunEntryNotSealed", refused.ErrorId);
+        Assert.Empty(Batches());
     }
 
     /// <summary>One run whose batch can never be made (its home refuses it) does not keep the runs after it waiting.</summary>
@@ -280,6 +366,8 @@ public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : Post
 
     private sealed class FailingFor(string arGuid, IDriverBatchTarget inner) : IDriverBatchTarget
     {
+        public RunEntrySeal Seal => inner.Seal;
+
         public Task<long> EnsureDriverBatchAsync(RunRecord run, string configToml, BatchSpec driverBatch, CancellationToken cancellationToken = default) =>
             run.ArGuid == arGuid ? throw new InjectedCrash() : inner.EnsureDriverBatchAsync(run, configToml, driverBatch, cancellationToken);
 
@@ -289,6 +377,8 @@ public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : Post
     /// <summary>Makes the batch, then a user's Stop-Batch lands before the dispatcher records it.</summary>
     private sealed class CancelledWhileCreating(IDriverBatchTarget inner, Func<IRunLog> log) : IDriverBatchTarget
     {
+        public RunEntrySeal Seal => inner.Seal;
+
         public async Task<long> EnsureDriverBatchAsync(RunRecord run, string configToml, BatchSpec driverBatch, CancellationToken cancellationToken = default)
         {
             var id = await inner.EnsureDriverBatchAsync(run, configToml, driverBatch, cancellationToken);
@@ -301,6 +391,8 @@ public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : Post
 
     private sealed class FailingTarget(IDriverBatchTarget inner, bool createFirst) : IDriverBatchTarget
     {
+        public RunEntrySeal Seal => inner.Seal;
+
         public async Task<long> EnsureDriverBatchAsync(RunRecord run, string configToml, BatchSpec driverBatch, CancellationToken cancellationToken = default)
         {
             if (createFirst) await inner.EnsureDriverBatchAsync(run, configToml, driverBatch, cancellationToken);

@@ -113,6 +113,8 @@ public sealed class DispatchRetryTests(PostgresFixture postgres) : IDisposable
     /// <summary>The runner home's batch store, failing every dispatch until the test clears the fault.</summary>
     private sealed class FailsUntilCleared(IDriverBatchTarget inner) : IDriverBatchTarget
     {
+        public RunEntrySeal Seal => inner.Seal;
+
         private volatile bool _broken = true;
 
         public TaskCompletionSource Failed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

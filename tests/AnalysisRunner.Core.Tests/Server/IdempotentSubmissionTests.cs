@@ -436,6 +436,8 @@ public sealed class IdempotentSubmissionTests(PostgresFixture postgres) : IAsync
     /// <summary>The runner home's batch store, failing every dispatch until the test clears the fault.</summary>
     private sealed class FailsUntilCleared(IDriverBatchTarget inner) : IDriverBatchTarget
     {
+        public RunEntrySeal Seal => inner.Seal;
+
         private volatile bool _broken = true;
 
         public void Clear() => _broken = false;

@@ -26,7 +26,7 @@ public sealed class RunDispatchRecoveryTests(PostgresFixture postgres) : IDispos
         await using (var database = new PostgresDatabase(connectionString))
         {
             await new SchemaMigrator(database).ApplyAsync(ServerSchema.Migrations);
-            _world.Deployment.UseRunLog(new PostgresRunLog(database, new DiesBeforeTheBatch()));
+            _world.Deployment.UseRunLog(new PostgresRunLog(database, new DiesBeforeTheBatch(new RunEntrySeal(_world.Deployment.Home))));
             // The commit is the acknowledgement: the append answers the run, its batch still to create.
             Assert.Equal(0, (await _world.AddRunAsync()).DriverBatchId);
         }
@@ -46,8 +46,11 @@ public sealed class RunDispatchRecoveryTests(PostgresFixture postgres) : IDispos
 
     private sealed class DispatcherKilled() : Exception("injected: the dispatcher died after the commit, before the batch");
 
-    private sealed class DiesBeforeTheBatch : IDriverBatchTarget
+    /// <summary>Seals as the server over this home does, so the server's start-up dispatch takes what it left.</summary>
+    private sealed class DiesBeforeTheBatch(RunEntrySeal seal) : IDriverBatchTarget
     {
+        public RunEntrySeal Seal => seal;
+
         public Task<long> EnsureDriverBatchAsync(RunRecord run, string configToml, BatchSpec driverBatch, CancellationToken cancellationToken = default) =>
             throw new DispatcherKilled();
 
