@@ -50,9 +50,22 @@ public abstract class AnalysisRunnerCmdlet : PSCmdlet
     protected CancellationToken PipelineStopped => stopped.Token;
 
     /// <summary>Waits at the edge; Core's exceptions come out as themselves, for the base class to map.</summary>
-    protected T Await<T>(Task<T> task) => task.GetAwaiter().GetResult();
+    protected T Await<T>(Task<T> task)
+    {
+        WhileWaiting(task);
+        return task.GetAwaiter().GetResult();
+    }
 
-    protected void Await(Task task) => task.GetAwaiter().GetResult();
+    protected void Await(Task task)
+    {
+        WhileWaiting(task);
+        task.GetAwaiter().GetResult();
+    }
+
+    /// <summary>What a cmdlet does on the pipeline's thread until <paramref name="task"/> ends (nothing: it just waits).</summary>
+    protected virtual void WhileWaiting(Task task)
+    {
+    }
 
     protected sealed override void ProcessRecord() => Report(Process);
 

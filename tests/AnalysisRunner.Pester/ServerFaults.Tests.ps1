@@ -66,12 +66,18 @@ BeforeAll {
      (descriptions "NAME TAG I"), answers each with one line ("ok ARGUID DESCRIPTION" or "err
      FULLYQUALIFIEDERRORID|MESSAGE|DESCRIPTION") and then "done".
     #>
-    function Start-Client([string] $Name) {
+    <#
+     -RetrySeconds: how long the client waits out 503s (AR_SERVER_RETRY_SECONDS). 0 by default, since
+     these tests are about the server's answers; one with a budget also answers "wait MESSAGE" for each
+     503 it waits out (the cmdlet's verbose notice), before its "ok" or "err".
+    #>
+    function Start-Client([string] $Name, [int] $RetrySeconds = 0) {
         $pwsh = (Get-Process -Id $PID).Path
         $script = @"
 `$ErrorActionPreference = 'Stop'
 Import-Module AnalysisRunner
 `$env:AR_TOKEN = '$token'
+`$env:AR_SERVER_RETRY_SECONDS = '$RetrySeconds'
 [Console]::Out.WriteLine('ready')
 while (`$null -ne (`$line = [Console]::In.ReadLine())) {
     `$count, `$tag = `$line -split ' ', 2
@@ -79,7 +85,11 @@ while (`$null -ne (`$line = [Console]::In.ReadLine())) {
         `$description = '$Name ' + `$tag + ' ' + `$i
         try {
             `$run = Submit-Analysis -Server `$env:AR_TEST_SERVER -Dataset fewgenomes -AccessLevel test -Description `$description ``
-                -OutputDir 'onboarding/tester/faults' -Repository '$($world.Origin)' -Commit '$($world.Commit)' -SkipRepoCheckout 'true' 6>`$null
+                -OutputDir 'onboarding/tester/faults' -Repository '$($world.Origin)' -Commit '$($world.Commit)' -SkipRepoCheckout 'true' -Verbose 6>`$null 4>&1 |
+                ForEach-Object {
+                    if (`$_ -isnot [System.Management.Automation.VerboseRecord]) { `$_ }
+                    elseif (`$_.Message -like '*503*') { [Console]::Out.WriteLine('wait ' + `$_.Message) }
+                }
             [Console]::Out.WriteLine("ok `$(`$run.ArGuid) `$description")
         } catch {
             [Console]::Out.WriteLine("err `$(`$_.FullyQualifiedErrorId)|`$(`$_.Exception.Message -replace '\s+', ' ')|`$description")
@@ -269,6 +279,30 @@ Describe 'The server with PostgreSQL stopped mid-burst' -Tag Slow -Skip:(-not $h
         $acknowledged = @($answers | Where-Object Ok).Count
         $acknowledged | Should -BeGreaterOrEqual 12
         Write-Host "PostgreSQL stopped mid-burst: $acknowledged acknowledged, $(@($answers | Where-Object { -not $_.Ok }).Count) refused, $($logged.Count) logged"
+    }
+}
+
+Describe 'A client while PostgreSQL is down' -Tag Slow -Skip:(-not $hasPostgres) {
+    It 'waits out the 503s, saying why, and its submission is logged once when PostgreSQL is back' {
+        $before = @(Get-LoggedRuns)
+        $client = Start-Client 'patient' -RetrySeconds 600
+        try {
+            Stop-ServerPostgres
+            Send-Burst @($client) 1 waited
+            # The client said it waits (its first 503): only then does PostgreSQL come back.
+            $first = Read-ClientLine $client
+            $first | Should -BeLike 'wait *503 DatabaseUnavailable*trying again in*'
+            Start-ServerPostgres
+            while (($line = Read-ClientLine $client) -like 'wait *') { }
+            $line | Should -Match '^ok (\S+) patient waited 1$'
+            $arGuid = ($line -split ' ')[1]
+            Read-ClientLine $client | Should -Be 'done'
+        } finally { Stop-Clients @($client) }
+
+        Wait-DispatchesRecorded
+        $new = @(Get-LoggedRuns | Where-Object ArGuid -notin $before.ArGuid)
+        $new.ArGuid | Should -Be @($arGuid)
+        Assert-NothingHalfWritten @([pscustomobject]@{ Ok = $true; ArGuid = $arGuid; Description = 'patient waited 1' }) | Out-Null
     }
 }
 

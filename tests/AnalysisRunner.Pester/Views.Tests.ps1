@@ -30,6 +30,17 @@ Describe 'A run''s handles' {
         }
     }
 
+    It 'a run stopped before its driver batch was made shows none as its batch (0 would be one still to be made)' {
+        # As a server's Get-AnalysisLog answers it (an embedded home never withholds): the same run, withheld.
+        $withheld = $run.'<Clone>$'()
+        [AnalysisRunner.Core.Runs.RunRecord].GetProperty('DriverBatchId').SetValue($withheld, [long] 0)
+        [AnalysisRunner.Core.Runs.RunRecord].GetProperty('DriverBatchWithheld').SetValue($withheld, $true)
+        $run.DriverBatchWithheld | Should -BeFalse
+        $shown = $withheld | Out-String -Width 80
+        $shown | Should -Match "$([regex]::Escape($run.ArGuid)) +none "
+        ($shown -split "`n" | Measure-Object -Maximum Length).Maximum | Should -BeLessOrEqual 80
+    }
+
     It 'a command run with no checkout is named by its command' {
         $info = $null
         Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description 'cmd' -OutputDir 'c' -SkipRepoCheckout echo 'no repo' -InformationVariable info | Out-Null

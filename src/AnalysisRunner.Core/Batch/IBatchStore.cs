@@ -7,6 +7,9 @@ public sealed record BatchQuery
     public IReadOnlyList<long>? Ids { get; init; }
     public BatchState? State { get; init; }
     public int? First { get; init; }
+
+    /// <summary>A keyset cursor: only batches with a smaller id (older ones). The last id of one page is the next page's BeforeId.</summary>
+    public long? BeforeId { get; init; }
 }
 
 /// <summary>

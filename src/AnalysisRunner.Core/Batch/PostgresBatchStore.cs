@@ -251,6 +251,11 @@ public sealed class PostgresBatchStore : IBatchStore
                 command.Parameters.Add(new NpgsqlParameter { Value = ids.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
                 where.Add($"id = ANY(${command.Parameters.Count})");
             }
+            if (query.BeforeId is { } before)
+            {
+                command.Parameters.Add(new NpgsqlParameter { Value = before, NpgsqlDbType = NpgsqlDbType.Bigint });
+                where.Add($"id < ${command.Parameters.Count}");
+            }
             command.CommandText = $"""
                 SELECT {BatchRows.BatchColumns},
                        count(j.job_id) FILTER (WHERE j.state IN ('Pending', 'Ready')), count(j.job_id) FILTER (WHERE j.state = 'Running'),

@@ -206,6 +206,11 @@ public sealed class SqliteBatchStore : IBatchStore
             where.Add($"id IN ({string.Join(',', ids.Select((_, i) => "@id" + i))})");
             for (var i = 0; i < ids.Count; i++) command.Parameters.AddWithValue("@id" + i, ids[i]);
         }
+        if (query.BeforeId is { } before)
+        {
+            where.Add("id < @before");
+            command.Parameters.AddWithValue("@before", before);
+        }
         command.CommandText = $"""
             SELECT {BatchRows.BatchColumns},
                    coalesce(sum(j.state IN ('Pending', 'Ready')), 0), coalesce(sum(j.state = 'Running'), 0),

@@ -16,10 +16,19 @@ namespace AnalysisRunner.Core.Client;
 /// memberships. Submitting sends facts only (or the ar_guid of a run to repeat): the server plans
 /// and checks again from its own clone, whatever plan this client was shown.
 /// </summary>
-public sealed class HttpRunnerClient(ServerConnection connection, HttpMessageHandler? handler = null)
-    : RunnerHttpClient(connection, handler), IRunnerClient
+public sealed class HttpRunnerClient(ServerConnection connection, HttpMessageHandler? handler = null, ServerRetry? retry = null)
+    : RunnerHttpClient(connection, handler, retry), IRunnerClient
 {
     public string Description => $"server {Connection.Server}";
+
+    /// <summary>
+    /// Reads and plans change nothing, and a submission carries its idempotency key: sent again after
+    /// a 503 (PostgreSQL down, its COMMIT may have landed), the server answers the run it logged, or
+    /// logs it now. Cancels, resumes and removals are not sent again.
+    /// </summary>
+    protected override bool Repeatable(HttpMethod method, string path, IReadOnlyList<(string Name, string Value)> headers) =>
+        method == HttpMethod.Get || path.EndsWith("/plan", StringComparison.Ordinal)
+        || headers.Any(header => header.Name == ApiHeaders.IdempotencyKey);
 
     public async Task<RunPlan> PlanRunAsync(SubmissionFacts facts, CancellationToken cancellationToken = default)
     {
@@ -39,7 +48,8 @@ public sealed class HttpRunnerClient(ServerConnection connection, HttpMessageHan
     /// Submits with a fresh idempotency key, and sends it once more with the same key if the first try
     /// got no answer (connection refused, reset or cut, or no answer in time): the server may have
     /// logged the run before the answer was lost, and the key makes the retry answer that run instead
-    /// of logging a second one. An answer, even an error, is never retried.
+    /// of logging a second one. A 503 is sent again with the same key as <see cref="RunnerHttpClient.Retry"/>
+    /// says (see <see cref="Repeatable"/>); any other answer, even an error, is never retried.
     /// </summary>
     public async Task<RunRecord> SubmitRunAsync(RunPlan plan, CancellationToken cancellationToken = default)
     {
@@ -81,7 +91,8 @@ public sealed class HttpRunnerClient(ServerConnection connection, HttpMessageHan
             return found;
         }
         return await SendAsync<List<BatchInfo>>(HttpMethod.Get, RunRoutes.Batches + Query(
-            ("arGuid", query.ArGuid), ("state", query.State?.ToString()), ("first", query.First?.ToString(CultureInfo.InvariantCulture))),
+            ("arGuid", query.ArGuid), ("state", query.State?.ToString()), ("first", query.First?.ToString(CultureInfo.InvariantCulture)),
+            ("beforeId", query.BeforeId?.ToString(CultureInfo.InvariantCulture))),
             null, cancellationToken);
     }
 

@@ -6,9 +6,10 @@ namespace AnalysisRunner.Core.Client;
 public static class RunnerClients
 {
     /// <param name="openDeployment">How the caller opens the runner home (the cmdlets also write the pwsh shim there); only called for an embedded target.</param>
-    public static IRunnerClient Open(RunnerTarget target, Func<RunnerHome, Deployment> openDeployment) => target switch
+    /// <param name="retry">How a server's 503 answers are waited out (the default policy when null); an embedded home has none.</param>
+    public static IRunnerClient Open(RunnerTarget target, Func<RunnerHome, Deployment> openDeployment, ServerRetry? retry = null) => target switch
     {
-        RunnerTarget.Remote remote => new HttpRunnerClient(remote.Connection),
+        RunnerTarget.Remote remote => new HttpRunnerClient(remote.Connection, retry: retry),
         RunnerTarget.Embedded embedded => new InProcessRunnerClient(openDeployment(embedded.Home)),
         _ => throw new ArgumentOutOfRangeException(nameof(target)),
     };

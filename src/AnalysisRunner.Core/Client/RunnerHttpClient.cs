@@ -16,9 +16,10 @@ public class RunnerHttpClient : IDisposable
 {
     private readonly HttpClient _http;
 
-    public RunnerHttpClient(ServerConnection connection, HttpMessageHandler? handler = null)
+    public RunnerHttpClient(ServerConnection connection, HttpMessageHandler? handler = null, ServerRetry? retry = null)
     {
         Connection = connection ?? throw new ArgumentNullException(nameof(connection));
+        Retry = retry ?? ServerRetry.Default;
         _http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
         _http.BaseAddress = connection.Server;
         _http.Timeout = TimeSpan.FromSeconds(100);
@@ -29,6 +30,16 @@ public class RunnerHttpClient : IDisposable
     }
 
     public ServerConnection Connection { get; }
+
+    /// <summary>How 503 answers to requests that are <see cref="Repeatable"/> are asked again.</summary>
+    public ServerRetry Retry { get; }
+
+    /// <summary>
+    /// Whether a request may be sent again after a 503 (see <see cref="ServerRetry"/>). None is here: a
+    /// health check reports the 503, and a write sent twice may be done twice. A client whose requests
+    /// are safe to repeat says which.
+    /// </summary>
+    protected virtual bool Repeatable(HttpMethod method, string path, IReadOnlyList<(string Name, string Value)> headers) => false;
 
     public Task<HealthReport> GetHealthAsync(CancellationToken cancellationToken = default) =>
         SendAsync<HealthReport>(HttpMethod.Get, ApiRoutes.Health, null, cancellationToken);
@@ -45,11 +56,7 @@ public class RunnerHttpClient : IDisposable
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(headers);
-        using var request = new HttpRequestMessage(method, path.TrimStart('/'));
-        if (body is not null) request.Content = JsonContent.Create(body, body.GetType(), options: ApiJson.Options);
-        foreach (var (name, value) in headers) request.Headers.Add(name, value);
-        using var response = await SendRawAsync(request, cancellationToken);
-        if (!response.IsSuccessStatusCode) throw await ToExceptionAsync(response, cancellationToken);
+        using var response = await SendAnsweredAsync(method, path, body, headers, cancellationToken);
         try
         {
             return await response.Content.ReadFromJsonAsync<T>(ApiJson.Options, cancellationToken)
@@ -65,11 +72,48 @@ public class RunnerHttpClient : IDisposable
     /// <summary>Sends one request whose success answer has no body worth reading (204).</summary>
     protected async Task SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(method, path.TrimStart('/'));
-        if (body is not null) request.Content = JsonContent.Create(body, body.GetType(), options: ApiJson.Options);
-        using var response = await SendRawAsync(request, cancellationToken);
-        if (!response.IsSuccessStatusCode) throw await ToExceptionAsync(response, cancellationToken);
+        using var response = await SendAnsweredAsync(method, path, body, [], cancellationToken);
     }
+
+    /// <summary>
+    /// The request's success answer, or its error as an exception; a 503 to a repeatable request is
+    /// sent again, the same request with the same headers (a submission's idempotency key), as
+    /// <see cref="Retry"/> says, and after its budget the last 503's error stands.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendAnsweredAsync(HttpMethod method, string path, object? body,
+        IReadOnlyList<(string Name, string Value)> headers, CancellationToken cancellationToken)
+    {
+        var repeatable = Repeatable(method, path, headers);
+        var waited = TimeSpan.Zero;
+        for (var retry = 1; ; retry++)
+        {
+            using var request = new HttpRequestMessage(method, path.TrimStart('/'));
+            if (body is not null) request.Content = JsonContent.Create(body, body.GetType(), options: ApiJson.Options);
+            foreach (var (name, value) in headers) request.Headers.Add(name, value);
+            var response = await SendRawAsync(request, cancellationToken);
+            if (response.IsSuccessStatusCode) return response;
+            AnalysisRunnerException error;
+            TimeSpan? retryAfter;
+            using (response)
+            {
+                error = await ToExceptionAsync(response, cancellationToken);
+                retryAfter = RetryAfter(response);
+                if (!repeatable || response.StatusCode != HttpStatusCode.ServiceUnavailable) throw error;
+            }
+            if (Retry.NextDelay(retry, waited, retryAfter) is not { } delay) throw error;
+            Retry.Notify?.Invoke(new ServerRetryNotice($"{method} {path}", error, retry, delay, waited, Retry.Budget));
+            await Retry.Wait(delay, cancellationToken);
+            cancellationToken.ThrowIfCancellationRequested();
+            waited += delay;
+        }
+    }
+
+    private static TimeSpan? RetryAfter(HttpResponseMessage response) => response.Headers.RetryAfter switch
+    {
+        { Delta: { } delta } => delta,
+        { Date: { } date } => date - DateTimeOffset.UtcNow,
+        _ => null,
+    };
 
     /// <summary>
     /// A GET whose success answer is a body of bytes, streamed as it arrives (the request's timeout

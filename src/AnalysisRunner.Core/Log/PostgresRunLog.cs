@@ -313,7 +313,7 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
                 }
                 command.Parameters.AddWithValue(limit);
                 var where = conditions.Count == 0 ? "" : " WHERE " + string.Join(" AND ", conditions);
-                command.CommandText = $"SELECT {Selected}, a.timestamp_ms FROM audit_log a LEFT JOIN run_dispatch d USING (ar_guid){where} " +
+                command.CommandText = $"SELECT {Selected}, a.timestamp_ms, {WithheldColumn} FROM audit_log a LEFT JOIN run_dispatch d USING (ar_guid){where} " +
                                       $"ORDER BY a.timestamp_ms DESC, a.id DESC LIMIT ${command.Parameters.Count}";
                 return await ReadRowsAsync(command, cancellationToken, withBatch: true);
             }, cancellationToken);
@@ -343,13 +343,19 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
         }
     }
 
+    /// <summary>Column 6 of a query's rows: stopped before its driver batch was made (IsDriverBatchWithheldAsync's rule), read with the page, not per run.</summary>
+    private const string WithheldColumn = "(d.driver_batch_id IS NULL AND d.cancelled_at IS NOT NULL)";
+
+    /// <param name="withBatch">A query's rows (<see cref="Selected"/>, the timestamp, <see cref="WithheldColumn"/>): the dispatch as it is now; else entries as sealed.</param>
     private static async Task<List<(long Id, RunRecord Run)>> ReadRowsAsync(NpgsqlCommand command, CancellationToken cancellationToken, bool withBatch)
     {
         var rows = new List<(long, RunRecord)>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
-            rows.Add((reader.GetInt64(0), ReadEntry(reader.GetString(1), reader.GetString(2), reader.GetString(3),
-                withBatch && !reader.IsDBNull(4) ? reader.GetInt64(4) : 0)));
+        {
+            var run = ReadEntry(reader.GetString(1), reader.GetString(2), reader.GetString(3), withBatch && !reader.IsDBNull(4) ? reader.GetInt64(4) : 0);
+            rows.Add((reader.GetInt64(0), withBatch ? run with { DriverBatchWithheld = reader.GetBoolean(6) } : run));
+        }
         return rows;
     }
 

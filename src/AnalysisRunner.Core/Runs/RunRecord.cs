@@ -33,6 +33,13 @@ public sealed record RunRecord
     public required string OutputDir { get; init; }
     public required string ConfigPath { get; init; }
     public long DriverBatchId { get; init; }
+
+    /// <summary>
+    /// True when the run was stopped (Stop-Batch -ArGuid) before its driver batch was created, so it has
+    /// none (DriverBatchId 0) and never will; false while one is only pending, and always on an embedded
+    /// home (which writes the batch with the entry). Kept beside the entry, not in it (nor its hash).
+    /// </summary>
+    public bool DriverBatchWithheld { get; init; }
     public string? Image { get; init; }
     public double? Cpu { get; init; }
     public string? Memory { get; init; }

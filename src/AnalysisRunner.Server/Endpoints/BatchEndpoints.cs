@@ -19,9 +19,12 @@ internal static class BatchEndpoints
         var batches = app.MapGroup("").WithTags("Runs and batches")
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound);
-        batches.MapGet(RunRoutes.Batches, (HttpContext context, RunnerActions actions, string? arGuid, BatchState? state, int? first) =>
-                actions.FindBatches(context.Caller().User, new BatchQuery { ArGuid = arGuid, State = state, First = arGuid is null ? first ?? 50 : first }))
-            .WithName("FindBatches").WithSummary("Batches the caller may read: of one run (?arGuid=), or the newest.");
+        batches.MapGet(RunRoutes.Batches, (HttpContext context, RunnerActions actions, string? arGuid, BatchState? state, int? first, long? beforeId) =>
+                actions.FindBatches(context.Caller().User,
+                    new BatchQuery { ArGuid = arGuid, State = state, First = arGuid is null ? first ?? 50 : first, BeforeId = beforeId }))
+            .WithName("FindBatches")
+            .WithSummary("Batches the caller may read, newest first: of one run (?arGuid=), or the newest `first` (default 50); " +
+                         "?beforeId= (the last id of the page before) lists older ones.");
         batches.MapPost(RunRoutes.Watch, (HttpContext context, RunnerActions actions, WatchRequest request) =>
                 ServerSentEvents.WriteAsync(context, "progress",
                     Progress(actions.Watch(context.Caller().User, request, context.RequestAborted))))

@@ -75,11 +75,34 @@ public sealed class RunnerActions(RunnerHomeAccess home, RunnerReader reader)
             run => DatasetReadAccess.MayRead(registry, caller, run.Dataset, run.AccessLevel.Namespace()), cancellationToken);
     }
 
+    /// <summary>Batches read from the store per step of a listing: bounded work for each, whatever `first` asks for.</summary>
+    internal const int ListingChunk = 200;
+
+    /// <summary>
+    /// A run's batches (the caller may read the run, so all of them), or the newest `First` batches the
+    /// caller may read. The read rule is applied after the store's query, so `First` cannot go to the
+    /// store: the store is read by keyset (BeforeId) in chunks until enough readable batches are found
+    /// or it has no more, never the whole table at once.
+    /// </summary>
     public IReadOnlyList<BatchInfo> FindBatches(string caller, BatchQuery query)
     {
-        if (query.ArGuid is { } arGuid) reader.GetRun(caller, arGuid);
-        return home.Deployment.Batches.FindBatches(query with { Ids = null })
-            .Where(batch => query.ArGuid is not null || MayRead(caller, batch.Id)).ToList();
+        var store = home.Deployment.Batches;
+        if (query.ArGuid is { } arGuid)
+        {
+            reader.GetRun(caller, arGuid);
+            return store.FindBatches(query with { Ids = null });
+        }
+        var wanted = query.First is { } first ? Math.Max(0, first) : int.MaxValue;
+        var found = new List<BatchInfo>();
+        var chunk = query with { Ids = null, First = ListingChunk };
+        while (found.Count < wanted)
+        {
+            var batches = store.FindBatches(chunk);
+            found.AddRange(reader.Readable(caller, batches).Take(wanted - found.Count));
+            if (batches.Count < ListingChunk) break;
+            chunk = chunk with { BeforeId = batches[^1].Id };
+        }
+        return found;
     }
 
     public IReadOnlyList<JobAttempt> GetAttempts(string caller, long batchId, int jobId) => reader.GetJob(caller, batchId, jobId).Attempts;
@@ -156,18 +179,5 @@ public sealed class RunnerActions(RunnerHomeAccess home, RunnerReader reader)
     private void CheckMayChange(string caller, long batchId)
     {
         if (reader.GetBatch(caller, batchId).Run is { } run) RunWriteAccess.Check(home.Deployment.LoadRegistry(), caller, run);
-    }
-
-    private bool MayRead(string caller, long batchId)
-    {
-        try
-        {
-            reader.GetBatch(caller, batchId);
-            return true;
-        }
-        catch (AnalysisRunnerException error) when (error.Kind is ErrorKind.PermissionDenied or ErrorKind.ObjectNotFound)
-        {
-            return false;
-        }
     }
 }

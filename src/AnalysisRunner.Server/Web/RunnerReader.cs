@@ -79,13 +79,38 @@ public sealed class RunnerReader(RunnerHomeAccess home)
         {
             run = GetRun(caller, arGuid);
         }
-        else if (!batch.Attributes.TryGetValue("author", out var author) || !Core.Hosting.Identity.Same(author, caller))
+        else if (!IsAuthor(batch, caller))
         {
             throw new PolicyViolationException("NotTheBatchAuthor", ErrorKind.PermissionDenied, batchId,
                 $"Batch {batchId} belongs to no run, so only the user who submitted it may read it, and that is not '{caller}'.");
         }
         return new BatchView(batch, run, deployment.Batches.GetJobs(batchId));
     }
+
+    /// <summary>
+    /// The batches of a listing the caller may read, by <see cref="GetBatch"/>'s rule, in their order:
+    /// one registry read and one run lookup per run, not per batch (a run's sub-batches come in crowds).
+    /// </summary>
+    public IEnumerable<BatchInfo> Readable(string caller, IEnumerable<BatchInfo> batches)
+    {
+        var deployment = home.Deployment;
+        var registry = deployment.LoadRegistry();
+        var runs = new Dictionary<string, bool>(StringComparer.Ordinal);
+        foreach (var batch in batches)
+        {
+            bool readable;
+            if (batch.ArGuid is not { } arGuid) readable = IsAuthor(batch, caller);
+            else if (!runs.TryGetValue(arGuid, out readable))
+            {
+                var run = deployment.RunLog.FindAsync(arGuid).GetAwaiter().GetResult();
+                runs[arGuid] = readable = run is not null && DatasetReadAccess.MayRead(registry, caller, run.Dataset, run.AccessLevel.Namespace());
+            }
+            if (readable) yield return batch;
+        }
+    }
+
+    private static bool IsAuthor(BatchInfo batch, string caller) =>
+        batch.Attributes.TryGetValue("author", out var author) && Core.Hosting.Identity.Same(author, caller);
 
     public JobView GetJob(string caller, long batchId, int jobId)
     {

@@ -325,6 +325,11 @@ public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : Post
         Assert.Equal(0, await Log.DispatchPendingAsync());
         Assert.Empty(Batches(cancelled.Run.ArGuid));
         Assert.Equal(0, (await Log.FindAsync(cancelled.Run.ArGuid))!.DriverBatchId);
+        // Queries say so on the run, in one read of a page: the cancelled run is withheld, the dispatched one is not.
+        var listed = await Log.QueryAsync(new LogQuery()).ToDictionaryAsync(run => run.ArGuid);
+        Assert.True(listed[cancelled.Run.ArGuid].DriverBatchWithheld);
+        Assert.False(listed[next.Run.ArGuid].DriverBatchWithheld);
+        Assert.True((await Log.FindAsync(cancelled.Run.ArGuid))!.DriverBatchWithheld);
     }
 
     /// <summary>A cancel landing while a dispatch is making the batch (after the batch, before its id is recorded): the dispatch cancels the batch at once.</summary>

@@ -285,6 +285,7 @@ public abstract class RunLogContract : IDisposable
         Assert.False(await Log.IsDriverBatchWithheldAsync(logged.ArGuid));
 
         Assert.Equal(logged.DriverBatchId, (await Log.FindAsync(logged.ArGuid))!.DriverBatchId);
+        Assert.False((await Log.FindAsync(logged.ArGuid))!.DriverBatchWithheld);
     }
 
     public virtual void Dispose()

@@ -55,6 +55,8 @@ public sealed class HealthTests : IAsyncLifetime
             // Anyone may ask /healthz: where the database is stays in the server's log.
             Assert.DoesNotContain(_cluster.Port.ToString(), detail);
             Assert.False(problem.TryGetProperty("target", out _));
+            // It passes by itself: the answer says when to ask again.
+            Assert.Equal(TimeSpan.FromSeconds(1), down.Headers.RetryAfter?.Delta);
         }
         // An authenticated call needs the token store: 503 too, not 401 (the token is fine) or 500.
         var error = await Assert.ThrowsAsync<ServerProblemException>(() => client.WhoAmIAsync());

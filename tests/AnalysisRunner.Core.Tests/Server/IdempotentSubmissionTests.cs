@@ -28,59 +28,25 @@ public sealed class IdempotentSubmissionTests(PostgresFixture postgres) : IAsync
 {
     private const string Alice = "alice@example.org";
     private const string Bob = "bob@example.org";
-    private readonly GitFixture _git = new();
-    private readonly string _root = Path.Combine("/tmp", "ar-idem-" + Guid.NewGuid().ToString("N")[..10]);
+    private readonly ServerWorld _world = new("ar-idem-");
     private string _main = "";
-    private TestHome? _home;
-    private RunningServer? _server;
     private string _aliceToken = "";
     private string _bobToken = "";
 
-    private RunningServer Server => _server!;
+    private RunningServer Server => _world.Server!;
 
     public async Task InitializeAsync()
     {
-        _git.CommitFile("scripts/hello.sh", "#!/bin/bash\necho \"Hello, $1!\"\n", executable: true);
-        _main = _git.Head();
-        _git.Push();
-        Directory.CreateDirectory(_root);
-        File.WriteAllText(Path.Combine(_root, "registry.toml"), $"""
-            default_image = "registry.example.org/approved/driver:1"
-            image_prefixes = ["registry.example.org/approved/"]
-
-            [datasets.fewgenomes]
-            repositories = ["{_git.OriginPath}"]
-
-            [datasets.fewgenomes.members]
-            test = ["{Alice}", "{Bob}"]
-            """);
-        // Owns the home: stops the executor the server starts for it, and deletes it.
-        _home = new TestHome(_root, sandbox: "none");
-        if (PostgresCluster.MissingReason is not null) return;
-        _server = await RunningServer.StartAsync(await postgres.CreateDatabaseAsync(), null, "--runner:home=" + _root);
+        _main = _world.CommitHello();
+        await _world.StartAsync(postgres, _world.Dataset("fewgenomes", Alice, Bob), sandbox: "none");
+        if (_world.Server is null) return;
         _aliceToken = (await Server.IssueAsync(Alice)).Token;
         _bobToken = (await Server.IssueAsync(Bob)).Token;
     }
 
-    public async Task DisposeAsync()
-    {
-        if (_server is not null) await _server.DisposeAsync();
-        _home?.Dispose();
-        _git.Dispose();
-    }
+    public Task DisposeAsync() => _world.DisposeAsync().AsTask();
 
-    private SubmissionFacts Facts(string description = "hello") => new()
-    {
-        Dataset = "fewgenomes",
-        AccessLevel = AccessLevel.Test,
-        Description = description,
-        OutputDir = "out",
-        Script = "hello.sh",
-        ScriptArguments = ["world"],
-        RepositoryUrl = _git.OriginPath,
-        Commit = _main,
-        Cwd = "scripts",
-    };
+    private SubmissionFacts Facts(string description = "hello") => _world.HelloFacts(_main, description: description);
 
     private sealed record Answer(HttpStatusCode Status, string Body)
     {
@@ -104,7 +70,7 @@ public sealed class IdempotentSubmissionTests(PostgresFixture postgres) : IAsync
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
-    private IReadOnlyList<BatchInfo> Batches() => _home!.Store.FindBatches(new BatchQuery());
+    private IReadOnlyList<BatchInfo> Batches() => _world.Home!.Store.FindBatches(new BatchQuery());
 
     private async Task AssertStoredAsync(int runs)
     {
@@ -238,6 +204,110 @@ public sealed class IdempotentSubmissionTests(PostgresFixture postgres) : IAsync
         await AssertStoredAsync(runs: 2);
     }
 
+    /// <summary>A retry policy whose waits are recorded and end at once (no time passes in the test).</summary>
+    private static ServerRetry Recorded(List<TimeSpan> waits, List<ServerRetryNotice>? notices = null) => ServerRetry.Default with
+    {
+        Wait = (delay, _) =>
+        {
+            lock (waits) waits.Add(delay);
+            return Task.CompletedTask;
+        },
+        Notify = notice =>
+        {
+            if (notices is not null) lock (notices) notices.Add(notice);
+        },
+    };
+
+    [BackendFact]
+    public async Task A_503_to_a_submission_is_sent_again_with_its_key_and_the_run_its_lost_commit_made_is_the_answer()
+    {
+        // The first 503 comes after the server committed (PostgreSQL's answer to COMMIT lost), the second before it; the third is answered.
+        using var unavailable = new Unavailable(RunRoutes.Runs, [Unavailable.Mode.ForwardThen503, Unavailable.Mode.Answer503]);
+        var waits = new List<TimeSpan>();
+        var notices = new List<ServerRetryNotice>();
+        using var client = new HttpRunnerClient(new ServerConnection(Server.Address, _aliceToken), unavailable, Recorded(waits, notices));
+
+        var run = await client.SubmitRunAsync(await client.PlanRunAsync(Facts()));
+
+        Assert.Equal(3, unavailable.Keys.Count);
+        Assert.NotNull(unavailable.Keys[0]);
+        Assert.All(unavailable.Keys, key => Assert.Equal(unavailable.Keys[0], key));
+        Assert.Equal([TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)], waits);
+        Assert.Equal([1, 2], notices.Select(notice => notice.Retry));
+        Assert.All(notices, notice => Assert.Equal("DatabaseUnavailable", notice.Answer.ErrorId));
+        Assert.Contains("POST /api/v1/runs", notices[0].Message, StringComparison.Ordinal);
+        await AssertStoredAsync(runs: 1);
+        var logged = Assert.Single((await client.QueryAuditLogAsync(new LogQuery(), null)).Runs);
+        Assert.Equal((logged.ArGuid, logged.DriverBatchId), (run.ArGuid, run.DriverBatchId));
+    }
+
+    [BackendFact]
+    public async Task A_503_that_lasts_is_DatabaseUnavailable_after_the_retry_budget_and_Retry_After_sets_the_least_wait()
+    {
+        using var unavailable = new Unavailable(RunRoutes.Runs, Enumerable.Repeat(Unavailable.Mode.Answer503, 100).ToArray());
+        var waits = new List<TimeSpan>();
+        using var client = new HttpRunnerClient(new ServerConnection(Server.Address, _aliceToken), unavailable, Recorded(waits));
+
+        var error = await Assert.ThrowsAsync<ServerProblemException>(async () => await client.SubmitRunAsync(await client.PlanRunAsync(Facts())));
+
+        Assert.Equal(("DatabaseUnavailable", ErrorKind.ResourceUnavailable, 503), (error.ErrorId, error.Kind, error.Status));
+        Assert.Equal(new[] { 1, 2, 4, 8, 8, 7 }.Select(seconds => TimeSpan.FromSeconds(seconds)), waits);
+        Assert.Equal(waits.Count + 1, unavailable.Keys.Count);
+        Assert.Single(unavailable.Keys.Distinct());
+        await AssertStoredAsync(runs: 0);
+
+        // A Retry-After longer than the backoff is waited; the budget still ends it.
+        using var later = new Unavailable(RunRoutes.Runs, Enumerable.Repeat(Unavailable.Mode.Answer503, 100).ToArray(), retryAfterSeconds: 5);
+        waits.Clear();
+        using var patient = new HttpRunnerClient(new ServerConnection(Server.Address, _aliceToken), later, Recorded(waits));
+        await Assert.ThrowsAsync<ServerProblemException>(async () => await patient.SubmitRunAsync(await patient.PlanRunAsync(Facts())));
+        Assert.Equal(new[] { 5, 5, 5, 8, 7 }.Select(seconds => TimeSpan.FromSeconds(seconds)), waits);
+    }
+
+    [BackendFact]
+    public async Task Reads_are_retried_after_a_503_but_a_cancel_is_not_sent_twice()
+    {
+        using var plain = new HttpRunnerClient(new ServerConnection(Server.Address, _aliceToken));
+        var original = await plain.SubmitRunAsync(await plain.PlanRunAsync(Facts()));
+        using var reads = new Unavailable(RunRoutes.Batches, [Unavailable.Mode.Answer503], HttpMethod.Get);
+        var waits = new List<TimeSpan>();
+        using var reader = new HttpRunnerClient(new ServerConnection(Server.Address, _aliceToken), reads, Recorded(waits));
+
+        Assert.Equal([original.DriverBatchId], (await reader.FindBatchesAsync(new BatchQuery())).Select(batch => batch.Id));
+        Assert.Equal((2, 1), (reads.Keys.Count, waits.Count));
+
+        using var cancels = new Unavailable(RunRoutes.CancelRun(original.ArGuid), [Unavailable.Mode.Answer503]);
+        using var canceller = new HttpRunnerClient(new ServerConnection(Server.Address, _aliceToken), cancels, Recorded(waits));
+        var refused = await Assert.ThrowsAsync<ServerProblemException>(() => canceller.CancelRunAsync(original.ArGuid));
+        Assert.Equal(("DatabaseUnavailable", 1, 1), (refused.ErrorId, cancels.Keys.Count, waits.Count));
+    }
+
+    [BackendFact]
+    public async Task Cancelling_a_submission_that_waits_out_503s_stops_it_at_once()
+    {
+        using var unavailable = new Unavailable(RunRoutes.Runs, Enumerable.Repeat(Unavailable.Mode.Answer503, 100).ToArray());
+        var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var retry = ServerRetry.Default with
+        {
+            Wait = (_, cancellationToken) =>
+            {
+                waiting.TrySetResult();
+                return Task.Delay(Timeout.Infinite, cancellationToken);
+            },
+        };
+        using var client = new HttpRunnerClient(new ServerConnection(Server.Address, _aliceToken), unavailable, retry);
+        var plan = await client.PlanRunAsync(Facts());
+        using var stop = new CancellationTokenSource();
+
+        var submission = client.SubmitRunAsync(plan, stop.Token);
+        await waiting.Task;
+        await stop.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => submission);
+        Assert.Single(unavailable.Keys);
+        await AssertStoredAsync(runs: 0);
+    }
+
     [BackendFact]
     public async Task The_OpenAPI_document_shows_the_Idempotency_Key_header_on_submissions()
     {
@@ -284,6 +354,23 @@ public sealed class IdempotentSubmissionTests(PostgresFixture postgres) : IAsync
         var stopped = await client.CancelRunAsync(other.ArGuid);
         Assert.False(stopped.DriverBatchWithheld);
         Assert.Equal([other.DriverBatchId], stopped.BatchIds);
+
+        // Get-AnalysisLog's page says which run was withheld (the API's run JSON carries it).
+        var page = (await client.QueryAuditLogAsync(new LogQuery(), null)).Runs.ToDictionary(logged => logged.ArGuid);
+        Assert.Equal((true, 0L), (page[run.ArGuid].DriverBatchWithheld, page[run.ArGuid].DriverBatchId));
+        Assert.Equal((false, other.DriverBatchId), (page[other.ArGuid].DriverBatchWithheld, page[other.ArGuid].DriverBatchId));
+        using var http = Server.Client(_aliceToken);
+        using var json = JsonDocument.Parse(await http.GetStringAsync(RunRoutes.Runs + "?arGuid=" + run.ArGuid));
+        Assert.True(json.RootElement.GetProperty("runs")[0].GetProperty("driverBatchWithheld").GetBoolean());
+    }
+
+    [BackendFact]
+    public async Task The_OpenAPI_document_shows_whether_a_runs_driver_batch_was_withheld()
+    {
+        using var client = Server.Client();
+        using var document = JsonDocument.Parse(await client.GetStringAsync(ApiRoutes.OpenApi));
+        var run = document.RootElement.GetProperty("components").GetProperty("schemas").GetProperty("RunRecord");
+        Assert.Equal("boolean", run.GetProperty("properties").GetProperty("driverBatchWithheld").GetProperty("type").GetString());
     }
 
     /// <summary>Forwards the request; on the first POST to its path, drops the server's answer as a cut connection would.</summary>
@@ -305,6 +392,44 @@ public sealed class IdempotentSubmissionTests(PostgresFixture postgres) : IAsync
             Assert.Equal(HttpStatusCode.Created, response.StatusCode);
             response.Dispose();
             throw new HttpRequestException(HttpRequestError.ResponseEnded, "The response ended prematurely.", new IOException("Connection reset by peer"));
+        }
+    }
+
+    /// <summary>
+    /// Requests to its path (POST unless told) are answered by the modes in turn, then forwarded: Answer503
+    /// answers 503 DatabaseUnavailable without forwarding (PostgreSQL down before the request reached it);
+    /// ForwardThen503 forwards and replaces the server's answer with that 503 (its COMMIT landed, its answer was lost).
+    /// </summary>
+    private sealed class Unavailable(string path, Unavailable.Mode[] modes, HttpMethod? method = null, int? retryAfterSeconds = null)
+        : DelegatingHandler(new SocketsHttpHandler())
+    {
+        public enum Mode { Answer503, ForwardThen503 }
+
+        /// <summary>The Idempotency-Key of each matching request, in order (null for none).</summary>
+        public List<string?> Keys { get; } = [];
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.Method != (method ?? HttpMethod.Post) || request.RequestUri!.AbsolutePath != path)
+                return await base.SendAsync(request, cancellationToken);
+            int index;
+            lock (Keys)
+            {
+                Keys.Add(request.Headers.TryGetValues(ApiHeaders.IdempotencyKey, out var values) ? string.Join(",", values) : null);
+                index = Keys.Count - 1;
+            }
+            if (index >= modes.Length) return await base.SendAsync(request, cancellationToken);
+            if (modes[index] == Mode.ForwardThen503)
+                (await base.SendAsync(request, cancellationToken)).Dispose();
+            var problem = ProblemDocument.From(new AnalysisRunnerException("DatabaseUnavailable", ErrorKind.ResourceUnavailable, null,
+                "PostgreSQL is not reachable (injected)."));
+            var answer = new HttpResponseMessage(HttpStatusCode.ServiceUnavailable)
+            {
+                Content = JsonContent.Create(problem, mediaType: new System.Net.Http.Headers.MediaTypeHeaderValue(ProblemDocument.MediaType), options: ApiJson.Options),
+                RequestMessage = request,
+            };
+            if (retryAfterSeconds is { } seconds) answer.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(seconds));
+            return answer;
         }
     }
 

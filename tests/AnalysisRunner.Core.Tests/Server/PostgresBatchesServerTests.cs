@@ -21,21 +21,13 @@ namespace AnalysisRunner.Core.Tests.Server;
 public sealed class PostgresBatchesServerTests(PostgresFixture postgres) : IAsyncLifetime
 {
     private const string Alice = "alice@example.org";
-    private readonly PostgresBatchesWorld _world = new("ar-pgb-");
+    private readonly ServerWorld _world = new("ar-pgb-", batchesInPostgres: true);
     private string _main = "";
 
     public async Task InitializeAsync()
     {
-        _world.Git.CommitFile("scripts/hello.sh", "#!/bin/bash\necho \"Hello, $1!\"\n", executable: true);
-        _main = _world.Git.Head();
-        _world.Git.Push();
-        await _world.StartAsync(postgres, $"""
-            [datasets.fewgenomes]
-            repositories = ["{_world.Git.OriginPath}"]
-
-            [datasets.fewgenomes.members]
-            test = ["{Alice}"]
-            """, "none");
+        _main = _world.CommitHello();
+        await _world.StartAsync(postgres, _world.Dataset("fewgenomes", Alice), "none");
     }
 
     public async Task DisposeAsync() => await _world.DisposeAsync();
@@ -54,18 +46,7 @@ public sealed class PostgresBatchesServerTests(PostgresFixture postgres) : IAsyn
     {
         using var client = new HttpRunnerClient(new ServerConnection(_world.Server!.Address, (await _world.Server.IssueAsync(Alice)).Token));
 
-        var run = await client.SubmitRunAsync(await client.PlanRunAsync(new SubmissionFacts
-        {
-            Dataset = "fewgenomes",
-            AccessLevel = AccessLevel.Test,
-            Description = "hello",
-            OutputDir = "out",
-            Script = "hello.sh",
-            ScriptArguments = ["world"],
-            RepositoryUrl = _world.Git.OriginPath,
-            Commit = _main,
-            Cwd = "scripts",
-        }));
+        var run = await client.SubmitRunAsync(await client.PlanRunAsync(_world.HelloFacts(_main)));
         Assert.True(run.DriverBatchId > 0, "the run was answered without its driver batch");
         BatchProgress? last = null;
         try

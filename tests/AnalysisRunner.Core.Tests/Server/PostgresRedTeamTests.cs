@@ -25,7 +25,7 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
 {
     private const string Mallory = "mallory@example.org";
     private const string Bob = "bob@example.org";
-    private readonly PostgresBatchesWorld _world = new("ar-pgr-");
+    private readonly ServerWorld _world = new("ar-pgr-", batchesInPostgres: true);
     // A password the cluster (trust auth) ignores, so it can stand for a real one in every place it is kept.
     private readonly string _password = "pw-" + Guid.NewGuid().ToString("N");
     private string _main = "";

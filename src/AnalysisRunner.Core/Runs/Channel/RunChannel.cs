@@ -68,7 +68,7 @@ public sealed class RunChannel
     public BatchInfo? GetBatch(long batchId) => Ask<BatchInfo>(new RunChannelRequest { Op = RunChannelOps.Batch, BatchId = batchId });
 
     public IReadOnlyList<BatchInfo> FindBatches(BatchQuery query) =>
-        Ask<List<BatchInfo>>(new RunChannelRequest { Op = RunChannelOps.Batches, ArGuid = query.ArGuid, BatchIds = query.Ids, State = query.State, First = query.First }) ?? [];
+        Ask<List<BatchInfo>>(new RunChannelRequest { Op = RunChannelOps.Batches, ArGuid = query.ArGuid, BatchIds = query.Ids, State = query.State, First = query.First, BeforeId = query.BeforeId }) ?? [];
 
     public IReadOnlyList<JobInfo> GetJobs(long batchId) => Ask<List<JobInfo>>(new RunChannelRequest { Op = RunChannelOps.Jobs, BatchId = batchId }) ?? [];
 

@@ -18,6 +18,7 @@ internal sealed record RunChannelRequest
     public string? ArGuid { get; init; }
     public BatchState? State { get; init; }
     public int? First { get; init; }
+    public long? BeforeId { get; init; }
     public double? TimeoutSeconds { get; init; }
     public BatchSpec? Spec { get; init; }
     public bool DryRun { get; init; }

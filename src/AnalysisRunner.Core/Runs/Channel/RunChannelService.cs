@@ -70,7 +70,7 @@ internal sealed class RunChannelService(Deployment deployment, long batchId, Run
                 if (request.ArGuid is { } arGuid && arGuid != run.ArGuid)
                     throw new AnalysisRunnerException(OutsideRunErrorId, ErrorKind.PermissionDenied, arGuid,
                         $"Run {arGuid} is not this job's run ({run.ArGuid}); a job reaches only its own run's batches.");
-                return store.FindBatches(new BatchQuery { ArGuid = run.ArGuid, Ids = request.BatchIds, State = request.State, First = request.First });
+                return store.FindBatches(new BatchQuery { ArGuid = run.ArGuid, Ids = request.BatchIds, State = request.State, First = request.First, BeforeId = request.BeforeId });
             case RunChannelOps.Jobs:
                 Owned(Required(request.BatchId, "batchId"));
                 return store.GetJobs(request.BatchId!.Value);

@@ -190,6 +190,26 @@ public abstract class BatchStoreContract : IAsyncLifetime
         Assert.Equal([c], Store.FindBatches(new BatchQuery { ArGuid = "guid-1", State = BatchState.Running, Ids = [b, c] }).Select(x => x.Id));
     }
 
+    /// <summary>Keyset pages: BeforeId is a cursor (the last id of the page before), so pages never skip or repeat a batch, with any filter.</summary>
+    [BackendFact]
+    public void BeforeId_lists_only_older_batches_so_pages_by_the_last_id_cover_every_batch_once()
+    {
+        var ids = Enumerable.Range(0, 7).Select(i => Submit(i % 2 == 0 ? "guid-1" : "guid-2")).ToList();
+
+        Assert.Equal([ids[2], ids[1]], Store.FindBatches(new BatchQuery { BeforeId = ids[3], First = 2 }).Select(b => b.Id));
+        Assert.Equal([ids[2], ids[0]], Store.FindBatches(new BatchQuery { BeforeId = ids[3], ArGuid = "guid-1" }).Select(b => b.Id));
+        Assert.Empty(Store.FindBatches(new BatchQuery { BeforeId = ids[0] }));
+        var paged = new List<long>();
+        for (long? before = null; ;)
+        {
+            var page = Store.FindBatches(new BatchQuery { BeforeId = before, First = 3 });
+            paged.AddRange(page.Select(b => b.Id));
+            if (page.Count < 3) break;
+            before = page[^1].Id;
+        }
+        Assert.Equal(Enumerable.Reverse(ids), paged);
+    }
+
     [BackendFact]
     public void Cancel_is_recorded_and_an_unknown_batch_is_refused()
     {
