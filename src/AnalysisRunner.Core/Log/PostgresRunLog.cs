@@ -61,70 +61,70 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
         KeyedRun? earlier;
         try
         {
-        (sealedRun, earlier) = await database.RunAsync(async connection =>
-        {
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            await using (var queue = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", connection, transaction))
+            (sealedRun, earlier) = await database.RunAsync(async connection =>
             {
-                queue.Parameters.AddWithValue(ChainLockKey);
-                await queue.ExecuteNonQueryAsync(cancellationToken);
-            }
-            // Read after the lock, so this statement sees the entry of whoever held it last.
-            string previous;
-            await using (var head = new NpgsqlCommand("SELECT entry_hash FROM audit_log ORDER BY id DESC LIMIT 1", connection, transaction))
-                previous = await head.ExecuteScalarAsync(cancellationToken) as string ?? AuditChain.Genesis;
-            // Under the same lock, so of two appends with one key the second always sees the first's.
-            if (key is not null && await FindKeyAsync(connection, transaction, run.User, key.Value, cancellationToken) is { } taken)
-                return ((RunRecord?)null, (KeyedRun?)taken);
-            var chained = run with { PreviousHash = previous };
-            chained = chained with { EntryHash = AuditChain.EntryHash(previous, chained) };
-            // The entry is sealed with DriverBatchId 0 either way (see the class), so both paths chain alike.
-            long? batchId = withBatch?.Insert(submission.DriverBatch, connection, transaction);
-            await using var insert = new NpgsqlBatch(connection, transaction)
-            {
-                BatchCommands =
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                await using (var queue = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", connection, transaction))
                 {
-                    Command("""
-                        INSERT INTO audit_log (ar_guid, timestamp_ms, user_email, dataset, access_level, entry, prev_hash, entry_hash, seal)
-                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                        """, chained.ArGuid, chained.Timestamp.ToUnixTimeMilliseconds(), chained.User, chained.Dataset,
-                        chained.AccessLevel.ToConfigName(), Entry(chained), previous, chained.EntryHash!,
-                        driverBatches.Seal.OfEntry(chained.ArGuid, chained.EntryHash!)),
-                    Command("INSERT INTO run_configs (ar_guid, toml) VALUES ($1, $2)", chained.ArGuid, submission.ConfigToml),
-                    batchId is { } made
-                        ? Command("INSERT INTO run_dispatch (ar_guid, driver_batch, driver_batch_id, dispatched_at) VALUES ($1, $2, $3, now())",
-                            chained.ArGuid, driverBatch, made)
-                        : Command("INSERT INTO run_dispatch (ar_guid, driver_batch, seal) VALUES ($1, $2, $3)", chained.ArGuid, driverBatch,
-                            driverBatches.Seal.OfDispatch(chained.ArGuid, chained.EntryHash!, submission.ConfigToml, driverBatch)),
-                },
-            };
-            if (key is not null)
-                insert.BatchCommands.Add(Command("INSERT INTO run_keys (user_email, key, request_hash, ar_guid) VALUES ($1, $2, $3, $4)",
-                    chained.User, key.Value, key.RequestHash, chained.ArGuid));
-            try
-            {
-                await insert.ExecuteNonQueryAsync(cancellationToken);
-            }
-            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
-            {
-                throw new AnalysisRunnerException("DuplicateRun", ErrorKind.InvalidOperation, chained.ArGuid,
-                    $"The audit log already holds run {chained.ArGuid}; each run gets a new ar_guid.", e);
-            }
-            // Not cancelled from here: once committed the run is logged, whatever the caller does.
-            committing = true;
-            try
-            {
-                await transaction.CommitAsync(CancellationToken.None);
-            }
-            catch (Exception lost) when (PostgresDatabase.IsUnavailable(lost))
-            {
-                // Not retried (an AnalysisRunnerException is no connection failure to RunAsync): the
-                // commit may have landed, and a second try would log the run twice or fail as a duplicate.
-                throw database.Unavailable(
-                    $"went away while committing run {chained.ArGuid}, which may or may not be logged (Get-AnalysisLog -ArGuid tells)", lost);
-            }
-            return ((RunRecord?)(chained with { DriverBatchId = batchId ?? 0 }), (KeyedRun?)null);
-        }, cancellationToken);
+                    queue.Parameters.AddWithValue(ChainLockKey);
+                    await queue.ExecuteNonQueryAsync(cancellationToken);
+                }
+                // Read after the lock, so this statement sees the entry of whoever held it last.
+                string previous;
+                await using (var head = new NpgsqlCommand("SELECT entry_hash FROM audit_log ORDER BY id DESC LIMIT 1", connection, transaction))
+                    previous = await head.ExecuteScalarAsync(cancellationToken) as string ?? AuditChain.Genesis;
+                // Under the same lock, so of two appends with one key the second always sees the first's.
+                if (key is not null && await FindKeyAsync(connection, transaction, run.User, key.Value, cancellationToken) is { } taken)
+                    return ((RunRecord?)null, (KeyedRun?)taken);
+                var chained = run with { PreviousHash = previous };
+                chained = chained with { EntryHash = AuditChain.EntryHash(previous, chained) };
+                // The entry is sealed with DriverBatchId 0 either way (see the class), so both paths chain alike.
+                long? batchId = withBatch?.Insert(submission.DriverBatch, connection, transaction);
+                await using var insert = new NpgsqlBatch(connection, transaction)
+                {
+                    BatchCommands =
+                    {
+                        Command("""
+                            INSERT INTO audit_log (ar_guid, timestamp_ms, user_email, dataset, access_level, entry, prev_hash, entry_hash, seal)
+                            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                            """, chained.ArGuid, chained.Timestamp.ToUnixTimeMilliseconds(), chained.User, chained.Dataset,
+                            chained.AccessLevel.ToConfigName(), Entry(chained), previous, chained.EntryHash!,
+                            driverBatches.Seal.OfEntry(chained.ArGuid, chained.EntryHash!)),
+                        Command("INSERT INTO run_configs (ar_guid, toml) VALUES ($1, $2)", chained.ArGuid, submission.ConfigToml),
+                        batchId is { } made
+                            ? Command("INSERT INTO run_dispatch (ar_guid, driver_batch, driver_batch_id, dispatched_at) VALUES ($1, $2, $3, now())",
+                                chained.ArGuid, driverBatch, made)
+                            : Command("INSERT INTO run_dispatch (ar_guid, driver_batch, seal) VALUES ($1, $2, $3)", chained.ArGuid, driverBatch,
+                                driverBatches.Seal.OfDispatch(chained.ArGuid, chained.EntryHash!, submission.ConfigToml, driverBatch)),
+                    },
+                };
+                if (key is not null)
+                    insert.BatchCommands.Add(Command("INSERT INTO run_keys (user_email, key, request_hash, ar_guid) VALUES ($1, $2, $3, $4)",
+                        chained.User, key.Value, key.RequestHash, chained.ArGuid));
+                try
+                {
+                    await insert.ExecuteNonQueryAsync(cancellationToken);
+                }
+                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+                {
+                    throw new AnalysisRunnerException("DuplicateRun", ErrorKind.InvalidOperation, chained.ArGuid,
+                        $"The audit log already holds run {chained.ArGuid}; each run gets a new ar_guid.", e);
+                }
+                // Not cancelled from here: once committed the run is logged, whatever the caller does.
+                committing = true;
+                try
+                {
+                    await transaction.CommitAsync(CancellationToken.None);
+                }
+                catch (Exception lost) when (PostgresDatabase.IsUnavailable(lost))
+                {
+                    // Not retried (an AnalysisRunnerException is no connection failure to RunAsync): the
+                    // commit may have landed, and a second try would log the run twice or fail as a duplicate.
+                    throw database.Unavailable(
+                        $"went away while committing run {chained.ArGuid}, which may or may not be logged (Get-AnalysisLog -ArGuid tells)", lost);
+                }
+                return ((RunRecord?)(chained with { DriverBatchId = batchId ?? 0 }), (KeyedRun?)null);
+            }, cancellationToken);
         }
         catch when (withBatch is not null && !committing)
         {
