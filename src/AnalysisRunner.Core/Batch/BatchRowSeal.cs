@@ -23,12 +23,15 @@ internal static class BatchRowSeal
     public static string OfJob(RunnerHome home, long batchId, int jobId, string spec) =>
         Convert.ToHexString(RunTokens.Sign(home, "job row", $"{batchId}\n{jobId}\n{spec}"));
 
+    /// <summary>Whether <paramref name="presented"/> is the seal <paramref name="expected"/>, compared in constant time.</summary>
+    public static bool Holds(string expected, string? presented) =>
+        presented is not null &&
+        CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(presented));
+
     /// <summary>Throws BatchRowNotSealed unless <paramref name="presented"/> is <paramref name="expected"/>.</summary>
     public static void Check(string expected, string? presented, string row)
     {
-        if (presented is not null &&
-            CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(presented)))
-            return;
+        if (Holds(expected, presented)) return;
         throw new AnalysisRunnerException("BatchRowNotSealed", ErrorKind.PermissionDenied, row,
             $"{row} in PostgreSQL does not carry this runner's seal: the runner did not write it as it reads now, so it is not run.");
     }

@@ -260,18 +260,41 @@ public sealed class PostgresBatchStore : IBatchStore
                 SELECT {BatchRows.BatchColumns},
                        count(j.job_id) FILTER (WHERE j.state IN ('Pending', 'Ready')), count(j.job_id) FILTER (WHERE j.state = 'Running'),
                        count(j.job_id) FILTER (WHERE j.state = 'Succeeded'), count(j.job_id) FILTER (WHERE j.state = 'Failed'),
-                       count(j.job_id) FILTER (WHERE j.state = 'Cancelled')
+                       count(j.job_id) FILTER (WHERE j.state = 'Cancelled'), b.spec, b.seal
                 FROM (SELECT * FROM batches {(where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where))}
                       ORDER BY id DESC {(query.First is { } first ? "LIMIT " + Math.Max(0, first).ToString(CultureInfo.InvariantCulture) : "")}) AS b
                 LEFT JOIN jobs j ON j.batch_id = b.id
-                GROUP BY b.id, b.name, b.ar_guid, b.attributes, b.state, b.total_jobs, b.cancel_requested, b.created, b.completed, b.config_path
+                GROUP BY b.id, b.name, b.ar_guid, b.attributes, b.state, b.total_jobs, b.cancel_requested, b.created, b.completed, b.config_path,
+                         b.spec, b.seal
                 ORDER BY b.id DESC
                 """;
             var batches = new List<BatchInfo>();
             using var reader = command.ExecuteReader();
-            while (reader.Read()) batches.Add(BatchRows.Batch(reader));
+            while (reader.Read())
+            {
+                var batch = Sealed(BatchRows.Batch(reader), reader.GetString(15), reader.IsDBNull(16) ? null : reader.GetString(16));
+                // The column only finds candidates: a batch is the run's when its sealed spec says so.
+                if (query.ArGuid is null || batch.ArGuid == query.ArGuid) batches.Add(batch);
+            }
             return batches;
         });
+    }
+
+    /// <summary>
+    /// A batch as its sealed spec says whose it is. Whoever reaches the database (a job sharing the host's
+    /// network, with trust auth) can rewrite the ar_guid, attributes, name and config_path columns, and the
+    /// readers that decide who may see, wait on or cancel a batch (the server's pages and endpoints, a job's
+    /// run channel, a run's cancel, a run token's expiry) go by BatchInfo.ArGuid and the author attribute:
+    /// a batch of another dataset re-pointed at the caller's own run would be the caller's. So those come
+    /// from the spec the runner sealed (BatchRowSeal); a row without that seal (forged, or written before
+    /// migration 5) is listed as belonging to no run and no author, which no caller may act on.
+    /// </summary>
+    private BatchInfo Sealed(BatchInfo row, string spec, string? seal)
+    {
+        if (seal is null || !BatchRowSeal.Holds(BatchRowSeal.OfBatch(_home, row.Id, spec), seal))
+            return row with { ArGuid = null, Attributes = new Dictionary<string, string>(), ConfigPath = null };
+        var stored = JsonSerializer.Deserialize<BatchSpec>(spec, SqliteBatchStore.Json)!;
+        return row with { Name = stored.Name, ArGuid = stored.ArGuid, Attributes = stored.Attributes, ConfigPath = stored.ConfigPath };
     }
 
     public IReadOnlyList<JobInfo> GetJobs(long batchId) => ReadJobs(batchId, null);

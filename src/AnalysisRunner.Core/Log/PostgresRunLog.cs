@@ -32,7 +32,7 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
     // Any fixed number, the same for every server of this schema: the chain head's pg_advisory_xact_lock key.
     private const long ChainLockKey = 0x4152_4155_4449_5431; // "ARAUDIT1"
     private const int ChunkSize = 200;
-    private const string Selected = "a.id, a.entry, a.prev_hash, a.entry_hash, d.driver_batch_id";
+    private const string Selected = "a.id, a.entry, a.prev_hash, a.entry_hash, d.driver_batch_id, a.seal";
 
     /// <summary>A committed run whose driver batch could not be created now; it stays pending for <see cref="DispatchPendingAsync"/>.</summary>
     public event Action<RunRecord, Exception>? DispatchFailed;
@@ -257,7 +257,7 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
         return await database.RunAsync(connection => FindKeyAsync(connection, null, user, key, cancellationToken), cancellationToken);
     }
 
-    private static async Task<KeyedRun?> FindKeyAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string user, string key,
+    private async Task<KeyedRun?> FindKeyAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string user, string key,
         CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand($"""
@@ -268,8 +268,7 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
         command.Parameters.AddWithValue(key);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken)) return null;
-        return new KeyedRun(ReadEntry(reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.IsDBNull(4) ? 0 : reader.GetInt64(4)),
-            reader.GetString(5));
+        return new KeyedRun(Sealed(reader, withBatch: true), reader.GetString(6));
     }
 
     public IAsyncEnumerable<RunRecord> QueryAsync(LogQuery query, CancellationToken cancellationToken = default)
@@ -315,9 +314,10 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
                 var where = conditions.Count == 0 ? "" : " WHERE " + string.Join(" AND ", conditions);
                 command.CommandText = $"SELECT {Selected}, a.timestamp_ms, {WithheldColumn} FROM audit_log a LEFT JOIN run_dispatch d USING (ar_guid){where} " +
                                       $"ORDER BY a.timestamp_ms DESC, a.id DESC LIMIT ${command.Parameters.Count}";
-                return await ReadRowsAsync(command, cancellationToken, withBatch: true);
+                return await ReadRowsAsync(command, cancellationToken, withBatch: true, verify: true);
             }, cancellationToken);
-            foreach (var (_, run) in chunk) yield return run;
+            // The columns only find candidates (whoever reaches the database can rewrite them): the sealed entry decides.
+            foreach (var (_, run) in chunk.Where(row => Matches(query, row.Run))) yield return run;
             left -= chunk.Count;
             if (chunk.Count < limit) yield break;
             after = (chunk[^1].Run.Timestamp.ToUnixTimeMilliseconds(), chunk[^1].Id);
@@ -335,7 +335,7 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
                     $"SELECT {Selected} FROM audit_log a LEFT JOIN run_dispatch d USING (ar_guid) WHERE a.id > $1 ORDER BY a.id LIMIT $2", connection);
                 command.Parameters.AddWithValue(afterId);
                 command.Parameters.AddWithValue(ChunkSize);
-                return await ReadRowsAsync(command, cancellationToken, withBatch: false);
+                return await ReadRowsAsync(command, cancellationToken, withBatch: false, verify: false);
             }, cancellationToken);
             foreach (var (_, run) in chunk) yield return run;
             if (chunk.Count < ChunkSize) yield break;
@@ -343,21 +343,43 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
         }
     }
 
-    /// <summary>Column 6 of a query's rows: stopped before its driver batch was made (IsDriverBatchWithheldAsync's rule), read with the page, not per run.</summary>
+    /// <summary>Column 7 of a query's rows: stopped before its driver batch was made (IsDriverBatchWithheldAsync's rule), read with the page, not per run.</summary>
     private const string WithheldColumn = "(d.driver_batch_id IS NULL AND d.cancelled_at IS NOT NULL)";
 
     /// <param name="withBatch">A query's rows (<see cref="Selected"/>, the timestamp, <see cref="WithheldColumn"/>): the dispatch as it is now; else entries as sealed.</param>
-    private static async Task<List<(long Id, RunRecord Run)>> ReadRowsAsync(NpgsqlCommand command, CancellationToken cancellationToken, bool withBatch)
+    /// <param name="verify">Each entry only as the runner sealed it (<see cref="Sealed"/>).</param>
+    private async Task<List<(long Id, RunRecord Run)>> ReadRowsAsync(NpgsqlCommand command, CancellationToken cancellationToken, bool withBatch, bool verify)
     {
         var rows = new List<(long, RunRecord)>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var run = ReadEntry(reader.GetString(1), reader.GetString(2), reader.GetString(3), withBatch && !reader.IsDBNull(4) ? reader.GetInt64(4) : 0);
-            rows.Add((reader.GetInt64(0), withBatch ? run with { DriverBatchWithheld = reader.GetBoolean(6) } : run));
+            var run = verify ? Sealed(reader, withBatch)
+                : ReadEntry(reader.GetString(1), reader.GetString(2), reader.GetString(3), withBatch && !reader.IsDBNull(4) ? reader.GetInt64(4) : 0);
+            rows.Add((reader.GetInt64(0), withBatch ? run with { DriverBatchWithheld = reader.GetBoolean(7) } : run));
         }
         return rows;
     }
+
+    /// <summary>
+    /// A row of <see cref="Selected"/> as an answer to a query: only an entry that hashes as stored and
+    /// carries the runner's seal (RunEntryNotSealed otherwise). Its dataset, access level and user decide
+    /// who may read the run, its batches and their logs, and who may cancel them (the server's endpoints
+    /// and pages): whoever reaches the database could rewrite the entry's text to name their own dataset
+    /// and themselves, and then read or cancel another dataset's run through the API. The chain itself is
+    /// read as stored (ReadChainAsync), so Test-AnalysisLog can say where it breaks.
+    /// </summary>
+    private RunRecord Sealed(NpgsqlDataReader reader, bool withBatch)
+    {
+        var run = ReadEntry(reader.GetString(1), reader.GetString(2), reader.GetString(3), 0);
+        AuditChain.CheckEntry(run);
+        RunEntrySeal.Check(driverBatches.Seal.OfEntry(run.ArGuid, run.EntryHash!), reader.IsDBNull(5) ? null : reader.GetString(5), run.ArGuid, "audit entry");
+        return withBatch && !reader.IsDBNull(4) ? run with { DriverBatchId = reader.GetInt64(4) } : run;
+    }
+
+    private static bool Matches(LogQuery query, RunRecord run) =>
+        (query.Dataset is null || query.Dataset == run.Dataset) && (query.User is null || query.User == run.User) &&
+        (query.AccessLevel is null || query.AccessLevel == run.AccessLevel) && (query.ArGuid is null || query.ArGuid == run.ArGuid);
 
     /// <summary>The entry as sealed, in the API's JSON form (which round-trips every field AuditChain hashes); hashes live in their own columns.</summary>
     private static string Entry(RunRecord run) =>

@@ -177,6 +177,58 @@ public sealed class PostgresRunLogWithPostgresBatchesContractTests(PostgresFixtu
         }
     }
 
+    /// <summary>
+    /// Red team: a job that reaches the database rewrites another dataset's logged run to name its own
+    /// dataset, the test level and its own user (the entry's text and columns, its hash recomputed or
+    /// not). The server decides by the entry it reads who may read the run, its batches and their logs
+    /// (RunnerReader.GetRun, DatasetReadAccess) and who may cancel them (RunWriteAccess); it read entries
+    /// unchecked, so the job's user could read and cancel that run through the API. Now the server's
+    /// queries answer an entry only as the runner sealed it, and filter by the sealed entry, not the columns.
+    /// </summary>
+    [BackendFact]
+    public async Task An_entry_rewritten_in_the_database_is_not_what_the_server_reads()
+    {
+        var theirs = await Log.AppendAsync(Submission(dataset: "othergenomes", user: "bob@example.org", level: AccessLevel.Full));
+        var mine = await Log.AppendAsync(Submission(dataset: "fewgenomes", user: "mallory@example.org"));
+        var stored = (await Log.FindAsync(theirs.ArGuid))! with { DriverBatchId = 0 };
+        var claimed = stored with { Dataset = "fewgenomes", AccessLevel = AccessLevel.Test, User = "mallory@example.org" };
+        var rehashed = claimed with { EntryHash = AuditChain.EntryHash(claimed.PreviousHash!, claimed) };
+        await using var connection = await Database!.OpenAsync();
+        async Task RewriteAsync(RunRecord entry)
+        {
+            await using var rewrite = new NpgsqlCommand("""
+                UPDATE audit_log SET entry = $2, entry_hash = $3, dataset = $4, access_level = $5, user_email = $6 WHERE ar_guid = $1
+                """, connection);
+            rewrite.Parameters.AddWithValue(theirs.ArGuid);
+            rewrite.Parameters.AddWithValue(EntryJson(entry));
+            rewrite.Parameters.AddWithValue(entry.EntryHash!);
+            rewrite.Parameters.AddWithValue(entry.Dataset);
+            rewrite.Parameters.AddWithValue(entry.AccessLevel.ToConfigName());
+            rewrite.Parameters.AddWithValue(entry.User);
+            Assert.Equal(1, await rewrite.ExecuteNonQueryAsync());
+        }
+
+        // Its text alone no longer hashes as stored; with its hash recomputed it lacks the seal, which only the runner's key makes.
+        foreach (var (forged, errorId, kind) in new[] { (claimed, "AuditChainBroken", ErrorKind.InvalidData), (rehashed, "RunEntryNotSealed", ErrorKind.PermissionDenied) })
+        {
+            await RewriteAsync(forged);
+            var refused = await Assert.ThrowsAsync<AnalysisRunnerException>(() => Log.FindAsync(theirs.ArGuid));
+            Assert.Equal((errorId, kind), (refused.ErrorId, refused.Kind));
+            var listed = await Assert.ThrowsAsync<AnalysisRunnerException>(() => QueryAsync(new LogQuery { Dataset = "fewgenomes", User = "mallory@example.org" }));
+            Assert.Equal(errorId, listed.ErrorId);
+        }
+
+        // Put back as logged; then mallory's own, honest entry re-filed under bob's dataset by its columns alone.
+        await RewriteAsync(stored);
+        await using (var refile = new NpgsqlCommand("UPDATE audit_log SET dataset = 'othergenomes', access_level = 'full' WHERE ar_guid = $1", connection))
+        {
+            refile.Parameters.AddWithValue(mine.ArGuid);
+            await refile.ExecuteNonQueryAsync();
+        }
+        Assert.Equal([theirs.ArGuid], (await QueryAsync(new LogQuery { Dataset = "othergenomes" })).Select(run => run.ArGuid));
+        Assert.Equal("bob@example.org", (await Log.FindAsync(theirs.ArGuid))!.User);
+    }
+
     private static string EntryJson(RunRecord run) =>
         System.Text.Json.JsonSerializer.Serialize(run with { PreviousHash = null, EntryHash = null, DriverBatchId = 0, Url = null }, Core.Http.ApiJson.Options);
 

@@ -97,8 +97,8 @@ public sealed class DispatchRetryTests(PostgresFixture postgres) : IDisposable
         Assert.Equal(System.Net.HttpStatusCode.OK, health.StatusCode);
         var batches = _world.Deployment.Batches.FindBatches(new BatchQuery());
         Assert.Equal([pending], batches.Select(batch => batch.ArGuid));
-        Assert.Equal(batches[0].Id, (await new PostgresRunLog(restarted.Database, null!).FindAsync(pending))?.DriverBatchId);
-        Assert.Equal(0, (await new PostgresRunLog(restarted.Database, null!).FindAsync(broken))?.DriverBatchId);
+        Assert.Equal(batches[0].Id, (await new PostgresRunLog(restarted.Database, new HomeDriverBatches(_world.Deployment)).FindAsync(pending))?.DriverBatchId);
+        Assert.Equal(0, (await new PostgresRunLog(restarted.Database, new HomeDriverBatches(_world.Deployment)).FindAsync(broken))?.DriverBatchId);
     }
 
     public void Dispose() => _world.Dispose();

@@ -225,18 +225,86 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
             jobs.Parameters.AddWithValue(forged);
             Assert.Equal(1, await jobs.ExecuteNonQueryAsync());
         }
-        Deployment.Open(_world.Home!.Home).Executor.Wake();
+        var home = Deployment.Open(_world.Home!.Home);
+        home.Executor.Wake();
 
+        // Watched in the home: through the server the forged row is no one's (its seal does not hold), so not Mallory's either.
         BatchProgress? last = null;
-        await foreach (var progress in client.WatchAsync([forged], new WatchOptions { Timeout = TimeSpan.FromSeconds(60) })) last = progress;
+        await foreach (var progress in home.Watcher.WatchAsync([forged], new WatchOptions { Timeout = TimeSpan.FromSeconds(60) })) last = progress;
 
         Assert.Equal(BatchState.Failed, Assert.Single(last!.Batches).State);
-        var job = Assert.Single(await client.GetJobsAsync(forged));
+        var job = Assert.Single(home.Batches.GetJobs(forged));
         Assert.Equal(JobState.Failed, job.State);
         Assert.Contains("does not carry this runner's seal", await ReasonAsync(forged));
         var stdout = new List<string>();
-        await foreach (var line in client.ReadLogAsync(forged, 1, 1, LogStream.Stdout, follow: false)) stdout.Add(line);
+        await foreach (var line in home.Runner.Logs.ReadAsync(forged, 1, 1, LogStream.Stdout)) stdout.Add(line);
         Assert.DoesNotContain("FORGED-RAN", string.Join('\n', stdout));
+        var refused = await Assert.ThrowsAsync<ServerProblemException>(() => client.GetJobsAsync(forged));
+        Assert.Equal("NotTheBatchAuthor", refused.ErrorId);
+    }
+
+    /// <summary>
+    /// A job of Mallory's that reaches PostgreSQL re-points Bob's driver batch (another dataset) at
+    /// Mallory's run (the ar_guid and attributes columns) and rewrites Bob's entry to name fewgenomes,
+    /// the test level and Mallory, its hash recomputed. The server decided whose a batch is by those
+    /// columns and whose a run is by that entry, so Mallory read Bob's batch, jobs and logs through the
+    /// API and could cancel, resume or remove them. Now both come from what the runner sealed.
+    /// </summary>
+    [BackendFact]
+    public async Task Another_datasets_batch_re_pointed_at_my_run_in_PostgreSQL_is_still_not_mine()
+    {
+        using var bob = new HttpRunnerClient(new ServerConnection(_world.Server!.Address, (await _world.Server.IssueAsync(Bob)).Token));
+        var theirs = await bob.SubmitRunAsync(await bob.PlanRunAsync(Facts("/nonexistent", "1") with { Dataset = "othergenomes" }));
+        using var malloryClient = new HttpRunnerClient(new ServerConnection(_world.Server.Address, (await _world.Server.IssueAsync(Mallory)).Token));
+        var mine = await malloryClient.SubmitRunAsync(await malloryClient.PlanRunAsync(Facts("/nonexistent", "1")));
+        Assert.True(theirs.DriverBatchId > 0 && mine.DriverBatchId > 0, "a run was answered without its driver batch");
+        await foreach (var _ in bob.WatchAsync([theirs.DriverBatchId], new WatchOptions { Timeout = TimeSpan.FromSeconds(60) })) { }
+        await foreach (var _ in malloryClient.WatchAsync([mine.DriverBatchId], new WatchOptions { Timeout = TimeSpan.FromSeconds(60) })) { }
+        var batch = theirs.DriverBatchId;
+
+        var entry = Deployment.Open(_world.Home!.Home).LoggedRuns.Find(theirs.ArGuid)!;
+        var claimed = entry with { Dataset = "fewgenomes", AccessLevel = AccessLevel.Test, User = Mallory, EntryHash = null };
+        claimed = claimed with { EntryHash = AuditChain.EntryHash(claimed.PreviousHash!, claimed) };
+        await using (var connection = new NpgsqlConnection(_world.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var repoint = new NpgsqlCommand("""
+                UPDATE batches SET ar_guid = $2, attributes = '{"author":"mallory@example.org","dataset":"fewgenomes","access_level":"test"}'
+                WHERE id = $1
+                """, connection);
+            repoint.Parameters.AddWithValue(batch);
+            repoint.Parameters.AddWithValue(mine.ArGuid);
+            Assert.Equal(1, await repoint.ExecuteNonQueryAsync());
+            await using var rewrite = new NpgsqlCommand("""
+                UPDATE audit_log SET entry = $2, entry_hash = $3, dataset = 'fewgenomes', access_level = 'test', user_email = $4 WHERE ar_guid = $1
+                """, connection);
+            rewrite.Parameters.AddWithValue(theirs.ArGuid);
+            rewrite.Parameters.AddWithValue(System.Text.Json.JsonSerializer.Serialize(
+                claimed with { PreviousHash = null, EntryHash = null, DriverBatchId = 0, Url = null }, ApiJson.Options));
+            rewrite.Parameters.AddWithValue(claimed.EntryHash!);
+            rewrite.Parameters.AddWithValue(Mallory);
+            Assert.Equal(1, await rewrite.ExecuteNonQueryAsync());
+        }
+
+        using var mallory = _world.Server.Client((await _world.Server.IssueAsync(Mallory)).Token);
+        foreach (var route in new[]
+        {
+            RunRoutes.Batch(batch), $"/api/v1/batches/{batch}/jobs/1", RunRoutes.Attempts(batch, 1), RunRoutes.Log(batch, 1, 1, "stdout"),
+            RunRoutes.Config(theirs.ArGuid), $"{RunRoutes.Runs}?arGuid={theirs.ArGuid}",
+        })
+        {
+            using var response = await mallory.GetAsync(route);
+            Assert.False(response.IsSuccessStatusCode, $"GET {route} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        }
+        Assert.Equal([mine.DriverBatchId], (await malloryClient.FindBatchesAsync(new BatchQuery { ArGuid = mine.ArGuid })).Select(found => found.Id));
+        foreach (var route in new[] { RunRoutes.ResumeBatch(batch), RunRoutes.CancelBatch(batch), RunRoutes.CancelRun(theirs.ArGuid) })
+        {
+            using var response = await mallory.PostAsync(route, null);
+            Assert.False(response.IsSuccessStatusCode, $"POST {route} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        }
+        using (var removal = await mallory.DeleteAsync(RunRoutes.Batch(batch)))
+            Assert.False(removal.IsSuccessStatusCode, $"DELETE answered {(int)removal.StatusCode}");
+        Assert.NotNull(Deployment.Open(_world.Home.Home).Batches.GetBatch(batch));
     }
 
     private async Task<string> ReasonAsync(long batchId)

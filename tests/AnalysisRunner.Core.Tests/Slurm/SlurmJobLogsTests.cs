@@ -27,9 +27,19 @@ public sealed class SlurmJobLogsTests : IDisposable
         public void Remove(long batchId) { }
     }
 
+    private RunnerHome Home => new(Path.Combine(_root, "home"));
+
+    /// <summary>Where the runner puts the output of batch 1's job 1, attempt 1.</summary>
+    private string Stem()
+    {
+        var stem = SlurmLayout.LogStem(Home, new AttemptKey(1, 1, 1));
+        Directory.CreateDirectory(Path.GetDirectoryName(stem)!);
+        return stem;
+    }
+
     private async Task<List<string>> Read(string stem)
     {
-        var logs = new SlurmJobLogs(new RunnerHome(Path.Combine(_root, "home")), new OneJob(stem));
+        var logs = new SlurmJobLogs(Home, new OneJob(stem));
         var lines = new List<string>();
         await foreach (var line in logs.ReadAsync(1, 1, 1, LogStream.Stdout)) lines.Add(line);
         return lines;
@@ -38,9 +48,25 @@ public sealed class SlurmJobLogsTests : IDisposable
     [Fact]
     public async Task A_job_output_file_is_read()
     {
-        var stem = Path.Combine(_root, "1.1");
+        var stem = Stem();
         await File.WriteAllTextAsync(stem + ".out", "hello\nworld\n");
         Assert.Equal(["hello", "world"], await Read(stem));
+    }
+
+    /// <summary>
+    /// Red team: a job that reaches PostgreSQL rewrites its own attempt's recorded log (attempts.log) to
+    /// the stem of another dataset's job, then asks for its own job's log. The output read is its own
+    /// attempt's, where the runner put it, whatever the row says.
+    /// </summary>
+    [Fact]
+    public async Task A_recorded_stem_pointing_at_another_batchs_output_reads_the_attempts_own()
+    {
+        var theirs = SlurmLayout.LogStem(Home, new AttemptKey(2, 1, 1));
+        Directory.CreateDirectory(Path.GetDirectoryName(theirs)!);
+        await File.WriteAllTextAsync(theirs + ".out", "another dataset's output\n");
+        await File.WriteAllTextAsync(Stem() + ".out", "own output\n");
+
+        Assert.Equal(["own output"], await Read(theirs));
     }
 
     [Fact]
@@ -48,7 +74,7 @@ public sealed class SlurmJobLogsTests : IDisposable
     {
         var key = Path.Combine(_root, "run-token.key");
         await File.WriteAllTextAsync(key, "secret key\n");
-        var stem = Path.Combine(_root, "1.1");
+        var stem = Stem();
         File.CreateSymbolicLink(stem + ".out", key);
         var refused = await Assert.ThrowsAnyAsync<IOException>(() => Read(stem));
         Assert.Contains("symbolic link", refused.Message);
@@ -57,6 +83,6 @@ public sealed class SlurmJobLogsTests : IDisposable
     [Fact]
     public async Task An_output_file_not_written_yet_reads_as_empty()
     {
-        Assert.Empty(await Read(Path.Combine(_root, "missing")));
+        Assert.Empty(await Read(Stem()));
     }
 }

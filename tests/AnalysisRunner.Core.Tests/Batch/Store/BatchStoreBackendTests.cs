@@ -141,6 +141,56 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
         }
     }
 
+    /// <summary>
+    /// Red team: a job that reaches the database re-points another dataset's batch at its own run (the
+    /// ar_guid and attributes columns, which the seal does not cover), or writes a batch row of its own
+    /// naming its run. The server's pages and endpoints, the job's run channel (BatchOutsideRun), a run's
+    /// cancel and a token's expiry all decide whose a batch is by BatchInfo.ArGuid and the author
+    /// attribute; before the fix they read those columns, so the job could read the other batch's jobs
+    /// and logs through its run channel, or cancel it. Now they come from the sealed spec, and a row
+    /// without the seal is no one's.
+    /// </summary>
+    [BackendFact]
+    public async Task A_batch_re_pointed_at_another_run_in_the_database_stays_the_run_its_seal_names()
+    {
+        var attributes = new Dictionary<string, string> { ["author"] = "bob@example.org", ["dataset"] = "otherdata", ["access_level"] = "full" };
+        var victim = Store.Submit(new BatchSpec
+        {
+            Name = "theirs", ArGuid = "run-victim", Attributes = attributes, ConfigPath = "/c/victim.toml", TmpRoot = "/tmp/x",
+            Jobs = [new JobSpec { Index = 0, Name = "j", Commands = ["sleep 1"] }],
+        });
+        var mine = Store.Submit(new BatchSpec { Name = "mine", ArGuid = "run-mine", TmpRoot = "/tmp/x", Jobs = [new JobSpec { Index = 0, Name = "j", Commands = ["true"] }] });
+
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync();
+        await using (var repoint = new NpgsqlCommand("""
+            UPDATE batches SET ar_guid = 'run-mine', name = 'mine too', config_path = '/c/mine.toml',
+                attributes = '{"author":"mallory@example.org","dataset":"fewgenomes","access_level":"test"}' WHERE id = $1
+            """, connection))
+        {
+            repoint.Parameters.AddWithValue(victim);
+            await repoint.ExecuteNonQueryAsync();
+        }
+        long forged;
+        await using (var write = new NpgsqlCommand("""
+            INSERT INTO batches (name, ar_guid, attributes, config_path, tmp_root, spec, state, cancel_requested, created, total_jobs)
+            SELECT 'forged', 'run-mine', '{"author":"mallory@example.org"}', config_path, tmp_root, spec, 'Running', false, now(), 0
+            FROM batches WHERE id = $1 RETURNING id
+            """, connection))
+        {
+            write.Parameters.AddWithValue(mine);
+            forged = (long)(await write.ExecuteScalarAsync())!;
+        }
+
+        Assert.Equal([mine], Store.FindBatches(new BatchQuery { ArGuid = "run-mine" }).Select(batch => batch.Id));
+        var theirs = Store.GetBatch(victim)!;
+        Assert.Equal(("run-victim", "theirs", "/c/victim.toml", "bob@example.org"), (theirs.ArGuid, theirs.Name, theirs.ConfigPath, theirs.Attributes["author"]));
+        var unsealed = Store.GetBatch(forged)!;
+        Assert.Equal(((string?)null, 0), (unsealed.ArGuid, unsealed.Attributes.Count));
+        Assert.Equal([mine], Store.RequestCancelRun("run-mine"));
+        Assert.False(Store.GetBatch(victim)!.CancelRequested);
+    }
+
     /// <summary>An unreachable database is DatabaseUnavailable (503 on a server), not an SQL error.</summary>
     [BackendFact]
     public async Task An_unreachable_database_is_DatabaseUnavailable()

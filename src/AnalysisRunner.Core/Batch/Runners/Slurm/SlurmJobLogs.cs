@@ -51,10 +51,17 @@ internal sealed class SlurmJobLogs(RunnerHome home, IBatchStore store) : IJobLog
         }
     }
 
+    /// <summary>
+    /// The attempt's stem once it has one: always where the runner puts it (SlurmLayout.LogStem), never the
+    /// path the store records. In PostgreSQL the attempts table is writable by whoever reaches the database
+    /// (a job sharing the host's network), and a recorded stem was read as any path: a job pointed its own
+    /// attempt at another dataset's job's output (or any *.out file the runner can read) and read it with
+    /// Get-BatchJobLog on its own batch.
+    /// </summary>
     private (string? Stem, bool Ended) Find(long batchId, int jobId, int attempt)
     {
         var (record, ended) = AttemptLogState.Find(store, batchId, jobId, attempt);
-        return (string.IsNullOrEmpty(record?.RunnerLog) ? null : record.RunnerLog, ended);
+        return (string.IsNullOrEmpty(record?.RunnerLog) ? null : SlurmLayout.LogStem(home, new AttemptKey(batchId, jobId, attempt)), ended);
     }
 
     /// <summary>Reads a file as UTF-8 lines from where it last stopped, keeping an unfinished last line for the next read; a file not there yet reads as empty.</summary>
