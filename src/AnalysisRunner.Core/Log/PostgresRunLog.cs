@@ -226,6 +226,57 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
         return batchId;
     }
 
+    /// <summary>
+    /// Seals what was logged before entries carried seals (migration 5), once, on the server's start:
+    /// every unsealed entry, and every unsealed queued driver batch, if the whole chain verifies from
+    /// its start. The key cannot be in a migration (SQL runs without it), and without a seal those runs
+    /// would be unreadable (queries answer only sealed entries). What the database held at that moment
+    /// is trusted, as it was before seals existed; a chain that does not verify is sealed nowhere, and
+    /// Test-AnalysisLog says where it breaks. Returns the number of entries sealed.
+    /// </summary>
+    public async Task<int> SealEarlierEntriesAsync(CancellationToken cancellationToken = default)
+    {
+        var unsealed = await database.RunAsync(async connection =>
+        {
+            await using var command = new NpgsqlCommand("SELECT count(*) FROM audit_log WHERE seal IS NULL", connection);
+            return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        }, cancellationToken);
+        if (unsealed == 0) return 0;
+        var chain = new List<RunRecord>();
+        await foreach (var entry in ReadChainAsync(cancellationToken)) chain.Add(entry);
+        if (!AuditChain.Verify(chain).Valid) return 0;
+        return await database.RunAsync(async connection =>
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var sealedCount = 0;
+            foreach (var entry in chain)
+            {
+                await using var update = new NpgsqlCommand("UPDATE audit_log SET seal = $2 WHERE ar_guid = $1 AND seal IS NULL", connection, transaction);
+                update.Parameters.AddWithValue(entry.ArGuid);
+                update.Parameters.AddWithValue(driverBatches.Seal.OfEntry(entry.ArGuid, entry.EntryHash!));
+                sealedCount += await update.ExecuteNonQueryAsync(cancellationToken);
+            }
+            var queued = new List<(string ArGuid, string EntryHash, string Toml, string Batch)>();
+            await using (var pending = new NpgsqlCommand("""
+                SELECT a.ar_guid, a.entry_hash, c.toml, d.driver_batch
+                FROM run_dispatch d JOIN audit_log a USING (ar_guid) JOIN run_configs c USING (ar_guid)
+                WHERE d.seal IS NULL AND d.driver_batch_id IS NULL
+                """, connection, transaction))
+            await using (var reader = await pending.ExecuteReaderAsync(cancellationToken))
+                while (await reader.ReadAsync(cancellationToken))
+                    queued.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)));
+            foreach (var (arGuid, entryHash, toml, batch) in queued)
+            {
+                await using var update = new NpgsqlCommand("UPDATE run_dispatch SET seal = $2 WHERE ar_guid = $1 AND seal IS NULL", connection, transaction);
+                update.Parameters.AddWithValue(arGuid);
+                update.Parameters.AddWithValue(driverBatches.Seal.OfDispatch(arGuid, entryHash, toml, batch));
+                await update.ExecuteNonQueryAsync(cancellationToken);
+            }
+            await transaction.CommitAsync(cancellationToken);
+            return sealedCount;
+        }, cancellationToken);
+    }
+
     public async Task<bool> CancelPendingDispatchAsync(string arGuid, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(arGuid);

@@ -1,5 +1,6 @@
 using AnalysisRunner.Core;
 using AnalysisRunner.Core.Http;
+using AnalysisRunner.Core.Log;
 using AnalysisRunner.Core.Postgres;
 using AnalysisRunner.Core.Tokens;
 using AnalysisRunner.Server.Authentication;
@@ -90,6 +91,7 @@ public static class ServerHost
     public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken = default)
     {
         await MigrateAsync(app.Services, cancellationToken);
+        await SealEarlierRunsAsync(app.Services, cancellationToken);
         try
         {
             await DispatchPendingRunsAsync(app.Services, cancellationToken);
@@ -101,6 +103,16 @@ public static class ServerHost
             app.Services.GetRequiredService<Runs.RunDispatchRetry>().RetrySoon();
         }
         await app.StartAsync(cancellationToken);
+    }
+
+    /// <summary>Runs logged before entries were sealed get their seals from the home's key, once (PostgresRunLog.SealEarlierEntriesAsync).</summary>
+    public static async Task SealEarlierRunsAsync(IServiceProvider services, CancellationToken cancellationToken = default)
+    {
+        if (services.GetRequiredService<ServerSettings>() is not { RunnerHome: not null, RunsInDatabase: true }) return;
+        if (services.GetRequiredService<RunnerHomeAccess>().Deployment.RunLog is not PostgresRunLog runs) return;
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ServerHost));
+        var sealedCount = await runs.SealEarlierEntriesAsync(cancellationToken);
+        if (sealedCount > 0) logger.LogInformation("Sealed {Count} run(s) logged before runs carried seals", sealedCount);
     }
 
     public static async Task<int> DispatchPendingRunsAsync(IServiceProvider services, CancellationToken cancellationToken = default)

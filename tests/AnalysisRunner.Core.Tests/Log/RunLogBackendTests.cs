@@ -75,6 +75,43 @@ public abstract class PostgresRunLogContract(PostgresFixture postgres) : RunLogC
         await using var command = new NpgsqlCommand("SELECT count(*) FROM run_configs", connection);
         return Convert.ToInt32(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
+
+    private async Task<long> ScalarAsync(string sql)
+    {
+        await using var connection = await Database!.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>A log from before runs carried seals (migration 5): its runs cannot be read until the server's start seals them, once, since their chain verifies.</summary>
+    [BackendFact]
+    public async Task Runs_logged_before_seals_existed_are_sealed_once_when_their_chain_verifies()
+    {
+        await Log.AppendAsync(Submission());
+        await Log.AppendAsync(Submission());
+        await ScalarAsync("WITH a AS (UPDATE audit_log SET seal = NULL RETURNING 1), d AS (UPDATE run_dispatch SET seal = NULL RETURNING 1) SELECT count(*) FROM a");
+        var refused = await Assert.ThrowsAsync<AnalysisRunnerException>(() => QueryAsync(new LogQuery()));
+        Assert.Equal("RunEntryNotSealed", refused.ErrorId);
+
+        Assert.Equal(2, await ((PostgresRunLog)Log).SealEarlierEntriesAsync());
+
+        Assert.Equal(2, (await QueryAsync(new LogQuery())).Count);
+        Assert.Equal(0, await ((PostgresRunLog)Log).SealEarlierEntriesAsync());
+    }
+
+    /// <summary>An entry edited before seals existed breaks the chain: nothing is sealed, so the edit is never taken for a run.</summary>
+    [BackendFact]
+    public async Task A_chain_that_does_not_verify_is_sealed_nowhere()
+    {
+        await Log.AppendAsync(Submission());
+        await Log.AppendAsync(Submission());
+        await ScalarAsync("WITH a AS (UPDATE audit_log SET seal = NULL, entry = replace(entry, 'fewgenomes', 'othergenomes') WHERE id = (SELECT min(id) FROM audit_log) RETURNING 1) SELECT count(*) FROM a");
+        await ScalarAsync("WITH a AS (UPDATE audit_log SET seal = NULL RETURNING 1) SELECT count(*) FROM a");
+
+        Assert.Equal(0, await ((PostgresRunLog)Log).SealEarlierEntriesAsync());
+
+        Assert.Equal(2, await ScalarAsync("SELECT count(*) FROM audit_log WHERE seal IS NULL"));
+    }
 }
 
 /// <summary>The server's arrangement: runs and batches both in PostgreSQL (one database), the dispatcher between them.</summary>
