@@ -19,6 +19,8 @@ namespace AnalysisRunner.Core.Batch.Execution;
 /// </summary>
 internal sealed class PostgresJobLedger(PostgresDatabase database, RunnerHome home) : IJobLedger
 {
+    private readonly FinishedBatches _finished = new(home);
+
     private const string UpdateJob = """
         UPDATE jobs SET
             state = $1,
@@ -104,6 +106,7 @@ internal sealed class PostgresJobLedger(PostgresDatabase database, RunnerHome ho
             transaction.Commit();
             return true;
         });
+        _finished.Record(batches.Where(batch => batch.State != BatchState.Running).Select(batch => batch.BatchId));
     }
 
     public List<BatchRow> LoadBatches(long afterId) => database.Run(connection =>
@@ -115,6 +118,9 @@ internal sealed class PostgresJobLedger(PostgresDatabase database, RunnerHome ho
             using var reader = command.ExecuteReader();
             while (reader.Read()) batches.Add(new BatchRow(reader.GetInt64(0), reader.GetBoolean(1), []));
         }
+        // A batch this executor finished is never run again, whatever its row says now (FinishedBatches).
+        var finished = _finished.Among(batches.Select(batch => batch.Id).ToList());
+        batches.RemoveAll(batch => finished.Contains(batch.Id));
         if (batches.Count == 0) return batches;
         var byId = batches.ToDictionary(batch => batch.Id);
         using var jobs = new NpgsqlCommand("""

@@ -191,6 +191,39 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
         Assert.False(Store.GetBatch(victim)!.CancelRequested);
     }
 
+    /// <summary>
+    /// Red team (replay): a batch's state is not sealed, so whoever reaches the database sets a batch
+    /// the executor finished back to Running, or inserts a removed batch again from its rows, seals and
+    /// all. The executor's own record in runner.db keeps it from loading either to run again.
+    /// </summary>
+    [BackendFact]
+    public async Task A_batch_the_executor_finished_is_not_loaded_again_when_the_database_says_running()
+    {
+        var spec = new BatchSpec { Name = "b", ArGuid = "run-7", TmpRoot = "/tmp/x", Jobs = [new JobSpec { Index = 0, Name = "j", Commands = ["true"] }] };
+        var finished = Store.Submit(spec);
+        var removed = Store.Submit(spec with { Name = "c" });
+        var running = Store.Submit(spec with { Name = "d" });
+        using var ledger = Deployment.OpenJobLedger();
+        ledger.Write([], [], [(finished, BatchState.Succeeded), (removed, BatchState.Failed)]);
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync();
+        // Ids of this test's own batches, so the statements can be one simple query each.
+        await using (var copy = new NpgsqlCommand(
+            $"CREATE TABLE kept AS SELECT * FROM batches WHERE id = {removed}; CREATE TABLE kept_jobs AS SELECT * FROM jobs WHERE batch_id = {removed}", connection))
+            await copy.ExecuteNonQueryAsync();
+        Store.Remove(removed);
+        await using (var replay = new NpgsqlCommand($"""
+            UPDATE batches SET state = 'Running', completed = NULL WHERE id = {finished};
+            INSERT INTO batches SELECT * FROM kept; UPDATE batches SET state = 'Running' WHERE id = {removed};
+            INSERT INTO jobs SELECT * FROM kept_jobs; UPDATE jobs SET state = 'Ready' WHERE batch_id IN ({finished}, {removed})
+            """, connection))
+            await replay.ExecuteNonQueryAsync();
+
+        var loaded = ledger.LoadBatches(0).Select(batch => batch.Id).ToList();
+
+        Assert.Equal([running], loaded);
+    }
+
     /// <summary>An unreachable database is DatabaseUnavailable (503 on a server), not an SQL error.</summary>
     [BackendFact]
     public async Task An_unreachable_database_is_DatabaseUnavailable()
