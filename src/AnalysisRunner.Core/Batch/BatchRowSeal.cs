@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using AnalysisRunner.Core.Hosting;
 using AnalysisRunner.Core.Runs;
 
@@ -24,9 +22,7 @@ internal static class BatchRowSeal
         Convert.ToHexString(RunTokens.Sign(home, "job row", $"{batchId}\n{jobId}\n{spec}"));
 
     /// <summary>Whether <paramref name="presented"/> is the seal <paramref name="expected"/>, compared in constant time.</summary>
-    public static bool Holds(string expected, string? presented) =>
-        presented is not null &&
-        CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(presented));
+    public static bool Holds(string expected, string? presented) => RunTokens.SignatureMatches(expected, presented);
 
     /// <summary>Throws BatchRowNotSealed unless <paramref name="presented"/> is <paramref name="expected"/>.</summary>
     public static void Check(string expected, string? presented, string row)

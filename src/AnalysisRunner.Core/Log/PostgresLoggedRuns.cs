@@ -29,7 +29,7 @@ internal sealed class PostgresLoggedRuns(Batch.PostgresBatchStore batches, Sqlit
             if (!reader.Read()) return null;
             var run = PostgresRunLog.ReadEntry(reader.GetString(0), reader.GetString(1), reader.GetString(2), 0);
             // The chain's hashes are not keyed: an entry rewritten in the database with its hash recomputed is refused here.
-            RunEntrySeal.Check(_seal.OfEntry(arGuid, run.EntryHash!), reader.IsDBNull(3) ? null : reader.GetString(3), arGuid, "audit entry");
+            _seal.CheckEntry(run, reader.IsDBNull(3) ? null : reader.GetString(3));
             return run;
         }) ?? home.FindOwn(arGuid);
     }

@@ -236,12 +236,12 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
     /// </summary>
     public async Task<int> SealEarlierEntriesAsync(CancellationToken cancellationToken = default)
     {
-        var unsealed = await database.RunAsync(async connection =>
+        var anyUnsealed = await database.RunAsync(async connection =>
         {
-            await using var command = new NpgsqlCommand("SELECT count(*) FROM audit_log WHERE seal IS NULL", connection);
-            return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+            await using var command = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM audit_log WHERE seal IS NULL)", connection);
+            return await command.ExecuteScalarAsync(cancellationToken) is true;
         }, cancellationToken);
-        if (unsealed == 0) return 0;
+        if (!anyUnsealed) return 0;
         var chain = new List<RunRecord>();
         await foreach (var entry in ReadChainAsync(cancellationToken)) chain.Add(entry);
         if (!AuditChain.Verify(chain).Valid) return 0;
@@ -424,7 +424,7 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
     {
         var run = ReadEntry(reader.GetString(1), reader.GetString(2), reader.GetString(3), 0);
         AuditChain.CheckEntry(run);
-        RunEntrySeal.Check(driverBatches.Seal.OfEntry(run.ArGuid, run.EntryHash!), reader.IsDBNull(5) ? null : reader.GetString(5), run.ArGuid, "audit entry");
+        driverBatches.Seal.CheckEntry(run, reader.IsDBNull(5) ? null : reader.GetString(5));
         return withBatch && !reader.IsDBNull(4) ? run with { DriverBatchId = reader.GetInt64(4) } : run;
     }
 

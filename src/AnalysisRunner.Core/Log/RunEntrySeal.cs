@@ -24,12 +24,14 @@ public sealed class RunEntrySeal(RunnerHome home)
             $"{arGuid}\n{entryHash}\n{Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(configToml)))}\n" +
             Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(driverBatch)))));
 
+    /// <summary>Throws RunEntryNotSealed unless <paramref name="presented"/> is the seal of <paramref name="entry"/> as logged (its ar_guid and hash).</summary>
+    public void CheckEntry(RunRecord entry, string? presented) =>
+        Check(OfEntry(entry.ArGuid, entry.EntryHash!), presented, entry.ArGuid, "audit entry");
+
     /// <summary>Throws RunEntryNotSealed unless <paramref name="presented"/> is <paramref name="expected"/>.</summary>
     public static void Check(string expected, string? presented, string arGuid, string what)
     {
-        if (presented is not null &&
-            CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(presented)))
-            return;
+        if (RunTokens.SignatureMatches(expected, presented)) return;
         throw new AnalysisRunnerException("RunEntryNotSealed", ErrorKind.PermissionDenied, arGuid,
             $"The {what} of run {arGuid} in PostgreSQL does not carry this runner's seal: the runner did not log it as it reads now, " +
             "so it is no run's authority.");

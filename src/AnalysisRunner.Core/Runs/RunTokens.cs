@@ -133,6 +133,10 @@ public sealed class RunTokens(RunnerHome home, ILoggedRuns loggedRuns, Batch.IBa
     internal static byte[] Sign(RunnerHome home, string purpose, string text) =>
         HMACSHA256.HashData(Key(home), Encoding.UTF8.GetBytes("analysis-runner " + purpose + " v1\n" + text));
 
+    /// <summary>Whether <paramref name="presented"/> is the signature <paramref name="expected"/> (as text), compared in constant time.</summary>
+    internal static bool SignatureMatches(string expected, string? presented) =>
+        presented is not null && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(presented));
+
     private static byte[] Mac(byte[] key, string arGuid) =>
         HMACSHA256.HashData(key, Purpose.Concat(Encoding.UTF8.GetBytes(arGuid)).ToArray());
 

@@ -66,7 +66,7 @@ public static class ExecutorHost
     /// <summary>Until the batch store answers again, asking after 1 s, then at doubling intervals up to a minute.</summary>
     private static async Task WaitForDatabaseAsync(Deployment deployment, TextWriter log)
     {
-        for (var delay = TimeSpan.FromSeconds(1); ; delay = TimeSpan.FromSeconds(Math.Min(60, delay.TotalSeconds * 2)))
+        for (var delay = TimeSpan.FromSeconds(1); ; delay = Later(delay))
         {
             await Task.Delay(delay);
             try
@@ -76,9 +76,11 @@ public static class ExecutorHost
             }
             catch (AnalysisRunnerException still) when (still.ErrorId == "DatabaseUnavailable")
             {
-                log.WriteLine($"executor {Environment.ProcessId}: the database is still unavailable; asking again in {Math.Min(60, delay.TotalSeconds * 2):0} s");
+                log.WriteLine($"executor {Environment.ProcessId}: the database is still unavailable; asking again in {Later(delay).TotalSeconds:0} s");
             }
         }
+
+        static TimeSpan Later(TimeSpan delay) => TimeSpan.FromSeconds(Math.Min(60, delay.TotalSeconds * 2));
     }
 
     /// <summary>
