@@ -290,7 +290,7 @@ function Start-TestServer {
     $probe.Start(); $pgPort = $probe.LocalEndpoint.Port; $probe.Stop()
     # A password, as the server demands of its database (it refuses one that trusts every local user).
     $pgPassword = [guid]::NewGuid().ToString('N')
-    Set-Content -NoNewline "$Root/pg-password" $pgPassword
+    Set-Content -NoNewline -Path "$Root/pg-password" -Value $pgPassword
     if ((id -u) -eq '0') { & chown postgres:postgres "$Root/pg-password" }
     Invoke-AsPostgres "$pgBin/initdb" @('-D', "$Root/pg", '-A', 'scram-sha-256', '--pwfile', "$Root/pg-password", '-U', 'postgres', '-E', 'UTF8', '--no-locale', '--no-sync')
     Invoke-AsPostgres "$pgBin/pg_ctl" @('-D', "$Root/pg", '-l', "$Root/pg.log", '-w', '-o', "-p $pgPort -k $Root -c listen_addresses=127.0.0.1 -c fsync=off", 'start')

@@ -14,8 +14,9 @@ namespace AnalysisRunner.Core.Postgres;
 public static class PasswordDemand
 {
     /// <summary>
-    /// Connects once with the settings' connection string but a password nobody knows (and no
-    /// passfile): PostgreSQL accepting it means it asks the role for no proof at all.
+    /// Connects once with the settings' connection string but a password nobody knows, no passfile
+    /// and no client certificate: PostgreSQL accepting it means it asks the role for no proof at all.
+    /// (A certificate a job cannot read is proof; without it, certificate-only auth rejects the probe.)
     /// </summary>
     public static async Task<bool> AcceptsAnyPasswordAsync(string connectionString, CancellationToken cancellationToken = default)
     {
@@ -23,6 +24,9 @@ public static class PasswordDemand
         {
             Password = Convert.ToHexString(RandomNumberGenerator.GetBytes(24)),
             Passfile = null,
+            SslCertificate = null,
+            SslKey = null,
+            SslPassword = null,
             Pooling = false,
         };
         await using var connection = new NpgsqlConnection(builder.ConnectionString);
