@@ -142,6 +142,16 @@ Describe 'The onboarding exercise against a live server' -Tag Slow -Skip:(-not $
         (Get-ErrorOf { Get-AnalysisUsage -Server $uri nosuchdata }).FullyQualifiedErrorId | Should -BeLike 'NotADatasetMember,*'
     }
 
+    It 'Test-AnalysisLog verifies the server''s chain for an admin''s token and refuses a member''s' {
+        (Get-ErrorOf { Test-AnalysisLog -Server $uri }).FullyQualifiedErrorId | Should -BeLike 'AdminRoleRequired,*'
+        $env:AR_TOKEN = New-TestServerToken $server -User root@example.org -Admin
+        try { $verdict = Test-AnalysisLog -Server $uri }
+        finally { $env:AR_TOKEN = $testerToken }
+        $verdict.Valid | Should -BeTrue
+        $verdict.Entries | Should -BeGreaterOrEqual 1
+        $verdict.HeadHash | Should -Match '^[0-9a-f]{64}$'
+    }
+
     It 'a batch the server does not have is the same BatchNotFound ErrorRecord as in the runner home' {
         $remote = Get-ErrorOf { Get-Batch -Server $uri -Id 987654 }
         $embedded = Get-ErrorOf { Get-Batch -RunnerHome $world.Home -Id 987654 }
@@ -173,7 +183,7 @@ Describe 'The server''s OpenAPI document' -Tag Slow -Skip:(-not $hasPostgres) {
             '/api/v1/runs/{arGuid}/cancel', '/api/v1/runs/{arGuid}/config', '/api/v1/batches', '/api/v1/batches/watch',
             '/api/v1/batches/{batchId}', '/api/v1/batches/{batchId}/cancel', '/api/v1/batches/{batchId}/resume',
             '/api/v1/batches/{batchId}/jobs/{jobId}/attempts', '/api/v1/batches/{batchId}/jobs/{jobId}/attempts/{attempt}/{stream}',
-            '/api/v1/datasets/{dataset}/usage') {
+            '/api/v1/datasets/{dataset}/usage', '/api/v1/admin/audit-log/verification') {
             $paths | Should -Contain $route
         }
     }

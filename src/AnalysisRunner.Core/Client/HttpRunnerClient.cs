@@ -155,6 +155,9 @@ public sealed class HttpRunnerClient(ServerConnection connection, HttpMessageHan
                 $"'{pathOrUri}' is not a run's config as the server stores them (<ar_guid>.toml); give -ArGuid, or pipe a run from Get-AnalysisLog.");
     }
 
+    public Task<Log.AuditLogVerification> VerifyAuditLogAsync(CancellationToken cancellationToken = default) =>
+        SendAsync<Log.AuditLogVerification>(HttpMethod.Get, ApiRoutes.AuditLogVerification, null, cancellationToken);
+
     public async Task<IReadOnlyList<Usage.UsageRow>> GetUsageAsync(string dataset, DateOnly since, Usage.UsageGrouping by,
         CancellationToken cancellationToken = default) =>
         await SendAsync<List<Usage.UsageRow>>(HttpMethod.Get, RunRoutes.Usage(dataset) + Query(

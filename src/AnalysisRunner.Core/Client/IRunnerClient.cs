@@ -96,6 +96,12 @@ public interface IRunnerClient : IDisposable
     /// </summary>
     Task<IReadOnlyList<Usage.UsageRow>> GetUsageAsync(string dataset, DateOnly since, Usage.UsageGrouping by, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The audit log's hash chain verified (Test-AnalysisLog): in-process the home's store of record;
+    /// on a server its log, for admins only (the chain spans every dataset: 403 AdminRoleRequired).
+    /// </summary>
+    Task<AuditLogVerification> VerifyAuditLogAsync(CancellationToken cancellationToken = default);
+
     /// <summary>Why a batch that ended did not succeed (BatchFailed/BatchCancelled), null when it succeeded or runs.</summary>
     async Task<AnalysisRunnerException?> FailureOfAsync(BatchInfo batch, CancellationToken cancellationToken = default) =>
         batch.State == BatchState.Failed

@@ -117,6 +117,9 @@ public sealed class InProcessRunnerClient(Deployment deployment) : IRunnerClient
         return Task.CompletedTask;
     }
 
+    public Task<Log.AuditLogVerification> VerifyAuditLogAsync(CancellationToken cancellationToken = default) =>
+        Log.AuditLogCheck.VerifyAsync(Deployment, cancellationToken);
+
     public async Task<IReadOnlyList<Usage.UsageRow>> GetUsageAsync(string dataset, DateOnly since, Usage.UsageGrouping by,
         CancellationToken cancellationToken = default)
     {

@@ -12,6 +12,9 @@ public static class ApiRoutes
 
     /// <summary>Admin only: any user's tokens (POST issues for the user the body names; GET ?user=; DELETE …/{id}; DELETE ?user= revokes a user's).</summary>
     public const string AdminTokens = "/api/v1/admin/tokens";
+
+    /// <summary>Admin only (the chain spans every dataset): GET verifies the server's audit log as Test-AnalysisLog does.</summary>
+    public const string AuditLogVerification = "/api/v1/admin/audit-log/verification";
 }
 
 /// <summary>Request headers of ours, shared by server and client.</summary>

@@ -11,10 +11,12 @@ namespace AnalysisRunner.Core.Log;
 /// </summary>
 public static class AuditLogCheck
 {
-    public static AuditLogVerification Verify(Deployment deployment)
+    public static async Task<AuditLogVerification> VerifyAsync(Deployment deployment, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(deployment);
-        var chain = AuditChain.Verify(deployment.RunLog.ReadChainAsync().ToBlockingEnumerable());
+        var entries = new List<Runs.RunRecord>();
+        await foreach (var entry in deployment.RunLog.ReadChainAsync(cancellationToken).ConfigureAwait(false)) entries.Add(entry);
+        var chain = AuditChain.Verify(entries);
         if (deployment.RunLog is not SqliteRunLog) return chain;
         // A home whose batches are in PostgreSQL shares that database with the server it runs for, whose log the copies came from.
         return AuditChain.CheckCopies(chain, deployment.HomeAuditLog.ReadCopies(),

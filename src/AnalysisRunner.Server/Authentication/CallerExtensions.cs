@@ -21,13 +21,13 @@ internal static class CallerExtensions
         };
     }
 
-    /// <summary>403 AdminRoleRequired unless the caller's token carries the admin role.</summary>
-    public static CallerInfo RequireAdmin(this HttpContext context)
+    /// <summary>403 AdminRoleRequired unless the caller's token carries the admin role; <paramref name="mayDo"/> says what only an admin may.</summary>
+    public static CallerInfo RequireAdmin(this HttpContext context, string mayDo = "manage other users' tokens")
     {
         var caller = context.Caller();
         if (!caller.Admin)
             throw new AnalysisRunnerException("AdminRoleRequired", ErrorKind.PermissionDenied, caller.User,
-                $"{caller.User} is not an admin of this server: only a token issued with the admin role may manage other users' tokens.");
+                $"{caller.User} is not an admin of this server: only a token issued with the admin role may {mayDo}.");
         return caller;
     }
 }

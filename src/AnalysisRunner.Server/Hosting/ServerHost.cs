@@ -79,6 +79,7 @@ public static class ServerHost
         app.MapBatches();
         app.MapStorage();
         app.MapUsage();
+        app.MapAuditLog();
         app.MapWebPages();
         return app;
     }

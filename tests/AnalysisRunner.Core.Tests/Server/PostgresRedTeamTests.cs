@@ -158,7 +158,7 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
         var deployment = Deployment.Open(_world.Home!.Home);
         // The run and its batch are PostgreSQL's alone: nothing was copied into the home.
         Assert.Empty(deployment.HomeAuditLog.ReadCopies());
-        var honest = AuditLogCheck.Verify(deployment);
+        var honest = await AuditLogCheck.VerifyAsync(deployment);
         Assert.True(honest.Valid, honest.Reason);
         Assert.Equal(0, honest.Copies);
         var genuine = deployment.LoggedRuns.Find(run.ArGuid)!;
@@ -176,7 +176,7 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
             return true;
         });
 
-        var verdict = AuditLogCheck.Verify(Deployment.Open(_world.Home.Home));
+        var verdict = await AuditLogCheck.VerifyAsync(Deployment.Open(_world.Home.Home));
 
         Assert.False(verdict.Valid, "a forged copy passed Test-AnalysisLog");
         Assert.Equal(forged.ArGuid, verdict.FirstAlteredArGuid);
