@@ -90,6 +90,24 @@ Describe 'Batches built in the session' {
         $reader.Started | Should -BeGreaterOrEqual $writer.Ended
     }
 
+    It 'refuses a batch typed at a terminal pointed at a server, saying to Submit-Analysis it or name the home' {
+        $b = New-Batch -Name 'meant for the server'
+        $b | Add-BatchJob -Name 'j' | Add-BatchJobCommand 'echo hi'
+        $before = @(Get-Batch).Count
+        $env:AR_SERVER = 'http://127.0.0.1:9'
+        try {
+            $err = $null
+            $b | Submit-Batch -ErrorVariable err -ErrorAction SilentlyContinue 6>$null | Should -BeNullOrEmpty
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'BatchNeedsRunOnServer,*'
+            $err[0].TargetObject | Should -Be 'http://127.0.0.1:9/'
+            $err[0].Exception.Message | Should -Match 'Submit-Analysis.*-RunnerHome'
+            (Get-Batch -RunnerHome $env:AR_HOME).Count | Should -Be $before
+            # Naming the home says this machine's home is meant.
+            ($b | Submit-Batch -RunnerHome $env:AR_HOME -Wait -Timeout 120 6>$null).State | Should -Be 'Succeeded'
+        }
+        finally { Remove-Item Env:AR_SERVER }
+    }
+
     It 'runs a job under the shell -Shell names, and refuses a shell with arguments' {
         $b = New-Batch -Name shells
         $posix = $b | Add-BatchJob -Name 'posix' -Shell sh

@@ -19,6 +19,21 @@ public sealed class BatchSubmitter(Deployment deployment)
     public BatchScope CurrentScope() =>
         deployment.CurrentRun() is { } run ? BatchScope.ForRun(run) : BatchScope.ForCaller(deployment.EmbeddedCaller().User);
 
+    /// <summary>
+    /// Against a server (AR_SERVER, or one Set-AnalysisRunnerServer stored) a batch is a run's: its
+    /// driver submits it with the run's capability. Outside a run it would go to this machine's runner
+    /// home instead, unseen by the server and past its gate, so it is refused with the way on: commit
+    /// the script and Submit-Analysis it, or name the home with -RunnerHome to mean this machine.
+    /// </summary>
+    public void RefuseOutsideRunWhenServerChosen(Client.RunnerTarget target)
+    {
+        if (target is not Client.RunnerTarget.Remote remote || deployment.Channel is not null || deployment.CurrentRun() is not null) return;
+        throw new BatchValidationException("BatchNeedsRunOnServer", ErrorKind.InvalidOperation, remote.Connection.Server.ToString(),
+            $"This session points at the server {remote.Connection.Server}, where batches are submitted by a run's driver: commit the " +
+            "script that builds this batch and run it with Submit-Analysis. To run the batch on this machine's runner home " +
+            "instead, pass -RunnerHome (or clear the server: Set-AnalysisRunnerServer -Clear, AR_SERVER).");
+    }
+
     /// <summary>Everything Submit checks, with nothing written: a refused batch leaves no trace.</summary>
     public BatchSpec Prepare(BatchBuilder batch, BatchScope scope)
     {

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using AnalysisRunner.Core.Batch;
 using AnalysisRunner.Core.Batch.Building;
+using AnalysisRunner.Core.Client;
 
 namespace AnalysisRunner.PowerShell.Commands;
 
@@ -25,6 +26,7 @@ public sealed class SubmitBatchCommand : AnalysisRunnerCmdlet
     protected override void Process()
     {
         var submitter = new BatchSubmitter(Deployment);
+        submitter.RefuseOutsideRunWhenServerChosen(RunnerTarget.Choose(null, RunnerHome, ClientSettings.ForCurrentUser()));
         var spec = submitter.Prepare(Batch!, submitter.CurrentScope());
         if (!ShouldProcess($"batch '{spec.Name}' ({spec.Jobs.Count} jobs)", "Submit batch")) return;
         var id = submitter.Submit(Batch!, spec);
