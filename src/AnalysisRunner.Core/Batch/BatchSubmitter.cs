@@ -16,8 +16,10 @@ public sealed class BatchSubmitter(Deployment deployment)
     public static IReadOnlyList<string> ProtectedAttributes { get; } = ["ar_guid", "author", "dataset", "access_level", "repository", "commit"];
 
     /// <summary>This process's scope: its run if it holds a valid capability (AR_RUN_TOKEN), else the embedded caller.</summary>
-    public BatchScope CurrentScope() =>
-        deployment.CurrentRun() is { } run ? BatchScope.ForRun(run) : BatchScope.ForCaller(deployment.EmbeddedCaller().User);
+    public async Task<BatchScope> CurrentScopeAsync(CancellationToken cancellationToken = default) =>
+        await deployment.CurrentRunAsync(cancellationToken).ConfigureAwait(false) is { } run
+            ? BatchScope.ForRun(run)
+            : BatchScope.ForCaller(deployment.EmbeddedCaller().User);
 
     /// <summary>Everything Submit checks, with nothing written: a refused batch leaves no trace.</summary>
     public BatchSpec Prepare(BatchBuilder batch, BatchScope scope)
@@ -58,21 +60,23 @@ public sealed class BatchSubmitter(Deployment deployment)
         return spec;
     }
 
-    public long Submit(BatchBuilder batch, BatchSpec spec)
+    public async Task<long> SubmitAsync(BatchBuilder batch, BatchSpec spec, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        var id = deployment.Channel is { } channel ? channel.Submit(spec).Id : Store(spec);
+        var id = deployment.Channel is { } channel
+            ? (await channel.SubmitAsync(spec, cancellationToken).ConfigureAwait(false)).Id
+            : await StoreAsync(spec, cancellationToken).ConfigureAwait(false);
         batch.SubmittedBatchId = id;
         return id;
     }
 
     /// <summary>Stores a checked batch and wakes the executor.</summary>
-    internal long Store(BatchSpec spec)
+    internal async Task<long> StoreAsync(BatchSpec spec, CancellationToken cancellationToken = default)
     {
         // An executor starting (a runtime start, a fifth of a second) while the rows are written
         // is ready when they are; the wake after the commit is what makes it read them.
         deployment.Executor.Wake();
-        var id = deployment.Batches.Submit(spec);
+        var id = await deployment.Batches.SubmitAsync(spec, cancellationToken).ConfigureAwait(false);
         deployment.Executor.Wake();
         return id;
     }

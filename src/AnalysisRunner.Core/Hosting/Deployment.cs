@@ -176,7 +176,8 @@ public sealed class Deployment
         : pathOrUri.Contains("://", StringComparison.Ordinal) ? Configs.ReadAsync(pathOrUri) : Task.FromResult(Config.TomlFiles.Read(pathOrUri));
 
     /// <summary>The run this process belongs to, proven by the capability the executor gave its job (AR_RUN_TOKEN); null outside any run.</summary>
-    public Runs.RunRecord? CurrentRun() => Channel is { } channel ? channel.Identity().Run : RunTokens.Current();
+    public Task<Runs.RunRecord?> CurrentRunAsync(CancellationToken cancellationToken = default) =>
+        Channel is { } channel ? Task.FromResult<Runs.RunRecord?>(channel.Identity().Run) : RunTokens.CurrentAsync(cancellationToken);
 
     /// <summary>Verifies run capabilities against this home's key and audit log.</summary>
     public Runs.RunTokens RunTokens => _runTokens ??= new Runs.RunTokens(Home, LoggedRuns, Batches);
