@@ -25,13 +25,13 @@ public sealed class SubmitBatchCommand : AnalysisRunnerCmdlet
     protected override void Process()
     {
         var submitter = new BatchSubmitter(Deployment);
-        var spec = submitter.Prepare(Batch!, submitter.CurrentScope());
+        var spec = submitter.Prepare(Batch!, Await(submitter.CurrentScopeAsync(PipelineStopped)));
         if (!ShouldProcess($"batch '{spec.Name}' ({spec.Jobs.Count} jobs)", "Submit batch")) return;
-        var id = submitter.Submit(Batch!, spec);
+        var id = Await(submitter.SubmitAsync(Batch!, spec, PipelineStopped));
         WriteHostLine(Web is { } web ? $"Submitted batch {id}, see {web.Batch(id)}" : $"Submitted batch {id}");
         var batch = Wait
             ? new PowerShell.BatchWaiter(this, Deployment, PipelineStopped).WaitFor([id], Timeout is { } seconds ? TimeSpan.FromSeconds(seconds) : null)[0]
-            : Deployment.Batches.GetBatch(id);
+            : Await(Deployment.Batches.GetBatchAsync(id, PipelineStopped));
         WriteObject(batch);
         if (Wait && batch is not null) WriteErrorsForUnsuccessful([batch]);
     }
