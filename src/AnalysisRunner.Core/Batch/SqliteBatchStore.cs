@@ -259,7 +259,7 @@ public sealed class SqliteBatchStore : IBatchStore
 
     public async Task RequestCancelAsync(long batchId, CancellationToken cancellationToken = default)
     {
-        var found = await _db.InTransactionAsync((connection, transaction) =>
+        var found = await _db.InTransactionAsync(async (connection, transaction) =>
         {
             using var command = connection.CreateCommand();
             command.Transaction = transaction;
@@ -268,7 +268,7 @@ public sealed class SqliteBatchStore : IBatchStore
                 SELECT count(*) FROM batches WHERE id = @id;
                 """;
             command.Parameters.AddWithValue("@id", batchId);
-            return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) > 0;
+            return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) > 0;
         }, cancellationToken).ConfigureAwait(false);
         if (!found)
             throw BatchStoreExtensions.NotFound(batchId);
@@ -297,16 +297,16 @@ public sealed class SqliteBatchStore : IBatchStore
 
     public async Task RemoveAsync(long batchId, CancellationToken cancellationToken = default)
     {
-        var state = await _db.InTransactionAsync((connection, transaction) =>
+        var state = await _db.InTransactionAsync(async (connection, transaction) =>
         {
             using var command = connection.CreateCommand();
             command.Transaction = transaction;
             command.CommandText = "SELECT state FROM batches WHERE id = @id";
             command.Parameters.AddWithValue("@id", batchId);
-            var found = command.ExecuteScalar() as string;
+            var found = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
             if (found is null || found == nameof(BatchState.Running)) return found;
             command.CommandText = "DELETE FROM attempts WHERE batch_id = @id; DELETE FROM jobs WHERE batch_id = @id; DELETE FROM batches WHERE id = @id;";
-            command.ExecuteNonQuery();
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return found;
         }, cancellationToken).ConfigureAwait(false);
         BatchFiles.RemoveAfterRows(_db.Home, batchId, state);

@@ -33,8 +33,13 @@ public sealed class RunChannel
     /// <summary>The run of the batch this channel belongs to, as the executor knows it (asked once).</summary>
     public RunChannelIdentity Identity() => _identity ??= Ask<RunChannelIdentity>(new RunChannelRequest { Op = RunChannelOps.WhoAmI })!;
 
+    /// <inheritdoc cref="Identity"/>
+    public async Task<RunChannelIdentity> IdentityAsync(CancellationToken cancellationToken = default) =>
+        _identity ??= (await AskAsync<RunChannelIdentity>(new RunChannelRequest { Op = RunChannelOps.WhoAmI }, cancellationToken).ConfigureAwait(false))!;
+
     /// <summary>The text of the channel's run's config.</summary>
-    public string ReadConfig() => Ask<string>(new RunChannelRequest { Op = RunChannelOps.Config })!;
+    public async Task<string> ReadConfigAsync(CancellationToken cancellationToken = default) =>
+        (await AskAsync<string>(new RunChannelRequest { Op = RunChannelOps.Config }, cancellationToken).ConfigureAwait(false))!;
 
     /// <summary>
     /// The settings a sandboxed job's cmdlets work with: the storage backend the executor names, and on
@@ -104,8 +109,9 @@ public sealed class RunChannel
     }
 
     /// <summary>
-    /// For the few synchronous reads (the channel's identity and config, a dry-run check) whose
-    /// callers are synchronous interfaces of a job's own process (settings, config), not a pool thread.
+    /// For the few synchronous reads (the channel's identity, a dry-run check) whose callers are
+    /// synchronous in a job's own process (its settings, a runner's capacity, New-Batch's check on the
+    /// pipeline thread), none of them on a thread another request needs.
     /// </summary>
     private T? Ask<T>(RunChannelRequest request) =>
         Task.Run(() => AskAsync<T>(request, CancellationToken.None)).GetAwaiter().GetResult();
