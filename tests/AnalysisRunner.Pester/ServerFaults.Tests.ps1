@@ -37,12 +37,7 @@ BeforeAll {
         [pscustomobject]@{ Status = [int] $response.StatusCode; ErrorId = if ($text.StartsWith('{')) { ($text | ConvertFrom-Json).errorId }; Text = $text }
     }
 
-    <# The server's database, as psql answers one query (rows of |-separated columns). #>
-    function Invoke-ServerSql([string] $Sql) {
-        $output = & "$($server.PgBin)/psql" -h 127.0.0.1 -p $server.PgPort -U postgres -d postgres -v ON_ERROR_STOP=1 -At -c $Sql 2>&1
-        if ($LASTEXITCODE) { throw "psql failed: $output" }
-        @($output)
-    }
+    function Invoke-ServerSql([string] $Sql) { Invoke-TestServerSql $server $Sql }
 
     function Stop-ServerPostgres {
         Invoke-AsPostgres "$($server.PgBin)/pg_ctl" @('-D', "$($server.Root)/pg", '-m', 'immediate', '-w', 'stop')
@@ -57,7 +52,7 @@ BeforeAll {
         $started = Start-TestServerProcess -Dll $server.Dll -Settings $server.Settings
         $script:server = [pscustomobject]@{
             Uri = $started.Uri; Process = $started.Process; Dll = $server.Dll; Settings = $server.Settings; Root = $server.Root; PgBin = $server.PgBin
-            PgPort = $server.PgPort; Output = $started.Output; Errors = $started.Errors
+            PgPort = $server.PgPort; PgPassword = $server.PgPassword; ConnectionString = $server.ConnectionString; Output = $started.Output; Errors = $started.Errors
         }
     }
 
@@ -173,7 +168,7 @@ FROM audit_log a LEFT JOIN run_configs c USING (ar_guid) LEFT JOIN run_dispatch 
 
     <# The chain as PostgreSQL holds it, verified by the same code Test-AnalysisLog runs. #>
     function Test-ServerChain {
-        $database = [AnalysisRunner.Core.Postgres.PostgresDatabase]::new("Host=127.0.0.1;Port=$($server.PgPort);Username=postgres;Database=postgres")
+        $database = [AnalysisRunner.Core.Postgres.PostgresDatabase]::new($server.ConnectionString)
         try {
             $chain = [AnalysisRunner.Core.Log.PostgresRunLog]::new($database, $null).ReadChainAsync([Threading.CancellationToken]::None)
             $blocking = [System.Threading.Tasks.TaskAsyncEnumerableExtensions].GetMethod('ToBlockingEnumerable').MakeGenericMethod([AnalysisRunner.Core.Runs.RunRecord])

@@ -288,12 +288,17 @@ function Start-TestServer {
     if ((id -u) -eq '0') { & chown postgres:postgres $Root }
     $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
     $probe.Start(); $pgPort = $probe.LocalEndpoint.Port; $probe.Stop()
-    Invoke-AsPostgres "$pgBin/initdb" @('-D', "$Root/pg", '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-locale', '--no-sync')
+    # A password, as the server demands of its database (it refuses one that trusts every local user).
+    $pgPassword = [guid]::NewGuid().ToString('N')
+    Set-Content -NoNewline -Path "$Root/pg-password" -Value $pgPassword
+    if ((id -u) -eq '0') { & chown postgres:postgres "$Root/pg-password" }
+    Invoke-AsPostgres "$pgBin/initdb" @('-D', "$Root/pg", '-A', 'scram-sha-256', '--pwfile', "$Root/pg-password", '-U', 'postgres', '-E', 'UTF8', '--no-locale', '--no-sync')
     Invoke-AsPostgres "$pgBin/pg_ctl" @('-D', "$Root/pg", '-l', "$Root/pg.log", '-w', '-o', "-p $pgPort -k $Root -c listen_addresses=127.0.0.1 -c fsync=off", 'start')
     $settings = Join-Path $Root 'server.toml'
     $text = "[server]`nurls = `"http://127.0.0.1:0`"`n"
     if ($MaxRequestBodyBytes) { $text += "max_request_body_bytes = $MaxRequestBodyBytes`n" }
-    $text += "[database]`nconnection_string = `"Host=127.0.0.1;Port=$pgPort;Username=postgres;Database=postgres`"`n"
+    $connectionString = "Host=127.0.0.1;Port=$pgPort;Username=postgres;Password=$pgPassword;Database=postgres"
+    $text += "[database]`nconnection_string = `"$connectionString`"`n"
     # The module this build made (as build.ps1 -Task Serve passes it): drivers the server runs import it.
     if ($RunnerHome) { $text += "[runner]`nhome = $(ConvertTo-TomlString $RunnerHome)`nmodule = $(ConvertTo-TomlString (Join-Path $script:RepoRoot 'artifacts/module/AnalysisRunner'))`n" }
     if ($RunsInHome) { $text += "runs = `"home`"`n" }
@@ -304,7 +309,10 @@ function Start-TestServer {
     $dll = Join-Path $serverProject 'bin/Release/net10.0/AnalysisRunner.Server.dll'
     if (-not (Test-Path $dll)) { & dotnet build $serverProject -c Release -nologo -v quiet | Out-Null }
     $started = Start-TestServerProcess -Dll $dll -Settings $settings
-    [pscustomobject]@{ Uri = $started.Uri; Process = $started.Process; Dll = $dll; Settings = $settings; Root = $Root; PgBin = $pgBin; PgPort = $pgPort; Output = $started.Output; Errors = $started.Errors }
+    [pscustomobject]@{
+        Uri = $started.Uri; Process = $started.Process; Dll = $dll; Settings = $settings; Root = $Root; PgBin = $pgBin; PgPort = $pgPort
+        PgPassword = $pgPassword; ConnectionString = $connectionString; Output = $started.Output; Errors = $started.Errors
+    }
 }
 
 <#
@@ -344,9 +352,19 @@ function Show-TestServerState {
 <# Ages every token of $User past its expiry in the server's database, as time would (issuing one already expired is refused). #>
 function Set-TestTokenExpired {
     param($Server, [string] $User)
-    $sql = "UPDATE api_tokens SET expires_at = now() - interval '1 day' WHERE user_email = '$User'"
-    $output = & "$($Server.PgBin)/psql" -h 127.0.0.1 -p $Server.PgPort -U postgres -d postgres -v ON_ERROR_STOP=1 -c $sql 2>&1
+    Invoke-TestServerSql $Server "UPDATE api_tokens SET expires_at = now() - interval '1 day' WHERE user_email = '$User'" | Out-Null
+}
+
+<# The test server's database, as psql answers one query (rows of |-separated columns). #>
+function Invoke-TestServerSql {
+    param($Server, [string] $Sql)
+    $env:PGPASSWORD = $Server.PgPassword
+    try {
+        $output = & "$($Server.PgBin)/psql" -h 127.0.0.1 -p $Server.PgPort -U postgres -d postgres -v ON_ERROR_STOP=1 -At -c $Sql 2>&1
+    }
+    finally { Remove-Item Env:PGPASSWORD -ErrorAction SilentlyContinue }
     if ($LASTEXITCODE) { throw "psql failed: $output" }
+    @($output)
 }
 
 <# A token issued on the server machine by its admin command (no token needed); returns the secret. #>

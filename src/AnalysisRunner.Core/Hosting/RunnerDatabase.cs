@@ -83,10 +83,13 @@ public sealed class RunnerDatabase
         }
     }
 
-    /// <summary>Runs <paramref name="work"/> in one IMMEDIATE, durable transaction: it all lands or none of it does, and once it returns it survives an OS crash.</summary>
-    public T InTransaction<T>(Func<SqliteConnection, SqliteTransaction, T> work) => Guard(() =>
+    /// <summary>
+    /// Runs <paramref name="work"/> in one IMMEDIATE transaction: it all lands or none of it does, and
+    /// once it returns it survives an OS crash (or, not <paramref name="durable"/>, a killed process; see Open).
+    /// </summary>
+    public T InTransaction<T>(Func<SqliteConnection, SqliteTransaction, T> work, bool durable = true) => Guard(() =>
     {
-        using var connection = Open(durable: true);
+        using var connection = Open(durable);
         using var transaction = connection.BeginTransaction(deferred: false);
         var result = work(connection, transaction);
         transaction.Commit();

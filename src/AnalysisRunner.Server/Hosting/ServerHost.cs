@@ -91,6 +91,7 @@ public static class ServerHost
     public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken = default)
     {
         await MigrateAsync(app.Services, cancellationToken);
+        await CheckDatabaseDemandsPasswordAsync(app.Services, cancellationToken);
         await SealEarlierRunsAsync(app.Services, cancellationToken);
         try
         {
@@ -103,6 +104,21 @@ public static class ServerHost
             app.Services.GetRequiredService<Runs.RunDispatchRetry>().RetrySoon();
         }
         await app.StartAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Refuses to serve over a database that lets anyone in as the server (PasswordDemand), unless the
+    /// settings say no job can reach it; then it warns on every start.
+    /// </summary>
+    public static async Task CheckDatabaseDemandsPasswordAsync(IServiceProvider services, CancellationToken cancellationToken = default)
+    {
+        var settings = services.GetRequiredService<ServerSettings>();
+        if (!await PasswordDemand.AcceptsAnyPasswordAsync(settings.ConnectionString ?? "", cancellationToken)) return;
+        var refusal = PasswordDemand.Refusal(services.GetRequiredService<PostgresDatabase>().Description);
+        if (!settings.AllowDatabaseWithoutPassword) throw refusal;
+        services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ServerHost)).LogWarning(
+            "{Database} asks the server for no password; serving anyway because [database] allow_without_password is true. " +
+            "Any job that can reach it could act as the server", services.GetRequiredService<PostgresDatabase>().Description);
     }
 
     /// <summary>Runs logged before entries were sealed get their seals from the home's key, once (PostgresRunLog.SealEarlierEntriesAsync).</summary>

@@ -15,7 +15,7 @@ public sealed record ServerSettings
     public const long DefaultMaxRequestBodyBytes = 1024 * 1024;
 
     private static readonly string[] ServerKeys = ["urls", "max_request_body_bytes"];
-    private static readonly string[] DatabaseKeys = ["connection_string"];
+    private static readonly string[] DatabaseKeys = ["connection_string", "allow_without_password"];
     private static readonly string[] RunnerKeys = ["home", "runs", "module"];
 
     /// <summary>Where Kestrel listens; 127.0.0.1 unless the admin says otherwise. https URLs use [Kestrel.Certificates.Default].</summary>
@@ -24,6 +24,12 @@ public sealed record ServerSettings
     public long MaxRequestBodyBytes { get; init; } = DefaultMaxRequestBodyBytes;
 
     public string? ConnectionString { get; init; }
+
+    /// <summary>
+    /// [database] allow_without_password: the admin's word that no job can reach the database, so the
+    /// server starts (with a warning) although PostgreSQL asks it for no password (PasswordDemand).
+    /// </summary>
+    public bool AllowDatabaseWithoutPassword { get; init; }
 
     /// <summary>The runner home whose runs, batches, logs, configs and buckets the pages read ([runner] home); none means no pages.</summary>
     public string? RunnerHome { get; init; }
@@ -62,6 +68,12 @@ public sealed record ServerSettings
         return settings with
         {
             ConnectionString = configuration["database:connection_string"],
+            AllowDatabaseWithoutPassword = configuration["database:allow_without_password"] switch
+            {
+                null or "" or "false" or "False" => false,
+                "true" or "True" => true,
+                var other => throw Invalid(source, $"database.allow_without_password must be true or false, not '{other}'"),
+            },
             RunnerHome = configuration["runner:home"] is { Length: > 0 } home ? Path.GetFullPath(home) : null,
             Module = configuration["runner:module"] is { Length: > 0 } module ? Path.GetFullPath(module) : null,
             RunsInDatabase = configuration["runner:runs"] switch

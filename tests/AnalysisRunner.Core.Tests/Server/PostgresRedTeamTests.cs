@@ -26,8 +26,8 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
     private const string Mallory = "mallory@example.org";
     private const string Bob = "bob@example.org";
     private readonly ServerWorld _world = new("ar-pgr-", batchesInPostgres: true);
-    // A password the cluster (trust auth) ignores, so it can stand for a real one in every place it is kept.
-    private readonly string _password = "pw-" + Guid.NewGuid().ToString("N");
+    // The cluster's real password, in the home's [batches] connection string and (in one test) in PGPASSWORD.
+    private string Password => new NpgsqlConnectionStringBuilder(_world.ConnectionString).Password!;
     private string _main = "";
 
     public async Task InitializeAsync()
@@ -54,7 +54,7 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
 
             [datasets.othergenomes.members]
             test = ["{Bob}"]
-            """, SandboxMode.Bubblewrap, ";Password=" + _password);
+            """, SandboxMode.Bubblewrap);
     }
 
     public async Task DisposeAsync() => await _world.DisposeAsync();
@@ -93,7 +93,7 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
         using var client = new HttpRunnerClient(new ServerConnection(_world.Server!.Address, (await _world.Server.IssueAsync(Mallory)).Token));
         RunRecord run;
         // The executor is started (by this process, as by a server's) on the first submission: it takes the environment as it is then.
-        Environment.SetEnvironmentVariable("PGPASSWORD", _password);
+        Environment.SetEnvironmentVariable("PGPASSWORD", Password);
         try
         {
             run = await client.SubmitRunAsync(await client.PlanRunAsync(Facts(_world.Home!.Home.SettingsPath, port.ToString(System.Globalization.CultureInfo.InvariantCulture))));
@@ -113,7 +113,7 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
         await foreach (var line in client.ReadLogAsync(run.DriverBatchId, 1, 1, LogStream.Stdout, follow: false)) stdout.Add(line);
         var output = string.Join('\n', stdout);
         Assert.Contains("POSTGRES-", output);
-        Assert.DoesNotContain(_password, output);
+        Assert.DoesNotContain(Password, output);
         Assert.DoesNotContain("PGPASSWORD", output);
         Assert.Contains("POSTGRES-UNREACHABLE", output);
     }
@@ -189,8 +189,8 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
     }
 
     /// <summary>
-    /// A job that reaches PostgreSQL (a sandbox sharing the host's network, where the cluster trusts
-    /// local connections) writes a batch of its own naming a logged run, rows copied from that run's
+    /// A job that reaches PostgreSQL (a sandbox sharing the host's network, on a database an admin let
+    /// in without a password: allow_without_password) writes a batch of its own naming a logged run, rows copied from that run's
     /// real driver batch (seals and all) with another command. Batch rows carried nothing only the
     /// runner can write, so the executor ran such a batch with the run's scope. Now the seal covers each
     /// row's ids and text: the forged job fails to start (BatchRowNotSealed) and its command never runs.

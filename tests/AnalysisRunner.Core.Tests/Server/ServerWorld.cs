@@ -23,9 +23,9 @@ internal sealed class ServerWorld(string rootPrefix, bool batchesInPostgres = fa
     /// <summary>
     /// Writes the registry (approved images, then <paramref name="datasets"/>' TOML), makes the home and,
     /// where PostgreSQL's binaries are present, a database of its own, the home's [batches] setting if
-    /// the batches are PostgreSQL's (its connection string followed by <paramref name="connectionSuffix"/>) and the server.
+    /// the batches are PostgreSQL's and the server.
     /// </summary>
-    public async Task StartAsync(PostgresFixture postgres, string datasets, string sandbox, string connectionSuffix = "")
+    public async Task StartAsync(PostgresFixture postgres, string datasets, string sandbox)
     {
         Directory.CreateDirectory(Root);
         File.WriteAllText(Path.Combine(Root, "registry.toml"), """
@@ -35,7 +35,7 @@ internal sealed class ServerWorld(string rootPrefix, bool batchesInPostgres = fa
             """ + datasets);
         Home = new TestHome(Root, sandbox: sandbox);
         if (PostgresCluster.MissingReason is not null) return;
-        ConnectionString = await postgres.CreateDatabaseAsync() + connectionSuffix;
+        ConnectionString = await postgres.CreateDatabaseAsync();
         if (batchesInPostgres)
             await File.AppendAllTextAsync(Home.Home.SettingsPath, $"\n[batches]\ndatabase = '{ConnectionString}'\n");
         Server = await RunningServer.StartAsync(ConnectionString, null, "--runner:home=" + Root);

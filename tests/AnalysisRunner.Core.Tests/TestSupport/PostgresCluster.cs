@@ -7,8 +7,10 @@ namespace AnalysisRunner.Core.Tests.TestSupport;
 
 /// <summary>
 /// A throwaway PostgreSQL cluster for tests: initdb into a temporary folder, pg_ctl start on a free
-/// port of 127.0.0.1 with its socket in that folder, trust auth, no fsync. As root (CI, these
-/// machines) the server runs as the postgres user, which initdb requires. Stopped and deleted on dispose.
+/// port of 127.0.0.1 with its socket in that folder, no fsync. It asks for a password (scram-sha-256,
+/// as a server's database must: ServerHost refuses one that does not), which ConnectionString carries;
+/// a cluster made with <c>asksForPassword: false</c> trusts everyone. As root (CI, these machines) the
+/// server runs as the postgres user, which initdb requires. Stopped and deleted on dispose.
 /// </summary>
 public sealed class PostgresCluster : IAsyncDisposable
 {
@@ -25,6 +27,9 @@ public sealed class PostgresCluster : IAsyncDisposable
 
     public string Bin { get; }
     public int Port { get; private set; }
+
+    /// <summary>The postgres role's password; null for a cluster that trusts everyone.</summary>
+    public string? Password { get; private init; }
     private string DataDirectory => Path.Combine(_folder, "data");
     private string LogPath => Path.Combine(_folder, "server.log");
 
@@ -49,17 +54,24 @@ public sealed class PostgresCluster : IAsyncDisposable
           ": install them (apt-get install -y --no-install-recommends postgresql-15; .ci/run does) to run the PostgreSQL tests."
         : null;
 
-    public static async Task<PostgresCluster> CreateAsync()
+    public static async Task<PostgresCluster> CreateAsync(bool asksForPassword = true)
     {
         var bin = FindBin() ?? throw new InvalidOperationException(MissingReason);
         var folder = Path.Combine(Path.GetTempPath(), "ar-pg-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(folder);
-        var cluster = new PostgresCluster(bin, folder);
+        var cluster = new PostgresCluster(bin, folder) { Password = asksForPassword ? Guid.NewGuid().ToString("N") : null };
         try
         {
-            if (Environment.IsPrivilegedProcess) await RunAsync("chown", "postgres:postgres", folder);
-            await cluster.AsServerUserAsync(Path.Combine(bin, "initdb"), "-D", cluster.DataDirectory, "-A", "trust", "-U", "postgres",
-                "-E", "UTF8", "--no-locale", "--no-sync");
+            string[] authentication = ["-A", "trust"];
+            if (cluster.Password is { } password)
+            {
+                var passwordFile = Path.Combine(folder, "password");
+                await File.WriteAllTextAsync(passwordFile, password);
+                authentication = ["-A", "scram-sha-256", "--pwfile", passwordFile];
+            }
+            if (Environment.IsPrivilegedProcess) await RunAsync("chown", "-R", "postgres:postgres", folder);
+            await cluster.AsServerUserAsync(Path.Combine(bin, "initdb"), ["-D", cluster.DataDirectory, .. authentication, "-U", "postgres",
+                "-E", "UTF8", "--no-locale", "--no-sync"]);
             // Another process may take the port between our probe and the server's bind: try a few.
             for (var attempt = 1; ; attempt++)
             {
@@ -85,7 +97,7 @@ public sealed class PostgresCluster : IAsyncDisposable
     public string ConnectionString(string database = "postgres") =>
         new NpgsqlConnectionStringBuilder
         {
-            Host = "127.0.0.1", Port = Port, Username = "postgres", Database = database,
+            Host = "127.0.0.1", Port = Port, Username = "postgres", Password = Password, Database = database,
             // Short, so a test against a stopped server fails in seconds, not the default 15.
             Timeout = 5,
         }.ToString();

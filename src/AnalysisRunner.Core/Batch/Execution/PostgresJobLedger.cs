@@ -19,7 +19,7 @@ namespace AnalysisRunner.Core.Batch.Execution;
 /// </summary>
 internal sealed class PostgresJobLedger(PostgresDatabase database, RunnerHome home) : IJobLedger
 {
-    private readonly FinishedBatches _finished = new(home);
+    private readonly FinishedWork _finished = new(home);
 
     private const string UpdateJob = """
         UPDATE jobs SET
@@ -106,7 +106,7 @@ internal sealed class PostgresJobLedger(PostgresDatabase database, RunnerHome ho
             transaction.Commit();
             return true;
         });
-        _finished.Record(batches.Where(batch => batch.State != BatchState.Running).Select(batch => batch.BatchId));
+        _finished.Record(jobs, batches);
     }
 
     public List<BatchRow> LoadBatches(long afterId) => database.Run(connection =>
@@ -118,11 +118,13 @@ internal sealed class PostgresJobLedger(PostgresDatabase database, RunnerHome ho
             using var reader = command.ExecuteReader();
             while (reader.Read()) batches.Add(new BatchRow(reader.GetInt64(0), reader.GetBoolean(1), []));
         }
-        // A batch this executor finished is never run again, whatever its row says now (FinishedBatches).
-        var finished = _finished.Among(batches.Select(batch => batch.Id).ToList());
+        // A batch this executor finished is never run again, and a job it finished stays as it ended,
+        // whatever their rows say now (FinishedWork).
+        var finished = _finished.BatchesAmong(batches.Select(batch => batch.Id).ToList());
         batches.RemoveAll(batch => finished.Contains(batch.Id));
         if (batches.Count == 0) return batches;
         var byId = batches.ToDictionary(batch => batch.Id);
+        var ended = _finished.JobsOf(byId.Keys);
         using var jobs = new NpgsqlCommand("""
             SELECT batch_id, job_id, state, attempt, max_attempts, preemptible, always_run, cpu, memory, parents
             FROM jobs WHERE batch_id = ANY($1) ORDER BY batch_id, job_id
@@ -130,7 +132,8 @@ internal sealed class PostgresJobLedger(PostgresDatabase database, RunnerHome ho
         jobs.Parameters.Add(Value(byId.Keys.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint));
         using (var reader = jobs.ExecuteReader())
             while (reader.Read())
-                byId[reader.GetInt64(0)].Jobs.Add(new JobRow(reader.GetInt32(1), Enum.Parse<JobState>(reader.GetString(2)), reader.GetInt32(3),
+                byId[reader.GetInt64(0)].Jobs.Add(new JobRow(reader.GetInt32(1),
+                    ended.GetValueOrDefault((reader.GetInt64(0), reader.GetInt32(1)), Enum.Parse<JobState>(reader.GetString(2))), reader.GetInt32(3),
                     reader.GetInt32(4), reader.GetBoolean(5), reader.GetBoolean(6), reader.GetDouble(7), reader.GetInt64(8),
                     JsonSerializer.Deserialize<int[]>(reader.GetString(9), SqliteBatchStore.Json) ?? []));
         return batches;

@@ -1,4 +1,5 @@
 using AnalysisRunner.Core.Batch;
+using AnalysisRunner.Core.Batch.Execution;
 using AnalysisRunner.Core.Tests.TestSupport;
 using Npgsql;
 
@@ -222,6 +223,33 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
         var loaded = ledger.LoadBatches(0).Select(batch => batch.Id).ToList();
 
         Assert.Equal([running], loaded);
+    }
+
+    /// <summary>
+    /// Red team (replay of one job): a job's state is not sealed either, so whoever reaches the
+    /// database sets a job the executor finished back to Ready while its batch still runs; the next
+    /// executor to load the batch ran it again with its run's scope. The executor's record of the jobs
+    /// it finished keeps each as it ended; the job nobody finished is left as the database says.
+    /// </summary>
+    [BackendFact]
+    public async Task A_job_the_executor_finished_is_loaded_as_it_ended_when_the_database_says_ready()
+    {
+        var running = Store.Submit(new BatchSpec
+        {
+            Name = "b", ArGuid = "run-8", TmpRoot = "/tmp/x",
+            Jobs = [new JobSpec { Index = 0, Name = "done", Commands = ["true"] }, new JobSpec { Index = 1, Name = "still running", Commands = ["sleep 60"] }],
+        });
+        using var ledger = Deployment.OpenJobLedger();
+        ledger.Write([new JobTransition(running, 1, JobState.Running, 1), new JobTransition(running, 2, JobState.Running, 1)], [], []);
+        ledger.Write([new JobTransition(running, 1, JobState.Succeeded, 1, ExitCode: 0)], [], []);
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync();
+        await using (var replay = new NpgsqlCommand($"UPDATE jobs SET state = 'Ready', ended = NULL WHERE batch_id = {running}", connection))
+            await replay.ExecuteNonQueryAsync();
+
+        var jobs = Assert.Single(ledger.LoadBatches(0), batch => batch.Id == running).Jobs;
+
+        Assert.Equal([(1, JobState.Succeeded), (2, JobState.Ready)], jobs.Select(job => (job.JobId, job.State)));
     }
 
     /// <summary>An unreachable database is DatabaseUnavailable (503 on a server), not an SQL error.</summary>
