@@ -234,7 +234,7 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
     [BackendFact]
     public async Task A_job_the_executor_finished_is_loaded_as_it_ended_when_the_database_says_ready()
     {
-        var running = Store.Submit(new BatchSpec
+        var running = await Store.SubmitAsync(new BatchSpec
         {
             Name = "b", ArGuid = "run-8", TmpRoot = "/tmp/x",
             Jobs = [new JobSpec { Index = 0, Name = "done", Commands = ["true"] }, new JobSpec { Index = 1, Name = "still running", Commands = ["sleep 60"] }],
