@@ -38,6 +38,15 @@ AfterAll {
 }
 
 Describe 'Token cmdlets against a live server' -Tag Slow -Skip:(-not $pgBin) {
+    It 'a server pointed at a PostgreSQL that asks for no password will not start, and says why and what to change' {
+        $trusting = Join-Path $root 'trusting'
+        New-Item -ItemType Directory $trusting | Out-Null
+
+        { Start-TestServer -Root $trusting -DatabaseTrustsEveryone } |
+            Should -Throw '*cannot start:*let the server in with a password it made up*pg_hba.conf*allow_without_password*(DatabaseAcceptsAnyPassword)*'
+        Test-Path "$trusting/pg/postmaster.pid" | Should -BeFalse
+    }
+
     It 'an admin token issues, lists and revokes tokens on the server' {
         $env:AR_TOKEN = $adminToken
         $bob = New-AnalysisRunnerToken -User Bob@Lab.org -Server $serverUri -ExpiresIn (New-TimeSpan -Hours 1) 3>$null

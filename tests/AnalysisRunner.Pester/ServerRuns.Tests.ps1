@@ -134,6 +134,14 @@ Describe 'The onboarding exercise against a live server' -Tag Slow -Skip:(-not $
         Get-Footprint | Should -Be $before
     }
 
+    It 'Get-AnalysisUsage counts the driver''s job through the server, as the token''s user' {
+        $byUser = @(Get-AnalysisUsage -Server $uri fewgenomes -By User)
+        $byUser.Key | Should -Contain 'tester@example.org'
+        ($byUser | Where-Object Key -eq 'tester@example.org').Jobs | Should -BeGreaterOrEqual 1
+        (Get-AnalysisUsage -Server $uri fewgenomes -By Batch).Key | Should -Contain "$($run.DriverBatchId)"
+        (Get-ErrorOf { Get-AnalysisUsage -Server $uri nosuchdata }).FullyQualifiedErrorId | Should -BeLike 'NotADatasetMember,*'
+    }
+
     It 'a batch the server does not have is the same BatchNotFound ErrorRecord as in the runner home' {
         $remote = Get-ErrorOf { Get-Batch -Server $uri -Id 987654 }
         $embedded = Get-ErrorOf { Get-Batch -RunnerHome $world.Home -Id 987654 }
@@ -159,12 +167,13 @@ Describe 'The onboarding exercise against a live server' -Tag Slow -Skip:(-not $
 }
 
 Describe 'The server''s OpenAPI document' -Tag Slow -Skip:(-not $hasPostgres) {
-    It 'lists every run and batch route the cmdlets use' {
+    It 'lists every run, batch and usage route the cmdlets use' {
         $paths = (Send-Api GET /openapi/v1.json).Text | ConvertFrom-Json -AsHashtable | ForEach-Object { $_.paths.Keys }
         foreach ($route in '/api/v1/runs', '/api/v1/runs/plan', '/api/v1/runs/{arGuid}/rerun', '/api/v1/runs/{arGuid}/rerun/plan',
             '/api/v1/runs/{arGuid}/cancel', '/api/v1/runs/{arGuid}/config', '/api/v1/batches', '/api/v1/batches/watch',
             '/api/v1/batches/{batchId}', '/api/v1/batches/{batchId}/cancel', '/api/v1/batches/{batchId}/resume',
-            '/api/v1/batches/{batchId}/jobs/{jobId}/attempts', '/api/v1/batches/{batchId}/jobs/{jobId}/attempts/{attempt}/{stream}') {
+            '/api/v1/batches/{batchId}/jobs/{jobId}/attempts', '/api/v1/batches/{batchId}/jobs/{jobId}/attempts/{attempt}/{stream}',
+            '/api/v1/datasets/{dataset}/usage') {
             $paths | Should -Contain $route
         }
     }

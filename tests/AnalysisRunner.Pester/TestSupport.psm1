@@ -283,16 +283,21 @@ function Invoke-AsPostgres([string] $File, [string[]] $Arguments) {
 #>
 function Start-TestServer {
     # -RunsInHome: the server shows the home's own runs (users submit in-process), not PostgreSQL's.
-    param([string] $Root, [string] $RunnerHome, [long] $MaxRequestBodyBytes = 0, [switch] $RunsInHome)
+    # -DatabaseTrustsEveryone: the cluster asks for no password, which the server refuses to start over.
+    param([string] $Root, [string] $RunnerHome, [long] $MaxRequestBodyBytes = 0, [switch] $RunsInHome, [switch] $DatabaseTrustsEveryone)
     $pgBin = Get-TestPostgresBin
     if ((id -u) -eq '0') { & chown postgres:postgres $Root }
     $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
     $probe.Start(); $pgPort = $probe.LocalEndpoint.Port; $probe.Stop()
     # A password, as the server demands of its database (it refuses one that trusts every local user).
     $pgPassword = [guid]::NewGuid().ToString('N')
-    Set-Content -NoNewline -Path "$Root/pg-password" -Value $pgPassword
-    if ((id -u) -eq '0') { & chown postgres:postgres "$Root/pg-password" }
-    Invoke-AsPostgres "$pgBin/initdb" @('-D', "$Root/pg", '-A', 'scram-sha-256', '--pwfile', "$Root/pg-password", '-U', 'postgres', '-E', 'UTF8', '--no-locale', '--no-sync')
+    $authentication = @('-A', 'trust')
+    if (-not $DatabaseTrustsEveryone) {
+        Set-Content -NoNewline -Path "$Root/pg-password" -Value $pgPassword
+        if ((id -u) -eq '0') { & chown postgres:postgres "$Root/pg-password" }
+        $authentication = @('-A', 'scram-sha-256', '--pwfile', "$Root/pg-password")
+    }
+    Invoke-AsPostgres "$pgBin/initdb" (@('-D', "$Root/pg") + $authentication + @('-U', 'postgres', '-E', 'UTF8', '--no-locale', '--no-sync'))
     Invoke-AsPostgres "$pgBin/pg_ctl" @('-D', "$Root/pg", '-l', "$Root/pg.log", '-w', '-o', "-p $pgPort -k $Root -c listen_addresses=127.0.0.1 -c fsync=off", 'start')
     $settings = Join-Path $Root 'server.toml'
     $text = "[server]`nurls = `"http://127.0.0.1:0`"`n"
@@ -308,7 +313,12 @@ function Start-TestServer {
     $serverProject = Join-Path $script:RepoRoot 'src/AnalysisRunner.Server'
     $dll = Join-Path $serverProject 'bin/Release/net10.0/AnalysisRunner.Server.dll'
     if (-not (Test-Path $dll)) { & dotnet build $serverProject -c Release -nologo -v quiet | Out-Null }
-    $started = Start-TestServerProcess -Dll $dll -Settings $settings
+    try { $started = Start-TestServerProcess -Dll $dll -Settings $settings }
+    catch {
+        # Nothing left running when the server would not start.
+        Invoke-AsPostgres "$pgBin/pg_ctl" @('-D', "$Root/pg", '-m', 'fast', '-w', 'stop')
+        throw
+    }
     [pscustomobject]@{
         Uri = $started.Uri; Process = $started.Process; Dll = $dll; Settings = $settings; Root = $Root; PgBin = $pgBin; PgPort = $pgPort
         PgPassword = $pgPassword; ConnectionString = $connectionString; Output = $started.Output; Errors = $started.Errors

@@ -154,4 +154,9 @@ public sealed class HttpRunnerClient(ServerConnection connection, HttpMessageHan
             : throw new AnalysisRunnerException("ConfigNotOnServer", ErrorKind.InvalidArgument, pathOrUri,
                 $"'{pathOrUri}' is not a run's config as the server stores them (<ar_guid>.toml); give -ArGuid, or pipe a run from Get-AnalysisLog.");
     }
+
+    public async Task<IReadOnlyList<Usage.UsageRow>> GetUsageAsync(string dataset, DateOnly since, Usage.UsageGrouping by,
+        CancellationToken cancellationToken = default) =>
+        await SendAsync<List<Usage.UsageRow>>(HttpMethod.Get, RunRoutes.Usage(dataset) + Query(
+            ("since", since.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)), ("by", by.ToString())), null, cancellationToken);
 }

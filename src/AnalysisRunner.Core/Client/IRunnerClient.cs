@@ -89,6 +89,13 @@ public interface IRunnerClient : IDisposable
     /// </summary>
     Task<Tomlyn.Model.TomlTable> ReadConfigAtAsync(string pathOrUri, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// What a dataset's runs submitted since <paramref name="since"/> used, grouped <paramref name="by"/> day, user or
+    /// batch. In-process every run of the home counts (its owner reads its whole log); a server counts
+    /// the namespaces the caller may read, and refuses a dataset where that is none.
+    /// </summary>
+    Task<IReadOnlyList<Usage.UsageRow>> GetUsageAsync(string dataset, DateOnly since, Usage.UsageGrouping by, CancellationToken cancellationToken = default);
+
     /// <summary>Why a batch that ended did not succeed (BatchFailed/BatchCancelled), null when it succeeded or runs.</summary>
     async Task<AnalysisRunnerException?> FailureOfAsync(BatchInfo batch, CancellationToken cancellationToken = default) =>
         batch.State == BatchState.Failed

@@ -116,6 +116,17 @@ public sealed class InProcessRunnerClient(Deployment deployment) : IRunnerClient
         await Deployment.Batches.RemoveAsync(batchId, cancellationToken).ConfigureAwait(false);
     }
 
+    public async Task<IReadOnlyList<Usage.UsageRow>> GetUsageAsync(string dataset, DateOnly since, Usage.UsageGrouping by,
+        CancellationToken cancellationToken = default)
+    {
+        var rows = await new Usage.DatasetUsage(Deployment.RunLog, Deployment.Batches).QueryAsync(dataset, since, by, _ => true, cancellationToken)
+            .ConfigureAwait(false);
+        // As Get-AnalysisLog: nothing, for a dataset the registry does not know, is a typo rather than no usage.
+        if (rows.Count == 0 && Deployment.LoadRegistry() is var registry && registry.Find(dataset) is null)
+            throw registry.NotFound(dataset);
+        return rows;
+    }
+
     public async Task<Tomlyn.Model.TomlTable> ReadConfigAsync(string arGuid, CancellationToken cancellationToken = default)
     {
         var run = await Deployment.RunLog.FindAsync(arGuid, cancellationToken).ConfigureAwait(false)

@@ -73,6 +73,13 @@ public static class RunRoutes
     public static string CancelRun(string arGuid) => $"/api/v1/runs/{Uri.EscapeDataString(arGuid)}/cancel";
     public static string Config(string arGuid) => $"/api/v1/runs/{Uri.EscapeDataString(arGuid)}/config";
 
+    /// <summary>
+    /// GET ?since=yyyy-MM-dd&amp;by=Day|User|Batch: what a dataset's runs used since a day (Get-AnalysisUsage,
+    /// the usage page), counting the namespaces (test, main) the caller may read.
+    /// </summary>
+    public const string UsageTemplate = "/api/v1/datasets/{dataset}/usage";
+    public static string Usage(string dataset) => $"/api/v1/datasets/{Uri.EscapeDataString(dataset)}/usage";
+
     /// <summary>GET ?arGuid=&amp;state=&amp;first=: batches the caller may read.</summary>
     public const string Batches = "/api/v1/batches";
 

@@ -14,6 +14,9 @@ public sealed class DatasetUsage(IRunLog runs, IBatchStore batches)
 {
     private const double Gib = 1L << 30;
 
+    /// <summary>Where the cmdlet, the page and the API start counting when the caller names no day: 30 days ago (UTC).</summary>
+    public static DateOnly DefaultSince() => DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-30);
+
     private sealed record JobUsage(DateOnly Day, string User, long BatchId, double CpuSeconds, double MemoryGibSeconds, double WallSeconds, bool Measured);
 
     public async Task<IReadOnlyList<UsageRow>> QueryAsync(string dataset, DateOnly since, UsageGrouping by, Func<AccessLevel, bool> includes,

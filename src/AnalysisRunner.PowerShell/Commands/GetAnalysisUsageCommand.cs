@@ -6,11 +6,12 @@ namespace AnalysisRunner.PowerShell.Commands;
 
 /// <summary>
 /// A dataset's usage (jobs, CPU-seconds, memory GiB-seconds, wall seconds) by day, user or batch, for
-/// the runs submitted since a day: the query the usage page shows. Reads what Get-AnalysisLog reads.
+/// the runs submitted since a day: the query the usage page shows. In-process it reads what
+/// Get-AnalysisLog reads; against a server (-Server, AR_SERVER) the namespaces the caller may read.
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "AnalysisUsage")]
 [OutputType(typeof(UsageRow))]
-public sealed class GetAnalysisUsageCommand : AnalysisRunnerCmdlet
+public sealed class GetAnalysisUsageCommand : RunnerClientCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(DatasetCompleter))]
@@ -26,11 +27,7 @@ public sealed class GetAnalysisUsageCommand : AnalysisRunnerCmdlet
 
     protected override void Process()
     {
-        var since = Since is { } day ? DateOnly.FromDateTime(day.ToUniversalTime()) : DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-30);
-        var rows = Await(new DatasetUsage(Deployment.RunLog, Deployment.Batches).QueryAsync(Dataset, since, By, _ => true, PipelineStopped));
-        // As Get-AnalysisLog: nothing, for a dataset the registry does not know, is a typo rather than no usage.
-        if (rows.Count == 0 && Deployment.LoadRegistry() is var registry && registry.Find(Dataset) is null)
-            throw registry.NotFound(Dataset);
-        WriteObject(rows, enumerateCollection: true);
+        var since = Since is { } day ? DateOnly.FromDateTime(day.ToUniversalTime()) : DatasetUsage.DefaultSince();
+        WriteObject(Await(Client.GetUsageAsync(Dataset, since, By, PipelineStopped)), enumerateCollection: true);
     }
 }

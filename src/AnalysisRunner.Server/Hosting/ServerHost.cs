@@ -78,6 +78,7 @@ public static class ServerHost
         app.MapRuns();
         app.MapBatches();
         app.MapStorage();
+        app.MapUsage();
         app.MapWebPages();
         return app;
     }

@@ -10,7 +10,7 @@ internal static class UsagePage
 
     public static async Task<IResult> Render(HttpContext context, UsageReader usage, string dataset, DateOnly? since)
     {
-        var from = since ?? DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-30);
+        var from = since ?? DatasetUsage.DefaultSince();
         var report = await usage.ReadAsync(context.User.Identity!.Name!, dataset, from, context.RequestAborted);
         return PageLayout.Page(context, $"Usage of {dataset}", Html.Of($"""
             <form class="filter" method="get" action="{Links.Usage(dataset)}">
