@@ -107,7 +107,7 @@ public abstract class AnalysisRunnerCmdlet : PSCmdlet
     protected void WriteErrorsForUnsuccessful(IEnumerable<BatchInfo> batches)
     {
         foreach (var batch in batches)
-            if (BatchOutcome.Failure(Deployment.Batches, batch) is { } failure)
+            if (Await(BatchOutcome.FailureAsync(Deployment.Batches, batch, PipelineStopped)) is { } failure)
                 WriteError(ToErrorRecord(failure));
     }
 

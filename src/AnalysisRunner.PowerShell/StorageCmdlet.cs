@@ -72,7 +72,7 @@ public abstract class StorageCmdlet : AnalysisRunnerCmdlet
     /// </summary>
     protected ScopedObjectStore StoreFor(StorageUri path)
     {
-        _caller ??= (Deployment.CurrentRun(), Deployment.EmbeddedCaller().User);
+        _caller ??= (Await(Deployment.CurrentRunAsync(PipelineStopped)), Deployment.EmbeddedCaller().User);
         var key = path.Scheme == StorageScheme.Gs ? path.Bucket : "";
         if (!_stores.TryGetValue(key, out var store))
             _stores[key] = store = new StorageAccess(Deployment).For(path, Dataset,

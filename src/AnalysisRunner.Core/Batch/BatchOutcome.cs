@@ -42,11 +42,11 @@ public static class BatchOutcome
     private const int JobsNamed = 3;
 
     /// <summary>Null for a batch that succeeded or is still running.</summary>
-    public static AnalysisRunnerException? Failure(IBatchStore store, BatchInfo batch)
+    public static async Task<AnalysisRunnerException?> FailureAsync(IBatchStore store, BatchInfo batch, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(batch);
-        return Failure(batch, batch.State == BatchState.Failed ? store.GetJobs(batch.Id) : []);
+        return Failure(batch, batch.State == BatchState.Failed ? await store.GetJobsAsync(batch.Id, cancellationToken).ConfigureAwait(false) : []);
     }
 
     /// <summary>The same, from the batch's jobs as a client read them (only a failed batch's are looked at).</summary>

@@ -16,8 +16,10 @@ public sealed class BatchSubmitter(Deployment deployment)
     public static IReadOnlyList<string> ProtectedAttributes { get; } = ["ar_guid", "author", "dataset", "access_level", "repository", "commit"];
 
     /// <summary>This process's scope: its run if it holds a valid capability (AR_RUN_TOKEN), else the embedded caller.</summary>
-    public BatchScope CurrentScope() =>
-        deployment.CurrentRun() is { } run ? BatchScope.ForRun(run) : BatchScope.ForCaller(deployment.EmbeddedCaller().User);
+    public async Task<BatchScope> CurrentScopeAsync(CancellationToken cancellationToken = default) =>
+        await deployment.CurrentRunAsync(cancellationToken).ConfigureAwait(false) is { } run
+            ? BatchScope.ForRun(run)
+            : BatchScope.ForCaller(deployment.EmbeddedCaller().User);
 
     /// <summary>
     /// Against a server (AR_SERVER, or one Set-AnalysisRunnerServer stored) a batch is a run's: its
@@ -25,9 +27,10 @@ public sealed class BatchSubmitter(Deployment deployment)
     /// home instead, unseen by the server and past its gate, so it is refused with the way on: commit
     /// the script and Submit-Analysis it, or name the home with -RunnerHome to mean this machine.
     /// </summary>
-    public void RefuseOutsideRunWhenServerChosen(Client.RunnerTarget target)
+    public static void RefuseOutsideRunWhenServerChosen(Client.RunnerTarget target, BatchScope scope)
     {
-        if (target is not Client.RunnerTarget.Remote remote || deployment.Channel is not null || deployment.CurrentRun() is not null) return;
+        ArgumentNullException.ThrowIfNull(scope);
+        if (target is not Client.RunnerTarget.Remote remote || scope.Run is not null) return;
         throw new BatchValidationException("BatchNeedsRunOnServer", ErrorKind.InvalidOperation, remote.Connection.Server.ToString(),
             $"This session points at the server {remote.Connection.Server}, where batches are submitted by a run's driver: commit the " +
             "script that builds this batch and run it with Submit-Analysis. To run the batch on this machine's runner home " +
@@ -73,21 +76,23 @@ public sealed class BatchSubmitter(Deployment deployment)
         return spec;
     }
 
-    public long Submit(BatchBuilder batch, BatchSpec spec)
+    public async Task<long> SubmitAsync(BatchBuilder batch, BatchSpec spec, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        var id = deployment.Channel is { } channel ? channel.Submit(spec).Id : Store(spec);
+        var id = deployment.Channel is { } channel
+            ? (await channel.SubmitAsync(spec, cancellationToken).ConfigureAwait(false)).Id
+            : await StoreAsync(spec, cancellationToken).ConfigureAwait(false);
         batch.SubmittedBatchId = id;
         return id;
     }
 
     /// <summary>Stores a checked batch and wakes the executor.</summary>
-    internal long Store(BatchSpec spec)
+    internal async Task<long> StoreAsync(BatchSpec spec, CancellationToken cancellationToken = default)
     {
         // An executor starting (a runtime start, a fifth of a second) while the rows are written
         // is ready when they are; the wake after the commit is what makes it read them.
         deployment.Executor.Wake();
-        var id = deployment.Batches.Submit(spec);
+        var id = await deployment.Batches.SubmitAsync(spec, cancellationToken).ConfigureAwait(false);
         deployment.Executor.Wake();
         return id;
     }

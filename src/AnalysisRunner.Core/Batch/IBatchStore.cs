@@ -18,6 +18,11 @@ public sealed record BatchQuery
 /// embedded default) and PostgresBatchStore (a home whose settings name a database for batches), both
 /// held to one contract suite. No connection or transaction crosses this interface: a backend that
 /// writes a batch together with other rows does it inside itself (SqliteRunLog, HomeDriverBatches).
+/// <para>
+/// Asynchronous because its callers include the server's request handlers and the run channel's
+/// service, which run on the thread pool: a store that blocked them on database I/O starved the pool
+/// once (sync over async). Synchronous callers (cmdlets on their pipeline thread) wait at their edge.
+/// </para>
 /// </summary>
 public interface IBatchStore
 {
@@ -26,22 +31,22 @@ public interface IBatchStore
     /// Ready and returns its id. A batch of a run whose driver batch (the run's first) has been asked
     /// to cancel lands asked to cancel too, in the same write: a stopped run takes no new work.
     /// </summary>
-    long Submit(BatchSpec spec);
+    Task<long> SubmitAsync(BatchSpec spec, CancellationToken cancellationToken = default);
 
-    BatchInfo? GetBatch(long batchId);
-    IReadOnlyList<BatchInfo> FindBatches(BatchQuery query);
-    IReadOnlyList<JobInfo> GetJobs(long batchId);
-    JobInfo? GetJob(long batchId, int jobId);
+    Task<BatchInfo?> GetBatchAsync(long batchId, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<BatchInfo>> FindBatchesAsync(BatchQuery query, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<JobInfo>> GetJobsAsync(long batchId, CancellationToken cancellationToken = default);
+    Task<JobInfo?> GetJobAsync(long batchId, int jobId, CancellationToken cancellationToken = default);
 
     /// <summary>Marks the batch for cancellation; the executor stops what has not finished.</summary>
-    void RequestCancel(long batchId);
+    Task RequestCancelAsync(long batchId, CancellationToken cancellationToken = default);
 
     /// <summary>Every attempt a job has had so far, first to latest, as the executor recorded them (JobNotFound for no such job).</summary>
-    IReadOnlyList<JobAttempt> GetAttempts(long batchId, int jobId);
+    Task<IReadOnlyList<JobAttempt>> GetAttemptsAsync(long batchId, int jobId, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Deletes a finished batch: its rows, its logs and its work folders (resources in the tmp bucket
     /// stay). Throws BatchNotFinished for a batch still running (cancel it first) and BatchNotFound.
     /// </summary>
-    void Remove(long batchId);
+    Task RemoveAsync(long batchId, CancellationToken cancellationToken = default);
 }

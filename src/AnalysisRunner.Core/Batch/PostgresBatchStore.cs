@@ -13,8 +13,9 @@ namespace AnalysisRunner.Core.Batch;
 /// row with its spec minus the jobs, one row per job, one per attempt), the same rules, one contract
 /// suite. Counters are counted from the job rows when read. Logs and work folders stay in the home.
 /// <para>
-/// Synchronous like the interface, on Npgsql's synchronous I/O (PostgresDatabase.Run): its callers
-/// (cmdlets, the executor's loop, the server's handlers through the same interface) are synchronous today.
+/// On Npgsql's async I/O (PostgresDatabase.RunAsync, the same second try on a fresh connection): the
+/// server's handlers and the run channel's service call it from the thread pool. The executor's ledger
+/// over these tables (PostgresJobLedger) stays synchronous on its own loop thread.
 /// </para>
 /// </summary>
 public sealed class PostgresBatchStore : IBatchStore
@@ -92,11 +93,12 @@ public sealed class PostgresBatchStore : IBatchStore
     /// <summary>Drops what this process remembers of a database that is being closed.</summary>
     internal static void Forget(PostgresDatabase database) => SchemaReady.TryRemove(database, out _);
 
-    public long Submit(BatchSpec spec)
+    public Task<long> SubmitAsync(BatchSpec spec, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
         EnsureSchema();
-        return InTransaction((connection, transaction) => Insert(spec, connection, transaction), $"batch '{spec.Name}'");
+        return InTransactionAsync((connection, transaction) => InsertAsync(spec, connection, transaction, cancellationToken),
+            $"batch '{spec.Name}'", cancellationToken);
     }
 
     /// <summary>
@@ -104,48 +106,51 @@ public sealed class PostgresBatchStore : IBatchStore
     /// Two dispatchers of one run (a retry and a server start, two server processes) queue on a
     /// transaction-scoped advisory lock on the ar_guid, so they cannot both make one.
     /// </summary>
-    internal long SubmitDriverBatch(BatchSpec spec)
+    internal Task<long> SubmitDriverBatchAsync(BatchSpec spec, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentException.ThrowIfNullOrWhiteSpace(spec.ArGuid);
         EnsureSchema();
-        return InTransaction((connection, transaction) =>
+        return InTransactionAsync(async (connection, transaction) =>
         {
-            using (var queue = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended($1, 4))", connection, transaction))
+            await using (var queue = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended($1, 4))", connection, transaction))
             {
                 queue.Parameters.AddWithValue(spec.ArGuid);
-                queue.ExecuteNonQuery();
+                await queue.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
-            using (var existing = new NpgsqlCommand("SELECT min(id) FROM batches WHERE ar_guid = $1", connection, transaction))
+            await using (var existing = new NpgsqlCommand("SELECT min(id) FROM batches WHERE ar_guid = $1", connection, transaction))
             {
                 existing.Parameters.AddWithValue(spec.ArGuid);
-                if (existing.ExecuteScalar() is long id) return id;
+                if (await existing.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long id) return id;
             }
-            return Insert(spec, connection, transaction);
-        }, $"the driver batch of run {spec.ArGuid}");
+            return await InsertAsync(spec, connection, transaction, cancellationToken).ConfigureAwait(false);
+        }, $"the driver batch of run {spec.ArGuid}", cancellationToken);
     }
 
     /// <summary>
     /// One transaction, retried once on a fresh connection if it failed before COMMIT (a pooled
     /// connection that died with a restart). A COMMIT that lost its answer is not retried: the batch
-    /// may be stored, and a second try would store it twice.
+    /// may be stored, and a second try would store it twice. The COMMIT itself is not cancelled: once
+    /// sent, whether it landed is what the caller must hear, not that it stopped waiting.
     /// </summary>
-    private T InTransaction<T>(Func<NpgsqlConnection, NpgsqlTransaction, T> work, string what) => _database.Run(connection =>
+    private Task<T> InTransactionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, string what,
+        CancellationToken cancellationToken) => _database.RunAsync(async connection =>
     {
-        using var transaction = connection.BeginTransaction();
-        var result = work(connection, transaction);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var result = await work(connection, transaction).ConfigureAwait(false);
         try
         {
-            transaction.Commit();
+            await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception lost) when (PostgresDatabase.IsUnavailable(lost))
         {
             throw _database.Unavailable($"went away while committing {what}, which may or may not be stored (Get-Batch tells)", lost);
         }
         return result;
-    });
+    }, cancellationToken);
 
-    internal long Insert(BatchSpec spec, NpgsqlConnection connection, NpgsqlTransaction transaction)
+    internal async Task<long> InsertAsync(BatchSpec spec, NpgsqlConnection connection, NpgsqlTransaction transaction,
+        CancellationToken cancellationToken)
     {
         var now = DateTime.UtcNow;
         // A batch of a run whose driver batch (its first) was asked to cancel lands asked to cancel. The
@@ -154,14 +159,14 @@ public sealed class PostgresBatchStore : IBatchStore
         var inherited = false;
         if (spec.ArGuid is not null)
         {
-            using var driver = new NpgsqlCommand(
+            await using var driver = new NpgsqlCommand(
                 "SELECT cancel_requested FROM batches WHERE ar_guid = $1 ORDER BY id LIMIT 1 FOR SHARE", connection, transaction);
             driver.Parameters.AddWithValue(spec.ArGuid);
-            inherited = driver.ExecuteScalar() is true;
+            inherited = await driver.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
         }
         long batchId;
         var batchSpec = JsonSerializer.Serialize(spec with { Jobs = [] }, SqliteBatchStore.Json);
-        using (var batch = new NpgsqlCommand("""
+        await using (var batch = new NpgsqlCommand("""
             INSERT INTO batches (name, ar_guid, attributes, config_path, tmp_root, spec, state, cancel_requested, created, completed, total_jobs)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id
             """, connection, transaction))
@@ -179,62 +184,63 @@ public sealed class PostgresBatchStore : IBatchStore
             batch.Parameters.Add(Time(now));
             batch.Parameters.Add(Time(empty ? now : null));
             batch.Parameters.Add(new NpgsqlParameter { Value = spec.Jobs.Count, NpgsqlDbType = NpgsqlDbType.Integer });
-            batchId = (long)batch.ExecuteScalar()!;
+            batchId = (long)(await batch.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }
         // Sealed once its id is known, in the same transaction: no reader ever sees it unsealed.
-        using (var seal = new NpgsqlCommand("UPDATE batches SET seal = $1 WHERE id = $2", connection, transaction))
+        await using (var seal = new NpgsqlCommand("UPDATE batches SET seal = $1 WHERE id = $2", connection, transaction))
         {
             seal.Parameters.Add(Text(BatchRowSeal.OfBatch(_home, batchId, batchSpec)));
             seal.Parameters.AddWithValue(batchId);
-            seal.ExecuteNonQuery();
+            await seal.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         if (spec.Jobs.Count == 0) return batchId;
         // Commands are stored as they will run (placeholders resolved), so they read right before a job has started.
         var paths = new ResourcePaths(_home, batchId, spec.TmpRoot, spec.Inputs);
         IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> GroupsOf(int index) => spec.Jobs[index].ResourceGroups;
         // COPY: one stream for every job, so a 10,000-job fan-out is one round trip, not 10,000.
-        using var copy = connection.BeginBinaryImport("""
+        await using var copy = await connection.BeginBinaryImportAsync("""
             COPY jobs (batch_id, job_id, name, state, attempt, max_attempts, command, parents, cpu, memory, image,
                        always_run, preemptible, attributes, spec, seal) FROM STDIN (FORMAT BINARY)
-            """);
+            """, cancellationToken).ConfigureAwait(false);
         foreach (var job in spec.Jobs)
         {
             var parents = SqliteBatchStore.ParentIds(job);
-            copy.StartRow();
-            copy.Write(batchId, NpgsqlDbType.Bigint);
-            copy.Write(SqliteBatchStore.JobId(job), NpgsqlDbType.Integer);
-            copy.Write(job.Name, NpgsqlDbType.Text);
-            copy.Write((parents.Count == 0 ? JobState.Ready : JobState.Pending).ToString(), NpgsqlDbType.Text);
-            copy.Write(1, NpgsqlDbType.Integer);
-            copy.Write(Math.Max(1, job.MaxAttempts), NpgsqlDbType.Integer);
-            copy.Write(JobCommandText.Shown(job, paths, GroupsOf), NpgsqlDbType.Text);
-            copy.Write(JsonSerializer.Serialize(parents, SqliteBatchStore.Json), NpgsqlDbType.Text);
-            copy.Write(job.Cpu, NpgsqlDbType.Double);
-            copy.Write(job.MemoryBytes, NpgsqlDbType.Bigint);
-            if (job.Image is null) copy.WriteNull();
-            else copy.Write(job.Image, NpgsqlDbType.Text);
-            copy.Write(job.AlwaysRun, NpgsqlDbType.Boolean);
-            copy.Write(job.Preemptible, NpgsqlDbType.Boolean);
-            copy.Write(JsonSerializer.Serialize(job.Attributes, SqliteBatchStore.Json), NpgsqlDbType.Text);
+            await copy.StartRowAsync(cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(batchId, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(SqliteBatchStore.JobId(job), NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(job.Name, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync((parents.Count == 0 ? JobState.Ready : JobState.Pending).ToString(), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(1, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(Math.Max(1, job.MaxAttempts), NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(JobCommandText.Shown(job, paths, GroupsOf), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(JsonSerializer.Serialize(parents, SqliteBatchStore.Json), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(job.Cpu, NpgsqlDbType.Double, cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(job.MemoryBytes, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+            if (job.Image is null) await copy.WriteNullAsync(cancellationToken).ConfigureAwait(false);
+            else await copy.WriteAsync(job.Image, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(job.AlwaysRun, NpgsqlDbType.Boolean, cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(job.Preemptible, NpgsqlDbType.Boolean, cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(JsonSerializer.Serialize(job.Attributes, SqliteBatchStore.Json), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
             var jobSpec = JsonSerializer.Serialize(job, SqliteBatchStore.Json);
-            copy.Write(jobSpec, NpgsqlDbType.Text);
-            copy.Write(BatchRowSeal.OfJob(_home, batchId, SqliteBatchStore.JobId(job), jobSpec), NpgsqlDbType.Text);
+            await copy.WriteAsync(jobSpec, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(BatchRowSeal.OfJob(_home, batchId, SqliteBatchStore.JobId(job), jobSpec), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
         }
-        copy.Complete();
+        await copy.CompleteAsync(cancellationToken).ConfigureAwait(false);
         return batchId;
     }
 
-    public BatchInfo? GetBatch(long batchId) => FindBatches(new BatchQuery { Ids = [batchId] }).FirstOrDefault();
+    public async Task<BatchInfo?> GetBatchAsync(long batchId, CancellationToken cancellationToken = default) =>
+        (await FindBatchesAsync(new BatchQuery { Ids = [batchId] }, cancellationToken).ConfigureAwait(false)).FirstOrDefault();
 
-    public IReadOnlyList<BatchInfo> FindBatches(BatchQuery query)
+    public async Task<IReadOnlyList<BatchInfo>> FindBatchesAsync(BatchQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
         if (query.Ids is { Count: 0 }) return [];
         EnsureSchema();
-        return _database.Run(connection =>
+        return await _database.RunAsync(async connection =>
         {
-            // One statement, so the batch rows and their job counts are one snapshot (see SqliteBatchStore.Find).
-            using var command = new NpgsqlCommand { Connection = connection };
+            // One statement, so the batch rows and their job counts are one snapshot (see SqliteBatchStore.FindAsync).
+            await using var command = new NpgsqlCommand { Connection = connection };
             var where = new List<string>();
             if (query.ArGuid is not null)
             {
@@ -269,15 +275,15 @@ public sealed class PostgresBatchStore : IBatchStore
                 ORDER BY b.id DESC
                 """;
             var batches = new List<BatchInfo>();
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 var batch = Sealed(BatchRows.Batch(reader), reader.GetString(15), reader.IsDBNull(16) ? null : reader.GetString(16));
                 // The column only finds candidates: a batch is the run's when its sealed spec says so.
                 if (query.ArGuid is null || batch.ArGuid == query.ArGuid) batches.Add(batch);
             }
             return batches;
-        });
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -297,16 +303,18 @@ public sealed class PostgresBatchStore : IBatchStore
         return row with { Name = stored.Name, ArGuid = stored.ArGuid, Attributes = stored.Attributes, ConfigPath = stored.ConfigPath };
     }
 
-    public IReadOnlyList<JobInfo> GetJobs(long batchId) => ReadJobs(batchId, null);
+    public async Task<IReadOnlyList<JobInfo>> GetJobsAsync(long batchId, CancellationToken cancellationToken = default) =>
+        await ReadJobsAsync(batchId, null, cancellationToken).ConfigureAwait(false);
 
-    public JobInfo? GetJob(long batchId, int jobId) => ReadJobs(batchId, jobId).FirstOrDefault();
+    public async Task<JobInfo?> GetJobAsync(long batchId, int jobId, CancellationToken cancellationToken = default) =>
+        (await ReadJobsAsync(batchId, jobId, cancellationToken).ConfigureAwait(false)).FirstOrDefault();
 
-    private List<JobInfo> ReadJobs(long batchId, int? jobId)
+    private Task<List<JobInfo>> ReadJobsAsync(long batchId, int? jobId, CancellationToken cancellationToken)
     {
         EnsureSchema();
-        return _database.Run(connection =>
+        return _database.RunAsync(async connection =>
         {
-            using var command = new NpgsqlCommand($"""
+            await using var command = new NpgsqlCommand($"""
                 SELECT {BatchRows.JobColumns}, (j.spec::jsonb -> 'environment')::text, b.config_path,
                        a.cpu_seconds, a.peak_memory_bytes, a.wall_seconds
                 FROM jobs j JOIN batches b ON b.id = j.batch_id
@@ -315,66 +323,67 @@ public sealed class PostgresBatchStore : IBatchStore
                 """, connection);
             command.Parameters.AddWithValue(batchId);
             if (jobId is { } id) command.Parameters.AddWithValue(id);
-            using var reader = command.ExecuteReader();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             var jobs = new List<JobInfo>();
-            while (reader.Read()) jobs.Add(BatchRows.Job(reader, _home, batchId));
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) jobs.Add(BatchRows.Job(reader, _home, batchId));
             return jobs;
-        });
+        }, cancellationToken);
     }
 
-    public void RequestCancel(long batchId)
+    public async Task RequestCancelAsync(long batchId, CancellationToken cancellationToken = default)
     {
         EnsureSchema();
         // Setting a flag is safe to run twice, so the second try after a lost connection is harmless.
-        var found = _database.Run(connection =>
+        var found = await _database.RunAsync(async connection =>
         {
-            using var command = new NpgsqlCommand("""
+            await using var command = new NpgsqlCommand("""
                 WITH asked AS (UPDATE batches SET cancel_requested = true WHERE id = $1 AND state = 'Running' RETURNING id)
                 SELECT EXISTS (SELECT 1 FROM batches WHERE id = $1)
                 """, connection);
             command.Parameters.AddWithValue(batchId);
-            return command.ExecuteScalar() is true;
-        });
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
+        }, cancellationToken).ConfigureAwait(false);
         if (!found)
             throw BatchStoreExtensions.NotFound(batchId);
     }
 
-    public IReadOnlyList<JobAttempt> GetAttempts(long batchId, int jobId)
+    public async Task<IReadOnlyList<JobAttempt>> GetAttemptsAsync(long batchId, int jobId, CancellationToken cancellationToken = default)
     {
         EnsureSchema();
-        var attempts = _database.Run(connection =>
+        var attempts = await _database.RunAsync(async connection =>
         {
             // One snapshot for both reads: the job's existence and its attempts.
-            using var transaction = connection.BeginTransaction(System.Data.IsolationLevel.RepeatableRead);
-            using (var exists = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM jobs WHERE batch_id = $1 AND job_id = $2)", connection, transaction))
+            await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken)
+                .ConfigureAwait(false);
+            await using (var exists = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM jobs WHERE batch_id = $1 AND job_id = $2)", connection, transaction))
             {
                 exists.Parameters.AddWithValue(batchId);
                 exists.Parameters.AddWithValue(jobId);
-                if (exists.ExecuteScalar() is not true) return null;
+                if (await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not true) return null;
             }
-            using var command = new NpgsqlCommand(
+            await using var command = new NpgsqlCommand(
                 $"SELECT {BatchRows.AttemptColumns} FROM attempts WHERE batch_id = $1 AND job_id = $2 ORDER BY attempt", connection, transaction);
             command.Parameters.AddWithValue(batchId);
             command.Parameters.AddWithValue(jobId);
-            using var reader = command.ExecuteReader();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             var found = new List<JobAttempt>();
-            while (reader.Read()) found.Add(BatchRows.Attempt(reader, batchId, jobId));
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) found.Add(BatchRows.Attempt(reader, batchId, jobId));
             return found;
-        });
+        }, cancellationToken).ConfigureAwait(false);
         return attempts ?? throw BatchStoreExtensions.JobNotFound(batchId, jobId);
     }
 
-    public void Remove(long batchId)
+    public async Task RemoveAsync(long batchId, CancellationToken cancellationToken = default)
     {
         EnsureSchema();
         // Deleting rows already deleted deletes nothing, so a retried transaction answers the same.
-        var state = InTransaction((connection, transaction) =>
+        var state = await InTransactionAsync(async (connection, transaction) =>
         {
-            using var command = new NpgsqlCommand("SELECT state FROM batches WHERE id = $1 FOR UPDATE", connection, transaction);
+            await using var command = new NpgsqlCommand("SELECT state FROM batches WHERE id = $1 FOR UPDATE", connection, transaction);
             command.Parameters.AddWithValue(batchId);
-            var found = command.ExecuteScalar() as string;
+            var found = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
             if (found is null || found == nameof(BatchState.Running)) return found;
-            using var delete = new NpgsqlBatch(connection, transaction)
+            await using var delete = new NpgsqlBatch(connection, transaction)
             {
                 BatchCommands =
                 {
@@ -383,9 +392,9 @@ public sealed class PostgresBatchStore : IBatchStore
                     new NpgsqlBatchCommand("DELETE FROM batches WHERE id = $1") { Parameters = { new() { Value = batchId } } },
                 },
             };
-            delete.ExecuteNonQuery();
+            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return found;
-        }, $"the removal of batch {batchId}");
+        }, $"the removal of batch {batchId}", cancellationToken).ConfigureAwait(false);
         BatchFiles.RemoveAfterRows(_home, batchId, state);
     }
 

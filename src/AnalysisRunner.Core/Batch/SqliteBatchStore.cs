@@ -114,10 +114,15 @@ public sealed class SqliteBatchStore : IBatchStore
         transaction.Commit();
     }
 
-    public long Submit(BatchSpec spec) => _db.InTransaction((connection, transaction) => Submit(spec, connection, transaction));
+    /// <remarks>
+    /// Writes queue in the process (RunnerDatabase.InTransactionAsync) holding no thread, so a burst of
+    /// submissions from the server does not hold pool threads in SQLite's busy wait.
+    /// </remarks>
+    public Task<long> SubmitAsync(BatchSpec spec, CancellationToken cancellationToken = default) =>
+        _db.InTransactionAsync((connection, transaction) => Submit(spec, connection, transaction), cancellationToken);
 
     /// <summary>
-    /// As Submit, inside a SQLite transaction the caller owns, so a run's audit row and its driver
+    /// As SubmitAsync, inside a SQLite transaction the caller owns, so a run's audit row and its driver
     /// batch land together (SqliteRunLog, HomeDriverBatches): this backend's own, not the interface's.
     /// </summary>
     public long Submit(BatchSpec spec, SqliteConnection connection, SqliteTransaction transaction)
@@ -179,11 +184,13 @@ public sealed class SqliteBatchStore : IBatchStore
     /// <summary>The ids of the jobs that must finish first (DagValidator.Parents, the one rule), in id order.</summary>
     public static IReadOnlyList<int> ParentIds(JobSpec job) => DagValidator.Parents(job).Select(index => index + 1).Order().ToList();
 
-    public BatchInfo? GetBatch(long batchId) => FindBatches(new BatchQuery { Ids = [batchId] }).FirstOrDefault();
+    public async Task<BatchInfo?> GetBatchAsync(long batchId, CancellationToken cancellationToken = default) =>
+        (await FindBatchesAsync(new BatchQuery { Ids = [batchId] }, cancellationToken).ConfigureAwait(false)).FirstOrDefault();
 
-    public IReadOnlyList<BatchInfo> FindBatches(BatchQuery query) => _db.Guard(() => Find(query));
+    public async Task<IReadOnlyList<BatchInfo>> FindBatchesAsync(BatchQuery query, CancellationToken cancellationToken = default) =>
+        await _db.GuardAsync(() => FindAsync(query, cancellationToken)).ConfigureAwait(false);
 
-    private List<BatchInfo> Find(BatchQuery query)
+    private async Task<List<BatchInfo>> FindAsync(BatchQuery query, CancellationToken cancellationToken)
     {
         using var connection = _db.Open();
         // One statement, so the batch rows and their job counts are one snapshot: read apart, a batch
@@ -221,16 +228,18 @@ public sealed class SqliteBatchStore : IBatchStore
             GROUP BY b.id ORDER BY b.id DESC
             """;
         var batches = new List<BatchInfo>();
-        using var reader = command.ExecuteReader();
-        while (reader.Read()) batches.Add(BatchRows.Batch(reader));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) batches.Add(BatchRows.Batch(reader));
         return batches;
     }
 
-    public IReadOnlyList<JobInfo> GetJobs(long batchId) => _db.Guard(() => ReadJobs(batchId, null));
+    public async Task<IReadOnlyList<JobInfo>> GetJobsAsync(long batchId, CancellationToken cancellationToken = default) =>
+        await _db.GuardAsync(() => ReadJobsAsync(batchId, null, cancellationToken)).ConfigureAwait(false);
 
-    public JobInfo? GetJob(long batchId, int jobId) => _db.Guard(() => ReadJobs(batchId, jobId)).FirstOrDefault();
+    public async Task<JobInfo?> GetJobAsync(long batchId, int jobId, CancellationToken cancellationToken = default) =>
+        (await _db.GuardAsync(() => ReadJobsAsync(batchId, jobId, cancellationToken)).ConfigureAwait(false)).FirstOrDefault();
 
-    private List<JobInfo> ReadJobs(long batchId, int? jobId)
+    private async Task<List<JobInfo>> ReadJobsAsync(long batchId, int? jobId, CancellationToken cancellationToken)
     {
         using var connection = _db.Open();
         using var command = connection.CreateCommand();
@@ -242,15 +251,15 @@ public sealed class SqliteBatchStore : IBatchStore
             """;
         command.Parameters.AddWithValue("@batch", batchId);
         if (jobId is { } id) command.Parameters.AddWithValue("@job", id);
-        using var reader = command.ExecuteReader();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var jobs = new List<JobInfo>();
-        while (reader.Read()) jobs.Add(BatchRows.Job(reader, _db.Home, batchId));
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) jobs.Add(BatchRows.Job(reader, _db.Home, batchId));
         return jobs;
     }
 
-    public void RequestCancel(long batchId)
+    public async Task RequestCancelAsync(long batchId, CancellationToken cancellationToken = default)
     {
-        var found = _db.InTransaction((connection, transaction) =>
+        var found = await _db.InTransactionAsync(async (connection, transaction) =>
         {
             using var command = connection.CreateCommand();
             command.Transaction = transaction;
@@ -259,15 +268,16 @@ public sealed class SqliteBatchStore : IBatchStore
                 SELECT count(*) FROM batches WHERE id = @id;
                 """;
             command.Parameters.AddWithValue("@id", batchId);
-            return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) > 0;
-        });
+            return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) > 0;
+        }, cancellationToken).ConfigureAwait(false);
         if (!found)
             throw BatchStoreExtensions.NotFound(batchId);
     }
 
-    public IReadOnlyList<JobAttempt> GetAttempts(long batchId, int jobId) => _db.Guard(() => ReadAttempts(batchId, jobId));
+    public async Task<IReadOnlyList<JobAttempt>> GetAttemptsAsync(long batchId, int jobId, CancellationToken cancellationToken = default) =>
+        await _db.GuardAsync(() => ReadAttemptsAsync(batchId, jobId, cancellationToken)).ConfigureAwait(false);
 
-    private List<JobAttempt> ReadAttempts(long batchId, int jobId)
+    private async Task<List<JobAttempt>> ReadAttemptsAsync(long batchId, int jobId, CancellationToken cancellationToken)
     {
         using var connection = _db.Open();
         using var snapshot = connection.BeginTransaction(deferred: true);
@@ -276,28 +286,29 @@ public sealed class SqliteBatchStore : IBatchStore
         command.CommandText = "SELECT count(*) FROM jobs WHERE batch_id = @batch AND job_id = @job";
         command.Parameters.AddWithValue("@batch", batchId);
         command.Parameters.AddWithValue("@job", jobId);
-        if (Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) == 0) throw BatchStoreExtensions.JobNotFound(batchId, jobId);
+        if (Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) == 0)
+            throw BatchStoreExtensions.JobNotFound(batchId, jobId);
         command.CommandText = $"SELECT {BatchRows.AttemptColumns} FROM attempts WHERE batch_id = @batch AND job_id = @job ORDER BY attempt";
-        using var reader = command.ExecuteReader();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var attempts = new List<JobAttempt>();
-        while (reader.Read()) attempts.Add(BatchRows.Attempt(reader, batchId, jobId));
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) attempts.Add(BatchRows.Attempt(reader, batchId, jobId));
         return attempts;
     }
 
-    public void Remove(long batchId)
+    public async Task RemoveAsync(long batchId, CancellationToken cancellationToken = default)
     {
-        var state = _db.InTransaction((connection, transaction) =>
+        var state = await _db.InTransactionAsync(async (connection, transaction) =>
         {
             using var command = connection.CreateCommand();
             command.Transaction = transaction;
             command.CommandText = "SELECT state FROM batches WHERE id = @id";
             command.Parameters.AddWithValue("@id", batchId);
-            var found = command.ExecuteScalar() as string;
+            var found = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
             if (found is null || found == nameof(BatchState.Running)) return found;
             command.CommandText = "DELETE FROM attempts WHERE batch_id = @id; DELETE FROM jobs WHERE batch_id = @id; DELETE FROM batches WHERE id = @id;";
-            command.ExecuteNonQuery();
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return found;
-        });
+        }, cancellationToken).ConfigureAwait(false);
         BatchFiles.RemoveAfterRows(_db.Home, batchId, state);
     }
 

@@ -50,19 +50,19 @@ public sealed class InProcessRunnerClient(Deployment deployment) : IRunnerClient
     }
 
     public Task<BatchInfo> GetBatchAsync(long batchId, CancellationToken cancellationToken = default) =>
-        Task.FromResult(Deployment.Batches.RequireBatch(batchId));
+        Deployment.Batches.RequireBatchAsync(batchId, cancellationToken);
 
     public Task<IReadOnlyList<BatchInfo>> FindBatchesAsync(BatchQuery query, CancellationToken cancellationToken = default) =>
-        Task.FromResult(Deployment.Batches.FindBatches(query));
+        Deployment.Batches.FindBatchesAsync(query, cancellationToken);
 
-    public Task<IReadOnlyList<JobInfo>> GetJobsAsync(long batchId, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<JobInfo>> GetJobsAsync(long batchId, CancellationToken cancellationToken = default)
     {
-        Deployment.Batches.RequireBatch(batchId);
-        return Task.FromResult(Deployment.Batches.GetJobs(batchId));
+        await Deployment.Batches.RequireBatchAsync(batchId, cancellationToken).ConfigureAwait(false);
+        return await Deployment.Batches.GetJobsAsync(batchId, cancellationToken).ConfigureAwait(false);
     }
 
     public Task<IReadOnlyList<JobAttempt>> GetAttemptsAsync(long batchId, int jobId, CancellationToken cancellationToken = default) =>
-        Task.FromResult(Deployment.Runner.Logs.GetAttempts(batchId, jobId));
+        Deployment.Runner.Logs.GetAttemptsAsync(batchId, jobId, cancellationToken);
 
     public IAsyncEnumerable<string> ReadLogAsync(long batchId, int jobId, int attempt, LogStream stream, bool follow,
         CancellationToken cancellationToken = default) =>
@@ -77,13 +77,13 @@ public sealed class InProcessRunnerClient(Deployment deployment) : IRunnerClient
         CancellationToken cancellationToken = default) =>
         Deployment.Watcher.WatchRunAsync(arGuid, driverBatchId, options, cancellationToken);
 
-    public Task<BatchInfo> CancelBatchAsync(long batchId, CancellationToken cancellationToken = default)
+    public async Task<BatchInfo> CancelBatchAsync(long batchId, CancellationToken cancellationToken = default)
     {
-        var batch = Deployment.Batches.RequireBatch(batchId);
-        if (batch.IsComplete) return Task.FromResult(batch);
-        Deployment.Batches.RequestCancel(batchId);
+        var batch = await Deployment.Batches.RequireBatchAsync(batchId, cancellationToken).ConfigureAwait(false);
+        if (batch.IsComplete) return batch;
+        await Deployment.Batches.RequestCancelAsync(batchId, cancellationToken).ConfigureAwait(false);
         Deployment.Executor.Wake();
-        return Task.FromResult(Deployment.Batches.RequireBatch(batchId));
+        return await Deployment.Batches.RequireBatchAsync(batchId, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -96,25 +96,24 @@ public sealed class InProcessRunnerClient(Deployment deployment) : IRunnerClient
         ArgumentException.ThrowIfNullOrWhiteSpace(arGuid);
         var withheld = await Deployment.RunLog.CancelPendingDispatchAsync(arGuid, cancellationToken).ConfigureAwait(false);
         // Withheld, the run may still have a batch: one a racing dispatch made before it recorded it (it cancels it too).
-        var ids = withheld && Deployment.Batches.FindBatches(new BatchQuery { ArGuid = arGuid }).Count == 0
+        var ids = withheld && (await Deployment.Batches.FindBatchesAsync(new BatchQuery { ArGuid = arGuid }, cancellationToken).ConfigureAwait(false)).Count == 0
             ? []
-            : Deployment.Batches.RequestCancelRun(arGuid);
+            : await Deployment.Batches.RequestCancelRunAsync(arGuid, cancellationToken).ConfigureAwait(false);
         Deployment.Executor.Wake();
         return new CancelledBatches(ids) { DriverBatchWithheld = withheld };
     }
 
-    public Task<BatchInfo> ResumeBatchAsync(long batchId, CancellationToken cancellationToken = default)
+    public async Task<BatchInfo> ResumeBatchAsync(long batchId, CancellationToken cancellationToken = default)
     {
-        var batch = Deployment.Batches.RequireBatch(batchId);
+        var batch = await Deployment.Batches.RequireBatchAsync(batchId, cancellationToken).ConfigureAwait(false);
         if (batch.State == BatchState.Running) Deployment.Executor.Wake();
-        return Task.FromResult(batch);
+        return batch;
     }
 
-    public Task RemoveBatchAsync(long batchId, CancellationToken cancellationToken = default)
+    public async Task RemoveBatchAsync(long batchId, CancellationToken cancellationToken = default)
     {
-        Deployment.Batches.RequireBatch(batchId);
-        Deployment.Batches.Remove(batchId);
-        return Task.CompletedTask;
+        await Deployment.Batches.RequireBatchAsync(batchId, cancellationToken).ConfigureAwait(false);
+        await Deployment.Batches.RemoveAsync(batchId, cancellationToken).ConfigureAwait(false);
     }
 
     public Task<Log.AuditLogVerification> VerifyAuditLogAsync(CancellationToken cancellationToken = default) =>

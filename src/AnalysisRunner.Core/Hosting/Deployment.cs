@@ -170,13 +170,21 @@ public sealed class Deployment
     public bool IsGcs => Settings.StorageBackend == "gcs";
 
     /// <summary>A run config by the path a run records: a local file, or a gs:// object of the config store.</summary>
-    public Task<Tomlyn.Model.TomlTable> ReadConfigAsync(string pathOrUri) =>
+    public async Task<Tomlyn.Model.TomlTable> ReadConfigAsync(string pathOrUri)
+    {
         // In a sandboxed job the executor reads its run's config (on gcs only the runner's key reads the config store).
-        Channel?.Identity().Run.ConfigPath == pathOrUri ? Task.FromResult(Config.TomlFiles.Parse(Channel.ReadConfig(), pathOrUri))
-        : pathOrUri.Contains("://", StringComparison.Ordinal) ? Configs.ReadAsync(pathOrUri) : Task.FromResult(Config.TomlFiles.Read(pathOrUri));
+        if (Channel is { } channel && (await channel.IdentityAsync().ConfigureAwait(false)).Run.ConfigPath == pathOrUri)
+            return Config.TomlFiles.Parse(await channel.ReadConfigAsync().ConfigureAwait(false), pathOrUri);
+        return pathOrUri.Contains("://", StringComparison.Ordinal)
+            ? await Configs.ReadAsync(pathOrUri).ConfigureAwait(false)
+            : Config.TomlFiles.Read(pathOrUri);
+    }
 
     /// <summary>The run this process belongs to, proven by the capability the executor gave its job (AR_RUN_TOKEN); null outside any run.</summary>
-    public Runs.RunRecord? CurrentRun() => Channel is { } channel ? channel.Identity().Run : RunTokens.Current();
+    public async Task<Runs.RunRecord?> CurrentRunAsync(CancellationToken cancellationToken = default) =>
+        Channel is { } channel
+            ? (await channel.IdentityAsync(cancellationToken).ConfigureAwait(false)).Run
+            : await RunTokens.CurrentAsync(cancellationToken).ConfigureAwait(false);
 
     /// <summary>Verifies run capabilities against this home's key and audit log.</summary>
     public Runs.RunTokens RunTokens => _runTokens ??= new Runs.RunTokens(Home, LoggedRuns, Batches);

@@ -105,13 +105,27 @@ public sealed class RunnerDatabase
     /// blocked in SQLite's busy wait held every thread-pool thread, and the one holding the lock then
     /// waited past PostgreSQL's command timeout for a thread to finish its own I/O.
     /// </summary>
-    public async Task<T> InTransactionAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken cancellationToken = default)
+    public Task<T> InTransactionAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken cancellationToken = default) =>
+        InTransactionAsync((connection, transaction) => Task.FromResult(work(connection, transaction)), cancellationToken);
+
+    /// <summary>
+    /// As above, for work that itself awaits (a batch stored in another database while this
+    /// transaction, and SQLite's write lock, stay open: SqliteRunLog).
+    /// </summary>
+    public async Task<T> InTransactionAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken cancellationToken = default)
     {
         var queue = WriterQueues.GetOrAdd(Home.DatabasePath, _ => new SemaphoreSlim(1, 1));
         await queue.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return InTransaction(work);
+            return await GuardAsync(async () =>
+            {
+                using var connection = Open(durable: true);
+                using var transaction = connection.BeginTransaction(deferred: false);
+                var result = await work(connection, transaction).ConfigureAwait(false);
+                transaction.Commit();
+                return result;
+            }).ConfigureAwait(false);
         }
         finally
         {
@@ -123,6 +137,13 @@ public sealed class RunnerDatabase
     public T Guard<T>(Func<T> work)
     {
         try { return work(); }
+        catch (SqliteException e) when (IsDamage(e)) { throw Damaged(e); }
+    }
+
+    /// <summary><see cref="Guard{T}"/> for reads written with the async ADO methods.</summary>
+    public async Task<T> GuardAsync<T>(Func<Task<T>> work)
+    {
+        try { return await work().ConfigureAwait(false); }
         catch (SqliteException e) when (IsDamage(e)) { throw Damaged(e); }
     }
 

@@ -79,7 +79,7 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
                 var chained = run with { PreviousHash = previous };
                 chained = chained with { EntryHash = AuditChain.EntryHash(previous, chained) };
                 // The entry is sealed with DriverBatchId 0 either way (see the class), so both paths chain alike.
-                long? batchId = withBatch?.Insert(submission.DriverBatch, connection, transaction);
+                long? batchId = withBatch is null ? null : await withBatch.InsertAsync(submission.DriverBatch, connection, transaction, cancellationToken);
                 await using var insert = new NpgsqlBatch(connection, transaction)
                 {
                     BatchCommands =

@@ -46,7 +46,7 @@ public sealed class SqliteRunLog : IRunLog
         (string ArGuid, string RequestHash)? taken;
         try
         {
-            (logged, taken) = await _deployment.Database.InTransactionAsync((connection, transaction) =>
+            (logged, taken) = await _deployment.Database.InTransactionAsync(async (connection, transaction) =>
             {
                 // The write transaction is exclusive, so a key another append logged since the check above is seen here.
                 if (key is not null && FindKey(submission.Run.User, key.Value, connection, transaction) is { } meanwhile)
@@ -62,7 +62,7 @@ public sealed class SqliteRunLog : IRunLog
                 else
                 {
                     SqliteAuditLog.RefuseLogged(submission.Run.ArGuid, connection, transaction);
-                    batchId = _deployment.Batches.Submit(submission.DriverBatch);
+                    batchId = await _deployment.Batches.SubmitAsync(submission.DriverBatch, cancellationToken).ConfigureAwait(false);
                 }
                 var appended = _auditLog.Append(submission.Run with { DriverBatchId = batchId }, connection, transaction);
                 if (key is not null) InsertKey(appended, key, connection, transaction);

@@ -19,8 +19,9 @@ public sealed class TransactionalDriverBatches(ConfigStore configs, PostgresBatc
     }
 
     /// <summary>Stores the driver batch in the caller's transaction and returns its id.</summary>
-    public long Insert(BatchSpec driverBatch, NpgsqlConnection connection, NpgsqlTransaction transaction) =>
-        batches.Insert(driverBatch, connection, transaction);
+    public Task<long> InsertAsync(BatchSpec driverBatch, NpgsqlConnection connection, NpgsqlTransaction transaction,
+        CancellationToken cancellationToken) =>
+        batches.InsertAsync(driverBatch, connection, transaction, cancellationToken);
 
     /// <summary>After a run was refused or replayed: its config was published for nothing. A failure here leaves a config no run points to, nothing worse.</summary>
     public async Task WithdrawConfigAsync(string arGuid)

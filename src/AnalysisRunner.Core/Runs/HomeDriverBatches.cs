@@ -41,15 +41,16 @@ public sealed class HomeDriverBatches(Deployment deployment) : IDriverBatchTarge
         }
         // Waking the executor is the caller's (RunAuthority after a submission, the server after its start-up dispatch).
         // The executor finds the run in the batches' own database (PostgresLoggedRuns), not in a copy.
-        if (deployment.Batches is PostgresBatchStore postgres) return postgres.SubmitDriverBatch(driverBatch);
+        if (deployment.Batches is PostgresBatchStore postgres)
+            return await postgres.SubmitDriverBatchAsync(driverBatch, cancellationToken).ConfigureAwait(false);
         var homeBatches = (SqliteBatchStore)deployment.Batches;
-        return deployment.Database.InTransaction((connection, transaction) =>
+        return await deployment.Database.InTransactionAsync((connection, transaction) =>
         {
             if (DriverBatchOf(run.ArGuid, connection, transaction) is { } existing) return existing;
             var created = homeBatches.Submit(driverBatch, connection, transaction);
             deployment.HomeAuditLog.Replicate(run, connection, transaction);
             return created;
-        });
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -69,16 +70,15 @@ public sealed class HomeDriverBatches(Deployment deployment) : IDriverBatchTarge
         return new TransactionalDriverBatches(deployment.Configs, postgres);
     }
 
-    public Task CancelDriverBatchAsync(string arGuid, CancellationToken cancellationToken = default)
+    public async Task CancelDriverBatchAsync(string arGuid, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(arGuid);
-        var batches = deployment.Batches.FindBatches(new BatchQuery { ArGuid = arGuid });
+        var batches = await deployment.Batches.FindBatchesAsync(new BatchQuery { ArGuid = arGuid }, cancellationToken).ConfigureAwait(false);
         if (batches.Count > 0)
         {
-            deployment.Batches.RequestCancelRun(arGuid);
+            await deployment.Batches.RequestCancelRunAsync(arGuid, cancellationToken).ConfigureAwait(false);
             deployment.Executor.Wake();
         }
-        return Task.CompletedTask;
     }
 
     /// <summary>The first batch of a run is its driver's: the others are submitted by that driver once it runs.</summary>

@@ -14,7 +14,7 @@ public sealed record RunContext(string ConfigPath, string ArGuid, string TmpBuck
 
     public const string ConfigPathVariable = "CPG_CONFIG_PATH";
 
-    /// <summary>The context of a logged run (from RunTokens.Verify): its config, its dataset's tmp bucket at its level, its attributes.</summary>
+    /// <summary>The context of a logged run (from RunTokens.VerifyAsync): its config, its dataset's tmp bucket at its level, its attributes.</summary>
     public static RunContext Of(RunRecord run, Deployment deployment)
     {
         ArgumentNullException.ThrowIfNull(run);

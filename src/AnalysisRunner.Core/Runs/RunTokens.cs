@@ -10,7 +10,7 @@ namespace AnalysisRunner.Core.Runs;
 internal interface IRunCapabilityVerifier
 {
     /// <summary>The logged run the token names; InvalidRunToken when it is not one the runner issued.</summary>
-    RunRecord Verify(string token);
+    Task<RunRecord> VerifyAsync(string token, CancellationToken cancellationToken = default);
 }
 
 /// <summary>
@@ -45,7 +45,7 @@ public sealed class RunTokens(RunnerHome home, ILoggedRuns loggedRuns, Batch.IBa
         return arGuid + "." + Base64Url(Mac(Key(home), arGuid));
     }
 
-    public RunRecord Verify(string token)
+    public async Task<RunRecord> VerifyAsync(string token, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrWhiteSpace(token) || token.Length > 512) throw Invalid("it is empty or too long");
         var dot = token.LastIndexOf('.');
@@ -66,26 +66,26 @@ public sealed class RunTokens(RunnerHome home, ILoggedRuns loggedRuns, Batch.IBa
             ?? throw Invalid($"no run {arGuid} is in the audit log");
         // The entry's dataset and access level are the scope, so an entry edited since it was written grants nothing.
         AuditChain.CheckEntry(run);
-        if (FinishedAt(run.ArGuid) is { } finished && (clock ?? TimeProvider.System).GetUtcNow() > finished + Grace)
+        if (await FinishedAtAsync(run.ArGuid, cancellationToken).ConfigureAwait(false) is { } finished && (clock ?? TimeProvider.System).GetUtcNow() > finished + Grace)
             throw Invalid($"run {arGuid} finished at {finished:u}, and its token expired {Grace.TotalMinutes:0} minutes later");
         return run;
     }
 
     /// <summary>When the run's last batch finished; null while any still runs (or with no batch store to ask).</summary>
-    private DateTimeOffset? FinishedAt(string arGuid)
+    private async Task<DateTimeOffset?> FinishedAtAsync(string arGuid, CancellationToken cancellationToken)
     {
         if (batches is null) return null;
-        var all = batches.FindBatches(new Batch.BatchQuery { ArGuid = arGuid });
+        var all = await batches.FindBatchesAsync(new Batch.BatchQuery { ArGuid = arGuid }, cancellationToken).ConfigureAwait(false);
         // A run always has its driver batch; one with none left (removed) has ended.
         if (all.Count == 0) return DateTimeOffset.MinValue;
         return all.All(batch => batch.IsComplete) ? all.Max(batch => batch.Completed ?? batch.Created) : null;
     }
 
     /// <summary>The run whose token this process holds (AR_RUN_TOKEN, as inside a job), verified; null outside any run.</summary>
-    public RunRecord? Current()
+    public async Task<RunRecord?> CurrentAsync(CancellationToken cancellationToken = default)
     {
         var token = Environment.GetEnvironmentVariable(Variable);
-        return string.IsNullOrEmpty(token) ? null : Verify(token);
+        return string.IsNullOrEmpty(token) ? null : await VerifyAsync(token, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Creates the key if the home has none: random, readable by the owner only.</summary>

@@ -39,13 +39,13 @@ public sealed class DatasetUsage(IRunLog runs, IBatchStore batches)
         await foreach (var run in runs.QueryAsync(new LogQuery { Dataset = dataset, After = from }, cancellationToken).ConfigureAwait(false))
         {
             if (!includes(run.AccessLevel)) continue;
-            foreach (var batch in batches.FindBatches(new BatchQuery { ArGuid = run.ArGuid }))
-                foreach (var job in batches.GetJobs(batch.Id))
+            foreach (var batch in await batches.FindBatchesAsync(new BatchQuery { ArGuid = run.ArGuid }, cancellationToken).ConfigureAwait(false))
+                foreach (var job in await batches.GetJobsAsync(batch.Id, cancellationToken).ConfigureAwait(false))
                 {
                     if (job.Started is not { } started) continue;
                     double cpu = 0, memory = 0, wall = 0;
                     var measured = true;
-                    foreach (var attempt in batches.GetAttempts(batch.Id, job.JobId))
+                    foreach (var attempt in await batches.GetAttemptsAsync(batch.Id, job.JobId, cancellationToken).ConfigureAwait(false))
                     {
                         if (attempt.Started is not { } begun) continue;
                         if (attempt is { CpuSeconds: { } used, PeakMemoryBytes: { } peak, WallSeconds: { } seconds })

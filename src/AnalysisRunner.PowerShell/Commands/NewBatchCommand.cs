@@ -26,7 +26,7 @@ public sealed class NewBatchCommand : AnalysisRunnerCmdlet
     protected override void Process()
     {
         var submitter = new BatchSubmitter(Deployment);
-        var scope = submitter.CurrentScope();
+        var scope = Await(submitter.CurrentScopeAsync(PipelineStopped));
         var run = scope.Run is { } logged ? RunContext.Of(logged, Deployment) : null;
         var tmpRoot = (run?.TmpBucket ?? Deployment.Buckets.Locate(Core.Policy.BatchScopeRule.OutsideRunTmpBucket)).TrimEnd('/') + "/batch";
         var batch = new BatchBuilder(Name ?? (run is null ? "batch" : $"batch of run {run.ArGuid}"), tmpRoot)

@@ -26,14 +26,15 @@ public sealed class SubmitBatchCommand : AnalysisRunnerCmdlet
     protected override void Process()
     {
         var submitter = new BatchSubmitter(Deployment);
-        submitter.RefuseOutsideRunWhenServerChosen(RunnerTarget.Choose(null, RunnerHome, ClientSettings.ForCurrentUser()));
-        var spec = submitter.Prepare(Batch!, submitter.CurrentScope());
+        var scope = Await(submitter.CurrentScopeAsync(PipelineStopped));
+        BatchSubmitter.RefuseOutsideRunWhenServerChosen(RunnerTarget.Choose(null, RunnerHome, ClientSettings.ForCurrentUser()), scope);
+        var spec = submitter.Prepare(Batch!, scope);
         if (!ShouldProcess($"batch '{spec.Name}' ({spec.Jobs.Count} jobs)", "Submit batch")) return;
-        var id = submitter.Submit(Batch!, spec);
+        var id = Await(submitter.SubmitAsync(Batch!, spec, PipelineStopped));
         WriteHostLine(Web is { } web ? $"Submitted batch {id}, see {web.Batch(id)}" : $"Submitted batch {id}");
         var batch = Wait
             ? new PowerShell.BatchWaiter(this, Deployment, PipelineStopped).WaitFor([id], Timeout is { } seconds ? TimeSpan.FromSeconds(seconds) : null)[0]
-            : Deployment.Batches.GetBatch(id);
+            : Await(Deployment.Batches.GetBatchAsync(id, PipelineStopped));
         WriteObject(batch);
         if (Wait && batch is not null) WriteErrorsForUnsuccessful([batch]);
     }

@@ -20,33 +20,34 @@ internal static class BatchEndpoints
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound);
         batches.MapGet(RunRoutes.Batches, (HttpContext context, RunnerActions actions, string? arGuid, BatchState? state, int? first, long? beforeId) =>
-                actions.FindBatches(context.Caller().User,
-                    new BatchQuery { ArGuid = arGuid, State = state, First = arGuid is null ? first ?? 50 : first, BeforeId = beforeId }))
+                actions.FindBatchesAsync(context.Caller().User,
+                    new BatchQuery { ArGuid = arGuid, State = state, First = arGuid is null ? first ?? 50 : first, BeforeId = beforeId },
+                    context.RequestAborted))
             .WithName("FindBatches")
             .WithSummary("Batches the caller may read, newest first: of one run (?arGuid=), or the newest `first` (default 50); " +
                          "?beforeId= (the last id of the page before) lists older ones.");
-        batches.MapPost(RunRoutes.Watch, (HttpContext context, RunnerActions actions, WatchRequest request) =>
-                ServerSentEvents.WriteAsync(context, "progress",
-                    Progress(actions.Watch(context.Caller().User, request, context.RequestAborted))))
+        batches.MapPost(RunRoutes.Watch, async (HttpContext context, RunnerActions actions, WatchRequest request) =>
+                await ServerSentEvents.WriteAsync(context, "progress",
+                    Progress(await actions.WatchAsync(context.Caller().User, request, context.RequestAborted))))
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
             .WithName("WatchBatches").WithSummary("Waits for batches or a run to end: 'progress' events ({batches, elapsedSeconds}), the last one as they ended, then 'end'.");
         batches.MapPost("/api/v1/batches/{batchId:long}/cancel", (HttpContext context, RunnerActions actions, long batchId) =>
-                actions.CancelAsync(context.Caller().User, batchId))
+                actions.CancelAsync(context.Caller().User, batchId, context.RequestAborted))
             .WithName("CancelBatch").WithSummary("Asks the executor to cancel the batch's unfinished jobs.");
         batches.MapPost("/api/v1/batches/{batchId:long}/resume", (HttpContext context, RunnerActions actions, long batchId) =>
-                actions.ResumeAsync(context.Caller().User, batchId))
+                actions.ResumeAsync(context.Caller().User, batchId, context.RequestAborted))
             .WithName("ResumeBatch").WithSummary("Makes sure an executor works on the batch.");
         batches.MapDelete("/api/v1/batches/{batchId:long}", async (HttpContext context, RunnerActions actions, long batchId) =>
             {
-                await actions.RemoveAsync(context.Caller().User, batchId);
+                await actions.RemoveAsync(context.Caller().User, batchId, context.RequestAborted);
                 return Results.NoContent();
             })
             .WithName("RemoveBatch").WithSummary("Deletes a finished batch: its records, logs and work folders (409 BatchNotFinished while it runs).");
         batches.MapGet("/api/v1/batches/{batchId:long}/jobs/{jobId:int}/attempts", (HttpContext context, RunnerActions actions, long batchId, int jobId) =>
-                actions.GetAttempts(context.Caller().User, batchId, jobId))
+                actions.GetAttemptsAsync(context.Caller().User, batchId, jobId, context.RequestAborted))
             .WithName("GetJobAttempts").WithSummary("Every attempt of a job, first to latest.");
         batches.MapGet("/api/v1/batches/{batchId:long}/jobs/{jobId:int}/attempts/{attempt:int}/{stream}",
-                (HttpContext context, RunnerActions actions, long batchId, int jobId, int attempt, string stream, bool? follow) =>
+                async (HttpContext context, RunnerActions actions, long batchId, int jobId, int attempt, string stream, bool? follow) =>
                 {
                     var logStream = stream switch
                     {
@@ -54,8 +55,8 @@ internal static class BatchEndpoints
                         "stderr" => LogStream.Stderr,
                         _ => throw new AnalysisRunnerException("InvalidLogStream", ErrorKind.InvalidArgument, stream, $"'{stream}' is not a log; use stdout or stderr."),
                     };
-                    actions.CheckLog(context.Caller().User, batchId, jobId, attempt);
-                    return ServerSentEvents.WriteAsync(context, "line",
+                    await actions.CheckLogAsync(context.Caller().User, batchId, jobId, attempt, context.RequestAborted);
+                    await ServerSentEvents.WriteAsync(context, "line",
                         actions.ReadLog(batchId, jobId, attempt, logStream, follow == true, context.RequestAborted));
                 })
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")

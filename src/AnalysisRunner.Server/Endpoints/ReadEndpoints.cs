@@ -30,17 +30,18 @@ internal static class ReadEndpoints
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
         reads.MapGet(Runs, (HttpContext context, RunnerReader reader, string dataset, string ns,
                 string? user, DateOnly? from, DateOnly? to, string? q, string? after) =>
-            reader.QueryRuns(context.Caller().User, dataset, ns, new RunFilter { User = user, From = from, To = to, Text = q, Cursor = after }))
+            reader.QueryRunsAsync(context.Caller().User, dataset, ns, new RunFilter { User = user, From = from, To = to, Text = q, Cursor = after },
+                cancellationToken: context.RequestAborted))
             .WithName("QueryRuns").WithSummary("Runs of a dataset's namespace (test or main), newest first; ?after= is the nextCursor of the page before.");
-        reads.MapGet(Batch, (HttpContext context, RunnerReader reader, long batchId) =>
+        reads.MapGet(Batch, async (HttpContext context, RunnerReader reader, long batchId) =>
             {
-                var view = reader.GetBatch(context.Caller().User, batchId);
+                var view = await reader.GetBatchAsync(context.Caller().User, batchId, context.RequestAborted);
                 return new BatchDetail(view.Batch, view.Run, view.Jobs);
             })
             .WithName("GetBatchDetail").WithSummary("A batch, its run and its jobs.");
         reads.MapGet(Job, async (HttpContext context, RunnerReader reader, long batchId, int jobId) =>
             {
-                var view = reader.GetJob(context.Caller().User, batchId, jobId);
+                var view = await reader.GetJobAsync(context.Caller().User, batchId, jobId, context.RequestAborted);
                 var attempts = new List<AttemptLog>();
                 foreach (var attempt in view.Attempts)
                     attempts.Add(new AttemptLog(attempt.Attempt, attempt.ExitCode,
@@ -51,7 +52,7 @@ internal static class ReadEndpoints
             .WithName("GetJobDetail").WithSummary("A job and each attempt's exit code and logs (their last 20,000 lines).");
         reads.MapGet(Config, async (HttpContext context, RunnerReader reader, string arGuid) =>
             {
-                var run = reader.GetRun(context.Caller().User, arGuid);
+                var run = await reader.GetRunAsync(context.Caller().User, arGuid, context.RequestAborted);
                 var toml = await reader.ReadConfigTextAsync(run, context.RequestAborted);
                 return new ConfigDetail(run.ArGuid, toml, ConfigPage.Provenance(Core.Config.TomlFiles.Parse(toml, run.ConfigPath), run));
             })

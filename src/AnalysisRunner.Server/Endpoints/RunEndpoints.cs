@@ -61,7 +61,7 @@ internal static class RunEndpoints
             .Produces<LogPage>()
             .WithName("QueryAuditLog").WithSummary("Runs the caller may read, newest first, a page at a time (?cursor= is the nextCursor of the page before).");
         runs.MapPost("/api/v1/runs/{arGuid}/cancel", async (HttpContext context, RunnerActions actions, string arGuid) =>
-                await actions.CancelRunAsync(context.Caller().User, arGuid))
+                await actions.CancelRunAsync(context.Caller().User, arGuid, context.RequestAborted))
             .Produces<CancelledBatches>()
             .WithName("CancelRun").WithSummary("Cancels a run: its driver batch first (one not yet created never is: driverBatchWithheld), then every batch it submitted.");
     }

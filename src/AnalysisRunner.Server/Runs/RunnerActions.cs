@@ -42,10 +42,10 @@ public sealed class RunnerActions(RunnerHomeAccess home, RunnerReader reader)
     }
 
     /// <summary>A re-run is of a run the caller may read; the authority then checks the caller may submit it now.</summary>
-    public Task<RunPlan> PlanRerunAsync(string arGuid, Caller caller, CancellationToken cancellationToken)
+    public async Task<RunPlan> PlanRerunAsync(string arGuid, Caller caller, CancellationToken cancellationToken)
     {
-        reader.GetRun(caller.User, arGuid);
-        return new RunAuthority(home.Deployment).PlanRerunAsync(arGuid, caller, cancellationToken);
+        await reader.GetRunAsync(caller.User, arGuid, cancellationToken);
+        return await new RunAuthority(home.Deployment).PlanRerunAsync(arGuid, caller, cancellationToken);
     }
 
     public async Task<RunRecord> RerunAsync(string arGuid, string? idempotencyKey, Caller caller, CancellationToken cancellationToken)
@@ -84,33 +84,38 @@ public sealed class RunnerActions(RunnerHomeAccess home, RunnerReader reader)
     /// store: the store is read by keyset (BeforeId) in chunks until enough readable batches are found
     /// or it has no more, never the whole table at once.
     /// </summary>
-    public IReadOnlyList<BatchInfo> FindBatches(string caller, BatchQuery query)
+    public async Task<IReadOnlyList<BatchInfo>> FindBatchesAsync(string caller, BatchQuery query, CancellationToken cancellationToken)
     {
         var store = home.Deployment.Batches;
         if (query.ArGuid is { } arGuid)
         {
-            reader.GetRun(caller, arGuid);
-            return store.FindBatches(query with { Ids = null });
+            await reader.GetRunAsync(caller, arGuid, cancellationToken);
+            return await store.FindBatchesAsync(query with { Ids = null }, cancellationToken);
         }
         var wanted = query.First is { } first ? Math.Max(0, first) : int.MaxValue;
         var found = new List<BatchInfo>();
         var chunk = query with { Ids = null, First = ListingChunk };
         while (found.Count < wanted)
         {
-            var batches = store.FindBatches(chunk);
-            found.AddRange(reader.Readable(caller, batches).Take(wanted - found.Count));
+            var batches = await store.FindBatchesAsync(chunk, cancellationToken);
+            await foreach (var readable in reader.ReadableAsync(caller, batches, cancellationToken))
+            {
+                if (found.Count == wanted) break;
+                found.Add(readable);
+            }
             if (batches.Count < ListingChunk) break;
             chunk = chunk with { BeforeId = batches[^1].Id };
         }
         return found;
     }
 
-    public IReadOnlyList<JobAttempt> GetAttempts(string caller, long batchId, int jobId) => reader.GetJob(caller, batchId, jobId).Attempts;
+    public async Task<IReadOnlyList<JobAttempt>> GetAttemptsAsync(string caller, long batchId, int jobId, CancellationToken cancellationToken) =>
+        (await reader.GetJobAsync(caller, batchId, jobId, cancellationToken)).Attempts;
 
     /// <summary>Checks the caller may read the attempt's job (and that the attempt exists) before a log is streamed.</summary>
-    public void CheckLog(string caller, long batchId, int jobId, int attempt)
+    public async Task CheckLogAsync(string caller, long batchId, int jobId, int attempt, CancellationToken cancellationToken)
     {
-        var view = reader.GetJob(caller, batchId, jobId);
+        var view = await reader.GetJobAsync(caller, batchId, jobId, cancellationToken);
         if (attempt < 1 || attempt > Math.Max(view.Job.Attempt, 1))
             throw new AnalysisRunnerException("AttemptNotFound", ErrorKind.ObjectNotFound, attempt,
                 $"Job {batchId}/{jobId} has had {view.Job.Attempt} attempt(s); ask for 1 to {Math.Max(view.Job.Attempt, 1)}.");
@@ -121,7 +126,8 @@ public sealed class RunnerActions(RunnerHomeAccess home, RunnerReader reader)
         Engine.ReadLogAsync(batchId, jobId, attempt, stream, follow, cancellationToken);
 
     /// <summary>Every batch of a wait is checked before the wait starts; a run's driver batch must be that run's.</summary>
-    public IAsyncEnumerable<Core.Batch.Watching.BatchProgress> Watch(string caller, Core.Http.WatchRequest request, CancellationToken cancellationToken)
+    public async Task<IAsyncEnumerable<Core.Batch.Watching.BatchProgress>> WatchAsync(string caller, Core.Http.WatchRequest request,
+        CancellationToken cancellationToken)
     {
         var options = new Core.Batch.Watching.WatchOptions
         {
@@ -130,16 +136,16 @@ public sealed class RunnerActions(RunnerHomeAccess home, RunnerReader reader)
         };
         if (request.ArGuid is { } arGuid)
         {
-            var run = reader.GetRun(caller, arGuid);
+            var run = await reader.GetRunAsync(caller, arGuid, cancellationToken);
             // A run answered before its driver batch existed (batch 0: RunDispatchRetry creates it) is waited on by the batch it has now.
             var driverId = request.DriverBatchId is > 0 ? request.DriverBatchId : run.DriverBatchId;
-            if (driverId is 0 && home.Deployment.RunLog.IsDriverBatchWithheldAsync(arGuid, cancellationToken).GetAwaiter().GetResult())
+            if (driverId is 0 && await home.Deployment.RunLog.IsDriverBatchWithheldAsync(arGuid, cancellationToken))
                 throw new AnalysisRunnerException("DriverBatchWithheld", ErrorKind.OperationStopped, arGuid,
                     $"Run {arGuid} was stopped before its driver batch was created, so it has none and never will; there is nothing to wait for.");
             if (driverId is 0)
                 throw new AnalysisRunnerException("DriverBatchPending", ErrorKind.ResourceUnavailable, arGuid,
                     $"Run {arGuid} is logged, but its driver batch is still to be created (the server retries by itself); wait again shortly: Get-AnalysisLog -ArGuid {arGuid} | Wait-Batch.");
-            var driver = driverId is { } id ? home.Deployment.Batches.RequireBatch(id) : null;
+            var driver = driverId is { } id ? await home.Deployment.Batches.RequireBatchAsync(id, cancellationToken) : null;
             if (driver is null || driver.ArGuid != arGuid)
                 throw new AnalysisRunnerException("NotTheRunsBatch", ErrorKind.InvalidArgument, request.DriverBatchId,
                     $"Batch {request.DriverBatchId} is not the driver batch of run {arGuid}; Get-AnalysisLog shows a run's DriverBatchId.");
@@ -147,37 +153,38 @@ public sealed class RunnerActions(RunnerHomeAccess home, RunnerReader reader)
         }
         if (request.BatchIds.Count == 0)
             throw new AnalysisRunnerException("NothingToWaitFor", ErrorKind.InvalidArgument, null, "Name batchIds, or an arGuid with its driverBatchId.");
-        foreach (var id in request.BatchIds) reader.GetBatch(caller, id);
+        foreach (var id in request.BatchIds) await reader.GetBatchAsync(caller, id, cancellationToken);
         return Engine.WatchAsync(request.BatchIds, options, cancellationToken);
     }
 
-    public Task<BatchInfo> CancelAsync(string caller, long batchId)
+    public async Task<BatchInfo> CancelAsync(string caller, long batchId, CancellationToken cancellationToken)
     {
-        CheckMayChange(caller, batchId);
-        return Engine.CancelBatchAsync(batchId);
+        await CheckMayChangeAsync(caller, batchId, cancellationToken);
+        return await Engine.CancelBatchAsync(batchId, cancellationToken);
     }
 
-    public Task<CancelledBatches> CancelRunAsync(string caller, string arGuid)
+    public async Task<CancelledBatches> CancelRunAsync(string caller, string arGuid, CancellationToken cancellationToken)
     {
-        RunWriteAccess.Check(home.Deployment.LoadRegistry(), caller, reader.GetRun(caller, arGuid));
-        return Engine.CancelRunAsync(arGuid);
+        RunWriteAccess.Check(home.Deployment.LoadRegistry(), caller, await reader.GetRunAsync(caller, arGuid, cancellationToken));
+        return await Engine.CancelRunAsync(arGuid, cancellationToken);
     }
 
-    public Task<BatchInfo> ResumeAsync(string caller, long batchId)
+    public async Task<BatchInfo> ResumeAsync(string caller, long batchId, CancellationToken cancellationToken)
     {
-        CheckMayChange(caller, batchId);
-        return Engine.ResumeBatchAsync(batchId);
+        await CheckMayChangeAsync(caller, batchId, cancellationToken);
+        return await Engine.ResumeBatchAsync(batchId, cancellationToken);
     }
 
-    public Task RemoveAsync(string caller, long batchId)
+    public async Task RemoveAsync(string caller, long batchId, CancellationToken cancellationToken)
     {
-        CheckMayChange(caller, batchId);
-        return Engine.RemoveBatchAsync(batchId);
+        await CheckMayChangeAsync(caller, batchId, cancellationToken);
+        await Engine.RemoveBatchAsync(batchId, cancellationToken);
     }
 
     /// <summary>Read first (403 NotADatasetMember / NotTheBatchAuthor), then write: a batch of a run by its submitter or a full member.</summary>
-    private void CheckMayChange(string caller, long batchId)
+    private async Task CheckMayChangeAsync(string caller, long batchId, CancellationToken cancellationToken)
     {
-        if (reader.GetBatch(caller, batchId).Run is { } run) RunWriteAccess.Check(home.Deployment.LoadRegistry(), caller, run);
+        if ((await reader.GetBatchAsync(caller, batchId, cancellationToken)).Run is { } run)
+            RunWriteAccess.Check(home.Deployment.LoadRegistry(), caller, run);
     }
 }

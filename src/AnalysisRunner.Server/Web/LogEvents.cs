@@ -22,7 +22,7 @@ internal static class LogEvents
             "stderr" => LogStream.Stderr,
             _ => throw new AnalysisRunnerException("InvalidLogStream", ErrorKind.InvalidArgument, stream, $"'{stream}' is not a log; use stdout or stderr."),
         };
-        var view = reader.GetJob(context.User.Identity!.Name!, batchId, jobId);
+        var view = await reader.GetJobAsync(context.User.Identity!.Name!, batchId, jobId, context.RequestAborted);
         if (view.Attempts.All(a => a.Attempt != attempt))
             throw new AnalysisRunnerException("AttemptNotFound", ErrorKind.ObjectNotFound, attempt,
                 $"Job {jobId} of batch {batchId} has had no attempt {attempt} (it has had {view.Attempts.Count}).");

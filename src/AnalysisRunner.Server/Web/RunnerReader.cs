@@ -34,7 +34,8 @@ public sealed class RunnerReader(RunnerHomeAccess home)
 {
     public const int PageSize = 50;
 
-    public RunPage QueryRuns(string caller, string dataset, string ns, RunFilter filter, int pageSize = PageSize)
+    public async Task<RunPage> QueryRunsAsync(string caller, string dataset, string ns, RunFilter filter, int pageSize = PageSize,
+        CancellationToken cancellationToken = default)
     {
         var deployment = home.Deployment;
         DatasetReadAccess.Check(deployment.LoadRegistry(), caller, dataset, ns);
@@ -49,17 +50,16 @@ public sealed class RunnerReader(RunnerHomeAccess home)
         };
         var text = string.IsNullOrWhiteSpace(filter.Text) ? null : filter.Text.Trim();
         // Keyset paging is the audit log's one rule (AuditLogPaging); the namespace and the text are filters on top.
-        // Pages render synchronously: the wait for the run store is here, at their edge.
-        var page = AuditLogPaging.PageAsync(deployment.RunLog, query, filter.Cursor,
-            run => run.AccessLevel.Namespace() == ns && (text is null || Matches(run, text))).GetAwaiter().GetResult();
+        var page = await AuditLogPaging.PageAsync(deployment.RunLog, query, filter.Cursor,
+            run => run.AccessLevel.Namespace() == ns && (text is null || Matches(run, text)), cancellationToken);
         return new RunPage(page.Runs, page.NextCursor);
     }
 
     /// <summary>The run with this ar_guid, if the caller may read it (403 otherwise, 404 when there is none).</summary>
-    public RunRecord GetRun(string caller, string arGuid)
+    public async Task<RunRecord> GetRunAsync(string caller, string arGuid, CancellationToken cancellationToken = default)
     {
         var deployment = home.Deployment;
-        var run = deployment.RunLog.FindAsync(arGuid).GetAwaiter().GetResult()
+        var run = await deployment.RunLog.FindAsync(arGuid, cancellationToken)
             ?? throw new AnalysisRunnerException("RunNotFound", ErrorKind.ObjectNotFound, arGuid,
                 $"No run has ar_guid '{arGuid}'; the dataset's audit-log page lists its runs.");
         DatasetReadAccess.Check(deployment.LoadRegistry(), caller, run.Dataset, run.AccessLevel.Namespace());
@@ -67,31 +67,32 @@ public sealed class RunnerReader(RunnerHomeAccess home)
     }
 
     /// <summary>The batches of a run (its driver batch first), for a caller who may read the run.</summary>
-    public IReadOnlyList<BatchInfo> RunBatches(RunRecord run) =>
-        home.Deployment.Batches.FindBatches(new BatchQuery { ArGuid = run.ArGuid }).OrderBy(batch => batch.Id).ToList();
+    public async Task<IReadOnlyList<BatchInfo>> RunBatchesAsync(RunRecord run, CancellationToken cancellationToken = default) =>
+        (await home.Deployment.Batches.FindBatchesAsync(new BatchQuery { ArGuid = run.ArGuid }, cancellationToken)).OrderBy(batch => batch.Id).ToList();
 
-    public BatchView GetBatch(string caller, long batchId)
+    public async Task<BatchView> GetBatchAsync(string caller, long batchId, CancellationToken cancellationToken = default)
     {
         var deployment = home.Deployment;
-        var batch = deployment.Batches.RequireBatch(batchId);
+        var batch = await deployment.Batches.RequireBatchAsync(batchId, cancellationToken);
         RunRecord? run = null;
         if (batch.ArGuid is { } arGuid)
         {
-            run = GetRun(caller, arGuid);
+            run = await GetRunAsync(caller, arGuid, cancellationToken);
         }
         else if (!IsAuthor(batch, caller))
         {
             throw new PolicyViolationException("NotTheBatchAuthor", ErrorKind.PermissionDenied, batchId,
                 $"Batch {batchId} belongs to no run, so only the user who submitted it may read it, and that is not '{caller}'.");
         }
-        return new BatchView(batch, run, deployment.Batches.GetJobs(batchId));
+        return new BatchView(batch, run, await deployment.Batches.GetJobsAsync(batchId, cancellationToken));
     }
 
     /// <summary>
-    /// The batches of a listing the caller may read, by <see cref="GetBatch"/>'s rule, in their order:
+    /// The batches of a listing the caller may read, by <see cref="GetBatchAsync"/>'s rule, in their order:
     /// one registry read and one run lookup per run, not per batch (a run's sub-batches come in crowds).
     /// </summary>
-    public IEnumerable<BatchInfo> Readable(string caller, IEnumerable<BatchInfo> batches)
+    public async IAsyncEnumerable<BatchInfo> ReadableAsync(string caller, IEnumerable<BatchInfo> batches,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var deployment = home.Deployment;
         var registry = deployment.LoadRegistry();
@@ -102,7 +103,7 @@ public sealed class RunnerReader(RunnerHomeAccess home)
             if (batch.ArGuid is not { } arGuid) readable = IsAuthor(batch, caller);
             else if (!runs.TryGetValue(arGuid, out readable))
             {
-                var run = deployment.RunLog.FindAsync(arGuid).GetAwaiter().GetResult();
+                var run = await deployment.RunLog.FindAsync(arGuid, cancellationToken);
                 runs[arGuid] = readable = run is not null && DatasetReadAccess.MayRead(registry, caller, run.Dataset, run.AccessLevel.Namespace());
             }
             if (readable) yield return batch;
@@ -112,15 +113,15 @@ public sealed class RunnerReader(RunnerHomeAccess home)
     private static bool IsAuthor(BatchInfo batch, string caller) =>
         batch.Attributes.TryGetValue("author", out var author) && Core.Hosting.Identity.Same(author, caller);
 
-    public JobView GetJob(string caller, long batchId, int jobId)
+    public async Task<JobView> GetJobAsync(string caller, long batchId, int jobId, CancellationToken cancellationToken = default)
     {
-        var batch = GetBatch(caller, batchId);
+        var batch = await GetBatchAsync(caller, batchId, cancellationToken);
         var job = batch.Jobs.FirstOrDefault(job => job.JobId == jobId)
             ?? throw new AnalysisRunnerException("JobNotFound", ErrorKind.ObjectNotFound, $"{batchId}/{jobId}", $"Batch {batchId} has no job {jobId}.");
-        return new JobView(batch, job, home.Deployment.Runner.Logs.GetAttempts(batchId, jobId));
+        return new JobView(batch, job, await home.Deployment.Runner.Logs.GetAttemptsAsync(batchId, jobId, cancellationToken));
     }
 
-    /// <summary>What jobs wrote, through the runner that ran them; only for a job GetJob has let the caller read.</summary>
+    /// <summary>What jobs wrote, through the runner that ran them; only for a job GetJobAsync has let the caller read.</summary>
     public Core.Batch.Runners.IJobLogReader Logs => home.Deployment.Runner.Logs;
 
     /// <summary>A run's config as the job sees it (the merged TOML), for a caller who may read the run.</summary>

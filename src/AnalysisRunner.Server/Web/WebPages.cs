@@ -21,8 +21,8 @@ internal static class WebPages
         pages.MapGet("/", HomePage.Render);
         pages.MapGet("/analysis-runner/{datasetNamespace}", (HttpContext context, RunnerReader reader, string datasetNamespace,
                 string? user, DateOnly? from, DateOnly? to, string? q, string? after) =>
-            AuditLogPage.Render(context, reader, datasetNamespace, user, from, to, q, after));
-        pages.MapGet("/batches/{batchId:long}", BatchPage.Render);
+            AuditLogPage.RenderAsync(context, reader, datasetNamespace, user, from, to, q, after));
+        pages.MapGet("/batches/{batchId:long}", BatchPage.RenderAsync);
         pages.MapGet("/batches/{batchId:long}/jobs/{jobId:int}", JobPage.RenderAsync);
         pages.MapGet("/batches/{batchId:long}/jobs/{jobId:int}/attempts/{attempt:int}/{stream}/events", LogEvents.StreamAsync);
         pages.MapGet("/configs/{arGuid}", ConfigPage.RenderAsync);

@@ -60,8 +60,8 @@ public abstract class RunnerClientContract(PostgresFixture postgres) : WebTest(p
     {
         var run = await World.AddRunAsync();
         using var gate = new JobGate(Path.Combine(World.HomePath, "gate"));
-        var sub = World.AddSubBatch(run, gate.WaitCommand);
-        World.WaitForJob(sub, 2, JobState.Running);
+        var sub = await World.AddSubBatchAsync(run, gate.WaitCommand);
+        await World.WaitForJobAsync(sub, 2, JobState.Running);
         using var client = Open();
 
         Assert.True((await client.CancelBatchAsync(sub)).CancelRequested);
@@ -127,7 +127,7 @@ public sealed class HttpRunnerClientTests(PostgresFixture postgres) : RunnerClie
     {
         var run = await World.AddRunAsync();
         using var gate = new JobGate(Path.Combine(World.HomePath, "gate"));
-        var sub = World.AddSubBatch(run, gate.WaitCommand);
+        var sub = await World.AddSubBatchAsync(run, gate.WaitCommand);
         using var bob = new HttpRunnerClient(new ServerConnection(Server.Address, BobToken));
 
         async Task Refused(Func<Task> call)
@@ -148,7 +148,7 @@ public sealed class HttpRunnerClientTests(PostgresFixture postgres) : RunnerClie
         Assert.DoesNotContain((await bob.QueryAuditLogAsync(new LogQuery(), null)).Runs, entry => entry.ArGuid == run.ArGuid);
         Assert.DoesNotContain(await bob.FindBatchesAsync(new BatchQuery()), batch => batch.Id == sub);
 
-        Assert.False(World.Deployment.Batches.RequireBatch(sub).CancelRequested);
+        Assert.False((await World.Deployment.Batches.RequireBatchAsync(sub)).CancelRequested);
         gate.Open();
         Assert.Equal(BatchState.Succeeded, World.WaitForBatch(sub).State);
     }

@@ -14,8 +14,8 @@ public sealed class BatchWatcherTests : IDisposable
     public async Task A_wait_without_progress_reports_only_the_end_and_one_with_progress_reports_on_the_way()
     {
         using var gate = new JobGate(Path.Combine(_home.Root, "gate"));
-        var id = _home.SubmitAndWake(TestHome.Job(0, "true"), TestHome.Job(1, gate.WaitCommand) with { DependsOn = [0] });
-        _home.WaitForJob(id, 2, JobState.Running);
+        var id = await _home.SubmitAndWakeAsync(TestHome.Job(0, "true"), TestHome.Job(1, gate.WaitCommand) with { DependsOn = [0] });
+        await _home.WaitForJobAsync(id, 2, JobState.Running);
 
         // The timeout only turns a hang into a failure that names itself; nothing here is timed.
         await using var withProgress = _home.Watcher.WatchAsync([id], new WatchOptions { Progress = true, Timeout = TimeSpan.FromSeconds(120) }).GetAsyncEnumerator();
@@ -38,10 +38,10 @@ public sealed class BatchWatcherTests : IDisposable
     public async Task A_cancelled_wait_ends_at_once_with_or_without_an_executor_to_follow()
     {
         using var gate = new JobGate(Path.Combine(_home.Root, "gate"));
-        var followed = _home.SubmitAndWake(TestHome.Job(0, gate.WaitCommand));
-        _home.WaitForJob(followed, 1, JobState.Running);
+        var followed = await _home.SubmitAndWakeAsync(TestHome.Job(0, gate.WaitCommand));
+        await _home.WaitForJobAsync(followed, 1, JobState.Running);
         using var other = new TestHome();
-        var unfollowed = other.Store.Submit(other.Batch(TestHome.Job(0, "true")));   // no executor is woken for it
+        var unfollowed = await other.Store.SubmitAsync(other.Batch(TestHome.Job(0, "true")));   // no executor is woken for it
 
         foreach (var (watcher, id) in new[] { (_home.Watcher, followed), (other.Watcher, unfollowed) })
         {
@@ -57,12 +57,12 @@ public sealed class BatchWatcherTests : IDisposable
     public async Task A_wait_past_its_timeout_is_WaitTimedOut_and_the_batch_goes_on()
     {
         using var gate = new JobGate(Path.Combine(_home.Root, "gate"));
-        var id = _home.SubmitAndWake(TestHome.Job(0, gate.WaitCommand));
+        var id = await _home.SubmitAndWakeAsync(TestHome.Job(0, gate.WaitCommand));
 
         var error = await Assert.ThrowsAsync<AnalysisRunnerException>(async () =>
             await _home.Watcher.WatchAsync([id], new WatchOptions { Timeout = TimeSpan.FromSeconds(1) }).ToListAsync());
 
         Assert.Equal("WaitTimedOut", error.ErrorId);
-        Assert.Equal(BatchState.Running, _home.Store.GetBatch(id)!.State);
+        Assert.Equal(BatchState.Running, (await _home.Store.GetBatchAsync(id))!.State);
     }
 }

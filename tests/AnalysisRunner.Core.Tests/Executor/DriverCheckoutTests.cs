@@ -11,11 +11,11 @@ public sealed class DriverCheckoutTests : IDisposable
     public void Dispose() => _home.Dispose();
 
     [Fact]
-    public void A_driver_job_runs_inside_a_clone_of_the_repository_at_its_commit()
+    public async Task A_driver_job_runs_inside_a_clone_of_the_repository_at_its_commit()
     {
         var (bare, first, _) = MakeRepository();
 
-        var id = _home.SubmitAndWake(TestHome.Job(0, "pwd", "cat version.txt", "git status --porcelain | wc -l") with
+        var id = await _home.SubmitAndWakeAsync(TestHome.Job(0, "pwd", "cat version.txt", "git status --porcelain | wc -l") with
         {
             Checkout = new CheckoutSpec(bare, first, "scripts"),
         });
@@ -47,12 +47,12 @@ public sealed class DriverCheckoutTests : IDisposable
     }
 
     [Fact]
-    public void An_unknown_commit_fails_the_job()
+    public async Task An_unknown_commit_fails_the_job()
     {
         var (bare, _, _) = MakeRepository();
 
-        var id = _home.SubmitAndWake(TestHome.Job(0, "true") with { Checkout = new CheckoutSpec(bare, new string('a', 40), ".") });
-        var job = _home.WaitForBatch(id) is { State: BatchState.Failed } ? _home.Store.GetJob(id, 1)! : null;
+        var id = await _home.SubmitAndWakeAsync(TestHome.Job(0, "true") with { Checkout = new CheckoutSpec(bare, new string('a', 40), ".") });
+        var job = _home.WaitForBatch(id) is { State: BatchState.Failed } ? (await _home.Store.GetJobAsync(id, 1))! : null;
 
         Assert.NotNull(job);
         Assert.StartsWith("StartFailed:", job.Reason);

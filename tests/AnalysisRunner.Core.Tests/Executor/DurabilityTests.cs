@@ -24,20 +24,20 @@ public sealed class DurabilityTests : IDisposable
         _home.Batch(jobs) with { Attributes = new Dictionary<string, string> { ["author"] = Environment.UserName } };
 
     [Fact]
-    public void A_full_destination_fails_the_job_and_leaves_the_previous_file_whole_and_no_temporary_file()
+    public async Task A_full_destination_fails_the_job_and_leaves_the_previous_file_whole_and_no_temporary_file()
     {
         var folder = Path.GetDirectoryName(Bucket("results/out.bin"))!;
         Directory.CreateDirectory(folder);
         using var tmpfs = SmallTmpfs.Mount(folder, "1m");
         File.WriteAllText(Bucket("results/out.bin"), "the good result\n");
 
-        var id = _home.SubmitAndWake(Authored(
+        var id = await _home.SubmitAndWakeAsync(Authored(
             TestHome.Job(0, $"head -c 2000000 /dev/zero > {ResourcePlaceholder.ForJob(0, "big")}") with
             {
                 Outputs = [new OutputCopy(ResourcePlaceholder.ForJob(0, "big"), "gs://cpg-fewgenomes-main/results/out.bin")],
             }));
         var batch = _home.WaitForBatch(id);
-        var job = _home.Store.GetJob(id, 1)!;
+        var job = (await _home.Store.GetJobAsync(id, 1))!;
 
         Assert.Equal(BatchState.Failed, batch.State);
         Assert.StartsWith("OutputCopyFailed", job.Reason);
@@ -46,12 +46,12 @@ public sealed class DurabilityTests : IDisposable
     }
 
     [Fact]
-    public void An_executor_killed_during_an_output_copy_leaves_the_previous_file_and_recovery_finishes_the_copy()
+    public async Task An_executor_killed_during_an_output_copy_leaves_the_previous_file_and_recovery_finishes_the_copy()
     {
         File.WriteAllText(Path.Combine(Directory.CreateDirectory(Path.GetDirectoryName(Bucket("results/out.txt"))!).FullName, "out.txt"), "good\n");
         // The job's resource is a FIFO: the executor's copy blocks on it until this test writes, so the
         // kill lands in the middle of the copy every time.
-        var id = _home.SubmitAndWake(Authored(
+        var id = await _home.SubmitAndWakeAsync(Authored(
             TestHome.Job(0, $"mkfifo {ResourcePlaceholder.ForJob(0, "out")}") with
             {
                 Outputs = [new OutputCopy(ResourcePlaceholder.ForJob(0, "out"), "gs://cpg-fewgenomes-main/results/out.txt")],
@@ -84,10 +84,10 @@ public sealed class DurabilityTests : IDisposable
     }
 
     [Fact]
-    public void A_job_the_database_shows_pending_but_the_ledger_shows_finished_does_not_run_again()
+    public async Task A_job_the_database_shows_pending_but_the_ledger_shows_finished_does_not_run_again()
     {
         var ran = Path.Combine(_home.Root, "ran.txt");
-        var id = _home.SubmitAndWake(
+        var id = await _home.SubmitAndWakeAsync(
             TestHome.Job(0, $"echo 0 >> {ShellQuoting.Quote(ran)}"),
             TestHome.Job(1, $"echo 1 >> {ShellQuoting.Quote(ran)}") with { DependsOn = [0] },
             TestHome.Job(2, $"echo 2 >> {ShellQuoting.Quote(ran)}") with { DependsOn = [1] });
@@ -101,17 +101,18 @@ public sealed class DurabilityTests : IDisposable
 
         Assert.Equal(BatchState.Succeeded, batch.State);
         Assert.Equal(["0", "1", "2"], File.ReadAllLines(ran));
-        Assert.All(_home.Store.GetJobs(id), job => Assert.Equal((JobState.Succeeded, 1, (int?)0), (job.State, job.Attempt, job.ExitCode)));
-        Assert.All([1, 2, 3], jobId => Assert.Equal([(1, (int?)0)], _home.Logs.GetAttempts(id, jobId).Select(a => (a.Attempt, a.ExitCode))));
+        Assert.All((await _home.Store.GetJobsAsync(id)), job => Assert.Equal((JobState.Succeeded, 1, (int?)0), (job.State, job.Attempt, job.ExitCode)));
+        foreach (var jobId in new[] { 1, 2, 3 })
+            Assert.Equal([(1, (int?)0)], (await _home.Logs.GetAttemptsAsync(id, jobId)).Select(a => (a.Attempt, a.ExitCode)));
         Assert.Equal("", _home.Stdout(id, 3));
     }
 
     [Fact]
-    public void Attempt_numbers_go_on_from_the_ledger_when_the_database_lost_a_retry()
+    public async Task Attempt_numbers_go_on_from_the_ledger_when_the_database_lost_a_retry()
     {
         var marker = Path.Combine(_home.Root, "failed-once");
         var ran = Path.Combine(_home.Root, "ran.txt");
-        var id = _home.SubmitAndWake(TestHome.Job(0, $"echo $AR_ATTEMPT >> {ShellQuoting.Quote(ran)}",
+        var id = await _home.SubmitAndWakeAsync(TestHome.Job(0, $"echo $AR_ATTEMPT >> {ShellQuoting.Quote(ran)}",
             $"if [ ! -e {ShellQuoting.Quote(marker)} ]; then touch {ShellQuoting.Quote(marker)}; exit 3; fi", "echo attempt $AR_ATTEMPT")
             with { Preemptible = true, MaxAttempts = 3 });
         Assert.Equal(BatchState.Succeeded, _home.WaitForBatch(id).State);
@@ -121,8 +122,8 @@ public sealed class DurabilityTests : IDisposable
         var batch = _home.WaitForBatch(id);
 
         Assert.Equal(BatchState.Succeeded, batch.State);
-        Assert.Equal((JobState.Succeeded, 2), (_home.Store.GetJob(id, 1)!.State, _home.Store.GetJob(id, 1)!.Attempt));
-        Assert.Equal([(1, (int?)3), (2, 0)], _home.Logs.GetAttempts(id, 1).Select(a => (a.Attempt, a.ExitCode)));
+        Assert.Equal((JobState.Succeeded, 2), ((await _home.Store.GetJobAsync(id, 1))!.State, (await _home.Store.GetJobAsync(id, 1))!.Attempt));
+        Assert.Equal([(1, (int?)3), (2, 0)], (await _home.Logs.GetAttemptsAsync(id, 1)).Select(a => (a.Attempt, a.ExitCode)));
         Assert.Equal("attempt 2\n", _home.Stdout(id, 1, attempt: 2));
         Assert.Equal(["1", "2"], File.ReadAllLines(ran));
     }
@@ -138,7 +139,7 @@ public sealed class DurabilityTests : IDisposable
     }
 
     [Fact]
-    public void A_truncated_wal_after_a_kill_never_runs_a_finished_job_again()
+    public async Task A_truncated_wal_after_a_kill_never_runs_a_finished_job_again()
     {
         var ran = Path.Combine(_home.Root, "ran.txt");
         var gate = Path.Combine(_home.Root, "gate");
@@ -149,7 +150,7 @@ public sealed class DurabilityTests : IDisposable
                 $"echo 30 >> {ShellQuoting.Quote(ran)}") with { DependsOn = [29] })
             .ToArray();
         // Nothing in this process keeps the database open: the last connection to close checkpoints the WAL away.
-        var id = _home.Store.Submit(_home.Batch(jobs));
+        var id = await _home.Store.SubmitAsync(_home.Batch(jobs));
         SqliteConnection.ClearAllPools();
         _home.Client.Wake();
         // Killed once the last job's shell runs (so every other job has ended and this one was spawned): a kill
@@ -166,18 +167,18 @@ public sealed class DurabilityTests : IDisposable
 
         Assert.Equal(BatchState.Succeeded, batch.State);
         Assert.Equal(Enumerable.Range(0, 31).Select(i => i.ToString()), File.ReadAllLines(ran));
-        Assert.All(_home.Store.GetJobs(id), job => Assert.Equal(1, job.Attempt));
+        Assert.All((await _home.Store.GetJobsAsync(id)), job => Assert.Equal(1, job.Attempt));
     }
 
     [Fact]
-    public void A_damaged_database_is_reported_as_damaged_naming_the_file_not_as_a_missing_batch()
+    public async Task A_damaged_database_is_reported_as_damaged_naming_the_file_not_as_a_missing_batch()
     {
-        var id = _home.Store.Submit(_home.Batch(TestHome.Job(0, "true")));
+        var id = await _home.Store.SubmitAsync(_home.Batch(TestHome.Job(0, "true")));
         SqliteConnection.ClearAllPools();
         using (var file = new FileStream(_home.Home.DatabasePath, FileMode.Open, FileAccess.Write))
             file.Write(new byte[100]);   // the header: "SQLite format 3" is gone
 
-        var error = Assert.ThrowsAny<AnalysisRunnerException>(() => _home.Store.GetBatch(id));
+        var error = await Assert.ThrowsAnyAsync<AnalysisRunnerException>(() => _home.Store.GetBatchAsync(id));
 
         Assert.Equal("DatabaseDamaged", error.ErrorId);
         Assert.Contains(_home.Home.DatabasePath, error.Message);
@@ -185,9 +186,9 @@ public sealed class DurabilityTests : IDisposable
     }
 
     [Fact]
-    public void An_executor_that_starts_after_an_unclean_stop_checks_the_database_and_refuses_a_damaged_one()
+    public async Task An_executor_that_starts_after_an_unclean_stop_checks_the_database_and_refuses_a_damaged_one()
     {
-        var id = _home.Store.Submit(_home.Batch(Enumerable.Range(0, 200).Select(i => TestHome.Job(i, "true")).ToArray()));
+        var id = await _home.Store.SubmitAsync(_home.Batch(Enumerable.Range(0, 200).Select(i => TestHome.Job(i, "true")).ToArray()));
         SqliteConnection.ClearAllPools();
         // A page in the middle of the jobs table overwritten, and a pid file left as a killed executor leaves it.
         using (var connection = new SqliteConnection($"Data Source={_home.Home.DatabasePath}"))
@@ -210,7 +211,7 @@ public sealed class DurabilityTests : IDisposable
         Assert.True(Core.Batch.Execution.ExecutorPresence.WaitUntil(_home.Home,
             () => _home.ExecutorLog().Contains("DatabaseDamaged") && !ExecutorClient.IsRunning(_home.Home), TimeSpan.FromSeconds(60)), _home.ExecutorLog());
 
-        var error = Assert.ThrowsAny<AnalysisRunnerException>(() => _home.Store.GetBatch(id));
+        var error = await Assert.ThrowsAnyAsync<AnalysisRunnerException>(() => _home.Store.GetBatchAsync(id));
         Assert.Equal("DatabaseDamaged", error.ErrorId);
         Assert.Contains(_home.Home.DatabasePath, error.Message);
     }

@@ -26,7 +26,7 @@ public sealed class ExecutorDatabaseOutageTests
             var deployment = Deployment.Open(home.Home);
             var fifo = Path.Combine(home.Root, "gate");
             System.Diagnostics.Process.Start("mkfifo", fifo)!.WaitForExit();
-            var batchId = deployment.Batches.Submit(home.Batch(
+            var batchId = await deployment.Batches.SubmitAsync(home.Batch(
                 TestHome.Job(0, $"cat '{fifo}' > /dev/null", "echo before"),
                 TestHome.Job(1, "echo after") with { DependsOn = [0] }));
             deployment.Executor.Wake();
@@ -40,11 +40,11 @@ public sealed class ExecutorDatabaseOutageTests
             Assert.True(home.WaitUntil(() => home.ExecutorLog().Contains("waiting for the database to come back"), 60), home.ExecutorLog());
             await cluster.StartAsync();
 
-            Assert.True(home.WaitUntil(() => deployment.Batches.GetBatch(batchId)?.State is BatchState.Succeeded or BatchState.Failed, 120, batchId),
+            Assert.True(await home.WaitUntilAsync(async () => (await deployment.Batches.GetBatchAsync(batchId))?.State is BatchState.Succeeded or BatchState.Failed, 120, batchId),
                 home.ExecutorLog());
-            Assert.Equal(BatchState.Succeeded, deployment.Batches.GetBatch(batchId)!.State);
-            Assert.Equal(JobState.Succeeded, deployment.Batches.GetJob(batchId, 1)!.State);
-            Assert.Equal(1, deployment.Batches.GetJob(batchId, 1)!.Attempt);
+            Assert.Equal(BatchState.Succeeded, (await deployment.Batches.GetBatchAsync(batchId))!.State);
+            Assert.Equal(JobState.Succeeded, (await deployment.Batches.GetJobAsync(batchId, 1))!.State);
+            Assert.Equal(1, (await deployment.Batches.GetJobAsync(batchId, 1))!.Attempt);
             Assert.Contains("handing over to a fresh executor", home.ExecutorLog());
         }
         finally

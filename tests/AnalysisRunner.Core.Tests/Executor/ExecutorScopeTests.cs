@@ -34,18 +34,18 @@ public sealed class ExecutorScopeTests : IDisposable
         Outputs = [new OutputCopy(ResourcePlaceholder.ForJob(0, "out"), destination)],
     };
 
-    private JobInfo RunOne(BatchSpec spec)
+    private async Task<JobInfo> RunOneAsync(BatchSpec spec)
     {
-        var id = _home.SubmitAndWake(spec);
+        var id = await _home.SubmitAndWakeAsync(spec);
         _home.WaitForBatch(id);
-        return _home.Store.GetJob(id, 1)!;
+        return (await _home.Store.GetJobAsync(id, 1))!;
     }
 
     [Fact]
-    public void A_test_runs_batch_written_past_Submit_Batch_cannot_copy_into_a_main_bucket()
+    public async Task A_test_runs_batch_written_past_Submit_Batch_cannot_copy_into_a_main_bucket()
     {
         var run = LogRun();
-        var job = RunOne(_home.Batch(Writer("gs://cpg-fewgenomes-main/escape.txt")) with { ArGuid = run.ArGuid, TmpRoot = "gs://cpg-fewgenomes-test-tmp/b" });
+        var job = await RunOneAsync(_home.Batch(Writer("gs://cpg-fewgenomes-main/escape.txt")) with { ArGuid = run.ArGuid, TmpRoot = "gs://cpg-fewgenomes-test-tmp/b" });
 
         Assert.Equal(JobState.Failed, job.State);
         Assert.Contains("outside the batch's scope", job.Reason);
@@ -54,11 +54,11 @@ public sealed class ExecutorScopeTests : IDisposable
     }
 
     [Fact]
-    public void A_batch_outside_any_run_copies_only_where_its_recorded_author_is_a_member()
+    public async Task A_batch_outside_any_run_copies_only_where_its_recorded_author_is_a_member()
     {
         var spec = _home.Batch(Writer("gs://cpg-fewgenomes-main/by-author.txt"));
-        var stranger = RunOne(spec with { Attributes = new Dictionary<string, string> { ["author"] = "mallory@example.org" } });
-        var nobody = RunOne(spec);
+        var stranger = await RunOneAsync(spec with { Attributes = new Dictionary<string, string> { ["author"] = "mallory@example.org" } });
+        var nobody = await RunOneAsync(spec);
 
         Assert.Contains("'mallory@example.org' is not in datasets.fewgenomes.members.standard", stranger.Reason);
         Assert.Contains("'' is not in datasets.fewgenomes.members.standard", nobody.Reason);
@@ -66,16 +66,16 @@ public sealed class ExecutorScopeTests : IDisposable
     }
 
     [Fact]
-    public void A_batch_claiming_a_run_the_log_does_not_have_gets_no_scope_and_no_token()
+    public async Task A_batch_claiming_a_run_the_log_does_not_have_gets_no_scope_and_no_token()
     {
-        var job = RunOne(_home.Batch(TestHome.Job(0, "echo \"token=$AR_RUN_TOKEN\"")) with { ArGuid = Guid.NewGuid().ToString() });
+        var job = await RunOneAsync(_home.Batch(TestHome.Job(0, "echo \"token=$AR_RUN_TOKEN\"")) with { ArGuid = Guid.NewGuid().ToString() });
 
         Assert.Equal(JobState.Failed, job.State);
         Assert.Contains("not in the audit log", job.Reason);
     }
 
     [Fact]
-    public void A_copy_through_a_symbolic_link_in_a_bucket_is_refused()
+    public async Task A_copy_through_a_symbolic_link_in_a_bucket_is_refused()
     {
         var bucket = Path.Combine(_home.Root, "buckets", "cpg-fewgenomes-test");
         Directory.CreateDirectory(bucket);
@@ -83,7 +83,7 @@ public sealed class ExecutorScopeTests : IDisposable
         var registry = File.ReadAllText(Path.Combine(_home.Root, "registry.toml"));
         var run = LogRun();
 
-        var job = RunOne(_home.Batch(Writer("gs://cpg-fewgenomes-test/link/registry.toml")) with { ArGuid = run.ArGuid, TmpRoot = "gs://cpg-fewgenomes-test-tmp/b" });
+        var job = await RunOneAsync(_home.Batch(Writer("gs://cpg-fewgenomes-test/link/registry.toml")) with { ArGuid = run.ArGuid, TmpRoot = "gs://cpg-fewgenomes-test-tmp/b" });
 
         Assert.Contains("outside the batch's scope", job.Reason);
         Assert.Contains("is a symbolic link", job.Reason);
@@ -91,12 +91,12 @@ public sealed class ExecutorScopeTests : IDisposable
     }
 
     [Fact]
-    public void A_link_the_job_makes_in_its_bucket_while_it_runs_does_not_redirect_its_output_copy()
+    public async Task A_link_the_job_makes_in_its_bucket_while_it_runs_does_not_redirect_its_output_copy()
     {
         var registry = File.ReadAllText(Path.Combine(_home.Root, "registry.toml"));
         var run = LogRun();
         var bucket = Path.Combine(_home.Root, "buckets", "cpg-fewgenomes-test");
-        var job = RunOne(_home.Batch(TestHome.Job(0,
+        var job = await RunOneAsync(_home.Batch(TestHome.Job(0,
                 $"mkdir -p {bucket} && ln -s \"$AR_HOME\" {bucket}/late-link",
                 $"echo x > {ResourcePlaceholder.ForJob(0, "out")}") with
             {
@@ -109,10 +109,10 @@ public sealed class ExecutorScopeTests : IDisposable
     }
 
     [Fact]
-    public void An_output_the_job_replaced_by_a_link_to_the_runners_key_is_not_copied()
+    public async Task An_output_the_job_replaced_by_a_link_to_the_runners_key_is_not_copied()
     {
         var run = LogRun();
-        var job = RunOne(_home.Batch(TestHome.Job(0,
+        var job = await RunOneAsync(_home.Batch(TestHome.Job(0,
                 $"mkdir -p $(dirname {ResourcePlaceholder.ForJob(0, "out")}) && ln -s \"$AR_HOME/keys/run-token.key\" {ResourcePlaceholder.ForJob(0, "out")}") with
             {
                 Outputs = [new OutputCopy(ResourcePlaceholder.ForJob(0, "out"), "gs://cpg-fewgenomes-test/stolen.key")],
@@ -124,21 +124,21 @@ public sealed class ExecutorScopeTests : IDisposable
     }
 
     [Fact]
-    public void Only_the_jobs_of_a_logged_runs_batches_get_its_capability()
+    public async Task Only_the_jobs_of_a_logged_runs_batches_get_its_capability()
     {
         var run = LogRun();
-        var inRun = _home.SubmitAndWake(_home.Batch(TestHome.Job(0, "echo \"token=$AR_RUN_TOKEN\"")) with { ArGuid = run.ArGuid, TmpRoot = "gs://cpg-fewgenomes-test-tmp/b" });
-        var outside = _home.SubmitAndWake(_home.Batch(TestHome.Job(0, "echo \"token=$AR_RUN_TOKEN\"")));
+        var inRun = await _home.SubmitAndWakeAsync(_home.Batch(TestHome.Job(0, "echo \"token=$AR_RUN_TOKEN\"")) with { ArGuid = run.ArGuid, TmpRoot = "gs://cpg-fewgenomes-test-tmp/b" });
+        var outside = await _home.SubmitAndWakeAsync(_home.Batch(TestHome.Job(0, "echo \"token=$AR_RUN_TOKEN\"")));
         _home.WaitForBatch(inRun);
         _home.WaitForBatch(outside);
 
         var token = _home.Stdout(inRun, 1).Trim()["token=".Length..];
-        Assert.Equal(run.ArGuid, _deployment.RunTokens.Verify(token).ArGuid);
+        Assert.Equal(run.ArGuid, (await _deployment.RunTokens.VerifyAsync(token)).ArGuid);
         Assert.Equal("token=", _home.Stdout(outside, 1).Trim());
     }
 
     [Fact]
-    public void The_driver_checks_its_script_again_in_the_commit_it_cloned_from_the_mirror()
+    public async Task The_driver_checks_its_script_again_in_the_commit_it_cloned_from_the_mirror()
     {
         var source = Path.Combine(_home.Root, "src");
         Directory.CreateDirectory(source);
@@ -153,11 +153,11 @@ public sealed class ExecutorScopeTests : IDisposable
         Git(_home.Root, "clone", "-q", "--bare", source, mirror);
         var unreachable = "https://git.example.invalid/org/repo.git";
 
-        var linked = RunOne(_home.Batch(TestHome.Job(0, "./link.sh hi") with
+        var linked = await RunOneAsync(_home.Batch(TestHome.Job(0, "./link.sh hi") with
         {
             Checkout = new CheckoutSpec(unreachable, commit, ".") { Script = "link.sh", Mirror = mirror },
         }));
-        var ok = _home.SubmitAndWake(_home.Batch(TestHome.Job(0, "./ok.sh", "git remote get-url origin") with
+        var ok = await _home.SubmitAndWakeAsync(_home.Batch(TestHome.Job(0, "./ok.sh", "git remote get-url origin") with
         {
             Checkout = new CheckoutSpec(unreachable, commit, ".") { Script = "ok.sh", Mirror = mirror },
         }));

@@ -15,9 +15,9 @@ public sealed class ExecutorTests : IDisposable
     public void Dispose() => _home.Dispose();
 
     [Fact]
-    public void A_job_reads_the_resource_its_parent_wrote()
+    public async Task A_job_reads_the_resource_its_parent_wrote()
     {
-        var id = _home.SubmitAndWake(
+        var id = await _home.SubmitAndWakeAsync(
             TestHome.Job(0, $"echo 'hello from one' > {ResourcePlaceholder.ForJob(0, "greeting")}"),
             TestHome.Job(1, $"cat {ResourcePlaceholder.ForJob(0, "greeting")}"));
 
@@ -26,7 +26,7 @@ public sealed class ExecutorTests : IDisposable
         Assert.Equal(BatchState.Succeeded, batch.State);
         Assert.Equal(2, batch.SucceededJobs);
         Assert.Equal("hello from one\n", _home.Stdout(id, 2));
-        var second = _home.Store.GetJob(id, 2)!;
+        var second = (await _home.Store.GetJobAsync(id, 2))!;
         Assert.Equal([1], second.Parents);
         Assert.Contains(Path.Combine(_home.TmpRoot, id.ToString(), "1.greeting"), second.Command);
         Assert.DoesNotContain("{{ar:", second.Command);
@@ -34,17 +34,17 @@ public sealed class ExecutorTests : IDisposable
     }
 
     [Fact]
-    public void A_job_runs_under_the_shell_it_names_and_an_unknown_shell_fails_it_at_start()
+    public async Task A_job_runs_under_the_shell_it_names_and_an_unknown_shell_fails_it_at_start()
     {
         // [[ ]] is bash's: under sh it is a command that does not exist, and set -e ends the job there.
-        var id = _home.SubmitAndWake(
+        var id = await _home.SubmitAndWakeAsync(
             TestHome.Job(0, "echo $0", "[[ 1 == 1 ]] && echo bash-only"),
             TestHome.Job(1, "echo $0", "[[ 1 == 1 ]] && echo bash-only") with { Shell = "sh" },
             TestHome.Job(2, "echo $0") with { Shell = "/bin/sh" },
             TestHome.Job(3, "echo never") with { Shell = "no-such-shell-here" });
 
         var batch = _home.WaitForBatch(id);
-        var jobs = _home.Store.GetJobs(id);
+        var jobs = await _home.Store.GetJobsAsync(id);
 
         Assert.Equal("bash\nbash-only\n", _home.Stdout(id, 1));
         Assert.Equal(JobState.Succeeded, jobs[0].State);
@@ -59,17 +59,17 @@ public sealed class ExecutorTests : IDisposable
     }
 
     [Fact]
-    public void A_script_too_long_for_one_argument_in_bytes_runs_from_a_file()
+    public async Task A_script_too_long_for_one_argument_in_bytes_runs_from_a_file()
     {
         // 45,000 characters but 135,000 bytes of UTF-8: over Linux's 128 KiB for one argument.
-        var id = _home.SubmitAndWake(TestHome.Job(0, ": '" + new string('→', 45_000) + "'", "echo ran"));
+        var id = await _home.SubmitAndWakeAsync(TestHome.Job(0, ": '" + new string('→', 45_000) + "'", "echo ran"));
 
         Assert.Equal(BatchState.Succeeded, _home.WaitForBatch(id).State);
         Assert.Equal("ran\n", _home.Stdout(id, 1));
     }
 
     [Fact]
-    public void Fan_out_then_fan_in_sees_every_branch()
+    public async Task Fan_out_then_fan_in_sees_every_branch()
     {
         var jobs = new List<JobSpec> { TestHome.Job(0, $"echo 10 > {ResourcePlaceholder.ForJob(0, "n")}") };
         for (var i = 1; i <= 5; i++)
@@ -77,45 +77,45 @@ public sealed class ExecutorTests : IDisposable
         var sum = string.Join(" + ", Enumerable.Range(1, 5).Select(i => $"$(cat {ResourcePlaceholder.ForJob(i, "n")})"));
         jobs.Add(TestHome.Job(6, $"echo $(( {sum} ))"));
 
-        var id = _home.SubmitAndWake([.. jobs]);
+        var id = await _home.SubmitAndWakeAsync([.. jobs]);
         var batch = _home.WaitForBatch(id);
 
         Assert.Equal(BatchState.Succeeded, batch.State);
         Assert.Equal("65\n", _home.Stdout(id, 7));
-        Assert.Equal([2, 3, 4, 5, 6], _home.Store.GetJob(id, 7)!.Parents);
+        Assert.Equal([2, 3, 4, 5, 6], (await _home.Store.GetJobAsync(id, 7))!.Parents);
     }
 
     [Fact]
-    public void A_failure_cancels_the_children_but_always_run_still_runs()
+    public async Task A_failure_cancels_the_children_but_always_run_still_runs()
     {
-        var id = _home.SubmitAndWake(
+        var id = await _home.SubmitAndWakeAsync(
             TestHome.Job(0, "echo before", "exit 3", "echo never"),
             TestHome.Job(1, "echo child") with { DependsOn = [0] },
             TestHome.Job(2, "echo grandchild") with { DependsOn = [1] },
             TestHome.Job(3, "echo cleaning up") with { DependsOn = [0, 2], AlwaysRun = true });
 
         var batch = _home.WaitForBatch(id);
-        var jobs = _home.Store.GetJobs(id);
+        var jobs = await _home.Store.GetJobsAsync(id);
 
         Assert.Equal(BatchState.Failed, batch.State);
         Assert.Equal((JobState.Failed, 3), (jobs[0].State, jobs[0].ExitCode!.Value));
         Assert.Equal("before\n", _home.Stdout(id, 1));
         Assert.Equal((JobState.Cancelled, "ParentFailed"), (jobs[1].State, jobs[1].Reason));
         Assert.Equal((JobState.Cancelled, "ParentFailed"), (jobs[2].State, jobs[2].Reason));
-        Assert.Empty(_home.Store.GetAttempts(id, 2));
+        Assert.Empty(await _home.Store.GetAttemptsAsync(id, 2));
         Assert.Equal(JobState.Succeeded, jobs[3].State);
         Assert.Equal("cleaning up\n", _home.Stdout(id, 4));
     }
 
     [Fact]
-    public void A_job_over_its_timeout_is_killed_and_fails_with_reason_timeout()
+    public async Task A_job_over_its_timeout_is_killed_and_fails_with_reason_timeout()
     {
         using var gate = new JobGate(Path.Combine(_home.Root, "gate"));
-        var id = _home.SubmitAndWake(TestHome.Job(0, "echo started", gate.WaitCommand, "echo not killed") with { Timeout = TimeSpan.FromSeconds(1) });
+        var id = await _home.SubmitAndWakeAsync(TestHome.Job(0, "echo started", gate.WaitCommand, "echo not killed") with { Timeout = TimeSpan.FromSeconds(1) });
 
         // The gate never opens: only the kill can end the job.
         var batch = _home.WaitForBatch(id);
-        var job = _home.Store.GetJob(id, 1)!;
+        var job = (await _home.Store.GetJobAsync(id, 1))!;
 
         Assert.Equal(BatchState.Failed, batch.State);
         Assert.Equal((JobState.Failed, "Timeout"), (job.State, job.Reason));
@@ -123,30 +123,30 @@ public sealed class ExecutorTests : IDisposable
     }
 
     [Fact]
-    public void Cancelling_a_batch_stops_its_running_job_and_nothing_more_runs()
+    public async Task Cancelling_a_batch_stops_its_running_job_and_nothing_more_runs()
     {
         var marker = Path.Combine(_home.Root, "child-ran");
         using var gate = new JobGate(Path.Combine(_home.Root, "gate"));
-        var id = _home.SubmitAndWake(
+        var id = await _home.SubmitAndWakeAsync(
             TestHome.Job(0, "echo started", gate.WaitCommand, "echo not stopped"),
             TestHome.Job(1, $"touch {ShellQuoting.Quote(marker)}") with { DependsOn = [0] },
             TestHome.Job(2, $"touch {ShellQuoting.Quote(marker)}") with { DependsOn = [0], AlwaysRun = true });
-        _home.WaitForJob(id, 1, JobState.Running);
+        await _home.WaitForJobAsync(id, 1, JobState.Running);
 
-        _home.Store.RequestCancel(id);
+        await _home.Store.RequestCancelAsync(id);
         _home.Client.Wake();
         var batch = _home.WaitForBatch(id);
 
         Assert.Equal(BatchState.Cancelled, batch.State);
         Assert.True(batch.CancelRequested);
         Assert.Equal(3, batch.CancelledJobs);
-        Assert.Equal("Cancelled", _home.Store.GetJob(id, 1)!.Reason);
+        Assert.Equal("Cancelled", (await _home.Store.GetJobAsync(id, 1))!.Reason);
         Assert.DoesNotContain("not stopped", _home.Stdout(id, 1));
         Assert.False(File.Exists(marker));
     }
 
     [Fact]
-    public void Jobs_see_their_context_and_outputs_are_copied_to_the_bucket()
+    public async Task Jobs_see_their_context_and_outputs_are_copied_to_the_bucket()
     {
         var spec = _home.Batch(
             TestHome.Job(0, $"echo \"$AR_BATCH_ID $AR_JOB_ID $AR_ATTEMPT $CPG_CONFIG_PATH $GREETING\" > {ResourcePlaceholder.ForJob(0, "out")}", "pwd")
@@ -161,7 +161,7 @@ public sealed class ExecutorTests : IDisposable
                     Attributes = new Dictionary<string, string> { ["author"] = Environment.UserName },
                 };
 
-        var id = _home.SubmitAndWake(spec);
+        var id = await _home.SubmitAndWakeAsync(spec);
         var batch = _home.WaitForBatch(id);
 
         Assert.Equal(BatchState.Succeeded, batch.State);
@@ -172,23 +172,23 @@ public sealed class ExecutorTests : IDisposable
     }
 
     [Fact]
-    public void The_state_read_by_a_second_store_matches_after_a_run()
+    public async Task The_state_read_by_a_second_store_matches_after_a_run()
     {
-        var id = _home.SubmitAndWake(TestHome.Job(0, "true"), TestHome.Job(1, "false") with { DependsOn = [0] });
+        var id = await _home.SubmitAndWakeAsync(TestHome.Job(0, "true"), TestHome.Job(1, "false") with { DependsOn = [0] });
         _home.WaitForBatch(id);
 
         var other = new SqliteBatchStore(new Hosting.RunnerDatabase(new Hosting.RunnerHome(_home.Root)));
 
-        var expected = _home.Store.GetBatch(id)!;
-        Assert.Equal(expected, other.GetBatch(id)! with { Attributes = expected.Attributes });
-        Assert.Equal(BatchState.Failed, other.GetBatch(id)!.State);
-        Assert.Equal([JobState.Succeeded, JobState.Failed], other.GetJobs(id).Select(j => j.State));
-        Assert.Equal(1, other.GetJob(id, 2)!.ExitCode);
+        var expected = (await _home.Store.GetBatchAsync(id))!;
+        Assert.Equal(expected, (await other.GetBatchAsync(id))! with { Attributes = expected.Attributes });
+        Assert.Equal(BatchState.Failed, (await other.GetBatchAsync(id))!.State);
+        Assert.Equal([JobState.Succeeded, JobState.Failed], (await other.GetJobsAsync(id)).Select(j => j.State));
+        Assert.Equal(1, (await other.GetJobAsync(id, 2))!.ExitCode);
     }
 
     [Fact]
     [Trait(TestCategory.Name, TestCategory.Slow)]
-    public void After_the_executor_is_killed_the_next_one_recovers_and_every_job_runs_exactly_once()
+    public async Task After_the_executor_is_killed_the_next_one_recovers_and_every_job_runs_exactly_once()
     {
         var ledger = Path.Combine(_home.Root, "ran.txt");
         // The last jobs wait at a gate, so the batch is still under way when its executor dies, however slow the machine.
@@ -196,11 +196,11 @@ public sealed class ExecutorTests : IDisposable
         var jobs = Enumerable.Range(0, 50)
             .Select(i => TestHome.Job(i, i < 40 ? "true" : gate.WaitCommand, $"echo {i} >> {ShellQuoting.Quote(ledger)}") with { MaxAttempts = 2 })
             .ToArray();
-        var id = _home.SubmitAndWake(jobs);
-        Assert.True(_home.WaitUntil(() => _home.Store.GetBatch(id)!.SucceededJobs >= 10, 60, id));
+        var id = await _home.SubmitAndWakeAsync(jobs);
+        Assert.True(await _home.WaitUntilAsync(async () => (await _home.Store.GetBatchAsync(id))!.SucceededJobs >= 10, 60, id));
 
         _home.KillExecutor();
-        Assert.NotEqual(BatchState.Succeeded, _home.Store.GetBatch(id)!.State);
+        Assert.NotEqual(BatchState.Succeeded, (await _home.Store.GetBatchAsync(id))!.State);
 
         gate.Open();
         _home.Client.Wake();
@@ -214,15 +214,15 @@ public sealed class ExecutorTests : IDisposable
 
     [Fact]
     [Trait(TestCategory.Name, TestCategory.Slow)]
-    public void Jobs_still_running_when_the_executor_dies_are_adopted_and_finish_their_attempt()
+    public async Task Jobs_still_running_when_the_executor_dies_are_adopted_and_finish_their_attempt()
     {
         var ledger = Path.Combine(_home.Root, "ran.txt");
         using var gate = new JobGate(Path.Combine(_home.Root, "gate"));
-        var id = _home.SubmitAndWake(Enumerable.Range(0, 3)
+        var id = await _home.SubmitAndWakeAsync(Enumerable.Range(0, 3)
             .Select(i => TestHome.Job(i, "echo started", gate.WaitCommand, $"echo {i} >> {ShellQuoting.Quote(ledger)}"))
             .ToArray());
-        WaitForOutput(id, 1);
-        WaitForOutput(id, 2);
+        await WaitForOutputAsync(id, 1);
+        await WaitForOutputAsync(id, 2);
 
         _home.KillExecutor();
         _home.Client.Wake();
@@ -234,21 +234,21 @@ public sealed class ExecutorTests : IDisposable
 
         Assert.Equal(BatchState.Succeeded, batch.State);
         Assert.Equal([0, 1, 2], File.ReadAllLines(ledger).Select(int.Parse).Order());
-        Assert.True(_home.Store.GetJobs(id).All(j => j.Attempt == 1), _home.ExecutorLog());
+        Assert.True((await _home.Store.GetJobsAsync(id)).All(j => j.Attempt == 1), _home.ExecutorLog());
         Assert.Contains("adopted", _home.ExecutorLog());
     }
 
     [Fact]
     [Trait(TestCategory.Name, TestCategory.Slow)]
-    public void Jobs_cut_off_with_their_executor_run_again_as_a_new_attempt_even_with_max_attempts_one()
+    public async Task Jobs_cut_off_with_their_executor_run_again_as_a_new_attempt_even_with_max_attempts_one()
     {
         var ledger = Path.Combine(_home.Root, "ran.txt");
         using var gate = new JobGate(Path.Combine(_home.Root, "gate"));
-        var id = _home.SubmitAndWake(Enumerable.Range(0, 3)
+        var id = await _home.SubmitAndWakeAsync(Enumerable.Range(0, 3)
             .Select(i => TestHome.Job(i, "echo started", gate.WaitCommand, $"echo {i} >> {ShellQuoting.Quote(ledger)}"))
             .ToArray());
-        WaitForOutput(id, 1);
-        WaitForOutput(id, 2);
+        await WaitForOutputAsync(id, 1);
+        await WaitForOutputAsync(id, 2);
 
         // As if the machine went down: the executor and its jobs die together (held at the gate, they cannot have finished).
         var jobs = OrphanJobs.Find(_home.Home, new HashSet<long> { id }).Where(p => p.JobId is 1 or 2).ToList();
@@ -260,30 +260,30 @@ public sealed class ExecutorTests : IDisposable
 
         Assert.Equal(BatchState.Succeeded, batch.State);
         Assert.Equal([0, 1, 2], File.ReadAllLines(ledger).Select(int.Parse).Order());
-        Assert.Equal([2, 2, 1], _home.Store.GetJobs(id).Select(j => j.Attempt));
+        Assert.Equal([2, 2, 1], (await _home.Store.GetJobsAsync(id)).Select(j => j.Attempt));
         Assert.Contains("→ Ready (Interrupted)", _home.ExecutorLog());
-        Assert.Equal(2, _home.Logs.GetAttempts(id, 1).Count);
+        Assert.Equal(2, (await _home.Logs.GetAttemptsAsync(id, 1)).Count);
         Assert.Equal("started\n", _home.Stdout(id, 1, attempt: 1));
         Assert.Equal("started\n", _home.Stdout(id, 1, attempt: 2));
     }
 
     /// <summary>Waits, on writes to the batch's logs, until the job's current attempt has printed something.</summary>
-    private void WaitForOutput(long batchId, int jobId)
+    private async Task WaitForOutputAsync(long batchId, int jobId)
     {
-        if (_home.WaitUntil(() => _home.Stdout(batchId, jobId, Math.Max(1, _home.Store.GetJob(batchId, jobId)!.Attempt)).Length > 0, 60, batchId)) return;
+        if (await _home.WaitUntilAsync(async () => _home.Stdout(batchId, jobId, Math.Max(1, (await _home.Store.GetJobAsync(batchId, jobId))!.Attempt)).Length > 0, 60, batchId)) return;
         throw new TimeoutException($"Job {batchId}/{jobId} never printed. Executor log:\n{_home.ExecutorLog()}");
     }
 
     [Fact]
-    public void A_second_wake_while_running_does_not_start_a_second_executor()
+    public async Task A_second_wake_while_running_does_not_start_a_second_executor()
     {
         // The first batch holds the executor busy until the second is done, so it cannot go idle between.
         using var gate = new JobGate(Path.Combine(_home.Root, "gate"));
-        var id = _home.SubmitAndWake(TestHome.Job(0, gate.WaitCommand));
-        _home.WaitForJob(id, 1, JobState.Running);
+        var id = await _home.SubmitAndWakeAsync(TestHome.Job(0, gate.WaitCommand));
+        await _home.WaitForJobAsync(id, 1, JobState.Running);
         var pid = ExecutorClient.RunningProcessId(_home.Home);
 
-        var second = _home.SubmitAndWake(TestHome.Job(0, "echo second"));
+        var second = await _home.SubmitAndWakeAsync(TestHome.Job(0, "echo second"));
         _home.WaitForBatch(second);
         Assert.Equal(pid, ExecutorClient.RunningProcessId(_home.Home));
         gate.Open();
@@ -293,14 +293,14 @@ public sealed class ExecutorTests : IDisposable
     }
 
     [Fact]
-    public void Waking_before_and_after_the_insert_starts_one_executor_not_two()
+    public async Task Waking_before_and_after_the_insert_starts_one_executor_not_two()
     {
         // What a submit does: wake (start) the executor, write the batch, wake it again; here the
         // second wake comes at once, before the runtime it started can have reached its lock.
         var client = new ExecutorClient(_home.Home);
         client.Wake();
         client.Wake();
-        var id = _home.Store.Submit(_home.Batch(TestHome.Job(0, "echo once")));
+        var id = await _home.Store.SubmitAsync(_home.Batch(TestHome.Job(0, "echo once")));
         client.Wake();
 
         Assert.Equal(BatchState.Succeeded, _home.WaitForBatch(id).State);
@@ -310,16 +310,16 @@ public sealed class ExecutorTests : IDisposable
     }
 
     [Fact]
-    public void A_waiting_client_is_told_when_a_batch_ends()
+    public async Task A_waiting_client_is_told_when_a_batch_ends()
     {
         // A batch held open keeps the executor busy, so it cannot go idle and close the socket: the
         // only thing that can end a wait with no timeout is the signal that the other batch ended.
         using var keepBusy = new JobGate(Path.Combine(_home.Root, "busy"));
         using var finish = new JobGate(Path.Combine(_home.Root, "finish"));
-        var busy = _home.SubmitAndWake(TestHome.Job(0, keepBusy.WaitCommand));
-        var id = _home.SubmitAndWake(TestHome.Job(0, finish.WaitCommand));
-        _home.WaitForJob(busy, 1, JobState.Running);
-        _home.WaitForJob(id, 1, JobState.Running);
+        var busy = await _home.SubmitAndWakeAsync(TestHome.Job(0, keepBusy.WaitCommand));
+        var id = await _home.SubmitAndWakeAsync(TestHome.Job(0, finish.WaitCommand));
+        await _home.WaitForJobAsync(busy, 1, JobState.Running);
+        await _home.WaitForJobAsync(id, 1, JobState.Running);
         using var signals = ExecutorSignals.TryConnect(_home.Home, changes: false)!;
         finish.Open();
 
@@ -329,20 +329,20 @@ public sealed class ExecutorTests : IDisposable
         // Woken by the batch-end signal, not by the timeout, nor by the executor closing the socket
         // (it cannot go idle while the other batch runs); and the batch has ended by the time it is sent.
         Assert.True(seen.HasFlag(Signal.BatchEnded), $"woken by {seen}");
-        Assert.Equal(BatchState.Succeeded, _home.Store.GetBatch(id)!.State);
-        Assert.Equal(BatchState.Running, _home.Store.GetBatch(busy)!.State);
+        Assert.Equal(BatchState.Succeeded, (await _home.Store.GetBatchAsync(id))!.State);
+        Assert.Equal(BatchState.Running, (await _home.Store.GetBatchAsync(busy))!.State);
         keepBusy.Open();
     }
 
     [Fact]
-    public void An_idle_executor_exits_on_its_own_and_the_next_wake_starts_another()
+    public async Task An_idle_executor_exits_on_its_own_and_the_next_wake_starts_another()
     {
-        var first = _home.SubmitAndWake(TestHome.Job(0, "true"));
+        var first = await _home.SubmitAndWakeAsync(TestHome.Job(0, "true"));
         _home.WaitForBatch(first);
         Assert.True(ExecutorPresence.WaitUntil(_home.Home, () => !ExecutorClient.IsRunning(_home.Home), TimeSpan.FromSeconds(30)));
         Assert.False(File.Exists(_home.Home.ExecutorSocketPath));
 
-        var second = _home.SubmitAndWake(TestHome.Job(0, "echo again"));
+        var second = await _home.SubmitAndWakeAsync(TestHome.Job(0, "echo again"));
 
         Assert.Equal(BatchState.Succeeded, _home.WaitForBatch(second).State);
         Assert.Equal("again\n", _home.Stdout(second, 1));

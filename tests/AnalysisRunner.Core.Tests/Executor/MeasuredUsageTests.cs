@@ -25,43 +25,43 @@ public sealed class MeasuredUsageTests
     [Theory]
     [InlineData(SandboxMode.None)]
     [InlineData(SandboxMode.Bubblewrap)]
-    public void Each_attempt_records_its_cpu_seconds_peak_memory_and_wall_time(string sandbox)
+    public async Task Each_attempt_records_its_cpu_seconds_peak_memory_and_wall_time(string sandbox)
     {
         if (sandbox == SandboxMode.Bubblewrap && (BubblewrapSandbox.Find() is null || BubblewrapSandbox.FindLauncher() is null))
             throw new InvalidOperationException("This test needs bubblewrap (apt-get install bubblewrap) and the launcher built beside the tests (a C compiler at build time).");
         using var home = new TestHome(sandbox);
-        var id = home.SubmitAndWake(TestHome.Job(0, Work), TestHome.Job(1, "exit 4"));
+        var id = await home.SubmitAndWakeAsync(TestHome.Job(0, Work), TestHome.Job(1, "exit 4"));
 
         var batch = home.WaitForBatch(id, seconds: 120);
 
         Assert.Equal(BatchState.Failed, batch.State);
         Assert.Equal("128000000\n", home.Stdout(id, 1));
-        var attempt = Assert.Single(home.Store.GetAttempts(id, 1));
+        var attempt = Assert.Single(await home.Store.GetAttemptsAsync(id, 1));
         Assert.True(attempt.CpuSeconds > 0.05, $"cpu {attempt.CpuSeconds}: the child's loop is counted");
         Assert.True(attempt.PeakMemoryBytes >= 128_000_000, $"peak {attempt.PeakMemoryBytes}: the shell held 128 MB");
         Assert.True(attempt.WallSeconds > 0 && attempt.WallSeconds <= (attempt.Ended - attempt.Started)!.Value.TotalSeconds + 1,
             $"wall {attempt.WallSeconds} within the attempt's recorded span");
-        var job = home.Store.GetJob(id, 1)!;
+        var job = (await home.Store.GetJobAsync(id, 1))!;
         Assert.Equal((attempt.CpuSeconds, attempt.PeakMemoryBytes, attempt.WallSeconds), (job.CpuSeconds, job.PeakMemoryBytes, job.WallSeconds));
 
         // A job that fails is measured too: it still used the machine.
-        var failed = Assert.Single(home.Store.GetAttempts(id, 2));
+        var failed = Assert.Single(await home.Store.GetAttemptsAsync(id, 2));
         Assert.Equal(4, failed.ExitCode);
         Assert.NotNull(failed.CpuSeconds);
         Assert.True(failed.PeakMemoryBytes > 0);
     }
 
     [Fact]
-    public void A_job_that_never_started_has_no_measurement()
+    public async Task A_job_that_never_started_has_no_measurement()
     {
         using var home = new TestHome();
-        var id = home.SubmitAndWake(TestHome.Job(0, "echo hi") with { Shell = "no-such-shell-here" });
+        var id = await home.SubmitAndWakeAsync(TestHome.Job(0, "echo hi") with { Shell = "no-such-shell-here" });
 
         home.WaitForBatch(id);
 
-        var attempt = Assert.Single(home.Store.GetAttempts(id, 1));
+        var attempt = Assert.Single(await home.Store.GetAttemptsAsync(id, 1));
         Assert.Null(attempt.CpuSeconds);
         Assert.Null(attempt.PeakMemoryBytes);
-        Assert.Null(home.Store.GetJob(id, 1)!.CpuSeconds);
+        Assert.Null((await home.Store.GetJobAsync(id, 1))!.CpuSeconds);
     }
 }

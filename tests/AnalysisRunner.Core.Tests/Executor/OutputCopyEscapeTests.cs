@@ -31,14 +31,14 @@ public sealed class OutputCopyEscapeTests : SandboxedRunTestBase
     /// </summary>
     [Theory]
     [MemberData(nameof(WriteTargets))]
-    public void A_sandboxed_job_cannot_make_the_executor_write_its_output_through_a_link_at_the_copys_temporary_name(string target)
+    public async Task A_sandboxed_job_cannot_make_the_executor_write_its_output_through_a_link_at_the_copys_temporary_name(string target)
     {
         var victim = Path.Combine(_home.Root, target);
         Directory.CreateDirectory(Path.GetDirectoryName(victim)!);
         File.WriteAllText(victim, "# the runner's own file\n");
         var folder = Path.Combine(Bucket($"cpg-{Dataset}-test"), "exfil");
         var temporary = $"{LocalFolderStore.TempFilePrefix}output-$AR_BATCH_ID-$AR_JOB_ID-$AR_ATTEMPT-0-0";
-        var id = _home.SubmitAndWake(InRun(_home.Batch(TestHome.Job(0,
+        var id = await _home.SubmitAndWakeAsync(InRun(_home.Batch(TestHome.Job(0,
             $"mkdir -p {ShellQuoting.Quote(folder)}",
             $"ln -s {ShellQuoting.Quote(victim)} {ShellQuoting.Quote(folder)}/\"{temporary}\" && echo planted",
             $"printf '[datasets.{Dataset}.members]\\nfull = [\"attacker@example.org\"]\\n' > {ResourcePlaceholder.ForJob(0, "out")}") with
@@ -61,7 +61,7 @@ public sealed class OutputCopyEscapeTests : SandboxedRunTestBase
     /// into the test bucket for it to read.
     /// </summary>
     [Fact]
-    public void A_sandboxed_job_cannot_swap_a_copied_folders_files_for_links_to_the_run_token_key_while_the_executor_copies_them()
+    public async Task A_sandboxed_job_cannot_swap_a_copied_folders_files_for_links_to_the_run_token_key_while_the_executor_copies_them()
     {
         var key = _home.Home.RunTokenKeyPath;
         var destination = Path.Combine(Bucket($"cpg-{Dataset}-test"), "swap");
@@ -69,7 +69,7 @@ public sealed class OutputCopyEscapeTests : SandboxedRunTestBase
         const int Files = 200;
         // The two jobs meet in the batch's shared work folder (both start there): the swapper says it is
         // watching, the producer says where its folder is, so the copy cannot be over before the swapper looks.
-        var id = _home.SubmitAndWake(InRun(_home.Batch(
+        var id = await _home.SubmitAndWakeAsync(InRun(_home.Batch(
             TestHome.Job(0,
                 "until [ -e ./ready ]; do sleep 0.05; done",
                 $"mkdir -p {outFolder} && for n in $(seq 1 {Files}); do echo honest > {outFolder}/f$n; done",
@@ -104,13 +104,13 @@ public sealed class OutputCopyEscapeTests : SandboxedRunTestBase
     /// executor writes the job's file there.
     /// </summary>
     [Fact]
-    public void A_sandboxed_job_cannot_land_a_copied_folders_file_in_another_datasets_main_bucket_through_a_link_under_the_destination()
+    public async Task A_sandboxed_job_cannot_land_a_copied_folders_file_in_another_datasets_main_bucket_through_a_link_under_the_destination()
     {
         var otherMain = Bucket("cpg-other-main");
         Directory.CreateDirectory(otherMain);
         var destination = Path.Combine(Bucket($"cpg-{Dataset}-test"), "landing");
         var outFolder = ResourcePlaceholder.ForJob(0, "out");
-        var id = _home.SubmitAndWake(InRun(_home.Batch(
+        var id = await _home.SubmitAndWakeAsync(InRun(_home.Batch(
             TestHome.Job(0,
                 $"mkdir -p {ShellQuoting.Quote(destination)} && ln -s {ShellQuoting.Quote(otherMain)} {ShellQuoting.Quote(destination)}/sub && echo planted",
                 $"mkdir -p {outFolder}/sub && echo attacker-data > {outFolder}/sub/object.txt") with

@@ -55,14 +55,14 @@ public sealed class RunChannelAbuseTests : RunChannelTestBase
     [InlineData("{\"op\":\"jobs\",\"batchId\":-9223372036854775808}")]
     public async Task A_request_of_the_right_shape_holding_what_the_executor_does_not_expect_is_refused_with_an_error_id_and_stores_nothing(string json)
     {
-        var (run, batchId) = RunWithBatch();
-        using var server = OpenChannel(batchId)!;
+        var (run, batchId) = await RunWithBatchAsync();
+        using var server = (await OpenChannelAsync(batchId))!;
 
         var answer = await Exchange(server.SocketPath, json.Replace("BATCH", batchId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
         Assert.True(answer is not null, $"the executor closed the channel without an answer (an exception it did not turn into a problem) to {json}");
         Assert.True(answer.Problem is { ErrorId.Length: > 0 }, $"{json} was answered {answer.Result}, not refused");
-        var stored = _home.Store.FindBatches(new BatchQuery { ArGuid = run.ArGuid });
+        var stored = await _home.Store.FindBatchesAsync(new BatchQuery { ArGuid = run.ArGuid });
         Assert.True(stored.Count == 1, $"{json} stored a batch: {string.Join(", ", stored.Select(b => b.Id))}");
         Assert.Equal(run.ArGuid, new RunChannel(server.SocketPath).Identity().Run.ArGuid);
     }
@@ -75,8 +75,8 @@ public sealed class RunChannelAbuseTests : RunChannelTestBase
     [Fact]
     public async Task A_flood_of_idle_connections_is_refused_beyond_what_the_channel_serves_and_the_channel_serves_again_when_they_go()
     {
-        var (run, batchId) = RunWithBatch();
-        using var server = OpenChannel(batchId)!;
+        var (run, batchId) = await RunWithBatchAsync();
+        using var server = (await OpenChannelAsync(batchId))!;
         var idle = new List<Socket>();
         try
         {
@@ -138,18 +138,18 @@ public sealed class RunChannelAbuseTests : RunChannelTestBase
     [Fact]
     public async Task A_job_with_a_null_environment_value_sent_over_the_channel_does_not_stop_the_executor_for_other_batches()
     {
-        var (run, batchId) = RunWithBatch();
-        using var server = OpenChannel(batchId)!;
+        var (run, batchId) = await RunWithBatchAsync();
+        using var server = (await OpenChannelAsync(batchId))!;
         var answer = await Exchange(server.SocketPath,
             "{\"op\":\"submit\",\"spec\":{\"name\":\"x\",\"tmpRoot\":\"gs://cpg-fewgenomes-test-tmp/batch\",\"jobs\":[{\"index\":0,\"name\":\"j\",\"commands\":[\"true\"],\"environment\":{\"A\":null}}]}}");
         Assert.NotNull(answer);
 
         // The executor picks up the stored batch (if it was stored), then another batch outside this run.
-        var other = _home.SubmitAndWake(TestHome.Job(0, "echo other"));
+        var other = await _home.SubmitAndWakeAsync(TestHome.Job(0, "echo other"));
         var otherBatch = _home.WaitForBatch(other, seconds: 120);
 
         Assert.True(otherBatch.State == BatchState.Succeeded, $"another batch did not run after the attack: {otherBatch.State}; executor log: {_home.ExecutorLog()}");
-        foreach (var batch in _home.Store.FindBatches(new BatchQuery { ArGuid = run.ArGuid }).Where(b => b.Name == "x"))
+        foreach (var batch in (await _home.Store.FindBatchesAsync(new BatchQuery { ArGuid = run.ArGuid })).Where(b => b.Name == "x"))
             Assert.True(_home.WaitForBatch(batch.Id, seconds: 120).IsComplete, $"the attack's batch {batch.Id} never ended; executor log: {_home.ExecutorLog()}");
     }
 }

@@ -30,10 +30,10 @@ public sealed class SandboxEscapeTests : SandboxedRunTestBase
     /// it cannot. The links are then made from outside (as an unsandboxed job can — sandbox = "none", or no bwrap — or a
     /// job of a batch whose tmp root is elsewhere in the bucket), so the executor's own refusal is tested too.
     /// </summary>
-    private long PlantLinks(string target)
+    private async Task<long> PlantLinksAsync(string target)
     {
         var plant = $"tmp=\"$AR_HOME/buckets/cpg-{Dataset}-test-tmp/batch\"; for n in 1 2 3; do if ln -s {ShellQuoting.Quote(target)} \"$tmp/$((AR_BATCH_ID + n))\" 2>/dev/null; then echo planted; else echo refused; fi; done";
-        var planter = _home.SubmitAndWake(InRun(_home.Batch(TestHome.Job(0, plant))));
+        var planter = await _home.SubmitAndWakeAsync(InRun(_home.Batch(TestHome.Job(0, plant))));
         Assert.Equal(BatchState.Succeeded, _home.WaitForBatch(planter).State);
         Assert.Equal("refused\nrefused\nrefused\n", _home.Stdout(planter, 1));
         var tmp = Path.Combine(Bucket($"cpg-{Dataset}-test-tmp"), "batch");
@@ -48,15 +48,15 @@ public sealed class SandboxEscapeTests : SandboxedRunTestBase
     /// parents of what it shows (configs/, bin/) can be bound, read-write, over it.
     /// </summary>
     [Fact]
-    public void A_sandboxed_job_cannot_link_a_later_batchs_resource_folder_to_the_config_store_and_so_read_and_rewrite_other_runs_configs()
+    public async Task A_sandboxed_job_cannot_link_a_later_batchs_resource_folder_to_the_config_store_and_so_read_and_rewrite_other_runs_configs()
     {
         Directory.CreateDirectory(_home.Home.ConfigStoreDirectory);
         var otherConfig = Path.Combine(_home.Home.ConfigStoreDirectory, "other-run.toml");
         File.WriteAllText(otherConfig, "[workflow]\ndataset = \"other\"\naccess_level = \"full\"\n");
-        var planter = PlantLinks("../../../configs");
+        var planter = await PlantLinksAsync("../../../configs");
 
         // The next batch, of another test-level run of the same dataset (another user's, say): an ordinary sandboxed job.
-        var reader = _home.SubmitAndWake(InRun(_home.Batch(TestHome.Job(0,
+        var reader = await _home.SubmitAndWakeAsync(InRun(_home.Batch(TestHome.Job(0,
             "set +e",
             "grep -q 'access_level = \"full\"' \"$AR_HOME/configs/other-run.toml\" 2>/dev/null && echo read-other-config",
             "echo 'output_prefix = \"pwned\"' >> \"$AR_HOME/configs/other-run.toml\" 2>/dev/null && echo wrote-other-config",
@@ -67,7 +67,7 @@ public sealed class SandboxEscapeTests : SandboxedRunTestBase
         // The executor replaced the link with the batch's own folder before its sandbox showed it.
         Assert.Null(new FileInfo(Path.Combine(Bucket($"cpg-{Dataset}-test-tmp"), "batch", reader.ToString())).LinkTarget);
         var output = _home.Stdout(reader, 1);
-        var job = _home.Store.GetJob(reader, 1)!;
+        var job = (await _home.Store.GetJobAsync(reader, 1))!;
         Assert.True(job.State == JobState.Succeeded, $"the job did not run, so this proves nothing: {job.Reason} {_home.Stderr(reader, 1)}");
 
         Assert.DoesNotContain("pwned", File.ReadAllText(otherConfig));
@@ -77,22 +77,22 @@ public sealed class SandboxEscapeTests : SandboxedRunTestBase
 
     /// <summary>The same link to "../../../bin": the home's pwsh shim, which every unsandboxed driver runs, is rewritten from inside the sandbox.</summary>
     [Fact]
-    public void A_sandboxed_job_cannot_link_a_later_batchs_resource_folder_to_the_homes_bin_and_so_replace_the_pwsh_shim_drivers_run()
+    public async Task A_sandboxed_job_cannot_link_a_later_batchs_resource_folder_to_the_homes_bin_and_so_replace_the_pwsh_shim_drivers_run()
     {
         var shim = Path.Combine(_home.Home.BinDirectory, "pwsh");
         Directory.CreateDirectory(_home.Home.BinDirectory);
         if (!File.Exists(shim)) File.WriteAllText(shim, "#!/bin/sh\nexec true \"$@\"\n");
         var before = File.ReadAllText(shim);
-        var planter = PlantLinks("../../../bin");
+        var planter = await PlantLinksAsync("../../../bin");
 
-        var writer = _home.SubmitAndWake(InRun(_home.Batch(TestHome.Job(0,
+        var writer = await _home.SubmitAndWakeAsync(InRun(_home.Batch(TestHome.Job(0,
             "set +e",
             "printf '#!/bin/sh\\necho ATTACKER-RUNS-UNSANDBOXED\\n' > \"$AR_HOME/bin/pwsh\" 2>/dev/null && echo replaced-shim",
             "true"))));
         Assert.InRange(writer, planter + 1, planter + 3);
 
         _home.WaitForBatch(writer);
-        var job = _home.Store.GetJob(writer, 1)!;
+        var job = (await _home.Store.GetJobAsync(writer, 1))!;
         Assert.True(job.State == JobState.Succeeded, $"the job did not run, so this proves nothing: {job.Reason} {_home.Stderr(writer, 1)}");
 
         Assert.Equal(before, File.ReadAllText(shim));
@@ -100,15 +100,15 @@ public sealed class SandboxEscapeTests : SandboxedRunTestBase
     }
 
     [Fact]
-    public void A_sandboxed_job_cannot_link_a_later_batchs_resource_folder_to_the_buckets_folder_and_so_write_another_datasets_main_bucket()
+    public async Task A_sandboxed_job_cannot_link_a_later_batchs_resource_folder_to_the_buckets_folder_and_so_write_another_datasets_main_bucket()
     {
         var otherMain = Bucket("cpg-other-main");
         var ownMain = Bucket($"cpg-{Dataset}-main");
         Directory.CreateDirectory(otherMain);
         Directory.CreateDirectory(ownMain);
-        var planter = PlantLinks("../..");
+        var planter = await PlantLinksAsync("../..");
 
-        var writer = _home.SubmitAndWake(InRun(_home.Batch(TestHome.Job(0,
+        var writer = await _home.SubmitAndWakeAsync(InRun(_home.Batch(TestHome.Job(0,
             "set +e",
             $"echo pwned > \"$AR_HOME/buckets/cpg-other-main/pwned\" 2>/dev/null && echo wrote-other-main",
             $"echo pwned > \"$AR_HOME/buckets/cpg-{Dataset}-main/pwned\" 2>/dev/null && echo wrote-own-main",
@@ -132,14 +132,14 @@ public sealed class SandboxEscapeTests : SandboxedRunTestBase
     /// /root/.ssh/authorized_keys writes attacker-chosen text there.
     /// </summary>
     [Fact]
-    public void A_sandboxed_job_cannot_make_the_executor_write_a_later_jobs_script_over_a_file_of_the_runner_home()
+    public async Task A_sandboxed_job_cannot_make_the_executor_write_a_later_jobs_script_over_a_file_of_the_runner_home()
     {
         var registry = Path.Combine(_home.Root, "registry.toml");
         if (!File.Exists(registry)) File.WriteAllText(registry, "# registry\n");
         var before = File.ReadAllText(registry);
         var longCommand = "echo ATTACKER-CONTENT # " + new string('x', 100_001);
 
-        var id = _home.SubmitAndWake(InRun(_home.Batch(
+        var id = await _home.SubmitAndWakeAsync(InRun(_home.Batch(
             TestHome.Job(0, "ln -s ../../registry.toml \"$AR_HOME/logs/$AR_BATCH_ID/2.1.sh\" && echo linked"),
             TestHome.Job(1, longCommand) with { DependsOn = [0] })));
 
@@ -153,13 +153,13 @@ public sealed class SandboxEscapeTests : SandboxedRunTestBase
 
     /// <summary>The same with an absolute link: the executor writes the job's text to a file of the host outside the runner home (as root here).</summary>
     [Fact]
-    public void A_sandboxed_job_cannot_make_the_executor_write_a_later_jobs_script_to_a_host_file_outside_the_home()
+    public async Task A_sandboxed_job_cannot_make_the_executor_write_a_later_jobs_script_to_a_host_file_outside_the_home()
     {
         var hostFile = Path.Combine("/tmp", "ar-host-file-" + Guid.NewGuid().ToString("N")[..8]);
         File.WriteAllText(hostFile, "host content\n");
         try
         {
-            var id = _home.SubmitAndWake(InRun(_home.Batch(
+            var id = await _home.SubmitAndWakeAsync(InRun(_home.Batch(
                 TestHome.Job(0, $"ln -s {ShellQuoting.Quote(hostFile)} \"$AR_HOME/logs/$AR_BATCH_ID/2.1.sh\" && echo linked"),
                 TestHome.Job(1, "echo ATTACKER-CONTENT # " + new string('x', 100_001)) with { DependsOn = [0] })));
 
@@ -177,7 +177,7 @@ public sealed class SandboxEscapeTests : SandboxedRunTestBase
     /// the home pointing at keys/run-token.key is shown: bwrap's --ro-bind follows it.
     /// </summary>
     [Fact]
-    public void A_batch_outside_any_run_cannot_read_the_run_token_key_through_an_input_that_links_into_the_home()
+    public async Task A_batch_outside_any_run_cannot_read_the_run_token_key_through_an_input_that_links_into_the_home()
     {
         Directory.CreateDirectory(_home.Home.KeysDirectory);
         var key = _home.Home.RunTokenKeyPath;
@@ -188,7 +188,7 @@ public sealed class SandboxEscapeTests : SandboxedRunTestBase
         File.CreateSymbolicLink(link, key);
         try
         {
-            var id = _home.SubmitAndWake(_home.Batch(
+            var id = await _home.SubmitAndWakeAsync(_home.Batch(
                 TestHome.Job(0, $"od -An -tx1 {ResourcePlaceholder.ForInput(0)} | tr -d ' \\n'; echo")) with
             {
                 TmpRoot = Path.Combine(Bucket(SandboxView.LocalTmpBucket), "batch"),
@@ -210,9 +210,9 @@ public sealed class SandboxEscapeTests : SandboxedRunTestBase
     /// its outputs copied while it can still change them.
     /// </summary>
     [Fact]
-    public void A_sandboxed_job_cannot_forge_the_launchers_answer_and_be_recorded_as_succeeded_while_it_fails()
+    public async Task A_sandboxed_job_cannot_forge_the_launchers_answer_and_be_recorded_as_succeeded_while_it_fails()
     {
-        var id = _home.SubmitAndWake(InRun(_home.Batch(TestHome.Job(0,
+        var id = await _home.SubmitAndWakeAsync(InRun(_home.Batch(TestHome.Job(0,
             "for p in /proc/[0-9]*; do if tr '\\0' ' ' < $p/cmdline 2>/dev/null | grep -q '^[^ ]*ar-launcher'; then launcher=${p#/proc/}; fi; done",
             "echo launcher=$launcher",
             "printf 'E 1 0\\n' > /proc/$launcher/fd/1 && echo forged",
@@ -220,7 +220,7 @@ public sealed class SandboxEscapeTests : SandboxedRunTestBase
             "exit 9"))));
 
         _home.WaitForBatch(id);
-        var job = _home.Store.GetJob(id, 1)!;
+        var job = (await _home.Store.GetJobAsync(id, 1))!;
 
         Assert.True(job.State == JobState.Failed && job.ExitCode == 9,
             $"the job exited 9 but is recorded {job.State} (exit {job.ExitCode}); its output: {_home.Stdout(id, 1)}");

@@ -85,17 +85,17 @@ public sealed class SandboxTests : IDisposable
         return string.Join('\n', lines);
     }
 
-    private long RunOtherBatch()
+    private async Task<long> RunOtherBatchAsync()
     {
-        var other = _home.SubmitAndWake(TestHome.Job(0, "echo other-batch-secret"));
+        var other = await _home.SubmitAndWakeAsync(TestHome.Job(0, "echo other-batch-secret"));
         Assert.Equal(BatchState.Succeeded, _home.WaitForBatch(other).State);
         return other;
     }
 
     [Fact]
-    public void A_sandboxed_job_finds_nothing_of_the_home_it_is_kept_from_and_cannot_write_outside_its_scope()
+    public async Task A_sandboxed_job_finds_nothing_of_the_home_it_is_kept_from_and_cannot_write_outside_its_scope()
     {
-        var other = RunOtherBatch();
+        var other = await RunOtherBatchAsync();
         var secrets = PlantSecrets(other);
         var forbidden = new[] { Bucket($"cpg-{Dataset}-main"), Bucket("cpg-other-test"), _home.Home.ConfigStoreDirectory, _home.Root };
         foreach (var folder in forbidden) Directory.CreateDirectory(folder);
@@ -105,7 +105,7 @@ public sealed class SandboxTests : IDisposable
         long id;
         try
         {
-            id = _home.SubmitAndWake(InRun(_home.Batch(TestHome.Job(0, AttackScript(secrets, forbidden)))));
+            id = await _home.SubmitAndWakeAsync(InRun(_home.Batch(TestHome.Job(0, AttackScript(secrets, forbidden)))));
         }
         finally
         {
@@ -116,7 +116,7 @@ public sealed class SandboxTests : IDisposable
         var batch = _home.WaitForBatch(id);
         var output = _home.Stdout(id, 1);
 
-        Assert.True(batch.State == BatchState.Succeeded, _home.Store.GetJob(id, 1)!.Reason + _home.Stderr(id, 1));
+        Assert.True(batch.State == BatchState.Succeeded, (await _home.Store.GetJobAsync(id, 1))!.Reason + _home.Stderr(id, 1));
         foreach (var what in secrets.Keys) Assert.Contains("refused " + what + "\n", output);
         Assert.True(File.Exists(secrets["run token key"]), "the run-token key was never made, so refusing it proves nothing");
         foreach (var folder in forbidden)
@@ -130,13 +130,13 @@ public sealed class SandboxTests : IDisposable
     }
 
     [Fact]
-    public void A_batch_outside_any_run_whose_config_claims_a_scope_sees_no_bucket_of_it()
+    public async Task A_batch_outside_any_run_whose_config_claims_a_scope_sees_no_bucket_of_it()
     {
         var forged = Path.Combine(_home.Root, "forged.toml");
         File.WriteAllText(forged, $"[workflow]\ndataset = \"{Dataset}\"\naccess_level = \"standard\"\n");
         var main = Bucket($"cpg-{Dataset}-main");
         Directory.CreateDirectory(main);
-        var id = _home.SubmitAndWake(_home.Batch(TestHome.Job(0, AttackScript(new Dictionary<string, string>(), [main]))) with { ConfigPath = forged });
+        var id = await _home.SubmitAndWakeAsync(_home.Batch(TestHome.Job(0, AttackScript(new Dictionary<string, string>(), [main]))) with { ConfigPath = forged });
 
         _home.WaitForBatch(id);
 
@@ -145,10 +145,10 @@ public sealed class SandboxTests : IDisposable
     }
 
     [Fact]
-    public void The_same_attack_unsandboxed_reads_the_home_which_is_what_the_sandbox_prevents()
+    public async Task The_same_attack_unsandboxed_reads_the_home_which_is_what_the_sandbox_prevents()
     {
         using var unsandboxed = new TestHome(sandbox: SandboxMode.None);
-        var other = unsandboxed.SubmitAndWake(TestHome.Job(0, "echo other-batch-secret"));
+        var other = await unsandboxed.SubmitAndWakeAsync(TestHome.Job(0, "echo other-batch-secret"));
         unsandboxed.WaitForBatch(other);
         var registry = Path.Combine(unsandboxed.Root, "registry.toml");
         if (!File.Exists(registry)) File.WriteAllText(registry, "# registry\n");
@@ -156,7 +156,7 @@ public sealed class SandboxTests : IDisposable
         Directory.CreateDirectory(main);
         var secrets = new Dictionary<string, string> { ["registry"] = registry, ["other batch's log"] = LocalLayout.Lane(unsandboxed.Home, other, 0) };
 
-        var id = unsandboxed.SubmitAndWake(TestHome.Job(0, AttackScript(secrets, [main])));
+        var id = await unsandboxed.SubmitAndWakeAsync(TestHome.Job(0, AttackScript(secrets, [main])));
         unsandboxed.WaitForBatch(id);
         var output = unsandboxed.Stdout(id, 1);
 
@@ -166,7 +166,7 @@ public sealed class SandboxTests : IDisposable
     }
 
     [Fact]
-    public void Sandboxed_jobs_do_their_legitimate_work_in_their_scope_their_folders_and_their_resources()
+    public async Task Sandboxed_jobs_do_their_legitimate_work_in_their_scope_their_folders_and_their_resources()
     {
         var testBucket = Bucket($"cpg-{Dataset}-test");
         Directory.CreateDirectory(testBucket);
@@ -176,7 +176,7 @@ public sealed class SandboxTests : IDisposable
         File.WriteAllText(undeclared, "not an input\n");
         try
         {
-            var id = _home.SubmitAndWake(InRun(_home.Batch(
+            var id = await _home.SubmitAndWakeAsync(InRun(_home.Batch(
                 TestHome.Job(0,
                     $"echo legit > {ShellQuoting.Quote(Path.Combine(testBucket, "legit.txt"))}",
                     "grep -q 'dataset = \"fewgenomes\"' \"$CPG_CONFIG_PATH\" && echo config-read",
@@ -194,27 +194,27 @@ public sealed class SandboxTests : IDisposable
 
             var batch = _home.WaitForBatch(id);
 
-            Assert.True(_home.Store.GetJob(id, 1)!.State == JobState.Succeeded, _home.Store.GetJob(id, 1)!.Reason + _home.Stderr(id, 1));
+            Assert.True((await _home.Store.GetJobAsync(id, 1))!.State == JobState.Succeeded, (await _home.Store.GetJobAsync(id, 1))!.Reason + _home.Stderr(id, 1));
             Assert.Equal("to-stderr\n", _home.Stderr(id, 1));
             Assert.Equal("config-read\nconfig-read-only\nscratch\nan input in its bucket\nprivate\n", _home.Stdout(id, 1).Replace("legit\n", ""));
             Assert.Equal("legit\n", File.ReadAllText(Path.Combine(testBucket, "legit.txt")));
-            Assert.Equal(JobState.Succeeded, _home.Store.GetJob(id, 1)!.State);
+            Assert.Equal(JobState.Succeeded, (await _home.Store.GetJobAsync(id, 1))!.State);
             Assert.False(File.Exists("/tmp/ar-sandbox-private"), "the sandbox's /tmp is the host's");
             Assert.Equal("resource\n", _home.Stdout(id, 2));
-            Assert.Equal(7, _home.Store.GetJob(id, 2)!.ExitCode);
+            Assert.Equal(7, (await _home.Store.GetJobAsync(id, 2))!.ExitCode);
             Assert.Equal(BatchState.Failed, batch.State);
         }
         finally { File.Delete(undeclared); }
     }
 
     [Fact]
-    public void A_batch_outside_any_run_reads_its_inputs_outside_the_home_and_writes_its_resources_in_local_tmp()
+    public async Task A_batch_outside_any_run_reads_its_inputs_outside_the_home_and_writes_its_resources_in_local_tmp()
     {
         var input = Path.Combine(Path.GetTempPath(), "ar-input-" + Guid.NewGuid().ToString("N")[..8]);
         File.WriteAllText(input, "an input outside the home\n");
         try
         {
-            var id = _home.SubmitAndWake(_home.Batch(
+            var id = await _home.SubmitAndWakeAsync(_home.Batch(
                 TestHome.Job(0, $"cat {ResourcePlaceholder.ForInput(0)}", $"echo resource > {ResourcePlaceholder.ForJob(0, "out")}"),
                 TestHome.Job(1, $"cat {ResourcePlaceholder.ForJob(0, "out")}")) with
             {
@@ -224,7 +224,7 @@ public sealed class SandboxTests : IDisposable
 
             var batch = _home.WaitForBatch(id);
 
-            Assert.True(batch.State == BatchState.Succeeded, _home.Store.GetJob(id, 1)!.Reason + _home.Stderr(id, 1));
+            Assert.True(batch.State == BatchState.Succeeded, (await _home.Store.GetJobAsync(id, 1))!.Reason + _home.Stderr(id, 1));
             Assert.Equal("an input outside the home\n", _home.Stdout(id, 1));
             Assert.Equal("resource\n", _home.Stdout(id, 2));
         }
@@ -232,13 +232,13 @@ public sealed class SandboxTests : IDisposable
     }
 
     [Fact]
-    public void A_sandboxed_job_that_is_cancelled_or_times_out_is_stopped_inside_the_sandbox_with_what_it_started()
+    public async Task A_sandboxed_job_that_is_cancelled_or_times_out_is_stopped_inside_the_sandbox_with_what_it_started()
     {
-        var id = _home.SubmitAndWake(
+        var id = await _home.SubmitAndWakeAsync(
             TestHome.Job(0, "sleep 600 & sleep 600") with { Timeout = TimeSpan.FromSeconds(1) });
 
         var batch = _home.WaitForBatch(id);
-        var job = _home.Store.GetJob(id, 1)!;
+        var job = (await _home.Store.GetJobAsync(id, 1))!;
 
         Assert.Equal(JobState.Failed, job.State);
         Assert.Equal("Timeout", job.Reason);
@@ -247,16 +247,16 @@ public sealed class SandboxTests : IDisposable
     }
 
     [Fact]
-    public void Killing_the_executor_takes_its_sandboxes_down_and_the_next_one_keeps_finished_jobs_and_reruns_interrupted_ones()
+    public async Task Killing_the_executor_takes_its_sandboxes_down_and_the_next_one_keeps_finished_jobs_and_reruns_interrupted_ones()
     {
         var marks = Bucket($"cpg-{Dataset}-test");
         Directory.CreateDirectory(marks);
         using var gate = new JobGate(Path.Combine(marks, "gate"));
         var ran = Path.Combine(marks, "ran.txt");
-        var id = _home.SubmitAndWake(InRun(_home.Batch(
+        var id = await _home.SubmitAndWakeAsync(InRun(_home.Batch(
             TestHome.Job(0, $"echo one >> {ShellQuoting.Quote(ran)}"),
             TestHome.Job(1, "echo started", gate.WaitCommand, $"echo two >> {ShellQuoting.Quote(ran)}"))));
-        _home.WaitForJob(id, 1, JobState.Succeeded);
+        await _home.WaitForJobAsync(id, 1, JobState.Succeeded);
         Assert.True(_home.WaitUntil(() => _home.Stdout(id, 2) == "started\n", 30, id), _home.ExecutorLog());
         var inside = OrphanJobs.Find(_home.Home, new HashSet<long> { id }).Where(p => p.JobId == 2).ToList();
         Assert.NotEmpty(inside);
@@ -274,8 +274,8 @@ public sealed class SandboxTests : IDisposable
 
         Assert.Equal(BatchState.Succeeded, batch.State);
         Assert.Equal(["one", "two"], File.ReadAllLines(ran));
-        Assert.Equal(1, _home.Store.GetJob(id, 1)!.Attempt);
-        Assert.Equal(2, _home.Store.GetJob(id, 2)!.Attempt);
+        Assert.Equal(1, (await _home.Store.GetJobAsync(id, 1))!.Attempt);
+        Assert.Equal(2, (await _home.Store.GetJobAsync(id, 2))!.Attempt);
         Assert.Equal("started\n", _home.Stdout(id, 2, attempt: 2));
     }
 }

@@ -15,7 +15,7 @@ public sealed class ScaleTests(ITestOutputHelper output) : IDisposable
 
     [Fact]
     [Trait(TestCategory.Name, TestCategory.Slow)]
-    public void A_200_job_batch_survives_kill_9_of_its_executor_and_every_job_succeeds_exactly_once()
+    public async Task A_200_job_batch_survives_kill_9_of_its_executor_and_every_job_succeeds_exactly_once()
     {
         var ledger = Path.Combine(_home.Root, "ran.txt");
         // The last jobs wait at a gate, so the batch is still running when its executor dies, however slow the machine.
@@ -23,11 +23,11 @@ public sealed class ScaleTests(ITestOutputHelper output) : IDisposable
         var jobs = Enumerable.Range(0, 200)
             .Select(i => TestHome.Job(i, i < 190 ? "sleep 0.05" : gate.WaitCommand, $"echo {i} >> {ShellQuoting.Quote(ledger)}") with { Cpu = 0.5 })
             .ToArray();
-        var id = _home.SubmitAndWake(jobs);
-        Assert.True(_home.WaitUntil(() => _home.Store.GetBatch(id)!.SucceededJobs >= 50, 60, id));
+        var id = await _home.SubmitAndWakeAsync(jobs);
+        Assert.True(await _home.WaitUntilAsync(async () => (await _home.Store.GetBatchAsync(id))!.SucceededJobs >= 50, 60, id));
 
         _home.KillExecutor();
-        Assert.Equal(BatchState.Running, _home.Store.GetBatch(id)!.State);
+        Assert.Equal(BatchState.Running, (await _home.Store.GetBatchAsync(id))!.State);
         gate.Open();
         _home.Client.Wake();
         var batch = _home.WaitForBatch(id, seconds: 180);
@@ -41,14 +41,14 @@ public sealed class ScaleTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void Ten_batches_submitted_in_parallel_all_land_and_complete()
+    public async Task Ten_batches_submitted_in_parallel_all_land_and_complete()
     {
         var ids = new long[10];
-        Parallel.For(0, 10, new ParallelOptions { MaxDegreeOfParallelism = 10 }, i =>
+        await Parallel.ForAsync(0, 10, new ParallelOptions { MaxDegreeOfParallelism = 10 }, async (i, _) =>
         {
             // A store per submitter, as separate sessions would have.
             var store = new SqliteBatchStore(new Hosting.RunnerDatabase(new Hosting.RunnerHome(_home.Root)));
-            ids[i] = store.Submit(_home.Batch(Enumerable.Range(0, 20).Select(j => TestHome.Job(j, $"echo {i}-{j}") with { Cpu = 0.25 }).ToArray()));
+            ids[i] = await store.SubmitAsync(_home.Batch(Enumerable.Range(0, 20).Select(j => TestHome.Job(j, $"echo {i}-{j}") with { Cpu = 0.25 }).ToArray()));
             new ExecutorClient(_home.Home).Wake();
         });
 
@@ -66,7 +66,7 @@ public sealed class ScaleTests(ITestOutputHelper output) : IDisposable
 
     [Fact]
     [Trait(TestCategory.Name, TestCategory.Slow)]
-    public void A_10000_job_dag_submits_and_completes_and_its_work_folders_are_removed()
+    public async Task A_10000_job_dag_submits_and_completes_and_its_work_folders_are_removed()
     {
         // Each job: true, plus one resource hand-off from its parent(s).
         var parents = DagShapes.FanOutChainsFanIn(10_000);
@@ -77,7 +77,7 @@ public sealed class ScaleTests(ITestOutputHelper output) : IDisposable
         var clock = Stopwatch.StartNew();
         var spec = _home.Batch(jobs);
         DagValidator.Validate(spec, 2, 1L << 34);
-        var id = _home.SubmitAndWake(spec);
+        var id = await _home.SubmitAndWakeAsync(spec);
         var submitted = clock.Elapsed;
         int? pid = null;
         ExecutorPresence.WaitUntil(_home.Home, () => (pid = ExecutorClient.RunningProcessId(_home.Home)) is not null, TimeSpan.FromSeconds(30));
@@ -94,38 +94,38 @@ public sealed class ScaleTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void Remove_deletes_a_finished_batch_and_refuses_a_running_one()
+    public async Task Remove_deletes_a_finished_batch_and_refuses_a_running_one()
     {
-        var running = _home.SubmitAndWake(TestHome.Job(0, "sleep 30"));
-        var finished = _home.SubmitAndWake(TestHome.Job(0, "echo done"));
+        var running = await _home.SubmitAndWakeAsync(TestHome.Job(0, "sleep 30"));
+        var finished = await _home.SubmitAndWakeAsync(TestHome.Job(0, "echo done"));
         _home.WaitForBatch(finished);
 
-        var refused = Assert.Throws<AnalysisRunnerException>(() => _home.Store.Remove(running));
+        var refused = await Assert.ThrowsAsync<AnalysisRunnerException>(() => _home.Store.RemoveAsync(running));
         Assert.Equal("BatchNotFinished", refused.ErrorId);
-        _home.Store.Remove(finished);
+        await _home.Store.RemoveAsync(finished);
 
-        Assert.Null(_home.Store.GetBatch(finished));
-        Assert.Empty(_home.Store.GetJobs(finished));
+        Assert.Null(await _home.Store.GetBatchAsync(finished));
+        Assert.Empty(await _home.Store.GetJobsAsync(finished));
         Assert.False(Directory.Exists(Path.Combine(_home.Home.LogsDirectory, finished.ToString())));
-        Assert.Equal("BatchNotFound", Assert.Throws<AnalysisRunnerException>(() => _home.Store.Remove(finished)).ErrorId);
-        _home.Store.RequestCancel(running);
+        Assert.Equal("BatchNotFound", (await Assert.ThrowsAsync<AnalysisRunnerException>(() => _home.Store.RemoveAsync(finished))).ErrorId);
+        await _home.Store.RequestCancelAsync(running);
         _home.Client.Wake();
         _home.WaitForBatch(running);
-        _home.Store.Remove(running);
-        Assert.Null(_home.Store.GetBatch(running));
+        await _home.Store.RemoveAsync(running);
+        Assert.Null(await _home.Store.GetBatchAsync(running));
     }
 
     [Fact]
-    public void Each_attempt_of_a_retried_job_keeps_its_own_logs()
+    public async Task Each_attempt_of_a_retried_job_keeps_its_own_logs()
     {
         var marker = Path.Combine(_home.Root, "second-time");
-        var id = _home.SubmitAndWake(TestHome.Job(0,
+        var id = await _home.SubmitAndWakeAsync(TestHome.Job(0,
             $"echo attempt $AR_ATTEMPT", $"if [ ! -e {ShellQuoting.Quote(marker)} ]; then touch {ShellQuoting.Quote(marker)}; echo boom >&2; exit 7; fi")
             with { Preemptible = true, MaxAttempts = 3 });
         var batch = _home.WaitForBatch(id);
 
         Assert.Equal(BatchState.Succeeded, batch.State);
-        var attempts = _home.Logs.GetAttempts(id, 1);
+        var attempts = await _home.Logs.GetAttemptsAsync(id, 1);
         Assert.Equal([(1, (int?)7), (2, 0)], attempts.Select(a => (a.Attempt, a.ExitCode)));
         Assert.Equal("attempt 1\n", _home.Stdout(id, 1, attempt: 1));
         Assert.Equal("boom\n", _home.Stderr(id, 1, attempt: 1));
@@ -134,7 +134,7 @@ public sealed class ScaleTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void A_home_too_long_for_a_unix_socket_still_gets_an_executor()
+    public async Task A_home_too_long_for_a_unix_socket_still_gets_an_executor()
     {
         var root = Path.Combine(_home.Root, new string('h', 120));
         var home = new Hosting.RunnerHome(root);
@@ -142,7 +142,7 @@ public sealed class ScaleTests(ITestOutputHelper output) : IDisposable
         var client = new ExecutorClient(home);
         try
         {
-            var id = store.Submit(new BatchSpec { Name = "long", TmpRoot = Path.Combine(root, "tmp"), Jobs = [TestHome.Job(0, "echo long home")] });
+            var id = await store.SubmitAsync(new BatchSpec { Name = "long", TmpRoot = Path.Combine(root, "tmp"), Jobs = [TestHome.Job(0, "echo long home")] });
             client.Wake();
             var watcher = new Core.Batch.Watching.BatchWatcher(home, store);
             var batch = watcher.WatchAsync([id], new Core.Batch.Watching.WatchOptions { Timeout = TimeSpan.FromSeconds(60) }).ToBlockingEnumerable().Last();

@@ -52,11 +52,11 @@ public sealed class TestHome : IDisposable
     public IBatchWatcher Watcher { get; }
     public string TmpRoot => Path.Combine(Root, "tmp");
 
-    public long SubmitAndWake(params JobSpec[] jobs) => SubmitAndWake(Batch(jobs));
+    public Task<long> SubmitAndWakeAsync(params JobSpec[] jobs) => SubmitAndWakeAsync(Batch(jobs));
 
-    public long SubmitAndWake(BatchSpec spec)
+    public async Task<long> SubmitAndWakeAsync(BatchSpec spec)
     {
-        var id = Store.Submit(spec);
+        var id = await Store.SubmitAsync(spec);
         Client.Wake();
         return id;
     }
@@ -79,10 +79,10 @@ public sealed class TestHome : IDisposable
         }
     }
 
-    public JobInfo WaitForJob(long batchId, int jobId, JobState state, int seconds = 30)
+    public async Task<JobInfo> WaitForJobAsync(long batchId, int jobId, JobState state, int seconds = 30)
     {
         JobInfo? job = null;
-        if (WaitUntil(() => (job = Store.GetJob(batchId, jobId)!).State == state, seconds, batchId)) return job!;
+        if (await WaitUntilAsync(async () => (job = (await Store.GetJobAsync(batchId, jobId))!).State == state, seconds, batchId)) return job!;
         throw new TimeoutException($"Job {batchId}/{jobId} never became {state}. Executor log:\n{ExecutorLog()}");
     }
 
@@ -93,6 +93,14 @@ public sealed class TestHome : IDisposable
     /// </summary>
     public bool WaitUntil(Func<bool> condition, int seconds, long? batchId = null)
     {
+        // Completed when it returns: nothing in it awaits anything that is not already done.
+        var waited = WaitUntilAsync(() => Task.FromResult(condition()), seconds, batchId);
+        return waited.IsCompleted ? waited.Result : throw new InvalidOperationException("WaitUntil's condition is synchronous.");
+    }
+
+    /// <inheritdoc cref="WaitUntil"/>
+    public async Task<bool> WaitUntilAsync(Func<Task<bool>> condition, int seconds, long? batchId = null)
+    {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (true)
         {
@@ -100,7 +108,7 @@ public sealed class TestHome : IDisposable
             var folders = new List<string> { Root, Home.LogsDirectory };
             if (batchId is { } id) folders.Add(Path.Combine(Home.LogsDirectory, id.ToString()));
             using var watch = new DirectoryWatch(folders, modified: true);
-            if (condition()) return true;
+            if (await condition()) return true;
             var left = deadline - DateTime.UtcNow;
             if (left <= TimeSpan.Zero) return false;
             watch.Wait(left < TimeSpan.FromSeconds(2) ? left : TimeSpan.FromSeconds(2), signals?.Handle);

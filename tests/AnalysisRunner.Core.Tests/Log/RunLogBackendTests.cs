@@ -129,7 +129,7 @@ public sealed class PostgresRunLogWithPostgresBatchesContractTests(PostgresFixtu
 
         var logged = await Log.AppendAsync(submission);
 
-        var batch = Assert.Single(Batches(submission.Run.ArGuid));
+        var batch = Assert.Single(await BatchesAsync(submission.Run.ArGuid));
         Assert.Equal(batch.Id, logged.DriverBatchId);
         Assert.Equal(batch.Id, (await Log.FindAsync(submission.Run.ArGuid))!.DriverBatchId);
         Assert.Equal(0, await Log.DispatchPendingAsync());
@@ -149,7 +149,7 @@ public sealed class PostgresRunLogWithPostgresBatchesContractTests(PostgresFixtu
 
         await Assert.ThrowsAnyAsync<Exception>(() => Log.AppendAsync(submission));
 
-        Assert.Empty(Batches());
+        Assert.Empty(await BatchesAsync());
         Assert.Null(await Log.FindAsync(submission.Run.ArGuid));
         Assert.Equal(0, await CountStoredConfigsAsync());
         Assert.False(File.Exists(submission.Run.ConfigPath), "the config of a run that was not logged is still published");
@@ -167,7 +167,7 @@ public sealed class PostgresRunLogWithPostgresBatchesContractTests(PostgresFixtu
         var refused = await Assert.ThrowsAsync<AnalysisRunnerException>(() => log.AppendAsync(submission));
 
         Assert.Equal("BatchDatabaseMismatch", refused.ErrorId);
-        Assert.Empty(Batches());
+        Assert.Empty(await BatchesAsync());
         Assert.Null(await log.FindAsync(submission.Run.ArGuid));
         Assert.False(File.Exists(submission.Run.ConfigPath));
     }
@@ -303,14 +303,14 @@ public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : Post
         // The commit is the acknowledgement: the append answers the run, without a batch yet, and says the dispatch failed.
         Assert.Equal(0, (await dying.AppendAsync(submission)).DriverBatchId);
         Assert.IsType<InjectedCrash>(reported);
-        Assert.Empty(Batches());
+        Assert.Empty(await BatchesAsync());
         Assert.Equal(0, (await Log.FindAsync(submission.Run.ArGuid))!.DriverBatchId);
 
         Assert.Equal(1, await Log.DispatchPendingAsync());
-        var batch = Assert.Single(Batches(submission.Run.ArGuid));
+        var batch = Assert.Single(await BatchesAsync(submission.Run.ArGuid));
         Assert.Equal(batch.Id, (await Log.FindAsync(submission.Run.ArGuid))!.DriverBatchId);
         Assert.Equal(0, await Log.DispatchPendingAsync());
-        Assert.Single(Batches());
+        Assert.Single(await BatchesAsync());
     }
 
     /// <summary>Killed after the batch was created but before its id was recorded: the restart finds that batch rather than making another.</summary>
@@ -321,11 +321,11 @@ public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : Post
         var submission = Submission();
 
         Assert.Equal(0, (await dying.AppendAsync(submission)).DriverBatchId);
-        var created = Assert.Single(Batches());
+        var created = Assert.Single(await BatchesAsync());
         Assert.Equal(0, (await Log.FindAsync(submission.Run.ArGuid))!.DriverBatchId);
 
         Assert.Equal(1, await Log.DispatchPendingAsync());
-        Assert.Equal(created.Id, Assert.Single(Batches()).Id);
+        Assert.Equal(created.Id, Assert.Single(await BatchesAsync()).Id);
         Assert.Equal(created.Id, (await Log.FindAsync(submission.Run.ArGuid))!.DriverBatchId);
         // The executor can scope the batch: the home holds the run's entry as sealed, and it verifies.
         var scope = BatchScope.Of(new BatchSpec { Name = "x", ArGuid = submission.Run.ArGuid, TmpRoot = "/tmp", Jobs = [] }, Deployment.LoggedRuns);
@@ -370,7 +370,7 @@ public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : Post
         var refused = await Assert.ThrowsAsync<AnalysisRunnerException>(() => Log.DispatchPendingAsync());
 
         Assert.Equal("RunEntryNotSealed", refused.ErrorId);
-        Assert.Empty(Batches());
+        Assert.Empty(await BatchesAsync());
     }
 
     /// <summary>One run whose batch can never be made (its home refuses it) does not keep the runs after it waiting.</summary>
@@ -386,8 +386,8 @@ public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : Post
 
         await Assert.ThrowsAsync<InjectedCrash>(() => refusing.DispatchPendingAsync());
 
-        Assert.Empty(Batches(stuck.Run.ArGuid));
-        var batch = Assert.Single(Batches(next.Run.ArGuid));
+        Assert.Empty(await BatchesAsync(stuck.Run.ArGuid));
+        var batch = Assert.Single(await BatchesAsync(next.Run.ArGuid));
         Assert.Equal(batch.Id, (await Log.FindAsync(next.Run.ArGuid))!.DriverBatchId);
         Assert.Equal(0, (await Log.FindAsync(stuck.Run.ArGuid))!.DriverBatchId);
     }
@@ -409,10 +409,10 @@ public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : Post
         Assert.False(await Log.IsDriverBatchWithheldAsync(next.Run.ArGuid));
 
         Assert.Equal(1, await Log.DispatchPendingAsync());
-        Assert.Empty(Batches(cancelled.Run.ArGuid));
-        Assert.Single(Batches(next.Run.ArGuid));
+        Assert.Empty(await BatchesAsync(cancelled.Run.ArGuid));
+        Assert.Single(await BatchesAsync(next.Run.ArGuid));
         Assert.Equal(0, await Log.DispatchPendingAsync());
-        Assert.Empty(Batches(cancelled.Run.ArGuid));
+        Assert.Empty(await BatchesAsync(cancelled.Run.ArGuid));
         Assert.Equal(0, (await Log.FindAsync(cancelled.Run.ArGuid))!.DriverBatchId);
         // Queries say so on the run, in one read of a page: the cancelled run is withheld, the dispatched one is not.
         var listed = await Log.QueryAsync(new LogQuery()).ToDictionaryAsync(run => run.ArGuid);
@@ -432,7 +432,7 @@ public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : Post
 
         Assert.Equal(1, await racing.DispatchPendingAsync());
 
-        var batch = Assert.Single(Batches(submission.Run.ArGuid));
+        var batch = Assert.Single(await BatchesAsync(submission.Run.ArGuid));
         Assert.True(batch.CancelRequested);
         Assert.False(await Log.CancelPendingDispatchAsync(submission.Run.ArGuid));
         Assert.False(await Log.IsDriverBatchWithheldAsync(submission.Run.ArGuid));
@@ -448,7 +448,7 @@ public sealed class PostgresRunLogContractTests(PostgresFixture postgres) : Post
 
         Assert.Equal("DatabaseUnavailable", error.ErrorId);
         Assert.Equal(ErrorKind.ResourceUnavailable, error.Kind);
-        Assert.Empty(Batches());
+        Assert.Empty(await BatchesAsync());
     }
 
     private sealed class InjectedCrash() : Exception("injected: the dispatcher died here");

@@ -98,7 +98,7 @@ public abstract class RunLogContract : IDisposable
         return runs;
     }
 
-    protected IReadOnlyList<BatchInfo> Batches(string? arGuid = null) => Deployment.Batches.FindBatches(new BatchQuery { ArGuid = arGuid });
+    protected async Task<IReadOnlyList<BatchInfo>> BatchesAsync(string? arGuid = null) => await Deployment.Batches.FindBatchesAsync(new BatchQuery { ArGuid = arGuid });
 
     [BackendFact]
     public async Task An_append_logs_the_run_chained_with_its_config_and_driver_batch()
@@ -108,7 +108,7 @@ public abstract class RunLogContract : IDisposable
 
         Assert.Equal(AuditChain.Genesis, logged.PreviousHash);
         Assert.NotNull(logged.EntryHash);
-        var batch = Assert.Single(Batches(logged.ArGuid));
+        var batch = Assert.Single(await BatchesAsync(logged.ArGuid));
         Assert.Equal(batch.Id, logged.DriverBatchId);
         var found = await Log.FindAsync(logged.ArGuid);
         Assert.NotNull(found);
@@ -179,8 +179,8 @@ public abstract class RunLogContract : IDisposable
         Assert.True(verdict.Valid, verdict.Reason);
         Assert.Equal(appended.Select(run => run.ArGuid).ToHashSet(), chain.Select(run => run.ArGuid).ToHashSet());
         Assert.Equal(50, chain.Select(run => run.PreviousHash).Distinct().Count());
-        Assert.Equal(50, Batches().Count);
-        Assert.Equal(appended.Select(run => run.DriverBatchId).Order(), Batches().Select(batch => batch.Id).Order());
+        Assert.Equal(50, (await BatchesAsync()).Count);
+        Assert.Equal(appended.Select(run => run.DriverBatchId).Order(), (await BatchesAsync()).Select(batch => batch.Id).Order());
         Assert.Equal(50, await CountStoredConfigsAsync());
     }
 
@@ -194,7 +194,7 @@ public abstract class RunLogContract : IDisposable
 
         Assert.Single(await ChainAsync());
         Assert.Equal(1, await CountStoredConfigsAsync());
-        Assert.Single(Batches());
+        Assert.Single(await BatchesAsync());
         var config = await Deployment.ReadConfigAsync(first.ConfigPath);
         Assert.Equal("first", ((Tomlyn.Model.TomlTable)config["workflow"])["name"]);
         Assert.True(AuditChain.Verify(await ChainAsync()).Valid);
@@ -208,7 +208,7 @@ public abstract class RunLogContract : IDisposable
         Assert.Equal(0, await Log.DispatchPendingAsync());
         Assert.Equal(0, await Log.DispatchPendingAsync());
 
-        var batch = Assert.Single(Batches(logged.ArGuid));
+        var batch = Assert.Single(await BatchesAsync(logged.ArGuid));
         Assert.Equal(batch.Id, (await Log.FindAsync(logged.ArGuid))!.DriverBatchId);
     }
 
@@ -225,7 +225,7 @@ public abstract class RunLogContract : IDisposable
 
         Assert.Equal((first.ArGuid, first.DriverBatchId, first.EntryHash), (again.ArGuid, again.DriverBatchId, again.EntryHash));
         Assert.Single(await ChainAsync());
-        Assert.Single(Batches());
+        Assert.Single(await BatchesAsync());
         Assert.Equal(1, await CountStoredConfigsAsync());
         var found = await Log.FindByKeyAsync("alice@example.org", key.Value);
         Assert.Equal((first.ArGuid, key.RequestHash), (found?.Run.ArGuid, found?.RequestHash));
@@ -241,7 +241,7 @@ public abstract class RunLogContract : IDisposable
 
         Assert.Equal(("IdempotencyKeyReused", ErrorKind.InvalidOperation, "retry-key-0000000002"), (reused.ErrorId, reused.Kind, reused.Target as string));
         Assert.Equal([first.ArGuid], (await ChainAsync()).Select(run => run.ArGuid));
-        Assert.Single(Batches());
+        Assert.Single(await BatchesAsync());
         Assert.Equal(1, await CountStoredConfigsAsync());
     }
 
@@ -270,7 +270,7 @@ public abstract class RunLogContract : IDisposable
 
         var logged = Assert.Single(await ChainAsync());
         Assert.All(answers, answer => Assert.Equal(logged.ArGuid, answer.ArGuid));
-        Assert.Single(Batches());
+        Assert.Single(await BatchesAsync());
         Assert.Equal(1, await CountStoredConfigsAsync());
         Assert.True(AuditChain.Verify(await ChainAsync()).Valid);
     }

@@ -68,7 +68,7 @@ internal sealed class AuthorityWorld : IDisposable
 
     public int Configs => Directory.Exists(Home.ConfigStoreDirectory) ? Directory.GetFiles(Home.ConfigStoreDirectory).Length : 0;
     public int LogRows => Deployment.AuditLog.ReadChain().Count();
-    public int Batches => Deployment.Batches.FindBatches(new AnalysisRunner.Core.Batch.BatchQuery()).Count;
+    public async Task<int> BatchesAsync() => (await Deployment.Batches.FindBatchesAsync(new AnalysisRunner.Core.Batch.BatchQuery())).Count;
 
     public void Sql(string sql)
     {

@@ -140,30 +140,30 @@ public sealed class RunAuthorityTests : IDisposable
         Assert.NotNull(run.EntryHash);
         Assert.Equal(AuditChain.Genesis, run.PreviousHash);
         Assert.True(AuditChain.Verify(_world.Deployment.AuditLog.ReadChain()).Valid);
-        Assert.Equal(run.ArGuid, _world.Deployment.Batches.GetBatch(run.DriverBatchId)!.Attributes["ar_guid"]);
+        Assert.Equal(run.ArGuid, (await _world.Deployment.Batches.GetBatchAsync(run.DriverBatchId))!.Attributes["ar_guid"]);
         Assert.True(_world.Executor.Wakes >= 1, "the executor is told about the committed driver batch");
     }
 
     [Fact]
-    public void A_failed_transaction_withdraws_the_config_and_leaves_no_batch()
+    public async Task A_failed_transaction_withdraws_the_config_and_leaves_no_batch()
     {
         _world.Sql("CREATE TRIGGER refuse_runs BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'refused by test'); END;");
 
         Assert.ThrowsAny<Exception>(() => _world.Authority.SubmitAsync(_world.Facts(), _world.Caller).GetAwaiter().GetResult());
 
         Assert.Equal(0, _world.Configs);
-        Assert.Equal(0, _world.Batches);
+        Assert.Equal(0, await _world.BatchesAsync());
         Assert.Equal(0, _world.LogRows);
     }
 
     [Fact]
-    public void A_refused_plan_is_never_submitted()
+    public async Task A_refused_plan_is_never_submitted()
     {
         var plan = _world.Authority.Plan(_world.Facts() with { Script = "../../../bin/sh" }, _world.Caller);
 
         Assert.Equal("ScriptOutsideRepository", plan.Refusal!.ErrorId);
         Assert.Equal("ScriptOutsideRepository", Assert.ThrowsAny<AnalysisRunnerException>(() => _world.Authority.SubmitAsync(plan).GetAwaiter().GetResult()).ErrorId);
-        Assert.Equal((0, 0, 0), (_world.Configs, _world.LogRows, _world.Batches));
+        Assert.Equal((0, 0, 0), (_world.Configs, _world.LogRows, await _world.BatchesAsync()));
         Assert.Equal(0, _world.Executor.Wakes);
     }
 

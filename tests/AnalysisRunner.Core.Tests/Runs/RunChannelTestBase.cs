@@ -21,7 +21,7 @@ public abstract class RunChannelTestBase : IDisposable
     }
 
     /// <summary>The batch's channel as the executor opens it: for the run its stored spec names (which the planner verified).</summary>
-    private protected RunChannelServer? OpenChannel(long batchId) => _host.Open(batchId, _deployment.Batches.GetBatch(batchId)?.ArGuid);
+    private protected async Task<RunChannelServer?> OpenChannelAsync(long batchId) => _host.Open(batchId, (await _deployment.Batches.GetBatchAsync(batchId))?.ArGuid);
 
     public void Dispose()
     {
@@ -31,7 +31,7 @@ public abstract class RunChannelTestBase : IDisposable
     }
 
     /// <summary>A logged test-level run and one batch of it, stored as the executor would find them.</summary>
-    protected (RunRecord Run, long BatchId) RunWithBatch()
+    protected async Task<(RunRecord Run, long BatchId)> RunWithBatchAsync()
     {
         var config = Path.Combine(_home.Home.ConfigStoreDirectory, Guid.NewGuid().ToString("N") + ".toml");
         Directory.CreateDirectory(_home.Home.ConfigStoreDirectory);
@@ -43,7 +43,7 @@ public abstract class RunChannelTestBase : IDisposable
         };
         _deployment.Database.InTransaction((c, t) => new SqliteAuditLog(_deployment.Database).Append(run, c, t));
         var logged = _deployment.AuditLog.Query(new Core.Log.LogQuery { ArGuid = run.ArGuid, First = 1 }).Single();
-        var batchId = _home.Store.Submit(_home.Batch(TestHome.Job(0, "true")) with { ArGuid = run.ArGuid, ConfigPath = config });
+        var batchId = await _home.Store.SubmitAsync(_home.Batch(TestHome.Job(0, "true")) with { ArGuid = run.ArGuid, ConfigPath = config });
         return (logged, batchId);
     }
 }

@@ -21,35 +21,35 @@ public sealed class RunChannelTests : RunChannelTestBase
     };
 
     [Fact]
-    public void A_channel_says_who_its_batch_is_and_refuses_another_runs_batches_jobs_logs_and_waits()
+    public async Task A_channel_says_who_its_batch_is_and_refuses_another_runs_batches_jobs_logs_and_waits()
     {
-        var (mine, myBatch) = RunWithBatch();
-        var (_, theirBatch) = RunWithBatch();
-        using var server = OpenChannel(myBatch)!;
+        var (mine, myBatch) = await RunWithBatchAsync();
+        var (_, theirBatch) = await RunWithBatchAsync();
+        using var server = (await OpenChannelAsync(myBatch))!;
         var channel = new RunChannel(server.SocketPath);
 
         var identity = channel.Identity();
         Assert.Equal(mine.ArGuid, identity.Run.ArGuid);
         Assert.Equal(myBatch, identity.BatchId);
-        Assert.Equal(myBatch, channel.GetBatch(myBatch)!.Id);
-        Assert.Single(channel.GetJobs(myBatch));
+        Assert.Equal(myBatch, (await channel.GetBatchAsync(myBatch))!.Id);
+        Assert.Single(await channel.GetJobsAsync(myBatch));
 
-        Assert.Equal(RunChannelService.OutsideRunErrorId, Assert.ThrowsAny<AnalysisRunnerException>(() => channel.GetBatch(theirBatch)).ErrorId);
-        Assert.Equal(RunChannelService.OutsideRunErrorId, Assert.ThrowsAny<AnalysisRunnerException>(() => channel.GetJobs(theirBatch)).ErrorId);
-        Assert.Equal(RunChannelService.OutsideRunErrorId, Assert.ThrowsAny<AnalysisRunnerException>(() => channel.RequestCancel(theirBatch)).ErrorId);
+        Assert.Equal(RunChannelService.OutsideRunErrorId, (await Assert.ThrowsAnyAsync<AnalysisRunnerException>(() => channel.GetBatchAsync(theirBatch))).ErrorId);
+        Assert.Equal(RunChannelService.OutsideRunErrorId, (await Assert.ThrowsAnyAsync<AnalysisRunnerException>(() => channel.GetJobsAsync(theirBatch))).ErrorId);
+        Assert.Equal(RunChannelService.OutsideRunErrorId, (await Assert.ThrowsAnyAsync<AnalysisRunnerException>(() => channel.RequestCancelAsync(theirBatch))).ErrorId);
         Assert.Equal(RunChannelService.OutsideRunErrorId,
-            Assert.ThrowsAny<AnalysisRunnerException>(() => channel.FindBatches(new BatchQuery { ArGuid = "someone-else" })).ErrorId);
-        Assert.False(_home.Store.GetBatch(theirBatch)!.CancelRequested);
+            (await Assert.ThrowsAnyAsync<AnalysisRunnerException>(() => channel.FindBatchesAsync(new BatchQuery { ArGuid = "someone-else" }))).ErrorId);
+        Assert.False((await _home.Store.GetBatchAsync(theirBatch))!.CancelRequested);
         // Listing without naming a run lists this run's batches only.
-        Assert.Equal([myBatch], channel.FindBatches(new BatchQuery()).Select(batch => batch.Id));
+        Assert.Equal([myBatch], (await channel.FindBatchesAsync(new BatchQuery())).Select(batch => batch.Id));
     }
 
     [Fact]
     public async Task A_channel_refuses_to_wait_on_or_read_the_log_of_another_runs_batch()
     {
-        var (_, myBatch) = RunWithBatch();
-        var (_, theirBatch) = RunWithBatch();
-        using var server = OpenChannel(myBatch)!;
+        var (_, myBatch) = await RunWithBatchAsync();
+        var (_, theirBatch) = await RunWithBatchAsync();
+        using var server = (await OpenChannelAsync(myBatch))!;
         var channel = new RunChannel(server.SocketPath);
         var wait = await Assert.ThrowsAnyAsync<AnalysisRunnerException>(() => channel.WaitAsync([myBatch, theirBatch], TimeSpan.FromSeconds(1), CancellationToken.None));
         Assert.Equal(RunChannelService.OutsideRunErrorId, wait.ErrorId);
@@ -61,20 +61,20 @@ public sealed class RunChannelTests : RunChannelTestBase
     }
 
     [Fact]
-    public void A_batch_sent_over_a_channel_gets_the_channels_run_and_cannot_claim_another_or_a_checkout()
+    public async Task A_batch_sent_over_a_channel_gets_the_channels_run_and_cannot_claim_another_or_a_checkout()
     {
-        var (mine, myBatch) = RunWithBatch();
-        var (theirs, _) = RunWithBatch();
-        using var server = OpenChannel(myBatch)!;
+        var (mine, myBatch) = await RunWithBatchAsync();
+        var (theirs, _) = await RunWithBatchAsync();
+        using var server = (await OpenChannelAsync(myBatch))!;
         var channel = new RunChannel(server.SocketPath);
-        var before = _home.Store.FindBatches(new BatchQuery()).Count;
+        var before = (await _home.Store.FindBatchesAsync(new BatchQuery())).Count;
 
         Assert.Equal("ProtectedBatchAttribute", Assert.ThrowsAny<AnalysisRunnerException>(() => channel.Check(Honest(theirs.ArGuid))).ErrorId);
         Assert.Equal("ProtectedBatchAttribute", Assert.ThrowsAny<AnalysisRunnerException>(() =>
             channel.Check(Honest() with { Attributes = new Dictionary<string, string> { ["dataset"] = "other", ["access_level"] = "standard" } })).ErrorId);
         Assert.Equal("JobCheckoutNotAllowed", Assert.ThrowsAny<AnalysisRunnerException>(() =>
             channel.Check(Honest() with { Jobs = [TestHome.Job(0, "true") with { Checkout = new CheckoutSpec("/etc", new string('0', 40), ".") }] })).ErrorId);
-        Assert.Equal(before, _home.Store.FindBatches(new BatchQuery()).Count);
+        Assert.Equal(before, (await _home.Store.FindBatchesAsync(new BatchQuery())).Count);
 
         var checkedSpec = channel.Check(Honest());
         Assert.Equal(mine.ArGuid, checkedSpec.ArGuid);
@@ -84,10 +84,10 @@ public sealed class RunChannelTests : RunChannelTestBase
     }
 
     [Fact]
-    public void A_batch_outside_any_run_gets_no_channel()
+    public async Task A_batch_outside_any_run_gets_no_channel()
     {
-        var outside = _home.Store.Submit(_home.Batch(TestHome.Job(0, "true")));
-        Assert.Null(OpenChannel(outside));
+        var outside = await _home.Store.SubmitAsync(_home.Batch(TestHome.Job(0, "true")));
+        Assert.Null(await OpenChannelAsync(outside));
     }
 
     [Theory]
@@ -100,8 +100,8 @@ public sealed class RunChannelTests : RunChannelTestBase
     [InlineData("null-jobs", RunChannelFrames.InvalidErrorId)]
     public async Task Oversized_malformed_and_unknown_messages_are_refused_by_their_error_id_and_the_channel_goes_on(string message, string errorId)
     {
-        var (mine, myBatch) = RunWithBatch();
-        using var server = OpenChannel(myBatch)!;
+        var (mine, myBatch) = await RunWithBatchAsync();
+        using var server = (await OpenChannelAsync(myBatch))!;
         byte[] Framed(string json)
         {
             var body = Encoding.UTF8.GetBytes(json);
@@ -133,10 +133,10 @@ public sealed class RunChannelTests : RunChannelTestBase
     }
 
     [Fact]
-    public void The_socket_of_a_channel_is_its_owners_only_and_goes_with_its_batch()
+    public async Task The_socket_of_a_channel_is_its_owners_only_and_goes_with_its_batch()
     {
-        var (_, myBatch) = RunWithBatch();
-        var server = OpenChannel(myBatch)!;
+        var (_, myBatch) = await RunWithBatchAsync();
+        var server = (await OpenChannelAsync(myBatch))!;
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(server.SocketPath));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(server.SocketPath)!));
         server.Dispose();

@@ -13,19 +13,19 @@ public sealed class RunTokensTests : IDisposable
 
     public void Dispose() => _world.Dispose();
 
-    private AnalysisRunnerException Refused(string token, string errorId = "InvalidRunToken")
+    private async Task<AnalysisRunnerException> RefusedAsync(string token, string errorId = "InvalidRunToken")
     {
-        var ex = Assert.ThrowsAny<AnalysisRunnerException>(() => _world.Deployment.RunTokens.Verify(token));
+        var ex = await Assert.ThrowsAnyAsync<AnalysisRunnerException>(() => _world.Deployment.RunTokens.VerifyAsync(token));
         Assert.Equal(errorId, ex.ErrorId);
         return ex;
     }
 
     [Fact]
-    public void A_token_the_runner_issued_verifies_to_its_logged_run()
+    public async Task A_token_the_runner_issued_verifies_to_its_logged_run()
     {
         var token = RunTokens.Issue(_world.Home, _run.ArGuid);
 
-        var verified = _world.Deployment.RunTokens.Verify(token);
+        var verified = await _world.Deployment.RunTokens.VerifyAsync(token);
 
         Assert.Equal(_run.ArGuid, verified.ArGuid);
         Assert.Equal(("fewgenomes", AccessLevel.Test), (verified.Dataset, verified.AccessLevel));
@@ -34,41 +34,41 @@ public sealed class RunTokensTests : IDisposable
     }
 
     [Fact]
-    public void Forged_tokens_are_refused()
+    public async Task Forged_tokens_are_refused()
     {
         var token = RunTokens.Issue(_world.Home, _run.ArGuid);
         var signature = token[(token.LastIndexOf('.') + 1)..];
 
-        Refused(_run.ArGuid);
-        Refused(_run.ArGuid + ".");
-        Refused(_run.ArGuid + "." + new string('A', signature.Length));
-        Refused(_run.ArGuid + "." + signature[..^2] + (signature[^2] == 'A' ? "B" : "A") + signature[^1]);
-        Refused(Guid.NewGuid() + "." + signature);
-        Refused("../../x." + signature);
-        Refused(new string('x', 2000));
-        Refused("");
+        await RefusedAsync(_run.ArGuid);
+        await RefusedAsync(_run.ArGuid + ".");
+        await RefusedAsync(_run.ArGuid + "." + new string('A', signature.Length));
+        await RefusedAsync(_run.ArGuid + "." + signature[..^2] + (signature[^2] == 'A' ? "B" : "A") + signature[^1]);
+        await RefusedAsync(Guid.NewGuid() + "." + signature);
+        await RefusedAsync("../../x." + signature);
+        await RefusedAsync(new string('x', 2000));
+        await RefusedAsync("");
     }
 
     [Fact]
-    public void A_token_signed_with_another_homes_key_is_refused()
+    public async Task A_token_signed_with_another_homes_key_is_refused()
     {
         using var other = new AuthorityWorld();
-        Refused(RunTokens.Issue(other.Home, _run.ArGuid));
+        await RefusedAsync(RunTokens.Issue(other.Home, _run.ArGuid));
     }
 
     [Fact]
-    public void A_genuine_token_for_a_run_that_is_not_logged_grants_nothing()
+    public async Task A_genuine_token_for_a_run_that_is_not_logged_grants_nothing()
     {
-        Refused(RunTokens.Issue(_world.Home, Guid.NewGuid().ToString()));
+        await RefusedAsync(RunTokens.Issue(_world.Home, Guid.NewGuid().ToString()));
     }
 
     [Fact]
-    public void A_token_of_a_run_whose_entry_was_edited_grants_nothing()
+    public async Task A_token_of_a_run_whose_entry_was_edited_grants_nothing()
     {
         var token = RunTokens.Issue(_world.Home, _run.ArGuid);
         _world.Sql($"UPDATE audit_log SET access_level = 'full' WHERE ar_guid = '{_run.ArGuid}'");
 
-        Refused(token, "AuditChainBroken");
+        await RefusedAsync(token, "AuditChainBroken");
     }
 
     [Fact]
@@ -108,14 +108,19 @@ public sealed class RunTokenExpiryTests : IDisposable
     private sealed class RunBatches : Core.Batch.IBatchStore
     {
         public List<Core.Batch.BatchInfo> Batches { get; } = [];
-        public long Submit(Core.Batch.BatchSpec spec) => throw new NotSupportedException();
-        public Core.Batch.BatchInfo? GetBatch(long batchId) => Batches.FirstOrDefault(b => b.Id == batchId);
-        public IReadOnlyList<Core.Batch.BatchInfo> FindBatches(Core.Batch.BatchQuery query) => Batches.Where(b => b.ArGuid == query.ArGuid).ToList();
-        public IReadOnlyList<Core.Batch.JobInfo> GetJobs(long batchId) => [];
-        public Core.Batch.JobInfo? GetJob(long batchId, int jobId) => null;
-        public void RequestCancel(long batchId) { }
-        public IReadOnlyList<Core.Batch.JobAttempt> GetAttempts(long batchId, int jobId) => [];
-        public void Remove(long batchId) { }
+        public Task<long> SubmitAsync(Core.Batch.BatchSpec spec, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public Task<Core.Batch.BatchInfo?> GetBatchAsync(long batchId, CancellationToken cancellationToken = default) =>
+            Task.FromResult(Batches.FirstOrDefault(b => b.Id == batchId));
+        public Task<IReadOnlyList<Core.Batch.BatchInfo>> FindBatchesAsync(Core.Batch.BatchQuery query, CancellationToken cancellationToken = default) =>
+            Task.FromResult<IReadOnlyList<Core.Batch.BatchInfo>>(Batches.Where(b => b.ArGuid == query.ArGuid).ToList());
+        public Task<IReadOnlyList<Core.Batch.JobInfo>> GetJobsAsync(long batchId, CancellationToken cancellationToken = default) =>
+            Task.FromResult<IReadOnlyList<Core.Batch.JobInfo>>([]);
+        public Task<Core.Batch.JobInfo?> GetJobAsync(long batchId, int jobId, CancellationToken cancellationToken = default) =>
+            Task.FromResult<Core.Batch.JobInfo?>(null);
+        public Task RequestCancelAsync(long batchId, CancellationToken cancellationToken = default) => Task.CompletedTask;
+        public Task<IReadOnlyList<Core.Batch.JobAttempt>> GetAttemptsAsync(long batchId, int jobId, CancellationToken cancellationToken = default) =>
+            Task.FromResult<IReadOnlyList<Core.Batch.JobAttempt>>([]);
+        public Task RemoveAsync(long batchId, CancellationToken cancellationToken = default) => Task.CompletedTask;
     }
 
     private Core.Batch.BatchInfo Batch(long id, DateTimeOffset? completed) => new()
@@ -127,28 +132,28 @@ public sealed class RunTokenExpiryTests : IDisposable
     private RunTokens Tokens() => new(_world.Home, _world.Deployment.LoggedRuns, _batches, _clock);
 
     [Fact]
-    public void A_token_is_honoured_while_its_run_runs_and_for_the_grace_after_and_then_refused()
+    public async Task A_token_is_honoured_while_its_run_runs_and_for_the_grace_after_and_then_refused()
     {
         var token = RunTokens.Issue(_world.Home, _run.ArGuid);
         _batches.Batches.Add(Batch(1, _clock.GetUtcNow()));
         _batches.Batches.Add(Batch(2, null));
         _clock.Advance(TimeSpan.FromDays(3));
-        Assert.Equal(_run.ArGuid, Tokens().Verify(token).ArGuid);   // a sub-batch still runs
+        Assert.Equal(_run.ArGuid, (await Tokens().VerifyAsync(token)).ArGuid);   // a sub-batch still runs
 
         _batches.Batches[1] = Batch(2, _clock.GetUtcNow());
         _clock.Advance(RunTokens.Grace - TimeSpan.FromSeconds(1));
-        Assert.Equal(_run.ArGuid, Tokens().Verify(token).ArGuid);
+        Assert.Equal(_run.ArGuid, (await Tokens().VerifyAsync(token)).ArGuid);
 
         _clock.Advance(TimeSpan.FromSeconds(2));
-        var refused = Assert.ThrowsAny<AnalysisRunnerException>(() => Tokens().Verify(token));
+        var refused = await Assert.ThrowsAnyAsync<AnalysisRunnerException>(() => Tokens().VerifyAsync(token));
         Assert.Equal("InvalidRunToken", refused.ErrorId);
         Assert.Contains("expired", refused.Message);
     }
 
     [Fact]
-    public void A_token_of_a_run_whose_batches_were_all_removed_is_refused()
+    public async Task A_token_of_a_run_whose_batches_were_all_removed_is_refused()
     {
         var token = RunTokens.Issue(_world.Home, _run.ArGuid);
-        Assert.Equal("InvalidRunToken", Assert.ThrowsAny<AnalysisRunnerException>(() => Tokens().Verify(token)).ErrorId);
+        Assert.Equal("InvalidRunToken", (await Assert.ThrowsAnyAsync<AnalysisRunnerException>(() => Tokens().VerifyAsync(token))).ErrorId);
     }
 }

@@ -48,15 +48,20 @@ public sealed class BatchListingTests(PostgresFixture postgres) : IAsyncLifetime
         await client.SubmitRunAsync(await client.PlanRunAsync(facts));
 
     /// <summary>Sub-batches of a run, as its driver would submit them (empty, so they land finished and the executor has nothing to do).</summary>
-    private List<long> SubBatches(RunRecord run, int count) =>
-        Enumerable.Range(0, count).Select(i => _world.Home!.Store.Submit(new BatchSpec { Name = "sub" + i, TmpRoot = _world.Home.TmpRoot, Jobs = [], ArGuid = run.ArGuid })).ToList();
+    private async Task<List<long>> SubBatchesAsync(RunRecord run, int count)
+    {
+        var ids = new List<long>();
+        for (var i = 0; i < count; i++)
+            ids.Add(await _world.Home!.Store.SubmitAsync(new BatchSpec { Name = "sub" + i, TmpRoot = _world.Home.TmpRoot, Jobs = [], ArGuid = run.ArGuid }));
+        return ids;
+    }
 
     /// <summary>Alice's run and its sub-batches, then bob's run with many more, all newer than hers: alice's ids, newest first.</summary>
     private async Task<List<long>> AlicesBatchesUnderBobsAsync()
     {
         var alices = await SubmitAsync(AliceClient, _world.HelloFacts(_main, "alices"));
-        var aliceIds = SubBatches(alices, 3).Prepend(alices.DriverBatchId).Reverse().ToList();
-        SubBatches(await SubmitAsync(BobClient, _world.HelloFacts(_main, "bobs")), BobsBatches);
+        var aliceIds = (await SubBatchesAsync(alices, 3)).Prepend(alices.DriverBatchId).Reverse().ToList();
+        await SubBatchesAsync(await SubmitAsync(BobClient, _world.HelloFacts(_main, "bobs")), BobsBatches);
         return aliceIds;
     }
 

@@ -41,7 +41,7 @@ public sealed class DispatchRetryTests(PostgresFixture postgres) : IDisposable
         await target.Failed.Task.WaitAsync(Deadline);
         var logged = await log.FindAsync(run.ArGuid);
         Assert.Equal((run.ArGuid, run.EntryHash, 0L), (logged?.ArGuid, logged?.EntryHash, logged?.DriverBatchId));
-        Assert.Empty(_world.Deployment.Batches.FindBatches(new BatchQuery()));
+        Assert.Empty(await _world.Deployment.Batches.FindBatchesAsync(new BatchQuery()));
         // Submit-Analysis -Wait on the answer (batch 0): a typed "not yet", not BatchNotFound of batch 0.
         using var client = new HttpRunnerClient(new ServerConnection(server.Address, (await server.IssueAsync(WebWorld.Alice)).Token));
         var pending = await Assert.ThrowsAsync<ServerProblemException>(() => LastAsync(client.WatchRunAsync(run.ArGuid, 0, new WatchOptions())));
@@ -49,7 +49,7 @@ public sealed class DispatchRetryTests(PostgresFixture postgres) : IDisposable
 
         target.Clear();
         var batchId = await target.Created.Task.WaitAsync(Deadline);
-        var batch = Assert.Single(_world.Deployment.Batches.FindBatches(new BatchQuery()));
+        var batch = Assert.Single(await _world.Deployment.Batches.FindBatchesAsync(new BatchQuery()));
         Assert.Equal((run.ArGuid, batchId), (batch.ArGuid, batch.Id));
         Assert.Equal(BatchState.Succeeded, _world.WaitForBatch(batch.Id).State);
         // The same wait, once the batch exists, follows the batch the run has now.
@@ -60,7 +60,7 @@ public sealed class DispatchRetryTests(PostgresFixture postgres) : IDisposable
         while ((await log.FindAsync(run.ArGuid))?.DriverBatchId != batch.Id && DateTime.UtcNow < deadline) await Task.Delay(100);
         Assert.Equal(batch.Id, (await log.FindAsync(run.ArGuid))?.DriverBatchId);
         Assert.Equal(0, await log.DispatchPendingAsync());
-        Assert.Single(_world.Deployment.Batches.FindBatches(new BatchQuery()));
+        Assert.Single(await _world.Deployment.Batches.FindBatchesAsync(new BatchQuery()));
         Assert.True(AuditChain.Verify(log.ReadChainAsync().ToBlockingEnumerable()).Valid);
     }
 
@@ -95,7 +95,7 @@ public sealed class DispatchRetryTests(PostgresFixture postgres) : IDisposable
 
         using var health = await restarted.Client().GetAsync("/healthz");
         Assert.Equal(System.Net.HttpStatusCode.OK, health.StatusCode);
-        var batches = _world.Deployment.Batches.FindBatches(new BatchQuery());
+        var batches = await _world.Deployment.Batches.FindBatchesAsync(new BatchQuery());
         Assert.Equal([pending], batches.Select(batch => batch.ArGuid));
         Assert.Equal(batches[0].Id, (await new PostgresRunLog(restarted.Database, new HomeDriverBatches(_world.Deployment)).FindAsync(pending))?.DriverBatchId);
         Assert.Equal(0, (await new PostgresRunLog(restarted.Database, new HomeDriverBatches(_world.Deployment)).FindAsync(broken))?.DriverBatchId);

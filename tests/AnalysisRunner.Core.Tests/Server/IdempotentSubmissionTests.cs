@@ -70,13 +70,13 @@ public sealed class IdempotentSubmissionTests(PostgresFixture postgres) : IAsync
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
-    private IReadOnlyList<BatchInfo> Batches() => _world.Home!.Store.FindBatches(new BatchQuery());
+    private async Task<IReadOnlyList<BatchInfo>> BatchesAsync() => await _world.Home!.Store.FindBatchesAsync(new BatchQuery());
 
     private async Task AssertStoredAsync(int runs)
     {
         Assert.Equal(runs, await CountAsync("audit_log"));
         Assert.Equal(runs, await CountAsync("run_configs"));
-        Assert.Equal(runs, Batches().Count);
+        Assert.Equal(runs, (await BatchesAsync()).Count);
     }
 
     [BackendFact]
@@ -92,7 +92,7 @@ public sealed class IdempotentSubmissionTests(PostgresFixture postgres) : IAsync
         Assert.Equal((first.Run.ArGuid, first.Run.DriverBatchId, first.Run.EntryHash), (second.Run.ArGuid, second.Run.DriverBatchId, second.Run.EntryHash));
         Assert.NotEqual(0, first.Run.DriverBatchId);
         await AssertStoredAsync(runs: 1);
-        Assert.Equal(first.Run.DriverBatchId, Assert.Single(Batches()).Id);
+        Assert.Equal(first.Run.DriverBatchId, Assert.Single(await BatchesAsync()).Id);
 
         // Without a key, each submission is a run of its own, as before.
         var unkeyed = await PostAsync(_aliceToken, RunRoutes.Runs, Facts());
@@ -178,7 +178,7 @@ public sealed class IdempotentSubmissionTests(PostgresFixture postgres) : IAsync
         await AssertStoredAsync(runs: 1);
         var logged = Assert.Single((await client.QueryAuditLogAsync(new LogQuery(), null)).Runs);
         Assert.Equal((logged.ArGuid, logged.DriverBatchId), (run.ArGuid, run.DriverBatchId));
-        Assert.Equal(run.DriverBatchId, Assert.Single(Batches()).Id);
+        Assert.Equal(run.DriverBatchId, Assert.Single(await BatchesAsync()).Id);
 
         // The next submission of the same client is a new run: a fresh key per submission.
         var next = await client.SubmitRunAsync(await client.PlanRunAsync(Facts()));
@@ -332,7 +332,7 @@ public sealed class IdempotentSubmissionTests(PostgresFixture postgres) : IAsync
         using var client = new HttpRunnerClient(new ServerConnection(Server.Address, _aliceToken));
         var run = await client.SubmitRunAsync(await client.PlanRunAsync(Facts()));
         Assert.Equal(0, run.DriverBatchId);
-        Assert.Empty(Batches());
+        Assert.Empty(await BatchesAsync());
 
         var cancelled = await client.CancelRunAsync(run.ArGuid);
 
@@ -347,7 +347,7 @@ public sealed class IdempotentSubmissionTests(PostgresFixture postgres) : IAsync
         Assert.Equal(("DriverBatchWithheld", 409, run.ArGuid), (wait.ErrorId, wait.Status, wait.Target as string));
         target.Clear();
         Assert.Equal(0, await ServerHost.DispatchPendingRunsAsync(Server.Services));
-        Assert.Empty(Batches());
+        Assert.Empty(await BatchesAsync());
         Assert.Equal(0, (await home.RunLog.FindAsync(run.ArGuid))!.DriverBatchId);
         // A run that has its batch is cancelled as before.
         var other = await client.SubmitRunAsync(await client.PlanRunAsync(Facts("other")));

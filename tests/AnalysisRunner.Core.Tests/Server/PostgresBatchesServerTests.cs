@@ -67,7 +67,7 @@ public sealed class PostgresBatchesServerTests(PostgresFixture postgres) : IAsyn
         // The rows are PostgreSQL's, as the home's own store (the executor's and the cmdlets') sees them.
         var store = Deployment.Open(_world.Home!.Home).Batches;
         Assert.IsType<PostgresBatchStore>(store);
-        Assert.Equal(run.DriverBatchId, Assert.Single(store.FindBatches(new BatchQuery { ArGuid = run.ArGuid })).Id);
+        Assert.Equal(run.DriverBatchId, Assert.Single(await store.FindBatchesAsync(new BatchQuery { ArGuid = run.ArGuid })).Id);
         Assert.Equal(1, await CountAsync("SELECT count(*) FROM batches WHERE ar_guid = $1 AND state = 'Succeeded'", run.ArGuid));
         Assert.Equal(1, await CountAsync("SELECT count(*) FROM jobs j JOIN batches b ON b.id = j.batch_id WHERE b.ar_guid = $1 AND j.state = 'Succeeded'", run.ArGuid));
         Assert.Equal(1, await CountAsync("SELECT count(*) FROM attempts a JOIN batches b ON b.id = a.batch_id WHERE b.ar_guid = $1 AND a.exit_code = 0", run.ArGuid));

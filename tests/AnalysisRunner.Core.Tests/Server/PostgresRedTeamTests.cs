@@ -233,7 +233,7 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
         await foreach (var progress in home.Watcher.WatchAsync([forged], new WatchOptions { Timeout = TimeSpan.FromSeconds(60) })) last = progress;
 
         Assert.Equal(BatchState.Failed, Assert.Single(last!.Batches).State);
-        var job = Assert.Single(home.Batches.GetJobs(forged));
+        var job = Assert.Single(await home.Batches.GetJobsAsync(forged));
         Assert.Equal(JobState.Failed, job.State);
         Assert.Contains("does not carry this runner's seal", await ReasonAsync(forged));
         var stdout = new List<string>();
@@ -304,7 +304,7 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
         }
         using (var removal = await mallory.DeleteAsync(RunRoutes.Batch(batch)))
             Assert.False(removal.IsSuccessStatusCode, $"DELETE answered {(int)removal.StatusCode}");
-        Assert.NotNull(Deployment.Open(_world.Home.Home).Batches.GetBatch(batch));
+        Assert.NotNull(await Deployment.Open(_world.Home.Home).Batches.GetBatchAsync(batch));
     }
 
     private async Task<string> ReasonAsync(long batchId)
@@ -356,6 +356,6 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
         }
         using (var removal = await mallory.DeleteAsync(RunRoutes.Batch(batch)))
             Assert.True(removal.StatusCode is System.Net.HttpStatusCode.Forbidden or System.Net.HttpStatusCode.NotFound, $"DELETE answered {(int)removal.StatusCode}");
-        Assert.NotNull(Deployment.Open(_world.Home!.Home).Batches.GetBatch(batch));
+        Assert.NotNull(await Deployment.Open(_world.Home!.Home).Batches.GetBatchAsync(batch));
     }
 }

@@ -30,16 +30,16 @@ public sealed class RunDispatchRecoveryTests(PostgresFixture postgres) : IDispos
             // The commit is the acknowledgement: the append answers the run, its batch still to create.
             Assert.Equal(0, (await _world.AddRunAsync()).DriverBatchId);
         }
-        Assert.Empty(_world.Deployment.Batches.FindBatches(new BatchQuery()));
+        Assert.Empty(await _world.Deployment.Batches.FindBatchesAsync(new BatchQuery()));
 
         await using var server = await RunningServer.StartAsync(connectionString, null, "--runner:home=" + _world.HomePath);
-        var batch = Assert.Single(_world.Deployment.Batches.FindBatches(new BatchQuery()));
+        var batch = Assert.Single(await _world.Deployment.Batches.FindBatchesAsync(new BatchQuery()));
         Assert.Equal(BatchState.Succeeded, _world.WaitForBatch(batch.Id).State);
 
         using var client = new HttpRunnerClient(new ServerConnection(server.Address, (await server.IssueAsync(WebWorld.Alice)).Token));
         var run = Assert.Single((await client.QueryAuditLogAsync(new LogQuery { Dataset = "fewgenomes" }, null)).Runs);
         Assert.Equal((batch.ArGuid, batch.Id), (run.ArGuid, run.DriverBatchId));
-        Assert.Single(_world.Deployment.Batches.FindBatches(new BatchQuery()));
+        Assert.Single(await _world.Deployment.Batches.FindBatchesAsync(new BatchQuery()));
     }
 
     public void Dispose() => _world.Dispose();

@@ -15,16 +15,21 @@ public sealed class SlurmJobLogsTests : IDisposable
     /// <summary>One finished job whose first attempt's output stem is <paramref name="stem"/>.</summary>
     private sealed class OneJob(string stem) : IBatchStore
     {
-        public long Submit(BatchSpec spec) => throw new NotSupportedException();
-        public BatchInfo? GetBatch(long batchId) => null;
-        public IReadOnlyList<BatchInfo> FindBatches(BatchQuery query) => [];
-        public IReadOnlyList<JobInfo> GetJobs(long batchId) => [GetJob(batchId, 1)!];
-        public JobInfo? GetJob(long batchId, int jobId) =>
+        public Task<long> SubmitAsync(BatchSpec spec, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public Task<BatchInfo?> GetBatchAsync(long batchId, CancellationToken cancellationToken = default) => Task.FromResult<BatchInfo?>(null);
+        public Task<IReadOnlyList<BatchInfo>> FindBatchesAsync(BatchQuery query, CancellationToken cancellationToken = default) =>
+            Task.FromResult<IReadOnlyList<BatchInfo>>([]);
+        public Task<IReadOnlyList<JobInfo>> GetJobsAsync(long batchId, CancellationToken cancellationToken = default) =>
+            Task.FromResult<IReadOnlyList<JobInfo>>([Job(batchId, 1)]);
+        public Task<JobInfo?> GetJobAsync(long batchId, int jobId, CancellationToken cancellationToken = default) =>
+            Task.FromResult<JobInfo?>(Job(batchId, jobId));
+        public Task RequestCancelAsync(long batchId, CancellationToken cancellationToken = default) => Task.CompletedTask;
+        public Task<IReadOnlyList<JobAttempt>> GetAttemptsAsync(long batchId, int jobId, CancellationToken cancellationToken = default) =>
+            Task.FromResult<IReadOnlyList<JobAttempt>>([new JobAttempt(batchId, jobId, 1) { ExitCode = 0, Ended = DateTimeOffset.UtcNow, RunnerLog = stem }]);
+        public Task RemoveAsync(long batchId, CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+        private static JobInfo Job(long batchId, int jobId) =>
             new() { BatchId = batchId, JobId = jobId, Name = "j", State = JobState.Succeeded, Attempt = 1, Command = "true" };
-        public void RequestCancel(long batchId) { }
-        public IReadOnlyList<JobAttempt> GetAttempts(long batchId, int jobId) =>
-            [new JobAttempt(batchId, jobId, 1) { ExitCode = 0, Ended = DateTimeOffset.UtcNow, RunnerLog = stem }];
-        public void Remove(long batchId) { }
     }
 
     private RunnerHome Home => new(Path.Combine(_root, "home"));

@@ -65,7 +65,7 @@ public sealed class BrowserTests(PostgresFixture postgres) : WebTest(postgres), 
     {
         var run = await World.AddRunAsync(description: "Onboarding: say hello <b>not bold</b>",
             configToml: "[workflow]\ndataset = \"fewgenomes\"\naccess_level = \"test\"\n");
-        var sub = World.AddSubBatch(run, "echo \"Hello, $(cat {{ar:0:out}} | tr -d '\\n') world!\"");
+        var sub = await World.AddSubBatchAsync(run, "echo \"Hello, $(cat {{ar:0:out}} | tr -d '\\n') world!\"");
         World.WaitForBatch(run.DriverBatchId);
         World.WaitForBatch(sub);
 
@@ -112,7 +112,7 @@ public sealed class BrowserTests(PostgresFixture postgres) : WebTest(postgres), 
     {
         var run = await World.AddRunAsync();
         using var gate = new JobGate(Path.Combine(World.HomePath, "gate"));
-        var sub = World.AddSubBatch(run, "echo first", gate.WaitCommand, "echo second");
+        var sub = await World.AddSubBatchAsync(run, "echo first", gate.WaitCommand, "echo second");
         World.Executor.WaitUntil(() => World.Executor.Stdout(sub, 2).Contains("first"), 60, sub);
 
         var page = await SignInAsync(AliceToken, $"/batches/{sub}/jobs/2");

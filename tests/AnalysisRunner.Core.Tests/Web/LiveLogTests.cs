@@ -16,7 +16,7 @@ public sealed class LiveLogTests(PostgresFixture postgres) : WebTest(postgres)
     {
         var run = await World.AddRunAsync();
         using var gate = new JobGate(Path.Combine(World.HomePath, "gate"));
-        var sub = World.AddSubBatch(run, "echo first", gate.WaitCommand, "echo 'second <b>bold</b>'");
+        var sub = await World.AddSubBatchAsync(run, "echo first", gate.WaitCommand, "echo 'second <b>bold</b>'");
         World.Executor.WaitUntil(() => World.Executor.Stdout(sub, 2).Contains("first"), 60, sub);
 
         var page = await PageAsync(AliceToken, $"/batches/{sub}/jobs/2");
@@ -40,7 +40,7 @@ public sealed class LiveLogTests(PostgresFixture postgres) : WebTest(postgres)
     public async Task A_reconnecting_browser_resumes_after_the_last_line_it_had()
     {
         var run = await World.AddRunAsync();
-        var sub = World.AddSubBatch(run, "echo one", "echo two");
+        var sub = await World.AddSubBatchAsync(run, "echo one", "echo two");
         World.WaitForBatch(sub);
 
         using var browser = Browser(AliceToken);

@@ -28,7 +28,7 @@ public sealed class RunPagingTests : IDisposable
         var pages = 0;
         do
         {
-            var page = _reader.QueryRuns(WebWorld.Alice, "fewgenomes", "test", new RunFilter { Cursor = cursor }, pageSize: 2);
+            var page = await _reader.QueryRunsAsync(WebWorld.Alice, "fewgenomes", "test", new RunFilter { Cursor = cursor }, pageSize: 2);
             Assert.InRange(page.Runs.Count, 1, 2);
             seen.AddRange(page.Runs.Select(run => run.ArGuid));
             cursor = page.NextCursor;
@@ -49,8 +49,8 @@ public sealed class RunPagingTests : IDisposable
         var at = new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero);
         for (var i = 0; i < 6; i++) await _world.AddRunAsync(description: (i % 2 == 0 ? "align " : "other ") + i, timestamp: at);
 
-        var first = _reader.QueryRuns(WebWorld.Alice, "fewgenomes", "test", new RunFilter { Text = "ALIGN" }, pageSize: 2);
-        var second = _reader.QueryRuns(WebWorld.Alice, "fewgenomes", "test", new RunFilter { Text = "ALIGN", Cursor = first.NextCursor }, pageSize: 2);
+        var first = await _reader.QueryRunsAsync(WebWorld.Alice, "fewgenomes", "test", new RunFilter { Text = "ALIGN" }, pageSize: 2);
+        var second = await _reader.QueryRunsAsync(WebWorld.Alice, "fewgenomes", "test", new RunFilter { Text = "ALIGN", Cursor = first.NextCursor }, pageSize: 2);
 
         Assert.Equal(["align 4", "align 2"], first.Runs.Select(run => run.Description));
         Assert.Equal(["align 0"], second.Runs.Select(run => run.Description));
@@ -58,10 +58,10 @@ public sealed class RunPagingTests : IDisposable
     }
 
     [Fact]
-    public void A_cursor_that_is_not_one_is_refused_as_InvalidCursor()
+    public async Task A_cursor_that_is_not_one_is_refused_as_InvalidCursor()
     {
-        var error = Assert.Throws<AnalysisRunnerException>(() =>
-            _reader.QueryRuns(WebWorld.Alice, "fewgenomes", "test", new RunFilter { Cursor = "1; DROP TABLE audit_log" }));
+        var error = await Assert.ThrowsAsync<AnalysisRunnerException>(() =>
+            _reader.QueryRunsAsync(WebWorld.Alice, "fewgenomes", "test", new RunFilter { Cursor = "1; DROP TABLE audit_log" }));
         Assert.Equal("InvalidCursor", error.ErrorId);
     }
 

@@ -16,7 +16,7 @@ public sealed class WebAccessTests(PostgresFixture postgres) : WebTest(postgres)
     public async Task A_non_member_gets_403_on_every_page_file_and_log_stream_of_the_dataset()
     {
         var run = await World.AddRunAsync();
-        var sub = World.AddSubBatch(run, "echo secret output");
+        var sub = await World.AddSubBatchAsync(run, "echo secret output");
         World.WaitForBatch(sub);
         Directory.CreateDirectory(World.WebBucket("fewgenomes", "test"));
         File.WriteAllText(Path.Combine(World.WebBucket("fewgenomes", "test"), "report.html"), "<p>secret report</p>");

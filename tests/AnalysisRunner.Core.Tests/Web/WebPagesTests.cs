@@ -15,7 +15,7 @@ public sealed class WebPagesTests(PostgresFixture postgres) : WebTest(postgres)
     public async Task The_audit_log_page_shows_a_run_with_links_to_its_commit_config_driver_batch_sub_batches_and_rerun()
     {
         var run = await World.AddRunAsync(description: "say hello");
-        var sub = World.AddSubBatch(run);
+        var sub = await World.AddSubBatchAsync(run);
 
         var page = await PageAsync(AliceToken, "/analysis-runner/fewgenomes-test");
 
@@ -54,7 +54,7 @@ public sealed class WebPagesTests(PostgresFixture postgres) : WebTest(postgres)
     {
         const string attack = "<script>alert('x')</script><img src=x onerror=alert(1)>";
         var run = await World.AddRunAsync(description: attack);
-        var sub = World.AddSubBatch(run, "printf '%s\\n' " + ShellQuoting.Quote(attack));
+        var sub = await World.AddSubBatchAsync(run, "printf '%s\\n' " + ShellQuoting.Quote(attack));
         World.WaitForBatch(sub);
         Assert.Contains(attack, World.Executor.Stdout(sub, 2));
 
@@ -96,8 +96,8 @@ public sealed class WebPagesTests(PostgresFixture postgres) : WebTest(postgres)
     {
         var run = await World.AddRunAsync();
         using var gate = new Executor.JobGate(Path.Combine(World.HomePath, "gate"));
-        var sub = World.AddSubBatch(run, gate.WaitCommand);
-        World.WaitForJob(sub, 2, JobState.Running);
+        var sub = await World.AddSubBatchAsync(run, gate.WaitCommand);
+        await World.WaitForJobAsync(sub, 2, JobState.Running);
 
         var page = await PageAsync(AliceToken, $"/batches/{sub}");
 
@@ -115,7 +115,7 @@ public sealed class WebPagesTests(PostgresFixture postgres) : WebTest(postgres)
     public async Task The_job_page_shows_command_image_resources_config_link_and_each_attempts_logs()
     {
         var run = await World.AddRunAsync();
-        var sub = World.AddSubBatch(run, "echo 'a warning' >&2");
+        var sub = await World.AddSubBatchAsync(run, "echo 'a warning' >&2");
         World.WaitForBatch(sub);
 
         var page = await PageAsync(AliceToken, $"/batches/{sub}/jobs/2");
@@ -148,7 +148,7 @@ public sealed class WebPagesTests(PostgresFixture postgres) : WebTest(postgres)
     public async Task The_usage_page_counts_the_jobs_of_the_datasets_runs_by_day_user_and_batch_with_a_chart()
     {
         var run = await World.AddRunAsync();
-        var sub = World.AddSubBatch(run);
+        var sub = await World.AddSubBatchAsync(run);
         World.WaitForBatch(run.DriverBatchId);
         World.WaitForBatch(sub);
         await World.AddRunAsync(dataset: "othergenomes", user: WebWorld.Bob);
@@ -168,7 +168,7 @@ public sealed class WebPagesTests(PostgresFixture postgres) : WebTest(postgres)
     public async Task The_usage_page_shows_the_measured_figures_of_the_same_query_as_Get_AnalysisUsage()
     {
         var run = await World.AddRunAsync();
-        var sub = World.AddSubBatch(run);
+        var sub = await World.AddSubBatchAsync(run);
         World.WaitForBatch(run.DriverBatchId);
         World.WaitForBatch(sub);
         var today = DateOnly.FromDateTime(DateTime.UtcNow);
@@ -191,7 +191,7 @@ public sealed class WebPagesTests(PostgresFixture postgres) : WebTest(postgres)
                 Assert.Contains(figures, page);
             }
         }
-        foreach (var job in World.Deployment.Batches.GetJobs(sub))
+        foreach (var job in (await World.Deployment.Batches.GetJobsAsync(sub)))
             Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"<td class=\"used-cpu\">{job.CpuSeconds:0.##} s</td>"), batchPage);
     }

@@ -92,9 +92,9 @@ public sealed class WebWorld : IDisposable
     /// A batch the run's driver submits, run by the executor: "write" makes a file and "read" (which
     /// reads it, so depends on it) runs <paramref name="secondCommands"/>.
     /// </summary>
-    public long AddSubBatch(RunRecord run, params string[] secondCommands)
+    public async Task<long> AddSubBatchAsync(RunRecord run, params string[] secondCommands)
     {
-        var id = Deployment.Batches.Submit(new BatchSpec
+        var id = await Deployment.Batches.SubmitAsync(new BatchSpec
         {
             Name = "hello sub-batch",
             ArGuid = run.ArGuid,
@@ -115,7 +115,7 @@ public sealed class WebWorld : IDisposable
         return id;
     }
 
-    public JobInfo WaitForJob(long batchId, int jobId, JobState state) => Executor.WaitForJob(batchId, jobId, state);
+    public Task<JobInfo> WaitForJobAsync(long batchId, int jobId, JobState state) => Executor.WaitForJobAsync(batchId, jobId, state);
 
     public BatchInfo WaitForBatch(long batchId) => Executor.WaitForBatch(batchId);
 

@@ -71,7 +71,7 @@ public static class ExecutorHost
             await Task.Delay(delay);
             try
             {
-                deployment.Batches.FindBatches(new BatchQuery { First = 1 });
+                await deployment.Batches.FindBatchesAsync(new BatchQuery { First = 1 });
                 return;
             }
             catch (AnalysisRunnerException still) when (still.ErrorId == "DatabaseUnavailable")

@@ -8,10 +8,11 @@ namespace AnalysisRunner.Core.Batch.Runners;
 internal static class AttemptLogState
 {
     /// <summary>An attempt has ended when its end is recorded, a later attempt exists, or its job is finished (the database may have lost the end itself).</summary>
-    public static (JobAttempt? Record, bool Ended) Find(IBatchStore store, long batchId, int jobId, int attempt)
+    public static async Task<(JobAttempt? Record, bool Ended)> FindAsync(IBatchStore store, long batchId, int jobId, int attempt,
+        CancellationToken cancellationToken)
     {
-        var job = store.GetJob(batchId, jobId) ?? throw BatchStoreExtensions.JobNotFound(batchId, jobId);
-        var record = store.GetAttempts(batchId, jobId).FirstOrDefault(a => a.Attempt == attempt);
+        var job = await store.GetJobAsync(batchId, jobId, cancellationToken).ConfigureAwait(false) ?? throw BatchStoreExtensions.JobNotFound(batchId, jobId);
+        var record = (await store.GetAttemptsAsync(batchId, jobId, cancellationToken).ConfigureAwait(false)).FirstOrDefault(a => a.Attempt == attempt);
         return (record, record?.Ended is not null || job.Attempt > attempt || job.State.IsFinished());
     }
 }

@@ -27,11 +27,16 @@ internal sealed class DatasetRunnerBackend(IJobRunnerBackend fallback, IReadOnly
             runners.TryGetValue(backend, out var runner) ? runner : runners[backend] = backend.CreateRunner(options, sink, log);
         var fallbackRunner = RunnerOf(fallback);
         var byDatasetRunners = byDataset.ToDictionary(pair => pair.Key, pair => RunnerOf(pair.Value), StringComparer.Ordinal);
-        return new DatasetJobRunner(fallbackRunner, byDatasetRunners, runners.Values.ToList(), batchId => DatasetOf(store, batchId));
+        // Recovery asks this synchronously, once per unfinished batch when the executor starts: the runners'
+        // Recover is synchronous like the job ledger the scheduler's loop writes through. The one wait on
+        // the async store in the executor; with SQLite it has already completed.
+        return new DatasetJobRunner(fallbackRunner, byDatasetRunners, runners.Values.ToList(),
+            batchId => DatasetOfAsync(store, batchId, CancellationToken.None).GetAwaiter().GetResult());
     }
 
     /// <summary>A batch's dataset attribute: only a run's batch has one, and submit refuses any but the run's own (BatchSubmitter.ProtectedAttributes).</summary>
-    internal static string? DatasetOf(IBatchStore store, long batchId) => store.GetBatch(batchId)?.Attributes.GetValueOrDefault("dataset");
+    internal static async Task<string?> DatasetOfAsync(IBatchStore store, long batchId, CancellationToken cancellationToken) =>
+        (await store.GetBatchAsync(batchId, cancellationToken).ConfigureAwait(false))?.Attributes.GetValueOrDefault("dataset");
 }
 
 /// <summary>
@@ -83,14 +88,24 @@ internal sealed class DatasetJobRunner(IJobRunner fallback, IReadOnlyDictionary<
 /// <summary>Logs through the backend that ran the batch: the one its dataset attribute (set from the verified run, protected at submit) names.</summary>
 internal sealed class DatasetJobLogs(IJobRunnerBackend fallback, IReadOnlyDictionary<string, IJobRunnerBackend> byDataset, IBatchStore store) : IJobLogReader
 {
-    public IReadOnlyList<JobAttempt> GetAttempts(long batchId, int jobId) => store.GetAttempts(batchId, jobId);
+    public Task<IReadOnlyList<JobAttempt>> GetAttemptsAsync(long batchId, int jobId, CancellationToken cancellationToken = default) =>
+        store.GetAttemptsAsync(batchId, jobId, cancellationToken);
 
-    public IAsyncEnumerable<string> ReadAsync(long batchId, int jobId, int attempt, LogStream stream, CancellationToken cancellationToken = default) =>
-        ReaderOf(batchId).ReadAsync(batchId, jobId, attempt, stream, cancellationToken);
+    public async IAsyncEnumerable<string> ReadAsync(long batchId, int jobId, int attempt, LogStream stream,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var reader = await ReaderOfAsync(batchId, cancellationToken).ConfigureAwait(false);
+        await foreach (var line in reader.ReadAsync(batchId, jobId, attempt, stream, cancellationToken).ConfigureAwait(false)) yield return line;
+    }
 
-    public IAsyncEnumerable<string> FollowAsync(long batchId, int jobId, int attempt, LogStream stream, CancellationToken cancellationToken = default) =>
-        ReaderOf(batchId).FollowAsync(batchId, jobId, attempt, stream, cancellationToken);
+    public async IAsyncEnumerable<string> FollowAsync(long batchId, int jobId, int attempt, LogStream stream,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var reader = await ReaderOfAsync(batchId, cancellationToken).ConfigureAwait(false);
+        await foreach (var line in reader.FollowAsync(batchId, jobId, attempt, stream, cancellationToken).ConfigureAwait(false)) yield return line;
+    }
 
-    private IJobLogReader ReaderOf(long batchId) =>
-        (DatasetRunnerBackend.DatasetOf(store, batchId) is { } dataset && byDataset.TryGetValue(dataset, out var backend) ? backend : fallback).Logs;
+    private async Task<IJobLogReader> ReaderOfAsync(long batchId, CancellationToken cancellationToken) =>
+        (await DatasetRunnerBackend.DatasetOfAsync(store, batchId, cancellationToken).ConfigureAwait(false) is { } dataset
+         && byDataset.TryGetValue(dataset, out var backend) ? backend : fallback).Logs;
 }

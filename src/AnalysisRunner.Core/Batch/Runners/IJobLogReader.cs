@@ -14,7 +14,7 @@ public enum LogStream
 public interface IJobLogReader
 {
     /// <summary>Every attempt a job has had so far, first to latest, with how it ended.</summary>
-    IReadOnlyList<JobAttempt> GetAttempts(long batchId, int jobId);
+    Task<IReadOnlyList<JobAttempt>> GetAttemptsAsync(long batchId, int jobId, CancellationToken cancellationToken = default);
 
     /// <summary>The lines one attempt wrote to one stream so far (all of them once it has ended).</summary>
     IAsyncEnumerable<string> ReadAsync(long batchId, int jobId, int attempt, LogStream stream, CancellationToken cancellationToken = default);

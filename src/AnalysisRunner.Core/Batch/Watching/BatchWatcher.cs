@@ -42,7 +42,7 @@ internal sealed class BatchWatcher(RunnerHome home, IBatchStore store) : IBatchW
                 last = progress;
             }
             foreach (var batch in last!.Batches) waited[batch.Id] = batch;
-            pending = store.FindBatches(new BatchQuery { ArGuid = arGuid })
+            pending = (await store.FindBatchesAsync(new BatchQuery { ArGuid = arGuid }, cancellationToken).ConfigureAwait(false))
                 .Select(batch => batch.Id).Where(id => !waited.ContainsKey(id)).ToList();
         }
         yield return new BatchProgress(waited.Values.OrderBy(batch => batch.Id).ToList(), clock.Elapsed);
@@ -59,7 +59,9 @@ internal sealed class BatchWatcher(RunnerHome home, IBatchStore store) : IBatchW
         {
             while (true)
             {
-                var progress = new BatchProgress(batchIds.Select(store.RequireBatch).ToList(), clock.Elapsed);
+                var batches = new List<BatchInfo>(batchIds.Count);
+                foreach (var id in batchIds) batches.Add(await store.RequireBatchAsync(id, cancellationToken).ConfigureAwait(false));
+                var progress = new BatchProgress(batches, clock.Elapsed);
                 lastRead = clock.Elapsed;
                 if (progress.Complete)
                 {

@@ -33,8 +33,13 @@ public sealed class RunChannel
     /// <summary>The run of the batch this channel belongs to, as the executor knows it (asked once).</summary>
     public RunChannelIdentity Identity() => _identity ??= Ask<RunChannelIdentity>(new RunChannelRequest { Op = RunChannelOps.WhoAmI })!;
 
+    /// <inheritdoc cref="Identity"/>
+    public async Task<RunChannelIdentity> IdentityAsync(CancellationToken cancellationToken = default) =>
+        _identity ??= (await AskAsync<RunChannelIdentity>(new RunChannelRequest { Op = RunChannelOps.WhoAmI }, cancellationToken).ConfigureAwait(false))!;
+
     /// <summary>The text of the channel's run's config.</summary>
-    public string ReadConfig() => Ask<string>(new RunChannelRequest { Op = RunChannelOps.Config })!;
+    public async Task<string> ReadConfigAsync(CancellationToken cancellationToken = default) =>
+        (await AskAsync<string>(new RunChannelRequest { Op = RunChannelOps.Config }, cancellationToken).ConfigureAwait(false))!;
 
     /// <summary>
     /// The settings a sandboxed job's cmdlets work with: the storage backend the executor names, and on
@@ -63,21 +68,28 @@ public sealed class RunChannel
 
     public BatchSpec Check(BatchSpec spec) => Ask<BatchSpec>(new RunChannelRequest { Op = RunChannelOps.Submit, Spec = spec, DryRun = true })!;
 
-    public BatchInfo Submit(BatchSpec spec) => Ask<BatchInfo>(new RunChannelRequest { Op = RunChannelOps.Submit, Spec = spec })!;
+    public async Task<BatchInfo> SubmitAsync(BatchSpec spec, CancellationToken cancellationToken = default) =>
+        (await AskAsync<BatchInfo>(new RunChannelRequest { Op = RunChannelOps.Submit, Spec = spec }, cancellationToken).ConfigureAwait(false))!;
 
-    public BatchInfo? GetBatch(long batchId) => Ask<BatchInfo>(new RunChannelRequest { Op = RunChannelOps.Batch, BatchId = batchId });
+    public Task<BatchInfo?> GetBatchAsync(long batchId, CancellationToken cancellationToken = default) =>
+        AskAsync<BatchInfo>(new RunChannelRequest { Op = RunChannelOps.Batch, BatchId = batchId }, cancellationToken);
 
-    public IReadOnlyList<BatchInfo> FindBatches(BatchQuery query) =>
-        Ask<List<BatchInfo>>(new RunChannelRequest { Op = RunChannelOps.Batches, ArGuid = query.ArGuid, BatchIds = query.Ids, State = query.State, First = query.First, BeforeId = query.BeforeId }) ?? [];
+    public async Task<IReadOnlyList<BatchInfo>> FindBatchesAsync(BatchQuery query, CancellationToken cancellationToken = default) =>
+        await AskAsync<List<BatchInfo>>(new RunChannelRequest { Op = RunChannelOps.Batches, ArGuid = query.ArGuid, BatchIds = query.Ids, State = query.State, First = query.First, BeforeId = query.BeforeId },
+            cancellationToken).ConfigureAwait(false) ?? [];
 
-    public IReadOnlyList<JobInfo> GetJobs(long batchId) => Ask<List<JobInfo>>(new RunChannelRequest { Op = RunChannelOps.Jobs, BatchId = batchId }) ?? [];
+    public async Task<IReadOnlyList<JobInfo>> GetJobsAsync(long batchId, CancellationToken cancellationToken = default) =>
+        await AskAsync<List<JobInfo>>(new RunChannelRequest { Op = RunChannelOps.Jobs, BatchId = batchId }, cancellationToken).ConfigureAwait(false) ?? [];
 
-    public JobInfo? GetJob(long batchId, int jobId) => Ask<JobInfo>(new RunChannelRequest { Op = RunChannelOps.Job, BatchId = batchId, JobId = jobId });
+    public Task<JobInfo?> GetJobAsync(long batchId, int jobId, CancellationToken cancellationToken = default) =>
+        AskAsync<JobInfo>(new RunChannelRequest { Op = RunChannelOps.Job, BatchId = batchId, JobId = jobId }, cancellationToken);
 
-    public IReadOnlyList<JobAttempt> GetAttempts(long batchId, int jobId) =>
-        Ask<List<JobAttempt>>(new RunChannelRequest { Op = RunChannelOps.Attempts, BatchId = batchId, JobId = jobId }) ?? [];
+    public async Task<IReadOnlyList<JobAttempt>> GetAttemptsAsync(long batchId, int jobId, CancellationToken cancellationToken = default) =>
+        await AskAsync<List<JobAttempt>>(new RunChannelRequest { Op = RunChannelOps.Attempts, BatchId = batchId, JobId = jobId }, cancellationToken)
+            .ConfigureAwait(false) ?? [];
 
-    public void RequestCancel(long batchId) => Ask<JsonElement?>(new RunChannelRequest { Op = RunChannelOps.Cancel, BatchId = batchId });
+    public Task RequestCancelAsync(long batchId, CancellationToken cancellationToken = default) =>
+        AskAsync<JsonElement?>(new RunChannelRequest { Op = RunChannelOps.Cancel, BatchId = batchId }, cancellationToken);
 
     public async Task<IReadOnlyList<BatchInfo>> WaitAsync(IReadOnlyList<long> batchIds, TimeSpan? timeout, CancellationToken cancellationToken)
     {
@@ -96,15 +108,19 @@ public sealed class RunChannel
                 yield return line;
     }
 
-    private T? Ask<T>(RunChannelRequest request)
+    /// <summary>
+    /// For the few synchronous reads (the channel's identity, a dry-run check) whose callers are
+    /// synchronous in a job's own process (its settings, a runner's capacity, New-Batch's check on the
+    /// pipeline thread), none of them on a thread another request needs.
+    /// </summary>
+    private T? Ask<T>(RunChannelRequest request) =>
+        Task.Run(() => AskAsync<T>(request, CancellationToken.None)).GetAwaiter().GetResult();
+
+    private async Task<T?> AskAsync<T>(RunChannelRequest request, CancellationToken cancellationToken)
     {
-        // Cmdlets wait at the edge; a short request needs no async caller.
-        return Task.Run(async () =>
-        {
-            await foreach (var answer in ExchangeAsync(request, CancellationToken.None).ConfigureAwait(false))
-                return Result<T>(answer);
-            return default;
-        }).GetAwaiter().GetResult();
+        await foreach (var answer in ExchangeAsync(request, cancellationToken).ConfigureAwait(false))
+            return Result<T>(answer);
+        return default;
     }
 
     private static T? Result<T>(RunChannelAnswer answer)

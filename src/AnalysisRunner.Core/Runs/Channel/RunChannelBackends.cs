@@ -13,21 +13,26 @@ namespace AnalysisRunner.Core.Runs.Channel;
 /// <summary>The batch store of a sandboxed job: its run's batches, read and submitted through the executor.</summary>
 internal sealed class ChannelBatchStore(RunChannel channel) : IBatchStore
 {
-    public long Submit(BatchSpec spec) => channel.Submit(spec).Id;
+    public async Task<long> SubmitAsync(BatchSpec spec, CancellationToken cancellationToken = default) =>
+        (await channel.SubmitAsync(spec, cancellationToken).ConfigureAwait(false)).Id;
 
-    public BatchInfo? GetBatch(long batchId) => channel.GetBatch(batchId);
+    public Task<BatchInfo?> GetBatchAsync(long batchId, CancellationToken cancellationToken = default) => channel.GetBatchAsync(batchId, cancellationToken);
 
-    public IReadOnlyList<BatchInfo> FindBatches(BatchQuery query) => channel.FindBatches(query);
+    public Task<IReadOnlyList<BatchInfo>> FindBatchesAsync(BatchQuery query, CancellationToken cancellationToken = default) =>
+        channel.FindBatchesAsync(query, cancellationToken);
 
-    public IReadOnlyList<JobInfo> GetJobs(long batchId) => channel.GetJobs(batchId);
+    public Task<IReadOnlyList<JobInfo>> GetJobsAsync(long batchId, CancellationToken cancellationToken = default) => channel.GetJobsAsync(batchId, cancellationToken);
 
-    public JobInfo? GetJob(long batchId, int jobId) => channel.GetJob(batchId, jobId);
+    public Task<JobInfo?> GetJobAsync(long batchId, int jobId, CancellationToken cancellationToken = default) =>
+        channel.GetJobAsync(batchId, jobId, cancellationToken);
 
-    public void RequestCancel(long batchId) => channel.RequestCancel(batchId);
+    public Task RequestCancelAsync(long batchId, CancellationToken cancellationToken = default) => channel.RequestCancelAsync(batchId, cancellationToken);
 
-    public IReadOnlyList<JobAttempt> GetAttempts(long batchId, int jobId) => channel.GetAttempts(batchId, jobId);
+    public Task<IReadOnlyList<JobAttempt>> GetAttemptsAsync(long batchId, int jobId, CancellationToken cancellationToken = default) =>
+        channel.GetAttemptsAsync(batchId, jobId, cancellationToken);
 
-    public void Remove(long batchId) => throw RunChannelRefusals.NotInAJob("removing a batch");
+    public Task RemoveAsync(long batchId, CancellationToken cancellationToken = default) =>
+        Task.FromException(RunChannelRefusals.NotInAJob("removing a batch"));
 }
 
 /// <summary>Where a sandboxed job's batches run, as far as it may know: the largest job, and the logs.</summary>
@@ -52,7 +57,8 @@ internal sealed class ChannelRunnerBackend(RunChannel channel) : IJobRunnerBacke
 
 internal sealed class ChannelJobLogs(RunChannel channel) : IJobLogReader
 {
-    public IReadOnlyList<JobAttempt> GetAttempts(long batchId, int jobId) => channel.GetAttempts(batchId, jobId);
+    public Task<IReadOnlyList<JobAttempt>> GetAttemptsAsync(long batchId, int jobId, CancellationToken cancellationToken = default) =>
+        channel.GetAttemptsAsync(batchId, jobId, cancellationToken);
 
     public IAsyncEnumerable<string> ReadAsync(long batchId, int jobId, int attempt, LogStream stream, CancellationToken cancellationToken = default) =>
         channel.ReadLogAsync(batchId, jobId, attempt, stream, follow: false, cancellationToken);

@@ -63,26 +63,29 @@ internal sealed class RunChannelService(Deployment deployment, long batchId, Run
             case RunChannelOps.WhoAmI:
                 return Identity();
             case RunChannelOps.Submit:
-                return Submit(request.Spec ?? throw RunChannelFrames.Invalid("a submit names no batch (spec)"), request.DryRun);
+                return await SubmitAsync(request.Spec ?? throw RunChannelFrames.Invalid("a submit names no batch (spec)"), request.DryRun,
+                    cancellationToken).ConfigureAwait(false);
             case RunChannelOps.Batch:
-                return Owned(Required(request.BatchId, "batchId"), allowMissing: true);
+                return await OwnedAsync(Required(request.BatchId, "batchId"), cancellationToken, allowMissing: true).ConfigureAwait(false);
             case RunChannelOps.Batches:
                 if (request.ArGuid is { } arGuid && arGuid != run.ArGuid)
                     throw new AnalysisRunnerException(OutsideRunErrorId, ErrorKind.PermissionDenied, arGuid,
                         $"Run {arGuid} is not this job's run ({run.ArGuid}); a job reaches only its own run's batches.");
-                return store.FindBatches(new BatchQuery { ArGuid = run.ArGuid, Ids = request.BatchIds, State = request.State, First = request.First, BeforeId = request.BeforeId });
+                return await store.FindBatchesAsync(new BatchQuery { ArGuid = run.ArGuid, Ids = request.BatchIds, State = request.State, First = request.First, BeforeId = request.BeforeId },
+                    cancellationToken).ConfigureAwait(false);
             case RunChannelOps.Jobs:
-                Owned(Required(request.BatchId, "batchId"));
-                return store.GetJobs(request.BatchId!.Value);
+                await OwnedAsync(Required(request.BatchId, "batchId"), cancellationToken).ConfigureAwait(false);
+                return await store.GetJobsAsync(request.BatchId!.Value, cancellationToken).ConfigureAwait(false);
             case RunChannelOps.Job:
-                Owned(Required(request.BatchId, "batchId"));
-                return store.GetJob(request.BatchId!.Value, Required(request.JobId, "jobId"));
+                await OwnedAsync(Required(request.BatchId, "batchId"), cancellationToken).ConfigureAwait(false);
+                return await store.GetJobAsync(request.BatchId!.Value, Required(request.JobId, "jobId"), cancellationToken).ConfigureAwait(false);
             case RunChannelOps.Attempts:
-                Owned(Required(request.BatchId, "batchId"));
-                return deployment.Runner.Logs.GetAttempts(request.BatchId!.Value, Required(request.JobId, "jobId"));
+                await OwnedAsync(Required(request.BatchId, "batchId"), cancellationToken).ConfigureAwait(false);
+                return await deployment.Runner.Logs.GetAttemptsAsync(request.BatchId!.Value, Required(request.JobId, "jobId"), cancellationToken)
+                    .ConfigureAwait(false);
             case RunChannelOps.Cancel:
-                Owned(Required(request.BatchId, "batchId"));
-                store.RequestCancel(request.BatchId!.Value);
+                await OwnedAsync(Required(request.BatchId, "batchId"), cancellationToken).ConfigureAwait(false);
+                await store.RequestCancelAsync(request.BatchId!.Value, cancellationToken).ConfigureAwait(false);
                 deployment.Executor.Wake();
                 return null;
             case RunChannelOps.Config:
@@ -117,21 +120,21 @@ internal sealed class RunChannelService(Deployment deployment, long batchId, Run
         };
     }
 
-    private object Submit(BatchSpec spec, bool dryRun)
+    private async Task<object> SubmitAsync(BatchSpec spec, bool dryRun, CancellationToken cancellationToken)
     {
         RunChannelSpecShape.Check(spec);
         var submitter = new BatchSubmitter(deployment);
         var checkedSpec = submitter.Check(spec, BatchScope.ForRun(run));
         if (dryRun) return checkedSpec;
-        var id = submitter.Store(checkedSpec);
-        return deployment.Batches.RequireBatch(id);
+        var id = await submitter.StoreAsync(checkedSpec, cancellationToken).ConfigureAwait(false);
+        return await deployment.Batches.RequireBatchAsync(id, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<IReadOnlyList<BatchInfo>> WaitAsync(RunChannelRequest request, CancellationToken cancellationToken)
     {
         var ids = request.BatchIds is { Count: > 0 } given ? given : throw RunChannelFrames.Invalid("a wait names no batches (batchIds)");
         if (ids.Count > 10_000) throw RunChannelFrames.Invalid("a wait names more than 10000 batches");
-        foreach (var id in ids) Owned(id);
+        foreach (var id in ids) await OwnedAsync(id, cancellationToken).ConfigureAwait(false);
         var timeout = request.TimeoutSeconds is { } seconds && seconds >= 0 && seconds < LongestWait.TotalSeconds ? TimeSpan.FromSeconds(seconds) : LongestWait;
         BatchProgress? last = null;
         await foreach (var progress in deployment.Watcher.WatchAsync(ids, new WatchOptions { Timeout = timeout }, cancellationToken).ConfigureAwait(false))
@@ -142,7 +145,7 @@ internal sealed class RunChannelService(Deployment deployment, long batchId, Run
     private async Task SendLogAsync(RunChannelRequest request, Func<RunChannelAnswer, Task> answer, CancellationToken cancellationToken)
     {
         var id = Required(request.BatchId, "batchId");
-        Owned(id);
+        await OwnedAsync(id, cancellationToken).ConfigureAwait(false);
         var jobId = Required(request.JobId, "jobId");
         var attempt = Required(request.Attempt, "attempt");
         var stream = request.Stream ?? LogStream.Stdout;
@@ -168,9 +171,9 @@ internal sealed class RunChannelService(Deployment deployment, long batchId, Run
     }
 
     /// <summary>The batch when it is this run's; BatchOutsideRun for any other run's (or, where the caller needs it to exist, a missing one).</summary>
-    private BatchInfo? Owned(long id, bool allowMissing = false)
+    private async Task<BatchInfo?> OwnedAsync(long id, CancellationToken cancellationToken, bool allowMissing = false)
     {
-        var batch = deployment.Batches.GetBatch(id);
+        var batch = await deployment.Batches.GetBatchAsync(id, cancellationToken).ConfigureAwait(false);
         if (batch is not null && batch.ArGuid == run.ArGuid) return batch;
         if (batch is null && allowMissing) return null;
         throw new AnalysisRunnerException(OutsideRunErrorId, ErrorKind.PermissionDenied, id,

@@ -10,13 +10,15 @@ namespace AnalysisRunner.Server.Web.Pages;
 /// </summary>
 internal static class AuditLogPage
 {
-    public static IResult Render(HttpContext context, RunnerReader reader, string datasetNamespace,
+    public static async Task<IResult> RenderAsync(HttpContext context, RunnerReader reader, string datasetNamespace,
         string? user, DateOnly? from, DateOnly? to, string? q, string? after)
     {
         var (dataset, ns) = Split(datasetNamespace);
-        var page = reader.QueryRuns(context.User.Identity!.Name!, dataset, ns,
-            new RunFilter { User = user, From = from, To = to, Text = q, Cursor = after });
-        var rows = page.Runs.Select(run => Row(run, reader.RunBatches(run).Select(batch => batch.Id).ToList())).ToList();
+        var page = await reader.QueryRunsAsync(context.User.Identity!.Name!, dataset, ns,
+            new RunFilter { User = user, From = from, To = to, Text = q, Cursor = after }, cancellationToken: context.RequestAborted);
+        var rows = new List<Html>();
+        foreach (var run in page.Runs)
+            rows.Add(Row(run, (await reader.RunBatchesAsync(run, context.RequestAborted)).Select(batch => batch.Id).ToList()));
         var next = page.NextCursor is { } cursor
             ? Html.Of($"""<p><a rel="next" href="{Links.AuditLog(dataset, ns)}{Query(user, from, to, q, cursor)}">Older runs →</a></p>""")
             : Html.Empty;

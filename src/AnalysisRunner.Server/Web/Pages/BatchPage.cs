@@ -7,9 +7,9 @@ namespace AnalysisRunner.Server.Web.Pages;
 /// <summary>/batches/&lt;id&gt;: the batch, its run, its DAG as a picture and a table of its jobs.</summary>
 internal static class BatchPage
 {
-    public static IResult Render(HttpContext context, RunnerReader reader, long batchId)
+    public static async Task<IResult> RenderAsync(HttpContext context, RunnerReader reader, long batchId)
     {
-        var view = reader.GetBatch(context.User.Identity!.Name!, batchId);
+        var view = await reader.GetBatchAsync(context.User.Identity!.Name!, batchId, context.RequestAborted);
         var batch = view.Batch;
         var run = view.Run is { } r
             ? Html.Of($"""

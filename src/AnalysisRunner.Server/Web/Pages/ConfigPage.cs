@@ -16,7 +16,7 @@ internal static class ConfigPage
 
     public static async Task<IResult> RenderAsync(HttpContext context, RunnerReader reader, string arGuid)
     {
-        var run = reader.GetRun(context.User.Identity!.Name!, arGuid);
+        var run = await reader.GetRunAsync(context.User.Identity!.Name!, arGuid, context.RequestAborted);
         var text = await reader.ReadConfigTextAsync(run, context.RequestAborted);
         var provenance = Provenance(TomlFiles.Parse(text, run.ConfigPath), run);
         var rows = provenance.Select(pair => Html.Of($"""<tr><td><code>{pair.Key}</code></td><td>{pair.Value}</td></tr>"""));

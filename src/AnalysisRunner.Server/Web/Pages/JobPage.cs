@@ -14,7 +14,7 @@ internal static class JobPage
 {
     public static async Task<IResult> RenderAsync(HttpContext context, RunnerReader reader, long batchId, int jobId)
     {
-        var view = reader.GetJob(context.User.Identity!.Name!, batchId, jobId);
+        var view = await reader.GetJobAsync(context.User.Identity!.Name!, batchId, jobId, context.RequestAborted);
         var job = view.Job;
         var batch = view.Batch.Batch;
         var environment = new List<Html>();

@@ -26,18 +26,18 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
     {
         var spec = new BatchSpec { Name = "driver", ArGuid = "run-9", TmpRoot = "/tmp/x", Jobs = [new JobSpec { Index = 0, Name = "driver", Commands = ["true"] }] };
 
-        var ids = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() => Postgres.SubmitDriverBatch(spec))));
+        var ids = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() => Postgres.SubmitDriverBatchAsync(spec))));
 
-        var batch = Assert.Single(Store.FindBatches(new BatchQuery { ArGuid = "run-9" }));
+        var batch = Assert.Single(await Store.FindBatchesAsync(new BatchQuery { ArGuid = "run-9" }));
         Assert.All(ids, id => Assert.Equal(batch.Id, id));
-        Assert.Equal(batch.Id, Postgres.SubmitDriverBatch(spec));
+        Assert.Equal(batch.Id, await Postgres.SubmitDriverBatchAsync(spec));
     }
 
     /// <summary>The rows are PostgreSQL's: the home's runner.db holds no batch table rows at all.</summary>
     [BackendFact]
     public async Task Batches_and_jobs_are_rows_in_PostgreSQL_and_none_in_the_homes_database()
     {
-        var id = Store.Submit(new BatchSpec { Name = "b", TmpRoot = "/tmp/x", Jobs = [new JobSpec { Index = 0, Name = "j", Commands = ["true"] }] });
+        var id = await Store.SubmitAsync(new BatchSpec { Name = "b", TmpRoot = "/tmp/x", Jobs = [new JobSpec { Index = 0, Name = "j", Commands = ["true"] }] });
 
         await using var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync();
@@ -55,7 +55,7 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
     /// before anything is stored.
     /// </summary>
     [BackendFact]
-    public void A_batch_with_a_NUL_in_any_text_is_refused_before_it_is_stored()
+    public async Task A_batch_with_a_NUL_in_any_text_is_refused_before_it_is_stored()
     {
         var job = new JobSpec { Index = 0, Name = "j", Commands = ["true"] };
         var poisoned = new[]
@@ -74,7 +74,7 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
             Assert.Equal(("NulCharacterInBatch", ErrorKind.InvalidArgument), (refused.ErrorId, refused.Kind));
             Assert.DoesNotContain("\0", refused.Message);
         }
-        Assert.Empty(Store.FindBatches(new BatchQuery()));
+        Assert.Empty(await Store.FindBatchesAsync(new BatchQuery()));
     }
 
     /// <summary>
@@ -86,8 +86,8 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
     public async Task The_executor_loads_only_batch_and_job_rows_the_runner_sealed()
     {
         var spec = new BatchSpec { Name = "b", ArGuid = "run-7", TmpRoot = "/tmp/x", Jobs = [new JobSpec { Index = 0, Name = "j", Commands = ["echo honest"] }] };
-        var id = Store.Submit(spec);
-        var other = Store.Submit(spec with { Name = "c" });
+        var id = await Store.SubmitAsync(spec);
+        var other = await Store.SubmitAsync(spec with { Name = "c" });
         using var ledger = Deployment.OpenJobLedger();
         Assert.Equal("run-7", ledger.LoadBatchSpec(id).ArGuid);
         Assert.Equal(["echo honest"], ledger.LoadJobSpec(id, 1).Commands);
@@ -130,8 +130,8 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
             await File.AppendAllTextAsync(home.SettingsPath, $"\n[batches]\ndatabase = '{database}'\n");
             var store = Core.Hosting.Deployment.Open(home, new Runs.RecordingExecutor()).Batches;
 
-            var first = store.Submit(new BatchSpec { Name = "b", TmpRoot = "/tmp/x", Jobs = [] });
-            var second = store.Submit(new BatchSpec { Name = "c", TmpRoot = "/tmp/x", Jobs = [] });
+            var first = await store.SubmitAsync(new BatchSpec { Name = "b", TmpRoot = "/tmp/x", Jobs = [] });
+            var second = await store.SubmitAsync(new BatchSpec { Name = "c", TmpRoot = "/tmp/x", Jobs = [] });
 
             Assert.Equal((42L, 43L), (first, second));
         }
@@ -155,12 +155,12 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
     public async Task A_batch_re_pointed_at_another_run_in_the_database_stays_the_run_its_seal_names()
     {
         var attributes = new Dictionary<string, string> { ["author"] = "bob@example.org", ["dataset"] = "otherdata", ["access_level"] = "full" };
-        var victim = Store.Submit(new BatchSpec
+        var victim = await Store.SubmitAsync(new BatchSpec
         {
             Name = "theirs", ArGuid = "run-victim", Attributes = attributes, ConfigPath = "/c/victim.toml", TmpRoot = "/tmp/x",
             Jobs = [new JobSpec { Index = 0, Name = "j", Commands = ["sleep 1"] }],
         });
-        var mine = Store.Submit(new BatchSpec { Name = "mine", ArGuid = "run-mine", TmpRoot = "/tmp/x", Jobs = [new JobSpec { Index = 0, Name = "j", Commands = ["true"] }] });
+        var mine = await Store.SubmitAsync(new BatchSpec { Name = "mine", ArGuid = "run-mine", TmpRoot = "/tmp/x", Jobs = [new JobSpec { Index = 0, Name = "j", Commands = ["true"] }] });
 
         await using var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync();
@@ -183,13 +183,13 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
             forged = (long)(await write.ExecuteScalarAsync())!;
         }
 
-        Assert.Equal([mine], Store.FindBatches(new BatchQuery { ArGuid = "run-mine" }).Select(batch => batch.Id));
-        var theirs = Store.GetBatch(victim)!;
+        Assert.Equal([mine], (await Store.FindBatchesAsync(new BatchQuery { ArGuid = "run-mine" })).Select(batch => batch.Id));
+        var theirs = (await Store.GetBatchAsync(victim))!;
         Assert.Equal(("run-victim", "theirs", "/c/victim.toml", "bob@example.org"), (theirs.ArGuid, theirs.Name, theirs.ConfigPath, theirs.Attributes["author"]));
-        var unsealed = Store.GetBatch(forged)!;
+        var unsealed = (await Store.GetBatchAsync(forged))!;
         Assert.Equal(((string?)null, 0), (unsealed.ArGuid, unsealed.Attributes.Count));
-        Assert.Equal([mine], Store.RequestCancelRun("run-mine"));
-        Assert.False(Store.GetBatch(victim)!.CancelRequested);
+        Assert.Equal([mine], (await Store.RequestCancelRunAsync("run-mine")));
+        Assert.False((await Store.GetBatchAsync(victim))!.CancelRequested);
     }
 
     /// <summary>
@@ -201,9 +201,9 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
     public async Task A_batch_the_executor_finished_is_not_loaded_again_when_the_database_says_running()
     {
         var spec = new BatchSpec { Name = "b", ArGuid = "run-7", TmpRoot = "/tmp/x", Jobs = [new JobSpec { Index = 0, Name = "j", Commands = ["true"] }] };
-        var finished = Store.Submit(spec);
-        var removed = Store.Submit(spec with { Name = "c" });
-        var running = Store.Submit(spec with { Name = "d" });
+        var finished = await Store.SubmitAsync(spec);
+        var removed = await Store.SubmitAsync(spec with { Name = "c" });
+        var running = await Store.SubmitAsync(spec with { Name = "d" });
         using var ledger = Deployment.OpenJobLedger();
         ledger.Write([], [], [(finished, BatchState.Succeeded), (removed, BatchState.Failed)]);
         await using var connection = new NpgsqlConnection(_connectionString);
@@ -212,7 +212,7 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
         await using (var copy = new NpgsqlCommand(
             $"CREATE TABLE kept AS SELECT * FROM batches WHERE id = {removed}; CREATE TABLE kept_jobs AS SELECT * FROM jobs WHERE batch_id = {removed}", connection))
             await copy.ExecuteNonQueryAsync();
-        Store.Remove(removed);
+        await Store.RemoveAsync(removed);
         await using (var replay = new NpgsqlCommand($"""
             UPDATE batches SET state = 'Running', completed = NULL WHERE id = {finished};
             INSERT INTO batches SELECT * FROM kept; UPDATE batches SET state = 'Running' WHERE id = {removed};
@@ -234,7 +234,7 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
     [BackendFact]
     public async Task A_job_the_executor_finished_is_loaded_as_it_ended_when_the_database_says_ready()
     {
-        var running = Store.Submit(new BatchSpec
+        var running = await Store.SubmitAsync(new BatchSpec
         {
             Name = "b", ArGuid = "run-8", TmpRoot = "/tmp/x",
             Jobs = [new JobSpec { Index = 0, Name = "done", Commands = ["true"] }, new JobSpec { Index = 1, Name = "still running", Commands = ["sleep 60"] }],
@@ -263,7 +263,7 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
             await File.AppendAllTextAsync(home.SettingsPath, "\n[batches]\ndatabase = 'Host=127.0.0.1;Port=1;Database=x;Username=x;Timeout=2'\n");
             var store = Core.Hosting.Deployment.Open(home, new Runs.RecordingExecutor()).Batches;
 
-            var error = Assert.Throws<AnalysisRunnerException>(() => store.FindBatches(new BatchQuery()));
+            var error = await Assert.ThrowsAsync<AnalysisRunnerException>(() => store.FindBatchesAsync(new BatchQuery()));
 
             Assert.Equal(("DatabaseUnavailable", ErrorKind.ResourceUnavailable), (error.ErrorId, error.Kind));
         }

@@ -50,7 +50,7 @@ public abstract class BatchStoreContract : IAsyncLifetime
 
     private static BatchSpec Batch(params JobSpec[] jobs) => new() { Name = "b", TmpRoot = "/tmp/x", Jobs = jobs, ArGuid = "guid-1" };
 
-    private long Submit(string? arGuid) => Store.Submit(Batch(Job(0, "true")) with { ArGuid = arGuid });
+    private async Task<long> SubmitAsync(string? arGuid) => await Store.SubmitAsync(Batch(Job(0, "true")) with { ArGuid = arGuid });
 
     [BackendFact]
     public void The_home_uses_the_store_its_settings_name()
@@ -59,9 +59,9 @@ public abstract class BatchStoreContract : IAsyncLifetime
     }
 
     [BackendFact]
-    public void Parents_come_from_depends_on_and_from_resources_used_in_commands_and_outputs()
+    public async Task Parents_come_from_depends_on_and_from_resources_used_in_commands_and_outputs()
     {
-        var id = Store.Submit(Batch(
+        var id = await Store.SubmitAsync(Batch(
             Job(0, $"echo > {ResourcePlaceholder.ForJob(0, "a")}"),
             Job(1, $"echo > {ResourcePlaceholder.ForJob(1, "b")}"),
             Job(2, $"cat {ResourcePlaceholder.ForJob(0, "a")} {ResourcePlaceholder.ForJob(0, "a")} > {ResourcePlaceholder.ForJob(2, "c")}") with
@@ -71,7 +71,7 @@ public abstract class BatchStoreContract : IAsyncLifetime
             },
             Job(3, $"cat {ResourcePlaceholder.ForJob(2, "grp", "bam")} {ResourcePlaceholder.ForInput(0)}")));
 
-        var jobs = Store.GetJobs(id);
+        var jobs = await Store.GetJobsAsync(id);
 
         Assert.Equal([[], [], [1, 2], [3]], jobs.Select(j => j.Parents.ToArray()));
         Assert.Equal([JobState.Ready, JobState.Ready, JobState.Pending, JobState.Pending], jobs.Select(j => j.State));
@@ -81,14 +81,14 @@ public abstract class BatchStoreContract : IAsyncLifetime
     }
 
     [BackendFact]
-    public void A_batch_reads_back_with_its_counters_from_any_store_instance()
+    public async Task A_batch_reads_back_with_its_counters_from_any_store_instance()
     {
         var before = DateTimeOffset.UtcNow.AddMilliseconds(-1);
-        var id = Store.Submit(Batch(Job(0, "true"), Job(1, "true") with { DependsOn = [0], Cpu = 2, MemoryBytes = 5, AlwaysRun = true, Image = "img:1" })
+        var id = await Store.SubmitAsync(Batch(Job(0, "true"), Job(1, "true") with { DependsOn = [0], Cpu = 2, MemoryBytes = 5, AlwaysRun = true, Image = "img:1" })
             with { Attributes = new Dictionary<string, string> { ["dataset"] = "fewgenomes" }, ConfigPath = "/c/run.toml" });
         var after = DateTimeOffset.UtcNow.AddMilliseconds(1);
 
-        var batch = AnotherStore().GetBatch(id)!;
+        var batch = (await AnotherStore().GetBatchAsync(id))!;
 
         Assert.Equal((BatchState.Running, 2, 2, 0), (batch.State, batch.TotalJobs, batch.PendingJobs, batch.SucceededJobs));
         Assert.Equal(("guid-1", "b", "/c/run.toml", false), (batch.ArGuid, batch.Name, batch.ConfigPath, batch.CancelRequested));
@@ -96,36 +96,36 @@ public abstract class BatchStoreContract : IAsyncLifetime
         Assert.Equal(TimeSpan.Zero, batch.Created.Offset);
         Assert.InRange(batch.Created, before, after);
         Assert.Null(batch.Completed);
-        var job = Store.GetJob(id, 2)!;
+        var job = (await Store.GetJobAsync(id, 2))!;
         Assert.Equal((2.0, 5L, true, "img:1"), (job.Cpu, job.MemoryBytes, job.AlwaysRun, job.Image));
-        Assert.Null(Store.GetJob(id, 3));
-        Assert.Null(Store.GetBatch(id + 1));
+        Assert.Null(await Store.GetJobAsync(id, 3));
+        Assert.Null(await Store.GetBatchAsync(id + 1));
     }
 
     [BackendFact]
-    public void A_batch_without_jobs_lands_finished()
+    public async Task A_batch_without_jobs_lands_finished()
     {
-        var id = Store.Submit(Batch());
+        var id = await Store.SubmitAsync(Batch());
 
-        var batch = Store.RequireBatch(id);
+        var batch = await Store.RequireBatchAsync(id);
 
         Assert.Equal((BatchState.Succeeded, 0), (batch.State, batch.TotalJobs));
         Assert.NotNull(batch.Completed);
-        Assert.Empty(Store.GetJobs(id));
+        Assert.Empty(await Store.GetJobsAsync(id));
     }
 
     [BackendFact]
-    public void A_listing_counts_each_batchs_jobs_by_state_and_a_limit_keeps_the_newest()
+    public async Task A_listing_counts_each_batchs_jobs_by_state_and_a_limit_keeps_the_newest()
     {
-        var first = Store.Submit(Batch(Job(0, "a"), Job(1, "b"), Job(2, "c")));
-        var second = Store.Submit(Batch(Job(0, "d")));
-        var third = Store.Submit(Batch(Job(0, "e"), Job(1, "f")));
+        var first = await Store.SubmitAsync(Batch(Job(0, "a"), Job(1, "b"), Job(2, "c")));
+        var second = await Store.SubmitAsync(Batch(Job(0, "d")));
+        var third = await Store.SubmitAsync(Batch(Job(0, "e"), Job(1, "f")));
         using (var ledger = Deployment.OpenJobLedger())
             ledger.Write([new(first, 1, JobState.Succeeded, 1), new(first, 2, JobState.Running, 1), new(first, 3, JobState.Failed, 1, ExitCode: 2),
                           new(third, 2, JobState.Cancelled, 1)], [], []);
 
-        var all = Store.FindBatches(new BatchQuery());
-        var newest = Store.FindBatches(new BatchQuery { First = 2 });
+        var all = await Store.FindBatchesAsync(new BatchQuery());
+        var newest = await Store.FindBatchesAsync(new BatchQuery { First = 2 });
 
         Assert.Equal([third, second, first], all.Select(b => b.Id));
         Assert.Equal((0, 1, 1, 1, 0), Counts(all[2]));
@@ -133,21 +133,21 @@ public abstract class BatchStoreContract : IAsyncLifetime
         Assert.Equal((1, 0, 0, 0, 1), Counts(all[0]));
         Assert.Equal([third, second], newest.Select(b => b.Id));
         Assert.Equal(Counts(all[0]), Counts(newest[0]));
-        Assert.Equal(2, Store.GetJob(first, 3)!.ExitCode);
+        Assert.Equal(2, (await Store.GetJobAsync(first, 3))!.ExitCode);
 
         static (int, int, int, int, int) Counts(BatchInfo b) => (b.PendingJobs, b.RunningJobs, b.SucceededJobs, b.FailedJobs, b.CancelledJobs);
     }
 
     [BackendFact]
-    public void A_job_not_yet_run_shows_its_command_resolved_and_the_variables_it_will_get()
+    public async Task A_job_not_yet_run_shows_its_command_resolved_and_the_variables_it_will_get()
     {
         var spec = Batch(
             Job(0, $"echo hi > {ResourcePlaceholder.ForJob(0, "out")}") with { Environment = new Dictionary<string, string> { ["GREETING"] = "hi", ["AR_JOB_ID"] = "forged" } },
             Job(1, $"cat {ResourcePlaceholder.ForJob(0, "out")}")) with { TmpRoot = "/tmp/ar-tmp", ConfigPath = "/configs/run.toml" };
 
-        var id = Store.Submit(spec);
-        var first = Store.GetJob(id, 1)!;
-        var second = Store.GetJob(id, 2)!;
+        var id = await Store.SubmitAsync(spec);
+        var first = (await Store.GetJobAsync(id, 1))!;
+        var second = (await Store.GetJobAsync(id, 2))!;
 
         Assert.Equal($"echo hi > /tmp/ar-tmp/{id}/1.out", first.Command);
         Assert.Equal($"cat /tmp/ar-tmp/{id}/1.out", second.Command);
@@ -161,12 +161,12 @@ public abstract class BatchStoreContract : IAsyncLifetime
     }
 
     [BackendFact]
-    public void A_drivers_command_shows_each_step_the_runner_takes_before_it_runs()
+    public async Task A_drivers_command_shows_each_step_the_runner_takes_before_it_runs()
     {
         var checkout = new CheckoutSpec("https://github.com/org/repo.git", new string('c', 40), "examples/batch");
-        var id = Store.Submit(Batch(Job(0, "pwsh -NoProfile -NonInteractive -File hello.ps1") with { Checkout = checkout }));
+        var id = await Store.SubmitAsync(Batch(Job(0, "pwsh -NoProfile -NonInteractive -File hello.ps1") with { Checkout = checkout }));
 
-        var lines = Store.GetJob(id, 1)!.Command.Split('\n');
+        var lines = (await Store.GetJobAsync(id, 1))!.Command.Split('\n');
 
         Assert.Equal(5, lines.Length);
         Assert.StartsWith("# 1. credentials: ", lines[0]);
@@ -175,34 +175,35 @@ public abstract class BatchStoreContract : IAsyncLifetime
     }
 
     [BackendFact]
-    public void Find_filters_by_run_state_and_ids_newest_first()
+    public async Task Find_filters_by_run_state_and_ids_newest_first()
     {
-        var a = Store.Submit(Batch(Job(0, "true")));
-        var b = Store.Submit(Batch(Job(0, "true")) with { ArGuid = "guid-2" });
-        var c = Store.Submit(Batch(Job(0, "true")));
-        var empty = Store.Submit(Batch() with { ArGuid = "guid-3" });
+        var a = await Store.SubmitAsync(Batch(Job(0, "true")));
+        var b = await Store.SubmitAsync(Batch(Job(0, "true")) with { ArGuid = "guid-2" });
+        var c = await Store.SubmitAsync(Batch(Job(0, "true")));
+        var empty = await Store.SubmitAsync(Batch() with { ArGuid = "guid-3" });
 
-        Assert.Equal([c, a], Store.FindBatches(new BatchQuery { ArGuid = "guid-1" }).Select(x => x.Id));
-        Assert.Equal([c], Store.FindBatches(new BatchQuery { ArGuid = "guid-1", First = 1 }).Select(x => x.Id));
-        Assert.Equal([b], Store.FindBatches(new BatchQuery { Ids = [b, 999] }).Select(x => x.Id));
-        Assert.Empty(Store.FindBatches(new BatchQuery { Ids = [] }));
-        Assert.Equal([empty], Store.FindBatches(new BatchQuery { State = BatchState.Succeeded }).Select(x => x.Id));
-        Assert.Equal([c], Store.FindBatches(new BatchQuery { ArGuid = "guid-1", State = BatchState.Running, Ids = [b, c] }).Select(x => x.Id));
+        Assert.Equal([c, a], (await Store.FindBatchesAsync(new BatchQuery { ArGuid = "guid-1" })).Select(x => x.Id));
+        Assert.Equal([c], (await Store.FindBatchesAsync(new BatchQuery { ArGuid = "guid-1", First = 1 })).Select(x => x.Id));
+        Assert.Equal([b], (await Store.FindBatchesAsync(new BatchQuery { Ids = [b, 999] })).Select(x => x.Id));
+        Assert.Empty(await Store.FindBatchesAsync(new BatchQuery { Ids = [] }));
+        Assert.Equal([empty], (await Store.FindBatchesAsync(new BatchQuery { State = BatchState.Succeeded })).Select(x => x.Id));
+        Assert.Equal([c], (await Store.FindBatchesAsync(new BatchQuery { ArGuid = "guid-1", State = BatchState.Running, Ids = [b, c] })).Select(x => x.Id));
     }
 
     /// <summary>Keyset pages: BeforeId is a cursor (the last id of the page before), so pages never skip or repeat a batch, with any filter.</summary>
     [BackendFact]
-    public void BeforeId_lists_only_older_batches_so_pages_by_the_last_id_cover_every_batch_once()
+    public async Task BeforeId_lists_only_older_batches_so_pages_by_the_last_id_cover_every_batch_once()
     {
-        var ids = Enumerable.Range(0, 7).Select(i => Submit(i % 2 == 0 ? "guid-1" : "guid-2")).ToList();
+        var ids = new List<long>();
+        for (var i = 0; i < 7; i++) ids.Add(await SubmitAsync(i % 2 == 0 ? "guid-1" : "guid-2"));
 
-        Assert.Equal([ids[2], ids[1]], Store.FindBatches(new BatchQuery { BeforeId = ids[3], First = 2 }).Select(b => b.Id));
-        Assert.Equal([ids[2], ids[0]], Store.FindBatches(new BatchQuery { BeforeId = ids[3], ArGuid = "guid-1" }).Select(b => b.Id));
-        Assert.Empty(Store.FindBatches(new BatchQuery { BeforeId = ids[0] }));
+        Assert.Equal([ids[2], ids[1]], (await Store.FindBatchesAsync(new BatchQuery { BeforeId = ids[3], First = 2 })).Select(b => b.Id));
+        Assert.Equal([ids[2], ids[0]], (await Store.FindBatchesAsync(new BatchQuery { BeforeId = ids[3], ArGuid = "guid-1" })).Select(b => b.Id));
+        Assert.Empty(await Store.FindBatchesAsync(new BatchQuery { BeforeId = ids[0] }));
         var paged = new List<long>();
         for (long? before = null; ;)
         {
-            var page = Store.FindBatches(new BatchQuery { BeforeId = before, First = 3 });
+            var page = await Store.FindBatchesAsync(new BatchQuery { BeforeId = before, First = 3 });
             paged.AddRange(page.Select(b => b.Id));
             if (page.Count < 3) break;
             before = page[^1].Id;
@@ -211,94 +212,94 @@ public abstract class BatchStoreContract : IAsyncLifetime
     }
 
     [BackendFact]
-    public void Cancel_is_recorded_and_an_unknown_batch_is_refused()
+    public async Task Cancel_is_recorded_and_an_unknown_batch_is_refused()
     {
-        var id = Store.Submit(Batch(Job(0, "true")));
+        var id = await Store.SubmitAsync(Batch(Job(0, "true")));
 
-        Store.RequestCancel(id);
+        await Store.RequestCancelAsync(id);
 
-        Assert.True(Store.GetBatch(id)!.CancelRequested);
+        Assert.True((await Store.GetBatchAsync(id))!.CancelRequested);
         using (var ledger = Deployment.OpenJobLedger())
             Assert.Contains(id, ledger.CancelRequests());
-        var error = Assert.Throws<AnalysisRunnerException>(() => Store.RequestCancel(id + 5));
+        var error = await Assert.ThrowsAsync<AnalysisRunnerException>(() => Store.RequestCancelAsync(id + 5));
         Assert.Equal(("BatchNotFound", ErrorKind.ObjectNotFound), (error.ErrorId, error.Kind));
     }
 
     [BackendFact]
-    public void Cancelling_a_run_asks_to_cancel_its_driver_and_every_sub_batch_and_no_other()
+    public async Task Cancelling_a_run_asks_to_cancel_its_driver_and_every_sub_batch_and_no_other()
     {
-        var driver = Submit("run-1");
-        var sub = Submit("run-1");
-        var other = Submit("run-2");
-        var outside = Submit(null);
+        var driver = await SubmitAsync("run-1");
+        var sub = await SubmitAsync("run-1");
+        var other = await SubmitAsync("run-2");
+        var outside = await SubmitAsync(null);
 
-        var cancelled = Store.RequestCancelRun("run-1");
+        var cancelled = await Store.RequestCancelRunAsync("run-1");
 
         Assert.Equal([driver, sub], cancelled);
-        Assert.True(Store.GetBatch(driver)!.CancelRequested);
-        Assert.True(Store.GetBatch(sub)!.CancelRequested);
-        Assert.False(Store.GetBatch(other)!.CancelRequested);
-        Assert.False(Store.GetBatch(outside)!.CancelRequested);
+        Assert.True((await Store.GetBatchAsync(driver))!.CancelRequested);
+        Assert.True((await Store.GetBatchAsync(sub))!.CancelRequested);
+        Assert.False((await Store.GetBatchAsync(other))!.CancelRequested);
+        Assert.False((await Store.GetBatchAsync(outside))!.CancelRequested);
     }
 
     [BackendFact]
-    public void A_batch_a_cancelled_driver_submits_afterwards_lands_cancelled()
+    public async Task A_batch_a_cancelled_driver_submits_afterwards_lands_cancelled()
     {
-        var driver = Submit("run-1");
-        Store.RequestCancelRun("run-1");
+        var driver = await SubmitAsync("run-1");
+        await Store.RequestCancelRunAsync("run-1");
 
-        var late = Submit("run-1");
+        var late = await SubmitAsync("run-1");
 
-        Assert.True(Store.GetBatch(late)!.CancelRequested);
-        Assert.True(Store.GetBatch(driver)!.CancelRequested);
+        Assert.True((await Store.GetBatchAsync(late))!.CancelRequested);
+        Assert.True((await Store.GetBatchAsync(driver))!.CancelRequested);
     }
 
     /// <summary>A driver submitting while its run is being stopped: whichever lands first, every batch of the run ends up asked to cancel.</summary>
     [BackendFact]
     public async Task Batches_submitted_while_their_run_is_cancelled_all_end_up_asked_to_cancel()
     {
-        Submit("run-1");
+        await SubmitAsync("run-1");
         using var start = new Barrier(9);
         // Threads of their own (LongRunning): nine waiting at the barrier must not wait for the thread pool to grow.
         var submitters = Enumerable.Range(0, 8).Select(_ => Task.Factory.StartNew(() =>
         {
             start.SignalAndWait();
-            for (var i = 0; i < 5; i++) Submit("run-1");
+            for (var i = 0; i < 5; i++) SubmitAsync("run-1").GetAwaiter().GetResult();
         }, TaskCreationOptions.LongRunning)).ToList();
         var cancel = Task.Factory.StartNew(() =>
         {
             start.SignalAndWait();
-            return Store.RequestCancelRun("run-1");
+            return Store.RequestCancelRunAsync("run-1").GetAwaiter().GetResult();
         }, TaskCreationOptions.LongRunning);
         await Task.WhenAll([.. submitters, cancel]);
 
-        var batches = Store.FindBatches(new BatchQuery { ArGuid = "run-1" });
+        var batches = await Store.FindBatchesAsync(new BatchQuery { ArGuid = "run-1" });
         Assert.Equal(41, batches.Count);
         Assert.All(batches, batch => Assert.True(batch.CancelRequested, $"batch {batch.Id} of the cancelled run was not asked to cancel"));
     }
 
     [BackendFact]
-    public void Cancelling_one_sub_batch_leaves_the_run_free_to_submit_more()
+    public async Task Cancelling_one_sub_batch_leaves_the_run_free_to_submit_more()
     {
-        Submit("run-1");
-        var sub = Submit("run-1");
-        Store.RequestCancel(sub);
+        await SubmitAsync("run-1");
+        var sub = await SubmitAsync("run-1");
+        await Store.RequestCancelAsync(sub);
 
-        Assert.False(Store.GetBatch(Submit("run-1"))!.CancelRequested);
+        Assert.False((await Store.GetBatchAsync(await SubmitAsync("run-1")))!.CancelRequested);
     }
 
     [BackendFact]
-    public void Cancelling_an_unknown_run_is_RunNotFound()
+    public async Task Cancelling_an_unknown_run_is_RunNotFound()
     {
-        var error = Assert.Throws<AnalysisRunnerException>(() => Store.RequestCancelRun("no-such-run"));
+        var error = await Assert.ThrowsAsync<AnalysisRunnerException>(() => Store.RequestCancelRunAsync("no-such-run"));
 
         Assert.Equal(("RunNotFound", ErrorKind.ObjectNotFound, "no-such-run"), (error.ErrorId, error.Kind, error.Target));
     }
 
     [BackendFact]
-    public void Attempts_are_recorded_first_to_latest_and_a_job_shows_its_latest_attempts_usage()
+    public async Task Attempts_are_recorded_first_to_latest_and_a_job_shows_its_latest_attempts_usage()
     {
-        var id = Store.Submit(Batch(Job(0, "exit 1") with { MaxAttempts = 3 }));
+        var id = await Store.SubmitAsync(Batch(Job(0, "exit 1") with { MaxAttempts = 3 }));
         var first = new AttemptKey(id, 1, 1);
         var second = new AttemptKey(id, 1, 2);
         using (var ledger = Deployment.OpenJobLedger())
@@ -312,9 +313,9 @@ public abstract class BatchStoreContract : IAsyncLifetime
                 [new(second, Started: false, null, ExitCode: 0) { Usage = new ProcessUsage(1.5, 2048, 3.0) }], [(id, BatchState.Succeeded)]);
         }
 
-        var attempts = Store.GetAttempts(id, 1);
-        var job = Store.GetJob(id, 1)!;
-        var batch = Store.RequireBatch(id);
+        var attempts = await Store.GetAttemptsAsync(id, 1);
+        var job = (await Store.GetJobAsync(id, 1))!;
+        var batch = await Store.RequireBatchAsync(id);
 
         Assert.Equal([1, 2], attempts.Select(a => a.Attempt));
         // The fill-in kept exit code and log, and gave the reason the row lacked.
@@ -328,18 +329,18 @@ public abstract class BatchStoreContract : IAsyncLifetime
         Assert.NotNull(job.Ended);
         Assert.Equal(BatchState.Succeeded, batch.State);
         Assert.NotNull(batch.Completed);
-        var missing = Assert.Throws<AnalysisRunnerException>(() => Store.GetAttempts(id, 2));
+        var missing = await Assert.ThrowsAsync<AnalysisRunnerException>(() => Store.GetAttemptsAsync(id, 2));
         Assert.Equal("JobNotFound", missing.ErrorId);
-        Assert.Empty(Store.GetAttempts(Store.Submit(Batch(Job(0, "true"))), 1));
+        Assert.Empty(await Store.GetAttemptsAsync((await Store.SubmitAsync(Batch(Job(0, "true")))), 1));
     }
 
     [BackendFact]
-    public void The_ledger_loads_unfinished_batches_after_an_id_with_their_jobs_and_specs()
+    public async Task The_ledger_loads_unfinished_batches_after_an_id_with_their_jobs_and_specs()
     {
-        var done = Store.Submit(Batch(Job(0, "true")));
-        var running = Store.Submit(Batch(Job(0, "a"), Job(1, "b") with { DependsOn = [0], Cpu = 1.5, MemoryBytes = 7, Preemptible = true, MaxAttempts = 4 })
+        var done = await Store.SubmitAsync(Batch(Job(0, "true")));
+        var running = await Store.SubmitAsync(Batch(Job(0, "a"), Job(1, "b") with { DependsOn = [0], Cpu = 1.5, MemoryBytes = 7, Preemptible = true, MaxAttempts = 4 })
             with { TmpRoot = "/tmp/y", ConfigPath = "/c.toml" });
-        var later = Store.Submit(Batch(Job(0, "c")));
+        var later = await Store.SubmitAsync(Batch(Job(0, "c")));
         using var ledger = Deployment.OpenJobLedger();
         ledger.Write([new(done, 1, JobState.Succeeded, 1, ExitCode: 0)], [], [(done, BatchState.Succeeded)]);
 
@@ -358,10 +359,10 @@ public abstract class BatchStoreContract : IAsyncLifetime
     }
 
     [BackendFact]
-    public void Remove_refuses_an_unfinished_batch_and_deletes_a_finished_ones_rows_and_folders()
+    public async Task Remove_refuses_an_unfinished_batch_and_deletes_a_finished_ones_rows_and_folders()
     {
-        var running = Store.Submit(Batch(Job(0, "true")));
-        var finished = Store.Submit(Batch(Job(0, "true")));
+        var running = await Store.SubmitAsync(Batch(Job(0, "true")));
+        var finished = await Store.SubmitAsync(Batch(Job(0, "true")));
         using (var ledger = Deployment.OpenJobLedger())
             ledger.Write([new(finished, 1, JobState.Succeeded, 1, ExitCode: 0)], [new(new AttemptKey(finished, 1, 1), Started: false, "l", 0)],
                 [(finished, BatchState.Succeeded)]);
@@ -371,15 +372,15 @@ public abstract class BatchStoreContract : IAsyncLifetime
         Directory.CreateDirectory(work);
         File.WriteAllText(Path.Combine(logs, "0.log"), "x");
 
-        var refused = Assert.Throws<AnalysisRunnerException>(() => Store.Remove(running));
-        Store.Remove(finished);
-        var gone = Assert.Throws<AnalysisRunnerException>(() => Store.Remove(finished));
+        var refused = await Assert.ThrowsAsync<AnalysisRunnerException>(() => Store.RemoveAsync(running));
+        await Store.RemoveAsync(finished);
+        var gone = await Assert.ThrowsAsync<AnalysisRunnerException>(() => Store.RemoveAsync(finished));
 
         Assert.Equal(("BatchNotFinished", ErrorKind.InvalidOperation), (refused.ErrorId, refused.Kind));
-        Assert.NotNull(Store.GetBatch(running));
-        Assert.Null(Store.GetBatch(finished));
-        Assert.Empty(Store.GetJobs(finished));
-        Assert.Equal("JobNotFound", Assert.Throws<AnalysisRunnerException>(() => Store.GetAttempts(finished, 1)).ErrorId);
+        Assert.NotNull(await Store.GetBatchAsync(running));
+        Assert.Null(await Store.GetBatchAsync(finished));
+        Assert.Empty(await Store.GetJobsAsync(finished));
+        Assert.Equal("JobNotFound", (await Assert.ThrowsAsync<AnalysisRunnerException>(() => Store.GetAttemptsAsync(finished, 1))).ErrorId);
         Assert.False(Directory.Exists(logs));
         Assert.False(Directory.Exists(work));
         Assert.Equal("BatchNotFound", gone.ErrorId);

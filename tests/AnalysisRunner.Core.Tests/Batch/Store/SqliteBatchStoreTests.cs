@@ -23,7 +23,7 @@ public sealed class SqliteBatchStoreTests : IDisposable
     private static BatchSpec Batch(params JobSpec[] jobs) => new() { Name = "b", TmpRoot = "/tmp/x", Jobs = jobs, ArGuid = "guid-1" };
 
     [Fact]
-    public void A_submit_in_the_callers_transaction_disappears_when_it_rolls_back()
+    public async Task A_submit_in_the_callers_transaction_disappears_when_it_rolls_back()
     {
         using (var connection = _db.Open())
         using (var transaction = connection.BeginTransaction())
@@ -32,7 +32,7 @@ public sealed class SqliteBatchStoreTests : IDisposable
             transaction.Rollback();
         }
 
-        Assert.Empty(_store.FindBatches(new BatchQuery()));
+        Assert.Empty(await _store.FindBatchesAsync(new BatchQuery()));
     }
 
     [Fact]

@@ -12,7 +12,7 @@ public sealed class UsageSchemaTests : IDisposable
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
     [Fact]
-    public void An_attempts_table_from_before_gains_the_usage_columns_and_its_rows_read_as_unmeasured()
+    public async Task An_attempts_table_from_before_gains_the_usage_columns_and_its_rows_read_as_unmeasured()
     {
         var home = new RunnerHome(_root);
         using (var connection = new SqliteConnection($"Data Source={home.DatabasePath};Pooling=False"))
@@ -33,12 +33,12 @@ public sealed class UsageSchemaTests : IDisposable
 
         var store = new SqliteBatchStore(new RunnerDatabase(home));
 
-        var attempt = Assert.Single(store.GetAttempts(1, 1));
+        var attempt = Assert.Single(await store.GetAttemptsAsync(1, 1));
         Assert.Equal(0, attempt.ExitCode);
         Assert.Null(attempt.CpuSeconds);
         Assert.Null(attempt.PeakMemoryBytes);
         Assert.Null(attempt.WallSeconds);
-        Assert.Null(store.GetJob(1, 1)!.CpuSeconds);
+        Assert.Null((await store.GetJobAsync(1, 1))!.CpuSeconds);
         using var check = new SqliteConnection($"Data Source={home.DatabasePath};Pooling=False");
         check.Open();
         using var version = check.CreateCommand();

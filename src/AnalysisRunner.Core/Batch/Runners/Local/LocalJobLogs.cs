@@ -13,17 +13,17 @@ internal sealed class LocalJobLogs(RunnerHome home, IBatchStore store) : IJobLog
     /// <summary>A safety net only: a change the folder and the executor both failed to signal is seen this late.</summary>
     private static readonly TimeSpan LongestWait = TimeSpan.FromSeconds(2);
 
-    public IReadOnlyList<JobAttempt> GetAttempts(long batchId, int jobId) => store.GetAttempts(batchId, jobId);
+    public Task<IReadOnlyList<JobAttempt>> GetAttemptsAsync(long batchId, int jobId, CancellationToken cancellationToken = default) =>
+        store.GetAttemptsAsync(batchId, jobId, cancellationToken);
 
     public async IAsyncEnumerable<string> ReadAsync(long batchId, int jobId, int attempt, LogStream stream,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var found = Find(batchId, jobId, attempt);
+        var found = await FindAsync(batchId, jobId, attempt, cancellationToken).ConfigureAwait(false);
         if (found is not { Log: { } log }) yield break;
         var range = log[stream];
         using var reader = new LaneReader(LocalLayout.Lane(home, batchId, range.Lane), range.Start);
         foreach (var line in reader.Read(range.End ?? reader.Length, final: true)) yield return line;
-        await Task.CompletedTask.ConfigureAwait(false);
     }
 
     public async IAsyncEnumerable<string> FollowAsync(long batchId, int jobId, int attempt, LogStream stream,
@@ -35,7 +35,7 @@ internal sealed class LocalJobLogs(RunnerHome home, IBatchStore store) : IJobLog
         {
             while (true)
             {
-                var found = Find(batchId, jobId, attempt);
+                var found = await FindAsync(batchId, jobId, attempt, cancellationToken).ConfigureAwait(false);
                 if (found is { Log: { } log })
                 {
                     var range = log[stream];
@@ -55,9 +55,9 @@ internal sealed class LocalJobLogs(RunnerHome home, IBatchStore store) : IJobLog
     }
 
     /// <summary>The attempt's stretch of the lanes (null before it has started), and whether it has ended.</summary>
-    private (LaneLog? Log, bool Ended) Find(long batchId, int jobId, int attempt)
+    private async Task<(LaneLog? Log, bool Ended)> FindAsync(long batchId, int jobId, int attempt, CancellationToken cancellationToken)
     {
-        var (record, ended) = AttemptLogState.Find(store, batchId, jobId, attempt);
+        var (record, ended) = await AttemptLogState.FindAsync(store, batchId, jobId, attempt, cancellationToken).ConfigureAwait(false);
         if (record is null) return (null, ended);
         var log = LaneLog.TryParse(record.RunnerLog);
         if (log is { } known && ended && (known.Stdout.End is null || known.Stderr.End is null))

@@ -13,16 +13,16 @@ internal sealed class SlurmJobLogs(RunnerHome home, IBatchStore store) : IJobLog
 {
     private static readonly TimeSpan LongestWait = TimeSpan.FromSeconds(1);
 
-    public IReadOnlyList<JobAttempt> GetAttempts(long batchId, int jobId) => store.GetAttempts(batchId, jobId);
+    public Task<IReadOnlyList<JobAttempt>> GetAttemptsAsync(long batchId, int jobId, CancellationToken cancellationToken = default) =>
+        store.GetAttemptsAsync(batchId, jobId, cancellationToken);
 
     public async IAsyncEnumerable<string> ReadAsync(long batchId, int jobId, int attempt, LogStream stream,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var (stem, _) = Find(batchId, jobId, attempt);
+        var (stem, _) = await FindAsync(batchId, jobId, attempt, cancellationToken).ConfigureAwait(false);
         if (stem is null) yield break;
         using var reader = new TailReader(SlurmLayout.Output(stem, stream));
         foreach (var line in reader.Read(final: true)) yield return line;
-        await Task.CompletedTask.ConfigureAwait(false);
     }
 
     public async IAsyncEnumerable<string> FollowAsync(long batchId, int jobId, int attempt, LogStream stream,
@@ -34,7 +34,7 @@ internal sealed class SlurmJobLogs(RunnerHome home, IBatchStore store) : IJobLog
         {
             while (true)
             {
-                var (stem, ended) = Find(batchId, jobId, attempt);
+                var (stem, ended) = await FindAsync(batchId, jobId, attempt, cancellationToken).ConfigureAwait(false);
                 if (stem is not null)
                 {
                     reader ??= new TailReader(SlurmLayout.Output(stem, stream));
@@ -58,9 +58,9 @@ internal sealed class SlurmJobLogs(RunnerHome home, IBatchStore store) : IJobLog
     /// attempt at another dataset's job's output (or any *.out file the runner can read) and read it with
     /// Get-BatchJobLog on its own batch.
     /// </summary>
-    private (string? Stem, bool Ended) Find(long batchId, int jobId, int attempt)
+    private async Task<(string? Stem, bool Ended)> FindAsync(long batchId, int jobId, int attempt, CancellationToken cancellationToken)
     {
-        var (record, ended) = AttemptLogState.Find(store, batchId, jobId, attempt);
+        var (record, ended) = await AttemptLogState.FindAsync(store, batchId, jobId, attempt, cancellationToken).ConfigureAwait(false);
         return (string.IsNullOrEmpty(record?.RunnerLog) ? null : SlurmLayout.LogStem(home, new AttemptKey(batchId, jobId, attempt)), ended);
     }
 
