@@ -25,13 +25,19 @@ public sealed class PostgresDatabase : IAsyncDisposable
             throw new AnalysisRunnerException("InvalidConnectionString", ErrorKind.InvalidArgument, null,
                 $"The PostgreSQL connection string is invalid: {error.Message}");
         }
-        // Shown in messages; never the password.
-        Description = $"PostgreSQL at {builder.Host}:{builder.Port}, database {builder.Database ?? builder.Username}";
+        Description = Describe(builder);
         _identity = ((builder.Host ?? "").ToLowerInvariant(), builder.Port, builder.Database ?? builder.Username ?? "");
         DataSource = NpgsqlDataSource.Create(builder);
     }
 
     public NpgsqlDataSource DataSource { get; }
+
+    /// <summary>How messages name a database: host, port and database, never the password.</summary>
+    public static string Describe(NpgsqlConnectionStringBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return $"PostgreSQL at {builder.Host}:{builder.Port}, database {builder.Database ?? builder.Username}";
+    }
 
     private readonly (string Host, int Port, string Database) _identity;
 

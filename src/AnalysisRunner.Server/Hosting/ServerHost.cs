@@ -109,18 +109,25 @@ public static class ServerHost
     }
 
     /// <summary>
-    /// Refuses to serve over a database that lets anyone in as the server (PasswordDemand), unless the
-    /// settings say no job can reach it; then it warns on every start.
+    /// Refuses to serve over a database that lets anyone in (PasswordDemand): the server's, and the
+    /// route its home's executor takes to its batches ([batches] database), which may name another host
+    /// or role. Unless the settings say no job can reach it; then it warns on every start.
     /// </summary>
     public static async Task CheckDatabaseDemandsPasswordAsync(IServiceProvider services, CancellationToken cancellationToken = default)
     {
         var settings = services.GetRequiredService<ServerSettings>();
-        if (!await PasswordDemand.AcceptsAnyPasswordAsync(settings.ConnectionString ?? "", cancellationToken)) return;
-        var refusal = PasswordDemand.Refusal(services.GetRequiredService<PostgresDatabase>().Description);
-        if (!settings.AllowDatabaseWithoutPassword) throw refusal;
-        services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ServerHost)).LogWarning(
-            "{Database} asks the server for no password; serving anyway because [database] allow_without_password is true. " +
-            "Any job that can reach it could act as the server", services.GetRequiredService<PostgresDatabase>().Description);
+        var routes = new List<string> { settings.ConnectionString ?? "" };
+        if (settings.RunnerHome is not null && services.GetRequiredService<RunnerHomeAccess>().Deployment.Settings.BatchDatabase is { } batches)
+            routes.Add(batches);
+        foreach (var route in routes.Distinct(StringComparer.Ordinal))
+        {
+            if (!await PasswordDemand.AcceptsAnyPasswordAsync(route, cancellationToken)) continue;
+            var database = PostgresDatabase.Describe(new Npgsql.NpgsqlConnectionStringBuilder(route));
+            if (!settings.AllowDatabaseWithoutPassword) throw PasswordDemand.Refusal(database);
+            services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ServerHost)).LogWarning(
+                "{Database} asks for no password; serving anyway because [database] allow_without_password is true. " +
+                "Any job that can reach it could act as the server", database);
+        }
     }
 
     /// <summary>Runs logged before entries were sealed get their seals from the home's key, once (PostgresRunLog.SealEarlierEntriesAsync).</summary>

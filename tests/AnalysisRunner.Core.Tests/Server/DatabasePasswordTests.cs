@@ -44,6 +44,57 @@ public sealed class DatabasePasswordTests(PostgresFixture postgres) : IAsyncLife
         Assert.True((await client.GetAsync(Http.ApiRoutes.Health)).IsSuccessStatusCode);
     }
 
+    /// <summary>
+    /// The server's own role asks for its password, but a line after it trusts every other role: a
+    /// job on that route connects as postgres. The probe tries postgres too.
+    /// </summary>
+    [BackendFact]
+    public async Task A_database_that_asks_only_the_servers_role_for_a_password_is_refused_too()
+    {
+        var asServer = new Npgsql.NpgsqlConnectionStringBuilder(_trusting!.ConnectionString()) { Username = "ar", Password = "the-servers-own" };
+        await using (var connection = new Npgsql.NpgsqlConnection(_trusting.ConnectionString()))
+        {
+            await connection.OpenAsync();
+            await using var role = new Npgsql.NpgsqlCommand("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'ar') THEN CREATE ROLE ar LOGIN PASSWORD 'the-servers-own'; END IF; END $$; GRANT CREATE ON SCHEMA public TO ar", connection);
+            await role.ExecuteNonQueryAsync();
+        }
+        await _trusting.SetClientAuthenticationAsync("host all ar 127.0.0.1/32 scram-sha-256", "host all all 127.0.0.1/32 trust", "local all all trust");
+        try
+        {
+            Assert.True(await PasswordDemand.AcceptsAnyPasswordAsync(asServer.ConnectionString));
+
+            var error = await Assert.ThrowsAsync<AnalysisRunnerException>(() => RunningServer.StartAsync(asServer.ConnectionString));
+            Assert.Equal("DatabaseAcceptsAnyPassword", error.ErrorId);
+        }
+        finally
+        {
+            await _trusting.SetClientAuthenticationAsync("host all all 127.0.0.1/32 trust", "local all all trust");
+        }
+    }
+
+    /// <summary>The home's executor reaches its batches by the home's own [batches] string, which the server checks as well.</summary>
+    [BackendFact]
+    public async Task A_runner_home_whose_batches_are_on_a_route_that_asks_for_no_password_is_refused()
+    {
+        var home = new Hosting.RunnerHome(Path.Combine("/tmp", "ar-pwd-" + Guid.NewGuid().ToString("N")[..10]));
+        Hosting.Deployment.Open(home);
+        var trusting = _trusting!.ConnectionString();
+        var asking = await postgres.CreateDatabaseAsync();
+        await File.AppendAllTextAsync(home.SettingsPath, $"\n[batches]\ndatabase = '{trusting}'\n");
+        try
+        {
+            var error = await Assert.ThrowsAsync<AnalysisRunnerException>(() => RunningServer.StartAsync(asking, null, "--runner:home=" + home.Root));
+
+            Assert.Equal("DatabaseAcceptsAnyPassword", error.ErrorId);
+            Assert.Contains($"127.0.0.1:{_trusting.Port}", error.Message);
+        }
+        finally
+        {
+            await Hosting.Deployment.CloseBatchDatabaseAsync(trusting);
+            Directory.Delete(home.Root, recursive: true);
+        }
+    }
+
     [BackendFact]
     public async Task A_database_that_asks_for_the_password_is_told_apart_from_one_that_does_not()
     {

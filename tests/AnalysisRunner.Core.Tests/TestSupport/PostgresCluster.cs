@@ -132,6 +132,13 @@ public sealed class PostgresCluster : IAsyncDisposable
         _running = false;
     }
 
+    /// <summary>Replaces pg_hba.conf with <paramref name="lines"/> and has the server read it again.</summary>
+    public async Task SetClientAuthenticationAsync(params string[] lines)
+    {
+        await File.WriteAllLinesAsync(Path.Combine(DataDirectory, "pg_hba.conf"), lines);
+        await AsServerUserAsync(Path.Combine(Bin, "pg_ctl"), "-D", DataDirectory, "reload");
+    }
+
     public string ReadLog() => File.Exists(LogPath) ? File.ReadAllText(LogPath) : "";
 
     public async ValueTask DisposeAsync()

@@ -124,13 +124,22 @@ internal static class JobGraph
 
     /// <summary>
     /// Brings a freshly loaded batch in line with the rules (a crash may have left children Pending
-    /// behind a finished parent) and queues what is Ready.
+    /// behind a finished parent) and queues what is Ready. A Ready row is not taken on its word: its
+    /// parents must have let it (the executor only ever writes Ready so), since a row in a database
+    /// that others can reach may have been set Ready to run a job ahead of its gate; one that should
+    /// not be is Pending again, and waits or is cancelled as its parents say.
     /// </summary>
     public static void Reconcile(BatchGraph batch, TransitionSet changes)
     {
         foreach (var job in batch.Jobs)
         {
-            if (job.State == JobState.Ready) changes.NewlyReady.Add(job);
+            if (job.State == JobState.Ready && !WaitsOnParents(job)) changes.NewlyReady.Add(job);
+            else if (job.State == JobState.Ready)
+            {
+                job.State = JobState.Pending;
+                changes.Jobs.Add(new JobTransition(batch.Id, job.JobId, JobState.Pending, job.Attempt));
+                Evaluate(job, changes);
+            }
             else if (job.State == JobState.Pending) Evaluate(job, changes);
         }
         if (batch.Unfinished == 0) Complete(batch, changes);
