@@ -126,18 +126,34 @@ internal sealed class PostgresJobLedger(PostgresDatabase database, RunnerHome ho
         var byId = batches.ToDictionary(batch => batch.Id);
         var ended = _finished.JobsOf(byId.Keys);
         using var jobs = new NpgsqlCommand("""
-            SELECT batch_id, job_id, state, attempt, max_attempts, preemptible, always_run, cpu, memory, parents
-            FROM jobs WHERE batch_id = ANY($1) ORDER BY batch_id, job_id
+            SELECT batch_id, job_id, state, attempt, spec, seal FROM jobs WHERE batch_id = ANY($1) ORDER BY batch_id, job_id
             """, connection);
         jobs.Parameters.Add(Value(byId.Keys.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint));
         using (var reader = jobs.ExecuteReader())
             while (reader.Read())
-                byId[reader.GetInt64(0)].Jobs.Add(new JobRow(reader.GetInt32(1),
-                    ended.GetValueOrDefault((reader.GetInt64(0), reader.GetInt32(1)), Enum.Parse<JobState>(reader.GetString(2))), reader.GetInt32(3),
-                    reader.GetInt32(4), reader.GetBoolean(5), reader.GetBoolean(6), reader.GetDouble(7), reader.GetInt64(8),
-                    JsonSerializer.Deserialize<int[]>(reader.GetString(9), SqliteBatchStore.Json) ?? []));
+            {
+                var (batchId, jobId) = (reader.GetInt64(0), reader.GetInt32(1));
+                var state = ended.GetValueOrDefault((batchId, jobId), Enum.Parse<JobState>(reader.GetString(2)));
+                byId[batchId].Jobs.Add(SealedRow(batchId, jobId, state, reader.GetInt32(3), reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5)));
+            }
         return batches;
     });
+
+    /// <summary>
+    /// A job's place in its batch's graph (parents, attempts, what it needs) from its sealed spec, as
+    /// the store derived the columns at submission: the columns are not sealed, so whoever reaches the
+    /// database could otherwise free a job from its gate (parents '[]') or give it more attempts. A row
+    /// whose seal does not hold has no graph to take: it is a root with one attempt, and it fails to
+    /// start (LoadJobSpec: BatchRowNotSealed).
+    /// </summary>
+    private JobRow SealedRow(long batchId, int jobId, JobState state, int attempt, string spec, string? seal)
+    {
+        if (!BatchRowSeal.Holds(BatchRowSeal.OfJob(home, batchId, jobId, spec), seal))
+            return new JobRow(jobId, state, attempt, 1, false, false, 0, 0, []);
+        var job = JsonSerializer.Deserialize<JobSpec>(spec, SqliteBatchStore.Json)!;
+        return new JobRow(jobId, state, attempt, Math.Max(1, job.MaxAttempts), job.Preemptible, job.AlwaysRun, job.Cpu, job.MemoryBytes,
+            [.. SqliteBatchStore.ParentIds(job)]);
+    }
 
     public HashSet<long> CancelRequests() => database.Run(connection =>
     {

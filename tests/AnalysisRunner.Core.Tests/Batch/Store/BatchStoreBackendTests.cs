@@ -252,6 +252,45 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
         Assert.Equal([(1, JobState.Succeeded), (2, JobState.Ready)], jobs.Select(job => (job.JobId, job.State)));
     }
 
+    /// <summary>
+    /// Red team (the graph): a job's parents, attempts and needs are columns, not sealed, so whoever
+    /// reaches the database frees a job from its gate (parents '[]'), or gives it more attempts. The
+    /// executor takes them from the sealed spec; a job row without its seal is a root that cannot start.
+    /// </summary>
+    [BackendFact]
+    public async Task The_executor_takes_a_jobs_parents_and_attempts_from_its_sealed_spec_not_its_columns()
+    {
+        var id = await Store.SubmitAsync(new BatchSpec
+        {
+            Name = "gated", ArGuid = "run-9", TmpRoot = "/tmp/x",
+            Jobs =
+            [
+                new JobSpec { Index = 0, Name = "gate", Commands = ["true"] },
+                new JobSpec { Index = 1, Name = "after the gate", Commands = ["true"], DependsOn = [0], Cpu = 2 },
+                new JobSpec { Index = 2, Name = "forged", Commands = ["true"], DependsOn = [0] },
+            ],
+        });
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync();
+        await using (var free = new NpgsqlCommand($"""
+            UPDATE jobs SET parents = '[]', max_attempts = 9, always_run = true, preemptible = true, cpu = 0.5 WHERE batch_id = {id} AND job_id = 2;
+            UPDATE jobs SET spec = replace(spec, '"true"', '"id"'), parents = '[1]' WHERE batch_id = {id} AND job_id = 3
+            """, connection))
+            await free.ExecuteNonQueryAsync();
+        using var ledger = Deployment.OpenJobLedger();
+
+        var jobs = Assert.Single(ledger.LoadBatches(0), batch => batch.Id == id).Jobs;
+
+        var gated = jobs.Single(job => job.JobId == 2);
+        Assert.Equal([1], gated.Parents);
+        Assert.Equal((1, false, false, 2.0), (gated.MaxAttempts, gated.AlwaysRun, gated.Preemptible, gated.Cpu));
+        var forged = jobs.Single(job => job.JobId == 3);
+        Assert.Empty(forged.Parents);
+        Assert.Equal(1, forged.MaxAttempts);
+        var refused = Assert.Throws<AnalysisRunnerException>(() => ledger.LoadJobSpec(id, 3));
+        Assert.Equal("BatchRowNotSealed", refused.ErrorId);
+    }
+
     /// <summary>An unreachable database is DatabaseUnavailable (503 on a server), not an SQL error.</summary>
     [BackendFact]
     public async Task An_unreachable_database_is_DatabaseUnavailable()
