@@ -41,7 +41,14 @@ public sealed class RunAuthority(Deployment deployment)
         var entry = await deployment.RunLog.FindAsync(arGuid, cancellationToken).ConfigureAwait(false)
             ?? throw new AnalysisRunnerException("RunNotFound", ErrorKind.ObjectNotFound, arGuid,
                 $"No run with ar_guid '{arGuid}' is in the audit log of {deployment.Home.Root}; Get-AnalysisLog lists them.");
-        AuditChain.CheckThrough(deployment.RunLog.ReadChainAsync(cancellationToken).ToBlockingEnumerable(cancellationToken), arGuid);
+        // Read without blocking (the server plans reruns on the thread pool), and no further than the entry.
+        var through = new List<RunRecord>();
+        await foreach (var run in deployment.RunLog.ReadChainAsync(cancellationToken).ConfigureAwait(false))
+        {
+            through.Add(run);
+            if (run.ArGuid == arGuid) break;
+        }
+        AuditChain.CheckThrough(through, arGuid);
         var facts = new SubmissionFacts
         {
             Dataset = entry.Dataset,
