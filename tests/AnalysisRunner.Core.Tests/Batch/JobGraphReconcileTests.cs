@@ -49,4 +49,18 @@ public sealed class JobGraphReconcileTests
         Assert.Equal([2, 3], changes.NewlyReady.Select(job => job.JobId));
         Assert.Empty(changes.Jobs);
     }
+
+    [Fact]
+    public void Rows_that_cannot_be_a_graph_are_named_before_Build_would_fail_on_them()
+    {
+        static BatchRow Batch(params JobRow[] jobs) => new(9, false, [.. jobs]);
+        static JobRow Job(int id, params int[] parents) => new(id, JobState.Pending, 1, 1, false, false, 1, 1, parents);
+
+        Assert.Null(JobGraph.Malformed(Batch(Job(1), Job(2, 1))));
+        Assert.Equal("job 2 is missing or out of order (found job 3)", JobGraph.Malformed(Batch(Job(1), Job(3, 1))));
+        Assert.Equal("job 2 names job 5 as its parent", JobGraph.Malformed(Batch(Job(1), Job(2, 5))));
+        Assert.Equal("job 1 names job 0 as its parent", JobGraph.Malformed(Batch(Job(1, 0))));
+        Assert.Equal("job 2 names job 2 as its parent", JobGraph.Malformed(Batch(Job(1), Job(2, 2))));
+        Assert.Throws<IndexOutOfRangeException>(() => JobGraph.Build(Batch(Job(1), Job(2, 5))));
+    }
 }

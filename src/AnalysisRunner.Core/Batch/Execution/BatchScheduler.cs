@@ -241,6 +241,12 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
         {
             _lastBatchId = Math.Max(_lastBatchId, row.Id);
             if (_batches.ContainsKey(row.Id)) continue;
+            if (JobGraph.Malformed(row) is { } why)
+            {
+                // Rows written past the store (a job reaching a shared database) stop this batch, never the executor.
+                Log($"batch {row.Id}: not loaded, its job rows are not a batch: {why}");
+                continue;
+            }
             var batch = JobGraph.Build(row);
             _batches[row.Id] = batch;
             loaded.Add(batch);

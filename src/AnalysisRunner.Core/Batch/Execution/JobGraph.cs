@@ -93,6 +93,23 @@ internal sealed class TransitionSet
 /// </summary>
 internal static class JobGraph
 {
+    /// <summary>
+    /// Why <paramref name="row"/>'s jobs cannot be a graph (ids not exactly 1..n in order, a parent
+    /// outside the batch or the job itself), or null when Build can take them: a store that others can
+    /// write may hold such rows, and Build would fail on them.
+    /// </summary>
+    public static string? Malformed(BatchRow row)
+    {
+        for (var i = 0; i < row.Jobs.Count; i++)
+        {
+            var job = row.Jobs[i];
+            if (job.JobId != i + 1) return $"job {i + 1} is missing or out of order (found job {job.JobId})";
+            foreach (var parent in job.Parents)
+                if (parent < 1 || parent > row.Jobs.Count || parent == job.JobId) return $"job {job.JobId} names job {parent} as its parent";
+        }
+        return null;
+    }
+
     public static BatchGraph Build(BatchRow row)
     {
         var jobs = new JobNode[row.Jobs.Count];

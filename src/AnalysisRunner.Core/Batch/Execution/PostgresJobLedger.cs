@@ -112,11 +112,15 @@ internal sealed class PostgresJobLedger(PostgresDatabase database, RunnerHome ho
     public List<BatchRow> LoadBatches(long afterId) => database.Run(connection =>
     {
         var batches = new List<BatchRow>();
-        using (var command = new NpgsqlCommand("SELECT id, cancel_requested FROM batches WHERE state = 'Running' AND id > $1 ORDER BY id", connection))
+        using (var command = new NpgsqlCommand("SELECT id, cancel_requested, spec, seal FROM batches WHERE state = 'Running' AND id > $1 ORDER BY id", connection))
         {
             command.Parameters.AddWithValue(afterId);
             using var reader = command.ExecuteReader();
-            while (reader.Read()) batches.Add(new BatchRow(reader.GetInt64(0), reader.GetBoolean(1), []));
+            // A batch row the runner did not seal is no one's and is not loaded: not even its id moves the
+            // executor on (a forged row at the highest id would otherwise hide every later batch).
+            while (reader.Read())
+                if (BatchRowSeal.Holds(BatchRowSeal.OfBatch(home, reader.GetInt64(0), reader.GetString(2)), reader.IsDBNull(3) ? null : reader.GetString(3)))
+                    batches.Add(new BatchRow(reader.GetInt64(0), reader.GetBoolean(1), []));
         }
         // A batch this executor finished is never run again, and a job it finished stays as it ended,
         // whatever their rows say now (FinishedWork).

@@ -291,6 +291,30 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
         Assert.Equal("BatchRowNotSealed", refused.ErrorId);
     }
 
+    /// <summary>
+    /// Red team (blinding): the executor loads batches above the highest id it has seen, so a Running
+    /// row at the highest id (copied, seal and all) hid every later batch from it. A batch row whose
+    /// seal does not hold for its id is not loaded, and its id counts for nothing.
+    /// </summary>
+    [BackendFact]
+    public async Task A_batch_row_the_runner_did_not_seal_for_its_id_is_not_loaded()
+    {
+        var real = await Store.SubmitAsync(new BatchSpec { Name = "real", ArGuid = "run-10", TmpRoot = "/tmp/x", Jobs = [new JobSpec { Index = 0, Name = "j", Commands = ["true"] }] });
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync();
+        await using (var forge = new NpgsqlCommand($"""
+            INSERT INTO batches (id, name, ar_guid, attributes, config_path, tmp_root, spec, state, cancel_requested, created, total_jobs, seal)
+            SELECT 9223372036854775807, name, ar_guid, attributes, config_path, tmp_root, spec, 'Running', false, now(), total_jobs, seal FROM batches WHERE id = {real}
+            """, connection))
+            await forge.ExecuteNonQueryAsync();
+        using var ledger = Deployment.OpenJobLedger();
+
+        var loaded = ledger.LoadBatches(0).Select(batch => batch.Id).ToList();
+
+        Assert.Contains(real, loaded);
+        Assert.DoesNotContain(long.MaxValue, loaded);
+    }
+
     /// <summary>An unreachable database is DatabaseUnavailable (503 on a server), not an SQL error.</summary>
     [BackendFact]
     public async Task An_unreachable_database_is_DatabaseUnavailable()
