@@ -46,8 +46,14 @@ public static class PasswordDemand
             TargetSessionAttributes = "any",
         };
         var builder = new NpgsqlDataSourceBuilder(probe.ConnectionString);
-        // Not even the default ~/.postgresql/postgresql.crt, which Npgsql would otherwise present.
-        builder.UseClientCertificatesCallback(certificates => certificates.Clear());
+        // Not even the default ~/.postgresql/postgresql.crt, which Npgsql would otherwise present (it has
+        // set the options up by the time it calls this).
+        builder.UseSslClientAuthenticationOptionsCallback(options =>
+        {
+            options.ClientCertificates?.Clear();
+            options.ClientCertificateContext = null;
+            options.LocalCertificateSelectionCallback = null;
+        });
         await using var dataSource = builder.Build();
         try
         {
