@@ -133,13 +133,21 @@ internal sealed class PostgresJobLedger(PostgresDatabase database, RunnerHome ho
             SELECT batch_id, job_id, state, attempt, spec, seal FROM jobs WHERE batch_id = ANY($1) ORDER BY batch_id, job_id
             """, connection);
         jobs.Parameters.Add(Value(byId.Keys.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint));
+        var unreadable = new HashSet<long>();
         using (var reader = jobs.ExecuteReader())
             while (reader.Read())
             {
                 var (batchId, jobId) = (reader.GetInt64(0), reader.GetInt32(1));
-                var state = ended.GetValueOrDefault((batchId, jobId), Enum.Parse<JobState>(reader.GetString(2)));
+                // A state the executor never writes stops that batch from loading, not the executor.
+                if (!Enum.TryParse<JobState>(reader.GetString(2), ignoreCase: false, out var written) || !Enum.IsDefined(written))
+                {
+                    unreadable.Add(batchId);
+                    continue;
+                }
+                var state = ended.GetValueOrDefault((batchId, jobId), written);
                 byId[batchId].Jobs.Add(SealedRow(batchId, jobId, state, reader.GetInt32(3), reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5)));
             }
+        batches.RemoveAll(batch => unreadable.Contains(batch.Id));
         return batches;
     });
 

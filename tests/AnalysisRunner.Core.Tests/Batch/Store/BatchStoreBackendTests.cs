@@ -315,6 +315,27 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
         Assert.DoesNotContain(long.MaxValue, loaded);
     }
 
+    /// <summary>A job state the executor never writes (an unparsable one, or a number) stops its batch from loading, not every batch.</summary>
+    [BackendFact]
+    public async Task A_batch_with_a_job_state_the_executor_never_writes_is_not_loaded_and_the_others_are()
+    {
+        var spec = new BatchSpec { Name = "s", ArGuid = "run-11", TmpRoot = "/tmp/x", Jobs = [new JobSpec { Index = 0, Name = "j", Commands = ["true"] }] };
+        var garbled = await Store.SubmitAsync(spec);
+        var numbered = await Store.SubmitAsync(spec with { Name = "t" });
+        var sound = await Store.SubmitAsync(spec with { Name = "u" });
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync();
+        await using (var garble = new NpgsqlCommand($"UPDATE jobs SET state = 'Exploded' WHERE batch_id = {garbled}; UPDATE jobs SET state = '42' WHERE batch_id = {numbered}", connection))
+            await garble.ExecuteNonQueryAsync();
+        using var ledger = Deployment.OpenJobLedger();
+
+        var loaded = ledger.LoadBatches(0).Select(batch => batch.Id).ToList();
+
+        Assert.Contains(sound, loaded);
+        Assert.DoesNotContain(garbled, loaded);
+        Assert.DoesNotContain(numbered, loaded);
+    }
+
     /// <summary>An unreachable database is DatabaseUnavailable (503 on a server), not an SQL error.</summary>
     [BackendFact]
     public async Task An_unreachable_database_is_DatabaseUnavailable()
