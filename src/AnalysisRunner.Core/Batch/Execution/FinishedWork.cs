@@ -36,8 +36,9 @@ internal sealed class FinishedWork(RunnerHome home)
     /// <summary>The ends among a round's transitions, as PostgreSQL has just committed them.</summary>
     public void Record(IReadOnlyList<JobTransition> jobs, IReadOnlyList<(long BatchId, BatchState State)> batches)
     {
-        var endedJobs = jobs.Where(job => job.State.IsFinished()).ToList();
-        var endedBatches = batches.Where(batch => batch.State != BatchState.Running).Select(batch => batch.BatchId).ToList();
+        var endedBatches = batches.Where(batch => batch.State != BatchState.Running).Select(batch => batch.BatchId).ToHashSet();
+        // A job whose batch ends in the same round is covered by the batch's record.
+        var endedJobs = jobs.Where(job => job.State.IsFinished() && !endedBatches.Contains(job.BatchId)).ToList();
         if (endedJobs.Count == 0 && endedBatches.Count == 0) return;
         _database.InTransaction((connection, transaction) =>
         {
