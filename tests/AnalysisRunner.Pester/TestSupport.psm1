@@ -287,8 +287,6 @@ function Start-TestServer {
     param([string] $Root, [string] $RunnerHome, [long] $MaxRequestBodyBytes = 0, [switch] $RunsInHome, [switch] $DatabaseTrustsEveryone)
     $pgBin = Get-TestPostgresBin
     if ((id -u) -eq '0') { & chown postgres:postgres $Root }
-    $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-    $probe.Start(); $pgPort = $probe.LocalEndpoint.Port; $probe.Stop()
     # A password, as the server demands of its database (it refuses one that trusts every local user).
     $pgPassword = [guid]::NewGuid().ToString('N')
     $authentication = @('-A', 'trust')
@@ -298,7 +296,20 @@ function Start-TestServer {
         $authentication = @('-A', 'scram-sha-256', '--pwfile', "$Root/pg-password")
     }
     Invoke-AsPostgres "$pgBin/initdb" (@('-D', "$Root/pg") + $authentication + @('-U', 'postgres', '-E', 'UTF8', '--no-locale', '--no-sync'))
-    Invoke-AsPostgres "$pgBin/pg_ctl" @('-D', "$Root/pg", '-l', "$Root/pg.log", '-w', '-o', "-p $pgPort -k $Root -c listen_addresses=127.0.0.1 -c fsync=off", 'start')
+    # Another process (a parallel suite's cluster) may take the port between the probe and the bind: try a few, as PostgresCluster does.
+    for ($attempt = 1; ; $attempt++) {
+        $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $probe.Start(); $pgPort = $probe.LocalEndpoint.Port; $probe.Stop()
+        try {
+            Invoke-AsPostgres "$pgBin/pg_ctl" @('-D', "$Root/pg", '-l', "$Root/pg.log", '-w', '-o', "-p $pgPort -k $Root -c listen_addresses=127.0.0.1 -c fsync=off", 'start')
+            break
+        }
+        catch {
+            $log = if (Test-Path "$Root/pg.log") { Get-Content -Raw "$Root/pg.log" } else { '' }
+            if ($attempt -lt 5 -and $log -match 'Address already in use') { continue }
+            throw "$($_.Exception.Message)`nPostgreSQL's log:`n$log"
+        }
+    }
     $settings = Join-Path $Root 'server.toml'
     $text = "[server]`nurls = `"http://127.0.0.1:0`"`n"
     if ($MaxRequestBodyBytes) { $text += "max_request_body_bytes = $MaxRequestBodyBytes`n" }
