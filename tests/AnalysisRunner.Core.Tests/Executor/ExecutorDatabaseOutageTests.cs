@@ -42,7 +42,8 @@ public sealed class ExecutorDatabaseOutageTests
 
             Assert.True(await home.WaitUntilAsync(async () => (await deployment.Batches.GetBatchAsync(batchId))?.State is BatchState.Succeeded or BatchState.Failed, 120, batchId),
                 home.ExecutorLog());
-            Assert.Equal(BatchState.Succeeded, (await deployment.Batches.GetBatchAsync(batchId))!.State);
+            var ended = (await deployment.Batches.GetBatchAsync(batchId))!.State;
+            Assert.True(ended == BatchState.Succeeded, $"batch {batchId} {ended}. Executor log:\n{home.ExecutorLog()}");
             Assert.Equal(JobState.Succeeded, (await deployment.Batches.GetJobAsync(batchId, 1))!.State);
             Assert.Equal(1, (await deployment.Batches.GetJobAsync(batchId, 1))!.Attempt);
             Assert.Contains("handing over to a fresh executor", home.ExecutorLog());

@@ -248,6 +248,12 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
                 continue;
             }
             var batch = JobGraph.Build(row);
+            foreach (var job in row.Jobs.Where(job => job.Stored is not null))
+            {
+                // Before Recovery's and Reconcile's transitions of the same job, which follow from this state.
+                changes.Jobs.Add(new JobTransition(row.Id, job.JobId, job.State, job.Attempt));
+                Log($"batch {row.Id}: job {job.JobId} is {job.State}, where the store said {job.Stored}: the executor's record of what it finished decides");
+            }
             _batches[row.Id] = batch;
             loaded.Add(batch);
             Log($"batch {row.Id}: loaded {row.Jobs.Count} job(s)");
@@ -423,9 +429,14 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
         return launches;
     }
 
-    /// <summary>What planning or preparing an attempt can throw that fails that job at start, not the executor.</summary>
+    /// <summary>
+    /// What planning or preparing an attempt can throw that fails that job at start, not the executor.
+    /// Not a database outage (a job's spec read from PostgreSQL): that is no fault of the job, and it
+    /// ends the loop as a failed ledger write does, so ExecutorHost waits it out and a fresh executor
+    /// plans the job again.
+    /// </summary>
     internal static bool IsStartFailure(Exception e) =>
-        e is AnalysisRunnerException or IOException or UnauthorizedAccessException or System.Text.Json.JsonException;
+        e is AnalysisRunnerException { ErrorId: not "DatabaseUnavailable" } or IOException or UnauthorizedAccessException or System.Text.Json.JsonException;
 
     private void Log(string message) =>
         _log.WriteLine($"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {message}");

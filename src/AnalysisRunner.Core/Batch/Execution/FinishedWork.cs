@@ -7,15 +7,21 @@ namespace AnalysisRunner.Core.Batch.Execution;
 /// <summary>
 /// The executor's own record, in the home's runner.db, of the PostgreSQL batches and jobs it finished.
 /// States in PostgreSQL are not sealed (they change), so whoever reaches the database could set a
-/// finished batch back to Running, insert a removed one again from rows it read (seals and all), or set
-/// a finished job of a running batch back to Ready; the executor would then run those sealed specs
-/// again with their run's scope: a replay. runner.db is the home owner's alone, so a batch recorded here
-/// is never loaded to run again, and a job recorded here is loaded in the state it ended in, whatever
-/// PostgreSQL says. A job's end is final (JobGraph never moves a finished job: a retry happens instead
-/// of an end, never after one), so the record never has to be taken back; a batch's jobs are dropped
-/// from it once the batch itself is recorded. Recorded after PostgreSQL's commit (before it, a failed
-/// commit would leave a record PostgreSQL does not share); a crash in between leaves that round's ends
-/// unrecorded, as before this record.
+/// finished batch back to Running, insert a removed one again from rows it read (seals and all), set
+/// a finished job of a running batch back to Ready (a replay: the executor would run those sealed
+/// specs again with their run's scope), or write an end into a job the executor never finished (a
+/// skip: its children would start without it). runner.db is the home owner's alone, so this record
+/// decides: a batch recorded here is never loaded to run again, a job recorded here is loaded in the
+/// state it ended in, and a job PostgreSQL shows ended that is not recorded here did not end
+/// (PostgresJobLedger loads it Pending, and Recovery asks the runner what became of its attempts).
+/// <para>
+/// A job's end is recorded before PostgreSQL's commit, so no end PostgreSQL holds lacks its record
+/// (a failed commit leaves a record PostgreSQL does not share, which the next load writes back). A
+/// batch's end is recorded after the commit, and drops its jobs' records; a crash in between leaves
+/// the batch ended in PostgreSQL, so not loaded, with its jobs' records kept. A job's end is final
+/// (JobGraph never moves a finished job: a retry happens instead of an end, never after one), so a
+/// record never has to be taken back.
+/// </para>
 /// </summary>
 internal sealed class FinishedWork(RunnerHome home)
 {
@@ -33,35 +39,42 @@ internal sealed class FinishedWork(RunnerHome home)
         return database;
     }
 
-    /// <summary>The ends among a round's transitions, as PostgreSQL has just committed them.</summary>
-    public void Record(IReadOnlyList<JobTransition> jobs, IReadOnlyList<(long BatchId, BatchState State)> batches)
+    /// <summary>The ends among a round's job transitions, before PostgreSQL commits them.</summary>
+    public void RecordEnds(IReadOnlyList<JobTransition> jobs)
     {
-        var endedBatches = batches.Where(batch => batch.State != BatchState.Running).Select(batch => batch.BatchId).ToHashSet();
-        // A job whose batch ends in the same round is covered by the batch's record.
-        var endedJobs = jobs.Where(job => job.State.IsFinished() && !endedBatches.Contains(job.BatchId)).ToList();
-        if (endedJobs.Count == 0 && endedBatches.Count == 0) return;
+        var ended = jobs.Where(job => job.State.IsFinished()).ToList();
+        if (ended.Count == 0) return;
         _database.InTransaction((connection, transaction) =>
         {
-            using (var job = Command(connection, transaction, "INSERT OR REPLACE INTO finished_jobs (batch_id, job_id, state) VALUES ($batch, $job, $state)"))
+            using var job = Command(connection, transaction, "INSERT OR REPLACE INTO finished_jobs (batch_id, job_id, state) VALUES ($batch, $job, $state)");
+            var batchId = job.Parameters.Add("$batch", SqliteType.Integer);
+            var jobId = job.Parameters.Add("$job", SqliteType.Integer);
+            var state = job.Parameters.Add("$state", SqliteType.Text);
+            foreach (var end in ended)
             {
-                var batchId = job.Parameters.Add("$batch", SqliteType.Integer);
-                var jobId = job.Parameters.Add("$job", SqliteType.Integer);
-                var state = job.Parameters.Add("$state", SqliteType.Text);
-                foreach (var ended in endedJobs)
-                {
-                    (batchId.Value, jobId.Value, state.Value) = (ended.BatchId, ended.JobId, ended.State.ToString());
-                    job.ExecuteNonQuery();
-                }
+                (batchId.Value, jobId.Value, state.Value) = (end.BatchId, end.JobId, end.State.ToString());
+                job.ExecuteNonQuery();
             }
+            return true;
+        }, durable: false); // as the executor's own transitions: a killed process keeps it; an OS crash may lose the last rounds
+    }
+
+    /// <summary>The batches a round ended, once PostgreSQL has committed it: their record covers their jobs.</summary>
+    public void RecordBatches(IReadOnlyList<(long BatchId, BatchState State)> batches)
+    {
+        var ended = batches.Where(batch => batch.State != BatchState.Running).Select(batch => batch.BatchId).ToList();
+        if (ended.Count == 0) return;
+        _database.InTransaction((connection, transaction) =>
+        {
             using var batch = Command(connection, transaction, "INSERT OR IGNORE INTO finished_batches (id) VALUES ($id); DELETE FROM finished_jobs WHERE batch_id = $id");
             var id = batch.Parameters.Add("$id", SqliteType.Integer);
-            foreach (var batchId in endedBatches)
+            foreach (var batchId in ended)
             {
                 id.Value = batchId;
                 batch.ExecuteNonQuery();
             }
             return true;
-        }, durable: false); // as the executor's own transitions: a killed process keeps it; an OS crash may lose the last rounds
+        }, durable: false);
     }
 
     /// <summary>Which of <paramref name="batchIds"/> this home's executor finished.</summary>

@@ -61,6 +61,7 @@ internal sealed class PostgresJobLedger(PostgresDatabase database, RunnerHome ho
     {
         if (jobs.Count == 0 && attempts.Count == 0 && batches.Count == 0) return;
         var now = DateTime.UtcNow;
+        _finished.RecordEnds(jobs);
         database.Run(connection =>
         {
             using var transaction = connection.BeginTransaction();
@@ -106,7 +107,7 @@ internal sealed class PostgresJobLedger(PostgresDatabase database, RunnerHome ho
             transaction.Commit();
             return true;
         });
-        _finished.Record(jobs, batches);
+        _finished.RecordBatches(batches);
     }
 
     public List<BatchRow> LoadBatches(long afterId) => database.Run(connection =>
@@ -122,8 +123,8 @@ internal sealed class PostgresJobLedger(PostgresDatabase database, RunnerHome ho
                 if (BatchRowSeal.Holds(BatchRowSeal.OfBatch(home, reader.GetInt64(0), reader.GetString(2)), reader.IsDBNull(3) ? null : reader.GetString(3)))
                     batches.Add(new BatchRow(reader.GetInt64(0), reader.GetBoolean(1), []));
         }
-        // A batch this executor finished is never run again, and a job it finished stays as it ended,
-        // whatever their rows say now (FinishedWork).
+        // A batch this executor finished is never run again, a job it finished stays as it ended, and a
+        // job it did not finish has not ended, whatever their rows say now (FinishedWork).
         var finished = _finished.BatchesAmong(batches.Select(batch => batch.Id).ToList());
         batches.RemoveAll(batch => finished.Contains(batch.Id));
         if (batches.Count == 0) return batches;
@@ -144,8 +145,9 @@ internal sealed class PostgresJobLedger(PostgresDatabase database, RunnerHome ho
                     unreadable.Add(batchId);
                     continue;
                 }
-                var state = ended.GetValueOrDefault((batchId, jobId), written);
-                byId[batchId].Jobs.Add(SealedRow(batchId, jobId, state, reader.GetInt32(3), reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5)));
+                var state = ended.TryGetValue((batchId, jobId), out var recorded) ? recorded : written.IsFinished() ? JobState.Pending : written;
+                var row = SealedRow(batchId, jobId, state, reader.GetInt32(3), reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5));
+                byId[batchId].Jobs.Add(state == written ? row : row with { Stored = written });
             }
         batches.RemoveAll(batch => unreadable.Contains(batch.Id));
         return batches;

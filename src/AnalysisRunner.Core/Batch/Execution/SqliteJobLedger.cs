@@ -23,7 +23,14 @@ internal sealed record AttemptChange(Runners.AttemptKey Key, bool Started, strin
 
 /// <summary>A job row as the scheduler needs it: no commands, no spec.</summary>
 internal sealed record JobRow(int JobId, JobState State, int Attempt, int MaxAttempts, bool Preemptible, bool AlwaysRun,
-    double Cpu, long MemoryBytes, int[] Parents);
+    double Cpu, long MemoryBytes, int[] Parents)
+{
+    /// <summary>
+    /// The state the store's row says, where the ledger loads the job in another (State): the
+    /// executor's own record of its ends decides (FinishedWork), and the row is written back to it.
+    /// </summary>
+    public JobState? Stored { get; init; }
+}
 
 internal sealed record BatchRow(long Id, bool CancelRequested, List<JobRow> Jobs);
 

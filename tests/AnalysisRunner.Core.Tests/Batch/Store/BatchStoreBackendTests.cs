@@ -249,7 +249,60 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
 
         var jobs = Assert.Single(ledger.LoadBatches(0), batch => batch.Id == running).Jobs;
 
-        Assert.Equal([(1, JobState.Succeeded), (2, JobState.Ready)], jobs.Select(job => (job.JobId, job.State)));
+        Assert.Equal([(1, JobState.Succeeded, JobState.Ready), (2, JobState.Ready, (JobState?)null)], jobs.Select(job => (job.JobId, job.State, job.Stored)));
+    }
+
+    /// <summary>
+    /// Red team (a skip): whoever reaches the database writes an end into a job the executor never
+    /// finished (the gate of its batch, Succeeded), so that its children start without it. A job is
+    /// loaded ended only as the executor recorded it; this one is Pending, the row to be written back.
+    /// </summary>
+    [BackendFact]
+    public async Task A_job_the_database_shows_ended_that_the_executor_never_finished_is_loaded_pending()
+    {
+        var id = await Store.SubmitAsync(new BatchSpec
+        {
+            Name = "gated", ArGuid = "run-10", TmpRoot = "/tmp/x",
+            Jobs = [new JobSpec { Index = 0, Name = "gate", Commands = ["false"] }, new JobSpec { Index = 1, Name = "after the gate", Commands = ["true"], DependsOn = [0] }],
+        });
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync();
+        await using (var skip = new NpgsqlCommand($"UPDATE jobs SET state = 'Succeeded', exit_code = 0, ended = now() WHERE batch_id = {id} AND job_id = 1", connection))
+            await skip.ExecuteNonQueryAsync();
+        using var ledger = Deployment.OpenJobLedger();
+
+        var jobs = Assert.Single(ledger.LoadBatches(0), batch => batch.Id == id).Jobs;
+
+        Assert.Equal([(1, JobState.Pending, JobState.Succeeded), (2, JobState.Pending, (JobState?)null)], jobs.Select(job => (job.JobId, job.State, job.Stored)));
+    }
+
+    /// <summary>
+    /// A job's end is in the executor's record before PostgreSQL has it: a round whose commit fails
+    /// leaves the record, and the job loads as it ended, with the row (still Running) to be written back.
+    /// Were it recorded after the commit, an end PostgreSQL held without a record would load as Pending.
+    /// </summary>
+    [BackendFact]
+    public async Task A_jobs_end_is_recorded_before_PostgreSQL_commits_it()
+    {
+        var id = await Store.SubmitAsync(new BatchSpec
+        {
+            Name = "b", ArGuid = "run-11", TmpRoot = "/tmp/x",
+            Jobs = [new JobSpec { Index = 0, Name = "j", Commands = ["true"] }, new JobSpec { Index = 1, Name = "k", Commands = ["true"] }],
+        });
+        using var ledger = Deployment.OpenJobLedger();
+        ledger.Write([new JobTransition(id, 1, JobState.Running, 1)], [], []);
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync();
+        await using (var refuse = new NpgsqlCommand("""
+            CREATE FUNCTION refuse_ends() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$;
+            CREATE TRIGGER refuse_ends BEFORE UPDATE ON jobs FOR EACH ROW WHEN (NEW.state = 'Succeeded') EXECUTE FUNCTION refuse_ends()
+            """, connection))
+            await refuse.ExecuteNonQueryAsync();
+
+        Assert.ThrowsAny<Exception>(() => ledger.Write([new JobTransition(id, 1, JobState.Succeeded, 1, ExitCode: 0)], [], []));
+
+        var jobs = Assert.Single(ledger.LoadBatches(0), batch => batch.Id == id).Jobs;
+        Assert.Equal([(1, JobState.Succeeded, JobState.Running), (2, JobState.Ready, (JobState?)null)], jobs.Select(job => (job.JobId, job.State, job.Stored)));
     }
 
     /// <summary>
