@@ -21,15 +21,83 @@ public static class PasswordDemand
     /// password nobody knows, no passfile and no client certificate, to whichever host answers (a
     /// standby too): PostgreSQL letting either in means it asks that route for no proof at all. (A
     /// certificate or ticket a job cannot read would be proof; without it, certificate-only lines
-    /// reject the probe.)
+    /// reject the probe.) Then the same on the database's other routes from this machine (OtherRoutesAsync).
     /// </summary>
-    public static async Task<bool> AcceptsAnyPasswordAsync(string connectionString, CancellationToken cancellationToken = default)
+    public static async Task<bool> AcceptsAnyPasswordAsync(string connectionString, CancellationToken cancellationToken = default) =>
+        await OpenRouteAsync(connectionString, cancellationToken).ConfigureAwait(false) is not null;
+
+    /// <summary>The first route and role that let a made-up password in (as AcceptsAnyPasswordAsync tries them), or null.</summary>
+    public static async Task<string?> OpenRouteAsync(string connectionString, CancellationToken cancellationToken = default)
     {
         var configured = new NpgsqlConnectionStringBuilder(connectionString);
-        foreach (var role in new[] { configured.Username, Superuser }.Where(role => !string.IsNullOrEmpty(role)).Distinct(StringComparer.Ordinal))
-            if (await LetsInAsync(configured, role!, cancellationToken).ConfigureAwait(false)) return true;
-        return false;
+        var roles = new[] { configured.Username, Superuser }.Where(role => !string.IsNullOrEmpty(role)).Distinct(StringComparer.Ordinal).ToList();
+        // The configured route must answer: an error there is the server's to report, not a route to pass over.
+        foreach (var role in roles)
+            if (await LetsInAsync(configured, role!, cancellationToken).ConfigureAwait(false)) return $"{configured.Host}:{configured.Port} as {role}";
+        foreach (var (host, port) in await OtherRoutesAsync(configured, cancellationToken).ConfigureAwait(false))
+        {
+            var route = new NpgsqlConnectionStringBuilder(configured.ConnectionString) { Host = host, Port = port };
+            foreach (var role in roles)
+            {
+                try
+                {
+                    if (await LetsInAsync(route, role!, cancellationToken).ConfigureAwait(false))
+                        return (host.StartsWith('/') ? $"its socket in {host}" : $"{host}:{port}") + $" as {role}";
+                }
+                catch (NpgsqlException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // Nothing answers there (an address family this host lacks): not a way in.
+                }
+            }
+        }
+        return null;
     }
+
+    /// <summary>
+    /// The ways to the same server from this machine that the connection string does not take: its
+    /// other loopback address and its Unix sockets, as the server reports them (listen_addresses,
+    /// unix_socket_directories). A job on this machine (unsandboxed, or a Slurm node that is this host)
+    /// can take any of them, and pg_hba.conf may ask nothing on one (Debian's own "local all all peer",
+    /// which lets in a job running as the server's user as the role of that name). Only when the
+    /// database is on this machine, and only what the server's own credentials can read.
+    /// </summary>
+    private static async Task<List<(string Host, int Port)>> OtherRoutesAsync(NpgsqlConnectionStringBuilder configured, CancellationToken cancellationToken)
+    {
+        var host = configured.Host ?? "";
+        if (host.Contains(',') || !IsThisMachine(host)) return [];
+        string listen, sockets;
+        int port;
+        try
+        {
+            await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(configured.ConnectionString) { Pooling = false }.ConnectionString);
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var settings = new NpgsqlCommand(
+                "SELECT current_setting('listen_addresses'), current_setting('unix_socket_directories'), current_setting('port')::int", connection);
+            await using var reader = await settings.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            (listen, sockets, port) = (reader.GetString(0), reader.GetString(1), reader.GetInt32(2));
+        }
+        catch (Exception error) when (error is NpgsqlException && !cancellationToken.IsCancellationRequested)
+        {
+            return []; // the server's own connection will say what is wrong
+        }
+        var listened = Split(listen);
+        var routes = new[] { "127.0.0.1", "::1" }
+            .Where(address => listened.Contains("*") || listened.Contains("localhost") || listened.Contains(address))
+            .Select(address => (address, port))
+            .Concat(Split(sockets)
+                .Where(folder => folder.StartsWith('/') && File.Exists(Path.Combine(folder, $".s.PGSQL.{port}")))
+                .Select(folder => (folder, port)));
+        return routes.Where(route => !(SameHost(route.Item1, host) && route.port == configured.Port)).ToList();
+
+        static string[] Split(string list) => list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        static bool SameHost(string a, string b) => string.Equals(a.TrimEnd('/'), b.TrimEnd('/'), StringComparison.Ordinal)
+            || (a == "127.0.0.1" && b.Equals("localhost", StringComparison.OrdinalIgnoreCase));
+    }
+
+    private static bool IsThisMachine(string host) =>
+        host.StartsWith('/') || host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+        || (System.Net.IPAddress.TryParse(host, out var address) && System.Net.IPAddress.IsLoopback(address));
 
     private static async Task<bool> LetsInAsync(NpgsqlConnectionStringBuilder configured, string role, CancellationToken cancellationToken)
     {
@@ -78,11 +146,11 @@ public static class PasswordDemand
     };
 
     /// <summary>What a server that found its database accepting any password stops with.</summary>
-    public static AnalysisRunnerException Refusal(string databaseDescription) =>
+    public static AnalysisRunnerException Refusal(string databaseDescription, string openRoute) =>
         new("DatabaseAcceptsAnyPassword", ErrorKind.PermissionDenied, databaseDescription,
-            $"{databaseDescription} let the server in with a password it made up (trust or peer authentication, for its role " +
-            $"or for {Superuser}), so a job that can reach it (shared network, a Slurm node, its socket) could connect as the server " +
-            "and mint tokens for any user. Require a password for every role on this route in pg_hba.conf (scram-sha-256) and give " +
+            $"{databaseDescription} let the server in with a password it made up, by {openRoute} (trust or peer authentication), " +
+            "so a job that can reach it (shared network, a Slurm node, its socket) could connect as the server and mint tokens for " +
+            "any user. Require a password (scram-sha-256) for every role on every route to it in pg_hba.conf, host and local lines, and give " +
             "the server its password by AR_SERVER__database__connection_string, PGPASSWORD or a .pgpass file; or, only if no job can " +
             "reach this database at all, set [database] allow_without_password = true in the server settings.");
 }

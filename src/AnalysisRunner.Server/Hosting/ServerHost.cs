@@ -121,12 +121,12 @@ public static class ServerHost
             routes.Add(batches);
         foreach (var route in routes.Distinct(StringComparer.Ordinal))
         {
-            if (!await PasswordDemand.AcceptsAnyPasswordAsync(route, cancellationToken)) continue;
+            if (await PasswordDemand.OpenRouteAsync(route, cancellationToken) is not { } open) continue;
             var database = PostgresDatabase.Describe(new Npgsql.NpgsqlConnectionStringBuilder(route));
-            if (!settings.AllowDatabaseWithoutPassword) throw PasswordDemand.Refusal(database);
+            if (!settings.AllowDatabaseWithoutPassword) throw PasswordDemand.Refusal(database, open);
             services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ServerHost)).LogWarning(
-                "{Database} asks for no password; serving anyway because [database] allow_without_password is true. " +
-                "Any job that can reach it could act as the server", database);
+                "{Database} asks for no password ({Route}); serving anyway because [database] allow_without_password is true. " +
+                "Any job that can reach it could act as the server", database, open);
         }
     }
 

@@ -72,6 +72,38 @@ public sealed class DatabasePasswordTests(PostgresFixture postgres) : IAsyncLife
         }
     }
 
+    /// <summary>
+    /// The server's address asks for a password, but its socket does not ("local all all trust", or
+    /// Debian's "local all all peer" for a job running as the server's user): a job on this machine
+    /// connects there. The probe asks the database where else it listens and tries those routes too.
+    /// </summary>
+    [BackendFact]
+    public async Task A_database_that_asks_on_its_address_but_not_on_its_socket_is_refused()
+    {
+        await using (var connection = new Npgsql.NpgsqlConnection(_trusting!.ConnectionString()))
+        {
+            await connection.OpenAsync();
+            await using var password = new Npgsql.NpgsqlCommand("ALTER ROLE postgres PASSWORD 'the-servers-own'", connection);
+            await password.ExecuteNonQueryAsync();
+        }
+        var asServer = new Npgsql.NpgsqlConnectionStringBuilder(_trusting.ConnectionString()) { Password = "the-servers-own" }.ConnectionString;
+        await _trusting.SetClientAuthenticationAsync("host all all 127.0.0.1/32 scram-sha-256", "local all all trust");
+        try
+        {
+            Assert.Equal($"its socket in {_trusting.SocketFolder} as postgres", await PasswordDemand.OpenRouteAsync(asServer));
+            var error = await Assert.ThrowsAsync<AnalysisRunnerException>(() => RunningServer.StartAsync(asServer));
+            Assert.Equal("DatabaseAcceptsAnyPassword", error.ErrorId);
+            Assert.Contains("its socket in", error.Message);
+
+            await _trusting.SetClientAuthenticationAsync("host all all 127.0.0.1/32 scram-sha-256", "local all all scram-sha-256");
+            Assert.Null(await PasswordDemand.OpenRouteAsync(asServer));
+        }
+        finally
+        {
+            await _trusting.SetClientAuthenticationAsync("host all all 127.0.0.1/32 trust", "local all all trust");
+        }
+    }
+
     /// <summary>The home's executor reaches its batches by the home's own [batches] string, which the server checks as well.</summary>
     [BackendFact]
     public async Task A_runner_home_whose_batches_are_on_a_route_that_asks_for_no_password_is_refused()

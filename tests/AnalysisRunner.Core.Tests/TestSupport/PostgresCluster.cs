@@ -30,6 +30,9 @@ public sealed class PostgresCluster : IAsyncDisposable
 
     /// <summary>The postgres role's password; null for a cluster that trusts everyone.</summary>
     public string? Password { get; private init; }
+    /// <summary>Where the server's Unix socket is (its only one): pg_hba.conf's "local" lines govern it.</summary>
+    public string SocketFolder => _folder;
+
     private string DataDirectory => Path.Combine(_folder, "data");
     private string LogPath => Path.Combine(_folder, "server.log");
 
