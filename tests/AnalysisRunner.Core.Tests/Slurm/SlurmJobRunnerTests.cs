@@ -303,7 +303,7 @@ public sealed class SlurmJobRunnerTests : IDisposable
         _slurm.Set(parent.Id, "RUNNING");
 
         var (second, _) = NewRunner();
-        var recovered = second.Recover([7]).Single();
+        var recovered = second.Recover(new Dictionary<long, string?> { [7] = null }).Single();
         second.Adopt(Launch(1), recovered);
         Start(second, Launch(2) with { After = [new AttemptKey(7, 1, 1)] });
 
@@ -433,7 +433,7 @@ public sealed class SlurmJobRunnerTests : IDisposable
         _slurm.Jobs["901"] = new FakeSlurm.Job { Id = "901", Name = SlurmLayout.NamePrefix(_home) + "6.1.1.old", Request = jobs[1].Request, Script = "" };
 
         var (second, sink) = NewRunner();
-        var recovered = second.Recover([7]).ToDictionary(a => a.Key.JobId);
+        var recovered = second.Recover(new Dictionary<long, string?> { [7] = null }).ToDictionary(a => a.Key.JobId);
 
         Assert.Equal(3, recovered.Count);
         Assert.True(recovered[1].StillRunning);

@@ -19,7 +19,7 @@ internal sealed class Recovery(IJobRunner runner, AttemptPlanner planner, Output
     {
         var survivors = new List<Survivor>();
         if (batches.Count == 0) return survivors;
-        var recorded = runner.Recover(batches.Select(batch => batch.Id).ToList())
+        var recorded = runner.Recover(batches.ToDictionary(batch => batch.Id, DatasetOf))
             .GroupBy(attempt => (attempt.Key.BatchId, attempt.Key.JobId))
             .ToDictionary(group => group.Key, group => group.OrderBy(attempt => attempt.Key.Attempt).ToList());
         foreach (var batch in batches)
@@ -62,6 +62,24 @@ internal sealed class Recovery(IJobRunner runner, AttemptPlanner planner, Output
             changes.Attempts.Add(new AttemptChange(job.Key, Started: false, attemptLog, exitCode, stop ?? error));
             JobGraph.Ended(job, exitCode, stop, error, changes);
             log.WriteLine($"recovery: {job.Key} → {job.State} ({stop ?? error ?? "exit " + exitCode})");
+        }
+    }
+
+    /// <summary>
+    /// The batch's verified run's dataset, which picks its runner, as the scheduler routes its attempts
+    /// (never the batch's attributes). A batch whose scope cannot be derived has none: its jobs fail to
+    /// start anyway.
+    /// </summary>
+    private string? DatasetOf(BatchGraph batch)
+    {
+        try
+        {
+            planner.Paths(batch);
+            return batch.Dataset;
+        }
+        catch (Exception e) when (BatchScheduler.IsStartFailure(e))
+        {
+            return null;
         }
     }
 

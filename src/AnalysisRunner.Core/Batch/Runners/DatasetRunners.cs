@@ -27,11 +27,7 @@ internal sealed class DatasetRunnerBackend(IJobRunnerBackend fallback, IReadOnly
             runners.TryGetValue(backend, out var runner) ? runner : runners[backend] = backend.CreateRunner(options, sink, log);
         var fallbackRunner = RunnerOf(fallback);
         var byDatasetRunners = byDataset.ToDictionary(pair => pair.Key, pair => RunnerOf(pair.Value), StringComparer.Ordinal);
-        // Recovery asks this synchronously, once per unfinished batch when the executor starts: the runners'
-        // Recover is synchronous like the job ledger the scheduler's loop writes through. The one wait on
-        // the async store in the executor; with SQLite it has already completed.
-        return new DatasetJobRunner(fallbackRunner, byDatasetRunners, runners.Values.ToList(),
-            batchId => DatasetOfAsync(store, batchId, CancellationToken.None).GetAwaiter().GetResult());
+        return new DatasetJobRunner(fallbackRunner, byDatasetRunners, runners.Values.ToList());
     }
 
     /// <summary>A batch's dataset attribute: only a run's batch has one, and submit refuses any but the run's own (BatchSubmitter.ProtectedAttributes).</summary>
@@ -43,8 +39,7 @@ internal sealed class DatasetRunnerBackend(IJobRunnerBackend fallback, IReadOnly
 /// The executor's runners, one per backend, behind one IJobRunner: the scheduler asks For(dataset)
 /// before anything that concerns one attempt; recovery and shutdown go to all of them.
 /// </summary>
-internal sealed class DatasetJobRunner(IJobRunner fallback, IReadOnlyDictionary<string, IJobRunner> byDataset, IReadOnlyList<IJobRunner> all,
-    Func<long, string?> datasetOf) : IJobRunner
+internal sealed class DatasetJobRunner(IJobRunner fallback, IReadOnlyDictionary<string, IJobRunner> byDataset, IReadOnlyList<IJobRunner> all) : IJobRunner
 {
     public RunnerCapacity Capacity => fallback.Capacity;
 
@@ -65,11 +60,8 @@ internal sealed class DatasetJobRunner(IJobRunner fallback, IReadOnlyDictionary<
     /// a Slurm job running on this machine (a node of the cluster) for an orphan of its own. Every runner
     /// is asked, even with no batch, so it can clean up what no batch wants.
     /// </summary>
-    public IReadOnlyList<RecoveredAttempt> Recover(IReadOnlyCollection<long> batchIds)
-    {
-        var mine = batchIds.ToLookup(id => For(datasetOf(id)));
-        return all.SelectMany(runner => runner.Recover(mine[runner].ToList())).ToList();
-    }
+    public IReadOnlyList<RecoveredAttempt> Recover(IReadOnlyDictionary<long, string?> batches) =>
+        all.SelectMany(runner => runner.Recover(batches.Where(batch => For(batch.Value) == runner).ToDictionary())).ToList();
 
     public void BatchFinished(long batchId)
     {

@@ -41,9 +41,11 @@ internal interface IJobRunner : IDisposable
     /// <summary>
     /// After a restart: what became of the attempts of these batches that a previous executor
     /// started, by what the runner itself recorded (exit statuses, live processes, cluster state),
-    /// whatever the store says. Leftovers that cannot be adopted are cleaned up.
+    /// whatever the store says. Leftovers that cannot be adopted are cleaned up. Each batch comes with
+    /// its verified run's dataset (null outside a run, or where its scope cannot be derived), the one
+    /// For routes its attempts by: a runner of several datasets hands each batch to its dataset's runner.
     /// </summary>
-    IReadOnlyList<RecoveredAttempt> Recover(IReadOnlyCollection<long> batchIds);
+    IReadOnlyList<RecoveredAttempt> Recover(IReadOnlyDictionary<long, string?> batches);
 
     /// <summary>Takes over an attempt Recover found still running; its end is reported as if this runner had started it.</summary>
     void Adopt(AttemptLaunch launch, RecoveredAttempt attempt);

@@ -79,8 +79,9 @@ internal sealed class LocalJobRunner : IJobRunner
         attempt?.Stop(reason);
     }
 
-    public IReadOnlyList<RecoveredAttempt> Recover(IReadOnlyCollection<long> batchIds)
+    public IReadOnlyList<RecoveredAttempt> Recover(IReadOnlyDictionary<long, string?> batches)
     {
+        var batchIds = batches.Keys;
         var processes = OrphanJobs.Find(_home, batchIds.ToHashSet());
         var recovered = new List<RecoveredAttempt>();
         var adoptable = new HashSet<AttemptKey>();

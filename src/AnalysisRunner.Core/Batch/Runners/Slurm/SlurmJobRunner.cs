@@ -111,8 +111,9 @@ internal sealed class SlurmJobRunner : IJobRunner
         if (id is not null) _wake.Set();
     }
 
-    public IReadOnlyList<RecoveredAttempt> Recover(IReadOnlyCollection<long> batchIds)
+    public IReadOnlyList<RecoveredAttempt> Recover(IReadOnlyDictionary<long, string?> batches)
     {
+        var batchIds = batches.Keys;
         WaitForOrphanSubmissions();
         var queued = new Dictionary<AttemptKey, SlurmJobStatus>();
         var leftovers = new List<string>();
