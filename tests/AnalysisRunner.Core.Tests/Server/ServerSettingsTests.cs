@@ -48,6 +48,18 @@ public sealed class ServerSettingsTests(PostgresFixture postgres) : IDisposable
     }
 
     [Fact]
+    public void Usage_max_days_defaults_to_366_and_is_read_and_checked()
+    {
+        Assert.Equal(366, Load(null).UsageWindow.MaxDays);
+        Assert.Equal(30, Load(WriteSettings("[usage]\nmax_days = 30\n")).UsageWindow.MaxDays);
+        var zero = Assert.Throws<AnalysisRunnerException>(() => Load(null, "--usage:max_days=0"));
+        var typo = Assert.Throws<AnalysisRunnerException>(() => Load(null, "--usage:max_day=30"));
+        Assert.Equal("InvalidServerSettings", zero.ErrorId);
+        Assert.Contains("usage.max_days must be a positive number of days, not '0'", zero.Message);
+        Assert.Contains("unknown key 'usage.max_day'", typo.Message);
+    }
+
+    [Fact]
     public void The_file_is_read_and_environment_then_command_line_override_it()
     {
         var file = WriteSettings("""

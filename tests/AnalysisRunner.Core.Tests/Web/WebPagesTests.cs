@@ -176,7 +176,7 @@ public sealed class WebPagesTests(PostgresFixture postgres) : WebTest(postgres)
         var page = await PageAsync(AliceToken, "/usage/fewgenomes");
         var batchPage = await PageAsync(AliceToken, $"/batches/{sub}");
 
-        var query = new Core.Usage.DatasetUsage(World.Deployment.RunLog, World.Deployment.Batches);
+        var query = new Core.Usage.DatasetUsage(World.Deployment.RunLog, World.Deployment.Batches, Core.Usage.UsageWindow.Default);
         foreach (var by in Enum.GetValues<Core.Usage.UsageGrouping>())
         {
             var rows = await query.QueryAsync("fewgenomes", today, by, _ => true);
