@@ -139,6 +139,34 @@ public sealed class ServerSettingsTests(PostgresFixture postgres) : IDisposable
         Assert.Equal(("ServerSettingsNotFound", _folder.Combine("nope.toml")), (error.ErrorId, error.Target));
     }
 
+    /// <summary>Nothing is migrated or served first, so no database is needed to see the refusal.</summary>
+    [Fact]
+    public async Task The_server_will_not_start_while_its_settings_or_tls_key_are_where_job_sandboxes_show_them()
+    {
+        var home = _folder.Combine("home");
+        Directory.CreateDirectory(Path.Combine(home, "bin"));
+        Directory.CreateDirectory(Path.Combine(home, "buckets", "fewgenomes-test"));
+        var key = Path.Combine(home, "buckets", "fewgenomes-test", "server.key");
+        File.WriteAllText(key, "-----BEGIN PRIVATE KEY-----");
+        var settings = Path.Combine(home, "bin", "server.toml");
+        File.WriteAllText(settings, $"""
+            [database]
+            connection_string = "Host=127.0.0.1;Port=1;Username=ar;Password=in-the-settings"
+            [runner]
+            home = "{home}"
+            [Kestrel.Certificates.Default]
+            Path = "{_folder.Combine("server.crt")}"
+            KeyPath = "{key}"
+            """);
+
+        await using var app = ServerHost.Build(["--settings", settings, "--server:urls=http://127.0.0.1:0"]);
+        var error = await Assert.ThrowsAsync<AnalysisRunnerException>(() => ServerHost.StartAsync(app));
+
+        Assert.Equal(("SecretVisibleToJobs", ErrorKind.PermissionDenied, (object?)settings), (error.ErrorId, error.Kind, error.Target));
+        Assert.Contains($"The server settings file '{settings}' is under '{Path.Combine(home, "bin")}', which job sandboxes show", error.Message);
+        Assert.Contains($"The TLS private key (Kestrel:Certificates:Default:KeyPath) '{key}' is under '{Path.Combine(home, "buckets")}'", error.Message);
+    }
+
     [BackendFact]
     public async Task Https_is_served_with_the_certificate_the_settings_name()
     {
