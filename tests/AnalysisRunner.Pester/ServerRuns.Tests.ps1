@@ -140,6 +140,10 @@ Describe 'The onboarding exercise against a live server' -Tag Slow -Skip:(-not $
         ($byUser | Where-Object Key -eq 'tester@example.org').Jobs | Should -BeGreaterOrEqual 1
         (Get-AnalysisUsage -Server $uri fewgenomes -By Batch).Key | Should -Contain "$($run.DriverBatchId)"
         (Get-ErrorOf { Get-AnalysisUsage -Server $uri nosuchdata }).FullyQualifiedErrorId | Should -BeLike 'NotADatasetMember,*'
+        # The same ErrorRecord as in-process (Usage.Tests.ps1): the window is Core's UsageWindow either way.
+        $tooLong = Get-ErrorOf { Get-AnalysisUsage -Server $uri fewgenomes -Since 2001-01-01 }
+        $tooLong.FullyQualifiedErrorId | Should -BeLike 'UsageWindowTooLong,*'
+        ($tooLong.CategoryInfo.Category, $tooLong.TargetObject) | Should -Be @('InvalidArgument', '2001-01-01')
     }
 
     It 'Test-AnalysisLog verifies the server''s chain for an admin''s token and refuses a member''s' {

@@ -51,9 +51,20 @@ Describe 'Get-AnalysisUsage and measured usage of the onboarding run' {
         [math]::Round(($byDay | Measure-Object CpuSeconds -Sum).Sum, 9) | Should -Be ([math]::Round($byUser[0].CpuSeconds, 9))
     }
 
-    It 'counts nothing before -Since and only the runs of the dataset asked for' {
-        @(Get-AnalysisUsage fewgenomes -Since (Get-Date).AddDays(2)).Count | Should -Be 0
+    It 'counts only the runs of the dataset asked for' {
         @(Get-AnalysisUsage othergenomes).Count | Should -Be 0
+    }
+
+    It 'refuses a -Since further back than 366 days, or in the future, before reading any run' {
+        Get-AnalysisUsage fewgenomes -Since ([datetime]::SpecifyKind([datetime]::MinValue, 'Utc')) -ErrorVariable tooLong -ErrorAction SilentlyContinue
+        $tooLong.Count | Should -Be 1
+        $tooLong[0].FullyQualifiedErrorId | Should -BeLike 'UsageWindowTooLong,*'
+        $tooLong[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $tooLong[0].TargetObject | Should -Be '0001-01-01'
+        $tooLong[0].Exception.Message | Should -Match "give a day from $((Get-Date).ToUniversalTime().AddDays(-366).ToString('yyyy-MM-dd'))"
+        Get-AnalysisUsage fewgenomes -Since (Get-Date).AddDays(2) -ErrorVariable future -ErrorAction SilentlyContinue
+        $future[0].FullyQualifiedErrorId | Should -BeLike 'UsageSinceInFuture,*'
+        @(Get-AnalysisUsage fewgenomes -Since (Get-Date).ToUniversalTime().Date.AddDays(-366)).Count | Should -BeGreaterThan 0
     }
 
     It 'names a dataset the registry does not know as DatasetNotFound' {

@@ -74,6 +74,9 @@ internal static class BatchRows
         WallSeconds = reader.IsDBNull(19) ? null : reader.GetDouble(19),
     };
 
+    /// <summary>An attempt row (AttemptColumns) followed by its job_id.</summary>
+    public static JobAttempt AttemptOfBatch(DbDataReader reader, long batchId) => Attempt(reader, batchId, reader.GetInt32(AttemptColumns.Split(',').Length));
+
     /// <summary>An attempt row (AttemptColumns).</summary>
     public static JobAttempt Attempt(DbDataReader reader, long batchId, int jobId) => new(batchId, jobId, reader.GetInt32(0))
     {

@@ -23,6 +23,9 @@ public sealed class ExecutorClient(RunnerHome home) : IExecutorClient
     internal static string ExecutorPath { get; set; } =
         Path.Combine(Path.GetDirectoryName(typeof(ExecutorClient).Assembly.Location)!, ExecutorAssembly);
 
+    /// <summary>The folder executors start from (and so their sandbox launcher, and what their sandboxes show of the module).</summary>
+    public static string ExecutorFolder => Path.GetDirectoryName(ExecutorPath)!;
+
     /// <summary>
     /// Starts executors from the built module in <paramref name="moduleFolder"/> (the AnalysisRunner folder
     /// holding AnalysisRunner.psd1) rather than beside this assembly: a host that is not the module (the

@@ -45,6 +45,19 @@ public interface IBatchStore
     Task<IReadOnlyList<JobAttempt>> GetAttemptsAsync(long batchId, int jobId, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Every attempt of every job of a batch, by job then attempt; none for a batch that does not exist.
+    /// One read where GetAttemptsAsync per job is one per job (the usage query reads whole batches).
+    /// The stores of record answer it in one statement; others (the run channel's) ask per job.
+    /// </summary>
+    async Task<IReadOnlyList<JobAttempt>> GetBatchAttemptsAsync(long batchId, CancellationToken cancellationToken = default)
+    {
+        var attempts = new List<JobAttempt>();
+        foreach (var job in await GetJobsAsync(batchId, cancellationToken).ConfigureAwait(false))
+            attempts.AddRange(await GetAttemptsAsync(batchId, job.JobId, cancellationToken).ConfigureAwait(false));
+        return attempts;
+    }
+
+    /// <summary>
     /// Deletes a finished batch: its rows, its logs and its work folders (resources in the tmp bucket
     /// stay). Throws BatchNotFinished for a batch still running (cancel it first) and BatchNotFound.
     /// </summary>

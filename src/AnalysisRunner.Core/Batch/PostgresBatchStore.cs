@@ -373,6 +373,21 @@ public sealed class PostgresBatchStore : IBatchStore
         return attempts ?? throw BatchStoreExtensions.JobNotFound(batchId, jobId);
     }
 
+    public async Task<IReadOnlyList<JobAttempt>> GetBatchAttemptsAsync(long batchId, CancellationToken cancellationToken = default)
+    {
+        EnsureSchema();
+        return await _database.RunAsync(async connection =>
+        {
+            await using var command = new NpgsqlCommand(
+                $"SELECT {BatchRows.AttemptColumns}, job_id FROM attempts WHERE batch_id = $1 ORDER BY job_id, attempt", connection);
+            command.Parameters.AddWithValue(batchId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var attempts = new List<JobAttempt>();
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) attempts.Add(BatchRows.AttemptOfBatch(reader, batchId));
+            return attempts;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task RemoveAsync(long batchId, CancellationToken cancellationToken = default)
     {
         EnsureSchema();

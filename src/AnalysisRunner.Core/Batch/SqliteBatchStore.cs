@@ -295,6 +295,19 @@ public sealed class SqliteBatchStore : IBatchStore
         return attempts;
     }
 
+    public async Task<IReadOnlyList<JobAttempt>> GetBatchAttemptsAsync(long batchId, CancellationToken cancellationToken = default) =>
+        await _db.GuardAsync(async () =>
+        {
+            using var connection = _db.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT {BatchRows.AttemptColumns}, job_id FROM attempts WHERE batch_id = @batch ORDER BY job_id, attempt";
+            command.Parameters.AddWithValue("@batch", batchId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var attempts = new List<JobAttempt>();
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) attempts.Add(BatchRows.AttemptOfBatch(reader, batchId));
+            return attempts;
+        }).ConfigureAwait(false);
+
     public async Task RemoveAsync(long batchId, CancellationToken cancellationToken = default)
     {
         var state = await _db.InTransactionAsync(async (connection, transaction) =>

@@ -122,7 +122,7 @@ public sealed class InProcessRunnerClient(Deployment deployment) : IRunnerClient
     public async Task<IReadOnlyList<Usage.UsageRow>> GetUsageAsync(string dataset, DateOnly since, Usage.UsageGrouping by,
         CancellationToken cancellationToken = default)
     {
-        var rows = await new Usage.DatasetUsage(Deployment.RunLog, Deployment.Batches).QueryAsync(dataset, since, by, _ => true, cancellationToken)
+        var rows = await new Usage.DatasetUsage(Deployment.RunLog, Deployment.Batches, Usage.UsageWindow.Default).QueryAsync(dataset, since, by, _ => true, cancellationToken)
             .ConfigureAwait(false);
         // As Get-AnalysisLog: nothing, for a dataset the registry does not know, is a typo rather than no usage.
         if (rows.Count == 0 && Deployment.LoadRegistry() is var registry && registry.Find(dataset) is null)

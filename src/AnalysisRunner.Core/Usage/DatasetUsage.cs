@@ -9,8 +9,12 @@ namespace AnalysisRunner.Core.Usage;
 /// for runs (whose runs: the home's log, or the server's) and the batch store (what each attempt used). The one query behind Get-AnalysisUsage and the
 /// usage page, so both show the same figures. Which namespaces a caller may see is the caller's to
 /// decide (the page: DatasetReadAccess; the cmdlet: as Get-AnalysisLog) and is passed in.
+/// <para>
+/// Its cost: one query for the runs since the first day (which <see cref="UsageWindow"/> bounds), then
+/// per run one for its batches, per batch one for its jobs and one for all their attempts.
+/// </para>
 /// </summary>
-public sealed class DatasetUsage(IRunLog runs, IBatchStore batches)
+public sealed class DatasetUsage(IRunLog runs, IBatchStore batches, UsageWindow window)
 {
     private const double Gib = 1L << 30;
 
@@ -34,18 +38,23 @@ public sealed class DatasetUsage(IRunLog runs, IBatchStore batches)
     {
         ArgumentNullException.ThrowIfNull(includes);
         var now = DateTimeOffset.UtcNow;
+        window.Check(since, DateOnly.FromDateTime(now.UtcDateTime));
         var from = new DateTimeOffset(since.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
         var jobs = new List<JobUsage>();
         await foreach (var run in runs.QueryAsync(new LogQuery { Dataset = dataset, After = from }, cancellationToken).ConfigureAwait(false))
         {
             if (!includes(run.AccessLevel)) continue;
             foreach (var batch in await batches.FindBatchesAsync(new BatchQuery { ArGuid = run.ArGuid }, cancellationToken).ConfigureAwait(false))
-                foreach (var job in await batches.GetJobsAsync(batch.Id, cancellationToken).ConfigureAwait(false))
+            {
+                // Jobs before attempts: a job that started between the two reads then has its attempt.
+                var batchJobs = await batches.GetJobsAsync(batch.Id, cancellationToken).ConfigureAwait(false);
+                var attemptsOf = (await batches.GetBatchAttemptsAsync(batch.Id, cancellationToken).ConfigureAwait(false)).ToLookup(attempt => attempt.JobId);
+                foreach (var job in batchJobs)
                 {
                     if (job.Started is not { } started) continue;
                     double cpu = 0, memory = 0, wall = 0;
                     var measured = true;
-                    foreach (var attempt in await batches.GetAttemptsAsync(batch.Id, job.JobId, cancellationToken).ConfigureAwait(false))
+                    foreach (var attempt in attemptsOf[job.JobId])
                     {
                         if (attempt.Started is not { } begun) continue;
                         if (attempt is { CpuSeconds: { } used, PeakMemoryBytes: { } peak, WallSeconds: { } seconds })
@@ -64,6 +73,7 @@ public sealed class DatasetUsage(IRunLog runs, IBatchStore batches)
                     }
                     jobs.Add(new JobUsage(DateOnly.FromDateTime(started.UtcDateTime), run.User, batch.Id, cpu, memory, wall, measured));
                 }
+            }
         }
         return jobs;
     }

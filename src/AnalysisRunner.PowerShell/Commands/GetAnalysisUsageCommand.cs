@@ -18,7 +18,7 @@ public sealed class GetAnalysisUsageCommand : RunnerClientCmdlet
     [ValidateNotNullOrEmpty]
     public string Dataset { get; set; } = "";
 
-    /// <summary>The first day counted (UTC): runs submitted from then on. Defaults to 30 days ago, as the usage page does.</summary>
+    /// <summary>The first day counted (UTC): runs submitted from then on. Defaults to 30 days ago, as the usage page does; at most UsageWindow.MaxDays back (366, or the server's [usage] max_days).</summary>
     [Parameter]
     public DateTime? Since { get; set; }
 

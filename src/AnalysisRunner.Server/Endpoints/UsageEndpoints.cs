@@ -9,6 +9,7 @@ namespace AnalysisRunner.Server.Endpoints;
 /// Get-AnalysisUsage over the server: the usage page's figures as JSON, from the same query
 /// (UsageReader), so the page and the cmdlet never disagree. Counts the namespaces the caller may
 /// read; a dataset where that is none, or one the registry does not know, is 403 NotADatasetMember.
+/// A first day in the future or further back than [usage] max_days is 400 (UsageWindow).
 /// </summary>
 internal static class UsageEndpoints
 {
@@ -24,6 +25,6 @@ internal static class UsageEndpoints
                 };
             })
             .WithTags("Usage").WithName("GetUsage")
-            .WithSummary("What a dataset's runs used since a day (default 30 days ago), by Day, User or Batch.")
-            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .WithSummary("What a dataset's runs used since a day (default 30 days ago; at most [usage] max_days back, 366 unless set), by Day, User or Batch.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
 }

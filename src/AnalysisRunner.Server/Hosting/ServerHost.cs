@@ -1,4 +1,5 @@
 using AnalysisRunner.Core;
+using AnalysisRunner.Core.Batch.Runners.Local.Sandbox;
 using AnalysisRunner.Core.Http;
 using AnalysisRunner.Core.Log;
 using AnalysisRunner.Core.Postgres;
@@ -92,6 +93,7 @@ public static class ServerHost
     /// </summary>
     public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken = default)
     {
+        CheckSecretsHiddenFromJobs(app.Services);
         await MigrateAsync(app.Services, cancellationToken);
         await CheckDatabaseDemandsPasswordAsync(app.Services, cancellationToken);
         await SealEarlierRunsAsync(app.Services, cancellationToken);
@@ -106,6 +108,20 @@ public static class ServerHost
             app.Services.GetRequiredService<Runs.RunDispatchRetry>().RetrySoon();
         }
         await app.StartAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Refuses to start (SecretVisibleToJobs) while a file that lets its reader act as the server
+    /// (ServerSecrets) is where a job's sandbox shows it (SecretExposure: the sandbox's own list, for the
+    /// executor this server starts). Before anything else: nothing is migrated or served first.
+    /// </summary>
+    public static void CheckSecretsHiddenFromJobs(IServiceProvider services)
+    {
+        var settings = services.GetRequiredService<ServerSettings>();
+        // The home as its settings name it, not opened: nothing of it is touched before the check.
+        var home = settings.RunnerHome is null ? null : new Core.Hosting.RunnerHome(settings.RunnerHome);
+        SecretExposure.Of(home, Core.Batch.ExecutorClient.ExecutorFolder)
+            .Check(ServerSecrets.Of(settings, services.GetRequiredService<IConfiguration>(), home));
     }
 
     /// <summary>

@@ -17,6 +17,7 @@ public sealed record ServerSettings
     private static readonly string[] ServerKeys = ["urls", "max_request_body_bytes"];
     private static readonly string[] DatabaseKeys = ["connection_string", "allow_without_password"];
     private static readonly string[] RunnerKeys = ["home", "runs", "module"];
+    private static readonly string[] UsageKeys = ["max_days"];
 
     /// <summary>Where Kestrel listens; 127.0.0.1 unless the admin says otherwise. https URLs use [Kestrel.Certificates.Default].</summary>
     public string Urls { get; init; } = DefaultUrls;
@@ -47,6 +48,12 @@ public sealed record ServerSettings
     /// </summary>
     public bool RunsInDatabase { get; init; } = true;
 
+    /// <summary>
+    /// [usage] max_days: how many days back Get-AnalysisUsage, the usage API and the usage page may
+    /// count (UsageWindow.DefaultMaxDays unless set); an earlier or a future first day is refused.
+    /// </summary>
+    public Core.Usage.UsageWindow UsageWindow { get; init; } = Core.Usage.UsageWindow.Default;
+
     /// <summary>Where the settings came from, for messages.</summary>
     public string? SettingsFile { get; init; }
 
@@ -56,6 +63,7 @@ public sealed record ServerSettings
         CheckKeys(configuration.GetSection("server"), ServerKeys, "server", source);
         CheckKeys(configuration.GetSection("database"), DatabaseKeys, "database", source);
         CheckKeys(configuration.GetSection("runner"), RunnerKeys, "runner", source);
+        CheckKeys(configuration.GetSection("usage"), UsageKeys, "usage", source);
         var settings = new ServerSettings { SettingsFile = settingsFile };
         if (configuration["server:urls"] is { Length: > 0 } urls) settings = settings with { Urls = urls };
         if (configuration["server:max_request_body_bytes"] is { Length: > 0 } limit)
@@ -64,6 +72,13 @@ public sealed record ServerSettings
                 MaxRequestBodyBytes = long.TryParse(limit, out var bytes) && bytes > 0
                     ? bytes
                     : throw Invalid(source, $"server.max_request_body_bytes must be a positive number of bytes, not '{limit}'"),
+            };
+        if (configuration["usage:max_days"] is { Length: > 0 } maxDays)
+            settings = settings with
+            {
+                UsageWindow = int.TryParse(maxDays, out var days) && days > 0
+                    ? new Core.Usage.UsageWindow(days)
+                    : throw Invalid(source, $"usage.max_days must be a positive number of days, not '{maxDays}'"),
             };
         return settings with
         {

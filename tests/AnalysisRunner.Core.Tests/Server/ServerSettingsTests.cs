@@ -48,6 +48,18 @@ public sealed class ServerSettingsTests(PostgresFixture postgres) : IDisposable
     }
 
     [Fact]
+    public void Usage_max_days_defaults_to_366_and_is_read_and_checked()
+    {
+        Assert.Equal(366, Load(null).UsageWindow.MaxDays);
+        Assert.Equal(30, Load(WriteSettings("[usage]\nmax_days = 30\n")).UsageWindow.MaxDays);
+        var zero = Assert.Throws<AnalysisRunnerException>(() => Load(null, "--usage:max_days=0"));
+        var typo = Assert.Throws<AnalysisRunnerException>(() => Load(null, "--usage:max_day=30"));
+        Assert.Equal("InvalidServerSettings", zero.ErrorId);
+        Assert.Contains("usage.max_days must be a positive number of days, not '0'", zero.Message);
+        Assert.Contains("unknown key 'usage.max_day'", typo.Message);
+    }
+
+    [Fact]
     public void The_file_is_read_and_environment_then_command_line_override_it()
     {
         var file = WriteSettings("""
@@ -125,6 +137,34 @@ public sealed class ServerSettingsTests(PostgresFixture postgres) : IDisposable
     {
         var error = Assert.Throws<AnalysisRunnerException>(() => Load(_folder.Combine("nope.toml")));
         Assert.Equal(("ServerSettingsNotFound", _folder.Combine("nope.toml")), (error.ErrorId, error.Target));
+    }
+
+    /// <summary>Nothing is migrated or served first, so no database is needed to see the refusal.</summary>
+    [Fact]
+    public async Task The_server_will_not_start_while_its_settings_or_tls_key_are_where_job_sandboxes_show_them()
+    {
+        var home = _folder.Combine("home");
+        Directory.CreateDirectory(Path.Combine(home, "bin"));
+        Directory.CreateDirectory(Path.Combine(home, "buckets", "fewgenomes-test"));
+        var key = Path.Combine(home, "buckets", "fewgenomes-test", "server.key");
+        File.WriteAllText(key, "-----BEGIN PRIVATE KEY-----");
+        var settings = Path.Combine(home, "bin", "server.toml");
+        File.WriteAllText(settings, $"""
+            [database]
+            connection_string = "Host=127.0.0.1;Port=1;Username=ar;Password=in-the-settings"
+            [runner]
+            home = "{home}"
+            [Kestrel.Certificates.Default]
+            Path = "{_folder.Combine("server.crt")}"
+            KeyPath = "{key}"
+            """);
+
+        await using var app = ServerHost.Build(["--settings", settings, "--server:urls=http://127.0.0.1:0"]);
+        var error = await Assert.ThrowsAsync<AnalysisRunnerException>(() => ServerHost.StartAsync(app));
+
+        Assert.Equal(("SecretVisibleToJobs", ErrorKind.PermissionDenied, (object?)settings), (error.ErrorId, error.Kind, error.Target));
+        Assert.Contains($"The server settings file '{settings}' is under '{Path.Combine(home, "bin")}', which job sandboxes show", error.Message);
+        Assert.Contains($"The TLS private key (Kestrel:Certificates:Default:KeyPath) '{key}' is under '{Path.Combine(home, "buckets")}'", error.Message);
     }
 
     [BackendFact]

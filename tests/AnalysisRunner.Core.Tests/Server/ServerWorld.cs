@@ -23,9 +23,9 @@ internal sealed class ServerWorld(string rootPrefix, bool batchesInPostgres = fa
     /// <summary>
     /// Writes the registry (approved images, then <paramref name="datasets"/>' TOML), makes the home and,
     /// where PostgreSQL's binaries are present, a database of its own, the home's [batches] setting if
-    /// the batches are PostgreSQL's and the server.
+    /// the batches are PostgreSQL's and the server, with <paramref name="settings"/> (--section:key=value) besides.
     /// </summary>
-    public async Task StartAsync(PostgresFixture postgres, string datasets, string sandbox)
+    public async Task StartAsync(PostgresFixture postgres, string datasets, string sandbox, params string[] settings)
     {
         Directory.CreateDirectory(Root);
         File.WriteAllText(Path.Combine(Root, "registry.toml"), """
@@ -38,7 +38,7 @@ internal sealed class ServerWorld(string rootPrefix, bool batchesInPostgres = fa
         ConnectionString = await postgres.CreateDatabaseAsync();
         if (batchesInPostgres)
             await File.AppendAllTextAsync(Home.Home.SettingsPath, $"\n[batches]\ndatabase = '{ConnectionString}'\n");
-        Server = await RunningServer.StartAsync(ConnectionString, null, "--runner:home=" + Root);
+        Server = await RunningServer.StartAsync(ConnectionString, null, ["--runner:home=" + Root, .. settings]);
     }
 
     /// <summary>Commits scripts/hello.sh (it says "Hello, $1!") to the origin and returns that commit.</summary>

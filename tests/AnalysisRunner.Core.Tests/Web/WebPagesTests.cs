@@ -165,6 +165,18 @@ public sealed class WebPagesTests(PostgresFixture postgres) : WebTest(postgres)
     }
 
     [BackendFact]
+    public async Task The_usage_page_refuses_a_first_day_outside_the_window_as_a_page()
+    {
+        using var client = Browser(AliceToken);
+        using var response = await client.GetAsync("/usage/fewgenomes?since=0001-01-01");
+
+        var page = await response.Content.ReadAsStringAsync();
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("data-error-id=\"UsageWindowTooLong\"", page);
+        Assert.Contains("Usage since 0001-01-01 reaches back", page);
+    }
+
+    [BackendFact]
     public async Task The_usage_page_shows_the_measured_figures_of_the_same_query_as_Get_AnalysisUsage()
     {
         var run = await World.AddRunAsync();
@@ -176,7 +188,7 @@ public sealed class WebPagesTests(PostgresFixture postgres) : WebTest(postgres)
         var page = await PageAsync(AliceToken, "/usage/fewgenomes");
         var batchPage = await PageAsync(AliceToken, $"/batches/{sub}");
 
-        var query = new Core.Usage.DatasetUsage(World.Deployment.RunLog, World.Deployment.Batches);
+        var query = new Core.Usage.DatasetUsage(World.Deployment.RunLog, World.Deployment.Batches, Core.Usage.UsageWindow.Default);
         foreach (var by in Enum.GetValues<Core.Usage.UsageGrouping>())
         {
             var rows = await query.QueryAsync("fewgenomes", today, by, _ => true);

@@ -332,6 +332,9 @@ public abstract class BatchStoreContract : IAsyncLifetime
         var missing = await Assert.ThrowsAsync<AnalysisRunnerException>(() => Store.GetAttemptsAsync(id, 2));
         Assert.Equal("JobNotFound", missing.ErrorId);
         Assert.Empty(await Store.GetAttemptsAsync((await Store.SubmitAsync(Batch(Job(0, "true")))), 1));
+        // The whole batch's attempts in one read (the usage query's) are the same records, by job then attempt.
+        Assert.Equal(attempts, await Store.GetBatchAttemptsAsync(id));
+        Assert.Empty(await Store.GetBatchAttemptsAsync(id + 1000));
     }
 
     [BackendFact]

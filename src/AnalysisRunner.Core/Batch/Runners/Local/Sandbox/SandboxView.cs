@@ -52,21 +52,8 @@ internal sealed record SandboxView
     /// <summary>The view for the batch of <paramref name="launch"/> (any attempt of it: every attempt of a batch shares these).</summary>
     public static SandboxView For(RunnerHome home, RunnerSettings settings, AttemptLaunch launch, string launcher)
     {
-        var readOnly = new List<string> { "/usr" };
-        var symlinks = new List<(string, string)>();
-        foreach (var folder in SystemFolders)
-        {
-            var info = new FileInfo(folder);
-            if (info.LinkTarget is { } target) symlinks.Add((folder, target));
-            else if (Directory.Exists(folder)) readOnly.Add(folder);
-        }
-        readOnly.AddRange(EtcEntries.Select(entry => "/etc/" + entry).Where(Path.Exists));
-        // The .NET runtime (pwsh, the module) when it is not under /usr, the module and launcher folder, and what the pwsh shim runs.
-        readOnly.Add(DotnetRoot());
-        readOnly.Add(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory))!);
+        var (readOnly, symlinks) = EveryBatchSees(home, AppContext.BaseDirectory);
         readOnly.Add(Path.GetDirectoryName(launcher)!);
-        readOnly.Add(home.BinDirectory);
-        readOnly.AddRange(ShimTargets(home));
         var config = Variable(launch, Execution.JobEnvironment.ConfigVariable);
         if (config is not null && File.Exists(config)) readOnly.Add(config);
         // Nothing shown may be the home itself (a module folder there, say): only named parts of it are shown.
@@ -110,6 +97,35 @@ internal sealed record SandboxView
             Folders = string.IsNullOrEmpty(userHome) || !Path.IsPathFullyQualified(userHome) || userHome == "/" || IsUnder(userHome, home.Root) ? [] : [userHome],
             Network = settings.SandboxNetwork ?? settings.StorageBackend == "gcs",
         };
+    }
+
+    /// <summary>
+    /// What every batch's sandbox shows read-only, whichever batch it is: /usr, the /bin, /lib… folders
+    /// (or the links to them, returned apart), the /etc entries, the .NET runtime, the folder holding
+    /// the executor's folder (<paramref name="executorFolder"/>: the module, on PSModulePath), the home's
+    /// bin and what its pwsh shim runs (none without a home). The one list: a batch's view starts from
+    /// it, and the server's start-up check (SecretExposure) judges where its secrets are against it.
+    /// </summary>
+    internal static (List<string> ReadOnly, List<(string Link, string Target)> Symlinks) EveryBatchSees(RunnerHome? home, string executorFolder)
+    {
+        var readOnly = new List<string> { "/usr" };
+        var symlinks = new List<(string, string)>();
+        foreach (var folder in SystemFolders)
+        {
+            var info = new FileInfo(folder);
+            if (info.LinkTarget is { } target) symlinks.Add((folder, target));
+            else if (Directory.Exists(folder)) readOnly.Add(folder);
+        }
+        readOnly.AddRange(EtcEntries.Select(entry => "/etc/" + entry).Where(Path.Exists));
+        // The .NET runtime (pwsh, the module) when it is not under /usr, the module's folder, and what the pwsh shim runs.
+        readOnly.Add(DotnetRoot());
+        readOnly.Add(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(executorFolder))!);
+        if (home is not null)
+        {
+            readOnly.Add(home.BinDirectory);
+            readOnly.AddRange(ShimTargets(home));
+        }
+        return (readOnly, symlinks);
     }
 
     /// <summary>A path the batch names (resources, inputs) is shown if it is outside the home (and holds no part of it) or inside one of its buckets.</summary>
