@@ -43,11 +43,12 @@ public static class TokenCommand
             await using var database = new PostgresDatabase(settings.ConnectionString ?? "");
             // The first admin token is usually made before the server ever started: bring the schema up first.
             var applied = await new SchemaMigrator(database).ApplyAsync(ServerSchema.Migrations);
-            // A database that had tokens before they were sealed: those stop working now, say so once.
-            if (applied.Contains(SealedTokensVersion) && !applied.Contains(1))
-                await errors.WriteLineAsync("Tokens are sealed from now on: those issued before no longer work (token list --all shows them as Unsealed); issue them again.");
             var store = ServerTokenStore.Open(settings, database, clock);
             if (settings.RunnerHome is null) await errors.WriteLineAsync(TokenRowSeal.UnkeyedWarning);
+            // A database that had tokens before they were sealed: those stop working now; say so once.
+            else if (applied.Contains(SealedTokensVersion) && !applied.Contains(1))
+                await errors.WriteLineAsync(
+                    "Tokens are sealed from now on: those issued before no longer work (token list --all shows them as Unsealed); issue them again.");
             switch (args[0])
             {
                 case "issue":
