@@ -136,5 +136,12 @@ public static class ServerSchema
             ALTER TABLE batches ADD COLUMN seal text;
             ALTER TABLE jobs ADD COLUMN seal text;
             """),
+        // Token rows only the runner's key seals are tokens the server accepts (PostgresTokenStore, TokenRowSeal).
+        // Tokens issued before this have no seal and stop working at once (refused like unknown ones, listed as
+        // Unsealed): admins issue them again. They are not sealed here or on start: the key is not in the
+        // database, and a row a job wrote before this looks like any other.
+        new(6, "sealed api tokens", """
+            ALTER TABLE api_tokens ADD COLUMN seal text;
+            """),
     ];
 }

@@ -5,6 +5,9 @@ public enum TokenState
     Active,
     Expired,
     Revoked,
+
+    /// <summary>A PostgreSQL row without the server's seal (TokenRowSeal): written outside the server, or before seals. It never works.</summary>
+    Unsealed,
 }
 
 /// <summary>What is known about a bearer token, never the token itself (the store keeps only its hash).</summary>

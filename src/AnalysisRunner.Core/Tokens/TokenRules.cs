@@ -21,11 +21,15 @@ internal static class TokenRules
         if (expires is { } at && at <= now) throw TokenErrors.ExpiryInPast(at);
     }
 
-    /// <summary>Throws why a token found by its secret does not work now (revoked, expired); the same words from every store.</summary>
+    /// <summary>
+    /// Throws why a token found by its secret does not work now (revoked, expired); the same words from every store.
+    /// A row the server did not seal gets the answer an unknown secret gets: it is no token of this server's.
+    /// </summary>
     public static void EnsureUsable(TokenInfo token)
     {
         switch (token.State)
         {
+            case TokenState.Unsealed: throw TokenAuthenticationException.Invalid();
             case TokenState.Revoked: throw TokenAuthenticationException.Revoked(token);
             case TokenState.Expired: throw TokenAuthenticationException.Expired(token);
         }

@@ -2,6 +2,7 @@ using System.Globalization;
 using AnalysisRunner.Core;
 using AnalysisRunner.Core.Postgres;
 using AnalysisRunner.Core.Tokens;
+using AnalysisRunner.Server.Authentication;
 using AnalysisRunner.Server.Hosting;
 
 namespace AnalysisRunner.Server.Admin;
@@ -19,6 +20,9 @@ namespace AnalysisRunner.Server.Admin;
 /// </summary>
 public static class TokenCommand
 {
+    /// <summary>ServerSchema's "sealed api tokens".</summary>
+    private const int SealedTokensVersion = 6;
+
     public const string Usage = """
         usage: AnalysisRunner.Server token issue --user EMAIL [--admin] [--expires-in 30d|12h|90m | --expires DATE] [--description TEXT] [--settings FILE]
                AnalysisRunner.Server token list [--user EMAIL] [--all] [--settings FILE]
@@ -38,8 +42,13 @@ public static class TokenCommand
             var settings = ServerSettings.From(configuration, settingsFile);
             await using var database = new PostgresDatabase(settings.ConnectionString ?? "");
             // The first admin token is usually made before the server ever started: bring the schema up first.
-            await new SchemaMigrator(database).ApplyAsync(ServerSchema.Migrations);
-            var store = new PostgresTokenStore(database, clock);
+            var applied = await new SchemaMigrator(database).ApplyAsync(ServerSchema.Migrations);
+            var store = ServerTokenStore.Open(settings, database, clock);
+            if (settings.RunnerHome is null) await errors.WriteLineAsync(TokenRowSeal.UnkeyedWarning);
+            // A database that had tokens before they were sealed: those stop working now; say so once.
+            else if (applied.Contains(SealedTokensVersion) && !applied.Contains(1))
+                await errors.WriteLineAsync(
+                    "Tokens are sealed from now on: those issued before no longer work (token list --all shows them as Unsealed); issue them again.");
             switch (args[0])
             {
                 case "issue":

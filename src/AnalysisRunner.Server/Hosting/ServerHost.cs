@@ -51,8 +51,7 @@ public static class ServerHost
         services.AddSingleton(settings);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(_ => new PostgresDatabase(settings.ConnectionString ?? ""));
-        services.AddSingleton<ITokenStore>(provider =>
-            new PostgresTokenStore(provider.GetRequiredService<PostgresDatabase>(), provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(ServerTokenStore.Create);
 
         services.Configure<JsonOptions>(options => ApiJson.Configure(options.SerializerOptions));
         // Malformed bodies throw, so the exception handler answers them with a problem detail like any other error.

@@ -347,4 +347,41 @@ public sealed class PostgresRedTeamTests(PostgresFixture postgres) : IAsyncLifet
             Assert.True(removal.StatusCode is System.Net.HttpStatusCode.Forbidden or System.Net.HttpStatusCode.NotFound, $"DELETE answered {(int)removal.StatusCode}");
         Assert.NotNull(await Deployment.Open(_world.Home!.Home).Batches.GetBatchAsync(batch));
     }
+
+    [BackendFact]
+    public async Task A_token_written_revived_or_promoted_in_PostgreSQL_is_401_like_an_unknown_one()
+    {
+        var server = _world.Server!;
+        var mallory = await server.IssueAsync(Mallory);
+        var bob = await server.IssueAsync(Bob);
+        await server.Tokens.RevokeAsync(bob.Id);
+        var forged = Core.Tokens.TokenSecret.New();
+        await using (var connection = new NpgsqlConnection(_world.ConnectionString))
+        {
+            await connection.OpenAsync();
+            // An admin token whose secret the job knows; Bob's revocation undone; Mallory made an admin.
+            await using var write = new NpgsqlBatch(connection)
+            {
+                BatchCommands =
+                {
+                    new("INSERT INTO api_tokens (id, token_hash, user_email, is_admin, created_at) VALUES ('00000000000000ff', $1, 'root@example.org', true, now())")
+                        { Parameters = { new() { Value = Core.Tokens.TokenSecret.Hash(forged) } } },
+                    new("UPDATE api_tokens SET revoked_at = NULL WHERE id = $1") { Parameters = { new() { Value = bob.Id } } },
+                    new("UPDATE api_tokens SET is_admin = true WHERE id = $1") { Parameters = { new() { Value = mallory.Id } } },
+                },
+            };
+            await write.ExecuteNonQueryAsync();
+        }
+
+        using var unknown = await server.Client(Core.Tokens.TokenSecret.New()).GetAsync(ApiRoutes.WhoAmI);
+        var expected = await ProblemAssert.IsProblemAsync(unknown, 401, "TokenInvalid", ErrorKind.AuthenticationError);
+        foreach (var secret in new[] { forged, bob.Token, mallory.Token })
+        foreach (var route in new[] { ApiRoutes.WhoAmI, ApiRoutes.AdminTokens })
+        {
+            using var response = await server.Client(secret).GetAsync(route);
+            var problem = await ProblemAssert.IsProblemAsync(response, 401, "TokenInvalid", ErrorKind.AuthenticationError);
+            Assert.Equal(expected.GetProperty("detail").GetString(), problem.GetProperty("detail").GetString());
+            Assert.Equal(unknown.Headers.WwwAuthenticate.ToString(), response.Headers.WwwAuthenticate.ToString());
+        }
+    }
 }

@@ -246,4 +246,35 @@ public sealed class ServerSettingsTests(PostgresFixture postgres) : IDisposable
         Assert.Equal(2, await TokenCommand.RunAsync(["issue", "--user", "a@b.c", "--expires-in", "soon", "--settings", file], output, errors));
         Assert.Contains("not a duration", errors.ToString());
     }
+
+    [BackendFact]
+    public async Task Migrating_a_database_that_has_tokens_says_they_stop_working_and_lists_them_as_unsealed()
+    {
+        var connectionString = await postgres.CreateDatabaseAsync();
+        await using (var earlier = new Core.Postgres.PostgresDatabase(connectionString))
+        {
+            await new Core.Postgres.SchemaMigrator(earlier).ApplyAsync(Core.Postgres.ServerSchema.Migrations.Take(5).ToList());
+            await using var connection = await earlier.OpenAsync();
+            await using var insert = new Npgsql.NpgsqlCommand("""
+                INSERT INTO api_tokens (id, token_hash, user_email, is_admin, created_at) VALUES ('0123456789abcdef', 'ab', 'old@lab.org', true, now())
+                """, connection);
+            await insert.ExecuteNonQueryAsync();
+        }
+        var file = WriteSettings($"""
+            [database]
+            connection_string = "{connectionString}"
+            [runner]
+            home = "{_folder.Combine("home")}"
+            """);
+        var output = new StringWriter();
+        var errors = new StringWriter();
+
+        Assert.Equal(0, await TokenCommand.RunAsync(["list", "--all", "--settings", file], output, errors));
+        Assert.Contains("those issued before no longer work", errors.ToString());
+        Assert.Contains("0123456789abcdef\told@lab.org\tadmin\tUnsealed", output.ToString());
+
+        errors.GetStringBuilder().Clear();
+        Assert.Equal(0, await TokenCommand.RunAsync(["list", "--settings", file], output, errors));
+        Assert.Equal("", errors.ToString());
+    }
 }
