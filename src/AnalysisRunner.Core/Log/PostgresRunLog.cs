@@ -436,8 +436,11 @@ public sealed class PostgresRunLog(PostgresDatabase database, IDriverBatchTarget
     private static string Entry(RunRecord run) =>
         JsonSerializer.Serialize(run with { PreviousHash = null, EntryHash = null, DriverBatchId = 0, Url = null }, ApiJson.Options);
 
+    /// <summary>An entry as stored; JSON null (written past the store) is an altered entry, not a crash.</summary>
     internal static RunRecord ReadEntry(string entry, string previousHash, string entryHash, long driverBatchId) =>
-        JsonSerializer.Deserialize<RunRecord>(entry, ApiJson.Options)! with
+        (JsonSerializer.Deserialize<RunRecord>(entry, ApiJson.Options)
+            ?? throw new AnalysisRunnerException("AuditChainBroken", ErrorKind.InvalidData, entryHash,
+                "An audit log entry in PostgreSQL is empty (JSON null): it was written past the runner, so nothing is run from it.")) with
         {
             PreviousHash = previousHash,
             EntryHash = entryHash,

@@ -30,7 +30,10 @@ public static class PasswordDemand
     public static async Task<string?> OpenRouteAsync(string connectionString, CancellationToken cancellationToken = default)
     {
         var configured = new NpgsqlConnectionStringBuilder(connectionString);
-        var roles = new[] { configured.Username, Superuser }.Where(role => !string.IsNullOrEmpty(role)).Distinct(StringComparer.Ordinal).ToList();
+        // The server's role, the superuser every cluster has, and the operating-system user's own (what
+        // "peer" maps a job running as the server's user to).
+        var roles = new[] { configured.Username, Superuser, Environment.UserName }
+            .Where(role => !string.IsNullOrEmpty(role)).Distinct(StringComparer.Ordinal).ToList();
         // The configured route must answer: an error there is the server's to report, not a route to pass over.
         foreach (var role in roles)
             if (await LetsInAsync(configured, role!, cancellationToken).ConfigureAwait(false)) return $"{configured.Host}:{configured.Port} as {role}";
@@ -42,7 +45,7 @@ public static class PasswordDemand
                 try
                 {
                     if (await LetsInAsync(route, role!, cancellationToken).ConfigureAwait(false))
-                        return (host.StartsWith('/') ? $"its socket in {host}" : $"{host}:{port}") + $" as {role}";
+                        return (host.StartsWith('/') || host.StartsWith('@') ? $"its socket in {host}" : $"{host}:{port}") + $" as {role}";
                 }
                 catch (NpgsqlException) when (!cancellationToken.IsCancellationRequested)
                 {
@@ -72,27 +75,52 @@ public static class PasswordDemand
             await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(configured.ConnectionString) { Pooling = false }.ConnectionString);
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             await using var settings = new NpgsqlCommand(
-                "SELECT current_setting('listen_addresses'), current_setting('unix_socket_directories'), current_setting('port')::int", connection);
+                // Qualified: a role's own search_path (which whoever has the role may set) must not pick the function.
+                "SELECT pg_catalog.current_setting('listen_addresses'), pg_catalog.current_setting('unix_socket_directories'), " +
+                "pg_catalog.current_setting('port')::pg_catalog.int4", connection);
             await using var reader = await settings.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            (listen, sockets, port) = (reader.GetString(0), reader.GetString(1), reader.GetInt32(2));
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false) || reader.IsDBNull(2)) return [];
+            (listen, sockets, port) = (reader.IsDBNull(0) ? "" : reader.GetString(0), reader.IsDBNull(1) ? "" : reader.GetString(1), reader.GetInt32(2));
         }
         catch (Exception error) when (error is NpgsqlException && !cancellationToken.IsCancellationRequested)
         {
             return []; // the server's own connection will say what is wrong
         }
         var listened = Split(listen);
-        var routes = new[] { "127.0.0.1", "::1" }
-            .Where(address => listened.Contains("*") || listened.Contains("localhost") || listened.Contains(address))
-            .Select(address => (address, port))
+        // Every address (*, 0.0.0.0, ::) takes the loopback ones and each of this machine's own, which a
+        // job sharing the host's network (sandbox_network, a Slurm node) reaches as well.
+        var everywhere = listened.Any(address => address is "*" or "0.0.0.0" or "::");
+        var addresses = new[] { "127.0.0.1", "::1" }
+            .Where(address => everywhere || listened.Contains("localhost") || listened.Contains(address))
+            .Concat(everywhere ? MachineAddresses() : listened.Where(address => address != "localhost"));
+        var routes = addresses.Distinct(StringComparer.OrdinalIgnoreCase).Select(address => (address, port))
             .Concat(Split(sockets)
-                .Where(folder => folder.StartsWith('/') && File.Exists(Path.Combine(folder, $".s.PGSQL.{port}")))
+                // An abstract socket (@name) belongs to the network namespace: only a job sharing the host's sees it.
+                .Where(folder => folder.StartsWith('@') || (folder.StartsWith('/') && File.Exists(Path.Combine(folder, $".s.PGSQL.{port}"))))
                 .Select(folder => (folder, port)));
         return routes.Where(route => !(SameHost(route.Item1, host) && route.port == configured.Port)).ToList();
 
         static string[] Split(string list) => list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         static bool SameHost(string a, string b) => string.Equals(a.TrimEnd('/'), b.TrimEnd('/'), StringComparison.Ordinal)
             || (a == "127.0.0.1" && b.Equals("localhost", StringComparison.OrdinalIgnoreCase));
+    }
+
+    private static IEnumerable<string> MachineAddresses()
+    {
+        try
+        {
+            return System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+                .Where(card => card.OperationalStatus == System.Net.NetworkInformation.OperationalStatus.Up)
+                .SelectMany(card => card.GetIPProperties().UnicastAddresses)
+                .Select(unicast => unicast.Address)
+                .Where(address => !address.IsIPv6LinkLocal)
+                .Select(address => address.ToString())
+                .ToList();
+        }
+        catch (System.Net.NetworkInformation.NetworkInformationException)
+        {
+            return [];
+        }
     }
 
     private static bool IsThisMachine(string host) =>
@@ -116,12 +144,7 @@ public static class PasswordDemand
         var builder = new NpgsqlDataSourceBuilder(probe.ConnectionString);
         // Not even the default ~/.postgresql/postgresql.crt, which Npgsql would otherwise present (it has
         // set the options up by the time it calls this).
-        builder.UseSslClientAuthenticationOptionsCallback(options =>
-        {
-            options.ClientCertificates?.Clear();
-            options.ClientCertificateContext = null;
-            options.LocalCertificateSelectionCallback = null;
-        });
+        builder.UseSslClientAuthenticationOptionsCallback(NoClientCertificate);
         await using var dataSource = builder.Build();
         try
         {
@@ -130,8 +153,38 @@ public static class PasswordDemand
         }
         catch (Exception error) when (IsRefusal(error))
         {
-            return false;
         }
+        // pg_hba.conf lines name databases too: a job refused on the server's may be trusted on another
+        // ("host all all … trust" below "host ar_db …"), and once in, a role may set its own password.
+        // A database that does not exist is told only after authentication (3D000), so it tries every
+        // "all" line at once; postgres and template1 are there in every cluster.
+        foreach (var other in new[] { Superuser, "template1", "ar_probe_" + Convert.ToHexString(RandomNumberGenerator.GetBytes(6)).ToLowerInvariant() })
+        {
+            if (string.Equals(other, probe.Database, StringComparison.Ordinal)) continue;
+            var elsewhere = new NpgsqlDataSourceBuilder(new NpgsqlConnectionStringBuilder(probe.ConnectionString) { Database = other }.ConnectionString);
+            elsewhere.UseSslClientAuthenticationOptionsCallback(NoClientCertificate);
+            await using var otherSource = elsewhere.Build();
+            try
+            {
+                await using var connection = await otherSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+            catch (PostgresException missing) when (missing.SqlState == PostgresErrorCodes.InvalidCatalogName)
+            {
+                return true;
+            }
+            catch (Exception error) when (IsRefusal(error))
+            {
+            }
+        }
+        return false;
+    }
+
+    private static void NoClientCertificate(System.Net.Security.SslClientAuthenticationOptions options)
+    {
+        options.ClientCertificates?.Clear();
+        options.ClientCertificateContext = null;
+        options.LocalCertificateSelectionCallback = null;
     }
 
     /// <summary>

@@ -104,6 +104,81 @@ public sealed class DatabasePasswordTests(PostgresFixture postgres) : IAsyncLife
         }
     }
 
+    /// <summary>
+    /// Red team: the server's database asks for a password, but a line below it trusts every other
+    /// database; a job connects to one as the server's role, sets the role's password, and enters the
+    /// server's database with it. The probe tries databases the connection string does not name.
+    /// </summary>
+    [BackendFact]
+    public async Task A_database_whose_neighbours_trust_everyone_is_refused()
+    {
+        await using (var connection = new Npgsql.NpgsqlConnection(_trusting!.ConnectionString()))
+        {
+            await connection.OpenAsync();
+            await using var setup = new Npgsql.NpgsqlCommand("ALTER ROLE postgres PASSWORD 'the-servers-own'", connection);
+            await setup.ExecuteNonQueryAsync();
+            await using var exists = new Npgsql.NpgsqlCommand("SELECT count(*) FROM pg_database WHERE datname = 'app'", connection);
+            if ((long)(await exists.ExecuteScalarAsync())! == 0)
+            {
+                await using var create = new Npgsql.NpgsqlCommand("CREATE DATABASE app", connection);
+                await create.ExecuteNonQueryAsync();
+            }
+        }
+        var asServer = new Npgsql.NpgsqlConnectionStringBuilder(_trusting.ConnectionString("app")) { Password = "the-servers-own" }.ConnectionString;
+        await _trusting.SetClientAuthenticationAsync("host app all 127.0.0.1/32 scram-sha-256", "host all all 127.0.0.1/32 trust", "local all all scram-sha-256");
+        try
+        {
+            Assert.NotNull(await PasswordDemand.OpenRouteAsync(asServer));
+
+            // Only the postgres database trusted: named outright, since a database that does not exist matches no line.
+            await _trusting.SetClientAuthenticationAsync("host app all 127.0.0.1/32 scram-sha-256", "host postgres all 127.0.0.1/32 trust",
+                "host all all 127.0.0.1/32 scram-sha-256", "local all all scram-sha-256");
+            Assert.NotNull(await PasswordDemand.OpenRouteAsync(asServer));
+
+            await _trusting.SetClientAuthenticationAsync("host all all 127.0.0.1/32 scram-sha-256", "local all all scram-sha-256");
+            Assert.Null(await PasswordDemand.OpenRouteAsync(asServer));
+        }
+        finally
+        {
+            await _trusting.SetClientAuthenticationAsync("host all all 127.0.0.1/32 trust", "local all all trust");
+        }
+    }
+
+    /// <summary>
+    /// Red team: whoever has the server's role sets its search_path to put a current_setting of its
+    /// own first, so the probe, connected by the socket, reads "listens on no address" and never tries
+    /// the trusting loopback line. The probe reads pg_catalog's settings.
+    /// </summary>
+    [BackendFact]
+    public async Task The_probe_reads_the_databases_own_settings_not_a_function_on_the_roles_search_path()
+    {
+        await using (var connection = new Npgsql.NpgsqlConnection(_trusting!.ConnectionString()))
+        {
+            await connection.OpenAsync();
+            await using var setup = new Npgsql.NpgsqlCommand("""
+                ALTER ROLE postgres PASSWORD 'the-servers-own';
+                CREATE OR REPLACE FUNCTION public.current_setting(name text) RETURNS text LANGUAGE sql AS
+                  $$ SELECT CASE WHEN name = 'listen_addresses' THEN '' ELSE pg_catalog.current_setting(name) END $$;
+                ALTER ROLE postgres SET search_path = public, pg_catalog;
+                """, connection);
+            await setup.ExecuteNonQueryAsync();
+        }
+        var asServer = new Npgsql.NpgsqlConnectionStringBuilder(_trusting.ConnectionString()) { Host = _trusting.SocketFolder, Password = "the-servers-own" }.ConnectionString;
+        await _trusting.SetClientAuthenticationAsync("host all all 127.0.0.1/32 trust", "local all all scram-sha-256");
+        try
+        {
+            Assert.Equal($"127.0.0.1:{_trusting.Port} as postgres", await PasswordDemand.OpenRouteAsync(asServer));
+        }
+        finally
+        {
+            await _trusting.SetClientAuthenticationAsync("host all all 127.0.0.1/32 trust", "local all all trust");
+            await using var connection = new Npgsql.NpgsqlConnection(_trusting.ConnectionString());
+            await connection.OpenAsync();
+            await using var undo = new Npgsql.NpgsqlCommand("ALTER ROLE postgres RESET search_path; DROP FUNCTION public.current_setting(text)", connection);
+            await undo.ExecuteNonQueryAsync();
+        }
+    }
+
     /// <summary>The home's executor reaches its batches by the home's own [batches] string, which the server checks as well.</summary>
     [BackendFact]
     public async Task A_runner_home_whose_batches_are_on_a_route_that_asks_for_no_password_is_refused()

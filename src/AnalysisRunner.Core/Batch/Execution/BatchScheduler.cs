@@ -251,7 +251,7 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
             foreach (var job in row.Jobs.Where(job => job.Stored is not null))
             {
                 // Before Recovery's and Reconcile's transitions of the same job, which follow from this state.
-                changes.Jobs.Add(new JobTransition(row.Id, job.JobId, job.State, job.Attempt));
+                changes.Jobs.Add(new JobTransition(row.Id, job.JobId, job.State, job.Attempt, job.Reason, job.ExitCode));
                 Log($"batch {row.Id}: job {job.JobId} is {job.State}, where the store said {job.Stored}: the executor's record of what it finished decides");
             }
             _batches[row.Id] = batch;
@@ -430,13 +430,15 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
     }
 
     /// <summary>
-    /// What planning or preparing an attempt can throw that fails that job at start, not the executor.
-    /// Not a database outage (a job's spec read from PostgreSQL): that is no fault of the job, and it
-    /// ends the loop as a failed ledger write does, so ExecutorHost waits it out and a fresh executor
-    /// plans the job again.
+    /// What planning or preparing an attempt can throw that fails that job at start, not the executor:
+    /// anything, since what planning reads (the batch's rows, its run's log entry) may have been
+    /// written past the store by whoever reaches a shared database, and one batch must not stop the
+    /// executor for every other. Not a database outage (a job's spec read from PostgreSQL): that is no
+    /// fault of the job, and it ends the loop as a failed ledger write does, so ExecutorHost waits it
+    /// out and a fresh executor plans the job again. Nor the process's own failures.
     /// </summary>
     internal static bool IsStartFailure(Exception e) =>
-        e is AnalysisRunnerException { ErrorId: not "DatabaseUnavailable" } or IOException or UnauthorizedAccessException or System.Text.Json.JsonException;
+        e is not (AnalysisRunnerException { ErrorId: "DatabaseUnavailable" } or OutOfMemoryException or InsufficientExecutionStackException);
 
     private void Log(string message) =>
         _log.WriteLine($"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {message}");

@@ -29,4 +29,8 @@ internal interface IJobLedger : IDisposable
 
     /// <summary>One job's spec as submitted, read once per job start.</summary>
     JobSpec LoadJobSpec(long batchId, int jobId);
+
+    /// <summary>A row gone from under a loaded batch (removed, or deleted past the store): its job fails to start, not the executor.</summary>
+    static AnalysisRunnerException RowMissing(string row) =>
+        new("BatchRowMissing", ErrorKind.ObjectNotFound, row, $"{row} is no longer in the batch store, so it cannot be run.");
 }

@@ -21,6 +21,9 @@ internal sealed class PostgresJobLedger(PostgresDatabase database, RunnerHome ho
 {
     private readonly FinishedWork _finished = new(home);
 
+    /// <summary>The seal of each batch row this ledger loaded (or wrote for), which the executor's records are made under.</summary>
+    private readonly Dictionary<long, string> _seals = [];
+
     private const string UpdateJob = """
         UPDATE jobs SET
             state = $1,
@@ -61,7 +64,8 @@ internal sealed class PostgresJobLedger(PostgresDatabase database, RunnerHome ho
     {
         if (jobs.Count == 0 && attempts.Count == 0 && batches.Count == 0) return;
         var now = DateTime.UtcNow;
-        _finished.RecordEnds(jobs);
+        var seals = SealsOf(jobs.Select(job => job.BatchId).Concat(batches.Select(batch => batch.BatchId)));
+        _finished.RecordEnds(jobs, seals);
         database.Run(connection =>
         {
             using var transaction = connection.BeginTransaction();
@@ -107,12 +111,36 @@ internal sealed class PostgresJobLedger(PostgresDatabase database, RunnerHome ho
             transaction.Commit();
             return true;
         });
-        _finished.RecordBatches(batches);
+        _finished.RecordBatches(batches, seals);
+        foreach (var (batchId, state) in batches)
+            if (state != BatchState.Running) _seals.Remove(batchId);
+    }
+
+    /// <summary>
+    /// The row seals of these batches: as loaded, else as the row holds it now (a write for a batch this
+    /// ledger did not load); a batch with no row has none, which no record made under it will match.
+    /// </summary>
+    private Dictionary<long, string> SealsOf(IEnumerable<long> batchIds)
+    {
+        var wanted = batchIds.Distinct().ToList();
+        var missing = wanted.Where(id => !_seals.ContainsKey(id)).ToArray();
+        if (missing.Length > 0)
+            database.Run(connection =>
+            {
+                using var command = new NpgsqlCommand("SELECT id, seal FROM batches WHERE id = ANY($1)", connection);
+                command.Parameters.Add(Value(missing, NpgsqlDbType.Array | NpgsqlDbType.Bigint));
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                    if (!reader.IsDBNull(1)) _seals[reader.GetInt64(0)] = reader.GetString(1);
+                return true;
+            });
+        return wanted.ToDictionary(id => id, id => _seals.GetValueOrDefault(id, ""));
     }
 
     public List<BatchRow> LoadBatches(long afterId) => database.Run(connection =>
     {
         var batches = new List<BatchRow>();
+        var seals = new Dictionary<long, string>();
         using (var command = new NpgsqlCommand("SELECT id, cancel_requested, spec, seal FROM batches WHERE state = 'Running' AND id > $1 ORDER BY id", connection))
         {
             command.Parameters.AddWithValue(afterId);
@@ -121,15 +149,19 @@ internal sealed class PostgresJobLedger(PostgresDatabase database, RunnerHome ho
             // executor on (a forged row at the highest id would otherwise hide every later batch).
             while (reader.Read())
                 if (BatchRowSeal.Holds(BatchRowSeal.OfBatch(home, reader.GetInt64(0), reader.GetString(2)), reader.IsDBNull(3) ? null : reader.GetString(3)))
+                {
                     batches.Add(new BatchRow(reader.GetInt64(0), reader.GetBoolean(1), []));
+                    seals[reader.GetInt64(0)] = reader.GetString(3);
+                }
         }
         // A batch this executor finished is never run again, a job it finished stays as it ended, and a
         // job it did not finish has not ended, whatever their rows say now (FinishedWork).
-        var finished = _finished.BatchesAmong(batches.Select(batch => batch.Id).ToList());
+        var finished = _finished.BatchesAmong(seals);
         batches.RemoveAll(batch => finished.Contains(batch.Id));
         if (batches.Count == 0) return batches;
         var byId = batches.ToDictionary(batch => batch.Id);
-        var ended = _finished.JobsOf(byId.Keys);
+        foreach (var id in byId.Keys) _seals[id] = seals[id];
+        var ended = _finished.JobsOf(byId.ToDictionary(pair => pair.Key, pair => seals[pair.Key]));
         using var jobs = new NpgsqlCommand("""
             SELECT batch_id, job_id, state, attempt, spec, seal FROM jobs WHERE batch_id = ANY($1) ORDER BY batch_id, job_id
             """, connection);
@@ -145,9 +177,10 @@ internal sealed class PostgresJobLedger(PostgresDatabase database, RunnerHome ho
                     unreadable.Add(batchId);
                     continue;
                 }
-                var state = ended.TryGetValue((batchId, jobId), out var recorded) ? recorded : written.IsFinished() ? JobState.Pending : written;
+                var recorded = ended.GetValueOrDefault((batchId, jobId));
+                var state = recorded?.State ?? (written.IsFinished() ? JobState.Pending : written);
                 var row = SealedRow(batchId, jobId, state, reader.GetInt32(3), reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5));
-                byId[batchId].Jobs.Add(state == written ? row : row with { Stored = written });
+                byId[batchId].Jobs.Add(state == written ? row : row with { Stored = written, ExitCode = recorded?.ExitCode, Reason = recorded?.Reason });
             }
         batches.RemoveAll(batch => unreadable.Contains(batch.Id));
         return batches;
@@ -162,6 +195,8 @@ internal sealed class PostgresJobLedger(PostgresDatabase database, RunnerHome ho
     /// </summary>
     private JobRow SealedRow(long batchId, int jobId, JobState state, int attempt, string spec, string? seal)
     {
+        // The attempt column is not sealed either: below 0 it would give a job attempts it was never given.
+        attempt = Math.Max(0, attempt);
         if (!BatchRowSeal.Holds(BatchRowSeal.OfJob(home, batchId, jobId, spec), seal))
             return new JobRow(jobId, state, attempt, 1, false, false, 0, 0, []);
         var job = JsonSerializer.Deserialize<JobSpec>(spec, SqliteBatchStore.Json)!;
@@ -182,7 +217,7 @@ internal sealed class PostgresJobLedger(PostgresDatabase database, RunnerHome ho
     public BatchSpec LoadBatchSpec(long batchId)
     {
         var (spec, seal) = SpecAndSeal("SELECT spec, seal FROM batches WHERE id = $1", batchId, null)
-            ?? throw new InvalidOperationException($"There is no batch {batchId}.");
+            ?? throw IJobLedger.RowMissing($"Batch {batchId}");
         BatchRowSeal.Check(BatchRowSeal.OfBatch(home, batchId, spec), seal, $"Batch {batchId}");
         return JsonSerializer.Deserialize<BatchSpec>(spec, SqliteBatchStore.Json)!;
     }
@@ -191,7 +226,7 @@ internal sealed class PostgresJobLedger(PostgresDatabase database, RunnerHome ho
     public JobSpec LoadJobSpec(long batchId, int jobId)
     {
         var (spec, seal) = SpecAndSeal("SELECT spec, seal FROM jobs WHERE batch_id = $1 AND job_id = $2", batchId, jobId)
-            ?? throw new InvalidOperationException($"Batch {batchId} has no job {jobId}.");
+            ?? throw IJobLedger.RowMissing($"Job {batchId}/{jobId}");
         BatchRowSeal.Check(BatchRowSeal.OfJob(home, batchId, jobId, spec), seal, $"Job {batchId}/{jobId}");
         return JsonSerializer.Deserialize<JobSpec>(spec, SqliteBatchStore.Json)!;
     }

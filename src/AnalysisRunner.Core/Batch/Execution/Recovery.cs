@@ -32,7 +32,10 @@ internal sealed class Recovery(IJobRunner runner, AttemptPlanner planner, Output
                         earlier.ExitCode is null ? StopReasons.Interrupted : null) { FillInOnly = true });
                 if (job.State.IsFinished()) continue;
                 var latest = attempts.Count > 0 ? attempts[^1] : null;
-                if (latest is null || latest.Key.Attempt < job.Attempt)
+                // A live attempt below the row's number is still the job's: an attempt starts only after
+                // the one before it ended, so only a row written past the store is ahead of a live one, and
+                // leaving that attempt unadopted would run the job twice at once.
+                if (latest is null || (latest.Key.Attempt < job.Attempt && !latest.StillRunning))
                 {
                     if (job.State == JobState.Running) Conclude(job, null, null);
                     continue;

@@ -30,6 +30,11 @@ internal sealed record JobRow(int JobId, JobState State, int Attempt, int MaxAtt
     /// executor's own record of its ends decides (FinishedWork), and the row is written back to it.
     /// </summary>
     public JobState? Stored { get; init; }
+
+    /// <summary>With Stored: the exit code and reason the executor recorded with the job's end, written back with it.</summary>
+    public int? ExitCode { get; init; }
+
+    public string? Reason { get; init; }
 }
 
 internal sealed record BatchRow(long Id, bool CancelRequested, List<JobRow> Jobs);
@@ -216,7 +221,7 @@ internal sealed class SqliteJobLedger : IJobLedger
         _loadJobSpec.Parameters["@batch"].Value = batchId;
         _loadJobSpec.Parameters["@job"].Value = jobId;
         var json = _loadJobSpec.ExecuteScalar() as string
-            ?? throw new InvalidOperationException($"Batch {batchId} has no job {jobId}.");
+            ?? throw IJobLedger.RowMissing($"Job {batchId}/{jobId}");
         return JsonSerializer.Deserialize<JobSpec>(json, SqliteBatchStore.Json)!;
     }
 

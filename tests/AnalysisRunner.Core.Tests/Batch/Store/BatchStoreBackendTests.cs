@@ -277,6 +277,40 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
     }
 
     /// <summary>
+    /// Red team (a reused id): a batch's rows deleted and the id sequence set back, so the next batch
+    /// gets an id the executor holds records of. A record is made under its batch row's seal, so the
+    /// old batch's ends do not decide for the new one: its gate loads as the database says.
+    /// </summary>
+    [BackendFact]
+    public async Task A_record_of_a_deleted_batch_does_not_decide_for_a_new_batch_given_its_id()
+    {
+        var old = await Store.SubmitAsync(new BatchSpec
+        {
+            Name = "old", ArGuid = "run-90", TmpRoot = "/tmp/x",
+            Jobs = [new JobSpec { Index = 0, Name = "j", Commands = ["true"] }, new JobSpec { Index = 1, Name = "k", Commands = ["true"] }],
+        });
+        using (var ledger = Deployment.OpenJobLedger())
+            ledger.Write([new JobTransition(old, 1, JobState.Succeeded, 1, ExitCode: 0)], [], []);
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync();
+        await using (var reuse = new NpgsqlCommand(
+            $"DELETE FROM attempts WHERE batch_id = {old}; DELETE FROM jobs WHERE batch_id = {old}; DELETE FROM batches WHERE id = {old}; SELECT setval('batches_id_seq', {old}, false)",
+            connection))
+            await reuse.ExecuteNonQueryAsync();
+        var victim = await Store.SubmitAsync(new BatchSpec
+        {
+            Name = "gated", ArGuid = "run-91", TmpRoot = "/tmp/x",
+            Jobs = [new JobSpec { Index = 0, Name = "gate", Commands = ["false"] }, new JobSpec { Index = 1, Name = "after the gate", Commands = ["true"], DependsOn = [0] }],
+        });
+        Assert.Equal(old, victim);
+        using var fresh = Deployment.OpenJobLedger();
+
+        var jobs = Assert.Single(fresh.LoadBatches(0), batch => batch.Id == victim).Jobs;
+
+        Assert.Equal([(1, JobState.Ready), (2, JobState.Pending)], jobs.Select(job => (job.JobId, job.State)));
+    }
+
+    /// <summary>
     /// A job's end is in the executor's record before PostgreSQL has it: a round whose commit fails
     /// leaves the record, and the job loads as it ended, with the row (still Running) to be written back.
     /// Were it recorded after the commit, an end PostgreSQL held without a record would load as Pending.

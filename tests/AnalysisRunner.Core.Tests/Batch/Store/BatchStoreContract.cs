@@ -358,7 +358,7 @@ public abstract class BatchStoreContract : IAsyncLifetime
         Assert.Equal([1], jobs[1].Parents);
         Assert.Equal(("/tmp/y", "/c.toml", 0), (ledger.LoadBatchSpec(running).TmpRoot, ledger.LoadBatchSpec(running).ConfigPath, ledger.LoadBatchSpec(running).Jobs.Count));
         Assert.Equal(["b"], ledger.LoadJobSpec(running, 2).Commands);
-        Assert.Throws<InvalidOperationException>(() => ledger.LoadJobSpec(running, 3));
+        Assert.Equal("BatchRowMissing", Assert.Throws<AnalysisRunnerException>(() => ledger.LoadJobSpec(running, 3)).ErrorId);
     }
 
     [BackendFact]
