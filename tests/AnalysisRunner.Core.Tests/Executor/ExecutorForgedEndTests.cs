@@ -21,10 +21,8 @@ public sealed class ExecutorForgedEndTests(PostgresFixture postgres)
         using var home = new TestHome();
         try
         {
-            File.AppendAllText(home.Home.SettingsPath, $"\n[batches]\ndatabase = '{database}'\n");
-            var deployment = Deployment.Open(home.Home);
-            var fifo = Path.Combine(home.Root, "gate");
-            System.Diagnostics.Process.Start("mkfifo", fifo)!.WaitForExit();
+            var deployment = home.WithBatchesIn(database);
+            var fifo = home.Gate();
             var batchId = await deployment.Batches.SubmitAsync(home.Batch(
                 TestHome.Job(0, $"cat '{fifo}' > /dev/null", "echo gate"),
                 TestHome.Job(1, "echo behind the gate") with { DependsOn = [0] }));

@@ -63,6 +63,24 @@ public sealed class TestHome : IDisposable
 
     public BatchSpec Batch(params JobSpec[] jobs) => new() { Name = "test", TmpRoot = TmpRoot, Jobs = jobs };
 
+    /// <summary>This home with its batches in <paramref name="database"/> ([batches] database), opened afresh.</summary>
+    public Deployment WithBatchesIn(string database)
+    {
+        File.AppendAllText(Home.SettingsPath, $"\n[batches]\ndatabase = '{database}'\n");
+        return Deployment.Open(Home);
+    }
+
+    /// <summary>
+    /// A gate for a job: <c>cat</c> of this FIFO blocks until the test opens it for writing (which returns
+    /// once the job has it open, so the job is running) and ends when the test closes it.
+    /// </summary>
+    public string Gate()
+    {
+        var fifo = Path.Combine(Root, "gate-" + Guid.NewGuid().ToString("N")[..8]);
+        System.Diagnostics.Process.Start("mkfifo", fifo)!.WaitForExit();
+        return fifo;
+    }
+
     public static JobSpec Job(int index, params string[] commands) =>
         new() { Index = index, Name = "job" + index, Commands = commands, MemoryBytes = 1L << 20 };
 
