@@ -218,8 +218,9 @@ Describe 'Hostile requests to the server are refused and write nothing' -Tag Slo
         $script:branchCommit = Add-TestCommit $world 'examples/powershell/branch.ps1' "'branch'" -NoPush
         Invoke-Git -C $world.Checkout push -q origin feature | Out-Null
         Invoke-Git -C $world.Checkout checkout -q main | Out-Null
-        $script:expiredToken = New-TestServerToken $server -User carl@lab.org
-        Set-TestTokenExpired $server -User carl@lab.org
+        # Issued to expire a second from now (rows are sealed: an expiry written into the database is a forged row, TokenInvalid).
+        $script:expiredToken = New-TestServerToken $server -User carl@lab.org -ExpiresIn 1s
+        $script:expiredAt = [DateTimeOffset]::UtcNow.AddSeconds(1)
         $script:revokedToken = New-TestServerToken $server -User bob@lab.org
         & dotnet $server.Dll token revoke --user bob@lab.org --settings $server.Settings | Out-Null
         # A batch of fewgenomes for alice to reach for.
@@ -245,6 +246,8 @@ Describe 'Hostile requests to the server are refused and write nothing' -Tag Slo
         @{ Case = 'a revoked token'; Token = 'revoked'; Status = 401; ErrorId = 'TokenRevoked' }
     ) {
         $secret = switch ($Token) { 'expired' { $expiredToken } 'revoked' { $revokedToken } default { $Token } }
+        # Waits on the clock, the event an expiry is: at most the second it was issued for.
+        if ($Token -eq 'expired') { while ([DateTimeOffset]::UtcNow -le $expiredAt.AddMilliseconds(50)) { Start-Sleep -Milliseconds 50 } }
         $answer = Send-Api POST /api/v1/runs (New-FactsJson) $secret
         $answer.Status | Should -Be $Status
         $answer.ErrorId | Should -Be $ErrorId

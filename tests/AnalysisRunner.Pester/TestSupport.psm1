@@ -371,11 +371,6 @@ function Show-TestServerState {
 }
 
 <# Ages every token of $User past its expiry in the server's database, as time would (issuing one already expired is refused). #>
-function Set-TestTokenExpired {
-    param($Server, [string] $User)
-    Invoke-TestServerSql $Server "UPDATE api_tokens SET expires_at = now() - interval '1 day' WHERE user_email = '$User'" | Out-Null
-}
-
 <# The test server's database, as psql answers one query (rows of |-separated columns). #>
 function Invoke-TestServerSql {
     param($Server, [string] $Sql)
@@ -390,9 +385,9 @@ function Invoke-TestServerSql {
 
 <# A token issued on the server machine by its admin command (no token needed); returns the secret. #>
 function New-TestServerToken {
-    param($Server, [string] $User, [switch] $Admin, [string] $Expires)
+    param($Server, [string] $User, [switch] $Admin, [string] $Expires, [string] $ExpiresIn)
     $arguments = @($Server.Dll, 'token', 'issue', '--user', $User, '--settings', $Server.Settings) +
-        @(if ($Admin) { '--admin' }) + @(if ($Expires) { '--expires', $Expires })
+        @(if ($Admin) { '--admin' }) + @(if ($Expires) { '--expires', $Expires }) + @(if ($ExpiresIn) { '--expires-in', $ExpiresIn })
     $issued = & dotnet @arguments 2>&1
     if ($LASTEXITCODE) { throw "token issue failed: $issued" }
     (($issued | Where-Object { $_ -like 'token *' }) -split '\s+')[1]

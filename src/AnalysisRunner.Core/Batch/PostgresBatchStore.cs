@@ -15,7 +15,7 @@ namespace AnalysisRunner.Core.Batch;
 /// <para>
 /// On Npgsql's async I/O (PostgresDatabase.RunAsync, the same second try on a fresh connection): the
 /// server's handlers and the run channel's service call it from the thread pool. The executor's ledger
-/// over these tables (PostgresJobLedger) stays synchronous on its own loop thread.
+/// over these tables (PostgresJobLedger) is too, awaited by the scheduler's loop.
 /// </para>
 /// </summary>
 public sealed class PostgresBatchStore : IBatchStore

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using AnalysisRunner.Core.Batch.Runners;
 using AnalysisRunner.Core.Hosting;
 
@@ -14,16 +15,17 @@ internal sealed record AttemptPlan(AttemptLaunch Launch, IReadOnlyList<(string S
 /// <summary>
 /// Turns a job's stored spec into an attempt: placeholders resolved to paths, its variables, its
 /// work folder, the folders its resources need, its outputs. Specs are read from their rows when a
-/// job starts (the scheduler keeps only the DAG in memory); a batch's own spec once per batch.
+/// job starts (the scheduler keeps only the DAG in memory); a batch's own spec once per batch. Every
+/// read is done before the synchronous part (resolving placeholders), so none happens in its callbacks.
 /// </summary>
 internal sealed class AttemptPlanner(RunnerHome home, IJobLedger ledger, Log.ILoggedRuns loggedRuns, Func<IReadOnlyDictionary<string, string>, JobStaging>? staging)
 {
-    public AttemptPlan Plan(JobNode node, int attempt)
+    public async Task<AttemptPlan> PlanAsync(JobNode node, int attempt)
     {
         var batch = node.Batch;
-        var paths = Paths(batch);
-        var spec = ledger.LoadJobSpec(batch.Id, node.JobId);
-        var groupsOf = GroupLookup(batch.Id, spec);
+        var paths = await PathsAsync(batch);
+        var spec = await ledger.LoadJobSpecAsync(batch.Id, node.JobId);
+        var groupsOf = await GroupLookupAsync(batch.Id, spec);
         var resources = paths.OwnResources(spec);
         var reads = batch.Staging is null ? [] : spec.Commands.Concat(spec.Outputs.Select(output => output.Resource))
             .SelectMany(ResourcePlaceholder.Find)
@@ -65,11 +67,11 @@ internal sealed class AttemptPlanner(RunnerHome home, IJobLedger ledger, Log.ILo
     /// ForBatch derives the batch's scope from the audit log and checks every location against it;
     /// the staging store and key are chosen by that verified run, never by the batch's own attributes.
     /// </summary>
-    public ResourcePaths Paths(BatchGraph batch)
+    public async Task<ResourcePaths> PathsAsync(BatchGraph batch)
     {
         if (batch.Paths is null)
         {
-            var batchSpec = ledger.LoadBatchSpec(batch.Id);
+            var batchSpec = await ledger.LoadBatchSpecAsync(batch.Id);
             var paths = ResourcePaths.ForBatch(home, batch.Id, batchSpec, loggedRuns);
             batch.ConfigPath = batchSpec.ConfigPath;
             // Who pays on a cluster is the verified run's dataset, never what the batch's attributes claim.
@@ -94,14 +96,29 @@ internal sealed class AttemptPlanner(RunnerHome home, IJobLedger ledger, Log.ILo
         return files;
     }
 
-    private Func<int, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>> GroupLookup(long batchId, JobSpec spec)
+    /// <summary>
+    /// The resource groups of every job whose group members <paramref name="spec"/> uses, read before
+    /// resolving. A read that failed throws where the lookup is asked for that job, as it did when the
+    /// lookup read it there: an unresolvable placeholder before it still decides what the job fails with.
+    /// </summary>
+    private async Task<Func<int, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>>> GroupLookupAsync(long batchId, JobSpec spec)
     {
-        var cache = new Dictionary<int, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>> { [spec.Index] = spec.ResourceGroups };
+        var groups = new Dictionary<int, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>> { [spec.Index] = spec.ResourceGroups };
+        var failed = new Dictionary<int, ExceptionDispatchInfo>();
+        var others = spec.Commands.Concat(spec.Outputs.Select(output => output.Resource))
+            .SelectMany(ResourcePlaceholder.Find)
+            .Where(use => use is { JobIndex: not null, Member: not null } && use.JobIndex != spec.Index)
+            .Select(use => use.JobIndex!.Value)
+            .Distinct();
+        foreach (var index in others)
+        {
+            try { groups[index] = (await ledger.LoadJobSpecAsync(batchId, index + 1)).ResourceGroups; }
+            catch (Exception e) { failed[index] = ExceptionDispatchInfo.Capture(e); }
+        }
         return index =>
         {
-            if (!cache.TryGetValue(index, out var groups))
-                cache[index] = groups = ledger.LoadJobSpec(batchId, index + 1).ResourceGroups;
-            return groups;
+            if (failed.TryGetValue(index, out var error)) error.Throw();
+            return groups[index];
         };
     }
 

@@ -80,15 +80,15 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
     public async Task<int> RunAsync()
     {
         var changes = new TransitionSet();
-        LoadNewBatches(changes, recovering: true);
-        Commit(changes);
+        await LoadNewBatchesAsync(changes, recovering: true);
+        await CommitAsync(changes);
         _signals.Open();
         Log($"executor {Environment.ProcessId} listening; capacity {_runner.Capacity.AtOnce.Cpu} cpu, {_runner.Capacity.AtOnce.MemoryBytes} bytes; {_batches.Count} batch(es) to finish");
-        Schedule(new TransitionSet());
+        await ScheduleAsync(new TransitionSet());
 
         while (true)
         {
-            if (CheckIdle() && _stopping) break;
+            if (await CheckIdleAsync() && _stopping) break;
             var first = await _events.Reader.ReadAsync();
             var round = new List<SchedulerEvent> { first };
             while (_events.Reader.TryRead(out var more)) round.Add(more);
@@ -108,8 +108,8 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
             }
             if (wake && !_stopping)
             {
-                LoadNewBatches(changes, recovering: false);
-                CancelRequested(changes);
+                await LoadNewBatchesAsync(changes, recovering: false);
+                await CancelRequestedAsync(changes);
             }
             if (stop && !_stopping)
             {
@@ -119,13 +119,13 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
             }
             if (_stopping)
             {
-                Commit(changes);
+                await CommitAsync(changes);
                 if (_inFlight.Count == 0) break;
                 continue;
             }
             // Ends and the starts they allow land in one transaction, before any new attempt starts.
-            Schedule(changes);
-            if (idleCheck && IsIdle() && !StillHasWork()) break;
+            await ScheduleAsync(changes);
+            if (idleCheck && IsIdle() && !await StillHasWorkAsync()) break;
         }
 
         _signals.Close();
@@ -134,27 +134,27 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
     }
 
     /// <summary>Before exiting for idleness: stop listening, then look once more, so a submit that raced the close is not lost.</summary>
-    private bool StillHasWork()
+    private async Task<bool> StillHasWorkAsync()
     {
         _signals.Close();
         var changes = new TransitionSet();
-        LoadNewBatches(changes, recovering: false);
-        Commit(changes);
+        await LoadNewBatchesAsync(changes, recovering: false);
+        await CommitAsync(changes);
         if (_batches.Count == 0) return false;
         _signals.Open();
-        Schedule(new TransitionSet());
+        await ScheduleAsync(new TransitionSet());
         return true;
     }
 
     /// <summary>Arms the idle timer when nothing runs or waits; returns whether the loop is idle.</summary>
-    private bool CheckIdle()
+    private async Task<bool> CheckIdleAsync()
     {
         if (!IsIdle())
         {
             if (_idleArmed) { _idleArmed = false; _idleGeneration++; }
             return false;
         }
-        FailUnschedulable();
+        await FailUnschedulableAsync();
         if (!_idleArmed && !_stopping)
         {
             _idleArmed = true;
@@ -172,7 +172,7 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
     }
 
     /// <summary>Jobs that wait with nothing running and nothing ready can never run (a cycle the validator missed).</summary>
-    private void FailUnschedulable()
+    private async Task FailUnschedulableAsync()
     {
         if (_batches.Count == 0 || _stopping) return;
         var changes = new TransitionSet();
@@ -180,7 +180,7 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
             foreach (var job in batch.Jobs)
                 if (job.State == JobState.Pending)
                     JobGraph.Finish(job, JobState.Failed, "Unschedulable", null, changes);
-        Commit(changes);
+        await CommitAsync(changes);
     }
 
     /// <summary>An attempt's process ended: its capacity is free now; it counts as Succeeded once its outputs are published.</summary>
@@ -213,9 +213,9 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
         attempt.Pool.MemoryBytes += attempt.Reserved.MemoryBytes;
     }
 
-    private void CancelRequested(TransitionSet changes)
+    private async Task CancelRequestedAsync(TransitionSet changes)
     {
-        foreach (var batchId in _ledger.CancelRequests())
+        foreach (var batchId in await _ledger.CancelRequestsAsync())
         {
             if (!_batches.TryGetValue(batchId, out var batch) || batch.CancelRequested) continue;
             Log($"batch {batchId}: cancel requested");
@@ -234,10 +234,10 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
     /// Batches the store shows unfinished that this loop does not hold yet. At start (recovering) that
     /// is every one, and the runner's record of their attempts is applied first (Recovery).
     /// </summary>
-    private void LoadNewBatches(TransitionSet changes, bool recovering)
+    private async Task LoadNewBatchesAsync(TransitionSet changes, bool recovering)
     {
         var loaded = new List<BatchGraph>();
-        foreach (var row in _ledger.LoadBatches(_lastBatchId))
+        foreach (var row in await _ledger.LoadBatchesAsync(_lastBatchId))
         {
             _lastBatchId = Math.Max(_lastBatchId, row.Id);
             if (_batches.ContainsKey(row.Id)) continue;
@@ -259,7 +259,7 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
             Log($"batch {row.Id}: loaded {row.Jobs.Count} job(s)");
         }
         if (recovering)
-            foreach (var survivor in new Recovery(_runner, _planner, _outputs, _log).Apply(loaded, changes))
+            foreach (var survivor in await new Recovery(_runner, _planner, _outputs, _log).ApplyAsync(loaded, changes))
                 Adopt(survivor);
         foreach (var batch in loaded)
         {
@@ -290,10 +290,10 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
     }
 
     /// <summary>Writes a round of transitions in one transaction, then lets them take effect in memory.</summary>
-    private void Commit(TransitionSet changes)
+    private async Task CommitAsync(TransitionSet changes)
     {
         Enqueue(changes);
-        _ledger.Write(changes);
+        await _ledger.WriteAsync(changes);
         foreach (var job in changes.Orphaned)
             if (job.InFlight is { } orphan) RunnerFor(job.Batch).Stop(orphan.Key, StopReasons.DependencyNeverSatisfied);
         foreach (var batch in changes.Completed)
@@ -311,14 +311,14 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
     /// do not fit yet. Their Running rows are committed with <paramref name="changes"/> before the
     /// runner is asked to start any of them; the runner starts them off this thread.
     /// </summary>
-    private void Schedule(TransitionSet changes)
+    private async Task ScheduleAsync(TransitionSet changes)
     {
         while (true)
         {
             Enqueue(changes);
-            var launches = _stopping ? [] : PickAndPlan(changes);
+            var launches = _stopping ? [] : await PickAndPlanAsync(changes);
             var more = changes.NewlyReady.Count > 0 || changes.MayStartAfterParents.Count > 0;
-            Commit(changes);
+            await CommitAsync(changes);
             foreach (var (attempt, log) in launches) RunnerFor(attempt.Node.Batch).Start(attempt.Plan.Launch, log);
             if (!more || _stopping) return;
             changes = new TransitionSet();
@@ -360,7 +360,7 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
     private static List<AttemptKey> UnfinishedParents(JobNode job) =>
         job.Parents.Select(job.Batch.Job).Where(parent => !parent.State.IsFinished()).Select(parent => parent.InFlight!.Key).ToList();
 
-    private List<(InFlight Attempt, string Log)> PickAndPlan(TransitionSet changes)
+    private async Task<List<(InFlight Attempt, string Log)>> PickAndPlanAsync(TransitionSet changes)
     {
         var launches = new List<(InFlight, string)>();
         for (var node = _ready.First; node is not null;)
@@ -380,7 +380,7 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
             try
             {
                 // The batch's spec says its dataset, which says its runner.
-                _planner.Paths(job.Batch);
+                await _planner.PathsAsync(job.Batch);
                 pool = FreeFor(RunnerFor(job.Batch));
             }
             catch (Exception e) when (IsStartFailure(e))
@@ -399,7 +399,7 @@ internal sealed class BatchScheduler : IDisposable, IAttemptSink
                 AttemptPlan plan;
                 try
                 {
-                    plan = _planner.Plan(job, job.Attempt);
+                    plan = await _planner.PlanAsync(job, job.Attempt);
                 }
                 catch (Exception e) when (IsStartFailure(e))
                 {

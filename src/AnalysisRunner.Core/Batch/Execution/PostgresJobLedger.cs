@@ -9,10 +9,11 @@ namespace AnalysisRunner.Core.Batch.Execution;
 /// <summary>
 /// The executor's side of PostgresBatchStore's tables: SqliteJobLedger's statements, each round of
 /// transitions one transaction sent as one batch of statements (one round trip). Called only from
-/// the scheduler's loop thread, on Npgsql's synchronous I/O (see IJobLedger for why not async).
+/// the scheduler's loop, one call at a time, on Npgsql's async I/O.
 /// <para>
 /// A pooled connection per call, not one held for the executor's life, so a restarted PostgreSQL
-/// costs one retried call (PostgresDatabase.Run), not every later one. A round retried after its
+/// costs one retried call (PostgresDatabase.RunAsync), not every later one. The COMMIT is never
+/// cancelled: once sent, whether it landed is what the loop must hear. A round retried after its
 /// COMMIT lost its answer writes the same states again: every statement here sets values or fills
 /// in, so running a round twice leaves what running it once does (only its timestamps move on).
 /// </para>
@@ -58,18 +59,17 @@ internal sealed class PostgresJobLedger(PostgresDatabase database, RunnerHome ho
             log = coalesce(attempts.log, excluded.log)
         """;
 
-    public void Write(TransitionSet changes) => Write(changes.Jobs, changes.Attempts, changes.Batches);
-
-    public void Write(IReadOnlyList<JobTransition> jobs, IReadOnlyList<AttemptChange> attempts, IReadOnlyList<(long BatchId, BatchState State)> batches)
+    public async Task WriteAsync(IReadOnlyList<JobTransition> jobs, IReadOnlyList<AttemptChange> attempts,
+        IReadOnlyList<(long BatchId, BatchState State)> batches, CancellationToken cancellationToken = default)
     {
         if (jobs.Count == 0 && attempts.Count == 0 && batches.Count == 0) return;
         var now = DateTime.UtcNow;
-        var seals = SealsOf(jobs.Select(job => job.BatchId).Concat(batches.Select(batch => batch.BatchId)));
+        var seals = await SealsOfAsync(jobs.Select(job => job.BatchId).Concat(batches.Select(batch => batch.BatchId)), cancellationToken).ConfigureAwait(false);
         _finished.RecordEnds(jobs, seals);
-        database.Run(connection =>
+        await database.RunAsync(async connection =>
         {
-            using var transaction = connection.BeginTransaction();
-            using var round = new NpgsqlBatch(connection, transaction);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using var round = new NpgsqlBatch(connection, transaction);
             foreach (var a in attempts)
             {
                 var command = new NpgsqlBatchCommand(a.Started ? StartAttempt : a.FillInOnly ? FillInAttempt : EndAttempt);
@@ -107,10 +107,10 @@ internal sealed class PostgresJobLedger(PostgresDatabase database, RunnerHome ho
                 {
                     Parameters = { Value(state.ToString(), NpgsqlDbType.Text), Value(now, NpgsqlDbType.TimestampTz), Value(batchId, NpgsqlDbType.Bigint) },
                 });
-            round.ExecuteNonQuery();
-            transaction.Commit();
+            await round.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
             return true;
-        });
+        }, cancellationToken).ConfigureAwait(false);
         _finished.RecordBatches(batches, seals);
         foreach (var (batchId, state) in batches)
             if (state != BatchState.Running) _seals.Remove(batchId);
@@ -120,34 +120,34 @@ internal sealed class PostgresJobLedger(PostgresDatabase database, RunnerHome ho
     /// The row seals of these batches: as loaded, else as the row holds it now (a write for a batch this
     /// ledger did not load); a batch with no row has none, which no record made under it will match.
     /// </summary>
-    private Dictionary<long, string> SealsOf(IEnumerable<long> batchIds)
+    private async Task<Dictionary<long, string>> SealsOfAsync(IEnumerable<long> batchIds, CancellationToken cancellationToken)
     {
         var wanted = batchIds.Distinct().ToList();
         var missing = wanted.Where(id => !_seals.ContainsKey(id)).ToArray();
         if (missing.Length > 0)
-            database.Run(connection =>
+            await database.RunAsync(async connection =>
             {
-                using var command = new NpgsqlCommand("SELECT id, seal FROM batches WHERE id = ANY($1)", connection);
+                await using var command = new NpgsqlCommand("SELECT id, seal FROM batches WHERE id = ANY($1)", connection);
                 command.Parameters.Add(Value(missing, NpgsqlDbType.Array | NpgsqlDbType.Bigint));
-                using var reader = command.ExecuteReader();
-                while (reader.Read())
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                     if (!reader.IsDBNull(1)) _seals[reader.GetInt64(0)] = reader.GetString(1);
                 return true;
-            });
+            }, cancellationToken).ConfigureAwait(false);
         return wanted.ToDictionary(id => id, id => _seals.GetValueOrDefault(id, ""));
     }
 
-    public List<BatchRow> LoadBatches(long afterId) => database.Run(connection =>
+    public Task<List<BatchRow>> LoadBatchesAsync(long afterId, CancellationToken cancellationToken = default) => database.RunAsync(async connection =>
     {
         var batches = new List<BatchRow>();
         var seals = new Dictionary<long, string>();
-        using (var command = new NpgsqlCommand("SELECT id, cancel_requested, spec, seal FROM batches WHERE state = 'Running' AND id > $1 ORDER BY id", connection))
+        await using (var command = new NpgsqlCommand("SELECT id, cancel_requested, spec, seal FROM batches WHERE state = 'Running' AND id > $1 ORDER BY id", connection))
         {
             command.Parameters.AddWithValue(afterId);
-            using var reader = command.ExecuteReader();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             // A batch row the runner did not seal is no one's and is not loaded: not even its id moves the
             // executor on (a forged row at the highest id would otherwise hide every later batch).
-            while (reader.Read())
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 if (BatchRowSeal.Holds(BatchRowSeal.OfBatch(home, reader.GetInt64(0), reader.GetString(2)), reader.IsDBNull(3) ? null : reader.GetString(3)))
                 {
                     batches.Add(new BatchRow(reader.GetInt64(0), reader.GetBoolean(1), []));
@@ -162,13 +162,13 @@ internal sealed class PostgresJobLedger(PostgresDatabase database, RunnerHome ho
         var byId = batches.ToDictionary(batch => batch.Id);
         foreach (var id in byId.Keys) _seals[id] = seals[id];
         var ended = _finished.JobsOf(byId.ToDictionary(pair => pair.Key, pair => seals[pair.Key]));
-        using var jobs = new NpgsqlCommand("""
+        await using var jobs = new NpgsqlCommand("""
             SELECT batch_id, job_id, state, attempt, spec, seal FROM jobs WHERE batch_id = ANY($1) ORDER BY batch_id, job_id
             """, connection);
         jobs.Parameters.Add(Value(byId.Keys.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint));
         var unreadable = new HashSet<long>();
-        using (var reader = jobs.ExecuteReader())
-            while (reader.Read())
+        await using (var reader = await jobs.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 var (batchId, jobId) = (reader.GetInt64(0), reader.GetInt32(1));
                 // A state the executor never writes stops that batch from loading, not the executor.
@@ -184,14 +184,14 @@ internal sealed class PostgresJobLedger(PostgresDatabase database, RunnerHome ho
             }
         batches.RemoveAll(batch => unreadable.Contains(batch.Id));
         return batches;
-    });
+    }, cancellationToken);
 
     /// <summary>
     /// A job's place in its batch's graph (parents, attempts, what it needs) from its sealed spec, as
     /// the store derived the columns at submission: the columns are not sealed, so whoever reaches the
     /// database could otherwise free a job from its gate (parents '[]') or give it more attempts. A row
     /// whose seal does not hold has no graph to take: it is a root with one attempt, and it fails to
-    /// start (LoadJobSpec: BatchRowNotSealed).
+    /// start (LoadJobSpecAsync: BatchRowNotSealed).
     /// </summary>
     private JobRow SealedRow(long batchId, int jobId, JobState state, int attempt, string spec, string? seal)
     {
@@ -204,41 +204,44 @@ internal sealed class PostgresJobLedger(PostgresDatabase database, RunnerHome ho
             [.. SqliteBatchStore.ParentIds(job)]);
     }
 
-    public HashSet<long> CancelRequests() => database.Run(connection =>
+    public Task<HashSet<long>> CancelRequestsAsync(CancellationToken cancellationToken = default) => database.RunAsync(async connection =>
     {
-        using var command = new NpgsqlCommand("SELECT id FROM batches WHERE state = 'Running' AND cancel_requested", connection);
-        using var reader = command.ExecuteReader();
+        await using var command = new NpgsqlCommand("SELECT id FROM batches WHERE state = 'Running' AND cancel_requested", connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var ids = new HashSet<long>();
-        while (reader.Read()) ids.Add(reader.GetInt64(0));
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) ids.Add(reader.GetInt64(0));
         return ids;
-    });
+    }, cancellationToken);
 
     /// <summary>The batch's spec, only as the runner sealed it (BatchRowSeal): what its scope and paths are derived from.</summary>
-    public BatchSpec LoadBatchSpec(long batchId)
+    public async Task<BatchSpec> LoadBatchSpecAsync(long batchId, CancellationToken cancellationToken = default)
     {
-        var (spec, seal) = SpecAndSeal("SELECT spec, seal FROM batches WHERE id = $1", batchId, null)
+        var (spec, seal) = await SpecAndSealAsync("SELECT spec, seal FROM batches WHERE id = $1", batchId, null, cancellationToken).ConfigureAwait(false)
             ?? throw IJobLedger.RowMissing($"Batch {batchId}");
         BatchRowSeal.Check(BatchRowSeal.OfBatch(home, batchId, spec), seal, $"Batch {batchId}");
         return JsonSerializer.Deserialize<BatchSpec>(spec, SqliteBatchStore.Json)!;
     }
 
     /// <summary>The job's spec (its command, inputs, outputs), only as the runner sealed it.</summary>
-    public JobSpec LoadJobSpec(long batchId, int jobId)
+    public async Task<JobSpec> LoadJobSpecAsync(long batchId, int jobId, CancellationToken cancellationToken = default)
     {
-        var (spec, seal) = SpecAndSeal("SELECT spec, seal FROM jobs WHERE batch_id = $1 AND job_id = $2", batchId, jobId)
+        var (spec, seal) = await SpecAndSealAsync("SELECT spec, seal FROM jobs WHERE batch_id = $1 AND job_id = $2", batchId, jobId, cancellationToken).ConfigureAwait(false)
             ?? throw IJobLedger.RowMissing($"Job {batchId}/{jobId}");
         BatchRowSeal.Check(BatchRowSeal.OfJob(home, batchId, jobId, spec), seal, $"Job {batchId}/{jobId}");
         return JsonSerializer.Deserialize<JobSpec>(spec, SqliteBatchStore.Json)!;
     }
 
-    private (string Spec, string? Seal)? SpecAndSeal(string sql, long batchId, int? jobId) => database.Run(connection =>
-    {
-        using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.AddWithValue(batchId);
-        if (jobId is { } id) command.Parameters.AddWithValue(id);
-        using var reader = command.ExecuteReader();
-        return reader.Read() ? (reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1)) : ((string, string?)?)null;
-    });
+    private Task<(string Spec, string? Seal)?> SpecAndSealAsync(string sql, long batchId, int? jobId, CancellationToken cancellationToken) =>
+        database.RunAsync(async connection =>
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            command.Parameters.AddWithValue(batchId);
+            if (jobId is { } id) command.Parameters.AddWithValue(id);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+                ? (reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1))
+                : ((string, string?)?)null;
+        }, cancellationToken);
 
     private static NpgsqlParameter Value(object? value, NpgsqlDbType type) => new() { Value = value ?? DBNull.Value, NpgsqlDbType = type };
 

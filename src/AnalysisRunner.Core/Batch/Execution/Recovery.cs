@@ -15,11 +15,13 @@ internal sealed class Recovery(IJobRunner runner, AttemptPlanner planner, Output
     /// <summary>An attempt still running, to be adopted once its batch is in the scheduler's hands.</summary>
     public sealed record Survivor(JobNode Node, AttemptPlan Plan, RecoveredAttempt Attempt);
 
-    public List<Survivor> Apply(IReadOnlyCollection<BatchGraph> batches, TransitionSet changes)
+    public async Task<List<Survivor>> ApplyAsync(IReadOnlyCollection<BatchGraph> batches, TransitionSet changes)
     {
         var survivors = new List<Survivor>();
         if (batches.Count == 0) return survivors;
-        var recorded = runner.Recover(batches.ToDictionary(batch => batch.Id, DatasetOf))
+        var datasets = new Dictionary<long, string?>();
+        foreach (var batch in batches) datasets.Add(batch.Id, await DatasetOfAsync(batch));
+        var recorded = runner.Recover(datasets)
             .GroupBy(attempt => (attempt.Key.BatchId, attempt.Key.JobId))
             .ToDictionary(group => group.Key, group => group.OrderBy(attempt => attempt.Key.Attempt).ToList());
         foreach (var batch in batches)
@@ -37,7 +39,7 @@ internal sealed class Recovery(IJobRunner runner, AttemptPlanner planner, Output
                 // leaving that attempt unadopted would run the job twice at once.
                 if (latest is null || (latest.Key.Attempt < job.Attempt && !latest.StillRunning))
                 {
-                    if (job.State == JobState.Running) Conclude(job, null, null);
+                    if (job.State == JobState.Running) await ConcludeAsync(job, null, null);
                     continue;
                 }
                 job.Attempt = latest.Key.Attempt;
@@ -49,18 +51,22 @@ internal sealed class Recovery(IJobRunner runner, AttemptPlanner planner, Output
                         changes.Jobs.Add(new JobTransition(batch.Id, job.JobId, JobState.Running, job.Attempt));
                         changes.Attempts.Add(new AttemptChange(latest.Key, Started: true, latest.Log));
                     }
-                    if (TryPlan(job, out var plan, out var why)) survivors.Add(new Survivor(job, plan!, latest));
-                    else Conclude(job, null, why, latest.Log);
+                    var (plan, why) = await TryPlanAsync(job);
+                    if (plan is not null) survivors.Add(new Survivor(job, plan, latest));
+                    else await ConcludeAsync(job, null, why, latest.Log);
                     continue;
                 }
-                Conclude(job, latest.ExitCode, null, latest.Log);
+                await ConcludeAsync(job, latest.ExitCode, null, latest.Log);
             }
         return survivors;
 
-        void Conclude(JobNode job, int? exitCode, string? error, string? attemptLog = null)
+        async Task ConcludeAsync(JobNode job, int? exitCode, string? error, string? attemptLog = null)
         {
             if (exitCode == 0 && error is null)
-                error = TryPlan(job, out var plan, out var why) ? outputs.Publish(plan!) : why;
+            {
+                var (plan, why) = await TryPlanAsync(job);
+                error = plan is not null ? outputs.Publish(plan) : why;
+            }
             var stop = exitCode is null && error is null ? StopReasons.Interrupted : null;
             changes.Attempts.Add(new AttemptChange(job.Key, Started: false, attemptLog, exitCode, stop ?? error));
             JobGraph.Ended(job, exitCode, stop, error, changes);
@@ -73,11 +79,11 @@ internal sealed class Recovery(IJobRunner runner, AttemptPlanner planner, Output
     /// (never the batch's attributes). A batch whose scope cannot be derived has none: its jobs fail to
     /// start anyway.
     /// </summary>
-    private string? DatasetOf(BatchGraph batch)
+    private async Task<string?> DatasetOfAsync(BatchGraph batch)
     {
         try
         {
-            planner.Paths(batch);
+            await planner.PathsAsync(batch);
             return batch.Dataset;
         }
         catch (Exception e) when (BatchScheduler.IsStartFailure(e))
@@ -86,19 +92,16 @@ internal sealed class Recovery(IJobRunner runner, AttemptPlanner planner, Output
         }
     }
 
-    private bool TryPlan(JobNode job, out AttemptPlan? plan, out string? why)
+    /// <summary>The job's attempt planned, or why it cannot start (its StartFailed reason).</summary>
+    private async Task<(AttemptPlan? Plan, string? Why)> TryPlanAsync(JobNode job)
     {
         try
         {
-            plan = planner.Plan(job, job.Attempt);
-            why = null;
-            return true;
+            return (await planner.PlanAsync(job, job.Attempt), null);
         }
         catch (Exception e) when (BatchScheduler.IsStartFailure(e))
         {
-            plan = null;
-            why = "StartFailed: " + e.Message;
-            return false;
+            return (null, "StartFailed: " + e.Message);
         }
     }
 }

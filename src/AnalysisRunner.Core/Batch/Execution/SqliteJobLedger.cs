@@ -41,7 +41,8 @@ internal sealed record BatchRow(long Id, bool CancelRequested, List<JobRow> Jobs
 
 /// <summary>
 /// The executor's side of the batch tables (the client's side is SqliteBatchStore): one long-lived
-/// connection, used only from the scheduler loop; every group of transitions lands in one transaction.
+/// connection, used only from the scheduler loop, one call at a time; every group of transitions lands
+/// in one transaction. On the async ADO methods, which complete synchronously (SQLite is in-process).
 /// </summary>
 internal sealed class SqliteJobLedger : IJobLedger
 {
@@ -107,9 +108,8 @@ internal sealed class SqliteJobLedger : IJobLedger
         return command;
     }
 
-    public void Write(TransitionSet changes) => Write(changes.Jobs, changes.Attempts, changes.Batches);
-
-    public void Write(IReadOnlyList<JobTransition> jobs, IReadOnlyList<AttemptChange> attempts, IReadOnlyList<(long BatchId, BatchState State)> batches)
+    public async Task WriteAsync(IReadOnlyList<JobTransition> jobs, IReadOnlyList<AttemptChange> attempts,
+        IReadOnlyList<(long BatchId, BatchState State)> batches, CancellationToken cancellationToken = default)
     {
         if (jobs.Count == 0 && attempts.Count == 0 && batches.Count == 0) return;
         var now = SqliteBatchStore.Timestamp(DateTimeOffset.UtcNow);
@@ -139,7 +139,7 @@ internal sealed class SqliteJobLedger : IJobLedger
                 p["@peak"].Value = (object?)a.Usage?.PeakMemoryBytes ?? DBNull.Value;
                 p["@wall"].Value = (object?)a.Usage?.WallSeconds ?? DBNull.Value;
             }
-            command.ExecuteNonQuery();
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         foreach (var t in jobs)
         {
@@ -152,16 +152,16 @@ internal sealed class SqliteJobLedger : IJobLedger
             p["@reason"].Value = (object?)t.Reason ?? DBNull.Value;
             p["@batch"].Value = t.BatchId;
             p["@job"].Value = t.JobId;
-            _updateJob.ExecuteNonQuery();
+            await _updateJob.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         foreach (var (batchId, state) in batches)
         {
             _completeBatch.Parameters["@state"].Value = state.ToString();
             _completeBatch.Parameters["@now"].Value = now;
             _completeBatch.Parameters["@batch"].Value = batchId;
-            _completeBatch.ExecuteNonQuery();
+            await _completeBatch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
-        transaction.Commit();
+        await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
         _updateJob.Transaction = null;
         _completeBatch.Transaction = null;
         _startAttempt.Transaction = null;
@@ -169,15 +169,15 @@ internal sealed class SqliteJobLedger : IJobLedger
         _fillInAttempt.Transaction = null;
     }
 
-    public List<BatchRow> LoadBatches(long afterId)
+    public async Task<List<BatchRow>> LoadBatchesAsync(long afterId, CancellationToken cancellationToken = default)
     {
         var batches = new List<BatchRow>();
         using (var command = _connection.CreateCommand())
         {
             command.CommandText = "SELECT id, cancel_requested FROM batches WHERE state = 'Running' AND id > @after ORDER BY id";
             command.Parameters.AddWithValue("@after", afterId);
-            using var reader = command.ExecuteReader();
-            while (reader.Read()) batches.Add(new BatchRow(reader.GetInt64(0), reader.GetInt64(1) != 0, []));
+            using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) batches.Add(new BatchRow(reader.GetInt64(0), reader.GetInt64(1) != 0, []));
         }
         using var jobs = _connection.CreateCommand();
         jobs.CommandText = """
@@ -188,8 +188,8 @@ internal sealed class SqliteJobLedger : IJobLedger
         foreach (var batch in batches)
         {
             batchParameter.Value = batch.Id;
-            using var reader = jobs.ExecuteReader();
-            while (reader.Read())
+            using var reader = await jobs.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 batch.Jobs.Add(new JobRow(reader.GetInt32(0), Enum.Parse<JobState>(reader.GetString(1)), reader.GetInt32(2),
                     reader.GetInt32(3), reader.GetInt64(4) != 0, reader.GetInt64(5) != 0, reader.GetDouble(6), reader.GetInt64(7),
                     JsonSerializer.Deserialize<int[]>(reader.GetString(8), SqliteBatchStore.Json) ?? []));
@@ -197,30 +197,30 @@ internal sealed class SqliteJobLedger : IJobLedger
         return batches;
     }
 
-    public HashSet<long> CancelRequests()
+    public async Task<HashSet<long>> CancelRequestsAsync(CancellationToken cancellationToken = default)
     {
         using var command = _connection.CreateCommand();
         command.CommandText = "SELECT id FROM batches WHERE state = 'Running' AND cancel_requested = 1";
-        using var reader = command.ExecuteReader();
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var ids = new HashSet<long>();
-        while (reader.Read()) ids.Add(reader.GetInt64(0));
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) ids.Add(reader.GetInt64(0));
         return ids;
     }
 
-    public BatchSpec LoadBatchSpec(long batchId)
+    public async Task<BatchSpec> LoadBatchSpecAsync(long batchId, CancellationToken cancellationToken = default)
     {
         using var command = _connection.CreateCommand();
         command.CommandText = "SELECT spec FROM batches WHERE id = @batch";
         command.Parameters.AddWithValue("@batch", batchId);
-        return JsonSerializer.Deserialize<BatchSpec>((string)command.ExecuteScalar()!, SqliteBatchStore.Json)!;
+        return JsonSerializer.Deserialize<BatchSpec>((string)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!, SqliteBatchStore.Json)!;
     }
 
     /// <summary>Read once per job start, on the path from one job's end to the next one's start: one statement, prepared once.</summary>
-    public JobSpec LoadJobSpec(long batchId, int jobId)
+    public async Task<JobSpec> LoadJobSpecAsync(long batchId, int jobId, CancellationToken cancellationToken = default)
     {
         _loadJobSpec.Parameters["@batch"].Value = batchId;
         _loadJobSpec.Parameters["@job"].Value = jobId;
-        var json = _loadJobSpec.ExecuteScalar() as string
+        var json = await _loadJobSpec.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string
             ?? throw IJobLedger.RowMissing($"Job {batchId}/{jobId}");
         return JsonSerializer.Deserialize<JobSpec>(json, SqliteBatchStore.Json)!;
     }

@@ -89,8 +89,8 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
         var id = await Store.SubmitAsync(spec);
         var other = await Store.SubmitAsync(spec with { Name = "c" });
         using var ledger = Deployment.OpenJobLedger();
-        Assert.Equal("run-7", ledger.LoadBatchSpec(id).ArGuid);
-        Assert.Equal(["echo honest"], ledger.LoadJobSpec(id, 1).Commands);
+        Assert.Equal("run-7", (await ledger.LoadBatchSpecAsync(id)).ArGuid);
+        Assert.Equal(["echo honest"], (await ledger.LoadJobSpecAsync(id, 1)).Commands);
 
         await using var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync();
@@ -106,12 +106,12 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
         // The first batch's row, seal and all, over the second.
         await ExecuteAsync("UPDATE batches SET (spec, seal) = (SELECT spec, seal FROM batches WHERE id = $1) WHERE id = $2");
 
-        foreach (var forged in new Action[] { () => ledger.LoadJobSpec(id, 1), () => ledger.LoadBatchSpec(id), () => ledger.LoadBatchSpec(other) })
+        foreach (var forged in new Func<Task>[] { () => ledger.LoadJobSpecAsync(id, 1), () => ledger.LoadBatchSpecAsync(id), () => ledger.LoadBatchSpecAsync(other) })
         {
-            var refused = Assert.Throws<AnalysisRunnerException>(forged);
+            var refused = await Assert.ThrowsAsync<AnalysisRunnerException>(forged);
             Assert.Equal(("BatchRowNotSealed", ErrorKind.PermissionDenied), (refused.ErrorId, refused.Kind));
         }
-        Assert.Equal(["echo honest"], ledger.LoadJobSpec(other, 1).Commands);
+        Assert.Equal(["echo honest"], (await ledger.LoadJobSpecAsync(other, 1)).Commands);
     }
 
     /// <summary>A home that ran batches before its settings named a database: the first batch there gets an id after its last batch folder, never one whose logs exist.</summary>
@@ -205,7 +205,7 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
         var removed = await Store.SubmitAsync(spec with { Name = "c" });
         var running = await Store.SubmitAsync(spec with { Name = "d" });
         using var ledger = Deployment.OpenJobLedger();
-        ledger.Write([], [], [(finished, BatchState.Succeeded), (removed, BatchState.Failed)]);
+        await ledger.WriteAsync([], [], [(finished, BatchState.Succeeded), (removed, BatchState.Failed)]);
         await using var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync();
         // Ids of this test's own batches, so the statements can be one simple query each.
@@ -220,7 +220,7 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
             """, connection))
             await replay.ExecuteNonQueryAsync();
 
-        var loaded = ledger.LoadBatches(0).Select(batch => batch.Id).ToList();
+        var loaded = (await ledger.LoadBatchesAsync(0)).Select(batch => batch.Id).ToList();
 
         Assert.Equal([running], loaded);
     }
@@ -240,14 +240,14 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
             Jobs = [new JobSpec { Index = 0, Name = "done", Commands = ["true"] }, new JobSpec { Index = 1, Name = "still running", Commands = ["sleep 60"] }],
         });
         using var ledger = Deployment.OpenJobLedger();
-        ledger.Write([new JobTransition(running, 1, JobState.Running, 1), new JobTransition(running, 2, JobState.Running, 1)], [], []);
-        ledger.Write([new JobTransition(running, 1, JobState.Succeeded, 1, ExitCode: 0)], [], []);
+        await ledger.WriteAsync([new JobTransition(running, 1, JobState.Running, 1), new JobTransition(running, 2, JobState.Running, 1)], [], []);
+        await ledger.WriteAsync([new JobTransition(running, 1, JobState.Succeeded, 1, ExitCode: 0)], [], []);
         await using var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync();
         await using (var replay = new NpgsqlCommand($"UPDATE jobs SET state = 'Ready', ended = NULL WHERE batch_id = {running}", connection))
             await replay.ExecuteNonQueryAsync();
 
-        var jobs = Assert.Single(ledger.LoadBatches(0), batch => batch.Id == running).Jobs;
+        var jobs = Assert.Single(await ledger.LoadBatchesAsync(0), batch => batch.Id == running).Jobs;
 
         Assert.Equal([(1, JobState.Succeeded, JobState.Ready), (2, JobState.Ready, (JobState?)null)], jobs.Select(job => (job.JobId, job.State, job.Stored)));
     }
@@ -271,7 +271,7 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
             await skip.ExecuteNonQueryAsync();
         using var ledger = Deployment.OpenJobLedger();
 
-        var jobs = Assert.Single(ledger.LoadBatches(0), batch => batch.Id == id).Jobs;
+        var jobs = Assert.Single(await ledger.LoadBatchesAsync(0), batch => batch.Id == id).Jobs;
 
         Assert.Equal([(1, JobState.Pending, JobState.Succeeded), (2, JobState.Pending, (JobState?)null)], jobs.Select(job => (job.JobId, job.State, job.Stored)));
     }
@@ -290,7 +290,7 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
             Jobs = [new JobSpec { Index = 0, Name = "j", Commands = ["true"] }, new JobSpec { Index = 1, Name = "k", Commands = ["true"] }],
         });
         using (var ledger = Deployment.OpenJobLedger())
-            ledger.Write([new JobTransition(old, 1, JobState.Succeeded, 1, ExitCode: 0)], [], []);
+            await ledger.WriteAsync([new JobTransition(old, 1, JobState.Succeeded, 1, ExitCode: 0)], [], []);
         await using var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync();
         await using (var reuse = new NpgsqlCommand(
@@ -305,7 +305,7 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
         Assert.Equal(old, victim);
         using var fresh = Deployment.OpenJobLedger();
 
-        var jobs = Assert.Single(fresh.LoadBatches(0), batch => batch.Id == victim).Jobs;
+        var jobs = Assert.Single(await fresh.LoadBatchesAsync(0), batch => batch.Id == victim).Jobs;
 
         Assert.Equal([(1, JobState.Ready), (2, JobState.Pending)], jobs.Select(job => (job.JobId, job.State)));
     }
@@ -324,7 +324,7 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
             Jobs = [new JobSpec { Index = 0, Name = "j", Commands = ["true"] }, new JobSpec { Index = 1, Name = "k", Commands = ["true"] }],
         });
         using var ledger = Deployment.OpenJobLedger();
-        ledger.Write([new JobTransition(id, 1, JobState.Running, 1)], [], []);
+        await ledger.WriteAsync([new JobTransition(id, 1, JobState.Running, 1)], [], []);
         await using var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync();
         await using (var refuse = new NpgsqlCommand("""
@@ -333,9 +333,9 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
             """, connection))
             await refuse.ExecuteNonQueryAsync();
 
-        Assert.ThrowsAny<Exception>(() => ledger.Write([new JobTransition(id, 1, JobState.Succeeded, 1, ExitCode: 0)], [], []));
+        await Assert.ThrowsAnyAsync<Exception>(() => ledger.WriteAsync([new JobTransition(id, 1, JobState.Succeeded, 1, ExitCode: 0)], [], []));
 
-        var jobs = Assert.Single(ledger.LoadBatches(0), batch => batch.Id == id).Jobs;
+        var jobs = Assert.Single(await ledger.LoadBatchesAsync(0), batch => batch.Id == id).Jobs;
         Assert.Equal([(1, JobState.Succeeded, JobState.Running), (2, JobState.Ready, (JobState?)null)], jobs.Select(job => (job.JobId, job.State, job.Stored)));
     }
 
@@ -366,7 +366,7 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
             await free.ExecuteNonQueryAsync();
         using var ledger = Deployment.OpenJobLedger();
 
-        var jobs = Assert.Single(ledger.LoadBatches(0), batch => batch.Id == id).Jobs;
+        var jobs = Assert.Single(await ledger.LoadBatchesAsync(0), batch => batch.Id == id).Jobs;
 
         var gated = jobs.Single(job => job.JobId == 2);
         Assert.Equal([1], gated.Parents);
@@ -374,7 +374,7 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
         var forged = jobs.Single(job => job.JobId == 3);
         Assert.Empty(forged.Parents);
         Assert.Equal(1, forged.MaxAttempts);
-        var refused = Assert.Throws<AnalysisRunnerException>(() => ledger.LoadJobSpec(id, 3));
+        var refused = await Assert.ThrowsAsync<AnalysisRunnerException>(() => ledger.LoadJobSpecAsync(id, 3));
         Assert.Equal("BatchRowNotSealed", refused.ErrorId);
     }
 
@@ -396,7 +396,7 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
             await forge.ExecuteNonQueryAsync();
         using var ledger = Deployment.OpenJobLedger();
 
-        var loaded = ledger.LoadBatches(0).Select(batch => batch.Id).ToList();
+        var loaded = (await ledger.LoadBatchesAsync(0)).Select(batch => batch.Id).ToList();
 
         Assert.Contains(real, loaded);
         Assert.DoesNotContain(long.MaxValue, loaded);
@@ -416,7 +416,7 @@ public sealed class PostgresBatchStoreContractTests(PostgresFixture postgres) : 
             await garble.ExecuteNonQueryAsync();
         using var ledger = Deployment.OpenJobLedger();
 
-        var loaded = ledger.LoadBatches(0).Select(batch => batch.Id).ToList();
+        var loaded = (await ledger.LoadBatchesAsync(0)).Select(batch => batch.Id).ToList();
 
         Assert.Contains(sound, loaded);
         Assert.DoesNotContain(garbled, loaded);

@@ -121,7 +121,7 @@ public abstract class BatchStoreContract : IAsyncLifetime
         var second = await Store.SubmitAsync(Batch(Job(0, "d")));
         var third = await Store.SubmitAsync(Batch(Job(0, "e"), Job(1, "f")));
         using (var ledger = Deployment.OpenJobLedger())
-            ledger.Write([new(first, 1, JobState.Succeeded, 1), new(first, 2, JobState.Running, 1), new(first, 3, JobState.Failed, 1, ExitCode: 2),
+            await ledger.WriteAsync([new(first, 1, JobState.Succeeded, 1), new(first, 2, JobState.Running, 1), new(first, 3, JobState.Failed, 1, ExitCode: 2),
                           new(third, 2, JobState.Cancelled, 1)], [], []);
 
         var all = await Store.FindBatchesAsync(new BatchQuery());
@@ -220,7 +220,7 @@ public abstract class BatchStoreContract : IAsyncLifetime
 
         Assert.True((await Store.GetBatchAsync(id))!.CancelRequested);
         using (var ledger = Deployment.OpenJobLedger())
-            Assert.Contains(id, ledger.CancelRequests());
+            Assert.Contains(id, await ledger.CancelRequestsAsync());
         var error = await Assert.ThrowsAsync<AnalysisRunnerException>(() => Store.RequestCancelAsync(id + 5));
         Assert.Equal(("BatchNotFound", ErrorKind.ObjectNotFound), (error.ErrorId, error.Kind));
     }
@@ -304,12 +304,12 @@ public abstract class BatchStoreContract : IAsyncLifetime
         var second = new AttemptKey(id, 1, 2);
         using (var ledger = Deployment.OpenJobLedger())
         {
-            ledger.Write([new(id, 1, JobState.Running, 1)], [new(first, Started: true, "lane 0 0")], []);
-            ledger.Write([new(id, 1, JobState.Running, 2, Retried: true)],
+            await ledger.WriteAsync([new(id, 1, JobState.Running, 1)], [new(first, Started: true, "lane 0 0")], []);
+            await ledger.WriteAsync([new(id, 1, JobState.Running, 2, Retried: true)],
                 [new(first, Started: false, "lane 0 10", ExitCode: 1) { Usage = new ProcessUsage(0.5, 1024, 2.0) }, new(second, Started: true, "lane 1 0")], []);
             // Recovery's record of attempt 1 fills in only what the row lacks: it never overwrites.
-            ledger.Write([], [new(first, Started: false, "elsewhere", ExitCode: 9, Reason: "Interrupted") { FillInOnly = true }], []);
-            ledger.Write([new(id, 1, JobState.Succeeded, 2, ExitCode: 0)],
+            await ledger.WriteAsync([], [new(first, Started: false, "elsewhere", ExitCode: 9, Reason: "Interrupted") { FillInOnly = true }], []);
+            await ledger.WriteAsync([new(id, 1, JobState.Succeeded, 2, ExitCode: 0)],
                 [new(second, Started: false, null, ExitCode: 0) { Usage = new ProcessUsage(1.5, 2048, 3.0) }], [(id, BatchState.Succeeded)]);
         }
 
@@ -345,10 +345,10 @@ public abstract class BatchStoreContract : IAsyncLifetime
             with { TmpRoot = "/tmp/y", ConfigPath = "/c.toml" });
         var later = await Store.SubmitAsync(Batch(Job(0, "c")));
         using var ledger = Deployment.OpenJobLedger();
-        ledger.Write([new(done, 1, JobState.Succeeded, 1, ExitCode: 0)], [], [(done, BatchState.Succeeded)]);
+        await ledger.WriteAsync([new(done, 1, JobState.Succeeded, 1, ExitCode: 0)], [], [(done, BatchState.Succeeded)]);
 
-        var all = ledger.LoadBatches(0);
-        var after = ledger.LoadBatches(running);
+        var all = await ledger.LoadBatchesAsync(0);
+        var after = await ledger.LoadBatchesAsync(running);
 
         Assert.Equal([running, later], all.Select(b => b.Id));
         Assert.Equal([later], after.Select(b => b.Id));
@@ -356,9 +356,10 @@ public abstract class BatchStoreContract : IAsyncLifetime
         Assert.Equal([1, 2], jobs.Select(j => j.JobId));
         Assert.Equal(new JobRow(2, JobState.Pending, 1, 4, true, false, 1.5, 7, [1]) with { Parents = jobs[1].Parents }, jobs[1]);
         Assert.Equal([1], jobs[1].Parents);
-        Assert.Equal(("/tmp/y", "/c.toml", 0), (ledger.LoadBatchSpec(running).TmpRoot, ledger.LoadBatchSpec(running).ConfigPath, ledger.LoadBatchSpec(running).Jobs.Count));
-        Assert.Equal(["b"], ledger.LoadJobSpec(running, 2).Commands);
-        Assert.Equal("BatchRowMissing", Assert.Throws<AnalysisRunnerException>(() => ledger.LoadJobSpec(running, 3)).ErrorId);
+        var runningSpec = await ledger.LoadBatchSpecAsync(running);
+        Assert.Equal(("/tmp/y", "/c.toml", 0), (runningSpec.TmpRoot, runningSpec.ConfigPath, runningSpec.Jobs.Count));
+        Assert.Equal(["b"], (await ledger.LoadJobSpecAsync(running, 2)).Commands);
+        Assert.Equal("BatchRowMissing", (await Assert.ThrowsAsync<AnalysisRunnerException>(() => ledger.LoadJobSpecAsync(running, 3))).ErrorId);
     }
 
     [BackendFact]
@@ -367,7 +368,7 @@ public abstract class BatchStoreContract : IAsyncLifetime
         var running = await Store.SubmitAsync(Batch(Job(0, "true")));
         var finished = await Store.SubmitAsync(Batch(Job(0, "true")));
         using (var ledger = Deployment.OpenJobLedger())
-            ledger.Write([new(finished, 1, JobState.Succeeded, 1, ExitCode: 0)], [new(new AttemptKey(finished, 1, 1), Started: false, "l", 0)],
+            await ledger.WriteAsync([new(finished, 1, JobState.Succeeded, 1, ExitCode: 0)], [new(new AttemptKey(finished, 1, 1), Started: false, "l", 0)],
                 [(finished, BatchState.Succeeded)]);
         var logs = Path.Combine(Deployment.Home.LogsDirectory, finished.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var work = Path.Combine(Deployment.Home.WorkDirectory, finished.ToString(System.Globalization.CultureInfo.InvariantCulture));
