@@ -3,8 +3,9 @@
     Figure 6: 20 user configs of 1,000 keys each merged into a run config and written.
 .DESCRIPTION
     Times, in-process, what RunSubmitter does with configs: read the 20 files, RunConfigBuilder.Build
-    (templates from the home + baseline + the 20 files), TomlFiles.Serialize (the plan) and ConfigStore
-    Stage + Commit of the plan's text (write, fsync, rename).
+    (templates from the home + baseline + the 20 files), TomlFiles.Serialize (the plan) and
+    ConfigStore.PublishAsync of the plan's text (write once: write, fsync, no-clobber rename), as
+    SqliteRunLog does before the run's transaction.
     Each file has 500 keys every file shares (common.s0..s4, 100 keys each: later files override) and
     500 of its own (fileNN.s0..s4), half strings, half integers. No peer: no other tool does this merge.
 #>
@@ -50,10 +51,10 @@ function Measure-Config {
     }
     $config = [AnalysisRunner.Core.Config.RunConfigBuilder]::Build($input_, $templates, $snapshots)
     $toml = [AnalysisRunner.Core.Config.TomlFiles]::Serialize($config)
-    $staged = $deployment.Configs.Stage($arGuid, $toml)
-    try { $staged.Commit() } finally { $staged.Dispose() }
+    # A cmdlet waits for Core's I/O at the edge; so does this, once per run.
+    $path = $deployment.Configs.PublishAsync($arGuid, $toml).GetAwaiter().GetResult()
     $clock.Stop()
-    [pscustomobject]@{ Ms = $clock.Elapsed.TotalMilliseconds; Bytes = $toml.Length; Path = $staged.FinalPath }
+    [pscustomobject]@{ Ms = $clock.Elapsed.TotalMilliseconds; Bytes = $toml.Length; Path = $path }
 }
 
 $first = Measure-Config   # warm-up (JIT)
@@ -64,5 +65,5 @@ Write-BenchLine "$Files files × $KeysPerFile keys → $keys keys in the run con
 $rows = @(New-ResultRow -Figure "6. Config: $Files user configs × $KeysPerFile keys merged, run config written ($keys keys)" `
     -Ours (Format-Ms $stat 1) -Peer 'none (no fair peer)' -Target '≤ 100 ms' -Met ($stat.Median -le 100))
 Save-FigureResult -Path $OutFile -Name 'config' -Rows $rows -Notes @(
-    "Config: one warm-up, then $Runs timed runs in-process of read files → RunConfigBuilder.Build → TomlFiles.Serialize (the plan's text) → ConfigStore.Stage of that text + Commit (as RunSubmitter does). No peer: no other tool merges cpg-utils configs; none is fair."
+    "Config: one warm-up, then $Runs timed runs in-process of read files → RunConfigBuilder.Build → TomlFiles.Serialize (the plan's text) → ConfigStore.PublishAsync of that text (as RunAuthority plans and SqliteRunLog publishes a run's config). No peer: no other tool merges cpg-utils configs; none is fair."
 )

@@ -6,47 +6,52 @@
 .DESCRIPTION
     Ours is timed inside this pwsh (module imported, one untimed submission first): the clock is the
     wall clock read before Submit-Analysis (Submit-Batch), and the end is the time the job's first
-    command wrote ($EPOCHREALTIME, read back after the batch ends), so nothing polls meanwhile. "Cold"
-    stops the executor before each submission, so the submission starts one (the usual case: it exits
-    after 30 s idle); "warm" submits to a running executor. The driver script prints a line at once.
+    command printed in its output ($EPOCHREALTIME, read back from the job's log with Get-BatchJobLog
+    after the batch ends), so nothing polls meanwhile. "Cold" stops the executor before each submission,
+    so the submission starts one (the usual case: it exits after 30 s idle); "warm" submits to a running
+    executor. The driver script prints a line at once. The home is the embedded default, so its jobs
+    run in the per-batch sandbox where bwrap is installed; there /tmp (where this bench's work root
+    usually is) is the sandbox's own, which is why the time comes back through the log, not a file.
 #>
 param([Parameter(Mandatory)] [string] $OutFile, [Parameter(Mandatory)] [string] $WorkRoot, [int] $Runs = 5)
 $ErrorActionPreference = 'Stop'
 Import-Module (Join-Path $PSScriptRoot 'BenchSupport.psm1')
 Import-Module AnalysisRunner
 
-$script = "#!/usr/bin/env bash`necho `$EPOCHREALTIME > `"`$LATENCY_FILE`"`necho first line`n"
+# The first command prints the wall clock; the job's log carries it back (see the description for why not a file).
+$marker = 'first line at'
+$script = "#!/usr/bin/env bash`necho `"$marker `$EPOCHREALTIME`"`n"
 $world = New-BenchWorld -Root (New-BenchDirectory $WorkRoot 'latency') -Files @{ 'bench/first-line.sh' = $script }
 $pwsh = Get-PwshCommand
-$stamp = Join-Path $world.Root 'first-line.time'
-$env:LATENCY_FILE = Join-Path $world.Root 'floor.time'   # where the floor's run of the script writes
 
-<# Milliseconds from $Start (a wall-clock reading) to the time a job wrote into $Path. #>
-function Get-MillisecondsSince([DateTimeOffset] $Start, [string] $Path) {
-    $written = [double]::Parse((Get-Content -Raw $Path).Trim(), [Globalization.CultureInfo]::InvariantCulture)
+<# Milliseconds from $Start (a wall-clock reading) to the time the only job of batch $BatchId printed its marker line. #>
+function Get-MillisecondsSince([DateTimeOffset] $Start, [long] $BatchId) {
+    $job = @(Get-BatchJob -BatchId $BatchId)
+    if ($job.Count -ne 1) { throw "Batch $BatchId has $($job.Count) jobs; the bench submits one." }
+    $lines = @(Get-BatchJobLog -BatchId $BatchId -JobId $job[0].JobId -Stream Stdout)
+    $line = $lines | Where-Object { $_ -like "$marker *" } | Select-Object -First 1
+    if (-not $line) { throw "Job $BatchId/$($job[0].JobId) printed no '$marker' line; its output: $($lines -join ' | ')" }
+    $written = [double]::Parse($line.Substring($marker.Length).Trim(), [Globalization.CultureInfo]::InvariantCulture)
     $written * 1000 - $Start.ToUnixTimeMilliseconds() - ($Start.Ticks % 10000) / 10000
 }
 
 function Measure-Submission {
-    Remove-Item $stamp -ErrorAction SilentlyContinue
     $start = [DateTimeOffset]::UtcNow
-    $run = Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description 'bench latency' -OutputDir 'bench/latency' `
-        -Environment @{ LATENCY_FILE = $stamp } first-line.sh 6>$null
+    $run = Submit-Analysis -Dataset fewgenomes -AccessLevel test -Description 'bench latency' -OutputDir 'bench/latency' first-line.sh 6>$null
     $done = $run | Wait-Batch -Timeout 120 6>$null
     if ("$($done.State)" -ne 'Succeeded') { throw "The driver of batch $($run.DriverBatchId) ended $($done.State)." }
-    Get-MillisecondsSince $start $stamp
+    Get-MillisecondsSince $start $run.DriverBatchId
 }
 
 <# Submit-Batch of one job to its first command, with the executor already running. #>
 function Measure-BatchStart {
-    Remove-Item $stamp -ErrorAction SilentlyContinue
     $batch = New-Batch -Name 'bench first start'
-    $batch | Add-BatchJob -Name first | Add-BatchJobCommand "echo `$EPOCHREALTIME > $(ConvertTo-ShellLiteral $stamp)" | Out-Null
+    $batch | Add-BatchJob -Name first | Add-BatchJobCommand "echo `"$marker `$EPOCHREALTIME`"" | Out-Null
     $start = [DateTimeOffset]::UtcNow
     $submitted = $batch | Submit-Batch 6>$null
     $done = Wait-Batch -Id $submitted.Id -Timeout 120 6>$null
     if ("$($done.State)" -ne 'Succeeded') { throw "Batch $($submitted.Id) ended $($done.State)." }
-    Get-MillisecondsSince $start $stamp
+    Get-MillisecondsSince $start $submitted.Id
 }
 
 function Measure-Floor([int] $Run) {
@@ -91,6 +96,9 @@ $rows = foreach ($case in @(@{ Name = 'cold executor'; Samples = $cold }, @{ Nam
 }
 $rows = @($rows) + @(New-ResultRow -Figure "2. Submit-Batch → its job's first command (warm executor)" -Ours (Format-Ms (Get-Stat $batchStart)) `
     -Target '< 100 ms' -Met ((Get-Stat $batchStart).Median -lt 100))
+# The embedded default (sandbox "auto") runs jobs unsandboxed only where the sandbox cannot start, and its executor says so.
+$executorLog = Join-Path $world.Home 'executor.log'
+$sandboxed = -not ((Test-Path $executorLog) -and (Select-String -Quiet -SimpleMatch 'SandboxNotAvailable' $executorLog))
 Save-FigureResult -Path $OutFile -Name 'latency' -Rows $rows -Notes @(
-    "Latency: $Runs runs; floor = ``dotnet pwsh.dll -NoProfile -c 1`` + ``git clone --local --no-checkout`` + ``git checkout <commit>`` + the script, each timed as a process; ours from the wall clock before Submit-Analysis to the time the driver's script wrote as its first command ($EPOCHREALTIME; read after the run, nothing polls), cold = executor stopped before the submission, warm = executor running. Submit-Batch: $(2 * $Runs) one-job batches to a running executor, from before Submit-Batch to the job's first command."
+    "Latency: $Runs runs; floor = ``dotnet pwsh.dll -NoProfile -c 1`` + ``git clone --local --no-checkout`` + ``git checkout <commit>`` + the script, each timed as a process; ours from the wall clock before Submit-Analysis to the time the driver's script printed as its first command (```$EPOCHREALTIME`` in its output; read with Get-BatchJobLog after the run, nothing polls), cold = executor stopped before the submission, warm = executor running. Submit-Batch: $(2 * $Runs) one-job batches to a running executor, from before Submit-Batch to the job's first command. Jobs ran $(if ($sandboxed) { 'in the per-batch sandbox (the embedded default where bwrap is installed)' } else { 'unsandboxed (the executor found no sandbox: see its log)' })."
 )
