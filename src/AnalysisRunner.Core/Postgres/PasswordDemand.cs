@@ -39,18 +39,17 @@ public static class PasswordDemand
             if (await LetsInAsync(configured, role!, cancellationToken).ConfigureAwait(false)) return $"{configured.Host}:{configured.Port} as {role}";
         foreach (var (host, port) in await OtherRoutesAsync(configured, cancellationToken).ConfigureAwait(false))
         {
-            var route = new NpgsqlConnectionStringBuilder(configured.ConnectionString) { Host = host, Port = port };
-            foreach (var role in roles)
+            // Short: an address a firewall drops would otherwise hold the server's start for the full timeout per role.
+            var route = new NpgsqlConnectionStringBuilder(configured.ConnectionString) { Host = host, Port = port, Timeout = Math.Min(configured.Timeout, 5) };
+            try
             {
-                try
-                {
+                foreach (var role in roles)
                     if (await LetsInAsync(route, role!, cancellationToken).ConfigureAwait(false))
                         return (host.StartsWith('/') || host.StartsWith('@') ? $"its socket in {host}" : $"{host}:{port}") + $" as {role}";
-                }
-                catch (NpgsqlException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    // Nothing answers there (an address family this host lacks): not a way in.
-                }
+            }
+            catch (NpgsqlException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Nothing answers there (an address family this host lacks, a dropped port): not a way in, for any role.
             }
         }
         return null;
