@@ -103,7 +103,7 @@ public sealed class PostgresDatabase : IAsyncDisposable
     /// <summary>
     /// Runs one unit of work on a pooled connection. After a failure to reach the server the pool
     /// is cleared, so connections that died with a restarted PostgreSQL are not handed out again, and
-    /// work that failed on a connection the pool handed out runs once more on a fresh one: a pooled
+    /// work that failed (opening included) runs once more on a fresh connection: a pooled
     /// connection that died with a restart fails on its first use, and without the second try the
     /// first request after every restart would be a 503. So <paramref name="work"/> must be safe to
     /// run twice: a read, a transaction that did not commit, or an idempotent write (a commit that
@@ -113,18 +113,18 @@ public sealed class PostgresDatabase : IAsyncDisposable
     {
         for (var attempt = 1; ; attempt++)
         {
-            var opened = false;
             try
             {
                 await using var connection = await DataSource.OpenConnectionAsync(cancellationToken);
-                opened = true;
                 return await work(connection);
             }
             catch (Exception error) when (IsUnavailable(error))
             {
                 DataSource.Clear();
-                // Open itself failing means PostgreSQL is down now: no second try, the caller hears at once.
-                if (opened && attempt == 1 && !cancellationToken.IsCancellationRequested) continue;
+                // Open failing too gets the second try: what failed may be a pooled connection that died with
+                // a restart (CI once saw "read past the end of the stream" from the first submission after
+                // one). If PostgreSQL is down, the second open is refused at once as well.
+                if (attempt == 1 && !cancellationToken.IsCancellationRequested) continue;
                 throw Unavailable(error);
             }
         }
@@ -139,17 +139,15 @@ public sealed class PostgresDatabase : IAsyncDisposable
     {
         for (var attempt = 1; ; attempt++)
         {
-            var opened = false;
             try
             {
                 using var connection = DataSource.OpenConnection();
-                opened = true;
                 return work(connection);
             }
             catch (Exception error) when (IsUnavailable(error))
             {
                 DataSource.Clear();
-                if (opened && attempt == 1) continue;
+                if (attempt == 1) continue;
                 throw Unavailable(error);
             }
         }
