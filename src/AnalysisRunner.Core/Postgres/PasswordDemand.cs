@@ -140,35 +140,26 @@ public static class PasswordDemand
             // "primary" would pass over a standby that lets anyone in and report the primary's refusal.
             TargetSessionAttributes = "any",
         };
-        var builder = new NpgsqlDataSourceBuilder(probe.ConnectionString);
-        // Not even the default ~/.postgresql/postgresql.crt, which Npgsql would otherwise present (it has
-        // set the options up by the time it calls this).
-        builder.UseSslClientAuthenticationOptionsCallback(NoClientCertificate);
-        await using var dataSource = builder.Build();
-        try
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (Exception error) when (IsRefusal(error))
-        {
-        }
         // pg_hba.conf lines name databases too: a job refused on the server's may be trusted on another
         // ("host all all … trust" below "host ar_db …"), and once in, a role may set its own password.
         // A database that does not exist is told only after authentication (3D000), so it tries every
-        // "all" line at once; postgres and template1 are there in every cluster.
-        foreach (var other in new[] { Superuser, "template1", "ar_probe_" + Convert.ToHexString(RandomNumberGenerator.GetBytes(6)).ToLowerInvariant() })
+        // "all" line at once; postgres and template1 are there in every cluster. The server's own comes
+        // first, and its 3D000 is the server's error to report, not a way in.
+        var others = new[] { Superuser, "template1", "ar_probe_" + Convert.ToHexString(RandomNumberGenerator.GetBytes(6)).ToLowerInvariant() }
+            .Where(other => !string.Equals(other, probe.Database, StringComparison.Ordinal));
+        foreach (var (database, isOther) in others.Select(other => ((string?)other, true)).Prepend((probe.Database, false)))
         {
-            if (string.Equals(other, probe.Database, StringComparison.Ordinal)) continue;
-            var elsewhere = new NpgsqlDataSourceBuilder(new NpgsqlConnectionStringBuilder(probe.ConnectionString) { Database = other }.ConnectionString);
-            elsewhere.UseSslClientAuthenticationOptionsCallback(NoClientCertificate);
-            await using var otherSource = elsewhere.Build();
+            var builder = new NpgsqlDataSourceBuilder(new NpgsqlConnectionStringBuilder(probe.ConnectionString) { Database = database }.ConnectionString);
+            // Not even the default ~/.postgresql/postgresql.crt, which Npgsql would otherwise present (it has
+            // set the options up by the time it calls this).
+            builder.UseSslClientAuthenticationOptionsCallback(NoClientCertificate);
+            await using var dataSource = builder.Build();
             try
             {
-                await using var connection = await otherSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
                 return true;
             }
-            catch (PostgresException missing) when (missing.SqlState == PostgresErrorCodes.InvalidCatalogName)
+            catch (PostgresException missing) when (isOther && missing.SqlState == PostgresErrorCodes.InvalidCatalogName)
             {
                 return true;
             }
