@@ -25,6 +25,18 @@ public sealed class DatabasePasswordTests(PostgresFixture postgres) : IAsyncLife
         if (_trusting is not null) await _trusting.DisposeAsync();
     }
 
+    /// <summary>Runs <paramref name="sql"/> on the trusting cluster as postgres; returns what its first statement answers.</summary>
+    private async Task<object?> ExecuteAsync(string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(_trusting!.ConnectionString());
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync();
+    }
+
+    /// <summary>The trusting cluster as the class starts it: every route lets anyone in.</summary>
+    private Task TrustEveryoneAsync() => _trusting!.SetClientAuthenticationAsync("host all all 127.0.0.1/32 trust", "local all all trust");
+
     [BackendFact]
     public async Task The_server_refuses_to_start_over_a_database_that_accepts_any_password()
     {
@@ -68,7 +80,7 @@ public sealed class DatabasePasswordTests(PostgresFixture postgres) : IAsyncLife
         }
         finally
         {
-            await _trusting.SetClientAuthenticationAsync("host all all 127.0.0.1/32 trust", "local all all trust");
+            await TrustEveryoneAsync();
         }
     }
 
@@ -80,13 +92,8 @@ public sealed class DatabasePasswordTests(PostgresFixture postgres) : IAsyncLife
     [BackendFact]
     public async Task A_database_that_asks_on_its_address_but_not_on_its_socket_is_refused()
     {
-        await using (var connection = new Npgsql.NpgsqlConnection(_trusting!.ConnectionString()))
-        {
-            await connection.OpenAsync();
-            await using var password = new Npgsql.NpgsqlCommand("ALTER ROLE postgres PASSWORD 'the-servers-own'", connection);
-            await password.ExecuteNonQueryAsync();
-        }
-        var asServer = new Npgsql.NpgsqlConnectionStringBuilder(_trusting.ConnectionString()) { Password = "the-servers-own" }.ConnectionString;
+        await ExecuteAsync("ALTER ROLE postgres PASSWORD 'the-servers-own'");
+        var asServer = new Npgsql.NpgsqlConnectionStringBuilder(_trusting!.ConnectionString()) { Password = "the-servers-own" }.ConnectionString;
         await _trusting.SetClientAuthenticationAsync("host all all 127.0.0.1/32 scram-sha-256", "local all all trust");
         try
         {
@@ -100,7 +107,7 @@ public sealed class DatabasePasswordTests(PostgresFixture postgres) : IAsyncLife
         }
         finally
         {
-            await _trusting.SetClientAuthenticationAsync("host all all 127.0.0.1/32 trust", "local all all trust");
+            await TrustEveryoneAsync();
         }
     }
 
@@ -112,19 +119,9 @@ public sealed class DatabasePasswordTests(PostgresFixture postgres) : IAsyncLife
     [BackendFact]
     public async Task A_database_whose_neighbours_trust_everyone_is_refused()
     {
-        await using (var connection = new Npgsql.NpgsqlConnection(_trusting!.ConnectionString()))
-        {
-            await connection.OpenAsync();
-            await using var setup = new Npgsql.NpgsqlCommand("ALTER ROLE postgres PASSWORD 'the-servers-own'", connection);
-            await setup.ExecuteNonQueryAsync();
-            await using var exists = new Npgsql.NpgsqlCommand("SELECT count(*) FROM pg_database WHERE datname = 'app'", connection);
-            if ((long)(await exists.ExecuteScalarAsync())! == 0)
-            {
-                await using var create = new Npgsql.NpgsqlCommand("CREATE DATABASE app", connection);
-                await create.ExecuteNonQueryAsync();
-            }
-        }
-        var asServer = new Npgsql.NpgsqlConnectionStringBuilder(_trusting.ConnectionString("app")) { Password = "the-servers-own" }.ConnectionString;
+        await ExecuteAsync("ALTER ROLE postgres PASSWORD 'the-servers-own'");
+        if (await ExecuteAsync("SELECT count(*) FROM pg_database WHERE datname = 'app'") is 0L) await ExecuteAsync("CREATE DATABASE app");
+        var asServer = new Npgsql.NpgsqlConnectionStringBuilder(_trusting!.ConnectionString("app")) { Password = "the-servers-own" }.ConnectionString;
         await _trusting.SetClientAuthenticationAsync("host app all 127.0.0.1/32 scram-sha-256", "host all all 127.0.0.1/32 trust", "local all all scram-sha-256");
         try
         {
@@ -140,7 +137,7 @@ public sealed class DatabasePasswordTests(PostgresFixture postgres) : IAsyncLife
         }
         finally
         {
-            await _trusting.SetClientAuthenticationAsync("host all all 127.0.0.1/32 trust", "local all all trust");
+            await TrustEveryoneAsync();
         }
     }
 
@@ -152,18 +149,13 @@ public sealed class DatabasePasswordTests(PostgresFixture postgres) : IAsyncLife
     [BackendFact]
     public async Task The_probe_reads_the_databases_own_settings_not_a_function_on_the_roles_search_path()
     {
-        await using (var connection = new Npgsql.NpgsqlConnection(_trusting!.ConnectionString()))
-        {
-            await connection.OpenAsync();
-            await using var setup = new Npgsql.NpgsqlCommand("""
-                ALTER ROLE postgres PASSWORD 'the-servers-own';
-                CREATE OR REPLACE FUNCTION public.current_setting(name text) RETURNS text LANGUAGE sql AS
-                  $$ SELECT CASE WHEN name = 'listen_addresses' THEN '' ELSE pg_catalog.current_setting(name) END $$;
-                ALTER ROLE postgres SET search_path = public, pg_catalog;
-                """, connection);
-            await setup.ExecuteNonQueryAsync();
-        }
-        var asServer = new Npgsql.NpgsqlConnectionStringBuilder(_trusting.ConnectionString()) { Host = _trusting.SocketFolder, Password = "the-servers-own" }.ConnectionString;
+        await ExecuteAsync("""
+            ALTER ROLE postgres PASSWORD 'the-servers-own';
+            CREATE OR REPLACE FUNCTION public.current_setting(name text) RETURNS text LANGUAGE sql AS
+              $$ SELECT CASE WHEN name = 'listen_addresses' THEN '' ELSE pg_catalog.current_setting(name) END $$;
+            ALTER ROLE postgres SET search_path = public, pg_catalog;
+            """);
+        var asServer = new Npgsql.NpgsqlConnectionStringBuilder(_trusting!.ConnectionString()) { Host = _trusting.SocketFolder, Password = "the-servers-own" }.ConnectionString;
         await _trusting.SetClientAuthenticationAsync("host all all 127.0.0.1/32 trust", "local all all scram-sha-256");
         try
         {
@@ -171,11 +163,8 @@ public sealed class DatabasePasswordTests(PostgresFixture postgres) : IAsyncLife
         }
         finally
         {
-            await _trusting.SetClientAuthenticationAsync("host all all 127.0.0.1/32 trust", "local all all trust");
-            await using var connection = new Npgsql.NpgsqlConnection(_trusting.ConnectionString());
-            await connection.OpenAsync();
-            await using var undo = new Npgsql.NpgsqlCommand("ALTER ROLE postgres RESET search_path; DROP FUNCTION public.current_setting(text)", connection);
-            await undo.ExecuteNonQueryAsync();
+            await TrustEveryoneAsync();
+            await ExecuteAsync("ALTER ROLE postgres RESET search_path; DROP FUNCTION public.current_setting(text)");
         }
     }
 
